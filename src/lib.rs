@@ -1,0 +1,8 @@
+//! vaultlab: a terminal lab companion for Vault's dynamic secrets lab.
+//!
+//! The binary lives in `main.rs`; everything it uses is here so that tests and benches can
+//! drive the same code.
+
+pub mod sandbox;
+pub mod secret;
+pub mod vault;

@@ -1,0 +1,3 @@
+//! Vault's wire types, shared by the typed client and the embedded sandbox.
+
+pub mod wire;

