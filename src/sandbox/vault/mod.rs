@@ -67,7 +67,11 @@ impl VaultServer {
     }
 
     pub fn root_token(&self) -> PersistedSecret {
-        self.state.lock().expect("vault state lock").root_token.clone()
+        self.state
+            .lock()
+            .expect("vault state lock")
+            .root_token
+            .clone()
     }
 
     /// Revokes leases as they reach their TTL (and, at once, those already past it, e.g.
