@@ -4,6 +4,7 @@
 //! drive the same code.
 
 pub mod lab;
+pub mod lease;
 pub mod sandbox;
 pub mod secret;
 pub mod vault;
