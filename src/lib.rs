@@ -3,6 +3,7 @@
 //! The binary lives in `main.rs`; everything it uses is here so that tests and benches can
 //! drive the same code.
 
+pub mod app;
 pub mod lab;
 pub mod lease;
 pub mod sandbox;

@@ -1,0 +1,267 @@
+//! Checking an IAM policy document as the learner types it: JSON first (with the line and
+//! column of the first mistake), then the IAM grammar the lab relies on.
+
+use serde_json::Value;
+
+/// The first JSON error, where the editor can jump to it. Lines and columns count from 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// AWS would refuse the document (`MalformedPolicyDocument`).
+    Error,
+    /// Accepted, but probably not what the learner meant.
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintIssue {
+    pub severity: Severity,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyCheck {
+    NotJson(JsonError),
+    Json { issues: Vec<LintIssue> },
+}
+
+impl PolicyCheck {
+    /// Whether Vault and AWS would take the document.
+    pub fn is_usable(&self) -> bool {
+        match self {
+            PolicyCheck::NotJson(_) => false,
+            PolicyCheck::Json { issues } => issues.iter().all(|i| i.severity != Severity::Error),
+        }
+    }
+}
+
+pub fn check_policy(text: &str) -> PolicyCheck {
+    match serde_json::from_str::<Value>(text) {
+        Err(e) => PolicyCheck::NotJson(JsonError {
+            line: e.line().max(1),
+            column: e.column().max(1),
+            message: json_message(&e),
+        }),
+        Ok(document) => PolicyCheck::Json {
+            issues: lint(&document),
+        },
+    }
+}
+
+/// serde_json's message without its own " at line L column C" tail: we show those apart.
+fn json_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
+}
+
+fn lint(document: &Value) -> Vec<LintIssue> {
+    let mut issues = Vec::new();
+    let error = |message: String| LintIssue {
+        severity: Severity::Error,
+        message,
+    };
+    let warning = |message: String| LintIssue {
+        severity: Severity::Warning,
+        message,
+    };
+    let Some(policy) = document.as_object() else {
+        return vec![error(
+            "a policy is a JSON object: { \"Version\": …, \"Statement\": […] }".into(),
+        )];
+    };
+    match policy.get("Version").and_then(Value::as_str) {
+        Some("2012-10-17") => {}
+        Some("2008-10-17") => issues.push(warning(
+            "Version 2008-10-17 is the old policy language: use 2012-10-17".into(),
+        )),
+        Some(other) => issues.push(error(format!(
+            "Version {other:?} is not a policy language version: use \"2012-10-17\""
+        ))),
+        None => issues.push(warning(
+            "no Version: AWS then reads the policy as the old 2008-10-17 language; add \"Version\": \"2012-10-17\"".into(),
+        )),
+    }
+    let statements: Vec<&Value> = match policy.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(single @ Value::Object(_)) => vec![single],
+        Some(_) => {
+            issues.push(error(
+                "Statement must be an object or a list of objects".into(),
+            ));
+            return issues;
+        }
+        None => {
+            issues.push(error("no Statement: a policy needs at least one".into()));
+            return issues;
+        }
+    };
+    if statements.is_empty() {
+        issues.push(error(
+            "Statement is empty: the policy allows nothing".into(),
+        ));
+    }
+    for (index, statement) in statements.iter().enumerate() {
+        let name = statement
+            .get("Sid")
+            .and_then(Value::as_str)
+            .map(|sid| format!("statement {sid:?}"))
+            .unwrap_or_else(|| format!("statement {}", index + 1));
+        let Some(statement) = statement.as_object() else {
+            issues.push(error(format!("{name} is not an object")));
+            continue;
+        };
+        match statement.get("Effect").and_then(Value::as_str) {
+            Some("Allow" | "Deny") => {}
+            Some(other) => issues.push(error(format!(
+                "{name}: Effect {other:?} must be \"Allow\" or \"Deny\" (case matters)"
+            ))),
+            None => issues.push(error(format!("{name}: no Effect (\"Allow\" or \"Deny\")"))),
+        }
+        match (statement.get("Action"), statement.get("NotAction")) {
+            (None, None) => issues.push(error(format!("{name}: no Action"))),
+            (Some(_), Some(_)) => issues.push(error(format!(
+                "{name}: Action and NotAction cannot both be given"
+            ))),
+            (Some(actions), None) | (None, Some(actions)) => {
+                for action in strings(actions) {
+                    match action {
+                        Some(action) if is_action(action) => {}
+                        Some(action) => issues.push(error(format!(
+                            "{name}: {action:?} is not an action: write service:Action, e.g. \"ec2:DescribeInstances\""
+                        ))),
+                        None => issues.push(error(format!(
+                            "{name}: Action must be a string or a list of strings"
+                        ))),
+                    }
+                }
+            }
+        }
+        if statement.get("Resource").is_none() && statement.get("NotResource").is_none() {
+            issues.push(error(format!(
+                "{name}: no Resource (use \"*\" for EC2's Describe actions)"
+            )));
+        }
+    }
+    issues
+}
+
+/// A string or a list of strings; `None` for each element that is not a string.
+fn strings(value: &Value) -> Vec<Option<&str>> {
+    match value {
+        Value::String(s) => vec![Some(s.as_str())],
+        Value::Array(list) => list.iter().map(Value::as_str).collect(),
+        _ => vec![None],
+    }
+}
+
+/// `*`, or `service:Action` where the action may use `*` and `?` wildcards. AWS matches
+/// both parts without regard to case.
+fn is_action(action: &str) -> bool {
+    if action == "*" {
+        return true;
+    }
+    let Some((service, name)) = action.split_once(':') else {
+        return false;
+    };
+    !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAB_POLICY: &str =
+        include_str!("../../labs/dynamic-secrets-aws/policies/lab-ec2-all.json");
+
+    fn issues(text: &str) -> Vec<String> {
+        match check_policy(text) {
+            PolicyCheck::Json { issues } => issues.into_iter().map(|i| i.message).collect(),
+            other => panic!("expected JSON, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_labs_policy_is_clean() {
+        assert_eq!(
+            check_policy(LAB_POLICY),
+            PolicyCheck::Json { issues: vec![] }
+        );
+        assert!(check_policy(LAB_POLICY).is_usable());
+    }
+
+    #[test]
+    fn a_missing_comma_points_at_its_line_and_column() {
+        let text = "{\n  \"Version\": \"2012-10-17\"\n  \"Statement\": []\n}";
+        let PolicyCheck::NotJson(error) = check_policy(text) else {
+            panic!("not JSON");
+        };
+        assert_eq!((error.line, error.column), (3, 3));
+        assert_eq!(error.message, "expected `,` or `}`");
+    }
+
+    #[test]
+    fn an_empty_document_is_not_json_at_line_one() {
+        let PolicyCheck::NotJson(error) = check_policy("") else {
+            panic!("not JSON");
+        };
+        assert_eq!(error.line, 1);
+        assert!(!check_policy("").is_usable());
+    }
+
+    #[test]
+    fn iam_grammar_mistakes_are_named() {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"allow","Action":"DescribeInstances"}]}"#;
+        let found = issues(text);
+        assert!(
+            found.iter().any(|m| m.contains("Effect \"allow\"")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("\"DescribeInstances\" is not an action")),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|m| m.contains("no Resource")), "{found:?}");
+        assert!(!check_policy(text).is_usable());
+    }
+
+    #[test]
+    fn a_missing_version_is_only_a_warning() {
+        let text = r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#;
+        let PolicyCheck::Json { issues } = check_policy(text) else {
+            panic!("JSON");
+        };
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].severity, Severity::Warning);
+        assert!(check_policy(text).is_usable());
+    }
+
+    #[test]
+    fn wildcards_and_lists_of_actions_are_actions() {
+        assert!(is_action("ec2:*"));
+        assert!(is_action("ec2:Describe*"));
+        assert!(is_action("*"));
+        assert!(is_action("resource-groups:Get?"));
+        assert!(!is_action("ec2"));
+        assert!(is_action("EC2:describeinstances"));
+        assert!(!is_action("ec2 DescribeInstances"));
+        assert!(!is_action("ec2:"));
+    }
+}
