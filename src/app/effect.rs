@@ -1,0 +1,63 @@
+//! What `update` asks the runtime to do. Effects carry everything they need, so the
+//! runtime never reads the app's state.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Read which steps are already done, from Vault itself (the learner may have done
+    /// some with the CLI in another terminal).
+    RefreshStatus {
+        mount: String,
+        role: String,
+    },
+    EnableEngine {
+        mount: String,
+    },
+    /// STS GetCallerIdentity with the keys, before Vault is given them.
+    CheckRootKeys(AwsKeys),
+    WriteRootConfig {
+        mount: String,
+        keys: AwsKeys,
+    },
+    WriteRole {
+        mount: String,
+        role: String,
+        policy_document: String,
+    },
+    GenerateCreds {
+        mount: String,
+        role: String,
+    },
+    /// EC2 DescribeInstances signed with the issued keys, after `delay`.
+    DescribeInstances {
+        keys: AwsKeys,
+        attempt: u32,
+        delay: Duration,
+    },
+    RevokeLease {
+        lease_id: String,
+    },
+    /// DescribeInstances with the revoked keys (expected to fail) and a look in IAM for
+    /// the user Vault made, after `delay`.
+    ProveRevoked {
+        keys: AwsKeys,
+        attempt: u32,
+        delay: Duration,
+    },
+    RenewLease {
+        lease_id: String,
+    },
+    /// Put text on the terminal's clipboard (OSC 52).
+    CopyToClipboard(SecretString),
+}
+
+/// A pair of AWS keys and the region to use them in.
+#[derive(Debug, Clone)]
+pub struct AwsKeys {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub region: String,
+}

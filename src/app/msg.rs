@@ -1,0 +1,91 @@
+//! Everything that can happen to the app: a key, a paste, the clock, or the outcome of an
+//! effect the runtime ran.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+use secrecy::SecretString;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    /// The clock: `update` never reads it itself.
+    Tick(DateTime<Utc>),
+    Outcome(Outcome),
+}
+
+/// What went wrong, in words for the learner: what failed, the server's own message,
+/// and what to try next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub what: String,
+    pub detail: String,
+    pub hint: String,
+}
+
+/// A request as the learner could have typed it, and what came back (secrets masked).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Exchange {
+    pub curl: String,
+    pub response: String,
+}
+
+/// Which steps Vault says are done.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LabStatus {
+    pub engine_enabled: bool,
+    pub root_configured: bool,
+    pub role_written: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedCreds {
+    pub lease_id: String,
+    pub lease_duration: Duration,
+    pub renewable: bool,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Status(Result<LabStatus, Failure>),
+    EngineEnabled(Result<Exchange, Failure>),
+    RootKeysChecked(Result<CallerIdentity, Failure>),
+    RootConfigWritten(Result<Exchange, Failure>),
+    RoleWritten(Result<Exchange, Failure>),
+    CredsIssued(Result<(IssuedCreds, Exchange), Failure>),
+    /// One DescribeInstances attempt. `Err` with `retryable` while the key propagates.
+    Described {
+        attempt: u32,
+        result: Result<Exchange, AwsRefusal>,
+    },
+    Revoked(Result<Exchange, Failure>),
+    /// One look at the revoked keys: whether AWS refused them and whether the user is gone.
+    RevocationChecked {
+        attempt: u32,
+        refused_with: Option<String>,
+        user_gone: bool,
+        exchange: Exchange,
+    },
+    Renewed(Result<(Duration, Vec<String>), Failure>),
+    Copied(Result<(), Failure>),
+}
+
+/// An AWS error: its code (`AuthFailure`, `UnauthorizedOperation`…) and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsRefusal {
+    pub code: String,
+    pub message: String,
+    /// True when waiting may help: a new key that AWS does not know yet, or throttling.
+    pub retryable: bool,
+}

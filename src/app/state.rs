@@ -1,0 +1,294 @@
+//! The app's state: everything the screen shows and `update` changes.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ratatui_textarea::TextArea;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::msg::{AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds};
+use super::policy::{PolicyCheck, check_policy};
+use crate::lab::{Lab, StepKind};
+use crate::lease::countdown::{LeaseClock, LeaseStatus};
+
+/// Panes, left to right: the overview, the six steps, the finish.
+pub const PANE_COUNT: usize = StepKind::ORDER.len() + 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Overview,
+    Step(StepKind),
+    Finish,
+}
+
+impl Pane {
+    pub fn at(index: usize) -> Pane {
+        match index {
+            0 => Pane::Overview,
+            i if i <= StepKind::ORDER.len() => Pane::Step(StepKind::ORDER[i - 1]),
+            _ => Pane::Finish,
+        }
+    }
+}
+
+/// Where the lab runs: the embedded sandbox or the learner's own Vault and AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Sandbox,
+    Live,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub mode: Mode,
+    pub vault_addr: String,
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StepStatus {
+    #[default]
+    Pending,
+    Running,
+    Done,
+    Failed(Failure),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StepView {
+    pub status: StepStatus,
+    /// The last request this step made, as curl, and its (masked) response.
+    pub exchange: Option<Exchange>,
+}
+
+/// A one-line input for a secret: the text never leaves a `SecretString`.
+#[derive(Debug, Clone)]
+pub struct SecretInput(SecretString);
+
+impl Default for SecretInput {
+    fn default() -> Self {
+        Self(SecretString::from(String::new()))
+    }
+}
+
+impl SecretInput {
+    pub fn new(value: SecretString) -> Self {
+        Self(value)
+    }
+
+    pub fn push_str(&mut self, text: &str) {
+        let mut value = self.0.expose_secret().to_owned();
+        value.extend(text.chars().filter(|c| !c.is_control()));
+        self.0 = SecretString::from(value);
+    }
+
+    pub fn backspace(&mut self) {
+        let mut value = self.0.expose_secret().to_owned();
+        value.pop();
+        self.0 = SecretString::from(value);
+    }
+
+    pub fn clear(&mut self) {
+        self.0 = SecretString::from(String::new());
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.expose_secret().chars().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.expose_secret().is_empty()
+    }
+
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyField {
+    AccessKeyId,
+    SecretAccessKey,
+    Region,
+}
+
+impl KeyField {
+    pub fn next(self) -> KeyField {
+        match self {
+            KeyField::AccessKeyId => KeyField::SecretAccessKey,
+            KeyField::SecretAccessKey => KeyField::Region,
+            KeyField::Region => KeyField::AccessKeyId,
+        }
+    }
+}
+
+/// The root keys Vault will be given.
+#[derive(Debug, Clone)]
+pub struct RootKeysForm {
+    pub access_key_id: String,
+    pub secret_access_key: SecretInput,
+    pub region: String,
+    pub field: KeyField,
+    /// Where the prefilled keys came from (the sandbox, the environment, a profile).
+    pub source: Option<String>,
+    pub identity: Option<CallerIdentity>,
+}
+
+impl RootKeysForm {
+    pub fn is_complete(&self) -> bool {
+        !self.access_key_id.trim().is_empty()
+            && !self.secret_access_key.is_empty()
+            && !self.region.trim().is_empty()
+    }
+
+    /// The account's root user: Vault should be given an IAM user's keys instead.
+    pub fn is_account_root(&self) -> bool {
+        self.identity
+            .as_ref()
+            .is_some_and(|identity| identity.arn.ends_with(":root"))
+    }
+}
+
+/// The role's policy document, being edited and checked.
+pub struct PolicyEditor {
+    pub textarea: TextArea<'static>,
+    pub check: PolicyCheck,
+    pub template: usize,
+}
+
+impl PolicyEditor {
+    pub fn new(document: &str, template: usize) -> Self {
+        let textarea = TextArea::new(document.lines().map(str::to_owned).collect());
+        Self {
+            check: check_policy(document),
+            textarea,
+            template,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.textarea.lines().join("\n")
+    }
+
+    /// Re-checks after an edit.
+    pub fn recheck(&mut self) {
+        self.check = check_policy(&self.text());
+    }
+}
+
+impl std::fmt::Debug for PolicyEditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyEditor")
+            .field("text", &self.text())
+            .field("check", &self.check)
+            .field("template", &self.template)
+            .finish()
+    }
+}
+
+/// The credentials the lab generated, and their lease.
+#[derive(Debug, Clone)]
+pub struct Creds {
+    pub issued: IssuedCreds,
+    pub clock: LeaseClock,
+    pub revealed: bool,
+}
+
+/// The DescribeInstances test, retried while a new key propagates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub attempt: u32,
+    pub started: DateTime<Utc>,
+    /// Why we are waiting, while we are.
+    pub waiting_because: Option<AwsRefusal>,
+    pub result: Option<Result<Exchange, AwsRefusal>>,
+}
+
+/// The proof that revoked keys are dead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationProof {
+    pub attempt: u32,
+    pub refused_with: Option<String>,
+    pub user_gone: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    /// Quitting while a lease is active: revoke it, keep it, or stay.
+    ConfirmQuit,
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub lab: Lab,
+    pub connection: Connection,
+    pub pane: usize,
+    pub steps: [StepView; 6],
+    pub root_keys: RootKeysForm,
+    pub policy: PolicyEditor,
+    pub creds: Option<Creds>,
+    pub probe: Option<Probe>,
+    pub proof: Option<RevocationProof>,
+    /// Keys go to the focused input while true.
+    pub editing: bool,
+    pub overlay: Option<Overlay>,
+    /// A one-line message for the status bar (copied, renewed, …).
+    pub notice: Option<String>,
+    pub now: DateTime<Utc>,
+    /// Quit once the revocation asked for at the quit prompt is done.
+    pub quit_after_revoke: bool,
+    pub should_quit: bool,
+}
+
+/// Root keys to start the form with.
+#[derive(Debug, Clone)]
+pub struct PrefilledKeys {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub region: String,
+    pub source: String,
+}
+
+impl App {
+    pub fn pane(&self) -> Pane {
+        Pane::at(self.pane)
+    }
+
+    pub fn step_index(kind: StepKind) -> usize {
+        StepKind::ORDER
+            .iter()
+            .position(|k| *k == kind)
+            .expect("every kind is in ORDER")
+    }
+
+    pub fn step(&self, kind: StepKind) -> &StepView {
+        &self.steps[Self::step_index(kind)]
+    }
+
+    pub fn step_mut(&mut self, kind: StepKind) -> &mut StepView {
+        &mut self.steps[Self::step_index(kind)]
+    }
+
+    /// The lease of the current credentials, while it is neither revoked nor expired.
+    pub fn active_lease(&self) -> Option<&LeaseClock> {
+        self.creds
+            .as_ref()
+            .map(|c| &c.clock)
+            .filter(|clock| clock.status(self.now) == LeaseStatus::Active)
+    }
+
+    pub fn steps_done(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Done)
+            .count()
+    }
+
+    /// How long the DescribeInstances test has been waiting.
+    pub fn probe_elapsed(&self) -> Option<Duration> {
+        self.probe
+            .as_ref()
+            .and_then(|p| (self.now - p.started).to_std().ok())
+    }
+}
