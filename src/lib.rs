@@ -8,4 +8,5 @@ pub mod lab;
 pub mod lease;
 pub mod sandbox;
 pub mod secret;
+pub mod ui;
 pub mod vault;

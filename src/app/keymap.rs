@@ -85,6 +85,14 @@ pub fn bindings(app: &App) -> Vec<Binding> {
         }
         None => {}
     }
+    list.extend(pane_bindings(app));
+    list
+}
+
+/// The bindings of the focused pane, overlays aside: what the help overlay lists.
+pub fn pane_bindings(app: &App) -> Vec<Binding> {
+    use Action::*;
+    let mut list = Vec::new();
     if app.editing {
         list.push(binding!("Esc", "stop editing", StopEditing, |k| plain(
             k,

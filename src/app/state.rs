@@ -158,7 +158,11 @@ pub struct PolicyEditor {
 
 impl PolicyEditor {
     pub fn new(document: &str, template: usize) -> Self {
-        let textarea = TextArea::new(document.lines().map(str::to_owned).collect());
+        let mut textarea = TextArea::new(document.lines().map(str::to_owned).collect());
+        // Line numbers, so "line 3, column 5" can be found at a glance.
+        textarea.set_line_number_style(
+            ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::DIM),
+        );
         Self {
             check: check_policy(document),
             textarea,
@@ -168,6 +172,18 @@ impl PolicyEditor {
 
     pub fn text(&self) -> String {
         self.textarea.lines().join("\n")
+    }
+
+    /// Puts the cursor on the first JSON error, if there is one.
+    pub fn jump_to_error(&mut self) -> bool {
+        let PolicyCheck::NotJson(error) = &self.check else {
+            return false;
+        };
+        let row = u16::try_from(error.line - 1).unwrap_or(u16::MAX);
+        let column = u16::try_from(error.column.saturating_sub(1)).unwrap_or(u16::MAX);
+        self.textarea
+            .move_cursor(ratatui_textarea::CursorMove::Jump(row, column));
+        true
     }
 
     /// Re-checks after an edit.

@@ -242,6 +242,10 @@ fn run_step(app: &mut App) -> Vec<Effect> {
         }
         StepKind::RolePolicy => {
             if !app.policy.check.is_usable() {
+                // Straight to the mistake, editor open.
+                if app.policy.jump_to_error() {
+                    app.editing = true;
+                }
                 return refuse(
                     app,
                     kind,

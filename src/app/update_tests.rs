@@ -204,7 +204,14 @@ fn the_labs_policy_runs_without_editing_and_a_broken_one_does_not() {
         "x before the brace is not JSON"
     );
     press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Down);
     assert!(press(&mut app, KeyCode::Enter).is_empty());
+    assert!(app.editing, "Enter on a broken policy opens the editor");
+    assert_eq!(
+        app.policy.textarea.cursor(),
+        (0, 0),
+        "at the error: line 1, column 1"
+    );
 }
 
 #[test]

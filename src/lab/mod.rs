@@ -230,6 +230,32 @@ fn load(source: &dyn LabSource) -> Result<Lab, LabError> {
     })
 }
 
+/// A command template with its `{placeholders}` filled in; unknown names stay as they are.
+pub fn fill_placeholders(template: &str, value_of: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match value_of(name) {
+                    Some(value) => out.push_str(&value),
+                    None => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The first `{name}` in `template` that is not a known placeholder.
 fn unknown_placeholder(template: &str) -> Option<&str> {
     let mut rest = template;
@@ -263,6 +289,17 @@ mod tests {
             .unwrap()
             .replace("policies/lab-ec2-all.json", "policies/p.json")
             .replace("policies/describe-instances-only.json", "policies/p.json")
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_unknown_ones_kept() {
+        let filled =
+            fill_placeholders("vault read {mount}/creds/{role} {x} {", |name| match name {
+                "mount" => Some("aws".into()),
+                "role" => Some("my-role".into()),
+                _ => None,
+            });
+        assert_eq!(filled, "vault read aws/creds/my-role {x} {");
     }
 
     #[test]

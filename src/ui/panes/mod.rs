@@ -1,0 +1,150 @@
+//! One module per pane. Each step pane shares a frame: title and status, the
+//! explanation, the step's own body, then the CLI command and the last exchange.
+
+mod enable;
+mod finish;
+mod generate;
+mod overview;
+mod policy;
+mod revoke;
+mod root_keys;
+mod test_keys;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::theme::Theme;
+use super::widgets::status_badge;
+use crate::app::App;
+use crate::app::state::{Pane, StepStatus};
+use crate::lab::{StepKind, fill_placeholders};
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    match app.pane() {
+        Pane::Overview => overview::render(frame, area, app, theme),
+        Pane::Finish => finish::render(frame, area, app, theme),
+        Pane::Step(kind) => step(frame, area, app, kind, theme),
+    }
+}
+
+/// The step's command with the lab's values filled in.
+pub fn command(app: &App, template: &str) -> String {
+    fill_placeholders(template, |name| match name {
+        "mount" => Some(app.lab.mount.clone()),
+        "role" => Some(app.lab.role.clone()),
+        "region" => Some(app.root_keys.region.clone()),
+        "vault_addr" => Some(app.connection.vault_addr.clone()),
+        "lease_id" => app.creds.as_ref().map(|c| c.clock.lease_id.clone()),
+        _ => None,
+    })
+}
+
+fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme) {
+    let index = App::step_index(kind);
+    let lab_step = &app.lab.steps[index];
+    let view = app.step(kind);
+
+    let explain = Paragraph::new(command(app, &lab_step.explain))
+        .wrap(Wrap { trim: true })
+        .style(theme.muted);
+    let explain_height = explain.line_count(area.width).min(6) as u16;
+    let [heading, explain_area, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(explain_height),
+        Constraint::Min(3),
+        Constraint::Length(footer_height(app, kind)),
+    ])
+    .spacing(0)
+    .areas(area);
+
+    let heading_line = Line::from(vec![
+        Span::styled(format!("Step {} of 6 · ", index + 1), theme.muted),
+        Span::styled(lab_step.title.as_str(), theme.title),
+        Span::raw("  "),
+        status_badge(&view.status, theme),
+    ]);
+    frame.render_widget(Paragraph::new(heading_line), heading);
+    frame.render_widget(explain, explain_area);
+
+    let body_block = Block::new().borders(Borders::TOP).border_style(theme.muted);
+    let body_inner = body_block.inner(body);
+    frame.render_widget(body_block, body);
+    let [main, failure] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(if matches!(view.status, StepStatus::Failed(_)) {
+            3
+        } else {
+            0
+        }),
+    ])
+    .areas(body_inner);
+    match kind {
+        StepKind::EnableEngine => enable::render(frame, main, app, theme),
+        StepKind::RootKeys => root_keys::render(frame, main, app, theme),
+        StepKind::RolePolicy => policy::render(frame, main, app, theme),
+        StepKind::Generate => generate::render(frame, main, app, theme),
+        StepKind::TestKeys => test_keys::render(frame, main, app, theme),
+        StepKind::Revoke => revoke::render(frame, main, app, theme),
+    }
+    if let StepStatus::Failed(f) = &view.status {
+        let lines = vec![
+            Line::from(Span::styled(f.what.as_str(), theme.failed)),
+            Line::raw(f.detail.as_str()),
+            Line::from(vec![
+                Span::styled("→ ", theme.key),
+                Span::raw(f.hint.as_str()),
+            ]),
+        ];
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), failure);
+    }
+
+    render_footer(frame, footer, app, kind, theme);
+}
+
+fn footer_height(app: &App, kind: StepKind) -> u16 {
+    let lab_step = &app.lab.steps[App::step_index(kind)];
+    let older = lab_step.legacy_cli.is_some() && lab_step.legacy_note.is_some();
+    let exchange = app.step(kind).exchange.is_some();
+    // top border and CLI; the older form and its note; curl and response once sent
+    2 + if older { 2 } else { 0 } + if exchange { 2 } else { 0 }
+}
+
+/// The CLI command (and the older form of it), then what was sent and what came back.
+fn render_footer(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme) {
+    let lab_step = &app.lab.steps[App::step_index(kind)];
+    let mut lines = vec![Line::from(vec![
+        Span::styled("CLI   ", theme.muted),
+        Span::styled(command(app, &lab_step.cli), theme.code),
+    ])];
+    match (&lab_step.legacy_cli, &lab_step.legacy_note) {
+        (Some(legacy), Some(note)) => {
+            lines.push(Line::from(vec![
+                Span::styled("Older ", theme.muted),
+                Span::styled(command(app, legacy), theme.code),
+            ]));
+            lines.push(Line::from(vec![
+                Span::raw("      "),
+                Span::styled(command(app, note), theme.muted),
+            ]));
+        }
+        _ => {}
+    }
+    if let Some(exchange) = &app.step(kind).exchange {
+        lines.push(Line::from(vec![
+            Span::styled("curl  ", theme.muted),
+            Span::styled(exchange.curl.as_str(), theme.code),
+        ]));
+        let response = exchange.response.replace('\n', " ");
+        lines.push(Line::from(vec![
+            Span::styled("got   ", theme.muted),
+            Span::raw(response),
+        ]));
+    }
+    frame.render_widget(
+        Paragraph::new(Text::from(lines))
+            .block(Block::new().borders(Borders::TOP).border_style(theme.muted)),
+        area,
+    );
+}

@@ -1,0 +1,70 @@
+//! The bottom line on every pane: the lease countdown, a notice, the keys that work here.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme::Theme;
+use super::widgets::short_lease_id;
+use crate::app::App;
+use crate::app::keymap::bindings;
+use crate::lease::countdown::LeaseStatus;
+
+pub fn lease_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
+    match &app.creds {
+        None => Line::from(Span::styled("no lease yet", theme.muted)),
+        Some(creds) => {
+            let style = match creds.clock.status(app.now) {
+                LeaseStatus::Active => theme.done,
+                LeaseStatus::Expired | LeaseStatus::Revoked => theme.failed,
+            };
+            Line::from(vec![
+                Span::styled("lease ", theme.muted),
+                Span::raw(short_lease_id(&creds.clock.lease_id)),
+                Span::raw(" "),
+                Span::styled(creds.clock.label(app.now), style),
+            ])
+        }
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let lease = lease_line(app, theme);
+    let lease_width = lease.width() as u16 + 1;
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(lease_width), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(lease), left);
+
+    let mut spans = Vec::new();
+    if let Some(notice) = &app.notice {
+        spans.push(Span::styled(format!("{notice}  "), theme.warning));
+    }
+    // Hints in order while they fit; the last two (help, quit) always stay.
+    let all = bindings(app);
+    let hint_width = |b: &crate::app::keymap::Binding| {
+        b.keys.chars().count() + b.description.chars().count() + 4
+    };
+    let reserved: usize = all.iter().rev().take(2).map(hint_width).sum();
+    let mut budget =
+        (right.width as usize).saturating_sub(reserved + Line::from(spans.clone()).width());
+    let (head, tail) = all.split_at(all.len().saturating_sub(2));
+    let mut shown: Vec<_> = Vec::new();
+    for binding in head {
+        let width = hint_width(binding);
+        if width > budget {
+            break;
+        }
+        budget -= width;
+        shown.push(binding);
+    }
+    shown.extend(tail);
+    for (index, binding) in shown.into_iter().enumerate() {
+        if index > 0 {
+            spans.push(Span::styled(" · ", theme.muted));
+        }
+        spans.push(Span::styled(binding.keys, theme.key));
+        spans.push(Span::raw(format!(" {}", binding.description)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).right_aligned(), right);
+}
