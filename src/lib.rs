@@ -4,6 +4,7 @@
 //! drive the same code.
 
 pub mod app;
+pub mod aws;
 pub mod lab;
 pub mod lease;
 pub mod sandbox;

@@ -1,0 +1,62 @@
+//! Building SDK clients for one endpoint and one pair of static keys.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Where AWS requests go: a custom endpoint (the sandbox, moto, LocalStack) or, when
+/// `None`, AWS's own endpoints for the region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsTarget {
+    pub endpoint_url: Option<String>,
+    pub region: String,
+}
+
+/// Keys given to vaultlab, not found by the SDK's credential chain: the lab is explicit
+/// about which keys sign each call.
+#[derive(Debug, Clone)]
+pub struct StaticKeys {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+}
+
+impl StaticKeys {
+    fn credentials(&self) -> Credentials {
+        Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.expose_secret().to_owned(),
+            None,
+            None,
+            "vaultlab",
+        )
+    }
+}
+
+/// No SDK retries: the lab retries itself, so it can say why it waits.
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+macro_rules! client {
+    ($name:ident, $sdk:ident) => {
+        pub fn $name(target: &AwsTarget, keys: &StaticKeys) -> $sdk::Client {
+            let mut config = $sdk::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(target.region.clone()))
+                .credentials_provider(keys.credentials())
+                .retry_config($sdk::config::retry::RetryConfig::disabled())
+                .timeout_config(
+                    $sdk::config::timeout::TimeoutConfig::builder()
+                        .operation_timeout(CALL_TIMEOUT)
+                        .build(),
+                );
+            if let Some(url) = &target.endpoint_url {
+                config = config.endpoint_url(url);
+            }
+            $sdk::Client::from_conf(config.build())
+        }
+    };
+}
+
+client!(ec2, aws_sdk_ec2);
+client!(iam, aws_sdk_iam);
+client!(sts, aws_sdk_sts);

@@ -1,0 +1,148 @@
+//! AWS errors as the lab explains them: AWS's own code and words, and whether waiting
+//! could help.
+
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct AwsCallError {
+    /// AWS's error code (`AuthFailure`, `UnauthorizedOperation`…), or `Unreachable`,
+    /// `Timeout` when no answer came.
+    pub code: String,
+    pub message: String,
+    pub http_status: Option<u16>,
+}
+
+/// Codes for which trying again later may succeed.
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+];
+
+impl AwsCallError {
+    /// A brand-new key that AWS has not heard of yet looks exactly like a wrong key.
+    pub fn is_unknown_key(&self) -> bool {
+        matches!(self.code.as_str(), "AuthFailure" | "InvalidClientTokenId")
+    }
+
+    pub fn is_throttling(&self) -> bool {
+        THROTTLING.contains(&self.code.as_str())
+    }
+
+    pub fn is_denied(&self) -> bool {
+        matches!(self.code.as_str(), "UnauthorizedOperation" | "AccessDenied")
+    }
+
+    /// What to do next, in a sentence.
+    pub fn hint(&self) -> &'static str {
+        if self.is_unknown_key() {
+            "AWS does not know these keys: they are wrong, deleted, or too new to have propagated yet."
+        } else if self.is_denied() {
+            "The keys work but their policy does not allow this action."
+        } else if self.is_throttling() {
+            "AWS is rate-limiting these calls: wait a little and try again."
+        } else if self.code == "SignatureDoesNotMatch" {
+            "The secret key does not match the access key: check for a copy-paste slip."
+        } else if self.code == "Unreachable" || self.code == "Timeout" {
+            "Check the network, the region and --aws-endpoint."
+        } else {
+            "See AWS's message above."
+        }
+    }
+}
+
+impl<E> From<SdkError<E, HttpResponse>> for AwsCallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn from(error: SdkError<E, HttpResponse>) -> Self {
+        let http_status = error.raw_response().map(|raw| raw.status().as_u16());
+        match &error {
+            SdkError::TimeoutError(_) => AwsCallError {
+                code: "Timeout".into(),
+                message: "no answer in time".into(),
+                http_status,
+            },
+            SdkError::DispatchFailure(failure) => AwsCallError {
+                code: if failure.is_timeout() {
+                    "Timeout"
+                } else {
+                    "Unreachable"
+                }
+                .into(),
+                message: format!("{}", aws_sdk_ec2::error::DisplayErrorContext(&error)),
+                http_status,
+            },
+            _ => {
+                // Some emulators (moto's STS) wrap errors in a shape the SDK cannot
+                // parse; the code and message are still in the body.
+                let body = error
+                    .raw_response()
+                    .and_then(|raw| raw.body().bytes())
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                let code = error
+                    .code()
+                    .map(str::to_owned)
+                    .or_else(|| xml_element(&body, "Code"));
+                let message = error
+                    .message()
+                    .map(str::to_owned)
+                    .or_else(|| xml_element(&body, "Message"));
+                AwsCallError {
+                    code: code.unwrap_or_else(|| "Unknown".to_owned()),
+                    message: message.unwrap_or_else(|| {
+                        format!("{}", aws_sdk_ec2::error::DisplayErrorContext(&error))
+                    }),
+                    http_status,
+                }
+            }
+        }
+    }
+}
+
+/// The text of the first `<name>…</name>` in an XML body.
+fn xml_element(body: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find(&format!("</{name}>"))? + start;
+    Some(body[start..end].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_code_is_found_in_an_unusual_error_body() {
+        let body = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            xml_element(body, "Code").as_deref(),
+            Some("InvalidClientTokenId")
+        );
+        assert_eq!(
+            xml_element(body, "Message").as_deref(),
+            Some("The security token included in the request is invalid.")
+        );
+        assert_eq!(xml_element(body, "Type"), None);
+    }
+
+    #[test]
+    fn codes_are_sorted_into_what_to_do() {
+        let error = |code: &str| AwsCallError {
+            code: code.into(),
+            message: String::new(),
+            http_status: None,
+        };
+        assert!(error("AuthFailure").is_unknown_key());
+        assert!(error("InvalidClientTokenId").is_unknown_key());
+        assert!(error("RequestLimitExceeded").is_throttling());
+        assert!(error("UnauthorizedOperation").is_denied());
+        assert!(error("SignatureDoesNotMatch").hint().contains("secret key"));
+    }
+}
