@@ -234,9 +234,9 @@ impl VaultClient {
             .await
             .map_err(|e| from_transport(&self.address, &e))?;
         tracing::debug!(status, path = %req.path, "vault response");
-        if !(200..300).contains(&status)
-            && !(req.path == "sys/health" && HEALTH_STATUSES.contains(&status))
-        {
+        let success = (200..300).contains(&status)
+            || (req.path == "sys/health" && HEALTH_STATUSES.contains(&status));
+        if !success {
             return Err(self
                 .refine(classify(
                     &self.address,
