@@ -722,6 +722,7 @@ async fn https_to_a_plain_http_server_is_a_tls_error() {
     let client = VaultClient::new(VaultConfig::new(&address, None).unwrap()).unwrap();
     let err = client.health().await.unwrap_err();
     assert!(matches!(err, VaultError::Tls { .. }), "{err:?}");
+    assert!(err.to_string().contains("use http://"), "{err}");
 }
 
 /// A stand-in for a standby node: answers every request with a 307 to `target` + the same

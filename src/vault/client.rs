@@ -422,8 +422,14 @@ impl VaultClient {
         let (data, _) = self.send_data::<BTreeMap<String, Value>>(&req).await?;
         let mut out = BTreeMap::new();
         for path in paths {
+            // Older servers answer a single path under `capabilities` only.
             let caps = data
                 .get(*path)
+                .or_else(|| {
+                    (paths.len() == 1)
+                        .then(|| data.get("capabilities"))
+                        .flatten()
+                })
                 .cloned()
                 .ok_or_else(|| unexpected(&req, 200, &format!("no capabilities for {path:?}")))?;
             let caps: Vec<String> = serde_json::from_value(caps)

@@ -425,7 +425,7 @@ pub fn from_transport(addr: &str, error: &reqwest::Error) -> VaultError {
         VaultError::Unreachable {
             addr,
             kind: UnreachableKind::Refused,
-            reason: format!("connection refused ({innermost})"),
+            reason: "connection refused".into(),
         }
     } else if all.contains("dns error") || all.contains("failed to lookup address") {
         VaultError::Unreachable {
@@ -434,10 +434,12 @@ pub fn from_transport(addr: &str, error: &reqwest::Error) -> VaultError {
             reason: format!("cannot resolve the host name ({innermost})"),
         }
     } else if tls_words.iter().any(|w| all.contains(w)) {
-        VaultError::Tls {
-            addr,
-            reason: innermost,
-        }
+        let reason = if all.contains("invalidcontenttype") || all.contains("corrupt message") {
+            format!("{innermost} (the server answered in plain HTTP: use http://)")
+        } else {
+            innermost
+        };
+        VaultError::Tls { addr, reason }
     } else {
         VaultError::Unreachable {
             addr,

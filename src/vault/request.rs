@@ -34,8 +34,8 @@ pub struct VaultRequest {
     pub method: &'static str,
     /// The API path without `/v1/`, e.g. `aws/creds/my-role`.
     pub path: String,
-    /// The non-secret body fields, or `None` for no body.
-    pub body: Option<Map<String, Value>>,
+    /// The non-secret body (a JSON object for every Vault call), or `None` for no body.
+    pub body: Option<Value>,
     /// Secret body fields, merged in only when sending.
     secrets: Vec<(String, SecretString)>,
 }
@@ -90,24 +90,17 @@ impl VaultRequest {
         Self::new("POST", path).with_body(body)
     }
 
-    /// Sets the plain body. A JSON object is kept field by field; any other value is wrapped
-    /// under no key and sent as-is (Vault bodies are always objects).
+    /// Sets the plain body; `null` means no body.
     pub fn with_body(mut self, body: Value) -> Self {
-        self.body = match body {
-            Value::Object(map) => Some(map),
-            Value::Null => None,
-            other => {
-                let mut map = Map::new();
-                map.insert(String::new(), other);
-                Some(map)
-            }
-        };
+        self.body = (!body.is_null()).then_some(body);
         self
     }
 
     /// Adds a secret body field.
     pub fn with_secret(mut self, field: &str, value: &SecretString) -> Self {
-        self.body.get_or_insert_with(Map::new);
+        if !matches!(self.body, Some(Value::Object(_))) {
+            self.body = Some(Value::Object(Map::new()));
+        }
         self.secrets.push((field.to_owned(), value.clone()));
         self
     }
@@ -133,23 +126,27 @@ impl VaultRequest {
     /// The JSON body to send, secrets included. Only the client calls this.
     pub(crate) fn body_to_send(&self) -> Option<Value> {
         let mut body = self.body.clone()?;
-        for (field, value) in &self.secrets {
-            body.insert(
-                field.clone(),
-                Value::String(value.expose_secret().to_owned()),
-            );
+        if let Value::Object(map) = &mut body {
+            for (field, value) in &self.secrets {
+                map.insert(
+                    field.clone(),
+                    Value::String(value.expose_secret().to_owned()),
+                );
+            }
         }
-        Some(Value::Object(body))
+        Some(body)
     }
 
     /// What this request sends, with every secret masked.
     pub fn describe(&self) -> RequestDescription {
         let body_redacted = self.body.as_ref().map(|plain| {
             let mut body = plain.clone();
-            for (field, _) in &self.secrets {
-                body.insert(field.clone(), Value::String(REDACTED.to_owned()));
+            if let Value::Object(map) = &mut body {
+                for (field, _) in &self.secrets {
+                    map.insert(field.clone(), Value::String(REDACTED.to_owned()));
+                }
             }
-            redact_json(&Value::Object(body))
+            redact_json(&body)
         });
         RequestDescription {
             method: self.wire_method().to_owned(),
