@@ -2,6 +2,27 @@
 //! envelope, and one method per call the lab makes. It knows nothing of any UI; each typed
 //! method sends exactly what the same-named builder in [`super::request`] describes, so a
 //! caller can show the `curl` equivalent with [`VaultClient::curl_equivalent`].
+//!
+//! ```no_run
+//! use vaultlab::vault::{request, types::RoleSpec, VaultClient, VaultError};
+//!
+//! # async fn lab() -> Result<(), VaultError> {
+//! let vault = VaultClient::from_env()?; // VAULT_ADDR, VAULT_TOKEN or ~/.vault-token, …
+//! let step = request::enable_aws("aws");
+//! println!("{}", vault.curl_equivalent(&step.describe()));
+//! match vault.enable_aws("aws").await {
+//!     Ok(()) => {}
+//!     Err(e) => eprintln!("{e}\n{}", e.hint()),
+//! }
+//! vault
+//!     .write_aws_role("aws", "my-role", &RoleSpec::iam_user(r#"{"Version":"2012-10-17","Statement":[]}"#))
+//!     .await?;
+//! let creds = vault.generate_aws_creds("aws", "my-role").await?;
+//! println!("{} for {:?}", creds.access_key, creds.lease.duration);
+//! vault.lease_revoke(&creds.lease.id, false).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::BTreeMap;
 use std::time::Duration;
