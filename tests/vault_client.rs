@@ -515,6 +515,36 @@ async fn an_uninitialised_server_is_told_apart_from_a_sealed_one() {
 }
 
 #[tokio::test]
+async fn a_rate_limit_quota_is_rate_limited() {
+    let bao = Bao::dev().await;
+    let client = bao.client();
+    client
+        .write(
+            "sys/quotas/rate-limit/lab",
+            json!({"rate": 1, "interval": "1m", "path": "secret/"}),
+        )
+        .await
+        .expect("rate-limit quota");
+    // The first read is allowed (and finds nothing); the quota refuses the next ones.
+    let mut last = None;
+    for _ in 0..3 {
+        last = Some(client.read("secret/data/nothing").await);
+    }
+    let err = last.unwrap().unwrap_err();
+    match &err {
+        VaultError::RateLimited { path, errors, .. } => {
+            assert_eq!(path, "secret/data/nothing");
+            assert_eq!(
+                errors,
+                &["request path \"secret/data/nothing\": rate limit quota exceeded"]
+            );
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(err.status(), Some(429));
+}
+
+#[tokio::test]
 async fn bogus_lease_ids_get_vaults_own_answers() {
     let bao = Bao::dev().await;
     let client = bao.client();
