@@ -1,3 +1,13 @@
-//! Vault's wire types, shared by the typed client and the embedded sandbox.
+//! Vault's wire types, shared by the typed client and the embedded sandbox, and the typed
+//! Vault HTTP client (`client`, with `config`, `error`, `request` and `types`).
 
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod request;
+pub mod types;
 pub mod wire;
+
+pub use client::VaultClient;
+pub use config::VaultConfig;
+pub use error::VaultError;

@@ -1,0 +1,692 @@
+//! The typed Vault HTTP client: generic `read`/`write`/`list`/`delete` that keep the whole
+//! envelope, and one method per call the lab makes. It knows nothing of any UI; each typed
+//! method sends exactly what the same-named builder in [`super::request`] describes, so a
+//! caller can show the `curl` equivalent with [`VaultClient::curl_equivalent`].
+//!
+//! ```no_run
+//! use vaultlab::vault::{request, types::RoleSpec, VaultClient, VaultError};
+//!
+//! # async fn lab() -> Result<(), VaultError> {
+//! let vault = VaultClient::from_env()?; // VAULT_ADDR, VAULT_TOKEN or ~/.vault-token, …
+//! let step = request::enable_aws("aws");
+//! println!("{}", vault.curl_equivalent(&step.describe()));
+//! match vault.enable_aws("aws").await {
+//!     Ok(()) => {}
+//!     Err(e) => eprintln!("{e}\n{}", e.hint()),
+//! }
+//! vault
+//!     .write_aws_role("aws", "my-role", &RoleSpec::iam_user(r#"{"Version":"2012-10-17","Statement":[]}"#))
+//!     .await?;
+//! let creds = vault.generate_aws_creds("aws", "my-role").await?;
+//! println!("{} for {:?}", creds.access_key, creds.lease.duration);
+//! vault.lease_revoke(&creds.lease.id, false).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::config::VaultConfig;
+use super::error::{VaultError, classify, from_transport};
+use super::request::{self, RequestDescription, VaultRequest, curl_line};
+use super::types::{
+    AwsCreds, AwsLeaseConfig, AwsRole, AwsRootConfig, Health, LeaseInfo, LeaseLookup, LeaseRenewal,
+    MountInfo, Reply, RevokeOutcome, RoleSpec, SealStatus, TokenInfo,
+};
+use super::wire::Envelope;
+
+/// Statuses `sys/health` answers with a health body.
+const HEALTH_STATUSES: &[u16] = &[200, 429, 472, 473, 501, 503];
+
+/// Host names and networks never sent through a proxy (as Go's `ProxyFromEnvironment`).
+const LOOPBACK_NO_PROXY: &str = "localhost,127.0.0.0/8,::1";
+
+pub struct VaultClient {
+    http: reqwest::Client,
+    config: VaultConfig,
+    address: String,
+}
+
+impl std::fmt::Debug for VaultClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultClient")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// A response as it came off the wire, before typing.
+struct RawResponse {
+    status: u16,
+    body: Option<Value>,
+}
+
+impl VaultClient {
+    /// Builds a client: TLS roots from `VAULT_CACERT`/`VAULT_CAPATH`, proxies from the
+    /// environment except for loopback, and Vault's redirect rule (one 307/308 to the active
+    /// node, method and body kept).
+    pub fn new(config: VaultConfig) -> Result<Self, VaultError> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("vaultlab/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let redirect_status = matches!(
+                    attempt.status(),
+                    StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+                );
+                if redirect_status && attempt.previous().len() <= 1 {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }));
+
+        if !config.timeout.is_zero() {
+            builder = builder.timeout(config.timeout);
+        }
+        // Only the proxies this config names; loopback always goes direct.
+        builder = builder.no_proxy();
+        let exclusions = match &config.proxy.no_proxy {
+            Some(list) if !list.trim().is_empty() => format!("{list},{LOOPBACK_NO_PROXY}"),
+            _ => LOOPBACK_NO_PROXY.to_owned(),
+        };
+        for (setting, value, is_https) in [
+            ("HTTP_PROXY", &config.proxy.http, false),
+            ("HTTPS_PROXY", &config.proxy.https, true),
+        ] {
+            if let Some(url) = value {
+                let proxy = if is_https {
+                    reqwest::Proxy::https(url.as_str())
+                } else {
+                    reqwest::Proxy::http(url.as_str())
+                }
+                .map_err(|e| VaultError::Config {
+                    setting: setting.into(),
+                    reason: format!("{url:?} is not a proxy URL ({e})"),
+                })?;
+                builder = builder.proxy(proxy.no_proxy(reqwest::NoProxy::from_string(&exclusions)));
+            }
+        }
+
+        let mut roots = Vec::new();
+        if let Some(path) = &config.ca_cert {
+            roots.extend(read_pem_bundle("VAULT_CACERT", path)?);
+        }
+        if let Some(dir) = &config.ca_path {
+            let entries = std::fs::read_dir(dir).map_err(|e| VaultError::Config {
+                setting: "VAULT_CAPATH".into(),
+                reason: format!("cannot read directory {}: {e}", dir.display()),
+            })?;
+            let mut files: Vec<_> = entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            for file in files {
+                // Like Go's x509 pool loading: files that are not PEM certificates are skipped.
+                if let Ok(certs) = read_pem_bundle("VAULT_CAPATH", &file) {
+                    roots.extend(certs);
+                }
+            }
+        }
+        if config.ca_cert.is_some() || config.ca_path.is_some() {
+            if roots.is_empty() {
+                return Err(VaultError::Config {
+                    setting: if config.ca_cert.is_some() {
+                        "VAULT_CACERT".into()
+                    } else {
+                        "VAULT_CAPATH".into()
+                    },
+                    reason: "no PEM certificate found there".into(),
+                });
+            }
+            builder = builder.tls_certs_only(roots);
+        }
+        if config.skip_verify {
+            builder = builder
+                .tls_danger_accept_invalid_certs(true)
+                .tls_danger_accept_invalid_hostnames(true);
+        }
+
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("x-vault-request"),
+            HeaderValue::from_static("true"),
+        );
+        if let Some(token) = &config.token {
+            let mut value =
+                HeaderValue::from_str(token.expose_secret()).map_err(|_| VaultError::Config {
+                    setting: "VAULT_TOKEN".into(),
+                    reason: "the token contains characters not allowed in an HTTP header".into(),
+                })?;
+            value.set_sensitive(true);
+            headers.insert(HeaderName::from_static("x-vault-token"), value);
+        }
+        if let Some(namespace) = &config.namespace {
+            let value = HeaderValue::from_str(namespace).map_err(|_| VaultError::Config {
+                setting: "VAULT_NAMESPACE".into(),
+                reason: format!("{namespace:?} is not a valid header value"),
+            })?;
+            headers.insert(HeaderName::from_static("x-vault-namespace"), value);
+        }
+        builder = builder.default_headers(headers);
+
+        let http = builder.build().map_err(|e| VaultError::Config {
+            setting: "client".into(),
+            reason: format!("cannot build the HTTP client: {e}"),
+        })?;
+        let address = config.address_str().to_owned();
+        Ok(Self {
+            http,
+            config,
+            address,
+        })
+    }
+
+    /// `VaultConfig::from_env()` then `new`.
+    pub fn from_env() -> Result<Self, VaultError> {
+        Self::new(VaultConfig::from_env()?)
+    }
+
+    pub fn config(&self) -> &VaultConfig {
+        &self.config
+    }
+
+    /// The server address, without a trailing slash.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The `curl` line equivalent to a request, with the token as `$VAULT_TOKEN` and secret
+    /// fields masked.
+    pub fn curl_equivalent(&self, desc: &RequestDescription) -> String {
+        curl_line(
+            &self.address,
+            self.config.namespace.as_deref(),
+            self.config.token.is_some(),
+            desc,
+        )
+    }
+
+    fn url(&self, req: &VaultRequest) -> Result<Url, VaultError> {
+        let mut url =
+            Url::parse(&format!("{}/", self.address)).map_err(|e| VaultError::Config {
+                setting: "VAULT_ADDR".into(),
+                reason: e.to_string(),
+            })?;
+        {
+            let mut segments = url.path_segments_mut().map_err(|_| VaultError::Config {
+                setting: "VAULT_ADDR".into(),
+                reason: "the address cannot carry a path".into(),
+            })?;
+            segments.pop_if_empty().push("v1");
+            segments.extend(req.path.split('/'));
+        }
+        if req.method == "LIST" {
+            url.query_pairs_mut().append_pair("list", "true");
+        }
+        Ok(url)
+    }
+
+    async fn send_raw(&self, req: &VaultRequest) -> Result<RawResponse, VaultError> {
+        let method = Method::from_bytes(req.wire_method().as_bytes()).expect("valid method");
+        let url = self.url(req)?;
+        let mut builder = self.http.request(method, url);
+        if let Some(body) = req.body_to_send() {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(&body).expect("JSON body"));
+        }
+        tracing::debug!(method = req.wire_method(), path = %req.path, "vault request");
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| from_transport(&self.address, &e))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| from_transport(&self.address, &e))?;
+        tracing::debug!(status, path = %req.path, "vault response");
+        let success = (200..300).contains(&status)
+            || (req.path == "sys/health" && HEALTH_STATUSES.contains(&status));
+        if !success {
+            return Err(self
+                .refine(classify(
+                    &self.address,
+                    req.wire_method(),
+                    &req.path,
+                    status,
+                    &bytes,
+                    self.config.token.is_some(),
+                ))
+                .await);
+        }
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(serde_json::from_slice::<Value>(&bytes).map_err(|e| {
+                VaultError::UnexpectedResponse {
+                    method: req.wire_method().into(),
+                    path: req.path.clone(),
+                    status,
+                    // serde_json's syntax errors give a position, never content.
+                    reason: format!("the body is not JSON ({e})"),
+                }
+            })?)
+        };
+        Ok(RawResponse { status, body })
+    }
+
+    /// A sealed answer from an uninitialised server reads the same ("Vault is sealed");
+    /// seal-status tells them apart.
+    async fn refine(&self, error: VaultError) -> VaultError {
+        if let VaultError::Sealed {
+            addr,
+            method,
+            path,
+            errors,
+        } = error
+        {
+            if path != "sys/seal-status"
+                && let Ok(status) = Box::pin(self.seal_status()).await
+                && !status.initialized
+            {
+                return VaultError::Uninitialized {
+                    addr,
+                    method,
+                    path,
+                    errors,
+                };
+            }
+            return VaultError::Sealed {
+                addr,
+                method,
+                path,
+                errors,
+            };
+        }
+        error
+    }
+
+    /// Sends any request and keeps the whole envelope.
+    pub async fn send(&self, req: &VaultRequest) -> Result<Reply, VaultError> {
+        let raw = self.send_raw(req).await?;
+        let envelope = match raw.body {
+            None => None,
+            Some(body) => Some(to_envelope(req, raw.status, body)?),
+        };
+        Ok(Reply {
+            status: raw.status,
+            envelope,
+        })
+    }
+
+    /// `vault read <path>`.
+    pub async fn read(&self, path: &str) -> Result<Reply, VaultError> {
+        self.send(&VaultRequest::get(path)).await
+    }
+
+    /// `vault write <path>` with a JSON object body.
+    pub async fn write(&self, path: &str, body: Value) -> Result<Reply, VaultError> {
+        self.send(&VaultRequest::put(path, body)).await
+    }
+
+    /// `vault list <path>`.
+    pub async fn list(&self, path: &str) -> Result<Reply, VaultError> {
+        self.send(&VaultRequest::list(path)).await
+    }
+
+    /// `vault delete <path>`.
+    pub async fn delete(&self, path: &str) -> Result<Reply, VaultError> {
+        self.send(&VaultRequest::delete(path)).await
+    }
+
+    async fn send_typed<T: DeserializeOwned>(&self, req: &VaultRequest) -> Result<T, VaultError> {
+        let raw = self.send_raw(req).await?;
+        let status = raw.status;
+        let body = raw
+            .body
+            .ok_or_else(|| unexpected(req, status, "an empty body"))?;
+        parse(req, status, body)
+    }
+
+    async fn send_data<T: DeserializeOwned>(
+        &self,
+        req: &VaultRequest,
+    ) -> Result<(T, Envelope), VaultError> {
+        let raw = self.send_raw(req).await?;
+        let status = raw.status;
+        let body = raw
+            .body
+            .ok_or_else(|| unexpected(req, status, "an empty body"))?;
+        let mut envelope = to_envelope(req, status, body)?;
+        let data = envelope
+            .data
+            .take()
+            .ok_or_else(|| unexpected(req, status, "no `data` in the envelope"))?;
+        Ok((parse(req, status, data)?, envelope))
+    }
+
+    async fn send_no_content(&self, req: &VaultRequest) -> Result<Reply, VaultError> {
+        self.send(req).await
+    }
+
+    // -----------------------------------------------------------------------------------
+    // sys
+
+    /// `GET sys/health`: answered for every health status (200 active, 429 standby, 501
+    /// uninitialised, 503 sealed…); see [`Health::ready`] to turn it into an error.
+    pub async fn health(&self) -> Result<Health, VaultError> {
+        let req = request::health();
+        let raw = self.send_raw(&req).await?;
+        let status = raw.status;
+        let body = raw
+            .body
+            .ok_or_else(|| unexpected(&req, status, "an empty body"))?;
+        let mut health: Health = parse(&req, status, body)?;
+        health.status = status;
+        Ok(health)
+    }
+
+    /// `GET sys/seal-status` (needs no token).
+    pub async fn seal_status(&self) -> Result<SealStatus, VaultError> {
+        self.send_typed(&request::seal_status()).await
+    }
+
+    /// `GET sys/mounts`: mount path (with trailing slash) → entry.
+    pub async fn list_mounts(&self) -> Result<BTreeMap<String, MountInfo>, VaultError> {
+        Ok(self.send_data(&request::list_mounts()).await?.0)
+    }
+
+    /// `POST sys/mounts/<path> {"type": kind}`.
+    pub async fn enable_mount(&self, path: &str, kind: &str) -> Result<(), VaultError> {
+        self.send_no_content(&request::enable_mount(path, kind))
+            .await
+            .map(drop)
+    }
+
+    /// `POST sys/mounts/<path> {"type":"aws"}`. On a server without the AWS plugin (OpenBao)
+    /// this is [`VaultError::EngineNotAvailable`].
+    pub async fn enable_aws(&self, path: &str) -> Result<(), VaultError> {
+        self.send_no_content(&request::enable_aws(path))
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE sys/mounts/<path>` (revokes the mount's leases first).
+    pub async fn disable_mount(&self, path: &str) -> Result<(), VaultError> {
+        self.send_no_content(&request::disable_mount(path))
+            .await
+            .map(drop)
+    }
+
+    /// `GET auth/token/lookup-self`.
+    pub async fn token_lookup_self(&self) -> Result<TokenInfo, VaultError> {
+        Ok(self.send_data(&request::token_lookup_self()).await?.0)
+    }
+
+    /// `POST sys/capabilities-self {"paths":[…]}`: path → capabilities (`root`, `read`,
+    /// `create`, `update`, `delete`, `list`, `sudo`, `deny`).
+    pub async fn capabilities_self(
+        &self,
+        paths: &[&str],
+    ) -> Result<BTreeMap<String, Vec<String>>, VaultError> {
+        let req = request::capabilities_self(paths);
+        let (data, _) = self.send_data::<BTreeMap<String, Value>>(&req).await?;
+        let mut out = BTreeMap::new();
+        for path in paths {
+            // Older servers answer a single path under `capabilities` only.
+            let caps = data
+                .get(*path)
+                .or_else(|| {
+                    (paths.len() == 1)
+                        .then(|| data.get("capabilities"))
+                        .flatten()
+                })
+                .cloned()
+                .ok_or_else(|| unexpected(&req, 200, &format!("no capabilities for {path:?}")))?;
+            let caps: Vec<String> = serde_json::from_value(caps)
+                .map_err(|e| unexpected(&req, 200, &format!("capabilities of {path:?}: {e}")))?;
+            out.insert((*path).to_owned(), caps);
+        }
+        Ok(out)
+    }
+
+    // -----------------------------------------------------------------------------------
+    // The AWS secrets engine
+
+    /// `PUT <mount>/config/root` (204). Vault does not check the keys here.
+    pub async fn write_aws_root_config(
+        &self,
+        mount: &str,
+        access_key: &str,
+        secret_key: &SecretString,
+        region: Option<&str>,
+        iam_endpoint: Option<&str>,
+        sts_endpoint: Option<&str>,
+    ) -> Result<(), VaultError> {
+        let req = request::write_aws_root_config(
+            mount,
+            access_key,
+            secret_key,
+            region,
+            iam_endpoint,
+            sts_endpoint,
+        );
+        self.send_no_content(&req).await.map(drop)
+    }
+
+    /// `GET <mount>/config/root`; [`VaultError::NotFound`] (with no message) if never written.
+    pub async fn read_aws_root_config(&self, mount: &str) -> Result<AwsRootConfig, VaultError> {
+        Ok(self
+            .send_data(&request::read_aws_root_config(mount))
+            .await?
+            .0)
+    }
+
+    /// `PUT <mount>/config/lease {lease, lease_max}`.
+    pub async fn write_aws_lease_config(
+        &self,
+        mount: &str,
+        lease: Duration,
+        lease_max: Duration,
+    ) -> Result<(), VaultError> {
+        self.send_no_content(&request::write_aws_lease_config(mount, lease, lease_max))
+            .await
+            .map(drop)
+    }
+
+    /// `GET <mount>/config/lease` (Go durations such as `30m0s`).
+    pub async fn read_aws_lease_config(&self, mount: &str) -> Result<AwsLeaseConfig, VaultError> {
+        let req = request::read_aws_lease_config(mount);
+        let (data, _) = self.send_data::<BTreeMap<String, Value>>(&req).await?;
+        let duration = |field: &str| {
+            data.get(field)
+                .and_then(Value::as_str)
+                .and_then(super::config::parse_duration_second)
+                .ok_or_else(|| unexpected(&req, 200, &format!("`{field}` is not a duration")))
+        };
+        Ok(AwsLeaseConfig {
+            lease: duration("lease")?,
+            lease_max: duration("lease_max")?,
+        })
+    }
+
+    /// `PUT <mount>/roles/<name>`; returns Vault's warnings (e.g. for legacy parameters).
+    pub async fn write_aws_role(
+        &self,
+        mount: &str,
+        name: &str,
+        spec: &RoleSpec,
+    ) -> Result<Vec<String>, VaultError> {
+        let reply = self
+            .send_no_content(&request::write_aws_role(mount, name, spec))
+            .await?;
+        Ok(reply.warnings().to_vec())
+    }
+
+    /// `GET <mount>/roles/<name>`; [`VaultError::NotFound`] (with no message) if missing.
+    pub async fn read_aws_role(&self, mount: &str, name: &str) -> Result<AwsRole, VaultError> {
+        Ok(self
+            .send_data(&request::read_aws_role(mount, name))
+            .await?
+            .0)
+    }
+
+    /// `GET <mount>/creds/<role>`: new keys and their lease.
+    pub async fn generate_aws_creds(
+        &self,
+        mount: &str,
+        role: &str,
+    ) -> Result<AwsCreds, VaultError> {
+        let req = request::generate_aws_creds(mount, role);
+        let raw = self.send_raw(&req).await?;
+        let status = raw.status;
+        let body = raw
+            .body
+            .ok_or_else(|| unexpected(&req, status, "an empty body"))?;
+        let envelope = to_envelope(&req, status, body)?;
+        AwsCreds::from_envelope(&envelope).map_err(|e| unexpected(&req, status, &e.0))
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Leases
+
+    /// `PUT sys/leases/lookup`; an unknown id is 400 `invalid lease`.
+    pub async fn lease_lookup(&self, lease_id: &str) -> Result<LeaseLookup, VaultError> {
+        Ok(self.send_data(&request::lease_lookup(lease_id)).await?.0)
+    }
+
+    /// `PUT sys/leases/renew`: the new duration and Vault's warnings (the max-TTL cap).
+    pub async fn lease_renew(
+        &self,
+        lease_id: &str,
+        increment: Option<Duration>,
+    ) -> Result<LeaseRenewal, VaultError> {
+        let req = request::lease_renew(lease_id, increment);
+        let raw = self.send_raw(&req).await?;
+        let status = raw.status;
+        let body = raw
+            .body
+            .ok_or_else(|| unexpected(&req, status, "an empty body"))?;
+        let envelope = to_envelope(&req, status, body)?;
+        Ok(LeaseRenewal {
+            lease: LeaseInfo::from_envelope(&envelope),
+            warnings: envelope.warnings.unwrap_or_default(),
+        })
+    }
+
+    /// `PUT sys/leases/revoke {lease_id, sync}`: 202 queued or 204 revoked, both success.
+    pub async fn lease_revoke(
+        &self,
+        lease_id: &str,
+        sync: bool,
+    ) -> Result<RevokeOutcome, VaultError> {
+        let req = request::lease_revoke(lease_id, sync);
+        let reply = self.send(&req).await?;
+        match reply.status {
+            202 => Ok(RevokeOutcome::Queued),
+            200 | 204 => Ok(RevokeOutcome::Revoked),
+            other => Err(unexpected(
+                &req,
+                other,
+                "a success status other than 202 or 204",
+            )),
+        }
+    }
+}
+
+impl Health {
+    /// `Ok` for an active, unsealed, initialised node; else the error a request would meet.
+    pub fn ready(&self, addr: &str) -> Result<(), VaultError> {
+        let (method, path) = ("GET".to_owned(), "sys/health".to_owned());
+        if !self.initialized {
+            Err(VaultError::Uninitialized {
+                addr: addr.into(),
+                method,
+                path,
+                errors: vec!["initialized: false".into()],
+            })
+        } else if self.sealed {
+            Err(VaultError::Sealed {
+                addr: addr.into(),
+                method,
+                path,
+                errors: vec!["sealed: true".into()],
+            })
+        } else if self.standby && !self.performance_standby {
+            Err(VaultError::Standby {
+                addr: addr.into(),
+                method,
+                path,
+                errors: vec!["standby: true".into()],
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn read_pem_bundle(
+    setting: &str,
+    path: &std::path::Path,
+) -> Result<Vec<reqwest::Certificate>, VaultError> {
+    let pem = std::fs::read(path).map_err(|e| VaultError::Config {
+        setting: setting.into(),
+        reason: format!("cannot read {}: {e}", path.display()),
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| VaultError::Config {
+        setting: setting.into(),
+        reason: format!("{} is not a PEM certificate bundle ({e})", path.display()),
+    })?;
+    if certs.is_empty() {
+        return Err(VaultError::Config {
+            setting: setting.into(),
+            reason: format!("no certificate in {}", path.display()),
+        });
+    }
+    Ok(certs)
+}
+
+fn unexpected(req: &VaultRequest, status: u16, reason: &str) -> VaultError {
+    VaultError::UnexpectedResponse {
+        method: req.wire_method().into(),
+        path: req.path.clone(),
+        status,
+        reason: reason.to_owned(),
+    }
+}
+
+fn to_envelope(req: &VaultRequest, status: u16, body: Value) -> Result<Envelope, VaultError> {
+    if !body.is_object() {
+        return Err(unexpected(req, status, "the body is not a JSON object"));
+    }
+    parse(req, status, body)
+}
+
+/// Types a JSON value. serde's message can quote a value, so it is shortened to the kind of
+/// mismatch: the bodies typed this way carry no secrets, but an error should still not dump
+/// a body.
+fn parse<T: DeserializeOwned>(
+    req: &VaultRequest,
+    status: u16,
+    value: Value,
+) -> Result<T, VaultError> {
+    serde_json::from_value(value).map_err(|e| {
+        let message = e.to_string();
+        let cut: String = message.chars().take(160).collect();
+        unexpected(
+            req,
+            status,
+            &format!("the body has an unexpected shape ({cut})"),
+        )
+    })
+}

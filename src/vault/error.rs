@@ -1,0 +1,636 @@
+//! What went wrong talking to Vault, in words a learner can act on.
+//!
+//! Nothing here ever holds the token or a secret: errors carry the address, the method and
+//! path, the status and Vault's own `errors` strings (which name paths and parameters, not
+//! secret values).
+
+use std::error::Error as _;
+
+use super::wire::ErrorBody;
+
+/// Why a server could not be reached at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnreachableKind {
+    /// Nothing listens at the address (connection refused).
+    Refused,
+    /// The host name does not resolve.
+    Dns,
+    /// No answer within the client timeout.
+    Timeout,
+    /// Any other transport failure (reset, broken pipe…).
+    Other,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("invalid {setting}: {reason}")]
+    Config { setting: String, reason: String },
+
+    #[error("cannot reach Vault at {addr}: {reason}")]
+    Unreachable {
+        addr: String,
+        kind: UnreachableKind,
+        reason: String,
+    },
+
+    #[error("TLS with Vault at {addr} failed: {reason}")]
+    Tls { addr: String, reason: String },
+
+    #[error("Vault at {addr} is sealed ({method} {path}: {})", words(.errors))]
+    Sealed {
+        addr: String,
+        method: String,
+        path: String,
+        errors: Vec<String>,
+    },
+
+    #[error("Vault at {addr} is not initialized ({method} {path}: {})", words(.errors))]
+    Uninitialized {
+        addr: String,
+        method: String,
+        path: String,
+        errors: Vec<String>,
+    },
+
+    #[error("Vault at {addr} is a standby node that did not serve {method} {path}: {}", words(.errors))]
+    Standby {
+        addr: String,
+        method: String,
+        path: String,
+        errors: Vec<String>,
+    },
+
+    #[error("permission denied: {method} {path} (Vault: {})", words(.errors))]
+    PermissionDenied {
+        method: String,
+        path: String,
+        errors: Vec<String>,
+        /// Whether a token was sent at all.
+        token_sent: bool,
+    },
+
+    #[error("Vault rejected {method} {path} ({status}): {}", words(.errors))]
+    InvalidRequest {
+        method: String,
+        path: String,
+        status: u16,
+        errors: Vec<String>,
+    },
+
+    #[error("nothing at {path} ({method} got 404{})", if .errors.is_empty() { String::new() } else { format!(": {}", words(.errors)) })]
+    NotFound {
+        method: String,
+        path: String,
+        errors: Vec<String>,
+    },
+
+    #[error("Vault rate-limited {method} {path} (429): {}", words(.errors))]
+    RateLimited {
+        method: String,
+        path: String,
+        errors: Vec<String>,
+    },
+
+    #[error("Vault failed {method} {path} ({status}): {}", words(.errors))]
+    Server {
+        method: String,
+        path: String,
+        status: u16,
+        errors: Vec<String>,
+    },
+
+    #[error("the {engine} secrets engine is not available on this server ({method} {path}: {})", words(.errors))]
+    EngineNotAvailable {
+        engine: String,
+        method: String,
+        path: String,
+        errors: Vec<String>,
+    },
+
+    #[error("unexpected response to {method} {path} ({status}): {reason}")]
+    UnexpectedResponse {
+        method: String,
+        path: String,
+        status: u16,
+        reason: String,
+    },
+}
+
+impl VaultError {
+    /// What to do next, in one sentence.
+    pub fn hint(&self) -> &str {
+        match self {
+            VaultError::Config { .. } => {
+                "Fix or unset that environment variable (see `vault -h` for the VAULT_* settings)."
+            }
+            VaultError::Unreachable { kind, .. } => match kind {
+                UnreachableKind::Refused => {
+                    "Nothing is listening there: start Vault (e.g. `vault server -dev`) or check VAULT_ADDR and its port."
+                }
+                UnreachableKind::Dns => {
+                    "The host name does not resolve: check the spelling of VAULT_ADDR and your DNS."
+                }
+                UnreachableKind::Timeout => {
+                    "Vault did not answer in time: check the network, a proxy (HTTPS_PROXY/NO_PROXY) or raise VAULT_CLIENT_TIMEOUT."
+                }
+                UnreachableKind::Other => {
+                    "The connection failed: check VAULT_ADDR, the network and any proxy settings."
+                }
+            },
+            VaultError::Tls { .. } => {
+                "Check the scheme (http:// vs https://) in VAULT_ADDR; for a private CA set VAULT_CACERT (or VAULT_CAPATH); VAULT_SKIP_VERIFY=true only for a throwaway dev server."
+            }
+            VaultError::Sealed { .. } => {
+                "Unseal Vault first (`vault operator unseal`, with the unseal key(s)); a dev server is unsealed again by restarting it."
+            }
+            VaultError::Uninitialized { .. } => {
+                "Initialise Vault first (`vault operator init`), then unseal it."
+            }
+            VaultError::Standby { .. } => {
+                "Point VAULT_ADDR at the active node (see `vault status`), or enable request forwarding."
+            }
+            VaultError::PermissionDenied { token_sent, .. } => {
+                if *token_sent {
+                    "The token is invalid or expired, or its policies do not allow this path: check `vault token lookup` and `vault token capabilities <path>`."
+                } else {
+                    "No token was sent: set VAULT_TOKEN or run `vault login` (which writes ~/.vault-token)."
+                }
+            }
+            VaultError::InvalidRequest { errors, .. } => {
+                let said = errors.join(" ");
+                if said.contains("already in use") {
+                    "Something is already mounted there: use it, pick another -path, or disable it first (`vault secrets disable <path>`)."
+                } else if said.contains("HTTP request to an HTTPS server") {
+                    "The server speaks HTTPS: use https:// in VAULT_ADDR."
+                } else if said.contains("invalid lease") || said.contains("lease not found") {
+                    "That lease does not exist (any more): it was revoked or has expired; generate new credentials."
+                } else if said.contains("not renewable") {
+                    "This lease cannot be renewed; generate new credentials before it expires."
+                } else if said.contains("max TTL") {
+                    "The lease reached its maximum TTL; generate new credentials."
+                } else {
+                    "Vault rejected the parameters: read its message above and fix the request."
+                }
+            }
+            VaultError::NotFound { errors, .. } => {
+                if errors.iter().any(|e| e.contains("no handler for route")) {
+                    "No secrets engine is mounted at that path: enable it first (`vault secrets enable -path=<path> <type>`)."
+                } else {
+                    "Nothing has been written there yet (a config or role is read before it is written): write it first."
+                }
+            }
+            VaultError::RateLimited { .. } => {
+                "A rate-limit or lease-count quota was hit: wait a moment and retry, or revoke unused leases."
+            }
+            VaultError::Server { .. } => {
+                "Vault failed internally or upstream (e.g. AWS): read its message, check the server log, and retry."
+            }
+            VaultError::EngineNotAvailable { .. } => {
+                "This server has no such plugin (OpenBao ships without the AWS engine): register it (openbao-plugin-secrets-aws) or use vaultlab's built-in sandbox."
+            }
+            VaultError::UnexpectedResponse { .. } => {
+                "The server answered in a way Vault does not: check that VAULT_ADDR points at Vault and not at a proxy or another service."
+            }
+        }
+    }
+
+    /// Vault's own `errors` strings, when the server answered with any.
+    pub fn vault_errors(&self) -> &[String] {
+        match self {
+            VaultError::Sealed { errors, .. }
+            | VaultError::Uninitialized { errors, .. }
+            | VaultError::Standby { errors, .. }
+            | VaultError::PermissionDenied { errors, .. }
+            | VaultError::InvalidRequest { errors, .. }
+            | VaultError::NotFound { errors, .. }
+            | VaultError::RateLimited { errors, .. }
+            | VaultError::Server { errors, .. }
+            | VaultError::EngineNotAvailable { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+
+    /// The HTTP status the server answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            VaultError::Sealed { .. }
+            | VaultError::Uninitialized { .. }
+            | VaultError::Standby { .. } => Some(503),
+            VaultError::PermissionDenied { .. } => Some(403),
+            VaultError::NotFound { .. } => Some(404),
+            VaultError::RateLimited { .. } => Some(429),
+            VaultError::EngineNotAvailable { .. } => Some(400),
+            VaultError::InvalidRequest { status, .. }
+            | VaultError::Server { status, .. }
+            | VaultError::UnexpectedResponse { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Vault's errors as one line: the go-multierror wrapping
+/// (`"1 error occurred:\n\t* permission denied\n\n"`) is unwrapped to its items.
+pub fn words(errors: &[String]) -> String {
+    let mut items = Vec::new();
+    for error in errors {
+        let trimmed = error.trim();
+        let is_multierror = trimmed
+            .lines()
+            .next()
+            .is_some_and(|first| first.ends_with("occurred:") && first.contains("error"));
+        if is_multierror {
+            items.extend(
+                trimmed
+                    .lines()
+                    .skip(1)
+                    .filter_map(|l| l.trim().strip_prefix("* "))
+                    .map(str::to_owned),
+            );
+        } else if !trimmed.is_empty() {
+            items.push(trimmed.to_owned());
+        }
+    }
+    if items.is_empty() {
+        "(no message)".to_owned()
+    } else {
+        items.join("; ")
+    }
+}
+
+/// Vault's `errors` from a response body; a non-JSON body (a proxy's HTML page, Vault's plain
+/// "Client sent an HTTP request to an HTTPS server.") becomes its first line, shortened.
+pub fn errors_from_body(body: &[u8]) -> Vec<String> {
+    if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {
+        return parsed.errors;
+    }
+    let text = String::from_utf8_lossy(body);
+    let first_line = text.lines().map(str::trim).find(|l| !l.is_empty());
+    match first_line {
+        Some(line) => {
+            let mut line = line.to_owned();
+            if line.len() > 200 {
+                let mut cut = 200;
+                while !line.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                line.truncate(cut);
+                line.push('…');
+            }
+            vec![line]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Classifies a non-success answer from Vault. `token_sent` tells a 403 apart: a missing
+/// token and a refused one need different fixes.
+pub fn classify(
+    addr: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    body: &[u8],
+    token_sent: bool,
+) -> VaultError {
+    let errors = errors_from_body(body);
+    let method = method.to_owned();
+    let path = path.to_owned();
+    let said = errors.join("\n");
+    if let Some(engine) = said
+        .lines()
+        .find_map(|l| l.split("plugin not found in the catalog: ").nth(1))
+    {
+        return VaultError::EngineNotAvailable {
+            engine: engine.trim().trim_matches('"').to_owned(),
+            method,
+            path,
+            errors,
+        };
+    }
+    match status {
+        400 => VaultError::InvalidRequest {
+            method,
+            path,
+            status,
+            errors,
+        },
+        403 => VaultError::PermissionDenied {
+            method,
+            path,
+            errors,
+            token_sent,
+        },
+        404 => VaultError::NotFound {
+            method,
+            path,
+            errors,
+        },
+        429 => VaultError::RateLimited {
+            method,
+            path,
+            errors,
+        },
+        503 if said.contains("is sealed") => VaultError::Sealed {
+            addr: addr.to_owned(),
+            method,
+            path,
+            errors,
+        },
+        503 if said.contains("not initialized") => VaultError::Uninitialized {
+            addr: addr.to_owned(),
+            method,
+            path,
+            errors,
+        },
+        503 if said.contains("not active")
+            || said.contains("no active")
+            || said.contains("standby") =>
+        {
+            VaultError::Standby {
+                addr: addr.to_owned(),
+                method,
+                path,
+                errors,
+            }
+        }
+        300..=399 => VaultError::UnexpectedResponse {
+            method,
+            path,
+            status,
+            reason: "a redirect that was not followed (Vault's client follows one 307 to the active node)".into(),
+        },
+        500..=599 => VaultError::Server {
+            method,
+            path,
+            status,
+            errors,
+        },
+        401 | 405..=499 if !errors.is_empty() => VaultError::InvalidRequest {
+            method,
+            path,
+            status,
+            errors,
+        },
+        _ => VaultError::UnexpectedResponse {
+            method,
+            path,
+            status,
+            reason: if errors.is_empty() {
+                "no error message in the body".into()
+            } else {
+                words(&errors)
+            },
+        },
+    }
+}
+
+/// Classifies a transport failure (no HTTP answer). The URL is left out of the reason: the
+/// address is named instead.
+pub fn from_transport(addr: &str, error: &reqwest::Error) -> VaultError {
+    let mut chain = Vec::new();
+    let mut refused = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = error.source();
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            refused = true;
+        }
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    let all = chain.join(": ").to_lowercase();
+    let innermost = chain
+        .last()
+        .cloned()
+        .unwrap_or_else(|| "no details".to_owned());
+    let addr = addr.to_owned();
+    let tls_words = [
+        "certificate",
+        "tls",
+        "ssl",
+        "handshake",
+        "invalidcontenttype",
+        "corrupt message",
+        "peer sent",
+        "unknownissuer",
+    ];
+    if error.is_timeout() {
+        VaultError::Unreachable {
+            addr,
+            kind: UnreachableKind::Timeout,
+            reason: "timed out waiting for an answer".into(),
+        }
+    } else if refused {
+        VaultError::Unreachable {
+            addr,
+            kind: UnreachableKind::Refused,
+            reason: "connection refused".into(),
+        }
+    } else if all.contains("dns error") || all.contains("failed to lookup address") {
+        VaultError::Unreachable {
+            addr,
+            kind: UnreachableKind::Dns,
+            reason: format!("cannot resolve the host name ({innermost})"),
+        }
+    } else if tls_words.iter().any(|w| all.contains(w)) {
+        let reason = if all.contains("invalidcontenttype") || all.contains("corrupt message") {
+            format!("{innermost} (the server answered in plain HTTP: use http://)")
+        } else {
+            innermost
+        };
+        VaultError::Tls { addr, reason }
+    } else {
+        VaultError::Unreachable {
+            addr,
+            kind: UnreachableKind::Other,
+            reason: if chain.is_empty() {
+                "the request failed before any answer".to_owned()
+            } else {
+                chain.join(": ")
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(status: u16, body: &str) -> VaultError {
+        classify(
+            "http://127.0.0.1:8200",
+            "PUT",
+            "sys/x",
+            status,
+            body.as_bytes(),
+            true,
+        )
+    }
+
+    #[test]
+    fn engine_not_available_from_openbao_words() {
+        let e = classify(
+            "http://127.0.0.1:8200",
+            "POST",
+            "sys/mounts/aws",
+            400,
+            br#"{"errors":["plugin not found in the catalog: aws"]}"#,
+            true,
+        );
+        match &e {
+            VaultError::EngineNotAvailable {
+                engine,
+                path,
+                errors,
+                ..
+            } => {
+                assert_eq!(engine, "aws");
+                assert_eq!(path, "sys/mounts/aws");
+                assert_eq!(errors, &["plugin not found in the catalog: aws"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let shown = e.to_string();
+        assert!(
+            shown.contains("plugin not found in the catalog: aws"),
+            "{shown}"
+        );
+        assert!(e.hint().contains("OpenBao"));
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        assert!(matches!(
+            c(400, r#"{"errors":["path is already in use at aws/"]}"#),
+            VaultError::InvalidRequest { status: 400, ref errors, .. } if errors[0] == "path is already in use at aws/"
+        ));
+        assert!(matches!(
+            c(403, r#"{"errors":["permission denied"]}"#),
+            VaultError::PermissionDenied { ref path, token_sent: true, .. } if path == "sys/x"
+        ));
+        assert!(matches!(
+            c(404, r#"{"errors":[]}"#),
+            VaultError::NotFound { ref errors, .. } if errors.is_empty()
+        ));
+        assert!(matches!(
+            c(
+                429,
+                r#"{"errors":["request path \"sys/x\": rate limit quota exceeded"]}"#
+            ),
+            VaultError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            c(
+                500,
+                r#"{"errors":["1 error occurred:\n\t* internal error\n\n"]}"#
+            ),
+            VaultError::Server { status: 500, .. }
+        ));
+        assert!(matches!(
+            c(502, r#"{"errors":["Throttling: Rate exceeded"]}"#),
+            VaultError::Server { status: 502, .. }
+        ));
+        assert!(matches!(
+            c(503, r#"{"errors":["Vault is sealed"]}"#),
+            VaultError::Sealed { .. }
+        ));
+        assert!(matches!(
+            c(503, r#"{"errors":["node is not active"]}"#),
+            VaultError::Standby { .. }
+        ));
+        assert!(matches!(
+            c(503, r#"{"errors":["Vault is not initialized"]}"#),
+            VaultError::Uninitialized { .. }
+        ));
+        assert!(matches!(
+            c(307, ""),
+            VaultError::UnexpectedResponse { status: 307, .. }
+        ));
+        assert!(matches!(
+            c(200, "<html>"),
+            VaultError::UnexpectedResponse { status: 200, .. }
+        ));
+    }
+
+    #[test]
+    fn display_names_the_request_and_vaults_words() {
+        let e = c(
+            403,
+            r#"{"errors":["1 error occurred:\n\t* permission denied\n\n"]}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "permission denied: PUT sys/x (Vault: permission denied)"
+        );
+        let e = classify(
+            "http://127.0.0.1:8200",
+            "GET",
+            "aws/roles/my-role",
+            404,
+            br#"{"errors":[]}"#,
+            true,
+        );
+        assert_eq!(e.to_string(), "nothing at aws/roles/my-role (GET got 404)");
+        assert!(e.hint().contains("written"));
+        let e = classify(
+            "http://127.0.0.1:8200",
+            "GET",
+            "aws/creds/x",
+            404,
+            br#"{"errors":["no handler for route \"aws/creds/x\". route entry not found."]}"#,
+            true,
+        );
+        assert!(e.to_string().contains("no handler for route"), "{e}");
+        assert!(e.hint().contains("enable"));
+        let sealed = c(503, r#"{"errors":["Vault is sealed"]}"#);
+        assert_eq!(
+            sealed.to_string(),
+            "Vault at http://127.0.0.1:8200 is sealed (PUT sys/x: Vault is sealed)"
+        );
+    }
+
+    #[test]
+    fn a_missing_token_gets_its_own_hint() {
+        let without = classify(
+            "a",
+            "GET",
+            "sys/mounts",
+            403,
+            br#"{"errors":["permission denied"]}"#,
+            false,
+        );
+        let with = classify(
+            "a",
+            "GET",
+            "sys/mounts",
+            403,
+            br#"{"errors":["permission denied"]}"#,
+            true,
+        );
+        assert!(without.hint().contains("No token"));
+        assert!(!with.hint().contains("No token"));
+    }
+
+    #[test]
+    fn plain_text_bodies_are_kept_short() {
+        let e = c(400, "Client sent an HTTP request to an HTTPS server.\n");
+        assert_eq!(
+            e.vault_errors(),
+            &["Client sent an HTTP request to an HTTPS server."]
+        );
+        assert!(e.hint().contains("https://"));
+        let long = "x".repeat(1000);
+        let e = c(502, &long);
+        assert!(e.vault_errors()[0].chars().count() <= 201);
+    }
+
+    #[test]
+    fn multierror_is_unwrapped() {
+        assert_eq!(
+            words(&["2 errors occurred:\n\t* a\n\t* b\n\n".to_owned()]),
+            "a; b"
+        );
+        assert_eq!(words(&[]), "(no message)");
+    }
+}
