@@ -8,7 +8,7 @@ pub mod state;
 pub mod vault;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -221,13 +221,13 @@ fn connectable(bound: SocketAddr) -> SocketAddr {
     }
 }
 
-async fn save(path: &PathBuf, vault: &VaultServer, aws: &AwsEndpoint) -> Result<(), StateError> {
+async fn save(path: &Path, vault: &VaultServer, aws: &AwsEndpoint) -> Result<(), StateError> {
     let snapshot = SandboxState {
         format: state::FORMAT_VERSION,
         vault: vault.snapshot(),
         aws: aws.snapshot(),
     };
-    let path = path.clone();
+    let path = path.to_owned();
     tokio::task::spawn_blocking(move || state::save(&path, &snapshot))
         .await
         .expect("state writer task")
