@@ -7,17 +7,28 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr};
+use vaultlab::runtime::effects::EffectRunner;
+use vaultlab::runtime::terminal;
 use vaultlab::sandbox::{self, Sandbox, SandboxOptions};
+use vaultlab::session::{self, SessionOptions};
+use vaultlab::ui::Theme;
+use vaultlab::walk::WalkResult;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "vaultlab",
     version,
-    about = "A terminal lab companion for Vault's dynamic secrets lab"
+    about = "A terminal lab companion for Vault's dynamic secrets lab",
+    long_about = "A terminal lab companion for Vault's dynamic secrets lab.\n\n\
+        Without a command, opens the lab: six steps, each in its own pane. It runs on an \
+        embedded sandbox unless VAULT_ADDR is set or --live is given."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+
+    #[command(flatten)]
+    lab: LabArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +36,51 @@ enum Command {
     /// Serve the embedded sandbox alone: a Vault-compatible server with the AWS secrets
     /// engine and an AWS-compatible endpoint (IAM, STS, EC2), until Ctrl-C.
     Sandbox(SandboxArgs),
+    /// Run the lab's six steps headless and print a transcript (secrets masked). Exits
+    /// non-zero at the first step that fails.
+    Walk(LabArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+struct LabArgs {
+    /// Use the embedded sandbox even if VAULT_ADDR is set.
+    #[arg(long)]
+    sandbox: bool,
+
+    /// Use the Vault at VAULT_ADDR (with VAULT_TOKEN or ~/.vault-token) and real AWS.
+    #[arg(long, conflicts_with = "sandbox")]
+    live: bool,
+
+    /// In sandbox mode: how long a new access key takes to become valid (e.g. 0s, 3s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    propagation_delay: Option<Duration>,
+
+    /// Send AWS requests (vaultlab's, and Vault's engine's iam_endpoint/sts_endpoint) to
+    /// this endpoint instead: moto, LocalStack. Keys come from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY.
+    #[arg(long, value_name = "URL")]
+    aws_endpoint: Option<String>,
+
+    /// Read labs from this folder instead of the ones built in.
+    #[arg(long, value_name = "DIR")]
+    labs: Option<PathBuf>,
+
+    /// Which lab to run.
+    #[arg(long, value_name = "ID", default_value = vaultlab::lab::DEFAULT_LAB)]
+    lab: String,
+}
+
+impl LabArgs {
+    fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            force_sandbox: self.sandbox,
+            force_live: self.live,
+            propagation_delay: self.propagation_delay,
+            aws_endpoint: self.aws_endpoint.clone(),
+            labs_dir: self.labs.clone(),
+            lab_id: Some(self.lab.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -58,14 +114,94 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Sandbox(args)) => run_sandbox(args),
-        None => {
-            eprintln!(
-                "The lab companion's panes are not built yet. For now, `vaultlab sandbox` serves\n\
-                 the sandbox: run the lab against it with the vault/bao and aws CLIs."
-            );
-            std::process::exit(2);
-        }
+        Some(Command::Walk(args)) => run_walk(args),
+        None => run_tui(cli.lab),
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")
+}
+
+/// The TUI owns the terminal, so its log goes to a file (never a secret in it).
+fn init_file_logging() {
+    let Some(dir) = state_dir() else { return };
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("vaultlab.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VAULTLAB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .init();
+}
+
+/// `$XDG_STATE_HOME/vaultlab`, else `~/.local/state/vaultlab`.
+fn state_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))
+        .map(|base| base.join("vaultlab"))
+}
+
+fn run_tui(args: LabArgs) -> Result<()> {
+    init_file_logging();
+    runtime()?.block_on(async {
+        // Errors before the terminal is taken over print as usual.
+        let session =
+            session::open(&args.session_options(), |name| std::env::var(name).ok()).await?;
+        let theme = Theme::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
+        let (outcomes_tx, outcomes_rx) = tokio::sync::mpsc::unbounded_channel();
+        let runner = EffectRunner::new(
+            session.vault.clone(),
+            session.aws_endpoint.clone(),
+            session.tell_vault_the_endpoint,
+            outcomes_tx,
+        );
+        let (app, initial) = vaultlab::app::init(
+            session.lab.clone(),
+            session.connection.clone(),
+            session.prefill.clone(),
+            chrono::Utc::now(),
+        );
+        let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
+        let result =
+            vaultlab::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
+        terminal::restore().wrap_err("cannot restore the terminal")?;
+        session.close().await?;
+        result.wrap_err("the terminal failed")?;
+        Ok(())
+    })
+}
+
+fn run_walk(args: LabArgs) -> Result<()> {
+    init_server_logging();
+    runtime()?.block_on(async {
+        let session =
+            session::open(&args.session_options(), |name| std::env::var(name).ok()).await?;
+        let mut out = std::io::stdout().lock();
+        let result = vaultlab::walk::walk(&session, &mut out).await?;
+        out.flush()?;
+        drop(out);
+        session.close().await?;
+        match result {
+            WalkResult::Completed => Ok(()),
+            WalkResult::Failed { step, what } => {
+                eprintln!("vaultlab walk: step {step} failed: {what}");
+                std::process::exit(1);
+            }
+        }
+    })
 }
 
 /// Logs go to stderr for the sandbox server; they never carry bodies, tokens or keys.
@@ -80,8 +216,7 @@ fn init_server_logging() {
 
 fn run_sandbox(args: SandboxArgs) -> Result<()> {
     init_server_logging();
-    let runtime = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let sandbox = Sandbox::start(SandboxOptions {
             listen: args.listen,
             propagation_delay: args.propagation_delay,

@@ -67,6 +67,7 @@ fn issue(app: &mut App) {
                 renewable: true,
                 access_key_id: "AKIA5EXAMPLEISSUED01".into(),
                 secret_access_key: SecretString::from(ISSUED_SECRET),
+                iam_user: Some("vault-root-my-role-1763900000-abcdefghij0123456789".into()),
             },
             exchange(
                 "curl --header \"X-Vault-Token: $VAULT_TOKEN\" http://127.0.0.1:8200/v1/aws/creds/my-role",

@@ -27,9 +27,12 @@ pub enum Effect {
         role: String,
         policy_document: String,
     },
+    /// Read `creds/<role>`, then find the IAM user behind the new key with the root keys
+    /// (Vault names the key, not the user; the user is what revocation deletes).
     GenerateCreds {
         mount: String,
         role: String,
+        root: AwsKeys,
     },
     /// EC2 DescribeInstances signed with the issued keys, after `delay`.
     DescribeInstances {
@@ -44,6 +47,8 @@ pub enum Effect {
     /// the user Vault made, after `delay`.
     ProveRevoked {
         keys: AwsKeys,
+        root: AwsKeys,
+        iam_user: Option<String>,
         attempt: u32,
         delay: Duration,
     },

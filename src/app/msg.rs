@@ -54,6 +54,8 @@ pub struct IssuedCreds {
     pub renewable: bool,
     pub access_key_id: String,
     pub secret_access_key: SecretString,
+    /// The IAM user Vault made, when it could be found.
+    pub iam_user: Option<String>,
 }
 
 #[derive(Debug, Clone)]

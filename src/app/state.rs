@@ -301,6 +301,18 @@ impl App {
             .count()
     }
 
+    /// A command or text from the lab with this run's values filled in.
+    pub fn fill(&self, template: &str) -> String {
+        crate::lab::fill_placeholders(template, |name| match name {
+            "mount" => Some(self.lab.mount.clone()),
+            "role" => Some(self.lab.role.clone()),
+            "region" => Some(self.root_keys.region.clone()),
+            "vault_addr" => Some(self.connection.vault_addr.clone()),
+            "lease_id" => self.creds.as_ref().map(|c| c.clock.lease_id.clone()),
+            _ => None,
+        })
+    }
+
     /// How long the DescribeInstances test has been waiting.
     pub fn probe_elapsed(&self) -> Option<Duration> {
         self.probe

@@ -259,7 +259,11 @@ fn run_step(app: &mut App) -> Vec<Effect> {
                 policy_document: app.policy.text(),
             }
         }
-        StepKind::Generate => Effect::GenerateCreds { mount, role },
+        StepKind::Generate => Effect::GenerateCreds {
+            mount,
+            role,
+            root: root_keys(app),
+        },
         StepKind::TestKeys => {
             let Some(keys) = issued_keys(app) else {
                 return refuse(
@@ -333,6 +337,20 @@ fn issued_keys(app: &App) -> Option<AwsKeys> {
     })
 }
 
+fn prove_revoked(app: &App, attempt: u32, delay: Duration) -> Vec<Effect> {
+    let Some(keys) = issued_keys(app) else {
+        return Vec::new();
+    };
+    let iam_user = app.creds.as_ref().and_then(|c| c.issued.iam_user.clone());
+    vec![Effect::ProveRevoked {
+        keys,
+        root: root_keys(app),
+        iam_user,
+        attempt,
+        delay,
+    }]
+}
+
 /// Waits between DescribeInstances attempts: short at first, so keys that are ready are
 /// seen at once, then every half second while IAM catches up.
 pub fn probe_delay(attempt: u32) -> Duration {
@@ -403,13 +421,7 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 refused_with: None,
                 user_gone: false,
             });
-            if let Some(keys) = issued_keys(app) {
-                return vec![Effect::ProveRevoked {
-                    keys,
-                    attempt: 1,
-                    delay: Duration::ZERO,
-                }];
-            }
+            return prove_revoked(app, 1, Duration::ZERO);
         }
         Outcome::Revoked(Err(failure)) => {
             app.quit_after_revoke = false;
@@ -437,12 +449,8 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                     detail: "AWS still accepts them, or the IAM user is still there.".to_owned(),
                     hint: "Vault revokes in the background: look up the lease, or check Vault's log for a revocation error.".to_owned(),
                 });
-            } else if let Some(keys) = issued_keys(app) {
-                return vec![Effect::ProveRevoked {
-                    keys,
-                    attempt: attempt + 1,
-                    delay: probe_delay(attempt),
-                }];
+            } else {
+                return prove_revoked(app, attempt + 1, probe_delay(attempt));
             }
         }
         Outcome::Renewed(Ok((ttl, warnings))) => {

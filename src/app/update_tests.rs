@@ -72,6 +72,7 @@ fn issue(app: &mut App, ttl: Duration) {
                 renewable: true,
                 access_key_id: "AKIAISSUED".into(),
                 secret_access_key: SecretString::from(ISSUED_SECRET),
+                iam_user: Some("vault-root-my-role-1763900000-abcdefghij0123456789".into()),
             },
             exchange(),
         )))),

@@ -48,6 +48,8 @@ const HEALTH_STATUSES: &[u16] = &[200, 429, 472, 473, 501, 503];
 /// Host names and networks never sent through a proxy (as Go's `ProxyFromEnvironment`).
 const LOOPBACK_NO_PROXY: &str = "localhost,127.0.0.0/8,::1";
 
+/// Cheap to clone: the HTTP connection pool is shared.
+#[derive(Clone)]
 pub struct VaultClient {
     http: reqwest::Client,
     config: VaultConfig,

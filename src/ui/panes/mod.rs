@@ -19,7 +19,7 @@ use super::theme::Theme;
 use super::widgets::status_badge;
 use crate::app::App;
 use crate::app::state::{Pane, StepStatus};
-use crate::lab::{StepKind, fill_placeholders};
+use crate::lab::StepKind;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     match app.pane() {
@@ -31,14 +31,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The step's command with the lab's values filled in.
 pub fn command(app: &App, template: &str) -> String {
-    fill_placeholders(template, |name| match name {
-        "mount" => Some(app.lab.mount.clone()),
-        "role" => Some(app.lab.role.clone()),
-        "region" => Some(app.root_keys.region.clone()),
-        "vault_addr" => Some(app.connection.vault_addr.clone()),
-        "lease_id" => app.creds.as_ref().map(|c| c.clock.lease_id.clone()),
-        _ => None,
-    })
+    app.fill(template)
 }
 
 fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme) {

@@ -1,0 +1,382 @@
+//! Runs the effects `update` asks for, each on its own task, and sends the outcome back
+//! as a message. The only place (with the event loop) that awaits.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::app::effect::{AwsKeys, Effect};
+use crate::app::msg::{
+    AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome,
+};
+use crate::aws::{self, AwsCallError, AwsTarget, StaticKeys};
+use crate::vault::request::{self, VaultRequest};
+use crate::vault::types::{AwsCreds, Reply, RoleSpec};
+use crate::vault::{VaultClient, VaultError};
+
+/// Where the lab's requests go.
+#[derive(Clone)]
+pub struct EffectRunner {
+    vault: Arc<VaultClient>,
+    /// A custom AWS endpoint (the sandbox, moto, LocalStack), or AWS itself.
+    aws_endpoint: Option<String>,
+    /// Whether Vault's engine must be told that endpoint too (`iam_endpoint` and
+    /// `sts_endpoint` in `config/root`). The sandbox's engine knows its own already.
+    tell_vault_the_endpoint: bool,
+    outcomes: UnboundedSender<Msg>,
+}
+
+impl EffectRunner {
+    pub fn new(
+        vault: VaultClient,
+        aws_endpoint: Option<String>,
+        tell_vault_the_endpoint: bool,
+        outcomes: UnboundedSender<Msg>,
+    ) -> Self {
+        Self {
+            vault: Arc::new(vault),
+            aws_endpoint,
+            tell_vault_the_endpoint,
+            outcomes,
+        }
+    }
+
+    pub fn spawn(&self, effect: Effect) {
+        let runner = self.clone();
+        tokio::spawn(async move {
+            if let Some(outcome) = runner.run(effect).await {
+                // The loop may have ended (quit): nobody is left to tell.
+                let _ = runner.outcomes.send(Msg::Outcome(outcome));
+            }
+        });
+    }
+
+    /// Runs one effect to its outcome. Public so `walk` can await effects in order.
+    pub async fn run(&self, effect: Effect) -> Option<Outcome> {
+        Some(match effect {
+            Effect::RefreshStatus { mount, role } => {
+                Outcome::Status(self.status(&mount, &role).await)
+            }
+            Effect::EnableEngine { mount } => Outcome::EngineEnabled(self.enable(&mount).await),
+            Effect::CheckRootKeys(keys) => Outcome::RootKeysChecked(
+                aws::caller_identity(&self.target(&keys), &static_keys(&keys))
+                    .await
+                    .map(|id| CallerIdentity {
+                        account: id.account,
+                        arn: id.arn,
+                        user_id: id.user_id,
+                    })
+                    .map_err(|e| aws_failure("STS did not accept the root keys", &e)),
+            ),
+            Effect::WriteRootConfig { mount, keys } => {
+                Outcome::RootConfigWritten(self.write_root_config(&mount, &keys).await)
+            }
+            Effect::WriteRole {
+                mount,
+                role,
+                policy_document,
+            } => Outcome::RoleWritten(
+                self.exchange(
+                    "Vault did not accept the role",
+                    request::write_aws_role(&mount, &role, &RoleSpec::iam_user(policy_document)),
+                )
+                .await,
+            ),
+            Effect::GenerateCreds { mount, role, root } => {
+                Outcome::CredsIssued(self.generate(&mount, &role, &root).await)
+            }
+            Effect::DescribeInstances {
+                keys,
+                attempt,
+                delay,
+            } => {
+                tokio::time::sleep(delay).await;
+                let result = aws::describe_instances(&self.target(&keys), &static_keys(&keys))
+                    .await
+                    .map(|answer| Exchange {
+                        curl: self.describe_instances_cli(&keys),
+                        response: pretty(&answer),
+                    })
+                    .map_err(|e| AwsRefusal {
+                        retryable: e.is_unknown_key() || e.is_throttling(),
+                        code: e.code,
+                        message: e.message,
+                    });
+                Outcome::Described { attempt, result }
+            }
+            Effect::RevokeLease { lease_id } => Outcome::Revoked(
+                self.exchange(
+                    "Vault did not revoke the lease",
+                    request::lease_revoke(&lease_id, false),
+                )
+                .await,
+            ),
+            Effect::ProveRevoked {
+                keys,
+                root,
+                iam_user,
+                attempt,
+                delay,
+            } => {
+                tokio::time::sleep(delay).await;
+                self.prove_revoked(keys, root, iam_user, attempt).await
+            }
+            Effect::RenewLease { lease_id } => Outcome::Renewed(
+                self.vault
+                    .lease_renew(&lease_id, None)
+                    .await
+                    .map(|renewal| (renewal.lease.duration, renewal.warnings))
+                    .map_err(|e| vault_failure("Vault did not renew the lease", &e)),
+            ),
+            // Written by the event loop itself: it owns the terminal.
+            Effect::CopyToClipboard(_) => return None,
+        })
+    }
+
+    fn target(&self, keys: &AwsKeys) -> AwsTarget {
+        AwsTarget {
+            endpoint_url: self.aws_endpoint.clone(),
+            region: keys.region.clone(),
+        }
+    }
+
+    /// Sends one request and keeps what the pane shows: its curl form and the answer.
+    async fn exchange(&self, what: &str, req: VaultRequest) -> Result<Exchange, Failure> {
+        let curl = self.vault.curl_equivalent(&req.describe());
+        let reply = self
+            .vault
+            .send(&req)
+            .await
+            .map_err(|e| vault_failure(what, &e))?;
+        Ok(Exchange {
+            curl,
+            response: describe_reply(&reply),
+        })
+    }
+
+    async fn status(&self, mount: &str, role: &str) -> Result<LabStatus, Failure> {
+        let what = "Could not read the lab's state from Vault";
+        let mounts = self
+            .vault
+            .list_mounts()
+            .await
+            .map_err(|e| vault_failure(what, &e))?;
+        let engine_enabled = mounts
+            .get(&format!("{}/", mount.trim_end_matches('/')))
+            .is_some_and(|m| m.kind == "aws");
+        if !engine_enabled {
+            return Ok(LabStatus::default());
+        }
+        let exists = |result: Result<(), VaultError>| match result {
+            Ok(()) => Ok(true),
+            Err(VaultError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(vault_failure(what, &e)),
+        };
+        let root_configured = exists(self.vault.read_aws_root_config(mount).await.map(drop))?;
+        let role_written = exists(self.vault.read_aws_role(mount, role).await.map(drop))?;
+        Ok(LabStatus {
+            engine_enabled,
+            root_configured,
+            role_written,
+        })
+    }
+
+    async fn enable(&self, mount: &str) -> Result<Exchange, Failure> {
+        let req = request::enable_aws(mount);
+        let curl = self.vault.curl_equivalent(&req.describe());
+        match self.vault.send(&req).await {
+            Ok(reply) => Ok(Exchange {
+                curl,
+                response: describe_reply(&reply),
+            }),
+            // Enabled before (perhaps with the CLI): that is the step done, if it is AWS.
+            Err(e)
+                if e.vault_errors()
+                    .iter()
+                    .any(|m| m.contains("already in use")) =>
+            {
+                let status = self.status(mount, "").await?;
+                if status.engine_enabled {
+                    Ok(Exchange {
+                        curl,
+                        response: format!("{e}\n(already enabled: the step is done)"),
+                    })
+                } else {
+                    Err(Failure {
+                        what: format!("Something other than the AWS engine is mounted at {mount}/"),
+                        detail: e.to_string(),
+                        hint: "Disable it (vault secrets disable), or run the lab at another mount path.".into(),
+                    })
+                }
+            }
+            Err(e) => Err(vault_failure("Vault did not enable the AWS engine", &e)),
+        }
+    }
+
+    async fn write_root_config(&self, mount: &str, keys: &AwsKeys) -> Result<Exchange, Failure> {
+        let endpoint = self
+            .aws_endpoint
+            .as_deref()
+            .filter(|_| self.tell_vault_the_endpoint);
+        let write = request::write_aws_root_config(
+            mount,
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            Some(&keys.region),
+            endpoint,
+            endpoint,
+        );
+        let written = self
+            .exchange("Vault did not accept the root keys", write)
+            .await?;
+        // The read-back shows what Vault keeps, and that it never returns the secret.
+        let read_back = self
+            .exchange(
+                "Vault did not return the root config",
+                request::read_aws_root_config(mount),
+            )
+            .await?;
+        Ok(Exchange {
+            curl: written.curl,
+            response: format!("{}\nread back: {}", written.response, read_back.response),
+        })
+    }
+
+    async fn generate(
+        &self,
+        mount: &str,
+        role: &str,
+        root: &AwsKeys,
+    ) -> Result<(IssuedCreds, Exchange), Failure> {
+        let what = "Vault did not issue credentials";
+        let req = request::generate_aws_creds(mount, role);
+        let curl = self.vault.curl_equivalent(&req.describe());
+        let reply = self
+            .vault
+            .send(&req)
+            .await
+            .map_err(|e| vault_failure(what, &e))?;
+        let creds = reply
+            .envelope
+            .as_ref()
+            .ok_or_else(|| "an empty body".to_owned())
+            .and_then(|envelope| AwsCreds::from_envelope(envelope).map_err(|e| e.0))
+            .map_err(|reason| Failure {
+                what: what.into(),
+                detail: format!("the answer was not credentials: {reason}"),
+                hint: "Is this an AWS engine mount, and the role an iam_user role?".into(),
+            })?;
+        // Best effort: without the user's name, the proof of revocation rests on AWS
+        // refusing the keys alone.
+        let iam_user =
+            aws::find_user_by_access_key(&self.target(root), &static_keys(root), &creds.access_key)
+                .await
+                .ok()
+                .flatten();
+        let issued = IssuedCreds {
+            lease_id: creds.lease.id.clone(),
+            lease_duration: creds.lease.duration,
+            renewable: creds.lease.renewable,
+            access_key_id: creds.access_key.clone(),
+            secret_access_key: creds.secret_key.clone(),
+            iam_user,
+        };
+        Ok((
+            issued,
+            Exchange {
+                curl,
+                response: describe_reply(&reply),
+            },
+        ))
+    }
+
+    async fn prove_revoked(
+        &self,
+        keys: AwsKeys,
+        root: AwsKeys,
+        iam_user: Option<String>,
+        attempt: u32,
+    ) -> Outcome {
+        let refused = aws::describe_instances(&self.target(&keys), &static_keys(&keys)).await;
+        let refused_with = match &refused {
+            Err(e) if e.is_unknown_key() => Some(e.code.clone()),
+            _ => None,
+        };
+        let user_gone = match &iam_user {
+            Some(name) => {
+                matches!(
+                    aws::user_exists(&self.target(&root), &static_keys(&root), name).await,
+                    Ok(false)
+                )
+            }
+            // Unknown user: the refused key is the whole proof.
+            None => refused_with.is_some(),
+        };
+        let response = match &refused {
+            Ok(answer) => pretty(answer),
+            Err(e) => e.to_string(),
+        };
+        Outcome::RevocationChecked {
+            attempt,
+            refused_with,
+            user_gone,
+            exchange: Exchange {
+                curl: self.describe_instances_cli(&keys),
+                response,
+            },
+        }
+    }
+
+    /// The aws CLI command that makes the same call, the secret masked.
+    fn describe_instances_cli(&self, keys: &AwsKeys) -> String {
+        let endpoint = self
+            .aws_endpoint
+            .as_deref()
+            .map(|url| format!(" --endpoint-url {url}"))
+            .unwrap_or_default();
+        format!(
+            "AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY=<secret_key> aws ec2 describe-instances --region {}{endpoint}",
+            keys.access_key_id, keys.region
+        )
+    }
+}
+
+fn static_keys(keys: &AwsKeys) -> StaticKeys {
+    StaticKeys {
+        access_key_id: keys.access_key_id.clone(),
+        secret_access_key: keys.secret_access_key.clone(),
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// What came back, as the pane shows it: the status, and the envelope with secrets masked.
+fn describe_reply(reply: &Reply) -> String {
+    match reply.redacted_json() {
+        Some(json) => pretty(&json),
+        None => match reply.status {
+            202 => "202 Accepted (queued)".to_owned(),
+            204 => "204 No Content".to_owned(),
+            other => format!("{other}"),
+        },
+    }
+}
+
+fn vault_failure(what: &str, error: &VaultError) -> Failure {
+    Failure {
+        what: what.to_owned(),
+        detail: error.to_string(),
+        hint: error.hint().to_owned(),
+    }
+}
+
+fn aws_failure(what: &str, error: &AwsCallError) -> Failure {
+    Failure {
+        what: what.to_owned(),
+        detail: error.to_string(),
+        hint: error.hint().to_owned(),
+    }
+}

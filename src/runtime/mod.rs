@@ -1,0 +1,87 @@
+//! The event loop: terminal events, a 1 Hz clock and effect outcomes become messages;
+//! `update` turns them into effects, which run on their own tasks. The screen is drawn
+//! only when something on it may have changed.
+
+pub mod effects;
+pub mod terminal;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use secrecy::ExposeSecret;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::app::msg::{Failure, Msg, Outcome};
+use crate::app::{App, Effect, update};
+use crate::ui::{self, Theme};
+use effects::EffectRunner;
+use terminal::Tui;
+
+/// Runs until the app asks to quit; returns the app as it ended.
+pub async fn run(
+    terminal: &mut Tui,
+    mut app: App,
+    theme: Theme,
+    runner: EffectRunner,
+    mut outcomes: UnboundedReceiver<Msg>,
+    initial: Vec<Effect>,
+) -> std::io::Result<App> {
+    let mut events = EventStream::new();
+    // One tick a second is enough for a countdown; an idle app wakes for nothing else.
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    dispatch(&mut app, &runner, initial);
+    let mut dirty = true;
+    while !app.should_quit {
+        if dirty {
+            terminal.draw(|frame| ui::draw(frame, &app, &theme))?;
+            dirty = false;
+        }
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
+                Some(Ok(Event::Paste(text))) => Msg::Paste(text),
+                Some(Ok(Event::Resize(..))) => {
+                    dirty = true;
+                    continue;
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => return Err(error),
+                None => break,
+            },
+            _ = clock.tick() => {
+                // Only a countdown or a running probe changes with time alone.
+                dirty = app.creds.is_some() || app.probe.is_some();
+                update(&mut app, Msg::Tick(Utc::now()));
+                continue;
+            }
+            Some(msg) = outcomes.recv() => msg,
+        };
+        update(&mut app, Msg::Tick(Utc::now()));
+        let effects = update(&mut app, msg);
+        dispatch(&mut app, &runner, effects);
+        dirty = true;
+    }
+    Ok(app)
+}
+
+fn dispatch(app: &mut App, runner: &EffectRunner, effects: Vec<Effect>) {
+    for effect in effects {
+        match effect {
+            // The loop owns the terminal, so the clipboard escape is written here.
+            Effect::CopyToClipboard(text) => {
+                let result =
+                    terminal::copy_to_clipboard(text.expose_secret()).map_err(|e| Failure {
+                        what: format!("Could not copy: {e}"),
+                        detail: String::new(),
+                        hint: String::new(),
+                    });
+                let more = update(app, Msg::Outcome(Outcome::Copied(result)));
+                dispatch(app, runner, more);
+            }
+            other => runner.spawn(other),
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Where a lab run's requests go, decided once at start: the embedded sandbox or the
+//! learner's own Vault and AWS. Shared by the TUI and `vaultlab walk`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::app::state::{Connection, Mode, PrefilledKeys};
+use crate::lab::{self, Lab, LabError};
+use crate::sandbox::{Sandbox, SandboxError, SandboxOptions};
+use crate::vault::{VaultClient, VaultConfig, VaultError};
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    pub force_sandbox: bool,
+    pub force_live: bool,
+    pub propagation_delay: Option<Duration>,
+    /// AWS requests (vaultlab's own, and Vault's engine's) go here: moto, LocalStack.
+    pub aws_endpoint: Option<String>,
+    pub labs_dir: Option<PathBuf>,
+    pub lab_id: Option<String>,
+}
+
+pub struct Session {
+    pub lab: Lab,
+    pub connection: Connection,
+    pub vault: VaultClient,
+    pub aws_endpoint: Option<String>,
+    /// Whether `config/root` must name the endpoint for Vault's engine.
+    pub tell_vault_the_endpoint: bool,
+    pub prefill: Option<PrefilledKeys>,
+    /// Running while the session lasts, in sandbox mode.
+    pub sandbox: Option<Sandbox>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Lab(#[from] LabError),
+    #[error("cannot start the sandbox: {0}")]
+    Sandbox(#[from] SandboxError),
+    #[error("{0}\n  {hint}", hint = .0.hint())]
+    Vault(#[from] VaultError),
+    #[error("--sandbox and --live cannot both be given")]
+    ConflictingModes,
+}
+
+/// Sandbox unless asked for live mode, or `VAULT_ADDR` is set and sandbox was not asked.
+pub fn chooses_sandbox(
+    options: &SessionOptions,
+    vault_addr_set: bool,
+) -> Result<bool, SessionError> {
+    match (options.force_sandbox, options.force_live) {
+        (true, true) => Err(SessionError::ConflictingModes),
+        (true, false) => Ok(true),
+        (false, true) => Ok(false),
+        (false, false) => Ok(!vault_addr_set),
+    }
+}
+
+pub async fn open(
+    options: &SessionOptions,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Session, SessionError> {
+    let lab_id = options.lab_id.as_deref().unwrap_or(lab::DEFAULT_LAB);
+    let lab = match &options.labs_dir {
+        Some(dir) => lab::load_from_dir(dir, lab_id)?,
+        None => lab::load_embedded(lab_id)?,
+    };
+    let env = |name: &str| env(name).filter(|value| !value.is_empty());
+    let sandbox_mode = chooses_sandbox(options, env("VAULT_ADDR").is_some())?;
+    let keys_from_env = env("AWS_ACCESS_KEY_ID")
+        .zip(env("AWS_SECRET_ACCESS_KEY"))
+        .map(|(access_key_id, secret)| PrefilledKeys {
+            access_key_id,
+            secret_access_key: SecretString::from(secret),
+            region: env("AWS_REGION")
+                .or_else(|| env("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| lab.region.clone()),
+            source: "the AWS environment variables".to_owned(),
+        });
+
+    if sandbox_mode {
+        let mut sandbox_options = SandboxOptions::default();
+        if let Some(delay) = options.propagation_delay {
+            sandbox_options.propagation_delay = delay;
+        }
+        let sandbox = Sandbox::start(sandbox_options).await?;
+        let config = VaultConfig::new(
+            sandbox.vault_addr(),
+            Some(SecretString::from(sandbox.root_token().expose().to_owned())),
+        )?;
+        let vault = VaultClient::new(config)?;
+        let admin = sandbox.admin_credentials();
+        // Another AWS endpoint (moto) has its own keys: take them from the environment.
+        let (aws_endpoint, prefill) = match &options.aws_endpoint {
+            Some(url) => (Some(url.clone()), keys_from_env),
+            None => (
+                Some(sandbox.aws_endpoint_url().to_owned()),
+                Some(PrefilledKeys {
+                    access_key_id: admin.access_key_id,
+                    secret_access_key: SecretString::from(
+                        admin.secret_access_key.expose().to_owned(),
+                    ),
+                    region: sandbox.region().to_owned(),
+                    source: "the sandbox's AWS account (its admin user)".to_owned(),
+                }),
+            ),
+        };
+        return Ok(Session {
+            connection: Connection {
+                mode: Mode::Sandbox,
+                vault_addr: sandbox.vault_addr().to_owned(),
+                namespace: None,
+            },
+            lab,
+            vault,
+            tell_vault_the_endpoint: options.aws_endpoint.is_some(),
+            aws_endpoint,
+            prefill,
+            sandbox: Some(sandbox),
+        });
+    }
+
+    let config = VaultConfig::from_lookup(|name| env(name))?;
+    let vault = VaultClient::new(config)?;
+    let aws_endpoint = options
+        .aws_endpoint
+        .clone()
+        .or_else(|| env("AWS_ENDPOINT_URL"));
+    Ok(Session {
+        connection: Connection {
+            mode: Mode::Live,
+            vault_addr: vault.address().to_owned(),
+            namespace: vault.config().namespace.clone(),
+        },
+        lab,
+        vault,
+        tell_vault_the_endpoint: aws_endpoint.is_some(),
+        aws_endpoint,
+        prefill: keys_from_env,
+        sandbox: None,
+    })
+}
+
+impl Session {
+    /// Stops the embedded sandbox, if any.
+    pub async fn close(self) -> Result<(), SessionError> {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.shutdown().await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mode_follows_flags_then_vault_addr() {
+        let opts = |force_sandbox, force_live| SessionOptions {
+            force_sandbox,
+            force_live,
+            ..SessionOptions::default()
+        };
+        assert!(chooses_sandbox(&opts(false, false), false).unwrap());
+        assert!(!chooses_sandbox(&opts(false, false), true).unwrap());
+        assert!(chooses_sandbox(&opts(true, false), true).unwrap());
+        assert!(!chooses_sandbox(&opts(false, true), false).unwrap());
+        assert!(chooses_sandbox(&opts(true, true), false).is_err());
+    }
+}

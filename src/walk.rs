@@ -1,0 +1,129 @@
+//! `vaultlab walk`: the six steps headless, through the same `update` and effects as the
+//! TUI, printing a transcript. Secrets never reach it: responses come redacted.
+
+use std::collections::VecDeque;
+use std::io::Write;
+
+use chrono::Utc;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::msg::Msg;
+use crate::app::state::{App, StepStatus};
+use crate::app::{Effect, init, update};
+use crate::lab::StepKind;
+use crate::runtime::effects::EffectRunner;
+use crate::session::Session;
+
+/// How the walk ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalkResult {
+    Completed,
+    Failed { step: usize, what: String },
+}
+
+pub async fn walk(session: &Session, out: &mut impl Write) -> std::io::Result<WalkResult> {
+    let (outcomes, _unused) = tokio::sync::mpsc::unbounded_channel();
+    let runner = EffectRunner::new(
+        session.vault.clone(),
+        session.aws_endpoint.clone(),
+        session.tell_vault_the_endpoint,
+        outcomes,
+    );
+    let (mut app, initial) = init(
+        session.lab.clone(),
+        session.connection.clone(),
+        session.prefill.clone(),
+        Utc::now(),
+    );
+    writeln!(
+        out,
+        "vaultlab walk · {} · {:?} mode · {}",
+        app.lab.title, app.connection.mode, app.connection.vault_addr
+    )?;
+    settle(&mut app, &runner, initial).await;
+
+    for (index, kind) in StepKind::ORDER.iter().enumerate() {
+        app.pane = index + 1;
+        let step = &app.lab.steps[index];
+        writeln!(out, "\n[{}/6] {}", index + 1, step.title)?;
+        writeln!(out, "  $ {}", app.fill(&step.cli))?;
+        let enter = Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        let effects = update(&mut app, enter);
+        settle(&mut app, &runner, effects).await;
+        report(&app, *kind, out)?;
+        if let StepStatus::Failed(failure) = &app.step(*kind).status {
+            return Ok(WalkResult::Failed {
+                step: index + 1,
+                what: failure.what.clone(),
+            });
+        }
+    }
+    writeln!(out, "\nAll six steps done.")?;
+    Ok(WalkResult::Completed)
+}
+
+/// Runs effects in order, feeding each outcome back, until none are left.
+async fn settle(app: &mut App, runner: &EffectRunner, effects: Vec<Effect>) {
+    let mut queue: VecDeque<Effect> = effects.into();
+    while let Some(effect) = queue.pop_front() {
+        if let Some(outcome) = runner.run(effect).await {
+            update(app, Msg::Tick(Utc::now()));
+            queue.extend(update(app, Msg::Outcome(outcome)));
+        }
+    }
+}
+
+fn report(app: &App, kind: StepKind, out: &mut impl Write) -> std::io::Result<()> {
+    let view = app.step(kind);
+    if let Some(exchange) = &view.exchange {
+        writeln!(out, "  $ {}", exchange.curl)?;
+        for line in exchange.response.lines() {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    match kind {
+        StepKind::RootKeys => {
+            if let Some(identity) = &app.root_keys.identity {
+                writeln!(out, "  STS: {}", identity.arn)?;
+            }
+        }
+        StepKind::Generate => {
+            if let Some(creds) = &app.creds {
+                writeln!(
+                    out,
+                    "  lease {} · {} · access key {} · secret key masked",
+                    creds.issued.lease_id,
+                    crate::lease::countdown::format_vault_duration(creds.issued.lease_duration),
+                    creds.issued.access_key_id
+                )?;
+            }
+        }
+        StepKind::TestKeys => {
+            if let Some(probe) = &app.probe {
+                writeln!(out, "  attempts: {}", probe.attempt)?;
+            }
+        }
+        StepKind::Revoke => {
+            if let Some(proof) = &app.proof {
+                writeln!(
+                    out,
+                    "  old keys refused: {} · IAM user gone: {}",
+                    proof.refused_with.as_deref().unwrap_or("no"),
+                    if proof.user_gone { "yes" } else { "no" }
+                )?;
+            }
+        }
+        _ => {}
+    }
+    match &view.status {
+        StepStatus::Done => writeln!(out, "  ✓ done"),
+        StepStatus::Failed(failure) => {
+            writeln!(out, "  ✗ {}", failure.what)?;
+            if !failure.detail.is_empty() {
+                writeln!(out, "    {}", failure.detail)?;
+            }
+            writeln!(out, "    → {}", failure.hint)
+        }
+        other => writeln!(out, "  ? {other:?}"),
+    }
+}
