@@ -1,0 +1,209 @@
+//! End to end: the built binary in tmux at 100×30, driven by keys, read off the screen.
+//! Sandbox mode with a short propagation delay, so the wait for a new key shows.
+
+mod common;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// A tmux server of the test's own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+    _home: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let program = common::peer_program("tmux");
+        let home = tempfile::tempdir().expect("tempdir");
+        let socket = format!(
+            "vaultlab-e2e-{}-{}",
+            std::process::id(),
+            common::free_port()
+        );
+        let status = Command::new(&program)
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "lab",
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .arg(command)
+            .env("HOME", home.path())
+            .env("TERM", "xterm-256color")
+            .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
+            .status()
+            .unwrap_or_else(|e| {
+                panic!("cannot start tmux: {e}; install it with apt-get install tmux")
+            });
+        assert!(status.success(), "tmux new-session failed");
+        Tmux {
+            socket,
+            _home: home,
+        }
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new(common::peer_program("tmux"))
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "lab"]).stdout)
+            .into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "lab"];
+        args.extend_from_slice(keys);
+        assert!(self.tmux(&args).status.success(), "send-keys {keys:?}");
+    }
+
+    /// Waits until the screen shows `text`; returns that screen.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// The countdown in the status bar, e.g. `31d 23:59:58`.
+fn countdown(screen: &str) -> String {
+    let bottom = screen
+        .lines()
+        .rev()
+        .find(|l| l.contains("lease aws/creds/"))
+        .expect("a lease line");
+    let after = bottom
+        .split("lease aws/creds/my-role/")
+        .nth(1)
+        .expect("lease id");
+    after
+        .split_whitespace()
+        .skip(1)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_whole_lab_by_keyboard_in_the_sandbox() {
+    let binary = env!("CARGO_BIN_EXE_vaultlab");
+    // After vaultlab exits, show its status and the terminal mode, then wait to be read.
+    let tmux = Tmux::start(&format!(
+        "{binary} --propagation-delay 1500ms; echo EXITED $?; stty -a | head -c 300; sleep 30"
+    ));
+
+    let screen = tmux.wait_for("SANDBOX");
+    assert!(screen.contains("Overview"), "{screen}");
+    assert!(screen.contains("no lease yet"), "{screen}");
+
+    tmux.keys(&["n"]);
+    tmux.wait_for("Step 1 of 6");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("● done");
+    assert!(
+        screen.contains("vault secrets enable -path=aws aws"),
+        "{screen}"
+    );
+    assert!(screen.contains("curl"), "{screen}");
+
+    tmux.keys(&["n"]);
+    tmux.wait_for("Step 2 of 6");
+    let screen = tmux.screen();
+    assert!(screen.contains("Prefilled from the sandbox"), "{screen}");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("● done");
+    assert!(screen.contains("STS says"), "{screen}");
+    assert!(screen.contains("user/vaultlab-admin"), "{screen}");
+
+    tmux.keys(&["n"]);
+    tmux.wait_for("Step 3 of 6");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("● done");
+
+    tmux.keys(&["n"]);
+    tmux.wait_for("Step 4 of 6");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("access_key");
+    assert!(screen.contains("lease_duration  768h"), "{screen}");
+    assert!(
+        screen.contains("••••••••"),
+        "the secret is masked: {screen}"
+    );
+    let first = countdown(&screen);
+    std::thread::sleep(Duration::from_millis(2200));
+    let later = countdown(&tmux.screen());
+    assert_ne!(first, later, "the countdown ticks");
+    assert!(later.starts_with("31d 23:59:5"), "{later}");
+
+    tmux.keys(&["n"]);
+    tmux.wait_for("Step 5 of 6");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("\"Reservations\": []");
+    assert!(screen.contains("AWS accepted the keys"), "{screen}");
+
+    tmux.keys(&["n"]);
+    tmux.wait_for("Step 6 of 6");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("The IAM user Vault made is gone");
+    assert!(screen.contains("refused (AuthFailure)"), "{screen}");
+    assert!(screen.contains("revoked"), "{screen}");
+
+    // No active lease: q quits at once, and the terminal is itself again.
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED");
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    assert!(
+        screen.contains(" icanon") && screen.contains(" echo"),
+        "cooked mode again: {screen}"
+    );
+}
+
+#[test]
+fn quitting_with_a_live_lease_asks_and_can_revoke() {
+    let binary = env!("CARGO_BIN_EXE_vaultlab");
+    let tmux = Tmux::start(&format!(
+        "{binary} --propagation-delay 0s; echo EXITED $?; sleep 30"
+    ));
+    tmux.wait_for("SANDBOX");
+    for _ in 0..3 {
+        tmux.keys(&["n", "Enter"]);
+        tmux.wait_for("● done");
+    }
+    tmux.keys(&["n", "Enter"]);
+    tmux.wait_for("access_key");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("A lease is still active");
+    assert!(screen.contains("revoke it and quit"), "{screen}");
+    tmux.keys(&["r"]);
+    let screen = tmux.wait_for("EXITED");
+    assert!(screen.contains("EXITED 0"), "{screen}");
+}
