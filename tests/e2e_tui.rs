@@ -128,7 +128,7 @@ fn the_whole_lab_by_keyboard_in_the_sandbox() {
     tmux.keys(&["n"]);
     tmux.wait_for("Step 1 of 6");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("● done");
+    let screen = tmux.wait_for_all(&["Step 1 of 6", "● done"]);
     assert!(
         screen.contains("vault secrets enable -path=aws aws"),
         "{screen}"
@@ -140,14 +140,14 @@ fn the_whole_lab_by_keyboard_in_the_sandbox() {
     let screen = tmux.screen();
     assert!(screen.contains("Prefilled from the sandbox"), "{screen}");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("● done");
+    let screen = tmux.wait_for_all(&["Step 2 of 6", "● done"]);
     assert!(screen.contains("STS says"), "{screen}");
     assert!(screen.contains("user/vaultlab-admin"), "{screen}");
 
     tmux.keys(&["n"]);
     tmux.wait_for("Step 3 of 6");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("● done");
+    tmux.wait_for_all(&["Step 3 of 6", "● done"]);
 
     tmux.keys(&["n"]);
     tmux.wait_for("Step 4 of 6");
@@ -194,9 +194,9 @@ fn quitting_with_a_live_lease_asks_and_can_revoke() {
         "{binary} --propagation-delay 0s; echo EXITED $?; sleep 30"
     ));
     tmux.wait_for("SANDBOX");
-    for _ in 0..3 {
+    for step in 1..=3 {
         tmux.keys(&["n", "Enter"]);
-        tmux.wait_for("● done");
+        tmux.wait_for_all(&[&format!("Step {step} of 6"), "● done"]);
     }
     tmux.keys(&["n", "Enter"]);
     tmux.wait_for("access_key");
