@@ -73,15 +73,20 @@ impl Tmux {
 
     /// Waits until the screen shows `text`; returns that screen.
     fn wait_for(&self, text: &str) -> String {
+        self.wait_for_all(&[text])
+    }
+
+    /// Waits until one screen shows every one of `texts`.
+    fn wait_for_all(&self, texts: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if texts.iter().all(|text| screen.contains(text)) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {text:?}; the screen:\n{screen}"
+                "timed out waiting for {texts:?}; the screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
