@@ -29,6 +29,7 @@ pub async fn run(
     initial: Vec<Effect>,
 ) -> std::io::Result<App> {
     let mut events = EventStream::new();
+    let mut stop_signals = StopSignals::new()?;
     // One tick a second is enough for a countdown; an idle app wakes for nothing else.
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -58,6 +59,9 @@ pub async fn run(
                 continue;
             }
             Some(msg) = outcomes.recv() => msg,
+            // Killed politely (SIGTERM, a closed terminal's SIGHUP): leave cleanly, so
+            // the terminal is restored.
+            _ = stop_signals.recv() => break,
         };
         update(&mut app, Msg::Tick(Utc::now()));
         let effects = update(&mut app, msg);
@@ -65,6 +69,44 @@ pub async fn run(
         dirty = true;
     }
     Ok(app)
+}
+
+#[cfg(unix)]
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn new() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn recv(&mut self) {
+        std::future::pending::<()>().await
+    }
 }
 
 fn dispatch(app: &mut App, runner: &EffectRunner, effects: Vec<Effect>) {
