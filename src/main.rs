@@ -165,7 +165,6 @@ fn run_tui(args: LabArgs) -> Result<()> {
         let runner = EffectRunner::new(
             session.vault.clone(),
             session.aws_endpoint.clone(),
-            session.tell_vault_the_endpoint,
             outcomes_tx,
         );
         let (app, initial) = vaultlab::app::init(

@@ -26,7 +26,6 @@ pub async fn walk(session: &Session, out: &mut impl Write) -> std::io::Result<Wa
     let runner = EffectRunner::new(
         session.vault.clone(),
         session.aws_endpoint.clone(),
-        session.tell_vault_the_endpoint,
         outcomes,
     );
     let (mut app, initial) = init(

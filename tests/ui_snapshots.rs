@@ -30,6 +30,7 @@ fn app(mode: Mode) -> App {
             mode,
             vault_addr: "http://127.0.0.1:8200".into(),
             namespace: None,
+            engine_aws_endpoint: None,
         },
         Some(PrefilledKeys {
             access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),

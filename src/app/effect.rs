@@ -21,6 +21,8 @@ pub enum Effect {
     WriteRootConfig {
         mount: String,
         keys: AwsKeys,
+        /// `iam_endpoint` and `sts_endpoint` for Vault's engine, when not AWS's own.
+        engine_endpoint: Option<String>,
     },
     WriteRole {
         mount: String,

@@ -3,6 +3,7 @@
 pub mod effect;
 pub mod keymap;
 pub mod msg;
+pub mod plan;
 pub mod policy;
 pub mod state;
 pub mod update;

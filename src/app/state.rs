@@ -43,6 +43,9 @@ pub struct Connection {
     pub mode: Mode,
     pub vault_addr: String,
     pub namespace: Option<String>,
+    /// The `iam_endpoint`/`sts_endpoint` written to `config/root`, when Vault's engine
+    /// must be pointed somewhere other than AWS or the sandbox's own endpoint.
+    pub engine_aws_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -381,6 +381,7 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             return vec![Effect::WriteRootConfig {
                 mount: app.lab.mount.clone(),
                 keys: root_keys(app),
+                engine_endpoint: app.connection.engine_aws_endpoint.clone(),
             }];
         }
         Outcome::RootKeysChecked(Err(failure)) => fail(app, StepKind::RootKeys, failure),

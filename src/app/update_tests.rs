@@ -28,6 +28,7 @@ fn app() -> App {
             mode: Mode::Sandbox,
             vault_addr: "http://127.0.0.1:8200".into(),
             namespace: None,
+            engine_aws_endpoint: None,
         },
         Some(PrefilledKeys {
             access_key_id: "AKIAEXAMPLE".into(),

@@ -21,9 +21,6 @@ pub struct EffectRunner {
     vault: Arc<VaultClient>,
     /// A custom AWS endpoint (the sandbox, moto, LocalStack), or AWS itself.
     aws_endpoint: Option<String>,
-    /// Whether Vault's engine must be told that endpoint too (`iam_endpoint` and
-    /// `sts_endpoint` in `config/root`). The sandbox's engine knows its own already.
-    tell_vault_the_endpoint: bool,
     outcomes: UnboundedSender<Msg>,
 }
 
@@ -31,13 +28,11 @@ impl EffectRunner {
     pub fn new(
         vault: VaultClient,
         aws_endpoint: Option<String>,
-        tell_vault_the_endpoint: bool,
         outcomes: UnboundedSender<Msg>,
     ) -> Self {
         Self {
             vault: Arc::new(vault),
             aws_endpoint,
-            tell_vault_the_endpoint,
             outcomes,
         }
     }
@@ -69,9 +64,14 @@ impl EffectRunner {
                     })
                     .map_err(|e| aws_failure("STS did not accept the root keys", &e)),
             ),
-            Effect::WriteRootConfig { mount, keys } => {
-                Outcome::RootConfigWritten(self.write_root_config(&mount, &keys).await)
-            }
+            Effect::WriteRootConfig {
+                mount,
+                keys,
+                engine_endpoint,
+            } => Outcome::RootConfigWritten(
+                self.write_root_config(&mount, &keys, engine_endpoint.as_deref())
+                    .await,
+            ),
             Effect::WriteRole {
                 mount,
                 role,
@@ -214,11 +214,12 @@ impl EffectRunner {
         }
     }
 
-    async fn write_root_config(&self, mount: &str, keys: &AwsKeys) -> Result<Exchange, Failure> {
-        let endpoint = self
-            .aws_endpoint
-            .as_deref()
-            .filter(|_| self.tell_vault_the_endpoint);
+    async fn write_root_config(
+        &self,
+        mount: &str,
+        keys: &AwsKeys,
+        endpoint: Option<&str>,
+    ) -> Result<Exchange, Failure> {
         let write = request::write_aws_root_config(
             mount,
             &keys.access_key_id,

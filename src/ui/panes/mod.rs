@@ -18,6 +18,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::theme::Theme;
 use super::widgets::status_badge;
 use crate::app::App;
+use crate::app::plan::planned_curl;
 use crate::app::state::{Pane, StepStatus};
 use crate::lab::StepKind;
 
@@ -43,11 +44,14 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
         .wrap(Wrap { trim: true })
         .style(theme.muted);
     let explain_height = explain.line_count(area.width).min(6) as u16;
-    let [heading, explain_area, body, footer] = Layout::vertical([
+    // Long commands wrap rather than being cut; the footer takes at most half the pane.
+    let footer = footer(app, kind, theme);
+    let footer_height = (footer.line_count(area.width) as u16).min(area.height / 2);
+    let [heading, explain_area, body, footer_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(explain_height),
         Constraint::Min(3),
-        Constraint::Length(footer_height(app, kind)),
+        Constraint::Length(footer_height),
     ])
     .spacing(0)
     .areas(area);
@@ -93,19 +97,11 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), failure);
     }
 
-    render_footer(frame, footer, app, kind, theme);
-}
-
-fn footer_height(app: &App, kind: StepKind) -> u16 {
-    let lab_step = &app.lab.steps[App::step_index(kind)];
-    let older = lab_step.legacy_cli.is_some() && lab_step.legacy_note.is_some();
-    let exchange = app.step(kind).exchange.is_some();
-    // top border and CLI; the older form and its note; curl and response once sent
-    2 + if older { 2 } else { 0 } + if exchange { 2 } else { 0 }
+    frame.render_widget(footer, footer_area);
 }
 
 /// The CLI command (and the older form of it), then what was sent and what came back.
-fn render_footer(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme) {
+fn footer<'a>(app: &'a App, kind: StepKind, theme: &Theme) -> Paragraph<'a> {
     let lab_step = &app.lab.steps[App::step_index(kind)];
     let mut lines = vec![Line::from(vec![
         Span::styled("CLI   ", theme.muted),
@@ -124,9 +120,15 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme
         }
         _ => {}
     }
-    if let Some(exchange) = &app.step(kind).exchange {
+    if let (None, Some(curl)) = (&app.step(kind).exchange, planned_curl(app, kind)) {
         lines.push(Line::from(vec![
             Span::styled("curl  ", theme.muted),
+            Span::styled(curl, theme.code),
+        ]));
+    }
+    if let Some(exchange) = &app.step(kind).exchange {
+        lines.push(Line::from(vec![
+            Span::styled("sent  ", theme.muted),
             Span::styled(exchange.curl.as_str(), theme.code),
         ]));
         let response = exchange.response.replace('\n', " ");
@@ -135,9 +137,7 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme
             Span::raw(response),
         ]));
     }
-    frame.render_widget(
-        Paragraph::new(Text::from(lines))
-            .block(Block::new().borders(Borders::TOP).border_style(theme.muted)),
-        area,
-    );
+    Paragraph::new(Text::from(lines))
+        .wrap(Wrap { trim: false })
+        .block(Block::new().borders(Borders::TOP).border_style(theme.muted))
 }
