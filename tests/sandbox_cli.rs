@@ -27,8 +27,13 @@ fn bao(sandbox: &SandboxProcess, args: &[&str]) -> Command {
     command
 }
 
-/// `bao … ` piping `stdin` in.
+/// `bao … ` piping `stdin` in; returns stdout.
 fn bao_with_stdin(sandbox: &SandboxProcess, args: &[&str], stdin: &str) -> String {
+    bao_with_stdin_both(sandbox, args, stdin).0
+}
+
+/// `bao … ` piping `stdin` in; returns stdout and stderr (where warnings go).
+fn bao_with_stdin_both(sandbox: &SandboxProcess, args: &[&str], stdin: &str) -> (String, String) {
     use std::io::Write;
     let mut child = bao(sandbox, args)
         .stdin(std::process::Stdio::piped())
@@ -44,12 +49,12 @@ fn bao_with_stdin(sandbox: &SandboxProcess, args: &[&str], stdin: &str) -> Strin
         .expect("write stdin");
     let output = child.wait_with_output().expect("bao");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
         output.status.success(),
-        "bao {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        "bao {args:?} failed:\n{stdout}\n{stderr}"
     );
-    stdout
+    (stdout, stderr)
 }
 
 /// The `Key  Value` table the CLI prints, as pairs.
@@ -112,6 +117,7 @@ fn lab_runs_unchanged_with_the_bao_and_aws_clis() {
     assert!(sandbox.var("VAULT_ADDR").starts_with("http://127.0.0.1:"));
     assert_eq!(sandbox.var("AWS_ENDPOINT_URL"), sandbox.var("VAULT_ADDR"));
     assert_eq!(sandbox.var("AWS_REGION"), "us-east-1");
+    assert_eq!(sandbox.var("AWS_DEFAULT_REGION"), "us-east-1");
     assert!(sandbox.var("AWS_ACCESS_KEY_ID").starts_with("AKIA"));
 
     let enabled = run_ok(&mut bao(
@@ -189,11 +195,12 @@ fn lab_runs_unchanged_with_the_bao_and_aws_clis() {
 fn legacy_policy_parameter_is_accepted_with_a_warning() {
     let sandbox = SandboxProcess::start(&["--propagation-delay", "0s"]);
     run_ok(&mut bao(&sandbox, &["secrets", "enable", "aws"]));
-    let output = bao_with_stdin(
+    let (stdout, stderr) = bao_with_stdin_both(
         &sandbox,
         &["write", "aws/roles/deploy", "policy=-"],
         LAB_POLICY,
     );
+    let output = format!("{stdout}{stderr}");
     assert!(output.contains("WARNING"), "{output}");
     assert!(
         output.contains("Detected use of legacy role or policy parameter"),

@@ -181,6 +181,8 @@ impl Sandbox {
             ("VAULT_TOKEN", self.root_token().expose().to_owned()),
             ("AWS_ENDPOINT_URL", self.aws_endpoint_url().to_owned()),
             ("AWS_REGION", self.region.clone()),
+            // The aws CLI v1 and older SDKs read only this one.
+            ("AWS_DEFAULT_REGION", self.region.clone()),
             ("AWS_ACCESS_KEY_ID", admin.access_key_id),
             (
                 "AWS_SECRET_ACCESS_KEY",
