@@ -123,7 +123,7 @@ fn the_whole_lab_by_keyboard_in_the_sandbox() {
     let binary = env!("CARGO_BIN_EXE_vaultlab");
     // After vaultlab exits, show its status and the terminal mode, then wait to be read.
     let tmux = Tmux::start(&format!(
-        "{binary} --propagation-delay 1500ms; echo EXITED $?; stty -a | head -c 300; sleep 30"
+        "{binary} --propagation-delay 1500ms; echo EXITED $?; echo MODE $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)'); sleep 30"
     ));
 
     let screen = tmux.wait_for("SANDBOX");
