@@ -184,7 +184,7 @@ fn run_tui(args: LabArgs) -> Result<()> {
 }
 
 fn run_walk(args: LabArgs) -> Result<()> {
-    init_server_logging();
+    init_stderr_logging("warn");
     runtime()?.block_on(async {
         let session =
             session::open(&args.session_options(), |name| std::env::var(name).ok()).await?;
@@ -203,10 +203,10 @@ fn run_walk(args: LabArgs) -> Result<()> {
     })
 }
 
-/// Logs go to stderr for the sandbox server; they never carry bodies, tokens or keys.
-fn init_server_logging() {
+/// Logs to stderr (the sandbox server, walk); they never carry bodies, tokens or keys.
+fn init_stderr_logging(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VAULTLAB_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,vaultlab=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -214,7 +214,7 @@ fn init_server_logging() {
 }
 
 fn run_sandbox(args: SandboxArgs) -> Result<()> {
-    init_server_logging();
+    init_stderr_logging("warn,vaultlab=info");
     runtime()?.block_on(async {
         let sandbox = Sandbox::start(SandboxOptions {
             listen: args.listen,
