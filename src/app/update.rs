@@ -100,8 +100,14 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     app.notice = None;
     match action {
-        Action::NextPane => app.pane = (app.pane + 1).min(PANE_COUNT - 1),
-        Action::PrevPane => app.pane = app.pane.saturating_sub(1),
+        Action::NextPane | Action::PrevPane => {
+            app.pane = match action {
+                Action::NextPane => (app.pane + 1).min(PANE_COUNT - 1),
+                _ => app.pane.saturating_sub(1),
+            };
+            // A step done meanwhile with the CLI, in another terminal, shows done.
+            return vec![refresh_status(app)];
+        }
         Action::ToggleHelp => {
             app.overlay = match app.overlay {
                 Some(Overlay::Help) => None,
@@ -335,6 +341,13 @@ fn issued_keys(app: &App) -> Option<AwsKeys> {
         secret_access_key: creds.issued.secret_access_key.clone(),
         region: app.root_keys.region.trim().to_owned(),
     })
+}
+
+fn refresh_status(app: &App) -> Effect {
+    Effect::RefreshStatus {
+        mount: app.lab.mount.clone(),
+        role: app.lab.role.clone(),
+    }
 }
 
 fn prove_revoked(app: &App, attempt: u32, delay: Duration) -> Vec<Effect> {

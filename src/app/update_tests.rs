@@ -94,6 +94,13 @@ fn n_and_p_move_between_panes_and_stop_at_the_ends() {
 }
 
 #[test]
+fn moving_between_panes_rereads_the_state_from_vault() {
+    let mut app = app();
+    let effects = press(&mut app, KeyCode::Char('n'));
+    assert!(matches!(effects.as_slice(), [Effect::RefreshStatus { .. }]));
+}
+
+#[test]
 fn enter_enables_the_engine_and_its_outcome_marks_the_step() {
     let mut app = app();
     go_to(&mut app, StepKind::EnableEngine);
