@@ -88,6 +88,12 @@ impl Sandbox {
     async fn user_with_policy(&self, name: &str, policy: &str) -> Keys {
         let iam = self.iam(&self.admin_keys());
         iam.create_user().user_name(name).send().await.expect("CreateUser");
+        self.user_with_policy_for(name, policy).await
+    }
+
+    /// Gives an existing user an inline policy `my-role` and an access key.
+    async fn user_with_policy_for(&self, name: &str, policy: &str) -> Keys {
+        let iam = self.iam(&self.admin_keys());
         iam.put_user_policy()
             .user_name(name)
             .policy_name("my-role")
@@ -547,4 +553,130 @@ async fn boto3_parses_every_response() {
     assert_eq!(report["deleted_key_sts"], serde_json::json!({"code": "InvalidClientTokenId", "status": 403}));
     assert_eq!(report["no_such_user"], serde_json::json!({"code": "NoSuchEntity", "status": 404}));
     assert!(report["request_id"].as_str().is_some_and(|id| id.len() == 36));
+}
+
+/// Runs tests/peers/aws_probe.py against an endpoint: probe name → {status, code, message}.
+async fn probe(url: &str, key: &str, secret: &str) -> serde_json::Value {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/aws_probe.py");
+    let output = tokio::process::Command::new(common::peer_python())
+        .arg(script)
+        .env("TARGET_URL", url)
+        .env("ADMIN_KEY", key)
+        .env("ADMIN_SECRET", secret)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run python: {e}; {}", common::INSTALL_HINT));
+    assert!(output.status.success(), "probe failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON from the probe")
+}
+
+#[tokio::test]
+async fn error_paths_match_moto_where_moto_is_right() {
+    let moto = common::start_moto();
+    let moto_admin = common::enforce_moto_auth(&moto).await;
+    let sandbox = start(Duration::ZERO).await;
+    let ours = probe(&sandbox.url, &sandbox.admin.access_key_id, sandbox.admin.secret_access_key.expose()).await;
+    let theirs = probe(&moto.url(), &moto_admin.access_key_id, &moto_admin.secret_access_key).await;
+
+    // moto answers these as AWS does: same status and code (and message where noted).
+    for name in [
+        "iam_wrong_secret",
+        "sts_wrong_secret",
+        "ec2_wrong_secret",
+        "iam_unknown_key",
+        "sts_unknown_key",
+        "ec2_unknown_key",
+        "ec2_deleted_key",
+        "sts_deleted_key",
+        "iam_no_such_user",
+        "iam_malformed_policy",
+        "iam_unknown_managed_policy",
+        "iam_key_quota",
+        "iam_delete_user_with_policy",
+        "iam_not_allowed_action",
+        "ec2_allowed_action",
+        "sts_always_allowed",
+    ] {
+        assert_eq!(ours[name]["status"], theirs[name]["status"], "{name}: ours {} moto {}", ours[name], theirs[name]);
+        assert_eq!(ours[name]["code"], theirs[name]["code"], "{name}: ours {} moto {}", ours[name], theirs[name]);
+        if !name.ends_with("not_allowed_action") {
+            assert_eq!(ours[name]["message"], theirs[name]["message"], "{name}");
+        }
+    }
+
+    // Where moto departs from AWS, the sandbox follows AWS.
+    let expect = |name: &str, status: u16, code: &str| {
+        assert_eq!(ours[name]["status"], status, "{name}: {}", ours[name]);
+        assert_eq!(ours[name]["code"], code, "{name}: {}", ours[name]);
+    };
+    expect("ec2_not_allowed_action", 403, "UnauthorizedOperation"); // moto: AccessDenied
+    expect("iam_unsigned", 403, "MissingAuthenticationToken"); // moto: 500
+    expect("sts_unsigned", 403, "MissingAuthenticationToken");
+    expect("ec2_unsigned", 401, "AuthFailure");
+    expect("iam_unknown_action", 400, "InvalidAction"); // moto: 500
+    expect("ec2_unknown_action", 400, "InvalidAction");
+    expect("iam_missing_user_name", 400, "ValidationError"); // moto: NoSuchEntity "None"
+    expect("iam_invalid_user_name", 400, "ValidationError"); // moto: accepted
+    expect("iam_user_exists", 409, "EntityAlreadyExists");
+    assert_eq!(ours["iam_user_exists"]["message"], "User with name probe already exists.");
+    expect("iam_stale_date", 403, "SignatureDoesNotMatch"); // moto: no clock check
+    expect("sts_stale_date", 403, "SignatureDoesNotMatch");
+    expect("ec2_stale_date", 400, "RequestExpired");
+}
+
+/// `aws --endpoint-url … <args>` with the given keys; (success, stdout, stderr).
+async fn aws_cli(url: &str, keys: &Keys, args: &[&str]) -> (bool, String, String) {
+    let output = tokio::process::Command::new(common::peer_program("aws"))
+        .args(["--endpoint-url", url, "--output", "json"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", &keys.0)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.1)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_PAGER", "")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run aws: {e}; {}", common::INSTALL_HINT));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn aws_cli_runs_the_lab_steps() {
+    let sandbox = start(Duration::ZERO).await;
+    let admin = sandbox.admin_keys();
+    let (ok, out, err) = aws_cli(&sandbox.url, &admin, &["iam", "create-user", "--user-name", "cli-user"]).await;
+    assert!(ok, "{err}");
+    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(created["User"]["UserName"], "cli-user");
+    let keys = sandbox.user_with_policy_for("cli-user", LAB_POLICY).await;
+
+    let (ok, out, err) = aws_cli(&sandbox.url, &keys, &["ec2", "describe-instances"]).await;
+    assert!(ok, "{err}");
+    let described: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(described["Reservations"], serde_json::json!([]));
+    let (ok, out, err) = aws_cli(&sandbox.url, &keys, &["sts", "get-caller-identity"]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("user/cli-user"), "{out}");
+
+    let (ok, _, err) = aws_cli(&sandbox.url, &keys, &["iam", "list-users"]).await;
+    assert!(!ok);
+    assert!(err.contains("(AccessDenied)") && err.contains("iam:ListUsers"), "{err}");
+
+    let iam = sandbox.iam(&admin);
+    iam.delete_access_key().user_name("cli-user").access_key_id(&keys.0).send().await.unwrap();
+    let (ok, _, err) = aws_cli(&sandbox.url, &keys, &["ec2", "describe-instances"]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("(AuthFailure)") && err.contains("AWS was not able to validate the provided access credentials"),
+        "{err}"
+    );
 }
