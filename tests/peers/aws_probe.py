@@ -36,19 +36,25 @@ class StaleSigner(SigV4Auth):
         request.headers.replace_header("X-Amz-Date", request.context["timestamp"])
 
 
-def send(service, action, params=None, creds=ADMIN, sign=True, stale=False):
+def send(service, action, params=None, creds=ADMIN, sign=True, stale=False, get=False, token=None):
     body = {"Action": action, "Version": VERSIONS[service], **(params or {})}
-    request = AWSRequest(
-        method="POST",
-        url=URL,
-        data=urllib.parse.urlencode(body),
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-    )
+    if get:
+        # Parameters in the URL query, with a space and a slash to exercise the encoding.
+        query = urllib.parse.urlencode({**body, "Note": "a b/c"}, quote_via=urllib.parse.quote)
+        request = AWSRequest(method="GET", url=URL + "?" + query)
+    else:
+        request = AWSRequest(
+            method="POST",
+            url=URL,
+            data=urllib.parse.urlencode(body),
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )
     if sign:
         signer = StaleSigner if stale else SigV4Auth
-        signer(Credentials(*creds), service, "us-east-1").add_auth(request)
+        signer(Credentials(*creds, token), service, "us-east-1").add_auth(request)
     prepared = request.prepare()
-    http = urllib.request.Request(URL, data=prepared.body.encode(), method="POST", headers=dict(prepared.headers))
+    data = prepared.body.encode() if prepared.body else None
+    http = urllib.request.Request(prepared.url, data=data, method=prepared.method, headers=dict(prepared.headers))
     try:
         with urllib.request.urlopen(http) as response:
             status, text = response.status, response.read().decode()
@@ -78,6 +84,10 @@ for service, action in (("iam", "ListUsers"), ("sts", "GetCallerIdentity"), ("ec
     out[f"{service}_wrong_secret"] = result(send(service, action, creds=wrong))
     out[f"{service}_unknown_key"] = result(send(service, action, creds=unknown))
     out[f"{service}_stale_date"] = result(send(service, action, stale=True))
+out["sts_get_with_query"] = result(send("sts", "GetCallerIdentity", get=True))
+out["ec2_get_with_query"] = result(send("ec2", "DescribeRegions", {"RegionName.1": "us-east-1"}, get=True))
+out["ec2_dry_run"] = result(send("ec2", "DescribeInstances", {"DryRun": "true"}))
+out["sts_session_token_with_user_key"] = result(send("sts", "GetCallerIdentity", token="not-a-session-token"))
 out["iam_unknown_action"] = result(send("iam", "Frobnicate"))
 out["ec2_unknown_action"] = result(send("ec2", "Frobnicate"))
 out["iam_missing_user_name"] = result(send("iam", "DeleteUser"))

@@ -81,9 +81,22 @@ pub fn handle(call: &Call<'_>, state: &AwsState) -> ApiResult<Option<String>> {
 }
 
 /// EC2 Describe* actions have no resource-level permissions: the resource is `*`.
+/// `DryRun=true` stops here, as in AWS: 412 `DryRunOperation` when the call would be allowed.
 fn authorize(call: &Call<'_>, state: &AwsState, action: &str) -> ApiResult<()> {
     let qualified = format!("ec2:{action}");
     let why = match call.decide(state, &qualified, "*") {
+        Decision::Allow
+            if call
+                .params
+                .get("DryRun")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")) =>
+        {
+            return Err(ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "DryRunOperation",
+                "Request would have succeeded, but DryRun flag is set.",
+            ));
+        }
         Decision::Allow => return Ok(()),
         Decision::ExplicitDeny => "with an explicit deny in an identity-based policy".to_string(),
         Decision::ImplicitDeny => {

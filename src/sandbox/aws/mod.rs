@@ -444,8 +444,8 @@ fn authenticate(
             )
         }
     };
-    let Some((key, user)) = state.authenticate(&authorization.access_key_id, now) else {
-        return Err(if ec2 {
+    let unknown_key = || {
+        if ec2 {
             auth_failure()
         } else {
             ApiError::new(
@@ -453,8 +453,16 @@ fn authenticate(
                 "InvalidClientTokenId",
                 "The security token included in the request is invalid.",
             )
-        });
+        }
     };
+    let Some((key, user)) = state.authenticate(&authorization.access_key_id, now) else {
+        return Err(unknown_key());
+    };
+    // Our keys are all long-term IAM user keys: a session token cannot belong to them, and
+    // AWS refuses such a pair as an invalid token.
+    if headers.contains_key("x-amz-security-token") {
+        return Err(unknown_key());
+    }
     let amz_date = headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())

@@ -541,7 +541,7 @@ mod tests {
                 .is_none()
         );
         state.delete_access_key("u", &id).unwrap();
-        assert!(state.access_keys.get(&id).is_none());
+        assert!(!state.access_keys.contains_key(&id));
     }
 
     #[test]
