@@ -226,32 +226,27 @@ impl AwsEndpoint {
                 "InvalidAction",
                 "Could not tell the service from the request: no SigV4 credential scope for iam, sts or ec2 and no known Version.",
             );
-            return Outcome {
-                service: None,
-                result: Err(error),
-                mutated: false,
-            };
+            return Outcome::failed(None, error);
         };
 
         let now = Utc::now();
         let mut state = self.lock();
-        let caller = match authenticate(
-            &state,
-            service,
-            authorization,
-            method,
-            uri,
+        let request = sigv4::SignedRequest {
+            method: method.as_str(),
+            raw_path: uri.path(),
+            raw_query,
             headers,
             body,
-            now,
-        ) {
+        };
+        let caller = match authenticate(&state, service, authorization, &request, now) {
             Ok(caller) => caller,
             Err(error) => {
-                return Outcome {
-                    service: Some(service),
-                    result: Err(error),
-                    mutated: false,
-                };
+                tracing::debug!(
+                    service = service.name(),
+                    outcome = error.code,
+                    "aws request refused"
+                );
+                return Outcome::failed(Some(service), error);
             }
         };
         let Some(action) = params.get("Action").map(str::to_string) else {
@@ -263,11 +258,7 @@ impl AwsEndpoint {
                 ),
                 _ => ApiError::new(StatusCode::BAD_REQUEST, "MissingAction", "Missing Action"),
             };
-            return Outcome {
-                service: Some(service),
-                result: Err(error),
-                mutated: false,
-            };
+            return Outcome::failed(Some(service), error);
         };
         let call = Call {
             action: &action,
@@ -306,6 +297,16 @@ struct Outcome {
     service: Option<Service>,
     result: Result<(String, Option<String>), ApiError>,
     mutated: bool,
+}
+
+impl Outcome {
+    fn failed(service: Option<Service>, error: ApiError) -> Self {
+        Self {
+            service,
+            result: Err(error),
+            mutated: false,
+        }
+    }
 }
 
 /// Actions that change state (the lead persists state after them).
@@ -347,23 +348,6 @@ async fn handle(
                     "no service",
                 )
             });
-            if service.is_none() {
-                tracing::debug!(outcome = error.code, "aws request without a service");
-            } else if matches!(
-                error.code,
-                "InvalidClientTokenId"
-                    | "AuthFailure"
-                    | "SignatureDoesNotMatch"
-                    | "MissingAuthenticationToken"
-                    | "IncompleteSignature"
-                    | "RequestExpired"
-            ) {
-                tracing::debug!(
-                    service = service.map(Service::name),
-                    outcome = error.code,
-                    "aws request refused"
-                );
-            }
             let request_id = uuid::Uuid::new_v4().to_string();
             let body = xml::error(
                 service,
@@ -388,17 +372,14 @@ fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response 
 }
 
 /// The caller behind a SigV4-signed request, or the error AWS gives for it.
-#[allow(clippy::too_many_arguments)]
 fn authenticate(
     state: &AwsState,
     service: Service,
     authorization: Option<Result<sigv4::Authorization, sigv4::ParseError>>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: &sigv4::SignedRequest<'_>,
     now: DateTime<Utc>,
 ) -> ApiResult<Caller> {
+    let headers = request.headers;
     let ec2 = service == Service::Ec2;
     let auth_failure = || {
         ApiError::new(
@@ -483,14 +464,7 @@ fn authenticate(
     if !amz_date.starts_with(&authorization.date) {
         return Err(mismatch());
     }
-    let request = sigv4::SignedRequest {
-        method: method.as_str(),
-        raw_path: uri.path(),
-        raw_query: uri.query().unwrap_or(""),
-        headers,
-        body,
-    };
-    if !sigv4::verify(&request, &authorization, key.secret.expose(), amz_date) {
+    if !sigv4::verify(request, &authorization, key.secret.expose(), amz_date) {
         return Err(mismatch());
     }
     if (now - signed_at).abs() > MAX_SKEW {

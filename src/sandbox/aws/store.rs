@@ -217,11 +217,13 @@ impl AwsState {
             .ok_or_else(|| ApiError::no_such_group(name))
     }
 
-    /// The admin user's first access key (the lab's root keys).
+    /// The admin user's oldest access key (the lab's root keys): stable even if the admin
+    /// makes a second key.
     pub fn admin_key(&self) -> Option<&AccessKey> {
         self.access_keys
             .values()
-            .find(|k| k.user_name == self.admin_user)
+            .filter(|k| k.user_name == self.admin_user)
+            .min_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)))
     }
 
     /// The key and its user if `key_id` authenticates at `now`: it exists, has propagated,
@@ -459,7 +461,10 @@ impl AwsState {
             user_name: user.into(),
             active: true,
             created: now_seconds(now),
-            valid_from: now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX),
+            valid_from: chrono::Duration::from_std(delay)
+                .ok()
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
         };
         Ok(self.access_keys.entry(id).or_insert(key))
     }
@@ -542,6 +547,49 @@ mod tests {
         );
         state.delete_access_key("u", &id).unwrap();
         assert!(!state.access_keys.contains_key(&id));
+    }
+
+    #[test]
+    fn a_huge_propagation_delay_means_never_rather_than_a_panic() {
+        let mut state = AwsState::new_account();
+        let now = Utc::now();
+        state.create_user("u", "/", now).unwrap();
+        let id = state
+            .create_access_key("u", now, Duration::MAX)
+            .unwrap()
+            .id
+            .clone();
+        assert!(
+            state
+                .authenticate(&id, now + chrono::Duration::days(36500))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn admin_key_survives_a_second_key_and_is_recreated_when_deleted() {
+        let mut state = AwsState::new_account();
+        let first = state.admin_key().unwrap().id.clone();
+        let later = Utc::now() + chrono::Duration::seconds(5);
+        state
+            .create_access_key(ADMIN_USER, later, Duration::ZERO)
+            .unwrap();
+        assert_eq!(state.admin_key().unwrap().id, first);
+        assert!(!state.ensure_admin_key(later));
+        for id in state
+            .keys_of(ADMIN_USER)
+            .iter()
+            .map(|k| k.id.clone())
+            .collect::<Vec<_>>()
+        {
+            state.delete_access_key(ADMIN_USER, &id).unwrap();
+        }
+        assert!(state.ensure_admin_key(later));
+        assert!(
+            state
+                .authenticate(&state.admin_key().unwrap().id, later)
+                .is_some()
+        );
     }
 
     #[test]
