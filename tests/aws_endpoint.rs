@@ -1179,3 +1179,133 @@ async fn aws_cli_runs_the_lab_steps() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn tags_and_group_policies_round_trip() {
+    use aws_sdk_iam::types::Tag;
+    let sandbox = start(Duration::ZERO).await;
+    let iam = sandbox.iam(&sandbox.admin_keys());
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    iam.create_user()
+        .user_name("tagged")
+        .tags(tag("team", "lab"))
+        .send()
+        .await
+        .unwrap();
+    // Vault tags users after creating them (iam_tags).
+    iam.tag_user()
+        .user_name("tagged")
+        .tags(tag("team", "ops"))
+        .tags(tag("env", "dev"))
+        .send()
+        .await
+        .unwrap();
+    iam.untag_user()
+        .user_name("tagged")
+        .tag_keys("env")
+        .send()
+        .await
+        .unwrap();
+    let tags = iam
+        .list_user_tags()
+        .user_name("tagged")
+        .send()
+        .await
+        .unwrap();
+    let pairs: Vec<(&str, &str)> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
+    assert_eq!(pairs, [("team", "ops")]);
+    let user = iam.get_user().user_name("tagged").send().await.unwrap();
+    assert_eq!(user.user().unwrap().tags().len(), 1);
+
+    iam.create_group()
+        .group_name("readers")
+        .send()
+        .await
+        .unwrap();
+    iam.put_group_policy()
+        .group_name("readers")
+        .policy_name("read")
+        .policy_document(LAB_POLICY)
+        .send()
+        .await
+        .unwrap();
+    let names = iam
+        .list_group_policies()
+        .group_name("readers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names.policy_names(), ["read"]);
+    let got = iam
+        .get_group_policy()
+        .group_name("readers")
+        .policy_name("read")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        percent_encoding::percent_decode_str(got.policy_document())
+            .decode_utf8()
+            .unwrap(),
+        LAB_POLICY
+    );
+    let (status, _, message) = failure(iam.delete_group().group_name("readers").send().await);
+    assert_eq!(
+        (status, message.as_str()),
+        (409, "Cannot delete entity, must delete policies first.")
+    );
+    iam.delete_group_policy()
+        .group_name("readers")
+        .policy_name("read")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_group()
+        .group_name("readers")
+        .send()
+        .await
+        .unwrap();
+    let (status, code, message) = failure(iam.get_group().group_name("readers").send().await);
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (
+            404,
+            "NoSuchEntity",
+            "The group with name readers cannot be found."
+        )
+    );
+}
+
+#[tokio::test]
+async fn router_serves_as_the_fallback_behind_a_vault_router() {
+    use axum::routing::get;
+    let changes = Arc::new(Notify::new());
+    let endpoint = AwsEndpoint::new(AwsState::new_account(), AwsOptions::default(), changes);
+    // As the lead wires it: Vault owns /v1/…, AWS answers everything else.
+    let app = axum::Router::new()
+        .route("/v1/{*rest}", get(|| async { "vault" }))
+        .fallback_service(endpoint.router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let sandbox = Sandbox {
+        url: url.clone(),
+        admin: endpoint.admin_credentials(),
+        endpoint,
+        changes: Arc::new(Notify::new()),
+    };
+    let me = sandbox
+        .sts(&sandbox.admin_keys())
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.arn(), Some(sandbox.admin.user_arn.as_str()));
+    let vault = reqwest::get(format!("{url}/v1/sys/health"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(vault, "vault");
+}

@@ -186,6 +186,78 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
             state.put_group_policy(name, policy, document)?;
             Ok(None)
         }
+        "GetGroupPolicy" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            let policy = p.iam_required("PolicyName", "policyName")?;
+            authorize(call, state, "GetGroupPolicy", &group_resource(state, name))?;
+            let document = state.group_policy(name, policy)?;
+            Ok(Some(node(|x| {
+                x.text("GroupName", name);
+                x.text("PolicyName", policy);
+                x.text(
+                    "PolicyDocument",
+                    &utf8_percent_encode(document, POLICY_ENCODE).to_string(),
+                );
+            })))
+        }
+        "ListGroupPolicies" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            authorize(
+                call,
+                state,
+                "ListGroupPolicies",
+                &group_resource(state, name),
+            )?;
+            let group = state.group(name)?;
+            Ok(Some(node(|x| {
+                x.node("PolicyNames", |x| {
+                    for policy in group.inline_policies.keys() {
+                        x.text("member", policy);
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "DeleteGroupPolicy" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            let policy = p.iam_required("PolicyName", "policyName")?;
+            authorize(
+                call,
+                state,
+                "DeleteGroupPolicy",
+                &group_resource(state, name),
+            )?;
+            state.delete_group_policy(name, policy)?;
+            Ok(None)
+        }
+        "TagUser" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(call, state, "TagUser", &user_resource(state, name))?;
+            state.tag_user(name, tags(p))?;
+            Ok(None)
+        }
+        "UntagUser" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(call, state, "UntagUser", &user_resource(state, name))?;
+            state.untag_user(name, &p.list("TagKeys.member"))?;
+            Ok(None)
+        }
+        "ListUserTags" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(call, state, "ListUserTags", &user_resource(state, name))?;
+            let user = state.user(name)?;
+            Ok(Some(node(|x| {
+                x.node("Tags", |x| {
+                    for (key, value) in &user.tags {
+                        x.node("member", |x| {
+                            x.text("Key", key);
+                            x.text("Value", value);
+                        });
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
         "AddUserToGroup" | "RemoveUserFromGroup" => {
             let group = p.iam_required("GroupName", "groupName")?;
             let user = p.iam_required("UserName", "userName")?;

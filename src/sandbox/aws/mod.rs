@@ -312,7 +312,7 @@ impl Outcome {
 /// Actions that change state (the lead persists state after them).
 fn is_mutating(action: &str) -> bool {
     [
-        "Create", "Delete", "Put", "Attach", "Detach", "Add", "Remove", "Update",
+        "Create", "Delete", "Put", "Attach", "Detach", "Add", "Remove", "Update", "Tag", "Untag",
     ]
     .iter()
     .any(|p| action.starts_with(p))

@@ -287,6 +287,25 @@ impl AwsState {
         Ok(())
     }
 
+    /// Adds tags, replacing the value of keys already present (TagUser).
+    pub fn tag_user(&mut self, name: &str, tags: Vec<(String, String)>) -> ApiResult<()> {
+        let user = self.user_mut(name)?;
+        for (key, value) in tags {
+            match user.tags.iter_mut().find(|(k, _)| *k == key) {
+                Some(existing) => existing.1 = value,
+                None => user.tags.push((key, value)),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn untag_user(&mut self, name: &str, keys: &[&str]) -> ApiResult<()> {
+        self.user_mut(name)?
+            .tags
+            .retain(|(k, _)| !keys.contains(&k.as_str()));
+        Ok(())
+    }
+
     /// AWS refuses while anything still hangs off the user; Vault's revocation deletes
     /// keys, policies and memberships first and relies on this check.
     pub fn delete_user(&mut self, name: &str) -> ApiResult<()> {
@@ -418,6 +437,28 @@ impl AwsState {
             .ok_or_else(|| ApiError::no_such_group(group))?
             .inline_policies
             .insert(policy.into(), document.into());
+        Ok(())
+    }
+
+    pub fn group_policy(&self, group: &str, policy: &str) -> ApiResult<&str> {
+        self.group(group)?
+            .inline_policies
+            .get(policy)
+            .map(String::as_str)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "NoSuchEntity",
+                    format!("The group policy with name {policy} cannot be found."),
+                )
+            })
+    }
+
+    pub fn delete_group_policy(&mut self, group: &str, policy: &str) -> ApiResult<()> {
+        self.group_policy(group, policy)?;
+        if let Some(g) = self.groups.get_mut(group) {
+            g.inline_policies.remove(policy);
+        }
         Ok(())
     }
 
