@@ -1280,7 +1280,11 @@ async fn tags_and_group_policies_round_trip() {
 async fn router_serves_as_the_fallback_behind_a_vault_router() {
     use axum::routing::get;
     let changes = Arc::new(Notify::new());
-    let endpoint = AwsEndpoint::new(AwsState::new_account(), AwsOptions::default(), changes);
+    let options = AwsOptions {
+        propagation_delay: Duration::ZERO,
+        region: "lab-home-1".into(),
+    };
+    let endpoint = AwsEndpoint::new(AwsState::new_account(), options, changes);
     // As the lead wires it: Vault owns /v1/…, AWS answers everything else.
     let app = axum::Router::new()
         .route("/v1/{*rest}", get(|| async { "vault" }))
@@ -1301,6 +1305,19 @@ async fn router_serves_as_the_fallback_behind_a_vault_router() {
         .await
         .unwrap();
     assert_eq!(me.arn(), Some(sandbox.admin.user_arn.as_str()));
+    // The home region is listed even though it is not a real one.
+    let regions = sandbox
+        .ec2(&sandbox.admin_keys())
+        .describe_regions()
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        regions
+            .regions()
+            .iter()
+            .any(|r| r.region_name() == Some("lab-home-1"))
+    );
     let vault = reqwest::get(format!("{url}/v1/sys/health"))
         .await
         .unwrap()

@@ -56,6 +56,10 @@ pub fn handle(call: &Call<'_>, state: &AwsState) -> ApiResult<Option<String>> {
             if all {
                 regions.extend(OPT_IN_REGIONS.iter().map(|r| (*r, "not-opted-in")));
             }
+            let home = call.options.region.as_str();
+            if !regions.iter().any(|(name, _)| *name == home) {
+                regions.push((home, "opt-in-not-required"));
+            }
             regions.sort();
             let mut x = Xml::new();
             x.node("regionInfo", |x| {

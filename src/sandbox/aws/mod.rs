@@ -36,7 +36,9 @@ pub use store::{AccessKey, AwsState, Group, User};
 pub struct AwsOptions {
     /// How long a new access key takes to become valid (IAM is eventually consistent).
     pub propagation_delay: Duration,
-    /// The region reported by STS/EC2 and expected in signatures' scope.
+    /// The sandbox's home region: always listed by EC2 DescribeRegions, even if it is not
+    /// a real region name. Signatures scoped to any region are accepted: this one endpoint
+    /// stands in for every regional endpoint, and clients sign with their configured region.
     pub region: String,
 }
 
