@@ -346,7 +346,10 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
         other => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "InvalidAction",
-            format!("Could not find operation {other} for version 2010-05-08"),
+            format!(
+                "Could not find operation {other} for version {}",
+                call.params.get("Version").unwrap_or("2010-05-08")
+            ),
         )),
     }
 }

@@ -20,7 +20,10 @@ pub fn handle(call: &Call<'_>, state: &AwsState) -> ApiResult<Option<String>> {
         other => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "InvalidAction",
-            format!("Could not find operation {other} for version 2011-06-15"),
+            format!(
+                "Could not find operation {other} for version {}",
+                call.params.get("Version").unwrap_or("2011-06-15")
+            ),
         )),
     }
 }
