@@ -1,0 +1,451 @@
+//! IAM actions (API version 2010-05-08). Each checks the caller's policies on the IAM
+//! resource AWS uses for it, then reads or changes the store and writes the result XML.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::error::{ApiError, ApiResult};
+use super::policy::Decision;
+use super::store::{AccessKey, AwsState, Group, User};
+use super::xml::Xml;
+use super::{Call, Params};
+
+/// AWS returns policy documents URL-encoded (RFC 3986); clients decode them.
+const POLICY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Runs one IAM action; `Ok(None)` for actions without a result element.
+pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>> {
+    let p = call.params;
+    match call.action {
+        "CreateUser" => {
+            let name = p.iam_required("UserName", "userName")?;
+            let path = p.get("Path").unwrap_or("/");
+            authorize(
+                call,
+                state,
+                "CreateUser",
+                &format!("arn:aws:iam::{}:user{path}{name}", state.account_id),
+            )?;
+            let tags = tags(p);
+            let boundary = p.get("PermissionsBoundary").map(str::to_string);
+            state.create_user(name, path, call.now)?;
+            state.set_user_extras(name, tags, boundary)?;
+            let user = state.user(name)?;
+            Ok(Some(node(|x| write_user(x, "User", state, user))))
+        }
+        "GetUser" => {
+            let name = p.get("UserName").unwrap_or(&call.caller.user_name);
+            authorize(call, state, "GetUser", &user_resource(state, name))?;
+            let user = state.user(name)?;
+            Ok(Some(node(|x| write_user(x, "User", state, user))))
+        }
+        "ListUsers" => {
+            authorize(
+                call,
+                state,
+                "ListUsers",
+                &format!("arn:aws:iam::{}:user/", state.account_id),
+            )?;
+            let prefix = p.get("PathPrefix").unwrap_or("/");
+            Ok(Some(node(|x| {
+                x.node("Users", |x| {
+                    for user in state.users.values().filter(|u| u.path.starts_with(prefix)) {
+                        write_user(x, "member", state, user);
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "DeleteUser" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(call, state, "DeleteUser", &user_resource(state, name))?;
+            state.delete_user(name)?;
+            Ok(None)
+        }
+        "PutUserPolicy" => {
+            let name = p.iam_required("UserName", "userName")?;
+            let policy = p.iam_required("PolicyName", "policyName")?;
+            let document = p.iam_required("PolicyDocument", "policyDocument")?;
+            authorize(call, state, "PutUserPolicy", &user_resource(state, name))?;
+            state.put_user_policy(name, policy, document)?;
+            Ok(None)
+        }
+        "GetUserPolicy" => {
+            let name = p.iam_required("UserName", "userName")?;
+            let policy = p.iam_required("PolicyName", "policyName")?;
+            authorize(call, state, "GetUserPolicy", &user_resource(state, name))?;
+            let document = state.user_policy(name, policy)?;
+            Ok(Some(node(|x| {
+                x.text("UserName", name);
+                x.text("PolicyName", policy);
+                x.text(
+                    "PolicyDocument",
+                    &utf8_percent_encode(document, POLICY_ENCODE).to_string(),
+                );
+            })))
+        }
+        "ListUserPolicies" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(call, state, "ListUserPolicies", &user_resource(state, name))?;
+            let user = state.user(name)?;
+            Ok(Some(node(|x| {
+                x.node("PolicyNames", |x| {
+                    for policy in user.inline_policies.keys() {
+                        x.text("member", policy);
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "DeleteUserPolicy" => {
+            let name = p.iam_required("UserName", "userName")?;
+            let policy = p.iam_required("PolicyName", "policyName")?;
+            authorize(call, state, "DeleteUserPolicy", &user_resource(state, name))?;
+            state.delete_user_policy(name, policy)?;
+            Ok(None)
+        }
+        "AttachUserPolicy" | "DetachUserPolicy" => {
+            let name = p.iam_required("UserName", "userName")?;
+            let arn = p.iam_required("PolicyArn", "policyArn")?;
+            authorize(call, state, call.action, &user_resource(state, name))?;
+            if call.action == "AttachUserPolicy" {
+                state.attach_user_policy(name, arn)?;
+            } else {
+                state.detach_user_policy(name, arn)?;
+            }
+            Ok(None)
+        }
+        "ListAttachedUserPolicies" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(
+                call,
+                state,
+                "ListAttachedUserPolicies",
+                &user_resource(state, name),
+            )?;
+            let user = state.user(name)?;
+            Ok(Some(node(|x| {
+                x.node("AttachedPolicies", |x| {
+                    for arn in &user.attached_policies {
+                        x.node("member", |x| {
+                            x.text("PolicyName", arn.rsplit('/').next().unwrap_or(arn));
+                            x.text("PolicyArn", arn);
+                        });
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "CreateGroup" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            let path = p.get("Path").unwrap_or("/");
+            authorize(
+                call,
+                state,
+                "CreateGroup",
+                &format!("arn:aws:iam::{}:group{path}{name}", state.account_id),
+            )?;
+            state.create_group(name, path, call.now)?;
+            let group = state.group(name)?;
+            Ok(Some(node(|x| write_group(x, "Group", state, group))))
+        }
+        "GetGroup" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            authorize(call, state, "GetGroup", &group_resource(state, name))?;
+            let group = state.group(name)?;
+            Ok(Some(node(|x| {
+                write_group(x, "Group", state, group);
+                x.node("Users", |x| {
+                    for user in state.group_members(name) {
+                        write_user(x, "member", state, user);
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "DeleteGroup" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            authorize(call, state, "DeleteGroup", &group_resource(state, name))?;
+            state.delete_group(name)?;
+            Ok(None)
+        }
+        "PutGroupPolicy" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            let policy = p.iam_required("PolicyName", "policyName")?;
+            let document = p.iam_required("PolicyDocument", "policyDocument")?;
+            authorize(call, state, "PutGroupPolicy", &group_resource(state, name))?;
+            state.put_group_policy(name, policy, document)?;
+            Ok(None)
+        }
+        "GetGroupPolicy" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            let policy = p.iam_required("PolicyName", "policyName")?;
+            authorize(call, state, "GetGroupPolicy", &group_resource(state, name))?;
+            let document = state.group_policy(name, policy)?;
+            Ok(Some(node(|x| {
+                x.text("GroupName", name);
+                x.text("PolicyName", policy);
+                x.text(
+                    "PolicyDocument",
+                    &utf8_percent_encode(document, POLICY_ENCODE).to_string(),
+                );
+            })))
+        }
+        "ListGroupPolicies" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            authorize(
+                call,
+                state,
+                "ListGroupPolicies",
+                &group_resource(state, name),
+            )?;
+            let group = state.group(name)?;
+            Ok(Some(node(|x| {
+                x.node("PolicyNames", |x| {
+                    for policy in group.inline_policies.keys() {
+                        x.text("member", policy);
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "DeleteGroupPolicy" => {
+            let name = p.iam_required("GroupName", "groupName")?;
+            let policy = p.iam_required("PolicyName", "policyName")?;
+            authorize(
+                call,
+                state,
+                "DeleteGroupPolicy",
+                &group_resource(state, name),
+            )?;
+            state.delete_group_policy(name, policy)?;
+            Ok(None)
+        }
+        "TagUser" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(call, state, "TagUser", &user_resource(state, name))?;
+            state.tag_user(name, tags(p))?;
+            Ok(None)
+        }
+        "UntagUser" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(call, state, "UntagUser", &user_resource(state, name))?;
+            state.untag_user(name, &p.list("TagKeys.member"))?;
+            Ok(None)
+        }
+        "ListUserTags" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(call, state, "ListUserTags", &user_resource(state, name))?;
+            let user = state.user(name)?;
+            Ok(Some(node(|x| {
+                x.node("Tags", |x| {
+                    for (key, value) in &user.tags {
+                        x.node("member", |x| {
+                            x.text("Key", key);
+                            x.text("Value", value);
+                        });
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "AddUserToGroup" | "RemoveUserFromGroup" => {
+            let group = p.iam_required("GroupName", "groupName")?;
+            let user = p.iam_required("UserName", "userName")?;
+            authorize(call, state, call.action, &group_resource(state, group))?;
+            if call.action == "AddUserToGroup" {
+                state.add_user_to_group(group, user)?;
+            } else {
+                state.remove_user_from_group(group, user)?;
+            }
+            Ok(None)
+        }
+        "ListGroupsForUser" => {
+            let name = p.iam_required("UserName", "userName")?;
+            authorize(
+                call,
+                state,
+                "ListGroupsForUser",
+                &user_resource(state, name),
+            )?;
+            let user = state.user(name)?;
+            Ok(Some(node(|x| {
+                x.node("Groups", |x| {
+                    for group in user.groups.iter().filter_map(|g| state.groups.get(g)) {
+                        write_group(x, "member", state, group);
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "CreateAccessKey" => {
+            let name = p
+                .get("UserName")
+                .unwrap_or(&call.caller.user_name)
+                .to_string();
+            authorize(call, state, "CreateAccessKey", &user_resource(state, &name))?;
+            let key = state.create_access_key(&name, call.now, call.options.propagation_delay)?;
+            Ok(Some(node(|x| {
+                x.node("AccessKey", |x| {
+                    x.text("UserName", &key.user_name);
+                    x.text("AccessKeyId", &key.id);
+                    x.text("Status", key.status());
+                    x.text("SecretAccessKey", key.secret.expose());
+                    x.text("CreateDate", &timestamp(key.created));
+                });
+            })))
+        }
+        "ListAccessKeys" => {
+            let name = p.get("UserName").unwrap_or(&call.caller.user_name);
+            authorize(call, state, "ListAccessKeys", &user_resource(state, name))?;
+            state.user(name)?;
+            let keys = state.keys_of(name);
+            Ok(Some(node(|x| {
+                x.node("AccessKeyMetadata", |x| {
+                    for key in keys {
+                        write_key_metadata(x, key);
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
+        "DeleteAccessKey" | "UpdateAccessKey" => {
+            let id = p.iam_required("AccessKeyId", "accessKeyId")?;
+            let name = p
+                .get("UserName")
+                .unwrap_or(&call.caller.user_name)
+                .to_string();
+            authorize(call, state, call.action, &user_resource(state, &name))?;
+            if call.action == "DeleteAccessKey" {
+                state.delete_access_key(&name, id)?;
+            } else {
+                let active = match p.iam_required("Status", "status")? {
+                    "Active" => true,
+                    "Inactive" => false,
+                    other => {
+                        return Err(ApiError::iam_invalid(
+                            "status",
+                            other,
+                            "Member must satisfy enum value set: [Active, Inactive]",
+                        ));
+                    }
+                };
+                state.update_access_key(&name, id, active)?;
+            }
+            Ok(None)
+        }
+        other => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidAction",
+            format!(
+                "Could not find operation {other} for version {}",
+                call.params.get("Version").unwrap_or("2010-05-08")
+            ),
+        )),
+    }
+}
+
+fn node(body: impl FnOnce(&mut Xml)) -> String {
+    let mut x = Xml::new();
+    body(&mut x);
+    x.finish()
+}
+
+/// `Tags.member.N.Key` / `Tags.member.N.Value`.
+fn tags(p: &Params) -> Vec<(String, String)> {
+    (1..)
+        .map_while(|i| {
+            let key = p.get(&format!("Tags.member.{i}.Key"))?;
+            let value = p.get(&format!("Tags.member.{i}.Value")).unwrap_or("");
+            Some((key.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// The ARN AWS checks for an action on a user (path `/` when the user does not exist).
+fn user_resource(state: &AwsState, name: &str) -> String {
+    match state.users.get(name) {
+        Some(user) => state.user_arn(user),
+        None => format!("arn:aws:iam::{}:user/{name}", state.account_id),
+    }
+}
+
+fn group_resource(state: &AwsState, name: &str) -> String {
+    match state.groups.get(name) {
+        Some(group) => state.group_arn(group),
+        None => format!("arn:aws:iam::{}:group/{name}", state.account_id),
+    }
+}
+
+fn authorize(call: &Call<'_>, state: &AwsState, action: &str, resource: &str) -> ApiResult<()> {
+    let qualified = format!("iam:{action}");
+    let why = match call.decide(state, &qualified, resource) {
+        Decision::Allow => return Ok(()),
+        Decision::ExplicitDeny => "with an explicit deny in an identity-based policy".to_string(),
+        Decision::ImplicitDeny => {
+            format!("because no identity-based policy allows the {qualified} action")
+        }
+    };
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "AccessDenied",
+        format!(
+            "User: {} is not authorized to perform: {qualified} on resource: {resource} {why}",
+            call.caller.arn
+        ),
+    ))
+}
+
+fn write_user(x: &mut Xml, element: &str, state: &AwsState, user: &User) {
+    x.node(element, |x| {
+        x.text("Path", &user.path);
+        x.text("UserName", &user.name);
+        x.text("UserId", &user.id);
+        x.text("Arn", &state.user_arn(user));
+        x.text("CreateDate", &timestamp(user.created));
+        if let Some(boundary) = &user.permissions_boundary {
+            x.node("PermissionsBoundary", |x| {
+                x.text("PermissionsBoundaryType", "Policy");
+                x.text("PermissionsBoundaryArn", boundary);
+            });
+        }
+        if !user.tags.is_empty() {
+            x.node("Tags", |x| {
+                for (key, value) in &user.tags {
+                    x.node("member", |x| {
+                        x.text("Key", key);
+                        x.text("Value", value);
+                    });
+                }
+            });
+        }
+    });
+}
+
+fn write_group(x: &mut Xml, element: &str, state: &AwsState, group: &Group) {
+    x.node(element, |x| {
+        x.text("Path", &group.path);
+        x.text("GroupName", &group.name);
+        x.text("GroupId", &group.id);
+        x.text("Arn", &state.group_arn(group));
+        x.text("CreateDate", &timestamp(group.created));
+    });
+}
+
+fn write_key_metadata(x: &mut Xml, key: &AccessKey) {
+    x.node("member", |x| {
+        x.text("UserName", &key.user_name);
+        x.text("AccessKeyId", &key.id);
+        x.text("Status", key.status());
+        x.text("CreateDate", &timestamp(key.created));
+    });
+}

@@ -1,0 +1,29 @@
+//! STS actions (API version 2011-06-15): only GetCallerIdentity, which AWS answers for any
+//! authenticated caller whatever its policies say.
+
+use axum::http::StatusCode;
+
+use super::Call;
+use super::error::{ApiError, ApiResult};
+use super::store::AwsState;
+use super::xml::Xml;
+
+pub fn handle(call: &Call<'_>, state: &AwsState) -> ApiResult<Option<String>> {
+    match call.action {
+        "GetCallerIdentity" => {
+            let mut x = Xml::new();
+            x.text("Arn", &call.caller.arn);
+            x.text("UserId", &call.caller.user_id);
+            x.text("Account", &state.account_id);
+            Ok(Some(x.finish()))
+        }
+        other => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidAction",
+            format!(
+                "Could not find operation {other} for version {}",
+                call.params.get("Version").unwrap_or("2011-06-15")
+            ),
+        )),
+    }
+}
