@@ -426,3 +426,87 @@ impl VaultServer {
             .map(|at| (at - now).to_std().unwrap_or(StdDuration::ZERO))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_763_900_000 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn issue_without_config_lease_gets_768h() {
+        let (ttl, warnings) = calculate_ttl(t(0), t(0), 0, 0, 0).unwrap();
+        assert_eq!(ttl, 2_764_800);
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn config_lease_sets_the_ttl() {
+        assert_eq!(calculate_ttl(t(0), t(0), 0, 1800, 43_200).unwrap().0, 1800);
+    }
+
+    #[test]
+    fn renew_is_capped_by_lease_max_with_vaults_warning() {
+        // Issued at 0 with lease_max 4s; renewing at 1 s for 1 h leaves 3 s.
+        let (ttl, warnings) = calculate_ttl(t(1), t(0), 3600, 2, 4).unwrap();
+        assert_eq!(ttl, 3);
+        assert_eq!(
+            warnings,
+            [
+                "TTL of \"1h0m0s\" exceeded the effective max_ttl of \"3s\"; TTL value is capped accordingly"
+            ]
+        );
+    }
+
+    #[test]
+    fn renew_past_the_max_ttl_fails() {
+        assert_eq!(
+            calculate_ttl(t(10), t(0), 0, 2, 4).unwrap_err(),
+            "past the max TTL, cannot renew"
+        );
+    }
+
+    #[test]
+    fn system_max_caps_a_larger_lease_max() {
+        let (ttl, warnings) = calculate_ttl(t(0), t(0), 0, 3_000_000, 4_000_000).unwrap();
+        assert_eq!(ttl, SYSTEM_MAX_TTL);
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn backoff_doubles_within_jitter() {
+        for attempt in 1..=5u32 {
+            let base = 10.0 * 2f64.powi(attempt as i32 - 1);
+            let wait = revoke_backoff(attempt).as_secs_f64();
+            assert!(
+                wait >= base * 0.5 && wait <= base * 1.5,
+                "{attempt}: {wait}"
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_reports_remaining_ttl_and_revoke_error() {
+        let lease = Lease {
+            id: "aws/creds/r/x".into(),
+            mount: "aws/".into(),
+            role: "r".into(),
+            username: "u".into(),
+            issue_time: t(0),
+            expire_time: t(100),
+            last_renewal: None,
+            renewable: true,
+            revoke_attempts: 6,
+            revoke_at: None,
+            revoke_error: Some("boom".into()),
+            irrevocable: true,
+        };
+        let data = lookup_data(&lease, t(40));
+        assert_eq!(data["ttl"], 60);
+        assert_eq!(data["last_renewal"], Value::Null);
+        assert_eq!(data["revoke_error"], "boom");
+        assert_eq!(data["issue_time"], "2025-11-23T12:13:20Z");
+    }
+}
