@@ -68,8 +68,24 @@ where
             let status = service.raw().status().as_u16();
             let request_id = err.request_id().unwrap_or("").to_owned();
             let inner = service.err();
-            let code = inner.code().unwrap_or("UnknownError").to_owned();
-            let message = inner.message().unwrap_or("").to_owned();
+            let body = service
+                .raw()
+                .body()
+                .bytes()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            // Some emulators answer IAM errors in EC2's `<Errors><Error>` shape, which the
+            // SDK does not read; take code and message from the body then.
+            let code = inner
+                .code()
+                .map(str::to_owned)
+                .or_else(|| xml_tag(&body, "Code"))
+                .unwrap_or_else(|| "UnknownError".to_owned());
+            let message = inner
+                .message()
+                .map(str::to_owned)
+                .or_else(|| xml_tag(&body, "Message"))
+                .unwrap_or_else(|| body.trim().chars().take(300).collect());
             AwsError {
                 message: format!(
                     "{code}: {message}\n\tstatus code: {status}, request id: {request_id}"
@@ -85,6 +101,22 @@ where
             ),
         },
     }
+}
+
+/// The text of the first `<tag>…</tag>` in an XML body, unescaped.
+fn xml_tag(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = body.find(&open)? + open.len();
+    let end = start + body[start..].find(&close)?;
+    Some(
+        body[start..end]
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
 }
 
 pub fn client(target: &IamTarget) -> Client {
@@ -341,4 +373,38 @@ pub async fn delete_user(client: &Client, username: &str) -> Result<(), AwsError
             .map(|_| ())
             .map_err(aws_error),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_code_and_message_from_an_ec2_style_error_body() {
+        let body = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            xml_tag(body, "Code").as_deref(),
+            Some("InvalidClientTokenId")
+        );
+        assert_eq!(
+            xml_tag(body, "Message").as_deref(),
+            Some("The security token included in the request is invalid.")
+        );
+        assert_eq!(
+            xml_tag("<a>&quot;x&amp;y&quot;</a>", "a").as_deref(),
+            Some("\"x&y\"")
+        );
+        assert_eq!(xml_tag(body, "Nope"), None);
+    }
+
+    #[test]
+    fn throttling_codes_are_recognized() {
+        let err = |code: &str| AwsError {
+            code: Some(code.into()),
+            message: String::new(),
+        };
+        assert!(err("Throttling").is_throttling());
+        assert!(!err("AccessDenied").is_throttling());
+        assert!(err("NoSuchEntity").is_no_such_entity());
+    }
 }
