@@ -20,13 +20,38 @@ const POLICY: &str = r#"{
 }
 "#;
 
-struct Sandbox {
+/// An HTTP client for one server, with its root token.
+struct Api {
     url: String,
     token: String,
-    server: VaultServer,
     http: reqwest::Client,
+}
+
+struct Sandbox {
+    api: Api,
+    server: VaultServer,
     moto: common::PeerProcess,
     admin: common::MotoAdmin,
+}
+
+impl std::ops::Deref for Sandbox {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// Serves `server` on a free loopback port; returns its client.
+async fn serve(server: &VaultServer) -> Api {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = server.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Api {
+        url,
+        token: server.root_token().expose().to_owned(),
+        http: reqwest::Client::new(),
+    }
 }
 
 async fn start() -> Sandbox {
@@ -40,23 +65,17 @@ async fn start() -> Sandbox {
         },
         Arc::new(Notify::new()),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = server.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let api = serve(&server).await;
     server.spawn_lease_expiry();
-    let token = server.root_token().expose().to_owned();
     Sandbox {
-        url,
-        token,
+        api,
         server,
-        http: reqwest::Client::new(),
         moto,
         admin,
     }
 }
 
-impl Sandbox {
+impl Api {
     async fn call_raw(
         &self,
         method: &str,
@@ -91,7 +110,9 @@ impl Sandbox {
         };
         (status, value)
     }
+}
 
+impl Sandbox {
     async fn configure(&self, mount: &str) {
         let (status, _) = self
             .call(
@@ -677,4 +698,198 @@ async fn nested_mount_lists_and_disabling_revokes_its_leases() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, _) = sandbox.call("DELETE", "sys/mounts/team/aws", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+/// A second server from `state` (as after a restart from the state file), on `clock`.
+async fn restart(
+    sandbox: &Sandbox,
+    state: VaultState,
+    clock: Option<vaultlab::sandbox::vault::clock::SharedClock>,
+) -> (VaultServer, Api) {
+    let mut server = VaultServer::new(
+        state,
+        VaultOptions {
+            default_aws_endpoint: sandbox.moto.url(),
+            default_region: "us-east-1".into(),
+        },
+        Arc::new(Notify::new()),
+    );
+    if let Some(clock) = clock {
+        server = server.with_clock(clock);
+    }
+    let api = serve(&server).await;
+    (server, api)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_revocations_retry_then_stay_irrevocable_with_their_error() {
+    let sandbox = start().await;
+    sandbox.configure("aws").await;
+    let (_, creds) = sandbox.call("GET", "aws/creds/my-role", None).await;
+    let lease_id = creds["lease_id"].as_str().unwrap().to_owned();
+    let user = sandbox.vault_users().await.pop().expect("an IAM user");
+
+    // From a server on a manual clock holding the same state, with root keys that AWS
+    // rejects, revocation cannot succeed.
+    let clock = vaultlab::sandbox::vault::clock::ManualClock::new(chrono::Utc::now());
+    let (server, other) = restart(
+        &sandbox,
+        sandbox.server.snapshot(),
+        Some(Arc::new(clock.clone())),
+    )
+    .await;
+    server.spawn_lease_expiry();
+    let (status, _) = other
+        .call(
+            "POST",
+            "aws/config/root",
+            Some(json!({
+                "access_key": "AKIAWRONGWRONGWRONG0",
+                "secret_key": "wrong",
+                "iam_endpoint": sandbox.moto.url(),
+                "max_retries": 0,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Synchronous revocation reports the AWS error in Vault's words.
+    let (status, body) = other
+        .call(
+            "PUT",
+            "sys/leases/revoke",
+            Some(json!({"lease_id": lease_id, "sync": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error_text(&body).starts_with(
+            "failed to revoke entry: resp: (*logical.Response)(nil) err: InvalidClientTokenId:"
+        ),
+        "{body}"
+    );
+
+    // Queued revocation: 202, then retries with backoff until it gives up.
+    let (status, _) = other
+        .call(
+            "PUT",
+            &format!("sys/leases/revoke/{lease_id}"),
+            Some(json!({"sync": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let lease = server.snapshot().leases[&lease_id].clone();
+        if lease.irrevocable {
+            assert_eq!(lease.revoke_attempts, 6);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not irrevocable after 30 s: {lease:?}"
+        );
+        // Jump past any backoff (at most 160 s · 1.5).
+        clock.advance(chrono::Duration::seconds(300));
+        server.wake_lease_expiry();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, lookup) = other
+        .call(
+            "PUT",
+            "sys/leases/lookup",
+            Some(json!({"lease_id": lease_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        lookup["data"]["revoke_error"]
+            .as_str()
+            .unwrap()
+            .contains("InvalidClientTokenId"),
+        "{lookup}"
+    );
+    assert!(
+        sandbox.vault_users().await.contains(&user),
+        "the user should have survived"
+    );
+
+    // With working keys again, a synchronous revoke cleans up.
+    let (status, _) = other
+        .call(
+            "POST",
+            "aws/config/root",
+            Some(json!({
+                "access_key": sandbox.admin.access_key_id,
+                "secret_key": sandbox.admin.secret_access_key,
+                "iam_endpoint": sandbox.moto.url(),
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = other
+        .call(
+            "PUT",
+            "sys/leases/revoke",
+            Some(json!({"lease_id": lease_id, "sync": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert!(!sandbox.vault_users().await.contains(&user));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_from_state_revokes_leases_that_expired_meanwhile() {
+    let moto = common::start_moto();
+    let admin = common::enforce_moto_auth(&moto).await;
+    let notify = Arc::new(Notify::new());
+    // A server whose expiry worker never runs (the process "stopped").
+    let server = VaultServer::new(
+        VaultState::new(),
+        VaultOptions {
+            default_aws_endpoint: moto.url(),
+            default_region: "us-east-1".into(),
+        },
+        notify.clone(),
+    );
+    let api = serve(&server).await;
+    let sandbox = Sandbox {
+        api,
+        server: server.clone(),
+        moto,
+        admin,
+    };
+    sandbox.configure("aws").await;
+    // Every mutation rings the change notifier (a stored permit resolves at once).
+    tokio::time::timeout(Duration::from_secs(1), notify.notified())
+        .await
+        .expect("on_change was rung");
+    sandbox
+        .call(
+            "POST",
+            "aws/config/lease",
+            Some(json!({"lease": "1s", "lease_max": "1s"})),
+        )
+        .await;
+    let (status, creds) = sandbox.call("GET", "aws/creds/my-role", None).await;
+    assert_eq!(status, StatusCode::OK, "{creds}");
+    let user = sandbox.vault_users().await.pop().expect("an IAM user");
+
+    // The state file round trip, then a new server after the lease has expired.
+    let json = serde_json::to_string(&server.snapshot()).unwrap();
+    assert!(
+        json.contains(&sandbox.admin.secret_access_key),
+        "secret_key is persisted"
+    );
+    let state: VaultState = serde_json::from_str(&json).unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        sandbox.vault_users().await.contains(&user),
+        "nothing revoked it yet"
+    );
+    let (restarted, _api) = restart(&sandbox, state, None).await;
+    restarted.spawn_lease_expiry();
+    sandbox
+        .wait_until_gone(&user, Duration::from_secs(20))
+        .await;
 }

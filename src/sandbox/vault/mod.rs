@@ -195,6 +195,12 @@ impl VaultServer {
         })
     }
 
+    /// Makes the expiry worker re-read the lease table and the clock now (useful after a
+    /// test moves a manual clock).
+    pub fn wake_lease_expiry(&self) {
+        self.leases_changed.notify_one();
+    }
+
     /// Handles one parsed request (the router's work, callable directly in tests).
     pub async fn handle(&self, req: VaultRequest) -> Reply {
         let path = req.path.trim_end_matches('/').to_owned();
