@@ -352,6 +352,84 @@ async fn bao_cli_runs_the_lab_against_the_sandbox() {
         "{out}"
     );
 
+    let (ok, out, err) = bao(&sandbox, home, &["lease", "renew", &lease_id], None).await;
+    assert!(ok, "lease renew: {out}{err}");
+    assert_eq!(
+        table_value(&out, "lease_id").as_deref(),
+        Some(lease_id.as_str()),
+        "{out}"
+    );
+    assert_eq!(
+        table_value(&out, "lease_renewable").as_deref(),
+        Some("true"),
+        "{out}"
+    );
+
+    let (ok, out, err) = bao(&sandbox, home, &["secrets", "list"], None).await;
+    assert!(ok, "secrets list: {out}{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("aws/") && l.contains("aws")),
+        "{out}"
+    );
+
+    let (ok, out, err) = bao(&sandbox, home, &["read", "aws/config/root"], None).await;
+    assert!(ok, "read config/root: {out}{err}");
+    assert_eq!(
+        table_value(&out, "region").as_deref(),
+        Some("us-east-1"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&sandbox.admin.secret_access_key),
+        "config/root read shows the secret"
+    );
+
+    let (ok, out, err) = bao(&sandbox, home, &["list", "aws/roles"], None).await;
+    assert!(ok, "list roles: {out}{err}");
+    assert!(out.lines().any(|l| l.trim() == "my-role"), "{out}");
+
+    let (ok, out, err) = bao(
+        &sandbox,
+        home,
+        &["write", "aws/roles/legacy", "policy=-"],
+        Some(POLICY),
+    )
+    .await;
+    assert!(ok, "legacy role: {out}{err}");
+    assert!(
+        format!("{out}{err}").contains("Detected use of legacy role or policy parameter."),
+        "{out}{err}"
+    );
+
+    let (ok, out, err) = bao(&sandbox, home, &["token", "lookup"], None).await;
+    assert!(ok, "token lookup: {out}{err}");
+    assert_eq!(
+        table_value(&out, "display_name").as_deref(),
+        Some("root"),
+        "{out}"
+    );
+    assert_eq!(
+        table_value(&out, "policies").as_deref(),
+        Some("[root]"),
+        "{out}"
+    );
+
+    let (ok, out, err) = bao(&sandbox, home, &["status"], None).await;
+    assert!(ok, "status: {out}{err}");
+    assert_eq!(
+        table_value(&out, "Sealed").as_deref(),
+        Some("false"),
+        "{out}"
+    );
+
+    let (ok, out, err) = bao(&sandbox, home, &["read", "aws/creds/nope"], None).await;
+    assert!(!ok, "reading an unknown role succeeded: {out}");
+    assert!(
+        err.contains("Code: 400. Errors:") && err.contains("* Role \"nope\" not found"),
+        "{err}"
+    );
+
     let (ok, out, err) = bao(&sandbox, home, &["lease", "revoke", &lease_id], None).await;
     assert!(ok, "lease revoke: {out}{err}");
     assert!(
@@ -892,4 +970,66 @@ async fn restart_from_state_revokes_leases_that_expired_meanwhile() {
     sandbox
         .wait_until_gone(&user, Duration::from_secs(20))
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_prefix_and_the_old_renew_revoke_aliases() {
+    let sandbox = start().await;
+    sandbox.configure("aws").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (status, creds) = sandbox.call("GET", "aws/creds/my-role", None).await;
+        assert_eq!(status, StatusCode::OK, "{creds}");
+        ids.push(creds["lease_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(sandbox.vault_users().await.len(), 3);
+
+    // The pre-`sys/leases` aliases still work.
+    let (status, renewed) = sandbox
+        .call(
+            "PUT",
+            &format!("sys/renew/{}", ids[0]),
+            Some(json!({"increment": "1h"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renewed}");
+    assert_eq!(renewed["lease_duration"], 3600);
+    assert_eq!(renewed["data"], Value::Null);
+    let (_, lookup) = sandbox
+        .call(
+            "PUT",
+            "sys/leases/lookup",
+            Some(json!({"lease_id": ids[0]})),
+        )
+        .await;
+    assert!(lookup["data"]["last_renewal"].is_string(), "{lookup}");
+    let (status, _) = sandbox
+        .call(
+            "PUT",
+            &format!("sys/revoke/{}", ids[0]),
+            Some(json!({"sync": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(sandbox.vault_users().await.len(), 2);
+
+    let (status, text) = sandbox
+        .call_raw(
+            "PUT",
+            "sys/leases/revoke-prefix/aws/creds/my-role",
+            Some(&sandbox.token),
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(text.is_empty());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !sandbox.vault_users().await.is_empty() {
+        assert!(Instant::now() < deadline, "revoke-prefix left users behind");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (status, body) = sandbox
+        .call("LIST", "sys/leases/lookup/aws/creds/my-role", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }

@@ -268,6 +268,20 @@ impl Reply {
         }
     }
 
+    /// 200 with the envelope around `data`, and `data`'s keys also copied to the top
+    /// level, as Vault does for a few sys/ paths (`injectDataIntoTopRoutes`).
+    pub fn data_with_top_copy(data: Value) -> Self {
+        let mut reply = Self::data(data.clone());
+        if let (Some(Value::Object(top)), Value::Object(entries)) = (reply.body.as_mut(), data) {
+            let envelope = std::mem::take(top);
+            top.extend(entries);
+            for (k, v) in envelope {
+                top.entry(k).or_insert(v);
+            }
+        }
+        reply
+    }
+
     /// 200 with a raw JSON body (sys/health, sys/seal-status, sys/mounts' top-level copy).
     pub fn raw(body: Value) -> Self {
         Self {

@@ -101,19 +101,7 @@ impl VaultServer {
             .values()
             .map(|m| (m.path.clone(), mount_json(m)))
             .collect();
-        let mut envelope = serde_json::to_value(crate::vault::wire::Envelope {
-            request_id: uuid::Uuid::new_v4().to_string(),
-            data: Some(Value::Object(table.clone())),
-            ..Default::default()
-        })
-        .expect("envelope serializes");
-        // Vault copies the table to the top level too (`injectDataIntoTopRoutes`).
-        if let Value::Object(top) = &mut envelope {
-            for (k, v) in table {
-                top.insert(k, v);
-            }
-        }
-        Reply::raw(envelope)
+        Reply::data_with_top_copy(Value::Object(table))
     }
 
     pub(super) async fn mount_route(&self, req: &VaultRequest, raw_path: &str) -> Reply {
@@ -125,21 +113,7 @@ impl VaultServer {
             Operation::Read => {
                 let state = self.lock();
                 match state.mounts.get(&path) {
-                    Some(m) => {
-                        let entry = mount_json(m);
-                        let mut envelope = serde_json::to_value(crate::vault::wire::Envelope {
-                            request_id: uuid::Uuid::new_v4().to_string(),
-                            data: Some(entry.clone()),
-                            ..Default::default()
-                        })
-                        .expect("envelope serializes");
-                        if let (Value::Object(top), Value::Object(entry)) = (&mut envelope, entry) {
-                            for (k, v) in entry {
-                                top.entry(k).or_insert(v);
-                            }
-                        }
-                        Reply::raw(envelope)
-                    }
+                    Some(m) => Reply::data_with_top_copy(mount_json(m)),
                     None => Reply::bad_request(format!("No secret engine mount at {path}")),
                 }
             }
@@ -254,9 +228,24 @@ impl VaultServer {
         for p in &paths {
             data.insert(p.clone(), json!(["root"]));
         }
-        data.insert("capabilities".into(), json!(["root"]));
-        Reply::data(Value::Object(data))
+        if paths.len() == 1 {
+            data.insert("capabilities".into(), json!(["root"]));
+        }
+        Reply::data_with_top_copy(Value::Object(data))
     }
+}
+
+/// `sys/leader` of a single node without HA.
+pub fn leader() -> Reply {
+    Reply::raw(json!({
+        "ha_enabled": false,
+        "is_self": false,
+        "active_time": "0001-01-01T00:00:00Z",
+        "leader_address": "",
+        "leader_cluster_address": "",
+        "performance_standby": false,
+        "performance_standby_last_remote_wal": 0,
+    }))
 }
 
 /// A random root token: `hvs.` and 24 base62 characters.
