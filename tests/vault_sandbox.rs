@@ -1033,3 +1033,43 @@ async fn revoke_prefix_and_the_old_renew_revoke_aliases() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_step_after_create_user_is_rolled_back() {
+    let sandbox = start().await;
+    sandbox.configure("aws").await;
+    let (status, body) = sandbox
+        .call(
+            "POST",
+            "aws/roles/broken",
+            Some(json!({
+                "credential_type": "iam_user",
+                "policy_document": POLICY,
+                "policy_arns": "arn:aws:iam::123456789012:policy/does-not-exist",
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = sandbox.call("GET", "aws/creds/broken", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = error_text(&body);
+    assert!(
+        message.starts_with("Error attaching user policy: "),
+        "{message}"
+    );
+    assert!(
+        sandbox.vault_users().await.is_empty(),
+        "the half-created user was left behind"
+    );
+    assert!(sandbox.server.snapshot().leases.is_empty());
+
+    // The same role read through sts/ names its lease after that path.
+    let (status, creds) = sandbox.call("GET", "aws/sts/my-role", None).await;
+    assert_eq!(status, StatusCode::OK, "{creds}");
+    assert!(
+        creds["lease_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("aws/sts/my-role/")
+    );
+}

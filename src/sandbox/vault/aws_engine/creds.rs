@@ -104,7 +104,8 @@ impl VaultServer {
         let (backend_ttl, backend_max) = lease_config.map_or((0, 0), |c| (c.lease, c.lease_max));
         let (ttl, warnings) = calculate_ttl(now, now, 0, backend_ttl, backend_max)
             .unwrap_or((backend_ttl.max(0), Vec::new()));
-        let lease_id = format!("{mount}creds/{name}/{}", random_base62(24));
+        let kind = if via_sts { "sts" } else { "creds" };
+        let lease_id = format!("{mount}{kind}/{name}/{}", random_base62(24));
         let lease = Lease {
             id: lease_id.clone(),
             mount: mount.to_owned(),
