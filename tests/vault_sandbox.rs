@@ -641,6 +641,29 @@ async fn bad_inputs_get_vaults_errors_and_the_server_keeps_serving() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_text(&body), "plugin not found in the catalog: kv");
 
+    for (path, expected) in [
+        ("sys/mounts/sys/x", "cannot mount \"sys/x/\""),
+        ("sys/mounts/aws/nested", "path is already in use at aws/"),
+    ] {
+        let (status, body) = sandbox
+            .call("POST", path, Some(json!({"type": "aws"})))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error_text(&body), expected);
+    }
+    let (status, body) = sandbox.call("POST", "sys/mounts/x", Some(json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_text(&body),
+        "backend type must be specified as a string"
+    );
+    let (status, body) = sandbox.call("LIST", "sys/mounts", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        error_text(&body),
+        "1 error occurred:\n\t* unsupported path\n\n"
+    );
+
     let (status, body) = sandbox
         .call(
             "PUT",

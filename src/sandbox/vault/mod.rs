@@ -256,6 +256,7 @@ impl VaultServer {
             "mounts" => {
                 return match req.operation {
                     Operation::Read => self.mounts_list(),
+                    Operation::List => Reply::unsupported_path(),
                     _ => Reply::unsupported_operation(),
                 };
             }

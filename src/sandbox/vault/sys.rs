@@ -119,7 +119,8 @@ impl VaultServer {
             }
             Operation::Update => self.mount_enable(req, &path),
             Operation::Delete => self.mount_disable(&path).await,
-            Operation::List => Reply::unsupported_operation(),
+            // Vault lists `sys/mounts/<path>/`, which no route matches.
+            Operation::List => Reply::unsupported_path(),
         }
     }
 
@@ -128,15 +129,12 @@ impl VaultServer {
         if mount_type.is_empty() {
             return Reply::bad_request("backend type must be specified as a string");
         }
-        if mount_type != "aws" {
-            return Reply::bad_request(format!("plugin not found in the catalog: {mount_type}"));
-        }
-        for reserved in ["auth/", "cubbyhole/", "identity/"] {
-            if path.starts_with(reserved) {
-                return Reply::bad_request(format!(
-                    "cannot mount under reserved path {reserved:?}"
-                ));
-            }
+        // Vault checks protected paths, then conflicts, then the plugin catalog.
+        if ["auth/", "cubbyhole/", "sys/", "identity/"]
+            .iter()
+            .any(|p| path.starts_with(p))
+        {
+            return Reply::bad_request(format!("cannot mount {path:?}"));
         }
         let description = req.str_field("description").unwrap_or_default();
         {
@@ -147,6 +145,11 @@ impl VaultServer {
                 .find(|m| path.starts_with(m.as_str()) || m.starts_with(path))
             {
                 return Reply::bad_request(format!("path is already in use at {existing}"));
+            }
+            if mount_type != "aws" {
+                return Reply::bad_request(format!(
+                    "plugin not found in the catalog: {mount_type}"
+                ));
             }
             state
                 .mounts

@@ -24,6 +24,10 @@ impl VaultServer {
         use super::http::Operation::*;
         let rest = rest.trim_start_matches('/');
         match rest {
+            // A list is routed as `<path>/`, which only `roles/` matches.
+            _ if req.operation == List && rest.trim_end_matches('/') != "roles" => {
+                Reply::unsupported_path()
+            }
             "config/root" => match req.operation {
                 Read => self.config_root_read(mount),
                 Update => self.config_root_write(mount, req),
