@@ -503,6 +503,18 @@ async fn http_issue_lookup_list_and_sync_revoke() {
             .contains('\n')
     );
 
+    let (status, caps) = sandbox
+        .call(
+            "POST",
+            "sys/capabilities-self",
+            Some(json!({"paths": ["aws/creds/my-role"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(caps["data"]["aws/creds/my-role"], json!(["root"]));
+    assert_eq!(caps["aws/creds/my-role"], json!(["root"]));
+    assert_eq!(caps["capabilities"], json!(["root"]));
+
     let (status, config) = sandbox.call("GET", "aws/config/root", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(config["data"].get("secret_key").is_none());

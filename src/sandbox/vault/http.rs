@@ -168,7 +168,13 @@ fn go_json_error(error: &serde_json::Error, body: &[u8]) -> String {
         column += 1;
         if line == error.line() && column == error.column() {
             let c = body[i] as char;
-            return format!("invalid character '{c}' looking for beginning of value");
+            let previous = body[..i].iter().rev().find(|b| !b.is_ascii_whitespace());
+            let context = if previous == Some(&b'{') {
+                "looking for beginning of object key string"
+            } else {
+                "looking for beginning of value"
+            };
+            return format!("invalid character '{c}' {context}");
         }
     }
     format!("invalid JSON: {error}")
@@ -358,6 +364,11 @@ mod tests {
         assert_eq!(
             err.body.unwrap()["errors"][0],
             "failed to parse JSON input: invalid character 'x' looking for beginning of value"
+        );
+        let err = parse("PUT", None, "{x}").unwrap_err();
+        assert_eq!(
+            err.body.unwrap()["errors"][0],
+            "failed to parse JSON input: invalid character 'x' looking for beginning of object key string"
         );
     }
 }
