@@ -1108,3 +1108,67 @@ async fn a_failed_step_after_create_user_is_rolled_back() {
             .starts_with("aws/sts/my-role/")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_malformed_request_gets_a_server_error() {
+    let sandbox = start().await;
+    sandbox.configure("aws").await;
+    let methods = ["GET", "PUT", "POST", "DELETE", "LIST", "PATCH", "OPTIONS"];
+    let paths = [
+        "sys/mounts/aws",
+        "sys/mounts/",
+        "sys/leases/lookup",
+        "sys/leases/lookup/aws/",
+        "sys/leases/renew",
+        "sys/leases/revoke",
+        "sys/leases/revoke-prefix/aws",
+        "sys/capabilities-self",
+        "auth/token/lookup-self",
+        "aws/config/root",
+        "aws/config/lease",
+        "aws/roles/my-role",
+        "aws/roles/",
+        "aws/creds/nope",
+        "aws/roles/bad name",
+        "aws/roles/%00",
+        "aws/../sys/mounts",
+    ];
+    let bodies = [
+        "",
+        "{",
+        "[]",
+        "\"x\"",
+        "null",
+        "{\"lease_id\":[1],\"increment\":\"abc\",\"sync\":\"maybe\"}",
+        "{\"type\":{\"a\":1},\"paths\":7}",
+        "{\"credential_type\":5,\"policy_arns\":{\"a\":1},\"iam_tags\":[\"nokey\"]}",
+        "{\"lease\":\"x\",\"lease_max\":\"1y\",\"max_retries\":\"many\"}",
+        "{\"user_path\":\"no-slash\",\"permissions_boundary_arn\":\"arn:aws:s3:::b\",\"credential_type\":\"iam_user\"}",
+    ];
+    for method in methods {
+        for path in paths {
+            for body in bodies {
+                let (status, text) = sandbox
+                    .call_raw(method, path, Some(&sandbox.token), Some(body))
+                    .await;
+                assert!(
+                    !status.is_server_error(),
+                    "{method} {path} {body:?} -> {status} {text}"
+                );
+                if !text.is_empty() {
+                    let parsed: Value = serde_json::from_str(&text)
+                        .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"));
+                    if !status.is_success() {
+                        assert!(parsed["errors"].is_array(), "{method} {path}: {text}");
+                    }
+                }
+            }
+        }
+    }
+    let (status, _) = sandbox.call("GET", "sys/health", None).await;
+    assert_eq!(status, StatusCode::OK);
+    // The loop disabled `aws/` (a valid DELETE); the server still does the whole lab.
+    sandbox.configure("aws").await;
+    let (status, creds) = sandbox.call("GET", "aws/creds/my-role", None).await;
+    assert_eq!(status, StatusCode::OK, "{creds}");
+}
