@@ -449,6 +449,49 @@ async fn bao_cli_runs_the_lab_against_the_sandbox() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_text(&body), "invalid lease");
+
+    let (ok, out, err) = bao(
+        &sandbox,
+        home,
+        &["write", "aws/config/lease", "lease=30m", "lease_max=12h"],
+        None,
+    )
+    .await;
+    assert!(ok, "write config/lease: {out}{err}");
+    let (ok, out, err) = bao(&sandbox, home, &["read", "aws/config/lease"], None).await;
+    assert!(ok, "read config/lease: {out}{err}");
+    assert_eq!(
+        table_value(&out, "lease").as_deref(),
+        Some("30m0s"),
+        "{out}"
+    );
+    assert_eq!(
+        table_value(&out, "lease_max").as_deref(),
+        Some("12h0m0s"),
+        "{out}"
+    );
+    let (ok, out, err) = bao(&sandbox, home, &["read", "aws/creds/my-role"], None).await;
+    assert!(ok, "read creds: {out}{err}");
+    assert_eq!(
+        table_value(&out, "lease_duration").as_deref(),
+        Some("30m"),
+        "{out}"
+    );
+    let second = table_value(&out, "lease_id").expect("lease_id row");
+    let (ok, out, err) = bao(&sandbox, home, &["lease", "revoke", "-sync", &second], None).await;
+    assert!(ok, "lease revoke -sync: {out}{err}");
+    assert!(out.contains("Success! Revoked lease"), "{out}");
+    assert!(
+        sandbox.vault_users().await.is_empty(),
+        "sync revoke left a user"
+    );
+
+    let (ok, out, err) = bao(&sandbox, home, &["secrets", "disable", "aws"], None).await;
+    assert!(ok, "secrets disable: {out}{err}");
+    assert!(
+        out.contains("Success! Disabled the secrets engine"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
