@@ -366,3 +366,50 @@ async fn serve(
     };
     reply.into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_state_has_a_random_root_token_and_only_sys() {
+        let a = VaultState::new();
+        let b = VaultState::new();
+        let token = a.root_token.expose();
+        assert!(token.starts_with("hvs."));
+        assert_eq!(token.len(), 4 + 24);
+        assert!(token[4..].chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a.root_token, b.root_token);
+        assert_eq!(a.mounts.keys().collect::<Vec<_>>(), ["sys/"]);
+    }
+
+    #[test]
+    fn state_keeps_secrets_out_of_debug_but_in_the_state_file() {
+        let mut state = VaultState::new();
+        let mut mount = sys::new_mount("aws/", "aws", "");
+        mount.aws.as_mut().unwrap().root = Some(RootConfig {
+            access_key: "AKIAEXAMPLE".into(),
+            secret_key: PersistedSecret::new("wJalrXUtnFEMI-secret"),
+            region: String::new(),
+            iam_endpoint: String::new(),
+            sts_endpoint: String::new(),
+            max_retries: -1,
+            username_template: username::DEFAULT_USERNAME_TEMPLATE.into(),
+        });
+        state.mounts.insert("aws/".into(), mount);
+        let debug = format!("{state:?}");
+        assert!(!debug.contains("wJalrXUtnFEMI-secret"));
+        assert!(!debug.contains(state.root_token.expose()));
+        let json = serde_json::to_string(&state).unwrap();
+        let back: VaultState = serde_json::from_str(&json).unwrap();
+        let root = back.mounts["aws/"]
+            .aws
+            .as_ref()
+            .unwrap()
+            .root
+            .as_ref()
+            .unwrap();
+        assert_eq!(root.secret_key.expose(), "wJalrXUtnFEMI-secret");
+        assert_eq!(back.root_token, state.root_token);
+    }
+}
