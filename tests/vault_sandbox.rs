@@ -969,6 +969,33 @@ async fn failed_revocations_retry_then_stay_irrevocable_with_their_error() {
         sandbox.vault_users().await.contains(&user),
         "the user should have survived"
     );
+    let (status, listed) = other.call("GET", "sys/leases?type=irrevocable", None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed["data"]["lease_count"], 1);
+    assert_eq!(listed["data"]["leases"][0]["lease_id"], lease_id.as_str());
+    assert!(
+        listed["data"]["leases"][0]["mount_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("aws_")
+    );
+    let (status, counted) = other
+        .call("GET", "sys/leases/count?type=irrevocable", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{counted}");
+    assert_eq!(counted["data"]["lease_count"], 1);
+    let (status, body) = other
+        .call(
+            "PUT",
+            "sys/leases/renew",
+            Some(json!({"lease_id": lease_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_text(&body),
+        "lease is expired and has failed previous revocation attempts"
+    );
 
     // With working keys again, a synchronous revoke cleans up.
     let (status, _) = other

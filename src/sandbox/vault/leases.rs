@@ -186,10 +186,15 @@ impl VaultServer {
         let Some(lease) = state.leases.get(&id).cloned() else {
             return Reply::bad_request("lease not found");
         };
+        if lease.irrevocable {
+            return Reply::bad_request(
+                "lease is expired and has failed previous revocation attempts",
+            );
+        }
         if lease.expire_time <= now {
             return Reply::bad_request("lease expired");
         }
-        if !lease.renewable || lease.revoke_at.is_some() || lease.irrevocable {
+        if !lease.renewable || lease.revoke_at.is_some() {
             return Reply::bad_request("lease is not renewable");
         }
         let config = state
@@ -269,6 +274,57 @@ impl VaultServer {
         } else {
             Reply::accepted()
         }
+    }
+
+    /// `GET sys/leases?type=irrevocable`: leases kept after revocation failed for good.
+    pub(super) fn irrevocable_list(&self, req: &VaultRequest) -> Reply {
+        if !req
+            .str_field("type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("irrevocable"))
+        {
+            return Reply::not_found_empty();
+        }
+        let state = self.lock();
+        let mut leases: Vec<&Lease> = state.leases.values().filter(|l| l.irrevocable).collect();
+        leases.sort_by(|a, b| {
+            a.expire_time
+                .cmp(&b.expire_time)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let listed: Vec<Value> = leases
+            .iter()
+            .map(|l| {
+                json!({
+                    "lease_id": l.id,
+                    "mount_id": state.mounts.get(&l.mount).map_or("mount-accessor-not-found", |m| m.accessor.as_str()),
+                    "error": l.revoke_error.clone().unwrap_or_default(),
+                })
+            })
+            .collect();
+        Reply::data(json!({ "lease_count": listed.len(), "leases": listed }))
+    }
+
+    /// `GET sys/leases/count?type=irrevocable`: how many, per mount accessor.
+    pub(super) fn irrevocable_count(&self, req: &VaultRequest) -> Reply {
+        if !req
+            .str_field("type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("irrevocable"))
+        {
+            return Reply::not_found_empty();
+        }
+        let state = self.lock();
+        let mut counts = serde_json::Map::new();
+        let mut total = 0;
+        for lease in state.leases.values().filter(|l| l.irrevocable) {
+            let accessor = state
+                .mounts
+                .get(&lease.mount)
+                .map_or("mount-accessor-not-found", |m| m.accessor.as_str());
+            let entry = counts.entry(accessor.to_owned()).or_insert(json!(0));
+            *entry = json!(entry.as_u64().unwrap_or(0) + 1);
+            total += 1;
+        }
+        Reply::data(json!({ "lease_count": total, "counts": counts }))
     }
 
     /// Lease ids under `prefix` (a lease id itself, or a path prefix).

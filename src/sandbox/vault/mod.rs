@@ -261,6 +261,10 @@ impl VaultServer {
                 };
             }
             "capabilities-self" => return self.capabilities_self(req),
+            "leases" if req.operation == Operation::Read => return self.irrevocable_list(req),
+            "leases/count" if req.operation == Operation::Read => {
+                return self.irrevocable_count(req);
+            }
             _ => {}
         }
         if let Some(path) = rest.strip_prefix("mounts/") {
