@@ -1,0 +1,257 @@
+//! `sys/health`, `sys/seal-status`, `sys/mounts…`, `sys/capabilities-self` and
+//! `auth/token/lookup-self`.
+
+use serde_json::{Map, Value, json};
+
+use super::VaultServer;
+use super::http::{Operation, Reply, VaultRequest};
+use super::state::{AwsEngineState, Mount};
+use super::username::random_base62;
+
+/// The version the sandbox reports: the Vault API generation it follows.
+pub const VERSION: &str = "1.15.6+vaultlab-sandbox";
+
+fn mount_json(mount: &Mount) -> Value {
+    let system = mount.mount_type == "system";
+    let mut config = json!({"default_lease_ttl": 0, "force_no_cache": false, "max_lease_ttl": 0});
+    if system {
+        config["passthrough_request_headers"] = json!(["Accept"]);
+    }
+    json!({
+        "accessor": mount.accessor,
+        "config": config,
+        "description": mount.description,
+        "external_entropy_access": false,
+        "local": false,
+        "options": null,
+        "plugin_version": "",
+        "running_plugin_version": format!("v{}+builtin.vault", VERSION.split('+').next().unwrap_or(VERSION)),
+        "running_sha256": "",
+        "seal_wrap": system,
+        "type": mount.mount_type,
+        "uuid": mount.uuid,
+    })
+}
+
+/// A new mount entry of `mount_type` at `path` (ending in `/`).
+pub fn new_mount(path: &str, mount_type: &str, description: &str) -> Mount {
+    let accessor_prefix = if mount_type == "system" {
+        "system"
+    } else {
+        mount_type
+    };
+    let accessor = format!("{accessor_prefix}_{:08x}", rand::random::<u32>());
+    Mount {
+        path: path.to_owned(),
+        mount_type: mount_type.to_owned(),
+        accessor,
+        uuid: uuid::Uuid::new_v4().to_string(),
+        description: description.to_owned(),
+        aws: (mount_type == "aws").then(AwsEngineState::default),
+    }
+}
+
+/// Normalizes a mount path as Vault's `sanitizePath`: no leading slash, one trailing slash.
+pub fn sanitize_mount_path(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    format!("{trimmed}/")
+}
+
+impl VaultServer {
+    pub(super) fn health(&self) -> Reply {
+        let state = self.lock();
+        Reply::raw(json!({
+            "initialized": true,
+            "sealed": false,
+            "standby": false,
+            "performance_standby": false,
+            "replication_performance_mode": "disabled",
+            "replication_dr_mode": "disabled",
+            "server_time_utc": self.now().timestamp(),
+            "version": VERSION,
+            "cluster_name": state.cluster_name,
+            "cluster_id": state.cluster_id,
+        }))
+    }
+
+    pub(super) fn seal_status(&self) -> Reply {
+        let state = self.lock();
+        Reply::raw(json!({
+            "type": "shamir",
+            "initialized": true,
+            "sealed": false,
+            "t": 1,
+            "n": 1,
+            "progress": 0,
+            "nonce": "",
+            "version": VERSION,
+            "build_date": "2024-02-28T17:07:34Z",
+            "migration": false,
+            "cluster_name": state.cluster_name,
+            "cluster_id": state.cluster_id,
+            "recovery_seal": false,
+            "storage_type": "inmem",
+        }))
+    }
+
+    pub(super) fn mounts_list(&self) -> Reply {
+        let state = self.lock();
+        let table: Map<String, Value> = state
+            .mounts
+            .values()
+            .map(|m| (m.path.clone(), mount_json(m)))
+            .collect();
+        Reply::data_with_top_copy(Value::Object(table))
+    }
+
+    pub(super) async fn mount_route(&self, req: &VaultRequest, raw_path: &str) -> Reply {
+        let path = sanitize_mount_path(raw_path);
+        if path == "/" {
+            return Reply::unsupported_path();
+        }
+        match req.operation {
+            Operation::Read => {
+                let state = self.lock();
+                match state.mounts.get(&path) {
+                    Some(m) => Reply::data_with_top_copy(mount_json(m)),
+                    None => Reply::bad_request(format!("No secret engine mount at {path}")),
+                }
+            }
+            Operation::Update => self.mount_enable(req, &path),
+            Operation::Delete => self.mount_disable(&path).await,
+            // Vault lists `sys/mounts/<path>/`, which no route matches.
+            Operation::List => Reply::unsupported_path(),
+        }
+    }
+
+    fn mount_enable(&self, req: &VaultRequest, path: &str) -> Reply {
+        let mount_type = req.str_field("type").unwrap_or_default();
+        if mount_type.is_empty() {
+            return Reply::bad_request("backend type must be specified as a string");
+        }
+        // Vault checks protected paths, then conflicts, then the plugin catalog.
+        if ["auth/", "cubbyhole/", "sys/", "identity/"]
+            .iter()
+            .any(|p| path.starts_with(p))
+        {
+            return Reply::bad_request(format!("cannot mount {path:?}"));
+        }
+        let description = req.str_field("description").unwrap_or_default();
+        {
+            let mut state = self.lock();
+            if let Some(existing) = state
+                .mounts
+                .keys()
+                .find(|m| path.starts_with(m.as_str()) || m.starts_with(path))
+            {
+                return Reply::bad_request(format!("path is already in use at {existing}"));
+            }
+            if mount_type != "aws" {
+                return Reply::bad_request(format!(
+                    "plugin not found in the catalog: {mount_type}"
+                ));
+            }
+            state
+                .mounts
+                .insert(path.to_owned(), new_mount(path, &mount_type, &description));
+        }
+        self.changed();
+        Reply::no_content()
+    }
+
+    async fn mount_disable(&self, path: &str) -> Reply {
+        if path == "sys/" {
+            return Reply::bad_request("cannot unmount \"sys/\"");
+        }
+        if !self.lock().mounts.contains_key(path) {
+            return Reply::no_content();
+        }
+        // Vault revokes the mount's leases before it unmounts.
+        let ids = self.lease_ids_under(path);
+        let total = ids.len();
+        for (index, id) in ids.iter().enumerate() {
+            if let Err(e) = self.revoke_now(id).await {
+                return Reply::bad_request(format!(
+                    "failed to revoke {id:?} ({} / {total}): {e}",
+                    index + 1
+                ));
+            }
+        }
+        self.lock().mounts.remove(path);
+        self.changed();
+        Reply::no_content()
+    }
+
+    pub(super) fn lookup_self(&self, req: &VaultRequest) -> Reply {
+        if !matches!(req.operation, Operation::Read | Operation::Update) {
+            return Reply::unsupported_operation();
+        }
+        let state = self.lock();
+        Reply::data(json!({
+            "accessor": state.root_accessor,
+            "creation_time": state.root_created.timestamp(),
+            "creation_ttl": 0,
+            "display_name": "root",
+            "entity_id": "",
+            "expire_time": null,
+            "explicit_max_ttl": 0,
+            "id": state.root_token.expose(),
+            "issue_time": state.root_created.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            "meta": null,
+            "num_uses": 0,
+            "orphan": true,
+            "path": "auth/token/root",
+            "policies": ["root"],
+            "renewable": false,
+            "ttl": 0,
+            "type": "service",
+        }))
+    }
+
+    pub(super) fn capabilities_self(&self, req: &VaultRequest) -> Reply {
+        if req.operation != Operation::Update {
+            return Reply::unsupported_operation();
+        }
+        let mut paths: Vec<String> = match req.data.get("paths") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_owned()).collect(),
+            _ => Vec::new(),
+        };
+        if let Some(path) = req.str_field("path").filter(|p| !p.is_empty()) {
+            paths.push(path);
+        }
+        paths.retain(|p| !p.is_empty());
+        if paths.is_empty() {
+            return Reply::bad_request("paths must be supplied");
+        }
+        let mut data = Map::new();
+        for p in &paths {
+            data.insert(p.clone(), json!(["root"]));
+        }
+        if paths.len() == 1 {
+            data.insert("capabilities".into(), json!(["root"]));
+        }
+        Reply::data_with_top_copy(Value::Object(data))
+    }
+}
+
+/// `sys/leader` of a single node without HA.
+pub fn leader() -> Reply {
+    Reply::raw(json!({
+        "ha_enabled": false,
+        "is_self": false,
+        "active_time": "0001-01-01T00:00:00Z",
+        "leader_address": "",
+        "leader_cluster_address": "",
+        "performance_standby": false,
+        "performance_standby_last_remote_wal": 0,
+    }))
+}
+
+/// A random root token: `hvs.` and 24 base62 characters.
+pub fn new_root_token() -> String {
+    format!("hvs.{}", random_base62(24))
+}
