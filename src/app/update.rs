@@ -167,10 +167,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
 /// Keys typed into the focused input while editing.
 fn edit(app: &mut App, key: KeyEvent) {
     match app.pane() {
-        Pane::Step(StepKind::RolePolicy) => {
-            if app.policy.textarea.input(key) {
-                app.policy.recheck();
-            }
+        Pane::Step(StepKind::RolePolicy) if app.policy.textarea.input(key) => {
+            app.policy.recheck();
         }
         Pane::Step(StepKind::RootKeys) => {
             let form = &mut app.root_keys;

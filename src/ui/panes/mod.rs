@@ -107,18 +107,15 @@ fn footer<'a>(app: &'a App, kind: StepKind, theme: &Theme) -> Paragraph<'a> {
         Span::styled("CLI   ", theme.muted),
         Span::styled(command(app, &lab_step.cli), theme.code),
     ])];
-    match (&lab_step.legacy_cli, &lab_step.legacy_note) {
-        (Some(legacy), Some(note)) => {
-            lines.push(Line::from(vec![
-                Span::styled("Older ", theme.muted),
-                Span::styled(command(app, legacy), theme.code),
-            ]));
-            lines.push(Line::from(vec![
-                Span::raw("      "),
-                Span::styled(command(app, note), theme.muted),
-            ]));
-        }
-        _ => {}
+    if let (Some(legacy), Some(note)) = (&lab_step.legacy_cli, &lab_step.legacy_note) {
+        lines.push(Line::from(vec![
+            Span::styled("Older ", theme.muted),
+            Span::styled(command(app, legacy), theme.code),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw("      "),
+            Span::styled(command(app, note), theme.muted),
+        ]));
     }
     if let (None, Some(curl)) = (&app.step(kind).exchange, planned_curl(app, kind)) {
         lines.push(Line::from(vec![
