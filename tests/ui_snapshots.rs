@@ -17,6 +17,7 @@ use vaultlab::lab::{DEFAULT_LAB, StepKind, load_embedded};
 use vaultlab::ui::{Theme, draw};
 
 const ROOT_SECRET: &str = "rootSECRETrootSECRETrootSECRETrootSECRET";
+const LEASE: &str = "aws/creds/my-role/Q3vJ8ZkT0bW1xY2zA4cD5eF6";
 const ISSUED_SECRET: &str = "issuedSECRETissuedSECRETissuedSECRET0000";
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -63,7 +64,7 @@ fn issue(app: &mut App) {
         app,
         Msg::Outcome(Outcome::CredsIssued(Ok((
             IssuedCreds {
-                lease_id: "aws/creds/my-role/Q3vJ8ZkT0bW1xY2zA4cD5eF6".into(),
+                lease_id: LEASE.into(),
                 lease_duration: Duration::from_secs(2_764_800),
                 renewable: true,
                 access_key_id: "AKIA5EXAMPLEISSUED01".into(),
@@ -212,6 +213,7 @@ fn test_pane_waiting_for_propagation() {
     update(
         &mut app,
         Msg::Outcome(Outcome::Described {
+            lease_id: LEASE.into(),
             attempt: 3,
             result: Err(AwsRefusal {
                 code: "AuthFailure".into(),
@@ -232,6 +234,7 @@ fn test_pane_with_the_answer() {
     update(
         &mut app,
         Msg::Outcome(Outcome::Described {
+            lease_id: LEASE.into(),
             attempt: 1,
             result: Ok(exchange(
                 "AWS_ACCESS_KEY_ID=AKIA5EXAMPLEISSUED01 aws ec2 describe-instances",
@@ -250,14 +253,15 @@ fn revoke_pane_with_the_proof() {
     press(&mut app, KeyCode::Enter);
     update(
         &mut app,
-        Msg::Outcome(Outcome::Revoked(Ok(exchange(
-            "curl … sys/leases/revoke",
-            "202 Accepted",
-        )))),
+        Msg::Outcome(Outcome::Revoked {
+            lease_id: LEASE.into(),
+            result: Ok(exchange("curl … sys/leases/revoke", "202 Accepted")),
+        }),
     );
     update(
         &mut app,
         Msg::Outcome(Outcome::RevocationChecked {
+            lease_id: LEASE.into(),
             attempt: 2,
             refused_with: Some("AuthFailure".into()),
             user_gone: true,

@@ -38,6 +38,7 @@ pub enum Effect {
     },
     /// EC2 DescribeInstances signed with the issued keys, after `delay`.
     DescribeInstances {
+        lease_id: String,
         keys: AwsKeys,
         attempt: u32,
         delay: Duration,
@@ -48,6 +49,7 @@ pub enum Effect {
     /// DescribeInstances with the revoked keys (expected to fail) and a look in IAM for
     /// the user Vault made, after `delay`.
     ProveRevoked {
+        lease_id: String,
         keys: AwsKeys,
         root: AwsKeys,
         iam_user: Option<String>,

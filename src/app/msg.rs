@@ -68,19 +68,41 @@ pub enum Outcome {
     CredsIssued(Result<(IssuedCreds, Exchange), Failure>),
     /// One DescribeInstances attempt. `Err` with `retryable` while the key propagates.
     Described {
+        lease_id: String,
         attempt: u32,
         result: Result<Exchange, AwsRefusal>,
     },
-    Revoked(Result<Exchange, Failure>),
+    Revoked {
+        lease_id: String,
+        result: Result<Exchange, Failure>,
+    },
     /// One look at the revoked keys: whether AWS refused them and whether the user is gone.
     RevocationChecked {
+        lease_id: String,
         attempt: u32,
         refused_with: Option<String>,
         user_gone: bool,
         exchange: Exchange,
     },
-    Renewed(Result<(Duration, Vec<String>), Failure>),
+    Renewed {
+        lease_id: String,
+        result: Result<(Duration, Vec<String>), Failure>,
+    },
     Copied(Result<(), Failure>),
+}
+
+impl Outcome {
+    /// The lease an outcome is about. Outcomes about older credentials arrive late when
+    /// the learner generates new ones meanwhile; they must not touch the new ones.
+    pub fn lease_id(&self) -> Option<&str> {
+        match self {
+            Outcome::Described { lease_id, .. }
+            | Outcome::Revoked { lease_id, .. }
+            | Outcome::RevocationChecked { lease_id, .. }
+            | Outcome::Renewed { lease_id, .. } => Some(lease_id),
+            _ => None,
+        }
+    }
 }
 
 /// An AWS error: its code (`AuthFailure`, `UnauthorizedOperation`…) and message.

@@ -143,7 +143,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::Quit => {
-            if app.active_lease().is_some() {
+            if app.step(StepKind::Generate).status == StepStatus::Running {
+                // A lease is on its way: quitting now would forget it.
+                app.notice = Some("Credentials are being issued: quit once they arrive.".into());
+            } else if app.active_lease().is_some() {
                 app.overlay = Some(Overlay::ConfirmQuit);
             } else {
                 app.should_quit = true;
@@ -269,6 +272,14 @@ fn run_step(app: &mut App) -> Vec<Effect> {
             root: root_keys(app),
         },
         StepKind::TestKeys => {
+            if app.creds.is_some() && app.active_lease().is_none() {
+                return refuse(
+                    app,
+                    kind,
+                    "These credentials are revoked or expired",
+                    "Generate new credentials in step 4, then test them.",
+                );
+            }
             let Some(keys) = issued_keys(app) else {
                 return refuse(
                     app,
@@ -284,12 +295,18 @@ fn run_step(app: &mut App) -> Vec<Effect> {
                 result: None,
             });
             Effect::DescribeInstances {
+                lease_id: current_lease_id(app),
                 keys,
                 attempt: 1,
                 delay: Duration::ZERO,
             }
         }
         StepKind::Revoke => {
+            // Done and proved: say so rather than turn a success into a failure.
+            if app.step(kind).status == StepStatus::Done && app.active_lease().is_none() {
+                app.notice = Some("Already revoked. Generate new credentials to go again.".into());
+                return Vec::new();
+            }
             if app.active_lease().is_none() {
                 return refuse(
                     app,
@@ -341,6 +358,14 @@ fn issued_keys(app: &App) -> Option<AwsKeys> {
     })
 }
 
+/// The lease of the current credentials, revoked or not; empty before any.
+fn current_lease_id(app: &App) -> String {
+    app.creds
+        .as_ref()
+        .map(|c| c.clock.lease_id.clone())
+        .unwrap_or_default()
+}
+
 fn refresh_status(app: &App) -> Effect {
     Effect::RefreshStatus {
         mount: app.lab.mount.clone(),
@@ -354,6 +379,7 @@ fn prove_revoked(app: &App, attempt: u32, delay: Duration) -> Vec<Effect> {
     };
     let iam_user = app.creds.as_ref().and_then(|c| c.issued.iam_user.clone());
     vec![Effect::ProveRevoked {
+        lease_id: current_lease_id(app),
         keys,
         root: root_keys(app),
         iam_user,
@@ -369,6 +395,12 @@ pub fn probe_delay(attempt: u32) -> Duration {
 }
 
 fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
+    if let Some(lease_id) = outcome.lease_id() {
+        let current = app.creds.as_ref().map(|c| c.clock.lease_id.as_str());
+        if current != Some(lease_id) {
+            return Vec::new();
+        }
+    }
     match outcome {
         Outcome::Status(Ok(status)) => {
             let done = [
@@ -418,8 +450,13 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             finish(app, StepKind::Generate, Ok(exchange));
         }
         Outcome::CredsIssued(Err(failure)) => fail(app, StepKind::Generate, failure),
-        Outcome::Described { attempt, result } => return on_described(app, attempt, result),
-        Outcome::Revoked(Ok(exchange)) => {
+        Outcome::Described {
+            attempt, result, ..
+        } => return on_described(app, attempt, result),
+        Outcome::Revoked {
+            result: Ok(exchange),
+            ..
+        } => {
             if let Some(creds) = &mut app.creds {
                 creds.clock.revoked = true;
             }
@@ -435,7 +472,10 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             });
             return prove_revoked(app, 1, Duration::ZERO);
         }
-        Outcome::Revoked(Err(failure)) => {
+        Outcome::Revoked {
+            result: Err(failure),
+            ..
+        } => {
             app.quit_after_revoke = false;
             fail(app, StepKind::Revoke, failure);
         }
@@ -444,6 +484,7 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             refused_with,
             user_gone,
             exchange,
+            ..
         } => {
             let dead = refused_with.is_some() && user_gone;
             app.proof = Some(RevocationProof {
@@ -465,7 +506,10 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 return prove_revoked(app, attempt + 1, probe_delay(attempt));
             }
         }
-        Outcome::Renewed(Ok((ttl, warnings))) => {
+        Outcome::Renewed {
+            result: Ok((ttl, warnings)),
+            ..
+        } => {
             if let Some(creds) = &mut app.creds {
                 creds.clock.renewed(app.now, ttl);
             }
@@ -474,9 +518,10 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 None => "Lease renewed.".to_owned(),
             });
         }
-        Outcome::Renewed(Err(failure)) => {
-            app.notice = Some(format!("{}: {}", failure.what, failure.detail))
-        }
+        Outcome::Renewed {
+            result: Err(failure),
+            ..
+        } => app.notice = Some(format!("{}: {}", failure.what, failure.detail)),
         Outcome::Copied(Ok(())) => {
             app.notice = Some("Copied the export lines to the clipboard (OSC 52).".to_owned())
         }
@@ -499,6 +544,7 @@ fn on_described(
             probe.waiting_because = Some(refusal);
             if let Some(keys) = issued_keys(app) {
                 return vec![Effect::DescribeInstances {
+                    lease_id: current_lease_id(app),
                     keys,
                     attempt: attempt + 1,
                     delay: probe_delay(attempt),

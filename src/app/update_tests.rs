@@ -15,6 +15,7 @@ use super::{init, update};
 use crate::lab::{DEFAULT_LAB, StepKind, load_embedded};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const LEASE: &str = "aws/creds/my-role/abcdefghijklmnopqrstuvwx";
 const ISSUED_SECRET: &str = "issuedSECRETissuedSECRETissuedSECRET0000";
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -68,7 +69,7 @@ fn issue(app: &mut App, ttl: Duration) {
         app,
         Msg::Outcome(Outcome::CredsIssued(Ok((
             IssuedCreds {
-                lease_id: "aws/creds/my-role/abcdefghijklmnopqrstuvwx".into(),
+                lease_id: LEASE.into(),
                 lease_duration: ttl,
                 renewable: true,
                 access_key_id: "AKIAISSUED".into(),
@@ -281,6 +282,7 @@ fn the_test_retries_while_the_key_propagates_then_succeeds() {
     let effects = update(
         &mut app,
         Msg::Outcome(Outcome::Described {
+            lease_id: LEASE.into(),
             attempt: 1,
             result: Err(not_yet.clone()),
         }),
@@ -292,6 +294,7 @@ fn the_test_retries_while_the_key_propagates_then_succeeds() {
     update(
         &mut app,
         Msg::Outcome(Outcome::Described {
+            lease_id: LEASE.into(),
             attempt: 2,
             result: Ok(exchange()),
         }),
@@ -309,6 +312,7 @@ fn a_denied_action_explains_least_privilege() {
     update(
         &mut app,
         Msg::Outcome(Outcome::Described {
+            lease_id: LEASE.into(),
             attempt: 1,
             result: Err(AwsRefusal {
                 code: "UnauthorizedOperation".into(),
@@ -332,7 +336,13 @@ fn revoking_proves_the_keys_dead_before_the_step_is_done() {
     assert!(
         matches!(effects.as_slice(), [Effect::RevokeLease { lease_id }] if lease_id.starts_with("aws/creds/my-role/"))
     );
-    let effects = update(&mut app, Msg::Outcome(Outcome::Revoked(Ok(exchange()))));
+    let effects = update(
+        &mut app,
+        Msg::Outcome(Outcome::Revoked {
+            lease_id: LEASE.into(),
+            result: Ok(exchange()),
+        }),
+    );
     assert!(matches!(
         effects.as_slice(),
         [Effect::ProveRevoked { attempt: 1, .. }]
@@ -341,6 +351,7 @@ fn revoking_proves_the_keys_dead_before_the_step_is_done() {
     let effects = update(
         &mut app,
         Msg::Outcome(Outcome::RevocationChecked {
+            lease_id: LEASE.into(),
             attempt: 1,
             refused_with: None,
             user_gone: false,
@@ -358,6 +369,7 @@ fn revoking_proves_the_keys_dead_before_the_step_is_done() {
     update(
         &mut app,
         Msg::Outcome(Outcome::RevocationChecked {
+            lease_id: LEASE.into(),
             attempt: 2,
             refused_with: Some("AuthFailure".into()),
             user_gone: true,
@@ -381,7 +393,13 @@ fn quitting_with_an_active_lease_asks_first() {
     let effects = press(&mut app, KeyCode::Char('r'));
     assert!(matches!(effects.as_slice(), [Effect::RevokeLease { .. }]));
     assert!(!app.should_quit, "waits for the revocation");
-    update(&mut app, Msg::Outcome(Outcome::Revoked(Ok(exchange()))));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::Revoked {
+            lease_id: LEASE.into(),
+            result: Ok(exchange()),
+        }),
+    );
     assert!(app.should_quit);
 }
 
@@ -396,7 +414,13 @@ fn a_failed_revocation_at_quit_keeps_the_app_open() {
         detail: "connection refused".into(),
         hint: "Start Vault".into(),
     };
-    update(&mut app, Msg::Outcome(Outcome::Revoked(Err(failure))));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::Revoked {
+            lease_id: LEASE.into(),
+            result: Err(failure),
+        }),
+    );
     assert!(!app.should_quit);
     assert!(matches!(
         app.step(StepKind::Revoke).status,
@@ -430,10 +454,10 @@ fn r_renews_and_a_capped_renewal_says_so() {
     update(&mut app, Msg::Tick(at(30)));
     update(
         &mut app,
-        Msg::Outcome(Outcome::Renewed(Ok((
+        Msg::Outcome(Outcome::Renewed { lease_id: LEASE.into(), result: Ok((
             Duration::from_secs(120),
             vec!["TTL of \"1h\" exceeded the effective max_ttl of \"2m\"; TTL value is capped accordingly".into()],
-        )))),
+        )) }),
     );
     assert_eq!(app.creds.as_ref().unwrap().clock.label(app.now), "2:00");
     assert!(app.notice.as_deref().unwrap().contains("capped"));
@@ -458,5 +482,106 @@ fn the_issued_secret_is_masked_until_revealed_and_never_debug_printed() {
         snippet
             .expose_secret()
             .contains(&format!("export AWS_SECRET_ACCESS_KEY={ISSUED_SECRET}"))
+    );
+}
+
+#[test]
+fn outcomes_about_older_credentials_do_not_touch_new_ones() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, StepKind::TestKeys);
+    press(&mut app, KeyCode::Enter);
+    // New credentials arrive while the old ones are still being tested.
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::CredsIssued(Ok((
+            IssuedCreds {
+                lease_id: "aws/creds/my-role/NEWNEWNEWNEWNEWNEWNEWNEW".into(),
+                lease_duration: Duration::from_secs(3600),
+                renewable: true,
+                access_key_id: "AKIANEW".into(),
+                secret_access_key: SecretString::from("new"),
+                iam_user: None,
+            },
+            exchange(),
+        )))),
+    );
+    let stale = [
+        Outcome::Described {
+            lease_id: LEASE.into(),
+            attempt: 1,
+            result: Ok(exchange()),
+        },
+        Outcome::Revoked {
+            lease_id: LEASE.into(),
+            result: Ok(exchange()),
+        },
+        Outcome::RevocationChecked {
+            lease_id: LEASE.into(),
+            attempt: 1,
+            refused_with: Some("AuthFailure".into()),
+            user_gone: true,
+            exchange: exchange(),
+        },
+    ];
+    for outcome in stale {
+        assert!(update(&mut app, Msg::Outcome(outcome)).is_empty());
+    }
+    assert_eq!(app.step(StepKind::TestKeys).status, StepStatus::Pending);
+    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Pending);
+    assert!(
+        app.active_lease().is_some(),
+        "the new lease is not marked revoked"
+    );
+}
+
+#[test]
+fn enter_on_a_proved_revocation_keeps_it_done() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, StepKind::Revoke);
+    press(&mut app, KeyCode::Enter);
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::Revoked {
+            lease_id: LEASE.into(),
+            result: Ok(exchange()),
+        }),
+    );
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::RevocationChecked {
+            lease_id: LEASE.into(),
+            attempt: 1,
+            refused_with: Some("AuthFailure".into()),
+            user_gone: true,
+            exchange: exchange(),
+        }),
+    );
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Done);
+    go_to(&mut app, StepKind::TestKeys);
+    assert!(
+        press(&mut app, KeyCode::Enter).is_empty(),
+        "no test of dead keys"
+    );
+    let StepStatus::Failed(failure) = &app.step(StepKind::TestKeys).status else {
+        panic!("refused");
+    };
+    assert!(failure.hint.contains("Generate new credentials"));
+}
+
+#[test]
+fn quitting_while_credentials_are_being_issued_waits() {
+    let mut app = app();
+    go_to(&mut app, StepKind::Generate);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(!app.should_quit);
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap_or_default()
+            .contains("being issued")
     );
 }

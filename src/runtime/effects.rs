@@ -87,6 +87,7 @@ impl EffectRunner {
                 Outcome::CredsIssued(self.generate(&mount, &role, &root).await)
             }
             Effect::DescribeInstances {
+                lease_id,
                 keys,
                 attempt,
                 delay,
@@ -103,16 +104,23 @@ impl EffectRunner {
                         code: e.code,
                         message: e.message,
                     });
-                Outcome::Described { attempt, result }
+                Outcome::Described {
+                    lease_id,
+                    attempt,
+                    result,
+                }
             }
-            Effect::RevokeLease { lease_id } => Outcome::Revoked(
-                self.exchange(
-                    "Vault did not revoke the lease",
-                    request::lease_revoke(&lease_id, false),
-                )
-                .await,
-            ),
+            Effect::RevokeLease { lease_id } => Outcome::Revoked {
+                result: self
+                    .exchange(
+                        "Vault did not revoke the lease",
+                        request::lease_revoke(&lease_id, false),
+                    )
+                    .await,
+                lease_id,
+            },
             Effect::ProveRevoked {
+                lease_id,
                 keys,
                 root,
                 iam_user,
@@ -120,15 +128,18 @@ impl EffectRunner {
                 delay,
             } => {
                 tokio::time::sleep(delay).await;
-                self.prove_revoked(keys, root, iam_user, attempt).await
+                self.prove_revoked(lease_id, keys, root, iam_user, attempt)
+                    .await
             }
-            Effect::RenewLease { lease_id } => Outcome::Renewed(
-                self.vault
+            Effect::RenewLease { lease_id } => Outcome::Renewed {
+                result: self
+                    .vault
                     .lease_renew(&lease_id, None)
                     .await
                     .map(|renewal| (renewal.lease.duration, renewal.warnings))
                     .map_err(|e| vault_failure("Vault did not renew the lease", &e)),
-            ),
+                lease_id,
+            },
             // Written by the event loop itself: it owns the terminal.
             Effect::CopyToClipboard(_) => return None,
         })
@@ -294,6 +305,7 @@ impl EffectRunner {
 
     async fn prove_revoked(
         &self,
+        lease_id: String,
         keys: AwsKeys,
         root: AwsKeys,
         iam_user: Option<String>,
@@ -319,6 +331,7 @@ impl EffectRunner {
             Err(e) => e.to_string(),
         };
         Outcome::RevocationChecked {
+            lease_id,
             attempt,
             refused_with,
             user_gone,
