@@ -38,7 +38,17 @@ enum Command {
     Sandbox(SandboxArgs),
     /// Run the lab's six steps headless and print a transcript (secrets masked). Exits
     /// non-zero at the first step that fails.
-    Walk(LabArgs),
+    Walk(WalkArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+struct WalkArgs {
+    #[command(flatten)]
+    lab: LabArgs,
+
+    /// Keep the lease the walk issued if it ends early, instead of revoking it.
+    #[arg(long)]
+    keep: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -183,13 +193,13 @@ fn run_tui(args: LabArgs) -> Result<()> {
     })
 }
 
-fn run_walk(args: LabArgs) -> Result<()> {
+fn run_walk(args: WalkArgs) -> Result<()> {
     init_stderr_logging("warn");
     runtime()?.block_on(async {
         let session =
-            session::open(&args.session_options(), |name| std::env::var(name).ok()).await?;
+            session::open(&args.lab.session_options(), |name| std::env::var(name).ok()).await?;
         let mut out = std::io::stdout().lock();
-        let result = vaultlab::walk::walk(&session, &mut out).await?;
+        let result = vaultlab::walk::walk(&session, args.keep, &mut out).await?;
         out.flush()?;
         drop(out);
         session.close().await?;

@@ -132,7 +132,10 @@ pub async fn open(
             mode: Mode::Live,
             vault_addr: vault.address().to_owned(),
             namespace: vault.config().namespace.clone(),
-            engine_aws_endpoint: aws_endpoint.clone(),
+            // Only an endpoint given on purpose goes into a shared Vault's config: an
+            // ambient AWS_ENDPOINT_URL (a laptop's LocalStack) would break the mount for
+            // everyone else.
+            engine_aws_endpoint: options.aws_endpoint.clone(),
         },
         lab,
         vault,

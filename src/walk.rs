@@ -21,7 +21,13 @@ pub enum WalkResult {
     Failed { step: usize, what: String },
 }
 
-pub async fn walk(session: &Session, out: &mut impl Write) -> std::io::Result<WalkResult> {
+/// Walks the six steps. Unless `keep`, a lease still active at the end (a step after
+/// issuing failed) is revoked, so a scripted demo leaves no IAM user behind.
+pub async fn walk(
+    session: &Session,
+    keep: bool,
+    out: &mut impl Write,
+) -> std::io::Result<WalkResult> {
     let (outcomes, _unused) = tokio::sync::mpsc::unbounded_channel();
     let runner = EffectRunner::new(
         session.vault.clone(),
@@ -40,24 +46,50 @@ pub async fn walk(session: &Session, out: &mut impl Write) -> std::io::Result<Wa
         app.lab.title, app.connection.mode, app.connection.vault_addr
     )?;
     settle(&mut app, &runner, initial).await;
+    let result = walk_steps(&mut app, &runner, out).await?;
+    if let Some(lease) = app.active_lease().filter(|_| !keep) {
+        let lease_id = lease.lease_id.clone();
+        writeln!(out, "\nRevoking the lease this walk issued: {lease_id}")?;
+        let effects = vec![Effect::RevokeLease { lease_id }];
+        settle(&mut app, &runner, effects).await;
+    }
+    if result == WalkResult::Completed {
+        writeln!(out, "\nAll six steps done.")?;
+    }
+    Ok(result)
+}
 
+async fn walk_steps(
+    app: &mut App,
+    runner: &EffectRunner,
+    out: &mut impl Write,
+) -> std::io::Result<WalkResult> {
     for (index, kind) in StepKind::ORDER.iter().enumerate() {
         app.pane = index + 1;
         let step = &app.lab.steps[index];
         writeln!(out, "\n[{}/6] {}", index + 1, step.title)?;
         writeln!(out, "  $ {}", app.fill(&step.cli))?;
         let enter = Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-        let effects = update(&mut app, enter);
-        settle(&mut app, &runner, effects).await;
-        report(&app, *kind, out)?;
-        if let StepStatus::Failed(failure) = &app.step(*kind).status {
-            return Ok(WalkResult::Failed {
-                step: index + 1,
-                what: failure.what.clone(),
-            });
+        let effects = update(app, enter);
+        settle(app, runner, effects).await;
+        report(app, *kind, out)?;
+        // Anything but done is a failure: a step left pending or running did not happen.
+        match &app.step(*kind).status {
+            StepStatus::Done => {}
+            StepStatus::Failed(failure) => {
+                return Ok(WalkResult::Failed {
+                    step: index + 1,
+                    what: failure.what.clone(),
+                });
+            }
+            other => {
+                return Ok(WalkResult::Failed {
+                    step: index + 1,
+                    what: format!("the step ended {other:?}"),
+                });
+            }
         }
     }
-    writeln!(out, "\nAll six steps done.")?;
     Ok(WalkResult::Completed)
 }
 

@@ -84,5 +84,9 @@ fn walk_fails_at_the_first_failing_step_with_a_reason() {
         "stops at the first failure: {transcript}"
     );
     assert!(transcript.contains("UnauthorizedOperation"), "{transcript}");
+    assert!(
+        transcript.contains("Revoking the lease this walk issued: aws/creds/my-role/"),
+        "no IAM user left behind: {transcript}"
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("step 5 failed"));
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::lab::StepKind;
+
 #[derive(Debug, Clone)]
 pub enum Effect {
     /// Read which steps are already done, from Vault itself (the learner may have done
@@ -61,6 +63,25 @@ pub enum Effect {
     },
     /// Put text on the terminal's clipboard (OSC 52).
     CopyToClipboard(SecretString),
+}
+
+impl Effect {
+    /// The step an effect works for, so a failure to run it can be shown there.
+    pub fn step(&self) -> Option<StepKind> {
+        Some(match self {
+            Effect::EnableEngine { .. } => StepKind::EnableEngine,
+            Effect::CheckRootKeys(_) | Effect::WriteRootConfig { .. } => StepKind::RootKeys,
+            Effect::WriteRole { .. } => StepKind::RolePolicy,
+            Effect::GenerateCreds { .. } => StepKind::Generate,
+            Effect::DescribeInstances { .. } => StepKind::TestKeys,
+            Effect::RevokeLease { .. } | Effect::ProveRevoked { .. } => StepKind::Revoke,
+            Effect::RefreshStatus { .. }
+            | Effect::RenewLease { .. }
+            | Effect::CopyToClipboard(_) => {
+                return None;
+            }
+        })
+    }
 }
 
 /// A pair of AWS keys and the region to use them in.

@@ -61,10 +61,19 @@ pub fn bindings(app: &App) -> Vec<Binding> {
     let mut list = Vec::new();
     match app.overlay {
         Some(Overlay::Help) => {
+            // Ctrl-C means quit wherever it is pressed.
+            list.push(binding!("Ctrl-C", "quit", Quit, |k| ctrl_c(k)));
             list.push(binding!("any key", "close help", ToggleHelp, |_k| true));
             return list;
         }
         Some(Overlay::ConfirmQuit) => {
+            // A second Ctrl-C leaves; the lease is kept, as with k.
+            list.push(binding!(
+                "Ctrl-C",
+                "keep the lease and quit",
+                KeepAndQuit,
+                |k| ctrl_c(k)
+            ));
             list.push(binding!(
                 "r",
                 "revoke the lease, then quit",

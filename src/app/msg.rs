@@ -7,13 +7,30 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use secrecy::SecretString;
 
-#[derive(Debug, Clone)]
+use crate::lab::StepKind;
+
+/// `Debug` leaves out pasted text and typed characters: they may be a secret key.
+#[derive(Clone)]
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
     /// The clock: `update` never reads it itself.
     Tick(DateTime<Utc>),
     Outcome(Outcome),
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Msg::Key(key) => match key.code {
+                crossterm::event::KeyCode::Char(_) => f.write_str("Key(<char>)"),
+                code => write!(f, "Key({code:?})"),
+            },
+            Msg::Paste(text) => write!(f, "Paste(<{} chars>)", text.chars().count()),
+            Msg::Tick(now) => write!(f, "Tick({now})"),
+            Msg::Outcome(outcome) => write!(f, "Outcome({outcome:?})"),
+        }
+    }
 }
 
 /// What went wrong, in words for the learner: what failed, the server's own message,
@@ -89,6 +106,11 @@ pub enum Outcome {
         result: Result<(Duration, Vec<String>), Failure>,
     },
     Copied(Result<(), Failure>),
+    /// An effect could not finish (it panicked): its step, if any, has failed.
+    Crashed {
+        step: Option<StepKind>,
+        failure: Failure,
+    },
 }
 
 impl Outcome {

@@ -182,8 +182,19 @@ impl PolicyEditor {
         let PolicyCheck::NotJson(error) = &self.check else {
             return false;
         };
-        let row = u16::try_from(error.line - 1).unwrap_or(u16::MAX);
-        let column = u16::try_from(error.column.saturating_sub(1)).unwrap_or(u16::MAX);
+        let row = error.line - 1;
+        // serde_json counts bytes; the editor's cursor counts characters.
+        let column = self
+            .textarea
+            .lines()
+            .get(row)
+            .map(|line| {
+                let byte = error.column.saturating_sub(1).min(line.len());
+                line.char_indices().take_while(|(i, _)| *i < byte).count()
+            })
+            .unwrap_or(0);
+        let row = u16::try_from(row).unwrap_or(u16::MAX);
+        let column = u16::try_from(column).unwrap_or(u16::MAX);
         self.textarea
             .move_cursor(ratatui_textarea::CursorMove::Jump(row, column));
         true

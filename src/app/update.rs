@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::effect::{AwsKeys, Effect};
@@ -175,6 +175,12 @@ fn edit(app: &mut App, key: KeyEvent) {
         }
         Pane::Step(StepKind::RootKeys) => {
             let form = &mut app.root_keys;
+            if key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+            {
+                return;
+            }
             match (key.code, form.field) {
                 (KeyCode::Char(c), KeyField::AccessKeyId) => form.access_key_id.push(c),
                 (KeyCode::Char(c), KeyField::SecretAccessKey) => {
@@ -212,7 +218,13 @@ fn on_paste(app: &mut App, text: &str) {
         }
         Pane::Step(StepKind::RootKeys) => {
             let form = &mut app.root_keys;
-            let line = text.trim();
+            // One field, one line: a pasted pair of keys must not put the secret into
+            // the access key field, which is shown in clear.
+            let line = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or_default();
             match form.field {
                 KeyField::AccessKeyId => form.access_key_id.push_str(line),
                 KeyField::SecretAccessKey => form.secret_access_key.push_str(line),
@@ -465,11 +477,8 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 app.should_quit = true;
                 return Vec::new();
             }
-            app.proof = Some(RevocationProof {
-                attempt: 1,
-                refused_with: None,
-                user_gone: false,
-            });
+            // The proof shows with its first check, not before.
+            app.proof = None;
             return prove_revoked(app, 1, Duration::ZERO);
         }
         Outcome::Revoked {
@@ -526,6 +535,10 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             app.notice = Some("Copied the export lines to the clipboard (OSC 52).".to_owned())
         }
         Outcome::Copied(Err(failure)) => app.notice = Some(failure.what),
+        Outcome::Crashed { step, failure } => match step {
+            Some(kind) => fail(app, kind, failure),
+            None => app.notice = Some(format!("{}: {}", failure.what, failure.detail)),
+        },
     }
     Vec::new()
 }

@@ -585,3 +585,41 @@ fn quitting_while_credentials_are_being_issued_waits() {
             .contains("being issued")
     );
 }
+
+#[test]
+fn a_crashed_effect_fails_its_step_so_it_can_run_again() {
+    let mut app = app();
+    go_to(&mut app, StepKind::EnableEngine);
+    let effects = press(&mut app, KeyCode::Enter);
+    let step = effects[0].step();
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::Crashed {
+            step,
+            failure: Failure {
+                what: "internal error".into(),
+                detail: String::new(),
+                hint: String::new(),
+            },
+        }),
+    );
+    assert!(matches!(
+        app.step(StepKind::EnableEngine).status,
+        StepStatus::Failed(_)
+    ));
+    assert_eq!(press(&mut app, KeyCode::Enter).len(), 1, "it runs again");
+}
+
+#[test]
+fn the_jump_to_a_json_error_counts_characters_not_bytes() {
+    let mut app = app();
+    go_to(&mut app, StepKind::RolePolicy);
+    press(&mut app, KeyCode::Char('e'));
+    // Select all, then type a line with a two-byte character before the mistake.
+    app.policy.textarea.select_all();
+    app.policy.textarea.cut();
+    update(&mut app, Msg::Paste("{\"a\":\"é\" x}".into()));
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.policy.textarea.cursor(), (0, 9), "on the x");
+}

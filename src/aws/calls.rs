@@ -70,9 +70,16 @@ pub async fn find_user_by_access_key(
     access_key_id: &str,
 ) -> Result<Option<String>, AwsCallError> {
     let iam = clients::iam(target, admin);
-    let users = iam.list_users().send().await?;
+    // Every page: a real account can have more users than one page holds.
+    let users: Vec<_> = iam
+        .list_users()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await?;
     // Vault's users start with "vault-"; look at those first.
-    let mut names: Vec<&str> = users.users().iter().map(|u| u.user_name()).collect();
+    let mut names: Vec<&str> = users.iter().map(|u| u.user_name()).collect();
     names.sort_by_key(|name| !name.starts_with("vault-"));
     for name in names {
         let keys = iam.list_access_keys().user_name(name).send().await?;

@@ -32,7 +32,7 @@ impl LeaseClock {
     ) -> Self {
         Self {
             lease_id: lease_id.into(),
-            expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX),
+            expires_at: add(now, ttl),
             renewable,
             revoked: false,
         }
@@ -58,7 +58,7 @@ impl LeaseClock {
 
     /// After a renewal: Vault answers with the new TTL, counted from now.
     pub fn renewed(&mut self, now: DateTime<Utc>, ttl: Duration) {
-        self.expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        self.expires_at = add(now, ttl);
     }
 
     /// What a countdown shows: `31d 23:59:58`, `4:05`, `expired`, `revoked`.
@@ -69,6 +69,14 @@ impl LeaseClock {
             LeaseStatus::Active => format_countdown(self.remaining(now)),
         }
     }
+}
+
+/// `now + ttl`, saturating: a server may send any duration.
+fn add(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(ttl)
+        .ok()
+        .and_then(|ttl| now.checked_add_signed(ttl))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// A countdown that ticks visibly every second and stays short: whole seconds, rounded
@@ -150,6 +158,13 @@ mod tests {
         let mut clock = LeaseClock::issued("l", at(0), Duration::from_secs(60), true);
         clock.renewed(at(50), Duration::from_secs(3600));
         assert_eq!(clock.label(at(50)), "1:00:00");
+    }
+
+    #[test]
+    fn an_absurd_ttl_does_not_overflow() {
+        let clock = LeaseClock::issued("l", at(0), Duration::MAX, true);
+        assert_eq!(clock.status(at(1)), LeaseStatus::Active);
+        assert!(!clock.label(at(1)).is_empty());
     }
 
     #[test]

@@ -39,10 +39,26 @@ impl EffectRunner {
 
     pub fn spawn(&self, effect: Effect) {
         let runner = self.clone();
+        let step = effect.step();
+        let task = tokio::spawn(async move { runner.run(effect).await });
+        let outcomes = self.outcomes.clone();
+        // A panicking effect must not leave its step running forever: say it failed.
         tokio::spawn(async move {
-            if let Some(outcome) = runner.run(effect).await {
+            let outcome = match task.await {
+                Ok(outcome) => outcome,
+                Err(error) if error.is_panic() => Some(Outcome::Crashed {
+                    step,
+                    failure: Failure {
+                        what: "vaultlab hit an internal error".into(),
+                        detail: "the operation panicked; the log file has the details".into(),
+                        hint: "Please report it. The step can be run again.".into(),
+                    },
+                }),
+                Err(_) => None,
+            };
+            if let Some(outcome) = outcome {
                 // The loop may have ended (quit): nobody is left to tell.
-                let _ = runner.outcomes.send(Msg::Outcome(outcome));
+                let _ = outcomes.send(Msg::Outcome(outcome));
             }
         });
     }
@@ -168,14 +184,10 @@ impl EffectRunner {
 
     async fn status(&self, mount: &str, role: &str) -> Result<LabStatus, Failure> {
         let what = "Could not read the lab's state from Vault";
-        let mounts = self
-            .vault
-            .list_mounts()
+        let engine_enabled = self
+            .engine_is_aws(mount)
             .await
             .map_err(|e| vault_failure(what, &e))?;
-        let engine_enabled = mounts
-            .get(&format!("{}/", mount.trim_end_matches('/')))
-            .is_some_and(|m| m.kind == "aws");
         if !engine_enabled {
             return Ok(LabStatus::default());
         }
@@ -193,6 +205,14 @@ impl EffectRunner {
         })
     }
 
+    /// Whether the AWS engine is what is mounted at `mount`.
+    async fn engine_is_aws(&self, mount: &str) -> Result<bool, VaultError> {
+        let mounts = self.vault.list_mounts().await?;
+        Ok(mounts
+            .get(&format!("{}/", mount.trim_end_matches('/')))
+            .is_some_and(|m| m.kind == "aws"))
+    }
+
     async fn enable(&self, mount: &str) -> Result<Exchange, Failure> {
         let req = request::enable_aws(mount);
         let curl = self.vault.curl_equivalent(&req.describe());
@@ -207,8 +227,11 @@ impl EffectRunner {
                     .iter()
                     .any(|m| m.contains("already in use")) =>
             {
-                let status = self.status(mount, "").await?;
-                if status.engine_enabled {
+                let is_aws = self
+                    .engine_is_aws(mount)
+                    .await
+                    .map_err(|e| vault_failure("Could not list Vault's mounts", &e))?;
+                if is_aws {
                     Ok(Exchange {
                         curl,
                         response: format!("{e}\n(already enabled: the step is done)"),

@@ -17,15 +17,16 @@ pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 pub fn enter() -> io::Result<Tui> {
     install_panic_hook();
     enable_raw_mode()?;
-    let mut stdout = io::stdout();
-    if let Err(error) = execute!(stdout, EnterAlternateScreen, EnableBracketedPaste) {
+    let set_up = || -> io::Result<Tui> {
+        execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        terminal.hide_cursor()?;
+        terminal.clear()?;
+        Ok(terminal)
+    };
+    set_up().inspect_err(|_| {
         let _ = restore();
-        return Err(error);
-    }
-    let mut terminal = Terminal::new(CrosstermBackend::new(stdout))?;
-    terminal.hide_cursor()?;
-    terminal.clear()?;
-    Ok(terminal)
+    })
 }
 
 /// Safe to call more than once, and from a panic hook.
@@ -42,11 +43,19 @@ pub fn restore() -> io::Result<()> {
     leave.and(raw)
 }
 
+/// Restores the terminal when the thread that owns it panics. A panic on a worker thread
+/// (an effect, the embedded sandbox) is caught there and reported as a failure, while the
+/// screen goes on; its report goes to the log, not over the screen.
 fn install_panic_hook() {
+    let owner = std::thread::current().id();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = restore();
-        previous(info);
+        if std::thread::current().id() == owner {
+            let _ = restore();
+            previous(info);
+        } else {
+            tracing::error!("panic on a worker thread: {info}");
+        }
     }));
 }
 

@@ -40,7 +40,25 @@ pub fn masked(len: usize) -> String {
 /// A lease id with its random tail shortened: enough to tell two apart.
 pub fn short_lease_id(lease_id: &str) -> String {
     match lease_id.rsplit_once('/') {
-        Some((prefix, tail)) if tail.len() > 6 => format!("{prefix}/…{}", &tail[tail.len() - 4..]),
+        Some((prefix, tail)) if tail.chars().count() > 6 => {
+            let start = tail.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+            format!("{prefix}/…{}", &tail[start..])
+        }
         _ => lease_id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_lease_id;
+
+    #[test]
+    fn lease_ids_shorten_on_character_boundaries() {
+        assert_eq!(
+            short_lease_id("aws/creds/my-role/Q3vJ8ZkT0bW1xY2zA4cD5eF6"),
+            "aws/creds/my-role/…5eF6"
+        );
+        assert_eq!(short_lease_id("aws/creds/r/abcdéfgh"), "aws/creds/r/…éfgh");
+        assert_eq!(short_lease_id("short/abc"), "short/abc");
     }
 }

@@ -43,10 +43,12 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
     let explain = Paragraph::new(command(app, &lab_step.explain))
         .wrap(Wrap { trim: true })
         .style(theme.muted);
-    let explain_height = explain.line_count(area.width).min(6) as u16;
+    let explain_height = u16::try_from(explain.line_count(area.width).min(6)).unwrap_or(6);
     // Long commands wrap rather than being cut; the footer takes at most half the pane.
     let footer = footer(app, kind, theme);
-    let footer_height = (footer.line_count(area.width) as u16).min(area.height / 2);
+    let footer_height = u16::try_from(footer.line_count(area.width))
+        .unwrap_or(u16::MAX)
+        .min(area.height / 2);
     let [heading, explain_area, body, footer_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(explain_height),
