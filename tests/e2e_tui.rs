@@ -198,7 +198,7 @@ fn the_whole_lab_by_keyboard_in_the_sandbox() {
 
     // No active lease: q quits at once, and the terminal is itself again.
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for("EXITED");
+    let screen = tmux.wait_for("MODE ");
     assert!(screen.contains("EXITED 0"), "{screen}");
     assert!(
         screen.contains(" icanon") && screen.contains(" echo"),
@@ -223,7 +223,7 @@ fn quitting_with_a_live_lease_asks_and_can_revoke() {
     let screen = tmux.wait_for("A lease is still active");
     assert!(screen.contains("revoke it and quit"), "{screen}");
     tmux.keys(&["r"]);
-    let screen = tmux.wait_for("EXITED");
+    let screen = tmux.wait_for("MODE ");
     assert!(screen.contains("EXITED 0"), "{screen}");
     assert!(
         screen.contains("MODE icanon echo"),
