@@ -106,12 +106,20 @@ where
     }
 }
 
-/// The text of the first `<name>…</name>` in an XML body.
-fn xml_element(body: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
+/// The text of the first `<tag>…</tag>` in an XML body, unescaped.
+pub fn xml_element(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
     let start = body.find(&open)? + open.len();
-    let end = body[start..].find(&format!("</{name}>"))? + start;
-    Some(body[start..end].to_owned())
+    let end = start + body[start..].find(&close)?;
+    Some(
+        body[start..end]
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
 }
 
 #[cfg(test)]
@@ -130,6 +138,10 @@ mod tests {
             Some("The security token included in the request is invalid.")
         );
         assert_eq!(xml_element(body, "Type"), None);
+        assert_eq!(
+            xml_element("<a>&quot;x&amp;y&quot;</a>", "a").as_deref(),
+            Some("\"x&y\"")
+        );
     }
 
     #[test]

@@ -168,14 +168,20 @@ impl EffectRunner {
         }
     }
 
-    /// Sends one request and keeps what the pane shows: its curl form and the answer.
-    async fn exchange(&self, what: &str, req: VaultRequest) -> Result<Exchange, Failure> {
+    /// Sends one request; returns its curl form and Vault's reply.
+    async fn send(&self, what: &str, req: &VaultRequest) -> Result<(String, Reply), Failure> {
         let curl = self.vault.curl_equivalent(&req.describe());
         let reply = self
             .vault
-            .send(&req)
+            .send(req)
             .await
             .map_err(|e| vault_failure(what, &e))?;
+        Ok((curl, reply))
+    }
+
+    /// Sends one request and keeps what the pane shows: its curl form and the answer.
+    async fn exchange(&self, what: &str, req: VaultRequest) -> Result<Exchange, Failure> {
+        let (curl, reply) = self.send(what, &req).await?;
         Ok(Exchange {
             curl,
             response: describe_reply(&reply),
@@ -285,13 +291,9 @@ impl EffectRunner {
         root: &AwsKeys,
     ) -> Result<(IssuedCreds, Exchange), Failure> {
         let what = "Vault did not issue credentials";
-        let req = request::generate_aws_creds(mount, role);
-        let curl = self.vault.curl_equivalent(&req.describe());
-        let reply = self
-            .vault
-            .send(&req)
-            .await
-            .map_err(|e| vault_failure(what, &e))?;
+        let (curl, reply) = self
+            .send(what, &request::generate_aws_creds(mount, role))
+            .await?;
         let creds = reply
             .envelope
             .as_ref()

@@ -235,43 +235,7 @@ pub fn parse_duration_second(value: &str) -> Option<Duration> {
 
 /// Go's `time.ParseDuration` for non-negative values: `300ms`, `1.5h`, `2h45m`, `0`.
 pub fn parse_go_duration(value: &str) -> Option<Duration> {
-    let mut rest = value.strip_prefix('+').unwrap_or(value);
-    if rest == "0" {
-        return Some(Duration::ZERO);
-    }
-    if rest.is_empty() || rest.starts_with('-') {
-        return None;
-    }
-    let mut total_nanos: f64 = 0.0;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..number_len];
-        if number.is_empty() || number == "." {
-            return None;
-        }
-        let number: f64 = number.parse().ok()?;
-        rest = &rest[number_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let nanos_per_unit = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total_nanos += number * nanos_per_unit;
-    }
-    if !total_nanos.is_finite() || total_nanos > u64::MAX as f64 {
-        return None;
-    }
-    Some(Duration::from_nanos(total_nanos.round() as u64))
+    super::go_duration::parse_duration(value)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod go_duration;
 pub mod request;
 pub mod types;
 pub mod wire;

@@ -1,55 +1,8 @@
-//! Go's duration syntax, as Vault parses and prints it: `768h`, `30m0s`, `1h30m`, `2s`.
+//! Vault's `TypeDurationSecond` parameters. The Go duration syntax itself is shared with
+//! the client: `crate::vault::go_duration`.
 
-/// Parses Go's `time.ParseDuration` syntax into whole seconds (fractions are truncated).
-/// The error text follows Go's (`time: invalid duration "x"`).
-pub fn parse_go_duration(input: &str) -> Result<i64, String> {
-    let invalid = || format!("time: invalid duration {input:?}");
-    let mut s = input;
-    let mut negative = false;
-    if let Some(rest) = s.strip_prefix('-') {
-        negative = true;
-        s = rest;
-    } else if let Some(rest) = s.strip_prefix('+') {
-        s = rest;
-    }
-    if s == "0" {
-        return Ok(0);
-    }
-    if s.is_empty() {
-        return Err(invalid());
-    }
-    let mut total_nanos: f64 = 0.0;
-    while !s.is_empty() {
-        let number_len = s
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(s.len());
-        if number_len == 0 {
-            return Err(invalid());
-        }
-        let number: f64 = s[..number_len].parse().map_err(|_| invalid())?;
-        s = &s[number_len..];
-        let unit_len = s
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(s.len());
-        if unit_len == 0 {
-            return Err(format!("time: missing unit in duration {input:?}"));
-        }
-        let unit = &s[..unit_len];
-        s = &s[unit_len..];
-        let scale = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return Err(format!("time: unknown unit {unit:?} in duration {input:?}")),
-        };
-        total_nanos += number * scale;
-    }
-    let seconds = (total_nanos / 1e9).trunc() as i64;
-    Ok(if negative { -seconds } else { seconds })
-}
+pub use crate::vault::go_duration::format_go_duration;
+pub use crate::vault::go_duration::parse_seconds as parse_go_duration;
 
 /// Vault's `TypeDurationSecond`: a number of seconds (JSON number or numeric string) or a
 /// Go duration string.
@@ -71,23 +24,6 @@ pub fn parse_duration_second(value: &serde_json::Value) -> Result<i64, String> {
         }
         serde_json::Value::Null => Ok(0),
         other => Err(format!("invalid duration {other}")),
-    }
-}
-
-/// Go's `time.Duration.String()` for whole seconds: `0s`, `2s`, `30m0s`, `768h0m0s`.
-pub fn format_go_duration(seconds: i64) -> String {
-    if seconds == 0 {
-        return "0s".to_owned();
-    }
-    let sign = if seconds < 0 { "-" } else { "" };
-    let s = seconds.unsigned_abs();
-    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
-    if h > 0 {
-        format!("{sign}{h}h{m}m{sec}s")
-    } else if m > 0 {
-        format!("{sign}{m}m{sec}s")
-    } else {
-        format!("{sign}{sec}s")
     }
 }
 

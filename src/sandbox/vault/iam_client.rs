@@ -9,6 +9,8 @@ use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::RequestId;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::aws::error::xml_element;
+
 /// Where and as whom to call IAM.
 #[derive(Clone)]
 pub struct IamTarget {
@@ -79,12 +81,12 @@ where
             let code = inner
                 .code()
                 .map(str::to_owned)
-                .or_else(|| xml_tag(&body, "Code"))
+                .or_else(|| xml_element(&body, "Code"))
                 .unwrap_or_else(|| "UnknownError".to_owned());
             let message = inner
                 .message()
                 .map(str::to_owned)
-                .or_else(|| xml_tag(&body, "Message"))
+                .or_else(|| xml_element(&body, "Message"))
                 .unwrap_or_else(|| body.trim().chars().take(300).collect());
             AwsError {
                 message: format!(
@@ -101,22 +103,6 @@ where
             ),
         },
     }
-}
-
-/// The text of the first `<tag>…</tag>` in an XML body, unescaped.
-fn xml_tag(body: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let start = body.find(&open)? + open.len();
-    let end = start + body[start..].find(&close)?;
-    Some(
-        body[start..end]
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
 }
 
 pub fn client(target: &IamTarget) -> Client {
@@ -378,24 +364,6 @@ pub async fn delete_user(client: &Client, username: &str) -> Result<(), AwsError
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_code_and_message_from_an_ec2_style_error_body() {
-        let body = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>";
-        assert_eq!(
-            xml_tag(body, "Code").as_deref(),
-            Some("InvalidClientTokenId")
-        );
-        assert_eq!(
-            xml_tag(body, "Message").as_deref(),
-            Some("The security token included in the request is invalid.")
-        );
-        assert_eq!(
-            xml_tag("<a>&quot;x&amp;y&quot;</a>", "a").as_deref(),
-            Some("\"x&y\"")
-        );
-        assert_eq!(xml_tag(body, "Nope"), None);
-    }
 
     #[test]
     fn throttling_codes_are_recognized() {
