@@ -177,12 +177,13 @@ fn run_tui(args: LabArgs) -> Result<()> {
             session.aws_endpoint.clone(),
             outcomes_tx,
         );
-        let (app, initial) = vaultlab::app::init(
+        let (mut app, initial) = vaultlab::app::init(
             session.lab.clone(),
             session.connection.clone(),
             session.prefill.clone(),
             chrono::Utc::now(),
         );
+        app.cli_env = session.cli_env();
         let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
         let result =
             vaultlab::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;

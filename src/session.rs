@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::app::state::{Connection, Mode, PrefilledKeys};
+use crate::app::state::{Connection, EnvVar, Mode, PrefilledKeys};
 use crate::lab::{self, Lab, LabError};
 use crate::sandbox::{Sandbox, SandboxError, SandboxOptions};
 use crate::vault::{VaultClient, VaultConfig, VaultError};
@@ -146,6 +146,33 @@ pub async fn open(
 }
 
 impl Session {
+    /// What a second terminal needs to reach the same sandbox with the real CLIs. Empty
+    /// in live mode: the learner's shell already has its own settings.
+    pub fn cli_env(&self) -> Vec<EnvVar> {
+        let Some(sandbox) = &self.sandbox else {
+            return Vec::new();
+        };
+        let plain = |name: &str, value: &str| EnvVar {
+            name: name.to_owned(),
+            value: SecretString::from(value.to_owned()),
+            secret: false,
+        };
+        let mut env = vec![
+            plain("VAULT_ADDR", sandbox.vault_addr()),
+            EnvVar {
+                name: "VAULT_TOKEN".to_owned(),
+                value: SecretString::from(sandbox.root_token().expose().to_owned()),
+                secret: true,
+            },
+        ];
+        if let Some(endpoint) = &self.aws_endpoint {
+            env.push(plain("AWS_ENDPOINT_URL", endpoint));
+        }
+        env.push(plain("AWS_REGION", sandbox.region()));
+        env.push(plain("AWS_DEFAULT_REGION", sandbox.region()));
+        env
+    }
+
     /// Stops the embedded sandbox, if any.
     pub async fn close(self) -> Result<(), SessionError> {
         if let Some(sandbox) = self.sandbox {

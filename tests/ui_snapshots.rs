@@ -11,13 +11,14 @@ use secrecy::SecretString;
 use vaultlab::app::msg::{
     AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome,
 };
-use vaultlab::app::state::{App, Connection, Mode, PrefilledKeys};
+use vaultlab::app::state::{App, Connection, EnvVar, Mode, PrefilledKeys};
 use vaultlab::app::{init, update};
 use vaultlab::lab::{DEFAULT_LAB, StepKind, load_embedded};
 use vaultlab::ui::{Theme, draw};
 
 const ROOT_SECRET: &str = "rootSECRETrootSECRETrootSECRETrootSECRET";
 const LEASE: &str = "aws/creds/my-role/Q3vJ8ZkT0bW1xY2zA4cD5eF6";
+const TOKEN: &str = "hvs.sandboxTOKENsandboxTOKEN1";
 const ISSUED_SECRET: &str = "issuedSECRETissuedSECRETissuedSECRET0000";
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -109,8 +110,27 @@ fn snapshot(name: &str, app: &App) {
 }
 
 #[test]
-fn overview_in_sandbox_mode() {
-    snapshot("overview_sandbox", &app(Mode::Sandbox));
+fn overview_in_sandbox_mode_offers_the_second_terminals_environment() {
+    let mut app = app(Mode::Sandbox);
+    app.cli_env = vec![
+        EnvVar {
+            name: "VAULT_ADDR".into(),
+            value: SecretString::from("http://127.0.0.1:8200"),
+            secret: false,
+        },
+        EnvVar {
+            name: "VAULT_TOKEN".into(),
+            value: SecretString::from(TOKEN),
+            secret: true,
+        },
+    ];
+    assert!(
+        !screen(&app, 100, 30).contains(TOKEN),
+        "the token is masked"
+    );
+    snapshot("overview_sandbox", &app);
+    press(&mut app, KeyCode::Char('v'));
+    assert!(screen(&app, 100, 30).contains(TOKEN), "v shows it");
 }
 
 #[test]

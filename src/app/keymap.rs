@@ -123,6 +123,14 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
         )));
     }
     match app.pane() {
+        Pane::Overview if !app.cli_env.is_empty() => {
+            list.push(binding!("v", "show or hide the token", RevealSecret, |k| {
+                plain(k, KeyCode::Char('v'))
+            }));
+            list.push(binding!("c", "copy the export lines", CopyExports, |k| {
+                plain(k, KeyCode::Char('c'))
+            }));
+        }
         Pane::Step(StepKind::RootKeys) => {
             list.push(binding!("e", "edit the keys", StartEditing, |k| plain(
                 k,

@@ -266,9 +266,22 @@ pub struct App {
     /// A one-line message for the status bar (copied, renewed, …).
     pub notice: Option<String>,
     pub now: DateTime<Utc>,
+    /// The environment for a second terminal (sandbox mode), and whether its secrets show.
+    pub cli_env: Vec<EnvVar>,
+    pub cli_env_revealed: bool,
     /// Quit once the revocation asked for at the quit prompt is done.
     pub quit_after_revoke: bool,
     pub should_quit: bool,
+}
+
+/// One `export NAME=value` line for a second terminal, so the learner can use the real
+/// `vault` and `aws` CLIs against the same server.
+#[derive(Debug, Clone)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: SecretString,
+    /// Masked on screen until revealed.
+    pub secret: bool,
 }
 
 /// Root keys to start the form with.

@@ -65,6 +65,8 @@ pub fn init(
         overlay: None,
         notice: None,
         now,
+        cli_env: Vec::new(),
+        cli_env_revealed: false,
         quit_after_revoke: false,
         should_quit: false,
     };
@@ -122,10 +124,16 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.policy = PolicyEditor::new(&app.lab.policy_templates[next].document, next);
             app.notice = Some(format!("Policy: {}", app.lab.policy_templates[next].name));
         }
+        Action::RevealSecret if app.pane() == Pane::Overview => {
+            app.cli_env_revealed = !app.cli_env_revealed;
+        }
         Action::RevealSecret => {
             if let Some(creds) = &mut app.creds {
                 creds.revealed = !creds.revealed;
             }
+        }
+        Action::CopyExports if app.pane() == Pane::Overview => {
+            return vec![Effect::CopyToClipboard(cli_env_snippet(app))];
         }
         Action::CopyExports => {
             if let Some(creds) = &app.creds {
@@ -604,6 +612,19 @@ fn finish(app: &mut App, kind: StepKind, result: Result<super::msg::Exchange, Fa
 
 fn fail(app: &mut App, kind: StepKind, failure: Failure) {
     app.step_mut(kind).status = StepStatus::Failed(failure);
+}
+
+/// The second terminal's `export` lines.
+pub fn cli_env_snippet(app: &App) -> SecretString {
+    let mut text = String::new();
+    for var in &app.cli_env {
+        text.push_str(&format!(
+            "export {}={}\n",
+            var.name,
+            var.value.expose_secret()
+        ));
+    }
+    SecretString::from(text)
 }
 
 /// The lines a learner pastes into a shell to use the issued keys.

@@ -42,9 +42,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         field("renewable", creds.issued.renewable.to_string(), theme),
         field("access_key", creds.issued.access_key_id.clone(), theme),
-        field("secret_key", secret, theme),
+        field("secret_key", secret.clone(), theme),
         Line::raw(""),
         lease_line(app, theme),
+        Line::from(vec![
+            Span::styled("export ", theme.muted),
+            Span::styled(
+                format!("AWS_ACCESS_KEY_ID={}", creds.issued.access_key_id),
+                theme.code,
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("export ", theme.muted),
+            Span::styled(format!("AWS_SECRET_ACCESS_KEY={secret}"), theme.code),
+        ]),
+        Line::from(vec![
+            Span::styled("export ", theme.muted),
+            Span::styled(format!("AWS_REGION={}", app.root_keys.region), theme.code),
+        ]),
         Line::from(Span::styled(
             if creds.revealed {
                 "v hides the secret key · c copies the export lines"

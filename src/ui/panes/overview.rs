@@ -9,7 +9,8 @@ use crate::app::App;
 use crate::app::state::Mode;
 use crate::lab::StepKind;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::status_badge;
+use crate::ui::widgets::{masked, status_badge};
+use secrecy::ExposeSecret;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines = vec![
@@ -29,6 +30,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
     };
     lines.push(Line::raw(whereabouts));
+    if !app.cli_env.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "To use the real vault (or bao) and aws CLIs too, in another terminal:",
+            theme.muted,
+        )));
+        for var in &app.cli_env {
+            let value = if var.secret && !app.cli_env_revealed {
+                masked(var.value.expose_secret().chars().count())
+            } else {
+                var.value.expose_secret().to_owned()
+            };
+            lines.push(Line::from(vec![
+                Span::styled("  export ", theme.muted),
+                Span::styled(format!("{}={value}", var.name), theme.code),
+            ]));
+        }
+    }
     lines.push(Line::raw(""));
     for (index, kind) in StepKind::ORDER.iter().enumerate() {
         let step = &app.lab.steps[index];
