@@ -77,6 +77,18 @@ pub async fn open(
                 .or_else(|| env("AWS_DEFAULT_REGION"))
                 .unwrap_or_else(|| lab.region.clone()),
             source: "the AWS environment variables".to_owned(),
+        })
+        // Else the AWS CLI's profile, as the CLI would find it.
+        .or_else(|| {
+            crate::aws::profile::load(env).map(|profile| PrefilledKeys {
+                access_key_id: profile.access_key_id,
+                secret_access_key: profile.secret_access_key,
+                region: env("AWS_REGION")
+                    .or_else(|| env("AWS_DEFAULT_REGION"))
+                    .or(profile.region)
+                    .unwrap_or_else(|| lab.region.clone()),
+                source: format!("the AWS profile {:?}", profile.profile),
+            })
         });
 
     if sandbox_mode {

@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod clients;
 pub mod error;
+pub mod profile;
 
 pub use calls::{
     CallerIdentity, caller_identity, describe_instances, find_user_by_access_key, user_exists,
