@@ -341,3 +341,15 @@ fn nothing_panics_at_any_size() {
         }
     }
 }
+
+#[test]
+fn finish_pane_after_all_six_steps() {
+    let mut app = app(Mode::Sandbox);
+    for step in app.steps.iter_mut() {
+        step.status = vaultlab::app::state::StepStatus::Done;
+    }
+    app.pane = 7;
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("All six steps done."), "{text}");
+    snapshot("finish_all_done", &app);
+}
