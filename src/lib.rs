@@ -4,7 +4,9 @@
 //! drive the same code.
 
 pub mod app;
+pub mod atomic_file;
 pub mod aws;
+pub mod cleanup;
 pub mod lab;
 pub mod lease;
 pub mod runtime;

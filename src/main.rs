@@ -39,6 +39,20 @@ enum Command {
     /// Run the lab's six steps headless and print a transcript (secrets masked). Exits
     /// non-zero at the first step that fails.
     Walk(WalkArgs),
+    /// List the leases earlier runs issued against this Vault (VAULT_ADDR) that may still
+    /// be alive, and revoke them with --all. Exits non-zero while some stay alive.
+    Cleanup(CleanupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+struct CleanupArgs {
+    /// Revoke every lease still alive.
+    #[arg(long)]
+    all: bool,
+
+    /// Say what would be revoked; change nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -125,6 +139,7 @@ fn main() -> Result<()> {
     match cli.command {
         Some(Command::Sandbox(args)) => run_sandbox(args),
         Some(Command::Walk(args)) => run_walk(args),
+        Some(Command::Cleanup(args)) => run_cleanup(args),
         None => run_tui(cli.lab),
     }
 }
@@ -172,11 +187,15 @@ fn run_tui(args: LabArgs) -> Result<()> {
             session::open(&args.session_options(), |name| std::env::var(name).ok()).await?;
         let theme = Theme::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
         let (outcomes_tx, outcomes_rx) = tokio::sync::mpsc::unbounded_channel();
+        if let Some(problem) = &session.journal_problem {
+            eprintln!("vaultlab: {problem}");
+        }
         let runner = EffectRunner::new(
             session.vault.clone(),
             session.aws_endpoint.clone(),
             outcomes_tx,
-        );
+        )
+        .with_journal(session.journal.clone());
         let (mut app, initial) = vaultlab::app::init(
             session.lab.clone(),
             session.connection.clone(),
@@ -184,12 +203,38 @@ fn run_tui(args: LabArgs) -> Result<()> {
             chrono::Utc::now(),
         );
         app.cli_env = session.cli_env();
+        app.notice = session.journal_problem.as_ref().map(ToString::to_string);
         let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
         let result =
             vaultlab::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
         terminal::restore().wrap_err("cannot restore the terminal")?;
         session.close().await?;
         result.wrap_err("the terminal failed")?;
+        Ok(())
+    })
+}
+
+fn run_cleanup(args: CleanupArgs) -> Result<()> {
+    init_stderr_logging("warn");
+    runtime()?.block_on(async {
+        let options = SessionOptions {
+            force_live: true,
+            ..SessionOptions::default()
+        };
+        let session = session::open(&options, |name| std::env::var(name).ok()).await?;
+        if let Some(problem) = &session.journal_problem {
+            eprintln!("vaultlab: {problem}");
+        }
+        let mut out = std::io::stdout().lock();
+        let options = vaultlab::cleanup::CleanupOptions {
+            all: args.all,
+            dry_run: args.dry_run,
+        };
+        let alive = vaultlab::cleanup::cleanup(&session, options, &mut out).await?;
+        out.flush()?;
+        if alive > 0 {
+            std::process::exit(1);
+        }
         Ok(())
     })
 }

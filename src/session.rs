@@ -2,12 +2,14 @@
 //! learner's own Vault and AWS. Shared by the TUI and `vaultlab walk`.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use secrecy::SecretString;
 
 use crate::app::state::{Connection, EnvVar, Mode, PrefilledKeys};
 use crate::lab::{self, Lab, LabError};
+use crate::lease::journal::{self, Journal, JournalError};
 use crate::sandbox::{Sandbox, SandboxError, SandboxOptions};
 use crate::vault::{VaultClient, VaultConfig, VaultError};
 
@@ -30,6 +32,11 @@ pub struct Session {
     pub prefill: Option<PrefilledKeys>,
     /// Running while the session lasts, in sandbox mode.
     pub sandbox: Option<Sandbox>,
+    /// The lease journal of this Vault (live mode; the embedded sandbox and its leases
+    /// end with the process, so there is nothing to remember).
+    pub journal: Option<Arc<Mutex<Journal>>>,
+    /// A journal that could not be read, reported once at start.
+    pub journal_problem: Option<JournalError>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,11 +137,27 @@ pub async fn open(
             aws_endpoint,
             prefill,
             sandbox: Some(sandbox),
+            journal: None,
+            journal_problem: None,
         });
     }
 
     let config = VaultConfig::from_lookup(|name| env(name))?;
     let vault = VaultClient::new(config)?;
+    let (journal, journal_problem) = match journal::data_dir(env) {
+        Some(dir) => {
+            let namespace = vault.config().namespace.clone();
+            let path = journal::path_for(&dir, vault.address(), namespace.as_deref());
+            let (journal, problem) = Journal::open(
+                path,
+                vault.address(),
+                namespace.as_deref(),
+                chrono::Utc::now(),
+            );
+            (Some(journal), problem)
+        }
+        None => (None, None),
+    };
     let aws_endpoint = options
         .aws_endpoint
         .clone()
@@ -154,6 +177,8 @@ pub async fn open(
         aws_endpoint,
         prefill: keys_from_env,
         sandbox: None,
+        journal: journal.map(|journal| Arc::new(Mutex::new(journal))),
+        journal_problem,
     })
 }
 

@@ -33,7 +33,11 @@ pub async fn walk(
         session.vault.clone(),
         session.aws_endpoint.clone(),
         outcomes,
-    );
+    )
+    .with_journal(session.journal.clone());
+    if let Some(problem) = &session.journal_problem {
+        writeln!(out, "warning: {problem}")?;
+    }
     let (mut app, initial) = init(
         session.lab.clone(),
         session.connection.clone(),

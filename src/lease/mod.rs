@@ -1,4 +1,5 @@
-//! Leases as vaultlab tracks them: countdown arithmetic now, the journal of issued lease
-//! ids later. Time is always passed in, never read here, so every answer is testable.
+//! Leases as vaultlab tracks them: countdown arithmetic (time is passed in, never read)
+//! and the journal of the lease ids vaultlab issued.
 
 pub mod countdown;
+pub mod journal;

@@ -1,7 +1,9 @@
 //! Runs the effects `update` asks for, each on its own task, and sends the outcome back
 //! as a message. The only place (with the event loop) that awaits.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
 
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
@@ -11,6 +13,7 @@ use crate::app::msg::{
     AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome,
 };
 use crate::aws::{self, AwsCallError, AwsTarget, StaticKeys};
+use crate::lease::journal::{Entry, EntryState, Journal, JournalError};
 use crate::vault::request::{self, VaultRequest};
 use crate::vault::types::{AwsCreds, Reply, RoleSpec};
 use crate::vault::{VaultClient, VaultError};
@@ -22,6 +25,8 @@ pub struct EffectRunner {
     /// A custom AWS endpoint (the sandbox, moto, LocalStack), or AWS itself.
     aws_endpoint: Option<String>,
     outcomes: UnboundedSender<Msg>,
+    /// Where issued leases are recorded before their keys are shown (live mode).
+    journal: Option<Arc<Mutex<Journal>>>,
 }
 
 impl EffectRunner {
@@ -34,7 +39,28 @@ impl EffectRunner {
             vault: Arc::new(vault),
             aws_endpoint,
             outcomes,
+            journal: None,
         }
+    }
+
+    pub fn with_journal(mut self, journal: Option<Arc<Mutex<Journal>>>) -> Self {
+        self.journal = journal;
+        self
+    }
+
+    /// Applies a change to the journal; its failure is logged and returned as a warning.
+    fn journal(
+        &self,
+        change: impl FnOnce(&mut Journal) -> Result<(), JournalError>,
+    ) -> Option<String> {
+        let journal = self.journal.as_ref()?;
+        let mut journal = journal
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut journal).err().map(|e| {
+            tracing::error!("{e}");
+            e.to_string()
+        })
     }
 
     pub fn spawn(&self, effect: Effect) {
@@ -126,15 +152,23 @@ impl EffectRunner {
                     result,
                 }
             }
-            Effect::RevokeLease { lease_id } => Outcome::Revoked {
-                result: self
+            Effect::RevokeLease { lease_id } => {
+                let result = self
                     .exchange(
                         "Vault did not revoke the lease",
                         request::lease_revoke(&lease_id, false),
                     )
-                    .await,
-                lease_id,
-            },
+                    .await;
+                let state = match &result {
+                    Ok(_) => EntryState::Revoked { at: Utc::now() },
+                    Err(failure) => EntryState::RevokeFailed {
+                        at: Utc::now(),
+                        error: failure.detail.clone(),
+                    },
+                };
+                self.journal(|journal| journal.mark(&lease_id, state));
+                Outcome::Revoked { result, lease_id }
+            }
             Effect::ProveRevoked {
                 lease_id,
                 keys,
@@ -311,6 +345,17 @@ impl EffectRunner {
                 .await
                 .ok()
                 .flatten();
+        // Recorded before anyone sees the keys: a crash from here on forgets nothing.
+        let journal_warning = self.journal(|journal| {
+            journal.record(Entry {
+                lease_id: creds.lease.id.clone(),
+                mount: mount.to_owned(),
+                role: role.to_owned(),
+                issued_at: Utc::now(),
+                ttl_seconds: creds.lease.duration.as_secs(),
+                state: EntryState::Active,
+            })
+        });
         let issued = IssuedCreds {
             lease_id: creds.lease.id.clone(),
             lease_duration: creds.lease.duration,
@@ -319,13 +364,13 @@ impl EffectRunner {
             secret_access_key: creds.secret_key.clone(),
             iam_user,
         };
-        Ok((
-            issued,
-            Exchange {
-                curl,
-                response: describe_reply(&reply),
-            },
-        ))
+        let mut response = describe_reply(&reply);
+        if let Some(warning) = journal_warning {
+            response.push_str(&format!(
+                "\nWARNING: {warning}. Note the lease id: revoke it with `vault lease revoke` when done."
+            ));
+        }
+        Ok((issued, Exchange { curl, response }))
     }
 
     async fn prove_revoked(

@@ -5,7 +5,6 @@
 //! A file that cannot be read as a sandbox state is refused, never replaced.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -74,46 +73,9 @@ pub fn load(path: &Path) -> Result<Option<SandboxState>, StateError> {
 
 /// Replaces the state file atomically.
 pub fn save(path: &Path, state: &SandboxState) -> Result<(), StateError> {
-    let write_error = |source| StateError::Write {
+    let json = serde_json::to_vec_pretty(state).expect("sandbox state serializes");
+    crate::atomic_file::write_private(path, &json).map_err(|source| StateError::Write {
         path: path.to_owned(),
         source,
-    };
-    let json = serde_json::to_vec_pretty(state).expect("sandbox state serializes");
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = open_private(&temp)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)?;
-        // The rename is durable only once the directory entry is.
-        if let Ok(dir) = fs::File::open(&dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result.map_err(write_error)
-}
-
-#[cfg(unix)]
-fn open_private(path: &Path) -> std::io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_private(path: &Path) -> std::io::Result<fs::File> {
-    fs::File::create(path)
+    })
 }

@@ -245,3 +245,99 @@ pub fn run_ok(command: &mut Command) -> String {
     );
     stdout
 }
+
+/// A tmux server of the test's own (its own socket), killed on drop.
+pub struct Tmux {
+    socket: String,
+    _home: tempfile::TempDir,
+}
+
+impl Tmux {
+    pub fn start(command: &str) -> Tmux {
+        Self::start_with_env(command, &[])
+    }
+
+    /// Starts `command` in a new tmux server at 100×30 with a fresh HOME, no Vault
+    /// settings, and `env` on top.
+    pub fn start_with_env(command: &str, env: &[(&str, &str)]) -> Tmux {
+        let program = peer_program("tmux");
+        let home = tempfile::tempdir().expect("tempdir");
+        let socket = format!("vaultlab-e2e-{}-{}", std::process::id(), free_port());
+        let status = std::process::Command::new(&program)
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "lab",
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .arg(command)
+            .env("HOME", home.path())
+            .env("TERM", "xterm-256color")
+            .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
+            .envs(env.iter().copied())
+            .status()
+            .unwrap_or_else(|e| {
+                panic!("cannot start tmux: {e}; install it with apt-get install tmux")
+            });
+        assert!(status.success(), "tmux new-session failed");
+        Tmux {
+            socket,
+            _home: home,
+        }
+    }
+
+    pub fn tmux(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(peer_program("tmux"))
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "lab"]).stdout)
+            .into_owned()
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "lab"];
+        args.extend_from_slice(keys);
+        assert!(self.tmux(&args).status.success(), "send-keys {keys:?}");
+    }
+
+    /// Waits until the screen shows `text`; returns that screen.
+    pub fn wait_for(&self, text: &str) -> String {
+        self.wait_for_all(&[text])
+    }
+
+    /// Waits until one screen shows every one of `texts`.
+    pub fn wait_for_all(&self, texts: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|text| screen.contains(text)) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {texts:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}

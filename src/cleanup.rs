@@ -1,0 +1,116 @@
+//! `vaultlab cleanup`: the leases earlier runs issued against this Vault and did not see
+//! end, looked up in Vault, and revoked on request. Without the TUI.
+
+use std::io::Write;
+
+use chrono::Utc;
+
+use crate::lease::countdown::format_vault_duration;
+use crate::lease::journal::EntryState;
+use crate::session::Session;
+use crate::vault::VaultError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanupOptions {
+    /// Revoke every lease still alive (else only list them).
+    pub all: bool,
+    /// Say what would be done, change nothing.
+    pub dry_run: bool,
+}
+
+/// Returns how many leases are still alive afterwards.
+pub async fn cleanup(
+    session: &Session,
+    options: CleanupOptions,
+    out: &mut impl Write,
+) -> std::io::Result<usize> {
+    let Some(journal) = &session.journal else {
+        writeln!(
+            out,
+            "No lease journal here: the embedded sandbox keeps no leases after it stops."
+        )?;
+        return Ok(0);
+    };
+    let open: Vec<_> = journal
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .open_entries()
+        .cloned()
+        .collect();
+    writeln!(
+        out,
+        "{} lease(s) vaultlab issued at {} are not known to be over.",
+        open.len(),
+        session.connection.vault_addr
+    )?;
+    let mut alive = 0;
+    for entry in open {
+        let mark = |state| {
+            if !options.dry_run
+                && let Err(e) = journal
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .mark(&entry.lease_id, state)
+            {
+                tracing::error!("{e}");
+            }
+        };
+        match session.vault.lease_lookup(&entry.lease_id).await {
+            Ok(lookup) => {
+                let left =
+                    format_vault_duration(std::time::Duration::from_secs(lookup.ttl.max(0) as u64));
+                writeln!(
+                    out,
+                    "  alive  {}  (role {}, {left} left)",
+                    entry.lease_id, entry.role
+                )?;
+                if !options.all {
+                    alive += 1;
+                    continue;
+                }
+                if options.dry_run {
+                    writeln!(out, "         would revoke it")?;
+                    alive += 1;
+                    continue;
+                }
+                match session.vault.lease_revoke(&entry.lease_id, true).await {
+                    Ok(_) => {
+                        writeln!(out, "         revoked")?;
+                        mark(EntryState::Revoked { at: Utc::now() });
+                    }
+                    Err(e) => {
+                        writeln!(out, "         NOT revoked: {e}\n         → {}", e.hint())?;
+                        mark(EntryState::RevokeFailed {
+                            at: Utc::now(),
+                            error: e.to_string(),
+                        });
+                        alive += 1;
+                    }
+                }
+            }
+            Err(VaultError::InvalidRequest { ref errors, .. })
+                if errors.iter().any(|m| m.contains("invalid lease")) =>
+            {
+                writeln!(
+                    out,
+                    "  over   {}  (Vault no longer knows it)",
+                    entry.lease_id
+                )?;
+                mark(EntryState::Gone { at: Utc::now() });
+            }
+            Err(e) => {
+                writeln!(
+                    out,
+                    "  ?      {}  could not be looked up: {e}\n         → {}",
+                    entry.lease_id,
+                    e.hint()
+                )?;
+                alive += 1;
+            }
+        }
+    }
+    if alive > 0 && !options.all {
+        writeln!(out, "Run `vaultlab cleanup --all` to revoke them.")?;
+    }
+    Ok(alive)
+}
