@@ -203,7 +203,14 @@ fn run_tui(args: LabArgs) -> Result<()> {
             chrono::Utc::now(),
         );
         app.cli_env = session.cli_env();
-        app.notice = session.journal_problem.as_ref().map(ToString::to_string);
+        app.notice = session.journal_problem.as_ref().map(ToString::to_string).or_else(|| {
+            let earlier = session.journal.as_ref().map_or(0, |journal| {
+                journal.lock().unwrap_or_else(|p| p.into_inner()).open_entries().count()
+            });
+            (earlier > 0).then(|| {
+                format!("{earlier} lease(s) from earlier runs may still be alive: `vaultlab cleanup` lists them")
+            })
+        });
         let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
         let result =
             vaultlab::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
