@@ -7,6 +7,7 @@ pub mod app;
 pub mod atomic_file;
 pub mod aws;
 pub mod cleanup;
+pub mod doctor;
 pub mod lab;
 pub mod lease;
 pub mod runtime;

@@ -42,6 +42,9 @@ enum Command {
     /// List the leases earlier runs issued against this Vault (VAULT_ADDR) that may still
     /// be alive, and revoke them with --all. Exits non-zero while some stay alive.
     Cleanup(CleanupArgs),
+    /// Check that the lab can run here: Vault reachable, unsealed, the token and its
+    /// capabilities, the AWS engine, the AWS root keys. Exits 0 only when it can.
+    Doctor(LabArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -140,6 +143,7 @@ fn main() -> Result<()> {
         Some(Command::Sandbox(args)) => run_sandbox(args),
         Some(Command::Walk(args)) => run_walk(args),
         Some(Command::Cleanup(args)) => run_cleanup(args),
+        Some(Command::Doctor(args)) => run_doctor(args),
         None => run_tui(cli.lab),
     }
 }
@@ -217,6 +221,24 @@ fn run_tui(args: LabArgs) -> Result<()> {
         terminal::restore().wrap_err("cannot restore the terminal")?;
         session.close().await?;
         result.wrap_err("the terminal failed")?;
+        Ok(())
+    })
+}
+
+fn run_doctor(args: LabArgs) -> Result<()> {
+    init_stderr_logging("error");
+    runtime()?.block_on(async {
+        let session =
+            session::open(&args.session_options(), |name| std::env::var(name).ok()).await?;
+        let checks = vaultlab::doctor::run(&session).await;
+        let mut out = std::io::stdout().lock();
+        let ok = vaultlab::doctor::report(&checks, &mut out)?;
+        out.flush()?;
+        drop(out);
+        session.close().await?;
+        if !ok {
+            std::process::exit(1);
+        }
         Ok(())
     })
 }

@@ -75,7 +75,7 @@ where
                     "Unreachable"
                 }
                 .into(),
-                message: format!("{}", aws_sdk_ec2::error::DisplayErrorContext(&error)),
+                message: innermost_cause(&error),
                 http_status,
             },
             _ => {
@@ -104,6 +104,16 @@ where
             }
         }
     }
+}
+
+/// The last error in the chain: "Connection refused (os error 111)" rather than the
+/// SDK's whole nested description.
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// The text of the first `<tag>…</tag>` in an XML body, unescaped.

@@ -341,3 +341,72 @@ impl Drop for Tmux {
         let _ = self.tmux(&["kill-server"]);
     }
 }
+
+/// `bao server -dev` (OpenBao, a real Vault-API server) on a free port with a known root
+/// token and a throwaway HOME; killed on drop.
+pub struct BaoDev {
+    pub process: PeerProcess,
+    pub home: tempfile::TempDir,
+    pub token: String,
+}
+
+impl BaoDev {
+    pub fn start() -> BaoDev {
+        let program = peer_program("bao");
+        // The dev server also listens on port + 1 (cluster): both must be free.
+        let port = loop {
+            let port = free_port();
+            if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+                break port;
+            }
+        };
+        let home = tempfile::tempdir().expect("tempdir");
+        let token = "vaultlab-doctor-root".to_owned();
+        let mut child = Command::new(&program)
+            .args(["server", "-dev", "-dev-no-store-token"])
+            .arg(format!("-dev-root-token-id={token}"))
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .env("HOME", home.path())
+            .env_remove("BAO_ADDR")
+            .env_remove("VAULT_ADDR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL_HINT}", program.display()));
+        wait_for_port(port, "bao server -dev", &mut child);
+        let bao = BaoDev {
+            process: PeerProcess { child, port },
+            home,
+            token,
+        };
+        // Listening is not ready: wait until it answers its health check as active.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !bao
+            .cli(&["status"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            assert!(
+                Instant::now() < deadline,
+                "bao dev server not ready in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bao
+    }
+
+    pub fn url(&self) -> String {
+        self.process.url()
+    }
+
+    /// The `bao` CLI pointed at this server with the root token.
+    pub fn cli(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(peer_program("bao"));
+        command
+            .args(args)
+            .env("BAO_ADDR", self.url())
+            .env("BAO_TOKEN", &self.token)
+            .env("HOME", self.home.path());
+        command
+    }
+}

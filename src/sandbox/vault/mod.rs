@@ -261,6 +261,10 @@ impl VaultServer {
                 };
             }
             "capabilities-self" => return self.capabilities_self(req),
+            // The one secrets plugin this server has, so a client can ask before mounting.
+            "plugins/catalog/secret/aws" if req.operation == Operation::Read => {
+                return sys::catalog_entry_aws();
+            }
             "leases" if req.operation == Operation::Read => return self.irrevocable_list(req),
             "leases/count" if req.operation == Operation::Read => {
                 return self.irrevocable_count(req);

@@ -238,6 +238,19 @@ impl VaultServer {
     }
 }
 
+/// `sys/plugins/catalog/secret/aws`: the built-in AWS engine, in Vault's entry shape.
+pub fn catalog_entry_aws() -> Reply {
+    Reply::data(json!({
+        "args": null,
+        "builtin": true,
+        "command": "",
+        "deprecation_status": "supported",
+        "name": "aws",
+        "sha256": "",
+        "version": format!("v{VERSION}"),
+    }))
+}
+
 /// `sys/leader` of a single node without HA.
 pub fn leader() -> Reply {
     Reply::raw(json!({

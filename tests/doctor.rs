@@ -1,0 +1,89 @@
+//! `vaultlab doctor` against the sandbox (all good) and against a real OpenBao dev server
+//! (no AWS engine; then sealed).
+
+mod common;
+
+use std::process::Command;
+
+use common::BaoDev;
+
+fn doctor(env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_vaultlab"))
+        .arg("doctor")
+        .args(args)
+        .env("HOME", home.path())
+        .env_remove("VAULT_ADDR")
+        .env_remove("VAULT_TOKEN")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run vaultlab doctor");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn against_the_sandbox_everything_passes() {
+    let (code, report) = doctor(&[], &["--sandbox"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(!report.contains('✗'), "{report}");
+    for expected in [
+        "✓ Vault reachable",
+        "✓ Vault is unsealed",
+        "✓ token valid",
+        "✓ the token may use every path the lab uses",
+        "✓ the AWS secrets engine is available",
+        "✓ AWS root keys from the sandbox's AWS account",
+        "The lab can run here.",
+    ] {
+        assert!(report.contains(expected), "{expected:?} missing:\n{report}");
+    }
+}
+
+#[test]
+fn against_openbao_it_reports_the_missing_engine_then_the_seal() {
+    let bao = BaoDev::start();
+    let url = bao.url();
+    let env = [
+        ("VAULT_ADDR", url.as_str()),
+        ("VAULT_TOKEN", bao.token.as_str()),
+    ];
+    let (code, report) = doctor(&env, &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("✓ Vault reachable"), "{report}");
+    assert!(
+        report.contains("✗ this server has no AWS secrets engine"),
+        "{report}"
+    );
+    assert!(report.contains("✗ no AWS root keys found"), "{report}");
+
+    let sealed = bao
+        .cli(&["operator", "seal"])
+        .output()
+        .expect("bao operator seal");
+    assert!(
+        sealed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sealed.stderr)
+    );
+    let (code, report) = doctor(&env, &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("✗ Vault is sealed"), "{report}");
+    assert!(report.contains("vault operator unseal"), "{report}");
+}
+
+#[test]
+fn nothing_listening_says_where_it_looked() {
+    let url = format!("http://127.0.0.1:{}", common::free_port());
+    let (code, report) = doctor(&[("VAULT_ADDR", url.as_str()), ("VAULT_TOKEN", "x")], &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains(&url), "{report}");
+    assert!(report.starts_with('✗'), "{report}");
+}
