@@ -33,6 +33,13 @@ pub enum Effect {
     },
     /// Read `creds/<role>`, then find the IAM user behind the new key with the root keys
     /// (Vault names the key, not the user; the user is what revocation deletes).
+    /// Write `config/lease`: short leases let a room watch one expire and Vault delete the
+    /// IAM user on its own.
+    WriteLeaseConfig {
+        mount: String,
+        lease: Duration,
+        lease_max: Duration,
+    },
     GenerateCreds {
         mount: String,
         role: String,
@@ -72,6 +79,7 @@ impl Effect {
             Effect::EnableEngine { .. } => StepKind::EnableEngine,
             Effect::CheckRootKeys(_) | Effect::WriteRootConfig { .. } => StepKind::RootKeys,
             Effect::WriteRole { .. } => StepKind::RolePolicy,
+            Effect::WriteLeaseConfig { .. } => StepKind::Generate,
             Effect::GenerateCreds { .. } => StepKind::Generate,
             Effect::DescribeInstances { .. } => StepKind::TestKeys,
             Effect::RevokeLease { .. } | Effect::ProveRevoked { .. } => StepKind::Revoke,

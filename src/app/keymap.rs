@@ -18,6 +18,7 @@ pub enum Action {
     RevealSecret,
     CopyExports,
     Renew,
+    ShortLeases,
     ToggleHelp,
     Quit,
     RevokeAndQuit,
@@ -146,7 +147,21 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
                 plain(k, KeyCode::Char('t'))
             }));
         }
-        Pane::Step(StepKind::Generate) if app.creds.is_some() => {
+        Pane::Step(StepKind::Generate) if app.creds.is_none() => {
+            list.push(binding!(
+                "s",
+                "short leases (2m, max 5m)",
+                ShortLeases,
+                |k| plain(k, KeyCode::Char('s'))
+            ));
+        }
+        Pane::Step(StepKind::Generate) => {
+            list.push(binding!(
+                "s",
+                "short leases (2m, max 5m)",
+                ShortLeases,
+                |k| plain(k, KeyCode::Char('s'))
+            ));
             list.push(binding!(
                 "v",
                 "show or hide the secret key",

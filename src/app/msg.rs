@@ -83,6 +83,7 @@ pub enum Outcome {
     RootConfigWritten(Result<Exchange, Failure>),
     RoleWritten(Result<Exchange, Failure>),
     CredsIssued(Result<(IssuedCreds, Exchange), Failure>),
+    LeaseConfigWritten(Result<Exchange, Failure>),
     /// One DescribeInstances attempt. `Err` with `retryable` while the key propagates.
     Described {
         lease_id: String,

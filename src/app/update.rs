@@ -16,6 +16,10 @@ use super::state::{
 use crate::lab::{Lab, StepKind};
 use crate::lease::countdown::LeaseClock;
 
+/// The short-leases demo: long enough to use the keys, short enough to watch them expire.
+pub const SHORT_LEASE: Duration = Duration::from_secs(120);
+pub const SHORT_LEASE_MAX: Duration = Duration::from_secs(300);
+
 /// How long to keep retrying a new key before saying it never became valid.
 pub const PROBE_ATTEMPTS: u32 = 120;
 /// How long to keep checking that revoked keys fail.
@@ -142,6 +146,13 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                     &app.root_keys.region,
                 ))];
             }
+        }
+        Action::ShortLeases => {
+            return vec![Effect::WriteLeaseConfig {
+                mount: app.lab.mount.clone(),
+                lease: SHORT_LEASE,
+                lease_max: SHORT_LEASE_MAX,
+            }];
         }
         Action::Renew => {
             if let Some(lease) = app.active_lease() {
@@ -470,6 +481,15 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             finish(app, StepKind::Generate, Ok(exchange));
         }
         Outcome::CredsIssued(Err(failure)) => fail(app, StepKind::Generate, failure),
+        Outcome::LeaseConfigWritten(Ok(_)) => {
+            app.notice = Some(
+                "Leases now last 2m (max 5m): generate credentials and watch Vault expire them."
+                    .to_owned(),
+            );
+        }
+        Outcome::LeaseConfigWritten(Err(failure)) => {
+            app.notice = Some(format!("{}: {}", failure.what, failure.detail));
+        }
         Outcome::Described {
             attempt, result, ..
         } => return on_described(app, attempt, result),

@@ -623,3 +623,20 @@ fn the_jump_to_a_json_error_counts_characters_not_bytes() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.policy.textarea.cursor(), (0, 9), "on the x");
 }
+
+#[test]
+fn s_on_the_generate_pane_asks_for_short_leases() {
+    let mut app = app();
+    go_to(&mut app, StepKind::Generate);
+    let effects = press(&mut app, KeyCode::Char('s'));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::WriteLeaseConfig { lease, lease_max, .. }]
+            if lease.as_secs() == 120 && lease_max.as_secs() == 300
+    ));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::LeaseConfigWritten(Ok(exchange()))),
+    );
+    assert!(app.notice.as_deref().unwrap_or_default().contains("2m"));
+}

@@ -125,6 +125,17 @@ impl EffectRunner {
                 )
                 .await,
             ),
+            Effect::WriteLeaseConfig {
+                mount,
+                lease,
+                lease_max,
+            } => Outcome::LeaseConfigWritten(
+                self.exchange(
+                    "Vault did not accept the lease config",
+                    request::write_aws_lease_config(&mount, lease, lease_max),
+                )
+                .await,
+            ),
             Effect::GenerateCreds { mount, role, root } => {
                 Outcome::CredsIssued(self.generate(&mount, &role, &root).await)
             }
