@@ -146,3 +146,56 @@ fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn a_short_lease_counts_down_to_expired_and_vault_deletes_the_user() {
+    let sandbox = SandboxProcess::start(&["--propagation-delay", "0s"]);
+    let data = tempfile::tempdir().expect("tempdir");
+    let data_dir = data.path().to_str().expect("utf-8").to_owned();
+    let mut env: Vec<(&str, &str)> = sandbox
+        .env
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    env.push(("XDG_DATA_HOME", &data_dir));
+
+    let tmux = Tmux::start_with_env(&format!("{} --live", env!("CARGO_BIN_EXE_vaultlab")), &env);
+    tmux.wait_for("LIVE");
+    for step in 1..=3 {
+        tmux.keys(&["n", "Enter"]);
+        tmux.wait_for_all(&[&format!("Step {step} of 6"), "● done"]);
+    }
+    // A lease of a few seconds, written as a learner would with the CLI.
+    let bao = sandbox
+        .command(common::peer_program("bao"))
+        .args(["write", "aws/config/lease", "lease=4s", "lease_max=8s"])
+        .output()
+        .expect("bao write aws/config/lease");
+    assert!(
+        bao.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bao.stderr)
+    );
+
+    tmux.keys(&["n", "Enter"]);
+    let screen = tmux.wait_for("lease_duration  4s");
+    assert!(screen.contains("lease aws/creds/my-role/"), "{screen}");
+    assert_eq!(vault_users(&sandbox).len(), 1);
+
+    // The countdown reaches zero on screen, and Vault revokes the lease on its own.
+    tmux.wait_for("expired");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !vault_users(&sandbox).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "Vault did not delete the expired lease's user"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (code, report) = cleanup(&sandbox, data.path(), &[]);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("over   aws/creds/my-role/"),
+        "the journal learns it is over: {report}"
+    );
+}
