@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::aws::{self, AwsTarget, StaticKeys};
 use crate::session::Session;
-use crate::vault::VaultError;
+use crate::vault::{VaultClient, VaultError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -64,10 +64,42 @@ pub const IAM_ACTIONS: &[&str] = &[
     "iam:DeleteUser",
 ];
 
+/// What the checks look at: the same Vault, lab and keys the lab itself uses. `keys` are
+/// the root keys with their region and where they came from.
+pub struct DoctorInputs<'a> {
+    pub vault: &'a VaultClient,
+    pub mount: &'a str,
+    pub role: &'a str,
+    pub keys: Option<(StaticKeys, String, String)>,
+    pub aws_endpoint: Option<String>,
+}
+
 pub async fn run(session: &Session) -> Vec<Check> {
+    let keys = session.prefill.as_ref().map(|keys| {
+        (
+            StaticKeys {
+                access_key_id: keys.access_key_id.clone(),
+                secret_access_key: keys.secret_access_key.clone(),
+            },
+            keys.region.clone(),
+            keys.source.clone(),
+        )
+    });
+    check(DoctorInputs {
+        vault: &session.vault,
+        mount: &session.lab.mount,
+        role: &session.lab.role,
+        keys,
+        aws_endpoint: session.aws_endpoint.clone(),
+    })
+    .await
+}
+
+/// Every check, in order.
+pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
     let mut checks = Vec::new();
-    let addr = session.connection.vault_addr.clone();
-    let vault = &session.vault;
+    let vault = inputs.vault;
+    let addr = vault.address().to_owned();
 
     let health = match vault.health().await {
         Ok(health) => health,
@@ -121,8 +153,8 @@ pub async fn run(session: &Session) -> Vec<Check> {
         }
     }
 
-    let mount = session.lab.mount.trim_end_matches('/');
-    let role = &session.lab.role;
+    let mount = inputs.mount.trim_end_matches('/');
+    let role = inputs.role;
     let paths = [
         format!("sys/mounts/{mount}"),
         format!("{mount}/config/root"),
@@ -161,13 +193,12 @@ pub async fn run(session: &Session) -> Vec<Check> {
         )),
     }
 
-    checks.push(engine_check(session, mount).await);
-    checks.extend(aws_checks(session).await);
+    checks.push(engine_check(vault, mount).await);
+    checks.extend(aws_checks(inputs.keys, inputs.aws_endpoint).await);
     checks
 }
 
-async fn engine_check(session: &Session, mount: &str) -> Check {
-    let vault = &session.vault;
+async fn engine_check(vault: &VaultClient, mount: &str) -> Check {
     match vault.list_mounts().await {
         Ok(mounts) => match mounts.get(&format!("{mount}/")) {
             Some(m) if m.kind == "aws" => {
@@ -198,35 +229,31 @@ async fn engine_check(session: &Session, mount: &str) -> Check {
     }
 }
 
-async fn aws_checks(session: &Session) -> Vec<Check> {
-    let Some(keys) = &session.prefill else {
+async fn aws_checks(
+    keys: Option<(StaticKeys, String, String)>,
+    aws_endpoint: Option<String>,
+) -> Vec<Check> {
+    let Some((static_keys, region, source)) = keys else {
         return vec![fail(
             "no AWS root keys found",
             "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (an IAM user's keys), or an AWS CLI profile.",
         )];
     };
     let target = AwsTarget {
-        endpoint_url: session.aws_endpoint.clone(),
-        region: keys.region.clone(),
-    };
-    let static_keys = StaticKeys {
-        access_key_id: keys.access_key_id.clone(),
-        secret_access_key: keys.secret_access_key.clone(),
+        endpoint_url: aws_endpoint,
+        region,
     };
     let mut checks = Vec::new();
     let identity = match aws::caller_identity(&target, &static_keys).await {
         Ok(identity) => identity,
         Err(e) => {
-            checks.push(fail(
-                format!("AWS root keys from {}: {e}", keys.source),
-                e.hint(),
-            ));
+            checks.push(fail(format!("AWS root keys from {source}: {e}"), e.hint()));
             return checks;
         }
     };
     checks.push(pass(format!(
-        "AWS root keys from {} are valid: {}",
-        keys.source, identity.arn
+        "AWS root keys from {source} are valid: {}",
+        identity.arn
     )));
     if identity.arn.ends_with(":root") {
         checks.push(warn(

@@ -18,6 +18,12 @@ pub enum Effect {
     EnableEngine {
         mount: String,
     },
+    /// `vaultlab doctor`'s checks, for the overview: root keys with where they came from.
+    RunDoctor {
+        mount: String,
+        role: String,
+        keys: Option<(AwsKeys, String)>,
+    },
     /// STS GetCallerIdentity with the keys, before Vault is given them.
     CheckRootKeys(AwsKeys),
     WriteRootConfig {
@@ -84,6 +90,7 @@ impl Effect {
             Effect::DescribeInstances { .. } => StepKind::TestKeys,
             Effect::RevokeLease { .. } | Effect::ProveRevoked { .. } => StepKind::Revoke,
             Effect::RefreshStatus { .. }
+            | Effect::RunDoctor { .. }
             | Effect::RenewLease { .. }
             | Effect::CopyToClipboard(_) => {
                 return None;

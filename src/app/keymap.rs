@@ -19,6 +19,7 @@ pub enum Action {
     CopyExports,
     Renew,
     ShortLeases,
+    RunDoctor,
     ToggleHelp,
     Quit,
     RevokeAndQuit,
@@ -121,6 +122,12 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
         list.push(binding!("Enter", run_description(app), RunStep, |k| plain(
             k,
             KeyCode::Enter
+        )));
+    }
+    if app.pane() == Pane::Overview {
+        list.push(binding!("d", "run the checks again", RunDoctor, |k| plain(
+            k,
+            KeyCode::Char('d')
         )));
     }
     match app.pane() {

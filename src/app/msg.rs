@@ -84,6 +84,7 @@ pub enum Outcome {
     RoleWritten(Result<Exchange, Failure>),
     CredsIssued(Result<(IssuedCreds, Exchange), Failure>),
     LeaseConfigWritten(Result<Exchange, Failure>),
+    Doctor(Vec<crate::doctor::Check>),
     /// One DescribeInstances attempt. `Err` with `retryable` while the key propagates.
     Described {
         lease_id: String,

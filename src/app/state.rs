@@ -266,6 +266,8 @@ pub struct App {
     /// A one-line message for the status bar (copied, renewed, …).
     pub notice: Option<String>,
     pub now: DateTime<Utc>,
+    /// The doctor's checks, once run.
+    pub doctor: Option<Vec<crate::doctor::Check>>,
     /// The environment for a second terminal (sandbox mode), and whether its secrets show.
     pub cli_env: Vec<EnvVar>,
     pub cli_env_revealed: bool,

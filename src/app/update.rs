@@ -69,12 +69,14 @@ pub fn init(
         overlay: None,
         notice: None,
         now,
+        doctor: None,
         cli_env: Vec::new(),
         cli_env_revealed: false,
         quit_after_revoke: false,
         should_quit: false,
     };
-    (app, vec![refresh])
+    let doctor = run_doctor(&app);
+    (app, vec![refresh, doctor])
 }
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -146,6 +148,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                     &app.root_keys.region,
                 ))];
             }
+        }
+        Action::RunDoctor => {
+            app.doctor = None;
+            return vec![run_doctor(app)];
         }
         Action::ShortLeases => {
             return vec![Effect::WriteLeaseConfig {
@@ -389,6 +395,21 @@ fn issued_keys(app: &App) -> Option<AwsKeys> {
     })
 }
 
+fn run_doctor(app: &App) -> Effect {
+    Effect::RunDoctor {
+        mount: app.lab.mount.clone(),
+        role: app.lab.role.clone(),
+        keys: app.root_keys.is_complete().then(|| {
+            let source = app
+                .root_keys
+                .source
+                .clone()
+                .unwrap_or_else(|| "the form".to_owned());
+            (root_keys(app), source)
+        }),
+    }
+}
+
 /// The lease of the current credentials, revoked or not; empty before any.
 fn current_lease_id(app: &App) -> String {
     app.creds
@@ -481,6 +502,7 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             finish(app, StepKind::Generate, Ok(exchange));
         }
         Outcome::CredsIssued(Err(failure)) => fail(app, StepKind::Generate, failure),
+        Outcome::Doctor(checks) => app.doctor = Some(checks),
         Outcome::LeaseConfigWritten(Ok(_)) => {
             app.notice = Some(
                 "Leases now last 2m (max 5m): generate credentials and watch Vault expire them."

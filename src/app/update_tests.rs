@@ -39,9 +39,11 @@ fn app() -> App {
         }),
         at(0),
     );
-    assert!(
-        matches!(effects.as_slice(), [Effect::RefreshStatus { mount, role }] if mount == "aws" && role == "my-role")
-    );
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::RefreshStatus { mount, role }, Effect::RunDoctor { keys: Some(_), .. }]
+            if mount == "aws" && role == "my-role"
+    ));
     app
 }
 

@@ -96,6 +96,16 @@ impl EffectRunner {
                 Outcome::Status(self.status(&mount, &role).await)
             }
             Effect::EnableEngine { mount } => Outcome::EngineEnabled(self.enable(&mount).await),
+            Effect::RunDoctor { mount, role, keys } => Outcome::Doctor(
+                crate::doctor::check(crate::doctor::DoctorInputs {
+                    vault: &self.vault,
+                    mount: &mount,
+                    role: &role,
+                    keys: keys.map(|(keys, source)| (static_keys(&keys), keys.region, source)),
+                    aws_endpoint: self.aws_endpoint.clone(),
+                })
+                .await,
+            ),
             Effect::CheckRootKeys(keys) => Outcome::RootKeysChecked(
                 aws::caller_identity(&self.target(&keys), &static_keys(&keys))
                     .await

@@ -7,6 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
 use crate::app::state::Mode;
+use crate::doctor::Verdict;
 use crate::lab::StepKind;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{masked, status_badge};
@@ -30,6 +31,53 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
     };
     lines.push(Line::raw(whereabouts));
+    lines.push(Line::raw(""));
+    // The doctor's checks: one line when all is well, the details of what is not.
+    match &app.doctor {
+        None => lines.push(Line::from(Span::styled(
+            "Checking that the lab can run here…",
+            theme.muted,
+        ))),
+        Some(checks) => {
+            let troubled: Vec<_> = checks
+                .iter()
+                .filter(|c| c.verdict != Verdict::Pass)
+                .collect();
+            let passed = checks.len() - troubled.len();
+            lines.push(Line::from(vec![
+                Span::styled("✓ ", theme.done),
+                Span::raw(format!(
+                    "{passed} of {} checks pass (Vault, token, capabilities, engine, root keys); d runs them again",
+                    checks.len()
+                )),
+            ]));
+            for check in troubled {
+                let (mark, style) = match check.verdict {
+                    Verdict::Warn => ("! ", theme.warning),
+                    _ => ("✗ ", theme.failed),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(mark, style),
+                    Span::raw(check.what.clone()),
+                ]));
+                if let Some(fix) = &check.fix {
+                    lines.push(Line::from(vec![
+                        Span::styled("  → ", theme.key),
+                        Span::raw(fix.clone()),
+                    ]));
+                }
+            }
+        }
+    }
+    lines.push(Line::raw(""));
+    for (index, kind) in StepKind::ORDER.iter().enumerate() {
+        let step = &app.lab.steps[index];
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {}. {:<34} ", index + 1, step.title)),
+            status_badge(&app.step(*kind).status, theme),
+        ]));
+    }
+    lines.push(Line::raw(""));
     if !app.cli_env.is_empty() {
         lines.push(Line::from(Span::styled(
             "To use the real vault (or bao) and aws CLIs too, in another terminal:",
@@ -47,15 +95,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ]));
         }
     }
-    lines.push(Line::raw(""));
-    for (index, kind) in StepKind::ORDER.iter().enumerate() {
-        let step = &app.lab.steps[index];
-        lines.push(Line::from(vec![
-            Span::raw(format!("  {}. {:<34} ", index + 1, step.title)),
-            status_badge(&app.step(*kind).status, theme),
-        ]));
-    }
-    lines.push(Line::raw(""));
     lines.push(Line::from(vec![
         Span::styled("n", theme.key),
         Span::raw(" or "),
