@@ -41,6 +41,7 @@ fn against_the_sandbox_everything_passes() {
         "✓ the token may use every path the lab uses",
         "✓ the AWS secrets engine is available",
         "✓ AWS root keys from the sandbox's AWS account",
+        "✓ the root keys may do every IAM action Vault needs",
         "The lab can run here.",
     ] {
         assert!(report.contains(expected), "{expected:?} missing:\n{report}");

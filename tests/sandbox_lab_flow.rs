@@ -287,3 +287,51 @@ async fn the_server_revokes_an_expired_lease_on_its_own() {
     assert_eq!(status, 400);
     lab.sandbox.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test]
+async fn simulate_principal_policy_answers_with_the_evaluators_decisions() {
+    let lab = Lab::start(Duration::ZERO).await;
+    let iam = lab.admin_iam();
+    iam.create_user()
+        .user_name("ec2-only")
+        .send()
+        .await
+        .expect("CreateUser");
+    iam.put_user_policy()
+        .user_name("ec2-only")
+        .policy_name("p")
+        .policy_document(LAB_POLICY)
+        .send()
+        .await
+        .expect("PutUserPolicy");
+    let arn = iam
+        .get_user()
+        .user_name("ec2-only")
+        .send()
+        .await
+        .expect("GetUser")
+        .user
+        .expect("user")
+        .arn;
+    let result = iam
+        .simulate_principal_policy()
+        .policy_source_arn(arn)
+        .action_names("ec2:DescribeInstances")
+        .action_names("iam:CreateUser")
+        .send()
+        .await
+        .expect("SimulatePrincipalPolicy");
+    let decisions: Vec<(&str, &str)> = result
+        .evaluation_results()
+        .iter()
+        .map(|r| (r.eval_action_name(), r.eval_decision().as_str()))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("ec2:DescribeInstances", "allowed"),
+            ("iam:CreateUser", "implicitDeny")
+        ]
+    );
+    lab.sandbox.shutdown().await.expect("shutdown");
+}

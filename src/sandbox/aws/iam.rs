@@ -304,6 +304,48 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 });
             })))
         }
+        // The doctor asks whether the root keys may do what Vault's engine needs.
+        "SimulatePrincipalPolicy" => {
+            let source = p.iam_required("PolicySourceArn", "policySourceArn")?;
+            authorize(call, state, "SimulatePrincipalPolicy", source)?;
+            let name = source.rsplit('/').next().unwrap_or_default();
+            let user = state.user(name)?;
+            let documents = state.policies_for(user);
+            let resources: Vec<&str> = (1..)
+                .map_while(|i| p.get(&format!("ResourceArns.member.{i}")))
+                .collect();
+            let resources = if resources.is_empty() {
+                vec!["*"]
+            } else {
+                resources
+            };
+            let actions: Vec<&str> = (1..)
+                .map_while(|i| p.get(&format!("ActionNames.member.{i}")))
+                .collect();
+            Ok(Some(node(|x| {
+                x.node("EvaluationResults", |x| {
+                    for action in &actions {
+                        for resource in &resources {
+                            let decision = match super::policy::evaluate(
+                                documents.iter().copied(),
+                                action,
+                                resource,
+                            ) {
+                                Decision::Allow => "allowed",
+                                Decision::ImplicitDeny => "implicitDeny",
+                                Decision::ExplicitDeny => "explicitDeny",
+                            };
+                            x.node("member", |x| {
+                                x.text("EvalActionName", action);
+                                x.text("EvalResourceName", resource);
+                                x.text("EvalDecision", decision);
+                            });
+                        }
+                    }
+                });
+                x.text("IsTruncated", "false");
+            })))
+        }
         "ListAccessKeys" => {
             let name = p.get("UserName").unwrap_or(&call.caller.user_name);
             authorize(call, state, "ListAccessKeys", &user_resource(state, name))?;
