@@ -52,24 +52,30 @@ fn cleanup(sandbox: &SandboxProcess, data: &std::path::Path, args: &[&str]) -> (
     (output.status.code().unwrap_or(-1), text)
 }
 
-#[test]
-fn a_lease_survives_kill_9_and_cleanup_all_revokes_it() {
-    let sandbox = SandboxProcess::start(&["--propagation-delay", "0s"]);
-    let data = tempfile::tempdir().expect("tempdir");
-    let data_dir = data.path().to_str().expect("utf-8").to_owned();
+/// vaultlab in live mode against the sandbox process, its journal under `data`, with the
+/// first three steps done.
+fn live_lab_through_step_3(sandbox: &SandboxProcess, data: &std::path::Path) -> Tmux {
+    let data_dir = data.to_str().expect("utf-8");
     let mut env: Vec<(&str, &str)> = sandbox
         .env
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    env.push(("XDG_DATA_HOME", &data_dir));
-
+    env.push(("XDG_DATA_HOME", data_dir));
     let tmux = Tmux::start_with_env(&format!("{} --live", env!("CARGO_BIN_EXE_vaultlab")), &env);
     tmux.wait_for("LIVE");
     for step in 1..=3 {
         tmux.keys(&["n", "Enter"]);
         tmux.wait_for_all(&[&format!("Step {step} of 6"), "● done"]);
     }
+    tmux
+}
+
+#[test]
+fn a_lease_survives_kill_9_and_cleanup_all_revokes_it() {
+    let sandbox = SandboxProcess::start(&["--propagation-delay", "0s"]);
+    let data = tempfile::tempdir().expect("tempdir");
+    let tmux = live_lab_through_step_3(&sandbox, data.path());
     tmux.keys(&["n", "Enter"]);
     tmux.wait_for("access_key");
     assert_eq!(vault_users(&sandbox).len(), 1, "Vault made one IAM user");
@@ -151,20 +157,7 @@ fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn a_short_lease_counts_down_to_expired_and_vault_deletes_the_user() {
     let sandbox = SandboxProcess::start(&["--propagation-delay", "0s"]);
     let data = tempfile::tempdir().expect("tempdir");
-    let data_dir = data.path().to_str().expect("utf-8").to_owned();
-    let mut env: Vec<(&str, &str)> = sandbox
-        .env
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    env.push(("XDG_DATA_HOME", &data_dir));
-
-    let tmux = Tmux::start_with_env(&format!("{} --live", env!("CARGO_BIN_EXE_vaultlab")), &env);
-    tmux.wait_for("LIVE");
-    for step in 1..=3 {
-        tmux.keys(&["n", "Enter"]);
-        tmux.wait_for_all(&[&format!("Step {step} of 6"), "● done"]);
-    }
+    let tmux = live_lab_through_step_3(&sandbox, data.path());
     // A lease of a few seconds, written as a learner would with the CLI.
     let bao = sandbox
         .command(common::peer_program("bao"))
