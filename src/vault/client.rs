@@ -351,12 +351,18 @@ impl VaultClient {
         self.send(&VaultRequest::delete(path)).await
     }
 
-    async fn send_typed<T: DeserializeOwned>(&self, req: &VaultRequest) -> Result<T, VaultError> {
+    /// Sends a request whose answer must have a body; returns the status and the body.
+    async fn send_body(&self, req: &VaultRequest) -> Result<(u16, Value), VaultError> {
         let raw = self.send_raw(req).await?;
         let status = raw.status;
         let body = raw
             .body
             .ok_or_else(|| unexpected(req, status, "an empty body"))?;
+        Ok((status, body))
+    }
+
+    async fn send_typed<T: DeserializeOwned>(&self, req: &VaultRequest) -> Result<T, VaultError> {
+        let (status, body) = self.send_body(req).await?;
         parse(req, status, body)
     }
 
@@ -388,11 +394,7 @@ impl VaultClient {
     /// uninitialised, 503 sealed…); see [`Health::ready`] to turn it into an error.
     pub async fn health(&self) -> Result<Health, VaultError> {
         let req = request::health();
-        let raw = self.send_raw(&req).await?;
-        let status = raw.status;
-        let body = raw
-            .body
-            .ok_or_else(|| unexpected(&req, status, "an empty body"))?;
+        let (status, body) = self.send_body(&req).await?;
         let mut health: Health = parse(&req, status, body)?;
         health.status = status;
         Ok(health)
@@ -550,11 +552,7 @@ impl VaultClient {
         role: &str,
     ) -> Result<AwsCreds, VaultError> {
         let req = request::generate_aws_creds(mount, role);
-        let raw = self.send_raw(&req).await?;
-        let status = raw.status;
-        let body = raw
-            .body
-            .ok_or_else(|| unexpected(&req, status, "an empty body"))?;
+        let (status, body) = self.send_body(&req).await?;
         let envelope = to_envelope(&req, status, body)?;
         AwsCreds::from_envelope(&envelope).map_err(|e| unexpected(&req, status, &e.0))
     }
@@ -574,11 +572,7 @@ impl VaultClient {
         increment: Option<Duration>,
     ) -> Result<LeaseRenewal, VaultError> {
         let req = request::lease_renew(lease_id, increment);
-        let raw = self.send_raw(&req).await?;
-        let status = raw.status;
-        let body = raw
-            .body
-            .ok_or_else(|| unexpected(&req, status, "an empty body"))?;
+        let (status, body) = self.send_body(&req).await?;
         let envelope = to_envelope(&req, status, body)?;
         Ok(LeaseRenewal {
             lease: LeaseInfo::from_envelope(&envelope),
