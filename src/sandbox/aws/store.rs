@@ -253,14 +253,7 @@ impl AwsState {
     pub fn create_user(&mut self, name: &str, path: &str, now: DateTime<Utc>) -> ApiResult<&User> {
         check_name("userName", name, 64)?;
         check_path(path)?;
-        // IAM names are unique case-insensitively.
-        if self.users.keys().any(|u| u.eq_ignore_ascii_case(name)) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "EntityAlreadyExists",
-                format!("User with name {name} already exists."),
-            ));
-        }
+        ensure_new("User", self.users.keys(), name)?;
         let user = User {
             name: name.into(),
             id: format!("AIDA{}", random_from(BASE32, 17)),
@@ -393,13 +386,7 @@ impl AwsState {
     ) -> ApiResult<&Group> {
         check_name("groupName", name, 128)?;
         check_path(path)?;
-        if self.groups.keys().any(|g| g.eq_ignore_ascii_case(name)) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "EntityAlreadyExists",
-                format!("Group with name {name} already exists."),
-            ));
-        }
+        ensure_new("Group", self.groups.keys(), name)?;
         let group = Group {
             name: name.into(),
             id: format!("AGPA{}", random_from(BASE32, 17)),
@@ -541,6 +528,22 @@ impl AwsState {
         self.key_of_user_mut(user, id)?.active = active;
         Ok(())
     }
+}
+
+/// IAM names are unique case-insensitively: `EntityAlreadyExists` otherwise.
+fn ensure_new<'a>(
+    kind: &str,
+    mut existing: impl Iterator<Item = &'a String>,
+    name: &str,
+) -> ApiResult<()> {
+    if existing.any(|other| other.eq_ignore_ascii_case(name)) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "EntityAlreadyExists",
+            format!("{kind} with name {name} already exists."),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
