@@ -6,9 +6,9 @@ use std::io::Write;
 use chrono::Utc;
 
 use crate::lease::countdown::format_vault_duration;
+use crate::lease::is_unknown_lease;
 use crate::lease::journal::EntryState;
 use crate::session::Session;
-use crate::vault::VaultError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CleanupOptions {
@@ -88,9 +88,7 @@ pub async fn cleanup(
                     }
                 }
             }
-            Err(VaultError::InvalidRequest { ref errors, .. })
-                if errors.iter().any(|m| m.contains("invalid lease")) =>
-            {
+            Err(ref e) if is_unknown_lease(e) => {
                 writeln!(
                     out,
                     "  over   {}  (Vault no longer knows it)",
