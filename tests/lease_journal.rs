@@ -478,8 +478,24 @@ fn sigterm_asks_first_and_a_second_sigterm_keeps_the_lease_in_the_journal() {
     assert_eq!(aws.vault_users().len(), 1, "kept, not revoked");
 }
 
+/// Who tries a failed revocation again once Vault is back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retrier {
+    NextRun,
+    Cleanup,
+}
+
 #[test]
 fn a_revocation_with_vault_down_is_journaled_with_its_error_and_the_next_run_retries_it() {
+    revocation_with_vault_down_then_retried_by(Retrier::NextRun);
+}
+
+#[test]
+fn a_revocation_with_vault_down_is_retried_by_cleanup_without_all() {
+    revocation_with_vault_down_then_retried_by(Retrier::Cleanup);
+}
+
+fn revocation_with_vault_down_then_retried_by(retrier: Retrier) {
     let state_dir = tempfile::tempdir().expect("tempdir");
     let state = state_dir.path().join("sandbox.json");
     let listen = format!("127.0.0.1:{}", common::free_port());
@@ -521,9 +537,19 @@ fn a_revocation_with_vault_down_is_journaled_with_its_error_and_the_next_run_ret
     let sandbox = SandboxProcess::start(&args);
     assert_eq!(sandbox.env, env, "the same sandbox, restored");
     assert_eq!(aws.vault_users().len(), 1);
-    let next = start_live(&sandbox.env, &aws, data.path());
-    next.keys(&["l"]);
-    next.wait_for_all(&["earlier run", "revoked"]);
+    if retrier == Retrier::NextRun {
+        let next = start_live(&sandbox.env, &aws, data.path());
+        next.keys(&["l"]);
+        next.wait_for_all(&["earlier run", "revoked"]);
+    } else {
+        let (code, report) = cleanup(&sandbox.env, data.path(), &[]);
+        assert_eq!(code, 0, "{report}");
+        assert!(
+            report.contains("its revocation failed last time"),
+            "{report}"
+        );
+        assert!(report.contains("revoked"), "{report}");
+    }
     aws.wait_until_no_vault_users();
     assert_eq!(journal_entry(data.path())["state"], "revoked");
 }

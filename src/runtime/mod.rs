@@ -57,8 +57,10 @@ pub async fn run(
             },
             _ = clock.tick() => {
                 // Only a countdown or a running probe changes with time alone.
-                dirty = !app.leases.is_empty() || app.probe.is_some();
-                let effects = update(&mut app, Msg::Tick(Utc::now()));
+                let now = Utc::now();
+                dirty = app.leases.iter().any(|l| l.is_active(now) || l.expires_at > app.now && l.expires_at <= now)
+                    || app.probe.is_some();
+                let effects = update(&mut app, Msg::Tick(now));
                 dispatch(&mut app, &runner, effects);
                 continue;
             }
