@@ -840,7 +840,12 @@ fn on_looked_up(
     result: Result<LeaseFacts, LookupFailure>,
 ) -> Vec<Effect> {
     let now = app.now;
-    let Some(lease) = app.leases.get_mut(lease_id) else {
+    // A lease revoked meanwhile stays as it is: the answer is older than what we know.
+    let Some(lease) = app
+        .leases
+        .get_mut(lease_id)
+        .filter(|l| matches!(l.state, LeaseState::Checking | LeaseState::Active))
+    else {
         return Vec::new();
     };
     let was_checking = lease.state == LeaseState::Checking;

@@ -967,3 +967,23 @@ fn an_expired_lease_is_looked_up_until_vault_has_forgotten_it() {
     assert_eq!(app.current_lease().unwrap().label(app.now), "gone");
     assert_eq!(app.revocable_leases(), 0);
 }
+
+#[test]
+fn a_late_lookup_does_not_bring_a_revoked_lease_back() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(60));
+    update(&mut app, Msg::Tick(at(60)));
+    revoked(&mut app, LEASE, Ok(exchange()));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::LookedUp {
+            lease_id: LEASE.into(),
+            attempt: 1,
+            result: Ok(LeaseFacts {
+                ttl: Duration::from_secs(600),
+                renewable: true,
+            }),
+        }),
+    );
+    assert_eq!(app.current_lease().unwrap().state, LeaseState::Revoked);
+}
