@@ -1,14 +1,15 @@
 //! `vaultlab cleanup`: the leases earlier runs issued against this Vault and did not see
-//! end, looked up in Vault, and revoked on request. Without the TUI.
+//! end, looked up in Vault, and revoked on request; one whose revocation failed before is
+//! tried again. Without the TUI.
 
 use std::io::Write;
 
 use chrono::Utc;
 
 use crate::lease::countdown::format_vault_duration;
+use crate::lease::is_unknown_lease;
 use crate::lease::journal::EntryState;
 use crate::session::Session;
-use crate::vault::VaultError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CleanupOptions {
@@ -55,6 +56,11 @@ pub async fn cleanup(
                 tracing::error!("{e}");
             }
         };
+        // A revocation that failed before was asked for: it is tried again without --all.
+        let retry = match &entry.state {
+            EntryState::RevokeFailed { error, .. } => Some(error.clone()),
+            _ => None,
+        };
         match session.vault.lease_lookup(&entry.lease_id).await {
             Ok(lookup) => {
                 let left =
@@ -64,7 +70,10 @@ pub async fn cleanup(
                     "  alive  {}  (role {}, {left} left)",
                     entry.lease_id, entry.role
                 )?;
-                if !options.all {
+                if let Some(error) = &retry {
+                    writeln!(out, "         its revocation failed last time: {error}")?;
+                }
+                if !options.all && retry.is_none() {
                     alive += 1;
                     continue;
                 }
@@ -88,9 +97,7 @@ pub async fn cleanup(
                     }
                 }
             }
-            Err(VaultError::InvalidRequest { ref errors, .. })
-                if errors.iter().any(|m| m.contains("invalid lease")) =>
-            {
+            Err(ref e) if is_unknown_lease(e) => {
                 writeln!(
                     out,
                     "  over   {}  (Vault no longer knows it)",

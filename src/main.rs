@@ -207,20 +207,19 @@ fn run_tui(args: LabArgs) -> Result<()> {
             chrono::Utc::now(),
         );
         app.cli_env = session.cli_env();
-        app.notice = session.journal_problem.as_ref().map(ToString::to_string).or_else(|| {
-            let earlier = session.journal.as_ref().map_or(0, |journal| {
-                journal.lock().unwrap_or_else(|p| p.into_inner()).open_entries().count()
-            });
-            (earlier > 0).then(|| {
-                format!("{earlier} lease(s) from earlier runs may still be alive: `vaultlab cleanup` lists them")
-            })
-        });
+        // Leases earlier runs left are looked up by the app itself once it runs.
+        app.notice = session.journal_problem.as_ref().map(ToString::to_string);
         let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
         let result =
             vaultlab::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
         terminal::restore().wrap_err("cannot restore the terminal")?;
         session.close().await?;
-        result.wrap_err("the terminal failed")?;
+        let app = result.wrap_err("the terminal failed")?;
+        // The leases left alive, and where they are kept. After a SIGHUP stderr may be
+        // gone: a failed write must not turn a clean exit into a panic.
+        if let Some(note) = app.exit_note() {
+            let _ = writeln!(std::io::stderr(), "vaultlab: {note}");
+        }
         Ok(())
     })
 }

@@ -11,9 +11,11 @@ use secrecy::SecretString;
 use vaultlab::app::msg::{
     AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome,
 };
+use vaultlab::app::msg::{LeaseFacts, LookupFailure};
 use vaultlab::app::state::{App, Connection, EnvVar, Mode, PrefilledKeys};
 use vaultlab::app::{init, update};
 use vaultlab::lab::{DEFAULT_LAB, StepKind, load_embedded};
+use vaultlab::lease::journal::{Entry, EntryState};
 use vaultlab::ui::{Theme, draw};
 
 const ROOT_SECRET: &str = "rootSECRETrootSECRETrootSECRETrootSECRET";
@@ -352,4 +354,108 @@ fn finish_pane_after_all_six_steps() {
     let text = screen(&app, 100, 30);
     assert!(text.contains("All six steps done."), "{text}");
     snapshot("finish_all_done", &app);
+}
+
+/// An earlier run's lease id: 24 characters after the role, like Vault's.
+fn earlier_id(tail: &str) -> String {
+    format!("aws/creds/my-role/{tail:X>24}")
+}
+
+/// Earlier runs left three leases: one alive, one Vault forgot, one whose revocation
+/// failed (retried at start, failing again).
+fn with_earlier_leases(app: &mut App) {
+    app.connection.mode = Mode::Live;
+    let entry = |tail: &str, state| Entry {
+        lease_id: earlier_id(tail),
+        mount: "aws".into(),
+        role: "my-role".into(),
+        issued_at: at(-3600),
+        ttl_seconds: 7200,
+        expires_at: Some(at(3600)),
+        state,
+    };
+    update(
+        app,
+        Msg::Outcome(Outcome::JournalRead {
+            path: Some(
+                "/home/learner/.local/share/vaultlab/leases/http___127.0.0.1_8200.json".into(),
+            ),
+            open: vec![
+                entry("alive", EntryState::Active),
+                entry("gone", EntryState::Active),
+                entry(
+                    "fail",
+                    EntryState::RevokeFailed {
+                        at: at(-60),
+                        error: "connection refused".into(),
+                    },
+                ),
+            ],
+        }),
+    );
+    update(
+        app,
+        Msg::Outcome(Outcome::Revoked {
+            lease_id: earlier_id("fail"),
+            result: Err(Failure {
+                what: "Vault did not revoke the lease".into(),
+                detail: "error sending request for url (http://127.0.0.1:8200/v1/sys/leases/revoke): connection refused".into(),
+                hint: "Is Vault running?".into(),
+            }),
+        }),
+    );
+    update(
+        app,
+        Msg::Outcome(Outcome::LookedUp {
+            lease_id: earlier_id("alive"),
+            attempt: 1,
+            result: Ok(LeaseFacts {
+                ttl: Duration::from_secs(3000),
+                renewable: true,
+            }),
+        }),
+    );
+    update(
+        app,
+        Msg::Outcome(Outcome::LookedUp {
+            lease_id: earlier_id("gone"),
+            attempt: 1,
+            result: Err(LookupFailure::Gone),
+        }),
+    );
+}
+
+#[test]
+fn earlier_runs_leases_alive_are_offered_for_revocation_at_start() {
+    let mut app = app(Mode::Live);
+    with_earlier_leases(&mut app);
+    snapshot("earlier_leases_prompt", &app);
+}
+
+#[test]
+fn leases_pane_lists_every_lease_with_its_state_and_a_capped_renewal() {
+    let mut app = app(Mode::Live);
+    with_earlier_leases(&mut app);
+    press(&mut app, KeyCode::Esc);
+    issue(&mut app);
+    press(&mut app, KeyCode::Char('l'));
+    // The newest lease, renewed by 15m under a 5m max TTL.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char('-'));
+    press(&mut app, KeyCode::Char('r'));
+    update(&mut app, Msg::Tick(at(10)));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::Renewed {
+            lease_id: LEASE.into(),
+            asked: Some(Duration::from_secs(900)),
+            result: Ok((
+                Duration::from_secs(290),
+                vec!["TTL of \"15m\" exceeded the effective max_ttl of \"4m50s\"; TTL value is capped accordingly".into()],
+            )),
+        }),
+    );
+    snapshot("leases_pane", &app);
 }

@@ -71,8 +71,17 @@ pub enum Effect {
         attempt: u32,
         delay: Duration,
     },
+    /// `sys/leases/renew`, with an increment or Vault's default.
     RenewLease {
         lease_id: String,
+        increment: Option<Duration>,
+    },
+    /// `sys/leases/lookup` after `delay`: is the lease alive, and for how long? A lease
+    /// Vault no longer knows is closed in the journal.
+    LookupLease {
+        lease_id: String,
+        attempt: u32,
+        delay: Duration,
     },
     /// Put text on the terminal's clipboard (OSC 52).
     CopyToClipboard(SecretString),
@@ -92,6 +101,7 @@ impl Effect {
             Effect::RefreshStatus { .. }
             | Effect::RunDoctor { .. }
             | Effect::RenewLease { .. }
+            | Effect::LookupLease { .. }
             | Effect::CopyToClipboard(_) => {
                 return None;
             }

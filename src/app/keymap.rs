@@ -25,6 +25,15 @@ pub enum Action {
     RevokeAndQuit,
     KeepAndQuit,
     StayOpen,
+    OpenLeases,
+    CloseLeases,
+    NextLease,
+    PrevLease,
+    LongerIncrement,
+    ShorterIncrement,
+    RenewSelected,
+    RevokeSelected,
+    RevokeAll,
 }
 
 pub struct Binding {
@@ -68,21 +77,39 @@ pub fn bindings(app: &App) -> Vec<Binding> {
             list.push(binding!("any key", "close help", ToggleHelp, |_k| true));
             return list;
         }
+        Some(Overlay::EarlierLeases) => {
+            list.push(binding!("Ctrl-C", "quit", Quit, |k| ctrl_c(k)));
+            list.push(binding!(
+                "r",
+                "revoke the earlier runs' leases",
+                RevokeAll,
+                |k| plain(k, KeyCode::Char('r'))
+            ));
+            list.push(binding!(
+                "l",
+                "show them in the leases pane",
+                OpenLeases,
+                |k| { plain(k, KeyCode::Char('l')) }
+            ));
+            list.push(binding!("Esc", "decide later", StayOpen, |k| plain(
+                k,
+                KeyCode::Esc
+            )));
+            return list;
+        }
         Some(Overlay::ConfirmQuit) => {
-            // A second Ctrl-C leaves; the lease is kept, as with k.
+            // A second Ctrl-C leaves; the leases are kept, as with k.
             list.push(binding!(
                 "Ctrl-C",
-                "keep the lease and quit",
+                "keep the leases and quit",
                 KeepAndQuit,
                 |k| ctrl_c(k)
             ));
-            list.push(binding!(
-                "r",
-                "revoke the lease, then quit",
-                RevokeAndQuit,
-                |k| plain(k, KeyCode::Char('r'))
-            ));
-            list.push(binding!("k", "keep the lease and quit", KeepAndQuit, |k| {
+            list.push(binding!("r", "revoke and quit", RevokeAndQuit, |k| plain(
+                k,
+                KeyCode::Char('r')
+            )));
+            list.push(binding!("k", "keep and quit", KeepAndQuit, |k| {
                 plain(k, KeyCode::Char('k'))
             }));
             list.push(binding!("Esc", "stay", StayOpen, |k| plain(
@@ -117,6 +144,9 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
         }
         list.push(binding!("Ctrl-C", "quit", Quit, |k| ctrl_c(k)));
         return list;
+    }
+    if app.pane() == Pane::Leases {
+        list.extend(leases_pane_bindings(app));
     }
     if let Pane::Step(_) = app.pane() {
         list.push(binding!("Enter", run_description(app), RunStep, |k| plain(
@@ -181,10 +211,16 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
         }
         _ => {}
     }
-    if app.active_lease().is_some_and(|lease| lease.renewable) {
+    if app.pane() != Pane::Leases && app.active_lease().is_some_and(|lease| lease.renewable) {
         list.push(binding!("r", "renew the lease", Renew, |k| plain(
             k,
             KeyCode::Char('r')
+        )));
+    }
+    if app.pane() != Pane::Leases {
+        list.push(binding!("l", "leases", OpenLeases, |k| plain(
+            k,
+            KeyCode::Char('l')
         )));
     }
     list.push(binding!("n →", "next step", NextPane, |k| plain(
@@ -206,6 +242,66 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
         k,
         KeyCode::Char('q')
     ) || ctrl_c(k)));
+    list
+}
+
+/// The leases pane: move, choose an increment, renew, revoke one or all, go back.
+fn leases_pane_bindings(app: &App) -> Vec<Binding> {
+    use Action::*;
+    let mut list = Vec::new();
+    let selected = app.selected_lease();
+    if selected.is_some_and(|lease| lease.renewable && lease.is_active(app.now)) {
+        list.push(binding!(
+            "r",
+            "renew by the increment",
+            RenewSelected,
+            |k| { plain(k, KeyCode::Char('r')) }
+        ));
+    }
+    if selected.is_some_and(|lease| lease.is_revocable(app.now)) {
+        list.push(binding!("x", "revoke this lease", RevokeSelected, |k| {
+            plain(k, KeyCode::Char('x'))
+        }));
+    }
+    if app.revocable_leases() > 0 {
+        list.push(binding!("X", "revoke all", RevokeAll, |k| k.code
+            == KeyCode::Char('X')));
+    }
+    if app.leases.len() > 1 {
+        list.push(binding!("↑ ↓", "select", NextLease, |k| plain(
+            k,
+            KeyCode::Down
+        ) || plain(
+            k,
+            KeyCode::Char('j')
+        )));
+        // Listed once above: the help shows one line for the pair.
+        list.push(Binding {
+            keys: "",
+            description: "",
+            action: PrevLease,
+            matches: |k| plain(k, KeyCode::Up),
+        });
+    }
+    list.push(binding!(
+        "+ -",
+        "longer / shorter increment",
+        LongerIncrement,
+        |k| { k.code == KeyCode::Char('+') || k.code == KeyCode::Char('=') }
+    ));
+    list.push(Binding {
+        keys: "",
+        description: "",
+        action: ShorterIncrement,
+        matches: |k| k.code == KeyCode::Char('-'),
+    });
+    list.push(binding!("l Esc", "back", CloseLeases, |k| plain(
+        k,
+        KeyCode::Char('l')
+    ) || plain(
+        k,
+        KeyCode::Esc
+    )));
     list
 }
 

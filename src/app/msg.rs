@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use secrecy::SecretString;
 
+use super::state::StopSignal;
 use crate::lab::StepKind;
+use crate::lease::journal::Entry;
 
 /// `Debug` leaves out pasted text and typed characters: they may be a secret key.
 #[derive(Clone)]
@@ -16,6 +18,8 @@ pub enum Msg {
     Paste(String),
     /// The clock: `update` never reads it itself.
     Tick(DateTime<Utc>),
+    /// SIGTERM or SIGHUP: the same path as `q`, or as far as it can go with no one to ask.
+    Signal(StopSignal),
     Outcome(Outcome),
 }
 
@@ -28,6 +32,7 @@ impl std::fmt::Debug for Msg {
             },
             Msg::Paste(text) => write!(f, "Paste(<{} chars>)", text.chars().count()),
             Msg::Tick(now) => write!(f, "Tick({now})"),
+            Msg::Signal(signal) => write!(f, "Signal({signal:?})"),
             Msg::Outcome(outcome) => write!(f, "Outcome({outcome:?})"),
         }
     }
@@ -103,9 +108,22 @@ pub enum Outcome {
         user_gone: bool,
         exchange: Exchange,
     },
+    /// Vault's answer to a renewal: the TTL it granted and its warnings (the max-TTL cap).
     Renewed {
         lease_id: String,
+        asked: Option<Duration>,
         result: Result<(Duration, Vec<String>), Failure>,
+    },
+    /// The journal's open leases from earlier runs (live mode), read at start.
+    JournalRead {
+        path: Option<String>,
+        open: Vec<Entry>,
+    },
+    /// A lease looked up in Vault (`sys/leases/lookup`).
+    LookedUp {
+        lease_id: String,
+        attempt: u32,
+        result: Result<LeaseFacts, LookupFailure>,
     },
     Copied(Result<(), Failure>),
     /// An effect could not finish (it panicked): its step, if any, has failed.
@@ -123,7 +141,8 @@ impl Outcome {
             Outcome::Described { lease_id, .. }
             | Outcome::Revoked { lease_id, .. }
             | Outcome::RevocationChecked { lease_id, .. }
-            | Outcome::Renewed { lease_id, .. } => Some(lease_id),
+            | Outcome::Renewed { lease_id, .. }
+            | Outcome::LookedUp { lease_id, .. } => Some(lease_id),
             _ => None,
         }
     }
@@ -136,4 +155,20 @@ pub struct AwsRefusal {
     pub message: String,
     /// True when waiting may help: a new key that AWS does not know yet, or throttling.
     pub retryable: bool,
+}
+
+/// What Vault says of a lease it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseFacts {
+    /// Time left; zero once expired and not yet revoked.
+    pub ttl: Duration,
+    pub renewable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupFailure {
+    /// Vault does not know the lease: it expired, or was revoked elsewhere.
+    Gone,
+    /// Vault could not be asked, or refused: the lease may be alive.
+    Failed(Failure),
 }

@@ -27,7 +27,7 @@ pub fn planned_request(app: &App, kind: StepKind) -> Option<VaultRequest> {
         StepKind::Revoke => request::lease_revoke(
             app.creds
                 .as_ref()
-                .map(|c| c.clock.lease_id.as_str())
+                .map(|c| c.issued.lease_id.as_str())
                 .unwrap_or("<lease_id>"),
             false,
         ),

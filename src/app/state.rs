@@ -9,16 +9,20 @@ use secrecy::{ExposeSecret, SecretString};
 use super::msg::{AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds};
 use super::policy::{PolicyCheck, check_policy};
 use crate::lab::{Lab, StepKind};
-use crate::lease::countdown::{LeaseClock, LeaseStatus};
+use crate::lease::table::{LeaseTable, TrackedLease};
 
-/// Panes, left to right: the overview, the six steps, the finish.
-pub const PANE_COUNT: usize = StepKind::ORDER.len() + 2;
+/// Panes, left to right: the overview, the six steps, the finish, the leases.
+pub const PANE_COUNT: usize = StepKind::ORDER.len() + 3;
+
+/// Where the leases pane sits: last, and one key (`l`) away from every pane.
+pub const LEASES_PANE: usize = PANE_COUNT - 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Overview,
     Step(StepKind),
     Finish,
+    Leases,
 }
 
 impl Pane {
@@ -26,9 +30,30 @@ impl Pane {
         match index {
             0 => Pane::Overview,
             i if i <= StepKind::ORDER.len() => Pane::Step(StepKind::ORDER[i - 1]),
+            LEASES_PANE.. => Pane::Leases,
             _ => Pane::Finish,
         }
     }
+}
+
+/// The increments the leases pane offers for a renewal (`+`/`-` move between them).
+pub const RENEW_INCREMENTS: [Duration; 7] = [
+    Duration::from_secs(60),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(15 * 60),
+    Duration::from_secs(3600),
+    Duration::from_secs(8 * 3600),
+    Duration::from_secs(24 * 3600),
+    Duration::from_secs(768 * 3600),
+];
+
+/// A polite request to stop, from outside the terminal's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    /// SIGTERM: asked like `q`; a second one keeps the leases and leaves.
+    Terminate,
+    /// SIGHUP: the terminal is gone and no one can be asked: keep the leases and leave.
+    Hangup,
 }
 
 /// Where the lab runs: the embedded sandbox or the learner's own Vault and AWS.
@@ -216,11 +241,10 @@ impl std::fmt::Debug for PolicyEditor {
     }
 }
 
-/// The credentials the lab generated, and their lease.
+/// The credentials the lab generated last; their lease is in the lease table.
 #[derive(Debug, Clone)]
 pub struct Creds {
     pub issued: IssuedCreds,
-    pub clock: LeaseClock,
     pub revealed: bool,
 }
 
@@ -245,8 +269,10 @@ pub struct RevocationProof {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
     Help,
-    /// Quitting while a lease is active: revoke it, keep it, or stay.
+    /// Quitting while leases may be alive: revoke them, keep them, or stay.
     ConfirmQuit,
+    /// Earlier runs left leases Vault says are alive: revoke them, look, or later.
+    EarlierLeases,
 }
 
 #[derive(Debug)]
@@ -271,9 +297,21 @@ pub struct App {
     /// The environment for a second terminal (sandbox mode), and whether its secrets show.
     pub cli_env: Vec<EnvVar>,
     pub cli_env_revealed: bool,
-    /// Quit once the revocation asked for at the quit prompt is done.
+    /// Quit once the revocations asked for at the quit prompt are done.
     pub quit_after_revoke: bool,
     pub should_quit: bool,
+    /// Every lease of this run, and the open ones of earlier runs.
+    pub leases: LeaseTable,
+    /// The selected row of the leases pane.
+    pub lease_cursor: usize,
+    /// Index into `RENEW_INCREMENTS`: the increment the leases pane renews with.
+    pub renew_increment: usize,
+    /// Where `l` (or Esc) on the leases pane goes back to.
+    pub pane_before_leases: usize,
+    /// The journal file, in live mode (the sandbox's leases end with it).
+    pub journal_path: Option<String>,
+    /// The signal that ended the run, if one did.
+    pub stopped_by: Option<StopSignal>,
 }
 
 /// One `export NAME=value` line for a second terminal, so the learner can use the real
@@ -315,12 +353,31 @@ impl App {
         &mut self.steps[Self::step_index(kind)]
     }
 
-    /// The lease of the current credentials, while it is neither revoked nor expired.
-    pub fn active_lease(&self) -> Option<&LeaseClock> {
+    /// The lease of the current credentials, whatever its state.
+    pub fn current_lease(&self) -> Option<&TrackedLease> {
         self.creds
             .as_ref()
-            .map(|c| &c.clock)
-            .filter(|clock| clock.status(self.now) == LeaseStatus::Active)
+            .and_then(|c| self.leases.get(&c.issued.lease_id))
+    }
+
+    /// The lease of the current credentials, while it is neither revoked nor expired.
+    pub fn active_lease(&self) -> Option<&TrackedLease> {
+        self.current_lease()
+            .filter(|lease| lease.is_active(self.now))
+    }
+
+    /// The lease under the leases pane's cursor.
+    pub fn selected_lease(&self) -> Option<&TrackedLease> {
+        self.leases.at(self.lease_cursor)
+    }
+
+    pub fn renew_increment(&self) -> Duration {
+        RENEW_INCREMENTS[self.renew_increment.min(RENEW_INCREMENTS.len() - 1)]
+    }
+
+    /// Leases that may be alive in Vault: what quitting asks about.
+    pub fn revocable_leases(&self) -> usize {
+        self.leases.revocable(self.now).count()
     }
 
     pub fn steps_done(&self) -> usize {
@@ -337,8 +394,33 @@ impl App {
             "role" => Some(self.lab.role.clone()),
             "region" => Some(self.root_keys.region.clone()),
             "vault_addr" => Some(self.connection.vault_addr.clone()),
-            "lease_id" => self.creds.as_ref().map(|c| c.clock.lease_id.clone()),
+            "lease_id" => self.creds.as_ref().map(|c| c.issued.lease_id.clone()),
             _ => None,
+        })
+    }
+
+    /// What to say on stderr once the terminal is restored: the leases left alive, and
+    /// where they are kept. `None` when nothing was left behind.
+    pub fn exit_note(&self) -> Option<String> {
+        let kept = self.revocable_leases();
+        let why = match self.stopped_by {
+            Some(StopSignal::Terminate) => "stopped by SIGTERM",
+            Some(StopSignal::Hangup) => "stopped by SIGHUP (the terminal closed)",
+            None if kept == 0 => return None,
+            None => "quit",
+        };
+        Some(match (kept, &self.journal_path, &self.connection.mode) {
+            (0, _, _) => format!("{why}; no lease was left alive."),
+            (_, Some(path), _) => format!(
+                "{why}; {kept} lease(s) that may still be alive are kept in the journal {path}. `vaultlab cleanup` lists them; `vaultlab cleanup --all` revokes them."
+            ),
+            (_, None, Mode::Sandbox) => {
+                format!("{why}; {kept} lease(s) ended with the embedded sandbox.")
+            }
+            (_, None, Mode::Live) => format!(
+                "{why}; {kept} lease(s) may still be alive and no journal was kept: revoke them with `vault lease revoke -prefix {}/creds/{}`.",
+                self.lab.mount, self.lab.role
+            ),
         })
     }
 

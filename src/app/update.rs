@@ -8,13 +8,15 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::effect::{AwsKeys, Effect};
 use super::keymap::{Action, action_for};
-use super::msg::{AwsRefusal, Failure, Msg, Outcome};
+use super::msg::{AwsRefusal, Failure, LeaseFacts, LookupFailure, Msg, Outcome};
 use super::state::{
-    App, Connection, Creds, KeyField, Overlay, PANE_COUNT, Pane, PolicyEditor, PrefilledKeys,
-    Probe, RevocationProof, RootKeysForm, SecretInput, StepStatus, StepView,
+    App, Connection, Creds, KeyField, LEASES_PANE, Overlay, PANE_COUNT, Pane, PolicyEditor,
+    PrefilledKeys, Probe, RENEW_INCREMENTS, RevocationProof, RootKeysForm, SecretInput, StepStatus,
+    StepView, StopSignal,
 };
 use crate::lab::{Lab, StepKind};
-use crate::lease::countdown::LeaseClock;
+use crate::lease::journal::{Entry, EntryState};
+use crate::lease::table::{LeaseState, Origin, Renewal, TrackedLease, describe_renewal};
 
 /// The short-leases demo: long enough to use the keys, short enough to watch them expire.
 pub const SHORT_LEASE: Duration = Duration::from_secs(120);
@@ -24,6 +26,11 @@ pub const SHORT_LEASE_MAX: Duration = Duration::from_secs(300);
 pub const PROBE_ATTEMPTS: u32 = 120;
 /// How long to keep checking that revoked keys fail.
 pub const PROOF_ATTEMPTS: u32 = 120;
+/// After a lease's time is up, how often and how long to ask Vault whether it is gone.
+pub const EXPIRY_CHECK_DELAY: Duration = Duration::from_secs(2);
+pub const EXPIRY_CHECKS: u32 = 30;
+/// The increment the leases pane starts with: an hour.
+const DEFAULT_RENEW_INCREMENT: usize = 3;
 
 /// Builds the app and the effects it starts with.
 pub fn init(
@@ -74,6 +81,12 @@ pub fn init(
         cli_env_revealed: false,
         quit_after_revoke: false,
         should_quit: false,
+        leases: Default::default(),
+        lease_cursor: 0,
+        renew_increment: DEFAULT_RENEW_INCREMENT,
+        pane_before_leases: 0,
+        journal_path: None,
+        stopped_by: None,
     };
     let doctor = run_doctor(&app);
     (app, vec![refresh, doctor])
@@ -83,8 +96,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => {
             app.now = now;
-            Vec::new()
+            check_expired(app)
         }
+        Msg::Signal(signal) => on_signal(app, signal),
         Msg::Key(key) => on_key(app, key),
         Msg::Paste(text) => {
             on_paste(app, &text);
@@ -162,30 +176,61 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Renew => {
             if let Some(lease) = app.active_lease() {
-                return vec![Effect::RenewLease {
-                    lease_id: lease.lease_id.clone(),
-                }];
+                let lease_id = lease.lease_id.clone();
+                return renew(app, lease_id, None);
             }
         }
-        Action::Quit => {
-            if app.step(StepKind::Generate).status == StepStatus::Running {
-                // A lease is on its way: quitting now would forget it.
-                app.notice = Some("Credentials are being issued: quit once they arrive.".into());
-            } else if app.active_lease().is_some() {
-                app.overlay = Some(Overlay::ConfirmQuit);
-            } else {
-                app.should_quit = true;
-            }
-        }
+        Action::Quit => ask_to_quit(app),
         Action::KeepAndQuit => {
             app.overlay = None;
             app.should_quit = true;
         }
-        Action::StayOpen => app.overlay = None,
+        Action::StayOpen => {
+            app.overlay = None;
+            app.stopped_by = None;
+        }
         Action::RevokeAndQuit => {
             app.overlay = None;
             app.quit_after_revoke = true;
-            return start_revoke(app);
+            let effects = revoke_all(app);
+            if effects.is_empty() && app.leases.revoking() == 0 {
+                app.should_quit = true;
+            }
+            return effects;
+        }
+        Action::OpenLeases => {
+            app.overlay = None;
+            if app.pane != LEASES_PANE {
+                app.pane_before_leases = app.pane;
+            }
+            app.pane = LEASES_PANE;
+            app.lease_cursor = app.lease_cursor.min(app.leases.len().saturating_sub(1));
+        }
+        Action::CloseLeases => app.pane = app.pane_before_leases.min(LEASES_PANE - 1),
+        Action::NextLease => {
+            app.lease_cursor = (app.lease_cursor + 1).min(app.leases.len().saturating_sub(1));
+        }
+        Action::PrevLease => app.lease_cursor = app.lease_cursor.saturating_sub(1),
+        Action::LongerIncrement => {
+            app.renew_increment = (app.renew_increment + 1).min(RENEW_INCREMENTS.len() - 1);
+        }
+        Action::ShorterIncrement => app.renew_increment = app.renew_increment.saturating_sub(1),
+        Action::RenewSelected => {
+            let increment = app.renew_increment();
+            if let Some(lease) = app.selected_lease().filter(|l| l.is_active(app.now)) {
+                let lease_id = lease.lease_id.clone();
+                return renew(app, lease_id, Some(increment));
+            }
+        }
+        Action::RevokeSelected => {
+            if let Some(lease) = app.selected_lease().filter(|l| l.is_revocable(app.now)) {
+                let lease_id = lease.lease_id.clone();
+                return revoke(app, &lease_id);
+            }
+        }
+        Action::RevokeAll => {
+            app.overlay = None;
+            return revoke_all(app);
         }
         Action::RunStep => return run_step(app),
     }
@@ -359,6 +404,7 @@ fn run_step(app: &mut App) -> Vec<Effect> {
     vec![effect]
 }
 
+/// Step 6: revoke the current lease, then prove the keys dead.
 fn start_revoke(app: &mut App) -> Vec<Effect> {
     let Some(lease) = app.active_lease() else {
         app.should_quit = app.quit_after_revoke;
@@ -367,7 +413,100 @@ fn start_revoke(app: &mut App) -> Vec<Effect> {
     let lease_id = lease.lease_id.clone();
     app.step_mut(StepKind::Revoke).status = StepStatus::Running;
     app.proof = None;
+    if let Some(lease) = app.leases.get_mut(&lease_id) {
+        lease.state = LeaseState::Revoking;
+    }
     vec![Effect::RevokeLease { lease_id }]
+}
+
+/// Revokes one tracked lease; the current credentials' lease goes through step 6, so the
+/// proof that the keys died shows there too.
+fn revoke(app: &mut App, lease_id: &str) -> Vec<Effect> {
+    if app.active_lease().is_some_and(|l| l.lease_id == lease_id) {
+        return start_revoke(app);
+    }
+    match app.leases.get_mut(lease_id) {
+        Some(lease) if lease.is_revocable(app.now) => {
+            lease.state = LeaseState::Revoking;
+            vec![Effect::RevokeLease {
+                lease_id: lease_id.to_owned(),
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Revokes every lease that may still be alive.
+fn revoke_all(app: &mut App) -> Vec<Effect> {
+    let ids: Vec<String> = app
+        .leases
+        .revocable(app.now)
+        .map(|l| l.lease_id.clone())
+        .collect();
+    ids.iter().flat_map(|id| revoke(app, id)).collect()
+}
+
+fn renew(app: &mut App, lease_id: String, increment: Option<Duration>) -> Vec<Effect> {
+    if let Some(lease) = app.leases.get_mut(&lease_id) {
+        lease.renewing = true;
+    }
+    vec![Effect::RenewLease {
+        lease_id,
+        increment,
+    }]
+}
+
+/// `q`, Ctrl-C and a first SIGTERM: quit at once, or ask while leases may be alive.
+fn ask_to_quit(app: &mut App) {
+    if app.step(StepKind::Generate).status == StepStatus::Running {
+        // A lease is on its way: quitting now would forget it.
+        app.notice = Some("Credentials are being issued: quit once they arrive.".into());
+    } else if app.revocable_leases() > 0 {
+        app.overlay = Some(Overlay::ConfirmQuit);
+    } else {
+        app.should_quit = true;
+    }
+}
+
+/// SIGTERM asks as `q` does; a second one, or SIGHUP (the terminal is gone, no one can
+/// answer), keeps the leases in the journal and leaves.
+fn on_signal(app: &mut App, signal: StopSignal) -> Vec<Effect> {
+    let again = app.stopped_by == Some(StopSignal::Terminate);
+    app.stopped_by = Some(signal);
+    match signal {
+        StopSignal::Terminate if !again => {
+            ask_to_quit(app);
+            if !app.should_quit && app.overlay != Some(Overlay::ConfirmQuit) {
+                app.notice = Some(format!(
+                    "{} A second SIGTERM quits, keeping the leases.",
+                    app.notice.take().unwrap_or_default()
+                ));
+            }
+        }
+        _ => {
+            app.overlay = None;
+            app.should_quit = true;
+        }
+    }
+    Vec::new()
+}
+
+/// Leases whose time is up are looked up once Vault has had a moment to revoke them,
+/// so the journal can close them.
+fn check_expired(app: &mut App) -> Vec<Effect> {
+    let now = app.now;
+    let mut effects = Vec::new();
+    for lease in app.leases.iter_mut() {
+        if lease.state == LeaseState::Active && now >= lease.expires_at && !lease.expiry_checked {
+            lease.expiry_checked = true;
+            effects.push(Effect::LookupLease {
+                lease_id: lease.lease_id.clone(),
+                attempt: 1,
+                delay: EXPIRY_CHECK_DELAY,
+            });
+        }
+    }
+    effects
 }
 
 fn refuse(app: &mut App, kind: StepKind, what: &str, hint: &str) -> Vec<Effect> {
@@ -414,7 +553,7 @@ fn run_doctor(app: &App) -> Effect {
 fn current_lease_id(app: &App) -> String {
     app.creds
         .as_ref()
-        .map(|c| c.clock.lease_id.clone())
+        .map(|c| c.issued.lease_id.clone())
         .unwrap_or_default()
 }
 
@@ -447,12 +586,33 @@ pub fn probe_delay(attempt: u32) -> Duration {
 }
 
 fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
-    if let Some(lease_id) = outcome.lease_id() {
-        let current = app.creds.as_ref().map(|c| c.clock.lease_id.as_str());
-        if current != Some(lease_id) {
-            return Vec::new();
+    // Outcomes about older credentials arrive late when the learner generates new ones
+    // meanwhile: they update the lease table, never the steps of the new ones.
+    let is_current = outcome
+        .lease_id()
+        .is_none_or(|id| app.creds.as_ref().map(|c| c.issued.lease_id.as_str()) == Some(id));
+    match outcome {
+        Outcome::Revoked { lease_id, result } => {
+            return on_revoked(app, &lease_id, is_current, result);
         }
+        Outcome::Renewed {
+            lease_id,
+            asked,
+            result,
+        } => on_renewed(app, &lease_id, asked, result),
+        Outcome::JournalRead { path, open } => return on_journal_read(app, path, open),
+        Outcome::LookedUp {
+            lease_id,
+            attempt,
+            result,
+        } => return on_looked_up(app, &lease_id, attempt, result),
+        _ if !is_current => {}
+        other => return on_step_outcome(app, other),
     }
+    Vec::new()
+}
+
+fn on_step_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
     match outcome {
         Outcome::Status(Ok(status)) => {
             let done = [
@@ -483,15 +643,16 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
         Outcome::RootConfigWritten(result) => finish(app, StepKind::RootKeys, result),
         Outcome::RoleWritten(result) => finish(app, StepKind::RolePolicy, result),
         Outcome::CredsIssued(Ok((issued, exchange))) => {
-            let clock = LeaseClock::issued(
+            // Tracked beside the earlier ones: a new lease does not end the older.
+            app.leases.track(TrackedLease::issued(
                 issued.lease_id.clone(),
+                app.lab.role.clone(),
                 app.now,
                 issued.lease_duration,
                 issued.renewable,
-            );
+            ));
             app.creds = Some(Creds {
                 issued,
-                clock,
                 revealed: false,
             });
             app.probe = None;
@@ -515,29 +676,6 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
         Outcome::Described {
             attempt, result, ..
         } => return on_described(app, attempt, result),
-        Outcome::Revoked {
-            result: Ok(exchange),
-            ..
-        } => {
-            if let Some(creds) = &mut app.creds {
-                creds.clock.revoked = true;
-            }
-            app.step_mut(StepKind::Revoke).exchange = Some(exchange);
-            if app.quit_after_revoke {
-                app.should_quit = true;
-                return Vec::new();
-            }
-            // The proof shows with its first check, not before.
-            app.proof = None;
-            return prove_revoked(app, 1, Duration::ZERO);
-        }
-        Outcome::Revoked {
-            result: Err(failure),
-            ..
-        } => {
-            app.quit_after_revoke = false;
-            fail(app, StepKind::Revoke, failure);
-        }
         Outcome::RevocationChecked {
             attempt,
             refused_with,
@@ -565,22 +703,6 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 return prove_revoked(app, attempt + 1, probe_delay(attempt));
             }
         }
-        Outcome::Renewed {
-            result: Ok((ttl, warnings)),
-            ..
-        } => {
-            if let Some(creds) = &mut app.creds {
-                creds.clock.renewed(app.now, ttl);
-            }
-            app.notice = Some(match warnings.first() {
-                Some(warning) => format!("Renewed, capped: {warning}"),
-                None => "Lease renewed.".to_owned(),
-            });
-        }
-        Outcome::Renewed {
-            result: Err(failure),
-            ..
-        } => app.notice = Some(format!("{}: {}", failure.what, failure.detail)),
         Outcome::Copied(Ok(())) => {
             app.notice = Some("Copied the export lines to the clipboard (OSC 52).".to_owned())
         }
@@ -589,8 +711,195 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             Some(kind) => fail(app, kind, failure),
             None => app.notice = Some(format!("{}: {}", failure.what, failure.detail)),
         },
+        // Handled before the steps see anything.
+        Outcome::Revoked { .. }
+        | Outcome::Renewed { .. }
+        | Outcome::JournalRead { .. }
+        | Outcome::LookedUp { .. } => {}
     }
     Vec::new()
+}
+
+fn on_revoked(
+    app: &mut App,
+    lease_id: &str,
+    is_current: bool,
+    result: Result<super::msg::Exchange, Failure>,
+) -> Vec<Effect> {
+    if let Some(lease) = app.leases.get_mut(lease_id) {
+        lease.state = match &result {
+            Ok(_) => LeaseState::Revoked,
+            // The runner has kept it in the journal with these words, to retry next time.
+            Err(failure) => LeaseState::RevokeFailed(failure.detail.clone()),
+        };
+    }
+    if let Err(failure) = &result {
+        app.notice = Some(format!(
+            "{}: {} (kept in the journal; tried again at the next start and by `vaultlab cleanup`)",
+            failure.what, failure.detail
+        ));
+    }
+    if app.quit_after_revoke {
+        if result.is_err() {
+            // Stay: the learner sees what failed and chooses again (k keeps and quits).
+            app.quit_after_revoke = false;
+        } else if app.leases.revoking() == 0 {
+            app.should_quit = true;
+            return Vec::new();
+        }
+    }
+    if !is_current {
+        return Vec::new();
+    }
+    match result {
+        Ok(exchange) => {
+            app.step_mut(StepKind::Revoke).exchange = Some(exchange);
+            if app.quit_after_revoke {
+                return Vec::new();
+            }
+            // The proof shows with its first check, not before.
+            app.proof = None;
+            prove_revoked(app, 1, Duration::ZERO)
+        }
+        Err(failure) => {
+            fail(app, StepKind::Revoke, failure);
+            Vec::new()
+        }
+    }
+}
+
+fn on_renewed(
+    app: &mut App,
+    lease_id: &str,
+    asked: Option<Duration>,
+    result: Result<(Duration, Vec<String>), Failure>,
+) {
+    let now = app.now;
+    let Some(lease) = app.leases.get_mut(lease_id) else {
+        return;
+    };
+    lease.renewing = false;
+    app.notice = Some(match result {
+        Ok((granted, warnings)) => {
+            let renewal = Renewal {
+                asked,
+                granted,
+                warning: warnings.into_iter().next(),
+            };
+            let said = describe_renewal(&renewal);
+            lease.renewed(now, renewal);
+            format!("Lease renewed: {said}.")
+        }
+        Err(failure) => format!("{}: {}", failure.what, failure.detail),
+    });
+}
+
+/// At start: the journal's open leases. Active ones are looked up in Vault; ones whose
+/// revocation failed last time are revoked again.
+fn on_journal_read(app: &mut App, path: Option<String>, open: Vec<Entry>) -> Vec<Effect> {
+    app.journal_path = path;
+    let mut effects = Vec::new();
+    for entry in open {
+        let retry = matches!(entry.state, EntryState::RevokeFailed { .. });
+        let state = if retry {
+            LeaseState::Revoking
+        } else {
+            LeaseState::Checking
+        };
+        app.leases.track(TrackedLease::earlier(
+            entry.lease_id.clone(),
+            entry.role.clone(),
+            entry.ends_at(),
+            state,
+        ));
+        effects.push(if retry {
+            Effect::RevokeLease {
+                lease_id: entry.lease_id,
+            }
+        } else {
+            Effect::LookupLease {
+                lease_id: entry.lease_id,
+                attempt: 1,
+                delay: Duration::ZERO,
+            }
+        });
+    }
+    if !effects.is_empty() {
+        app.notice = Some(format!(
+            "Earlier runs left {} lease(s) open: looking them up in Vault (l shows them).",
+            effects.len()
+        ));
+    }
+    effects
+}
+
+fn on_looked_up(
+    app: &mut App,
+    lease_id: &str,
+    attempt: u32,
+    result: Result<LeaseFacts, LookupFailure>,
+) -> Vec<Effect> {
+    let now = app.now;
+    // A lease revoked meanwhile stays as it is: the answer is older than what we know.
+    let Some(lease) = app
+        .leases
+        .get_mut(lease_id)
+        .filter(|l| matches!(l.state, LeaseState::Checking | LeaseState::Active))
+    else {
+        return Vec::new();
+    };
+    let was_checking = lease.state == LeaseState::Checking;
+    let mut effects = Vec::new();
+    match result {
+        Ok(facts) if !facts.ttl.is_zero() => {
+            lease.state = LeaseState::Active;
+            lease.expires_at = crate::lease::countdown::expiry(now, facts.ttl);
+            lease.renewable = facts.renewable;
+            lease.expiry_checked = false;
+        }
+        // Out of time, but Vault has not revoked it yet: ask again in a moment.
+        Ok(_) => {
+            lease.state = LeaseState::Active;
+            lease.expires_at = lease.expires_at.min(now);
+            lease.expiry_checked = true;
+            if attempt < EXPIRY_CHECKS {
+                effects.push(Effect::LookupLease {
+                    lease_id: lease_id.to_owned(),
+                    attempt: attempt + 1,
+                    delay: EXPIRY_CHECK_DELAY,
+                });
+            }
+        }
+        Err(LookupFailure::Gone) => lease.state = LeaseState::Gone,
+        Err(LookupFailure::Failed(failure)) if was_checking => {
+            lease.state = LeaseState::Unknown(failure.detail);
+        }
+        // An expired lease that could not be looked up stays expired; cleanup asks later.
+        Err(LookupFailure::Failed(_)) => {}
+    }
+    if was_checking && app.leases.checking() == 0 {
+        offer_to_revoke_earlier(app);
+    }
+    effects
+}
+
+/// Once every earlier lease is looked up: if some may be alive, one key revokes them.
+fn offer_to_revoke_earlier(app: &mut App) {
+    let alive = app
+        .leases
+        .revocable(app.now)
+        .filter(|l| l.origin == Origin::EarlierRun)
+        .count();
+    if alive == 0 {
+        app.notice = Some("Leases from earlier runs are over: nothing left to revoke.".into());
+    } else if app.overlay.is_none() && !app.editing {
+        app.notice = None;
+        app.overlay = Some(Overlay::EarlierLeases);
+    } else {
+        app.notice = Some(format!(
+            "{alive} lease(s) from earlier runs may still be alive: l shows them, X there revokes them."
+        ));
+    }
 }
 
 fn on_described(

@@ -10,9 +10,14 @@ use super::effect::Effect;
 use super::msg::{
     AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome,
 };
-use super::state::{App, Connection, KeyField, Mode, Overlay, PrefilledKeys, StepStatus};
+use super::msg::{LeaseFacts, LookupFailure};
+use super::state::{
+    App, Connection, KeyField, LEASES_PANE, Mode, Overlay, PrefilledKeys, StepStatus, StopSignal,
+};
 use super::{init, update};
 use crate::lab::{DEFAULT_LAB, StepKind, load_embedded};
+use crate::lease::journal::{Entry, EntryState};
+use crate::lease::table::{LeaseState, LeaseStatus, Origin};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const LEASE: &str = "aws/creds/my-role/abcdefghijklmnopqrstuvwx";
@@ -67,11 +72,15 @@ fn exchange() -> Exchange {
 }
 
 fn issue(app: &mut App, ttl: Duration) {
+    issue_lease(app, LEASE, ttl);
+}
+
+fn issue_lease(app: &mut App, lease_id: &str, ttl: Duration) {
     update(
         app,
         Msg::Outcome(Outcome::CredsIssued(Ok((
             IssuedCreds {
-                lease_id: LEASE.into(),
+                lease_id: lease_id.into(),
                 lease_duration: ttl,
                 renewable: true,
                 access_key_id: "AKIAISSUED".into(),
@@ -91,9 +100,9 @@ fn n_and_p_move_between_panes_and_stop_at_the_ends() {
     for _ in 0..20 {
         press(&mut app, KeyCode::Right);
     }
-    assert_eq!(app.pane, 7);
+    assert_eq!(app.pane, LEASES_PANE, "the leases pane is last");
     press(&mut app, KeyCode::Left);
-    assert_eq!(app.pane, 6);
+    assert_eq!(app.pane, LEASES_PANE - 1);
 }
 
 #[test]
@@ -259,12 +268,12 @@ fn the_lease_counts_down_with_the_clock() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(90));
     assert_eq!(app.step(StepKind::Generate).status, StepStatus::Done);
-    assert_eq!(app.creds.as_ref().unwrap().clock.label(app.now), "1:30");
+    assert_eq!(app.current_lease().unwrap().label(app.now), "1:30");
     update(&mut app, Msg::Tick(at(30)));
-    assert_eq!(app.creds.as_ref().unwrap().clock.label(app.now), "1:00");
+    assert_eq!(app.current_lease().unwrap().label(app.now), "1:00");
     update(&mut app, Msg::Tick(at(90)));
     assert!(app.active_lease().is_none());
-    assert_eq!(app.creds.as_ref().unwrap().clock.label(app.now), "expired");
+    assert_eq!(app.current_lease().unwrap().label(app.now), "expired");
 }
 
 #[test]
@@ -349,7 +358,7 @@ fn revoking_proves_the_keys_dead_before_the_step_is_done() {
         effects.as_slice(),
         [Effect::ProveRevoked { attempt: 1, .. }]
     ));
-    assert_eq!(app.creds.as_ref().unwrap().clock.label(app.now), "revoked");
+    assert_eq!(app.current_lease().unwrap().label(app.now), "revoked");
     let effects = update(
         &mut app,
         Msg::Outcome(Outcome::RevocationChecked {
@@ -456,12 +465,12 @@ fn r_renews_and_a_capped_renewal_says_so() {
     update(&mut app, Msg::Tick(at(30)));
     update(
         &mut app,
-        Msg::Outcome(Outcome::Renewed { lease_id: LEASE.into(), result: Ok((
+        Msg::Outcome(Outcome::Renewed { lease_id: LEASE.into(), asked: None, result: Ok((
             Duration::from_secs(120),
             vec!["TTL of \"1h\" exceeded the effective max_ttl of \"2m\"; TTL value is capped accordingly".into()],
         )) }),
     );
-    assert_eq!(app.creds.as_ref().unwrap().clock.label(app.now), "2:00");
+    assert_eq!(app.current_lease().unwrap().label(app.now), "2:00");
     assert!(app.notice.as_deref().unwrap().contains("capped"));
 }
 
@@ -641,4 +650,340 @@ fn s_on_the_generate_pane_asks_for_short_leases() {
         Msg::Outcome(Outcome::LeaseConfigWritten(Ok(exchange()))),
     );
     assert!(app.notice.as_deref().unwrap_or_default().contains("2m"));
+}
+
+fn revoked(app: &mut App, lease_id: &str, result: Result<Exchange, Failure>) -> Vec<Effect> {
+    update(
+        app,
+        Msg::Outcome(Outcome::Revoked {
+            lease_id: lease_id.into(),
+            result,
+        }),
+    )
+}
+
+fn refused() -> Failure {
+    Failure {
+        what: "Vault did not revoke the lease".into(),
+        detail: "error sending request: connection refused".into(),
+        hint: "Is Vault running?".into(),
+    }
+}
+
+fn revoke_ids(effects: &[Effect]) -> Vec<&str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::RevokeLease { lease_id } => Some(lease_id.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+const OLDER: &str = "aws/creds/my-role/olderolderolderolder0000";
+
+#[test]
+fn generating_again_keeps_the_older_lease_and_quitting_revokes_both() {
+    let mut app = app();
+    issue_lease(&mut app, OLDER, Duration::from_secs(3600));
+    issue(&mut app, Duration::from_secs(3600));
+    assert_eq!(app.leases.len(), 2);
+    assert_eq!(app.revocable_leases(), 2);
+    assert_eq!(app.current_lease().unwrap().lease_id, LEASE);
+
+    press(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.overlay, Some(Overlay::ConfirmQuit));
+    let effects = press(&mut app, KeyCode::Char('r'));
+    let mut ids = revoke_ids(&effects);
+    ids.sort();
+    assert_eq!(ids, [LEASE, OLDER]);
+    revoked(&mut app, OLDER, Ok(exchange()));
+    assert!(!app.should_quit, "waits for the other revocation");
+    revoked(&mut app, LEASE, Ok(exchange()));
+    assert!(app.should_quit);
+    assert_eq!(app.exit_note(), None, "nothing left behind");
+}
+
+#[test]
+fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_the_rest() {
+    let mut app = app();
+    app.connection.mode = Mode::Live;
+    let entry = |id: &str, state| Entry {
+        lease_id: id.into(),
+        mount: "aws".into(),
+        role: "my-role".into(),
+        issued_at: at(-600),
+        ttl_seconds: 3600,
+        expires_at: Some(at(3000)),
+        state,
+    };
+    let effects = update(
+        &mut app,
+        Msg::Outcome(Outcome::JournalRead {
+            path: Some("/data/vaultlab/leases/x.json".into()),
+            open: vec![
+                entry("aws/creds/my-role/alive", EntryState::Active),
+                entry("aws/creds/my-role/gone", EntryState::Active),
+                entry(
+                    "aws/creds/my-role/failed",
+                    EntryState::RevokeFailed {
+                        at: at(-60),
+                        error: "connection refused".into(),
+                    },
+                ),
+            ],
+        }),
+    );
+    assert_eq!(
+        revoke_ids(&effects),
+        ["aws/creds/my-role/failed"],
+        "retried at start"
+    );
+    let lookups: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::LookupLease { lease_id, .. } => Some(lease_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        lookups,
+        ["aws/creds/my-role/alive", "aws/creds/my-role/gone"]
+    );
+    assert_eq!(app.leases.checking(), 2);
+    assert!(app.leases.iter().all(|l| l.origin == Origin::EarlierRun));
+
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::LookedUp {
+            lease_id: "aws/creds/my-role/alive".into(),
+            attempt: 1,
+            result: Ok(LeaseFacts {
+                ttl: Duration::from_secs(600),
+                renewable: true,
+            }),
+        }),
+    );
+    assert_eq!(app.overlay, None, "asks once every lookup is answered");
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::LookedUp {
+            lease_id: "aws/creds/my-role/gone".into(),
+            attempt: 1,
+            result: Err(LookupFailure::Gone),
+        }),
+    );
+    assert_eq!(
+        app.leases
+            .get("aws/creds/my-role/gone")
+            .unwrap()
+            .status(app.now),
+        LeaseStatus::Gone
+    );
+    assert_eq!(app.overlay, Some(Overlay::EarlierLeases));
+    assert_eq!(
+        app.leases
+            .get("aws/creds/my-role/alive")
+            .unwrap()
+            .label(app.now),
+        "10:00",
+        "the countdown is Vault's"
+    );
+
+    let effects = press(&mut app, KeyCode::Char('r'));
+    assert_eq!(revoke_ids(&effects), ["aws/creds/my-role/alive"]);
+    assert_eq!(app.overlay, None);
+    revoked(&mut app, "aws/creds/my-role/alive", Ok(exchange()));
+    revoked(&mut app, "aws/creds/my-role/failed", Ok(exchange()));
+    assert_eq!(app.revocable_leases(), 0);
+}
+
+#[test]
+fn the_leases_pane_is_one_key_from_every_pane_and_in_the_help() {
+    let mut app = app();
+    for pane in 0..LEASES_PANE {
+        app.pane = pane;
+        press(&mut app, KeyCode::Char('l'));
+        assert_eq!(app.pane, LEASES_PANE, "from pane {pane}");
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(app.pane, pane, "back to pane {pane}");
+    }
+    let keys: Vec<_> = super::keymap::pane_bindings(&app)
+        .iter()
+        .map(|b| (b.keys, b.description))
+        .collect();
+    assert!(keys.contains(&("l", "leases")), "{keys:?}");
+}
+
+#[test]
+fn the_leases_pane_renews_by_the_chosen_increment_and_shows_the_cap() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(120));
+    press(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.renew_increment(), Duration::from_secs(3600));
+    press(&mut app, KeyCode::Char('-'));
+    assert_eq!(app.renew_increment(), Duration::from_secs(900));
+    let effects = press(&mut app, KeyCode::Char('r'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::RenewLease { lease_id, increment: Some(i) }]
+            if lease_id == LEASE && *i == Duration::from_secs(900)),
+        "{effects:?}"
+    );
+    assert!(app.current_lease().unwrap().renewing);
+    update(&mut app, Msg::Tick(at(10)));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::Renewed {
+            lease_id: LEASE.into(),
+            asked: Some(Duration::from_secs(900)),
+            result: Ok((
+                Duration::from_secs(290),
+                vec!["TTL of \"15m\" exceeded the effective max_ttl of \"4m50s\"; TTL value is capped accordingly".into()],
+            )),
+        }),
+    );
+    let lease = app.current_lease().unwrap();
+    assert!(!lease.renewing);
+    assert_eq!(lease.label(app.now), "4:50");
+    assert!(lease.last_renewal.as_ref().unwrap().capped());
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("granted 4m50s of the 15m asked: capped by the max TTL"),
+        "{:?}",
+        app.notice
+    );
+}
+
+#[test]
+fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
+    let mut app = app();
+    issue_lease(&mut app, OLDER, Duration::from_secs(3600));
+    issue(&mut app, Duration::from_secs(3600));
+    press(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.selected_lease().unwrap().lease_id, OLDER);
+    let effects = press(&mut app, KeyCode::Char('x'));
+    assert_eq!(revoke_ids(&effects), [OLDER]);
+    assert_eq!(
+        app.step(StepKind::Revoke).status,
+        StepStatus::Pending,
+        "not the current keys"
+    );
+    revoked(&mut app, OLDER, Err(refused()));
+    let older = app.leases.get(OLDER).unwrap();
+    assert_eq!(older.status(app.now), LeaseStatus::RevokeFailed);
+    assert_eq!(
+        older.problem(),
+        Some("error sending request: connection refused")
+    );
+    assert!(older.is_revocable(app.now), "it may still be alive");
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("kept in the journal")
+    );
+
+    // The current lease from the pane goes through step 6 and its proof.
+    press(&mut app, KeyCode::Down);
+    let effects = press(&mut app, KeyCode::Char('x'));
+    assert_eq!(revoke_ids(&effects), [LEASE]);
+    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Running);
+    let effects = revoked(&mut app, LEASE, Ok(exchange()));
+    assert!(matches!(effects.as_slice(), [Effect::ProveRevoked { .. }]));
+}
+
+#[test]
+fn sigterm_asks_like_q_and_a_second_one_keeps_the_leases() {
+    let mut app = app();
+    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    issue(&mut app, Duration::from_secs(3600));
+    update(&mut app, Msg::Signal(StopSignal::Terminate));
+    assert_eq!(app.overlay, Some(Overlay::ConfirmQuit));
+    assert!(!app.should_quit);
+    let effects = update(&mut app, Msg::Signal(StopSignal::Terminate));
+    assert!(effects.is_empty(), "nothing revoked");
+    assert!(app.should_quit);
+    let note = app.exit_note().unwrap();
+    assert!(note.contains("stopped by SIGTERM"), "{note}");
+    assert!(
+        note.contains("kept in the journal /data/vaultlab/leases/x.json"),
+        "{note}"
+    );
+}
+
+#[test]
+fn sighup_keeps_the_leases_and_leaves_at_once() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(3600));
+    update(&mut app, Msg::Signal(StopSignal::Hangup));
+    assert!(app.should_quit);
+    assert_eq!(app.current_lease().unwrap().state, LeaseState::Active);
+}
+
+#[test]
+fn sigterm_without_leases_quits_at_once() {
+    let mut app = app();
+    update(&mut app, Msg::Signal(StopSignal::Terminate));
+    assert!(app.should_quit);
+}
+
+#[test]
+fn an_expired_lease_is_looked_up_until_vault_has_forgotten_it() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(60));
+    assert!(update(&mut app, Msg::Tick(at(59))).is_empty());
+    let effects = update(&mut app, Msg::Tick(at(60)));
+    assert!(
+        matches!(effects.as_slice(), [Effect::LookupLease { attempt: 1, .. }]),
+        "{effects:?}"
+    );
+    assert!(update(&mut app, Msg::Tick(at(61))).is_empty(), "asked once");
+    let look = |attempt, result| {
+        Msg::Outcome(Outcome::LookedUp {
+            lease_id: LEASE.into(),
+            attempt,
+            result,
+        })
+    };
+    // Vault still holds it a moment after its time: ask again.
+    let effects = update(
+        &mut app,
+        look(
+            1,
+            Ok(LeaseFacts {
+                ttl: Duration::ZERO,
+                renewable: true,
+            }),
+        ),
+    );
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::LookupLease { attempt: 2, .. }]
+    ));
+    assert_eq!(app.current_lease().unwrap().label(app.now), "expired");
+    update(&mut app, look(2, Err(LookupFailure::Gone)));
+    assert_eq!(app.current_lease().unwrap().label(app.now), "gone");
+    assert_eq!(app.revocable_leases(), 0);
+}
+
+#[test]
+fn a_late_lookup_does_not_bring_a_revoked_lease_back() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(60));
+    update(&mut app, Msg::Tick(at(60)));
+    revoked(&mut app, LEASE, Ok(exchange()));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::LookedUp {
+            lease_id: LEASE.into(),
+            attempt: 1,
+            result: Ok(LeaseFacts {
+                ttl: Duration::from_secs(600),
+                renewable: true,
+            }),
+        }),
+    );
+    assert_eq!(app.current_lease().unwrap().state, LeaseState::Revoked);
 }

@@ -1,78 +1,11 @@
-//! How long a lease has left, and how to say it.
+//! Countdown arithmetic and how to say a duration.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-/// Where a lease stands, as far as vaultlab knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeaseStatus {
-    Active,
-    Revoked,
-    /// Vault revokes a lease itself when its TTL runs out.
-    Expired,
-}
-
-/// A lease's clock: when it ends and whether vaultlab has seen it end.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeaseClock {
-    pub lease_id: String,
-    pub expires_at: DateTime<Utc>,
-    pub renewable: bool,
-    pub revoked: bool,
-}
-
-impl LeaseClock {
-    /// A lease Vault just issued with `lease_duration` seconds.
-    pub fn issued(
-        lease_id: impl Into<String>,
-        now: DateTime<Utc>,
-        ttl: Duration,
-        renewable: bool,
-    ) -> Self {
-        Self {
-            lease_id: lease_id.into(),
-            expires_at: add(now, ttl),
-            renewable,
-            revoked: false,
-        }
-    }
-
-    pub fn status(&self, now: DateTime<Utc>) -> LeaseStatus {
-        if self.revoked {
-            LeaseStatus::Revoked
-        } else if now >= self.expires_at {
-            LeaseStatus::Expired
-        } else {
-            LeaseStatus::Active
-        }
-    }
-
-    /// Time left, zero once expired or revoked.
-    pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
-        if self.revoked {
-            return Duration::ZERO;
-        }
-        (self.expires_at - now).to_std().unwrap_or(Duration::ZERO)
-    }
-
-    /// After a renewal: Vault answers with the new TTL, counted from now.
-    pub fn renewed(&mut self, now: DateTime<Utc>, ttl: Duration) {
-        self.expires_at = add(now, ttl);
-    }
-
-    /// What a countdown shows: `31d 23:59:58`, `4:05`, `expired`, `revoked`.
-    pub fn label(&self, now: DateTime<Utc>) -> String {
-        match self.status(now) {
-            LeaseStatus::Revoked => "revoked".to_owned(),
-            LeaseStatus::Expired => "expired".to_owned(),
-            LeaseStatus::Active => format_countdown(self.remaining(now)),
-        }
-    }
-}
-
 /// `now + ttl`, saturating: a server may send any duration.
-fn add(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
+pub fn expiry(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
     chrono::Duration::from_std(ttl)
         .ok()
         .and_then(|ttl| now.checked_add_signed(ttl))
@@ -118,54 +51,6 @@ pub fn format_vault_duration(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(secs: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_763_900_000 + secs, 0).unwrap()
-    }
-
-    #[test]
-    fn the_labs_default_lease_counts_down_from_32_days() {
-        let clock = LeaseClock::issued(
-            "aws/creds/my-role/x",
-            at(0),
-            Duration::from_secs(2_764_800),
-            true,
-        );
-        assert_eq!(clock.label(at(0)), "32d 00:00:00");
-        assert_eq!(clock.label(at(2)), "31d 23:59:58");
-        assert_eq!(clock.status(at(2)), LeaseStatus::Active);
-    }
-
-    #[test]
-    fn a_short_lease_flips_to_expired_at_its_ttl() {
-        let clock = LeaseClock::issued("l", at(0), Duration::from_secs(125), true);
-        assert_eq!(clock.label(at(0)), "2:05");
-        assert_eq!(clock.label(at(124)), "0:01");
-        assert_eq!(clock.label(at(125)), "expired");
-        assert_eq!(clock.remaining(at(500)), Duration::ZERO);
-    }
-
-    #[test]
-    fn a_revoked_lease_says_so_whatever_the_time() {
-        let mut clock = LeaseClock::issued("l", at(0), Duration::from_secs(60), true);
-        clock.revoked = true;
-        assert_eq!(clock.label(at(1)), "revoked");
-        assert_eq!(clock.status(at(120)), LeaseStatus::Revoked);
-    }
-
-    #[test]
-    fn renewal_restarts_the_clock_from_now() {
-        let mut clock = LeaseClock::issued("l", at(0), Duration::from_secs(60), true);
-        clock.renewed(at(50), Duration::from_secs(3600));
-        assert_eq!(clock.label(at(50)), "1:00:00");
-    }
-
-    #[test]
-    fn an_absurd_ttl_does_not_overflow() {
-        let clock = LeaseClock::issued("l", at(0), Duration::MAX, true);
-        assert_eq!(clock.status(at(1)), LeaseStatus::Active);
-        assert!(!clock.label(at(1)).is_empty());
-    }
 
     #[test]
     fn a_partial_second_rounds_up() {

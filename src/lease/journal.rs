@@ -32,7 +32,11 @@ pub struct Entry {
     pub mount: String,
     pub role: String,
     pub issued_at: DateTime<Utc>,
+    /// The TTL Vault last gave it: at issue, or at the last renewal.
     pub ttl_seconds: u64,
+    /// When it ends unless renewed. Journals written before this field had only the TTL.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub state: EntryState,
 }
@@ -44,6 +48,16 @@ impl Entry {
             self.state,
             EntryState::Active | EntryState::RevokeFailed { .. }
         )
+    }
+
+    /// When the lease ends unless renewed, as far as the journal knows.
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        self.expires_at.unwrap_or_else(|| {
+            crate::lease::countdown::expiry(
+                self.issued_at,
+                std::time::Duration::from_secs(self.ttl_seconds),
+            )
+        })
     }
 }
 
@@ -175,23 +189,86 @@ impl Journal {
 
     /// Records a new lease and writes the journal at once.
     pub fn record(&mut self, entry: Entry) -> Result<(), JournalError> {
-        self.file.entries.retain(|e| e.lease_id != entry.lease_id);
-        self.file.entries.push(entry);
-        self.save()
+        self.change(|entries| {
+            entries.retain(|e| e.lease_id != entry.lease_id);
+            entries.push(entry);
+        })
     }
 
     /// Changes a lease's state and writes the journal. Unknown ids are ignored.
     pub fn mark(&mut self, lease_id: &str, state: EntryState) -> Result<(), JournalError> {
-        let Some(entry) = self
-            .file
-            .entries
-            .iter_mut()
-            .find(|e| e.lease_id == lease_id)
-        else {
-            return Ok(());
-        };
-        entry.state = state;
+        self.change(|entries| {
+            if let Some(entry) = entries.iter_mut().find(|e| e.lease_id == lease_id) {
+                entry.state = state;
+            }
+        })
+    }
+
+    /// Records a renewal: Vault's new TTL, counted from `now`. Unknown ids are ignored.
+    pub fn renewed(
+        &mut self,
+        lease_id: &str,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> Result<(), JournalError> {
+        self.change(|entries| {
+            if let Some(entry) = entries.iter_mut().find(|e| e.lease_id == lease_id) {
+                entry.ttl_seconds = ttl.as_secs();
+                entry.expires_at = Some(crate::lease::countdown::expiry(now, ttl));
+            }
+        })
+    }
+
+    /// One change, made to the file as it is now: two vaultlabs (two terminals, or a
+    /// cleanup beside a TUI) share the journal of a Vault, so each change is made under
+    /// a lock, over what the others wrote, never over an older copy.
+    fn change(&mut self, apply: impl FnOnce(&mut Vec<Entry>)) -> Result<(), JournalError> {
+        let _lock = self.lock()?;
+        self.reload();
+        apply(&mut self.file.entries);
         self.save()
+    }
+
+    /// Held until dropped. A lock file beside the journal, since the journal itself is
+    /// replaced by rename on every write.
+    fn lock(&self) -> Result<std::fs::File, JournalError> {
+        let write_error = |source| JournalError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(write_error)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.with_extension("lock"))
+            .map_err(write_error)?;
+        file.lock().map_err(write_error)?;
+        Ok(file)
+    }
+
+    /// Takes the entries on disk, if the file is there. One damaged meanwhile is moved
+    /// aside, as at open, rather than written over.
+    fn reload(&mut self) {
+        let Ok(text) = std::fs::read_to_string(&self.path) else {
+            return;
+        };
+        match serde_json::from_str::<JournalFile>(&text) {
+            Ok(file) => self.file.entries = file.entries,
+            Err(e) => {
+                let kept_as = self
+                    .path
+                    .with_extension(format!("corrupt-{}.json", chrono::Utc::now().timestamp()));
+                let moved = std::fs::rename(&self.path, &kept_as);
+                tracing::error!(
+                    "the lease journal {} was damaged ({e}); kept aside as {}: {moved:?}",
+                    self.path.display(),
+                    kept_as.display()
+                );
+            }
+        }
     }
 
     fn save(&self) -> Result<(), JournalError> {
@@ -222,6 +299,7 @@ mod tests {
             role: "my-role".into(),
             issued_at: at(0),
             ttl_seconds: 2_764_800,
+            expires_at: Some(at(2_764_800)),
             state: EntryState::Active,
         }
     }
@@ -241,6 +319,50 @@ mod tests {
 
         let (journal, error) = Journal::open(path, "http://127.0.0.1:8200", None, at(9));
         assert!(error.is_none());
+        let open: Vec<_> = journal
+            .open_entries()
+            .map(|e| e.lease_id.as_str())
+            .collect();
+        assert_eq!(open, ["aws/creds/my-role/b"]);
+        assert_eq!(journal.entries().len(), 2);
+    }
+
+    #[test]
+    fn a_renewal_moves_the_expiry_and_an_old_entry_without_one_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        let (mut journal, _) = Journal::open(path.clone(), "http://x", None, at(0));
+        journal.record(entry("aws/creds/my-role/a")).unwrap();
+        journal
+            .renewed(
+                "aws/creds/my-role/a",
+                at(100),
+                std::time::Duration::from_secs(300),
+            )
+            .unwrap();
+        let (journal, _) = Journal::open(path.clone(), "http://x", None, at(0));
+        assert_eq!(journal.entries()[0].ttl_seconds, 300);
+        assert_eq!(journal.entries()[0].ends_at(), at(400));
+
+        let old = r#"{"vault_addr":"http://x","namespace":null,"entries":[{"lease_id":"l","mount":"aws","role":"r","issued_at":"2025-11-23T12:13:20Z","ttl_seconds":60,"state":"active"}]}"#;
+        std::fs::write(&path, old).unwrap();
+        let (journal, error) = Journal::open(path, "http://x", None, at(0));
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(journal.entries()[0].ends_at(), at(60));
+    }
+
+    #[test]
+    fn two_runs_sharing_a_journal_lose_neither_ones_leases() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        let (mut first, _) = Journal::open(path.clone(), "http://x", None, at(0));
+        let (mut second, _) = Journal::open(path.clone(), "http://x", None, at(0));
+        first.record(entry("aws/creds/my-role/a")).unwrap();
+        second.record(entry("aws/creds/my-role/b")).unwrap();
+        first
+            .mark("aws/creds/my-role/a", EntryState::Revoked { at: at(5) })
+            .unwrap();
+        let (journal, _) = Journal::open(path, "http://x", None, at(9));
         let open: Vec<_> = journal
             .open_entries()
             .map(|e| e.lease_id.as_str())
@@ -293,6 +415,7 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "expires_at",
                 "issued_at",
                 "lease_id",
                 "mount",

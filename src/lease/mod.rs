@@ -1,5 +1,12 @@
-//! Leases as vaultlab tracks them: countdown arithmetic (time is passed in, never read)
-//! and the journal of the lease ids vaultlab issued.
+//! Leases as vaultlab tracks them: countdown arithmetic (time is passed in, never read),
+//! the table of a run's leases, and the journal of the lease ids vaultlab issued.
 
 pub mod countdown;
 pub mod journal;
+pub mod table;
+
+/// Vault's answer for a lease it does not know: expired and revoked, or never issued.
+pub fn is_unknown_lease(error: &crate::vault::VaultError) -> bool {
+    matches!(error, crate::vault::VaultError::InvalidRequest { errors, .. }
+        if errors.iter().any(|m| m.contains("invalid lease")))
+}

@@ -10,9 +10,11 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::app::effect::{AwsKeys, Effect};
 use crate::app::msg::{
-    AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome,
+    AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, LeaseFacts,
+    LookupFailure, Msg, Outcome,
 };
 use crate::aws::{self, AwsCallError, AwsTarget, StaticKeys};
+use crate::lease::is_unknown_lease;
 use crate::lease::journal::{Entry, EntryState, Journal, JournalError};
 use crate::vault::request::{self, VaultRequest};
 use crate::vault::types::{AwsCreds, Reply, RoleSpec};
@@ -46,6 +48,24 @@ impl EffectRunner {
     pub fn with_journal(mut self, journal: Option<Arc<Mutex<Journal>>>) -> Self {
         self.journal = journal;
         self
+    }
+
+    /// The journal's file and the leases earlier runs left open (nothing in sandbox mode),
+    /// for the app to look up at start.
+    pub fn journal_read(&self) -> Outcome {
+        let Some(journal) = &self.journal else {
+            return Outcome::JournalRead {
+                path: None,
+                open: Vec::new(),
+            };
+        };
+        let journal = journal
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Outcome::JournalRead {
+            path: Some(journal.path().display().to_string()),
+            open: journal.open_entries().cloned().collect(),
+        }
     }
 
     /// Applies a change to the journal; its failure is logged and returned as a warning.
@@ -202,18 +222,59 @@ impl EffectRunner {
                 self.prove_revoked(lease_id, keys, root, iam_user, attempt)
                     .await
             }
-            Effect::RenewLease { lease_id } => Outcome::Renewed {
-                result: self
+            Effect::RenewLease {
+                lease_id,
+                increment,
+            } => {
+                let result = self
                     .vault
-                    .lease_renew(&lease_id, None)
+                    .lease_renew(&lease_id, increment)
                     .await
                     .map(|renewal| (renewal.lease.duration, renewal.warnings))
-                    .map_err(|e| vault_failure("Vault did not renew the lease", &e)),
+                    .map_err(|e| vault_failure("Vault did not renew the lease", &e));
+                if let Ok((ttl, _)) = &result {
+                    self.journal(|journal| journal.renewed(&lease_id, Utc::now(), *ttl));
+                }
+                Outcome::Renewed {
+                    result,
+                    asked: increment,
+                    lease_id,
+                }
+            }
+            Effect::LookupLease {
                 lease_id,
-            },
+                attempt,
+                delay,
+            } => {
+                tokio::time::sleep(delay).await;
+                let result = self.lookup(&lease_id).await;
+                Outcome::LookedUp {
+                    lease_id,
+                    attempt,
+                    result,
+                }
+            }
             // Written by the event loop itself: it owns the terminal.
             Effect::CopyToClipboard(_) => return None,
         })
+    }
+
+    /// Looks a lease up; one Vault no longer knows is closed in the journal.
+    async fn lookup(&self, lease_id: &str) -> Result<LeaseFacts, LookupFailure> {
+        match self.vault.lease_lookup(lease_id).await {
+            Ok(lookup) => Ok(LeaseFacts {
+                ttl: std::time::Duration::from_secs(lookup.ttl.max(0) as u64),
+                renewable: lookup.renewable,
+            }),
+            Err(e) if is_unknown_lease(&e) => {
+                self.journal(|journal| journal.mark(lease_id, EntryState::Gone { at: Utc::now() }));
+                Err(LookupFailure::Gone)
+            }
+            Err(e) => Err(LookupFailure::Failed(vault_failure(
+                "Could not look the lease up",
+                &e,
+            ))),
+        }
     }
 
     fn target(&self, keys: &AwsKeys) -> AwsTarget {
@@ -374,6 +435,10 @@ impl EffectRunner {
                 role: role.to_owned(),
                 issued_at: Utc::now(),
                 ttl_seconds: creds.lease.duration.as_secs(),
+                expires_at: Some(crate::lease::countdown::expiry(
+                    Utc::now(),
+                    creds.lease.duration,
+                )),
                 state: EntryState::Active,
             })
         });

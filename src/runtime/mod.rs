@@ -14,6 +14,7 @@ use secrecy::ExposeSecret;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::app::msg::{Failure, Msg, Outcome};
+use crate::app::state::StopSignal;
 use crate::app::{App, Effect, update};
 use crate::ui::{self, Theme};
 use effects::EffectRunner;
@@ -26,10 +27,12 @@ pub async fn run(
     theme: Theme,
     runner: EffectRunner,
     mut outcomes: UnboundedReceiver<Msg>,
-    initial: Vec<Effect>,
+    mut initial: Vec<Effect>,
 ) -> std::io::Result<App> {
     let mut events = EventStream::new();
     let mut stop_signals = StopSignals::new()?;
+    // Leases earlier runs left open: looked up in Vault, offered for revocation.
+    initial.extend(update(&mut app, Msg::Outcome(runner.journal_read())));
     // One tick a second is enough for a countdown; an idle app wakes for nothing else.
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -54,14 +57,18 @@ pub async fn run(
             },
             _ = clock.tick() => {
                 // Only a countdown or a running probe changes with time alone.
-                dirty = app.creds.is_some() || app.probe.is_some();
-                update(&mut app, Msg::Tick(Utc::now()));
+                let now = Utc::now();
+                dirty = app.leases.iter().any(|l| l.is_active(now) || l.expires_at > app.now && l.expires_at <= now)
+                    || app.probe.is_some();
+                let effects = update(&mut app, Msg::Tick(now));
+                dispatch(&mut app, &runner, effects);
                 continue;
             }
             Some(msg) = outcomes.recv() => msg,
-            // Killed politely (SIGTERM, a closed terminal's SIGHUP): leave cleanly, so
-            // the terminal is restored.
-            _ = stop_signals.recv() => break,
+            // Killed politely: SIGTERM asks as q does, a closed terminal's SIGHUP keeps
+            // the leases and leaves. Either way the loop ends cleanly and the terminal
+            // is restored.
+            signal = stop_signals.recv() => Msg::Signal(signal),
         };
         update(&mut app, Msg::Tick(Utc::now()));
         let effects = update(&mut app, msg);
@@ -87,10 +94,10 @@ impl StopSignals {
         })
     }
 
-    async fn recv(&mut self) {
+    async fn recv(&mut self) -> StopSignal {
         tokio::select! {
-            _ = self.terminate.recv() => {}
-            _ = self.hangup.recv() => {}
+            _ = self.terminate.recv() => StopSignal::Terminate,
+            _ = self.hangup.recv() => StopSignal::Hangup,
         }
     }
 }
@@ -104,8 +111,8 @@ impl StopSignals {
         Ok(Self)
     }
 
-    async fn recv(&mut self) {
-        std::future::pending::<()>().await
+    async fn recv(&mut self) -> StopSignal {
+        std::future::pending().await
     }
 }
 

@@ -42,6 +42,10 @@ fn tab_label(app: &App, index: usize) -> String {
     match Pane::at(index) {
         Pane::Overview => "Overview".to_owned(),
         Pane::Finish => "Finish".to_owned(),
+        Pane::Leases => match app.revocable_leases() {
+            0 => "Leases".to_owned(),
+            alive => format!("Leases ({alive})"),
+        },
         Pane::Step(kind) => {
             let short = match kind {
                 crate::lab::StepKind::EnableEngine => "Enable",

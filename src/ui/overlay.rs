@@ -10,6 +10,7 @@ use super::widgets::short_lease_id;
 use crate::app::App;
 use crate::app::keymap::pane_bindings;
 use crate::app::state::Overlay;
+use crate::lease::table::{LeaseStatus, Origin};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -26,6 +27,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         None => {}
         Some(Overlay::Help) => help(frame, app, theme),
         Some(Overlay::ConfirmQuit) => confirm_quit(frame, app, theme),
+        Some(Overlay::EarlierLeases) => earlier_leases(frame, app, theme),
     }
 }
 
@@ -34,7 +36,10 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme) {
         Line::from(Span::styled("Keys on this pane", theme.title)),
         Line::raw(""),
     ];
-    for binding in pane_bindings(app) {
+    for binding in pane_bindings(app)
+        .into_iter()
+        .filter(|b| !b.keys.is_empty())
+    {
         lines.push(Line::from(vec![
             Span::styled(format!("{:>8}  ", binding.keys), theme.key),
             Span::raw(binding.description),
@@ -59,37 +64,86 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme) {
     );
 }
 
-fn confirm_quit(frame: &mut Frame, app: &App, theme: &Theme) {
-    let lease = app
-        .active_lease()
+/// One line per lease that may be alive: its id, and its countdown or state.
+fn revocable_lines<'a>(app: &App, only_earlier: bool) -> Vec<Line<'a>> {
+    let leases: Vec<_> = app
+        .leases
+        .revocable(app.now)
+        .filter(|l| !only_earlier || l.origin == Origin::EarlierRun)
+        .collect();
+    let mut lines: Vec<Line> = leases
+        .iter()
+        .take(4)
         .map(|lease| {
-            format!(
-                "{} ({} left)",
-                short_lease_id(&lease.lease_id),
-                lease.label(app.now)
-            )
+            let state = match lease.status(app.now) {
+                LeaseStatus::Active => format!("{} left", lease.label(app.now)),
+                _ => lease.label(app.now),
+            };
+            Line::raw(format!("  {} ({state})", short_lease_id(&lease.lease_id)))
         })
-        .unwrap_or_default();
-    let lines = vec![
-        Line::from(Span::styled("A lease is still active", theme.warning)),
-        Line::raw(lease),
-        Line::raw("Its IAM user and keys stay in AWS until the lease is revoked or expires."),
+        .collect();
+    if leases.len() > 4 {
+        lines.push(Line::raw(format!("  … and {} more", leases.len() - 4)));
+    }
+    lines
+}
+
+fn confirm_quit(frame: &mut Frame, app: &App, theme: &Theme) {
+    let count = app.revocable_leases();
+    let (heading, it) = if count == 1 {
+        ("A lease is still active".to_owned(), "it")
+    } else {
+        (format!("{count} leases may still be alive"), "them")
+    };
+    let mut lines = vec![Line::from(Span::styled(heading, theme.warning))];
+    lines.extend(revocable_lines(app, false));
+    lines.extend([
+        Line::raw("IAM users and keys stay in AWS until their lease is revoked or expires."),
         Line::raw(""),
         Line::from(vec![
             Span::styled("r", theme.key),
-            Span::raw(" revoke it and quit   "),
+            Span::raw(format!(" revoke {it} and quit   ")),
             Span::styled("k", theme.key),
-            Span::raw(" keep it and quit   "),
+            Span::raw(format!(" keep {it} and quit   ")),
             Span::styled("Esc", theme.key),
             Span::raw(" stay"),
         ]),
-    ];
-    let area = centered(frame.area(), 76, 7);
+    ]);
+    let area = centered(frame.area(), 76, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .block(Block::bordered().title(" Quit? ")),
+        area,
+    );
+}
+
+/// At start: leases earlier runs left, that Vault says are still alive.
+fn earlier_leases(frame: &mut Frame, app: &App, theme: &Theme) {
+    let mut lines = vec![Line::from(Span::styled(
+        "Earlier runs left leases that may still be alive",
+        theme.warning,
+    ))];
+    lines.extend(revocable_lines(app, true));
+    lines.extend([
+        Line::raw("Each is an IAM user with keys in AWS, until it is revoked or expires."),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("r", theme.key),
+            Span::raw(" revoke them now   "),
+            Span::styled("l", theme.key),
+            Span::raw(" show them in the leases pane   "),
+            Span::styled("Esc", theme.key),
+            Span::raw(" later"),
+        ]),
+    ]);
+    let area = centered(frame.area(), 76, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Leases from earlier runs ")),
         area,
     );
 }

@@ -9,24 +9,35 @@ use super::theme::Theme;
 use super::widgets::short_lease_id;
 use crate::app::App;
 use crate::app::keymap::bindings;
-use crate::lease::countdown::LeaseStatus;
+use crate::lease::table::LeaseStatus;
 
+/// The current credentials' lease and its countdown, and how many others may be alive.
 pub fn lease_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
-    match &app.creds {
+    let others = app
+        .leases
+        .revocable(app.now)
+        .filter(|l| Some(l.lease_id.as_str()) != app.current_lease().map(|c| c.lease_id.as_str()))
+        .count();
+    let mut line = match app.current_lease() {
         None => Line::from(Span::styled("no lease yet", theme.muted)),
-        Some(creds) => {
-            let style = match creds.clock.status(app.now) {
+        Some(lease) => {
+            let style = match lease.status(app.now) {
                 LeaseStatus::Active => theme.done,
-                LeaseStatus::Expired | LeaseStatus::Revoked => theme.failed,
+                LeaseStatus::Revoking | LeaseStatus::Checking => theme.running,
+                _ => theme.failed,
             };
             Line::from(vec![
                 Span::styled("lease ", theme.muted),
-                Span::raw(short_lease_id(&creds.clock.lease_id)),
+                Span::raw(short_lease_id(&lease.lease_id)),
                 Span::raw(" "),
-                Span::styled(creds.clock.label(app.now), style),
+                Span::styled(lease.label(app.now), style),
             ])
         }
+    };
+    if others > 0 {
+        line.push_span(Span::styled(format!(" +{others} more"), theme.warning));
     }
+    line
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -41,7 +52,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(format!("{notice}  "), theme.warning));
     }
     // Hints in order while they fit; the last two (help, quit) always stay.
-    let all = bindings(app);
+    let all: Vec<_> = bindings(app)
+        .into_iter()
+        .filter(|b| !b.keys.is_empty())
+        .collect();
     let hint_width = |b: &crate::app::keymap::Binding| {
         b.keys.chars().count() + b.description.chars().count() + 4
     };

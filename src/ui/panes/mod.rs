@@ -4,6 +4,7 @@
 mod enable;
 mod finish;
 mod generate;
+mod leases;
 mod overview;
 mod policy;
 mod revoke;
@@ -26,6 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     match app.pane() {
         Pane::Overview => overview::render(frame, area, app, theme),
         Pane::Finish => finish::render(frame, area, app, theme),
+        Pane::Leases => leases::render(frame, area, app, theme),
         Pane::Step(kind) => step(frame, area, app, kind, theme),
     }
 }

@@ -1,0 +1,177 @@
+//! The leases pane: every lease this run issued and the open ones of earlier runs, with
+//! a live countdown or their state; renew the selected one by a chosen increment, revoke
+//! one or all.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::app::App;
+use crate::app::state::Mode;
+use crate::lease::countdown::format_vault_duration;
+use crate::lease::table::{LeaseStatus, Origin, TrackedLease, describe_renewal};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{field, short_lease_id};
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let [heading, table, detail] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(3),
+        Constraint::Length(8),
+    ])
+    .areas(area);
+
+    let whereabouts = match (&app.journal_path, &app.connection.mode) {
+        (Some(path), _) => format!("Journal: {path}"),
+        (None, Mode::Sandbox) => {
+            "Sandbox: its leases end when vaultlab quits, so none is journaled.".to_owned()
+        }
+        (None, Mode::Live) => "No journal could be kept: note the lease ids.".to_owned(),
+    };
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(Span::styled("Leases", theme.title)),
+            Line::from(Span::styled(
+                "Each lease is an IAM user with keys in AWS until it is revoked or expires.",
+                theme.muted,
+            )),
+            Line::from(Span::styled(whereabouts, theme.muted)),
+        ]),
+        heading,
+    );
+
+    frame.render_widget(
+        Paragraph::new(rows(app, theme)).wrap(Wrap { trim: false }),
+        table,
+    );
+
+    let block = Block::new().borders(Borders::TOP).border_style(theme.muted);
+    let inner = block.inner(detail);
+    frame.render_widget(block, detail);
+    frame.render_widget(
+        Paragraph::new(selected(app, theme)).wrap(Wrap { trim: false }),
+        inner,
+    );
+}
+
+fn rows<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+    if app.leases.is_empty() {
+        return vec![Line::from(Span::styled(
+            "No leases yet. Generate credentials in step 4: each lease shows here until it is over.",
+            theme.muted,
+        ))];
+    }
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "  {:<28} {:<10} {:<12} {}",
+            "lease", "role", "from", "left / state"
+        ),
+        theme.muted,
+    ))];
+    for (index, lease) in app.leases.iter().enumerate() {
+        let marker = if index == app.lease_cursor {
+            "▶ "
+        } else {
+            "  "
+        };
+        let from = match lease.origin {
+            Origin::ThisRun => "this run",
+            Origin::EarlierRun => "earlier run",
+        };
+        let mut spans = vec![
+            Span::styled(marker, theme.key),
+            Span::raw(format!(
+                "{:<28} {:<10} {:<12} ",
+                short_lease_id(&lease.lease_id),
+                lease.role,
+                from
+            )),
+            Span::styled(lease.label(app.now), state_style(lease, app, theme)),
+        ];
+        if lease.renewing {
+            spans.push(Span::styled("  renewing…", theme.running));
+        }
+        let line = Line::from(spans);
+        lines.push(if index == app.lease_cursor {
+            line.style(theme.title)
+        } else {
+            line
+        });
+        if let Some(words) = lease.problem() {
+            lines.push(Line::from(vec![
+                Span::raw("    "),
+                Span::styled(format!("Vault: {words}"), theme.failed),
+            ]));
+        }
+    }
+    lines
+}
+
+fn state_style(lease: &TrackedLease, app: &App, theme: &Theme) -> ratatui::style::Style {
+    match lease.status(app.now) {
+        LeaseStatus::Active => theme.done,
+        LeaseStatus::Checking | LeaseStatus::Revoking => theme.running,
+        LeaseStatus::RevokeFailed | LeaseStatus::Unknown => theme.failed,
+        LeaseStatus::Expired | LeaseStatus::Revoked | LeaseStatus::Gone => theme.muted,
+    }
+}
+
+/// The selected lease in full, the renewal increment and what the last renewal got.
+fn selected<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+    let increment = format_vault_duration(app.renew_increment());
+    let Some(lease) = app.selected_lease() else {
+        return vec![field("renew by", increment, theme)];
+    };
+    let mut lines = vec![
+        field("selected", lease.lease_id.clone(), theme),
+        Line::from(vec![
+            Span::styled(format!("{:<16}", "renew by"), theme.muted),
+            Span::styled(increment.clone(), theme.key),
+            Span::styled("  (+ longer, - shorter; r renews)", theme.muted),
+        ]),
+        field(
+            "",
+            Span::styled(
+                format!(
+                    "vault lease renew -increment={increment} {}",
+                    lease.lease_id
+                ),
+                theme.code,
+            ),
+            theme,
+        ),
+    ];
+    if !lease.renewable {
+        lines.push(field(
+            "",
+            Span::styled("Vault says this lease is not renewable.", theme.muted),
+            theme,
+        ));
+    }
+    if let Some(renewal) = &lease.last_renewal {
+        let style = if renewal.capped() {
+            theme.warning
+        } else {
+            theme.done
+        };
+        lines.push(field(
+            "last renewal",
+            Span::styled(describe_renewal(renewal), style),
+            theme,
+        ));
+        if let Some(warning) = &renewal.warning {
+            lines.push(field(
+                "",
+                Span::styled(format!("Vault: {warning}"), theme.muted),
+                theme,
+            ));
+        }
+    }
+    lines.push(field(
+        "revoke",
+        Span::styled(format!("vault lease revoke {}", lease.lease_id), theme.code),
+        theme,
+    ));
+    lines
+}
