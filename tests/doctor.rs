@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::BaoDev;
+use common::{BaoDev, SandboxProcess};
 
 fn doctor(env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
     let home = tempfile::tempdir().expect("tempdir");
@@ -87,4 +87,48 @@ fn nothing_listening_says_where_it_looked() {
     assert_eq!(code, 1, "{report}");
     assert!(report.contains(&url), "{report}");
     assert!(report.starts_with('✗'), "{report}");
+}
+
+#[test]
+fn the_address_flag_wins_over_vault_addr() {
+    let sandbox = SandboxProcess::start(&["--propagation-delay", "0s"]);
+    let nowhere = format!("http://127.0.0.1:{}", common::free_port());
+    let env: Vec<(&str, &str)> = [
+        "VAULT_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ]
+    .iter()
+    .map(|name| (*name, sandbox.var(name)))
+    .chain([("VAULT_ADDR", nowhere.as_str())])
+    .collect();
+
+    // VAULT_ADDR alone points nowhere…
+    let (code, report) = doctor(&env, &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains(&nowhere), "{report}");
+
+    // …and --address overrides it.
+    let (code, report) = doctor(&env, &["--address", sandbox.var("VAULT_ADDR")]);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains(&format!(
+            "✓ Vault reachable at {}",
+            sandbox.var("VAULT_ADDR")
+        )),
+        "{report}"
+    );
+    assert!(!report.contains(&nowhere), "{report}");
+
+    // A bad flag value is named as the flag.
+    let (code, report) = doctor(&env, &["--client-timeout", "soon"]);
+    assert_ne!(code, 0, "{report}");
+    assert!(report.contains("invalid --client-timeout"), "{report}");
+
+    // The embedded sandbox has no use for Vault flags.
+    let (code, report) = doctor(&env, &["--sandbox", "--namespace", "team"]);
+    assert_eq!(code, 2, "{report}");
+    assert!(report.contains("cannot be used with"), "{report}");
 }
