@@ -32,10 +32,24 @@ struct Cli {
     lab: LabArgs,
 }
 
+const FAULTS_HELP: &str = "\
+Fault injection (to show a failure on stage):
+  POST $VAULT_ADDR/vaultlab/faults with the root token (X-Vault-Token) and a JSON body arms a
+  fault: the next `count` (default 1) requests that match fail as the real service would.
+    {\"aws_action\":\"DescribeInstances\",\"code\":\"RequestLimitExceeded\",\"count\":3}
+        EC2 throttling; `*` matches every AWS action; other codes: Throttling, AuthFailure,
+        InvalidClientTokenId, UnauthorizedOperation, AccessDenied, InternalError…
+    {\"vault_path\":\"aws/creds/\",\"status\":429}
+        Vault's rate-limit answer for paths starting with aws/creds/; 503 says sealed;
+        add \"method\":\"GET\" to match one method only.
+  `message` (and `status` for AWS) override the service's usual words.
+  GET lists the armed faults; DELETE disarms them all.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the embedded sandbox alone: a Vault-compatible server with the AWS secrets
     /// engine and an AWS-compatible endpoint (IAM, STS, EC2), until Ctrl-C.
+    #[command(after_long_help = FAULTS_HELP)]
     Sandbox(SandboxArgs),
     /// Run the lab's six steps headless and print a transcript (secrets masked). Exits
     /// non-zero at the first step that fails.
@@ -401,6 +415,9 @@ fn print_welcome(
          #   AWS_ACCESS_KEY_ID=<new key> AWS_SECRET_ACCESS_KEY=<new secret> aws ec2 describe-instances\n\
          #   vault lease revoke <lease_id>\n\
          # New access keys take {delay} to become valid, as in AWS.\n\
+         # To show a failure, arm a fault: the next request(s) that match fail as the real service would:\n\
+         #   curl -H \"X-Vault-Token: $VAULT_TOKEN\" -d '{{\"aws_action\":\"DescribeInstances\",\"code\":\"RequestLimitExceeded\",\"count\":3}}' $VAULT_ADDR/vaultlab/faults\n\
+         #   curl -H \"X-Vault-Token: $VAULT_TOKEN\" -d '{{\"vault_path\":\"aws/creds/\",\"status\":429}}' $VAULT_ADDR/vaultlab/faults\n\
          # {state_note}\n\
          # Stop with Ctrl-C.",
         addr = sandbox.vault_addr(),

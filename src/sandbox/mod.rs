@@ -4,6 +4,7 @@
 //! so `VAULT_ADDR` and `AWS_ENDPOINT_URL` are the same URL.
 
 pub mod aws;
+pub mod faults;
 pub mod state;
 pub mod vault;
 
@@ -127,7 +128,13 @@ impl Sandbox {
         }
         background.push(vault.spawn_lease_expiry());
 
-        let router = vault.router().fallback_service(aws.router());
+        // Fault injection sees every request first (and serves its own admin API).
+        let faults = faults::Faults::default();
+        let router = vault
+            .router()
+            .merge(faults::admin_router(faults.clone(), vault.clone()))
+            .fallback_service(aws.router())
+            .layer(axum::middleware::from_fn_with_state(faults, faults::inject));
         let (stop_server, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             axum::serve(listener, router)
