@@ -262,3 +262,90 @@ fn wrong_root_keys_are_refused_by_aws_in_its_words_and_the_app_stays_up() {
     let screen = tmux.wait_for("EXITED");
     assert!(screen.contains("EXITED 0"), "{screen}");
 }
+
+/// Runs the `bao` CLI against `bao` as root; returns its trimmed stdout.
+fn bao_ok(bao: &common::BaoDev, args: &[&str]) -> String {
+    common::run_ok(&mut bao.cli(args)).trim().to_owned()
+}
+
+#[test]
+fn against_openbao_a_refusal_names_the_capability_and_a_new_login_is_picked_up() {
+    let bao = common::BaoDev::start();
+    let policy = bao.home.path().join("lab-limited.hcl");
+    std::fs::write(
+        &policy,
+        "path \"sys/mounts\" { capabilities = [\"read\"] }\npath \"sys/mounts/aws\" { capabilities = [\"read\"] }\n",
+    )
+    .unwrap();
+    bao_ok(
+        &bao,
+        &["policy", "write", "lab-limited", policy.to_str().unwrap()],
+    );
+    let limited = bao_ok(
+        &bao,
+        &["token", "create", "-policy=lab-limited", "-field=token"],
+    );
+    // The learner's own HOME, with the token `vault login` would have left there.
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join(".vault-token");
+    std::fs::write(&token_file, format!("{limited}\n")).unwrap();
+    let url = bao.url();
+    let binary = env!("CARGO_BIN_EXE_vaultlab");
+    let tmux = Tmux::start_with_env(
+        &format!("{binary}; echo EXITED $?; sleep 30"),
+        &[
+            ("VAULT_ADDR", url.as_str()),
+            ("HOME", home.path().to_str().unwrap()),
+        ],
+    );
+    tmux.wait_for("LIVE");
+    tmux.keys(&["n"]);
+    tmux.wait_for("Step 1 of 6");
+    tmux.keys(&["Enter"]);
+    wait_for_text(
+        &tmux,
+        &[
+            "Vault did not enable the AWS engine",
+            "permission denied on POST sys/mounts/aws: needs update; this token has: read",
+            "→ Ask your Vault admin for a policy granting that capability",
+        ],
+    );
+
+    // A token that expires while the learner reads.
+    let short = bao_ok(
+        &bao,
+        &[
+            "token",
+            "create",
+            "-policy=lab-limited",
+            "-ttl=2s",
+            "-explicit-max-ttl=2s",
+            "-field=token",
+        ],
+    );
+    std::fs::write(&token_file, format!("{short}\n")).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    tmux.keys(&["Enter"]);
+    wait_for_text(
+        &tmux,
+        &[
+            "so the token itself is refused: it has expired or was revoked",
+            "→ Log in again: `vault login` in any terminal",
+        ],
+    );
+
+    // `vault login` as root in another terminal: the running TUI uses it on the next try,
+    // and gets OpenBao's own answer (it has no AWS engine).
+    std::fs::write(&token_file, format!("{}\n", bao.token)).unwrap();
+    tmux.keys(&["Enter"]);
+    wait_for_text(
+        &tmux,
+        &[
+            "the aws secrets engine is not available on this server",
+            "plugin not found in the catalog: aws",
+        ],
+    );
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED");
+    assert!(screen.contains("EXITED 0"), "{screen}");
+}
