@@ -329,7 +329,7 @@ fn against_openbao_a_refusal_names_the_capability_and_a_new_login_is_picked_up()
     wait_for_text(
         &tmux,
         &[
-            "so the token itself is refused: it has expired or was revoked",
+            "Vault refused the token itself: it has expired or was revoked",
             "→ Log in again: `vault login` in any terminal",
         ],
     );

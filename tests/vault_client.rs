@@ -708,6 +708,28 @@ async fn namespaces_go_in_the_x_vault_namespace_header() {
         Err(VaultError::NotFound { errors, .. }) => assert_eq!(errors, ["namespace not found"]),
         other => panic!("expected NotFound, got {other:?}"),
     }
+
+    // Health is served in the root namespace only; the client asks there whatever the
+    // namespace (OpenBao answers "operation unavailable in namespaces" otherwise).
+    assert_eq!(team.health().await.expect("health").status, 200);
+
+    // A token made in the namespace, used outside it, is told where it belongs.
+    let reply = team
+        .write("auth/token/create", json!({"policies": ["default"]}))
+        .await
+        .expect("token in ns");
+    let team_token = reply.envelope.unwrap().auth.unwrap()["client_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let outside = bao.client_with_token(Some(&team_token));
+    match outside.list_mounts().await {
+        Err(VaultError::PermissionDenied {
+            access: Access::Unknown(why),
+            ..
+        }) => assert!(why.contains("belongs to namespace team/"), "{why}"),
+        other => panic!("expected PermissionDenied, got {other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -326,6 +326,22 @@ impl VaultClient {
                 errors,
                 token_sent: true,
                 access: Access::NotChecked,
+            } if path == "auth/token/lookup-self" => VaultError::PermissionDenied {
+                // Every token may look itself up (the `default` policy): this one is dead.
+                method,
+                path,
+                errors,
+                token_sent: true,
+                access: Access::TokenRejected {
+                    from_file: matches!(self.config.token_source, TokenSource::File(_)),
+                },
+            },
+            VaultError::PermissionDenied {
+                method,
+                path,
+                errors,
+                token_sent: true,
+                access: Access::NotChecked,
             } if path != "sys/capabilities-self" => {
                 let access = self.access(req.method, &path).await;
                 VaultError::PermissionDenied {
@@ -340,7 +356,8 @@ impl VaultClient {
         }
     }
 
-    /// Why the token was refused `method` on `path`.
+    /// Why the token was refused `method` on `path`. The two questions asked here are
+    /// never refined themselves, so this cannot recurse.
     async fn access(&self, method: &str, path: &str) -> Access {
         match Box::pin(self.capabilities_self(&[path])).await {
             Ok(mut capabilities) => {
@@ -356,9 +373,25 @@ impl VaultClient {
                     Access::Lacks { needed, has }
                 }
             }
-            Err(VaultError::PermissionDenied { .. }) => Access::TokenRejected {
-                from_file: matches!(self.config.token_source, TokenSource::File(_)),
-            },
+            // The `default` policy allows both questions; a live token that may ask
+            // neither is no token at all, one that may look itself up is out of place.
+            Err(VaultError::PermissionDenied { .. }) => {
+                match Box::pin(self.token_lookup_self()).await {
+                    Ok(token) if !token.reaches_namespace(self.config.namespace.as_deref()) => {
+                        Access::Unknown(format!(
+                            "the token belongs to namespace {}; set VAULT_NAMESPACE (or --namespace) to it",
+                            token.namespace_path
+                        ))
+                    }
+                    Ok(_) => Access::Unknown(
+                        "this token may not ask sys/capabilities-self: it lacks the default policy"
+                            .to_owned(),
+                    ),
+                    Err(_) => Access::TokenRejected {
+                        from_file: matches!(self.config.token_source, TokenSource::File(_)),
+                    },
+                }
+            }
             Err(e) => Access::Unknown(e.to_string()),
         }
     }

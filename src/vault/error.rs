@@ -33,10 +33,10 @@ pub enum Access {
         needed: &'static str,
         has: Vec<String>,
     },
-    /// Vault refused even to say what the token may do (`sys/capabilities-self` is in
-    /// the `default` policy): the token itself is no good, expired or revoked, unless it
-    /// was made without `default`. `from_file` when it came from `~/.vault-token`, which
-    /// is read again on every request.
+    /// Vault refused even to say what the token may do or to look it up (both are in the
+    /// `default` policy): the token itself is no good, expired or revoked (or it was made
+    /// without `default`, which looks the same from here). `from_file`
+    /// when it came from `~/.vault-token`, which is read again on every request.
     TokenRejected { from_file: bool },
     /// The capabilities could not be read for another reason, given here.
     Unknown(String),
@@ -51,7 +51,7 @@ impl std::fmt::Display for Access {
             }
             Access::TokenRejected { .. } => write!(
                 f,
-                ": Vault would not say what this token may do either, so the token itself is refused: it has expired or was revoked (or it lacks the default policy)"
+                ": Vault refused the token itself: it has expired or was revoked (or it was made without the default policy)"
             ),
             Access::Unknown(why) => write!(f, " (its capabilities could not be read: {why})"),
         }
