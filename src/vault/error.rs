@@ -180,20 +180,20 @@ impl VaultError {
             }
             VaultError::Unreachable { kind, .. } => match kind {
                 UnreachableKind::Refused => {
-                    "Nothing is listening there: start Vault (e.g. `vault server -dev`) or check VAULT_ADDR and its port."
+                    "Nothing is listening there: start Vault (e.g. `vault server -dev`) or check VAULT_ADDR (or --address) and its port."
                 }
                 UnreachableKind::Dns => {
-                    "The host name does not resolve: check the spelling of VAULT_ADDR and your DNS."
+                    "The host name does not resolve: check the spelling of VAULT_ADDR (or --address) and your DNS."
                 }
                 UnreachableKind::Timeout => {
-                    "Vault did not answer in time: check the network, a proxy (HTTPS_PROXY/NO_PROXY) or raise VAULT_CLIENT_TIMEOUT."
+                    "Vault did not answer in time: check the network, a proxy (HTTPS_PROXY/NO_PROXY) or raise VAULT_CLIENT_TIMEOUT (or --client-timeout)."
                 }
                 UnreachableKind::Other => {
-                    "The connection failed: check VAULT_ADDR, the network and any proxy settings."
+                    "The connection failed: check VAULT_ADDR (or --address), the network and any proxy settings."
                 }
             },
             VaultError::Tls { .. } => {
-                "Check the scheme (http:// vs https://) in VAULT_ADDR; for a private CA set VAULT_CACERT (or VAULT_CAPATH); VAULT_SKIP_VERIFY=true only for a throwaway dev server."
+                "Check the scheme (http:// vs https://) in VAULT_ADDR; for a private CA set VAULT_CACERT or VAULT_CAPATH (--ca-cert, --ca-path); VAULT_SKIP_VERIFY=true (--tls-skip-verify) only for a throwaway dev server."
             }
             VaultError::Sealed { .. } => {
                 "Unseal Vault first (`vault operator unseal`, with the unseal key(s)); a dev server is unsealed again by restarting it."
