@@ -108,8 +108,12 @@ pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
             return checks;
         }
     };
+    let namespace = match &vault.config().namespace {
+        Some(namespace) => format!("; working in namespace {namespace}"),
+        None => String::new(),
+    };
     checks.push(pass(format!(
-        "Vault reachable at {addr}, version {}",
+        "Vault reachable at {addr}, version {}{namespace}",
         health.version
     )));
     if !health.initialized {
@@ -130,6 +134,23 @@ pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
     checks.push(pass("Vault is unsealed"));
 
     match vault.token_lookup_self().await {
+        Ok(token) if !token.reaches_namespace(vault.config().namespace.as_deref()) => {
+            let here = match &vault.config().namespace {
+                Some(namespace) => format!("namespace {namespace}"),
+                None => "the root namespace".to_owned(),
+            };
+            checks.push(fail(
+                format!(
+                    "the token belongs to namespace {}, but vaultlab works in {here}",
+                    token.namespace_path
+                ),
+                format!(
+                    "Set VAULT_NAMESPACE={} (or --namespace {}), or use a token of {here}.",
+                    token.namespace_path, token.namespace_path
+                ),
+            ));
+            return checks;
+        }
         Ok(token) => {
             let ttl = if token.ttl == 0 {
                 "never expires".to_owned()
@@ -154,48 +175,75 @@ pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
     }
 
     let mount = inputs.mount.trim_end_matches('/');
-    let role = inputs.role;
-    let paths = [
-        format!("sys/mounts/{mount}"),
-        format!("{mount}/config/root"),
-        format!("{mount}/roles/{role}"),
-        format!("{mount}/creds/{role}"),
-        "sys/leases/lookup".to_owned(),
-        "sys/leases/revoke".to_owned(),
-    ];
-    let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    match vault.capabilities_self(&path_refs).await {
-        Ok(capabilities) => {
-            let missing: Vec<&str> = path_refs
-                .iter()
-                .copied()
-                .filter(|path| {
-                    capabilities
-                        .get(*path)
-                        .is_none_or(|caps| caps.is_empty() || caps.iter().any(|c| c == "deny"))
-                })
-                .collect();
-            if missing.is_empty() {
-                checks.push(pass(format!(
-                    "the token may use every path the lab uses ({})",
-                    paths.join(", ")
-                )));
-            } else {
-                checks.push(fail(
-                    format!("the token may not use {}", missing.join(", ")),
-                    "Ask for a policy granting create/update/read on those paths (sudo is not needed).",
-                ));
-            }
-        }
-        Err(e) => checks.push(warn(
-            format!("capabilities could not be read: {e}"),
-            e.hint(),
-        )),
-    }
-
+    checks.push(capabilities_check(vault, mount, inputs.role).await);
     checks.push(engine_check(vault, mount).await);
     checks.extend(aws_checks(inputs.keys, inputs.aws_endpoint).await);
     checks
+}
+
+/// What the lab does on each path, as capabilities: `create|update` is either one (a write
+/// creates or updates, as the entry exists or not).
+fn lab_needs(mount: &str, role: &str) -> Vec<(String, &'static [&'static str])> {
+    vec![
+        ("sys/mounts".to_owned(), &["read"]),
+        (format!("sys/mounts/{mount}"), &["update"]),
+        (format!("{mount}/config/root"), &["create|update", "read"]),
+        (format!("{mount}/roles/{role}"), &["create|update", "read"]),
+        (format!("{mount}/creds/{role}"), &["read"]),
+        ("sys/leases/lookup".to_owned(), &["update"]),
+        ("sys/leases/renew".to_owned(), &["update"]),
+        ("sys/leases/revoke".to_owned(), &["update"]),
+    ]
+}
+
+/// What the token lacks on `path`, given what it `has` there.
+fn lacking(needs: &[&'static str], has: &[String]) -> Vec<&'static str> {
+    if has.iter().any(|c| c == "root") {
+        return Vec::new();
+    }
+    needs
+        .iter()
+        .copied()
+        .filter(|need| !need.split('|').any(|cap| has.iter().any(|h| h == cap)))
+        .collect()
+}
+
+/// The token's capabilities (in the namespace it works in) on every path the lab uses.
+async fn capabilities_check(vault: &VaultClient, mount: &str, role: &str) -> Check {
+    let needs = lab_needs(mount, role);
+    let paths: Vec<&str> = needs.iter().map(|(path, _)| path.as_str()).collect();
+    let capabilities = match vault.capabilities_self(&paths).await {
+        Ok(capabilities) => capabilities,
+        Err(e) => return warn(format!("capabilities could not be read: {e}"), e.hint()),
+    };
+    let mut missing = Vec::new();
+    for (path, need) in &needs {
+        let has = capabilities.get(path).cloned().unwrap_or_default();
+        let lacks = lacking(need, &has);
+        if !lacks.is_empty() {
+            let has = if has.is_empty() {
+                "nothing".to_owned()
+            } else {
+                has.join(", ")
+            };
+            missing.push(format!("{} {path} (it has {has})", lacks.join(", ")));
+        }
+    }
+    let place = match &vault.config().namespace {
+        Some(namespace) => format!(" in namespace {namespace}"),
+        None => String::new(),
+    };
+    if missing.is_empty() {
+        pass(format!(
+            "the token may use every path the lab uses{place} ({})",
+            paths.join(", ")
+        ))
+    } else {
+        fail(
+            format!("the token{place} lacks: {}", missing.join("; ")),
+            "Ask for a policy granting those capabilities on those paths (sudo is not needed); `vault token capabilities <path>` shows what a token may do.",
+        )
+    }
 }
 
 async fn engine_check(vault: &VaultClient, mount: &str) -> Check {
@@ -321,4 +369,26 @@ pub fn report(checks: &[Check], out: &mut impl Write) -> std::io::Result<bool> {
         }
     )?;
     Ok(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(list: &[&str]) -> Vec<String> {
+        list.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn a_write_is_satisfied_by_create_or_update_and_root_by_anything() {
+        assert!(lacking(&["create|update", "read"], &caps(&["update", "read"])).is_empty());
+        assert!(lacking(&["create|update", "read"], &caps(&["create", "read"])).is_empty());
+        assert_eq!(
+            lacking(&["create|update", "read"], &caps(&["read"])),
+            ["create|update"]
+        );
+        assert_eq!(lacking(&["update"], &caps(&["deny"])), ["update"]);
+        assert!(lacking(&["update"], &caps(&["root"])).is_empty());
+        assert_eq!(lacking(&["read"], &caps(&[])), ["read"]);
+    }
 }

@@ -12,6 +12,7 @@ use vaultlab::runtime::terminal;
 use vaultlab::sandbox::{self, Sandbox, SandboxOptions};
 use vaultlab::session::{self, SessionOptions};
 use vaultlab::ui::Theme;
+use vaultlab::vault::config::VaultFlags;
 use vaultlab::walk::WalkResult;
 
 #[derive(Debug, Parser)]
@@ -31,10 +32,24 @@ struct Cli {
     lab: LabArgs,
 }
 
+const FAULTS_HELP: &str = "\
+Fault injection (to show a failure on stage):
+  POST $VAULT_ADDR/vaultlab/faults with the root token (X-Vault-Token) and a JSON body arms a
+  fault: the next `count` (default 1) requests that match fail as the real service would.
+    {\"aws_action\":\"DescribeInstances\",\"code\":\"RequestLimitExceeded\",\"count\":3}
+        EC2 throttling; `*` matches every AWS action; other codes: Throttling, AuthFailure,
+        InvalidClientTokenId, UnauthorizedOperation, AccessDenied, InternalError…
+    {\"vault_path\":\"aws/creds/\",\"status\":429}
+        Vault's rate-limit answer for paths starting with aws/creds/; 503 says sealed;
+        add \"method\":\"GET\" to match one method only.
+  `message` (and `status` for AWS) override the service's usual words.
+  GET lists the armed faults; DELETE disarms them all.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the embedded sandbox alone: a Vault-compatible server with the AWS secrets
     /// engine and an AWS-compatible endpoint (IAM, STS, EC2), until Ctrl-C.
+    #[command(after_long_help = FAULTS_HELP)]
     Sandbox(SandboxArgs),
     /// Run the lab's six steps headless and print a transcript (secrets masked). Exits
     /// non-zero at the first step that fails.
@@ -47,8 +62,66 @@ enum Command {
     Doctor(LabArgs),
 }
 
+/// Where and how to reach Vault. Each flag wins over its environment variable, as the
+/// `vault` CLI's flags do. There is no token flag: a token on a command line ends up in
+/// shell history and `ps`; use VAULT_TOKEN or `vault login` (~/.vault-token).
+#[derive(Debug, Clone, Default, Args)]
+#[command(
+    next_help_heading = "Vault connection (each overrides its VAULT_* variable and means live mode)"
+)]
+struct VaultArgs {
+    /// Vault's address, e.g. https://vault.example.com:8200 [env: VAULT_ADDR].
+    #[arg(long, value_name = "URL")]
+    address: Option<String>,
+
+    /// The namespace to work in, sent as X-Vault-Namespace [env: VAULT_NAMESPACE].
+    #[arg(long, value_name = "NAMESPACE")]
+    namespace: Option<String>,
+
+    /// A PEM file of CA certificates to trust instead of the system's [env: VAULT_CACERT].
+    #[arg(long, value_name = "PATH")]
+    ca_cert: Option<PathBuf>,
+
+    /// A directory of PEM CA certificates to trust instead of the system's
+    /// [env: VAULT_CAPATH].
+    #[arg(long, value_name = "DIR")]
+    ca_path: Option<PathBuf>,
+
+    /// Do not verify Vault's TLS certificate: only for a throwaway dev server
+    /// [env: VAULT_SKIP_VERIFY].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          value_parser = parse_bool_flag)]
+    tls_skip_verify: Option<bool>,
+
+    /// How long to wait for Vault: seconds, or a duration such as 90s or 2m
+    /// [env: VAULT_CLIENT_TIMEOUT].
+    #[arg(long, value_name = "DURATION")]
+    client_timeout: Option<String>,
+}
+
+impl VaultArgs {
+    fn flags(&self) -> VaultFlags {
+        VaultFlags {
+            address: self.address.clone(),
+            namespace: self.namespace.clone(),
+            ca_cert: self.ca_cert.clone(),
+            ca_path: self.ca_path.clone(),
+            skip_verify: self.tls_skip_verify,
+            client_timeout: self.client_timeout.clone(),
+        }
+    }
+}
+
+fn parse_bool_flag(text: &str) -> Result<bool, String> {
+    vaultlab::vault::config::parse_go_bool(text)
+        .ok_or_else(|| format!("{text:?} is not a boolean (true or false)"))
+}
+
 #[derive(Debug, Clone, Args)]
 struct CleanupArgs {
+    #[command(flatten)]
+    vault: VaultArgs,
+
     /// Revoke every lease still alive.
     #[arg(long)]
     all: bool,
@@ -71,7 +144,7 @@ struct WalkArgs {
 #[derive(Debug, Clone, Args)]
 struct LabArgs {
     /// Use the embedded sandbox even if VAULT_ADDR is set.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["address", "namespace", "ca_cert", "ca_path", "tls_skip_verify", "client_timeout"])]
     sandbox: bool,
 
     /// Use the Vault at VAULT_ADDR (with VAULT_TOKEN or ~/.vault-token) and real AWS.
@@ -95,6 +168,9 @@ struct LabArgs {
     /// Which lab to run.
     #[arg(long, value_name = "ID", default_value = vaultlab::lab::DEFAULT_LAB)]
     lab: String,
+
+    #[command(flatten)]
+    vault: VaultArgs,
 }
 
 impl LabArgs {
@@ -106,6 +182,7 @@ impl LabArgs {
             aws_endpoint: self.aws_endpoint.clone(),
             labs_dir: self.labs.clone(),
             lab_id: Some(self.lab.clone()),
+            vault_flags: self.vault.flags(),
         }
     }
 }
@@ -247,6 +324,7 @@ fn run_cleanup(args: CleanupArgs) -> Result<()> {
     runtime()?.block_on(async {
         let options = SessionOptions {
             force_live: true,
+            vault_flags: args.vault.flags(),
             ..SessionOptions::default()
         };
         let session = session::open(&options, |name| std::env::var(name).ok()).await?;
@@ -336,6 +414,9 @@ fn print_welcome(
          #   AWS_ACCESS_KEY_ID=<new key> AWS_SECRET_ACCESS_KEY=<new secret> aws ec2 describe-instances\n\
          #   vault lease revoke <lease_id>\n\
          # New access keys take {delay} to become valid, as in AWS.\n\
+         # To show a failure, arm a fault: the next request(s) that match fail as the real service would:\n\
+         #   curl -H \"X-Vault-Token: $VAULT_TOKEN\" -d '{{\"aws_action\":\"DescribeInstances\",\"code\":\"RequestLimitExceeded\",\"count\":3}}' $VAULT_ADDR/vaultlab/faults\n\
+         #   curl -H \"X-Vault-Token: $VAULT_TOKEN\" -d '{{\"vault_path\":\"aws/creds/\",\"status\":429}}' $VAULT_ADDR/vaultlab/faults\n\
          # {state_note}\n\
          # Stop with Ctrl-C.",
         addr = sandbox.vault_addr(),

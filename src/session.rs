@@ -11,6 +11,7 @@ use crate::app::state::{Connection, EnvVar, Mode, PrefilledKeys};
 use crate::lab::{self, Lab, LabError};
 use crate::lease::journal::{self, Journal, JournalError};
 use crate::sandbox::{Sandbox, SandboxError, SandboxOptions};
+use crate::vault::config::VaultFlags;
 use crate::vault::{VaultClient, VaultConfig, VaultError};
 
 #[derive(Debug, Clone, Default)]
@@ -22,6 +23,8 @@ pub struct SessionOptions {
     pub aws_endpoint: Option<String>,
     pub labs_dir: Option<PathBuf>,
     pub lab_id: Option<String>,
+    /// `--address`, `--namespace`, …: each wins over its `VAULT_*` variable.
+    pub vault_flags: VaultFlags,
 }
 
 pub struct Session {
@@ -74,7 +77,9 @@ pub async fn open(
         None => lab::load_embedded(lab_id)?,
     };
     let env = |name: &str| env(name).filter(|value| !value.is_empty());
-    let sandbox_mode = chooses_sandbox(options, env("VAULT_ADDR").is_some())?;
+    // A Vault flag means a real Vault, as VAULT_ADDR does.
+    let vault_given = env("VAULT_ADDR").is_some() || options.vault_flags.any();
+    let sandbox_mode = chooses_sandbox(options, vault_given)?;
     let keys_from_env = env("AWS_ACCESS_KEY_ID")
         .zip(env("AWS_SECRET_ACCESS_KEY"))
         .map(|(access_key_id, secret)| PrefilledKeys {
@@ -142,7 +147,7 @@ pub async fn open(
         });
     }
 
-    let config = VaultConfig::from_lookup(|name| env(name))?;
+    let config = VaultConfig::from_sources(&options.vault_flags, |name| env(name))?;
     let vault = VaultClient::new(config)?;
     let (journal, journal_problem) = match journal::data_dir(env) {
         Some(dir) => {

@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use vaultlab::vault::config::ProxySettings;
-use vaultlab::vault::error::UnreachableKind;
+use vaultlab::vault::error::{Access, UnreachableKind};
 use vaultlab::vault::request;
 use vaultlab::vault::types::RevokeOutcome;
 use vaultlab::vault::{VaultClient, VaultConfig, VaultError};
@@ -379,11 +379,14 @@ async fn a_bad_token_or_none_is_permission_denied_and_never_shown() {
             path,
             errors,
             token_sent,
+            access,
         } => {
             assert_eq!(method, "GET");
             assert_eq!(path, "sys/mounts");
             assert_eq!(errors, &["permission denied"]);
             assert!(token_sent);
+            // Not even sys/capabilities-self would answer: the token is no good.
+            assert_eq!(access, &Access::TokenRejected { from_file: false });
         }
         other => panic!("expected PermissionDenied, got {other:?}"),
     }
@@ -705,6 +708,28 @@ async fn namespaces_go_in_the_x_vault_namespace_header() {
         Err(VaultError::NotFound { errors, .. }) => assert_eq!(errors, ["namespace not found"]),
         other => panic!("expected NotFound, got {other:?}"),
     }
+
+    // Health is served in the root namespace only; the client asks there whatever the
+    // namespace (OpenBao answers "operation unavailable in namespaces" otherwise).
+    assert_eq!(team.health().await.expect("health").status, 200);
+
+    // A token made in the namespace, used outside it, is told where it belongs.
+    let reply = team
+        .write("auth/token/create", json!({"policies": ["default"]}))
+        .await
+        .expect("token in ns");
+    let team_token = reply.envelope.unwrap().auth.unwrap()["client_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let outside = bao.client_with_token(Some(&team_token));
+    match outside.list_mounts().await {
+        Err(VaultError::PermissionDenied {
+            access: Access::Unknown(why),
+            ..
+        }) => assert!(why.contains("belongs to namespace team/"), "{why}"),
+        other => panic!("expected PermissionDenied, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -954,4 +979,172 @@ async fn from_env_style_config_reaches_the_server_with_a_token_file() {
         ["root"]
     );
     assert!(!format!("{client:?}").contains(ROOT_TOKEN));
+}
+
+/// A token with only `policy` (and `default`, unless `no_default`), made by the root token.
+async fn token_with_policy(
+    root: &VaultClient,
+    policy: &str,
+    rules: &str,
+    no_default: bool,
+) -> String {
+    root.write(
+        &format!("sys/policies/acl/{policy}"),
+        json!({ "policy": rules }),
+    )
+    .await
+    .expect("write policy");
+    let reply = root
+        .write(
+            "auth/token/create",
+            json!({"policies": [policy], "no_default_policy": no_default, "ttl": "1h"}),
+        )
+        .await
+        .expect("auth/token/create");
+    reply.envelope.expect("envelope").auth.expect("auth")["client_token"]
+        .as_str()
+        .expect("client_token")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_refusal_names_the_capability_the_token_lacks_and_what_it_has() {
+    let bao = Bao::dev().await;
+    let root = bao.client();
+    let token = token_with_policy(
+        &root,
+        "lab-read-only",
+        r#"path "sys/mounts/aws" { capabilities = ["read"] }"#,
+        false,
+    )
+    .await;
+    let limited = bao.client_with_token(Some(&token));
+
+    let err = limited.enable_mount("aws", "kv").await.unwrap_err();
+    match &err {
+        VaultError::PermissionDenied { path, access, .. } => {
+            assert_eq!(path, "sys/mounts/aws");
+            assert_eq!(
+                access,
+                &Access::Lacks {
+                    needed: "update",
+                    has: vec!["read".into()],
+                }
+            );
+        }
+        other => panic!("expected PermissionDenied, got {other:?}"),
+    }
+    let shown = err.to_string();
+    assert!(
+        shown.contains("POST sys/mounts/aws: needs update; this token has: read"),
+        "{shown}"
+    );
+    assert!(shown.contains("(Vault: permission denied)"), "{shown}");
+    assert!(err.hint().contains("policy granting"), "{}", err.hint());
+
+    // A path the policy never mentions: the token has `deny` there.
+    let err = limited.read("aws/creds/my-role").await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("GET aws/creds/my-role: needs read; this token has: deny"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn without_the_default_policy_the_refusal_falls_back_to_saying_so() {
+    let bao = Bao::dev().await;
+    let root = bao.client();
+    // May list mounts, but may not even ask sys/capabilities-self.
+    let token = token_with_policy(
+        &root,
+        "mounts-only",
+        r#"path "sys/mounts" { capabilities = ["read"] }"#,
+        true,
+    )
+    .await;
+    let limited = bao.client_with_token(Some(&token));
+    limited.list_mounts().await.expect("the policy allows this");
+    let err = limited.enable_mount("aws", "kv").await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            VaultError::PermissionDenied {
+                access: Access::TokenRejected { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let shown = err.to_string();
+    assert!(shown.contains("POST sys/mounts/aws"), "{shown}");
+    assert!(shown.contains("default policy"), "{shown}");
+}
+
+#[tokio::test]
+async fn an_expired_token_says_so_and_a_new_login_is_picked_up_on_retry() {
+    let bao = Bao::dev().await;
+    let root = bao.client();
+    let reply = root
+        .write(
+            "auth/token/create",
+            json!({"policies": ["root"], "ttl": "2s", "explicit_max_ttl": "2s"}),
+        )
+        .await
+        .expect("a short-lived token");
+    let short = reply.envelope.unwrap().auth.unwrap()["client_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The learner's token is in ~/.vault-token, as `vault login` leaves it.
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join(".vault-token");
+    std::fs::write(&token_file, format!("{short}\n")).unwrap();
+    let vars: BTreeMap<&str, String> = [
+        ("VAULT_ADDR", bao.url()),
+        ("HOME", home.path().display().to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let client =
+        VaultClient::new(VaultConfig::from_lookup(|name| vars.get(name).cloned()).unwrap())
+            .unwrap();
+    client
+        .list_mounts()
+        .await
+        .expect("the token works at first");
+
+    // Wait for it to expire.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let err = loop {
+        match client.list_mounts().await {
+            Err(e) => break e,
+            Ok(_) => {
+                assert!(Instant::now() < deadline, "the 2 s token never expired");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+    assert!(
+        matches!(
+            &err,
+            VaultError::PermissionDenied {
+                access: Access::TokenRejected { from_file: true },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("expired"), "{err}");
+    assert!(err.hint().contains("vault login"), "{}", err.hint());
+    assert!(!err.to_string().contains(&short));
+
+    // `vault login` in another terminal rewrites the file; the same client picks it up.
+    std::fs::write(&token_file, format!("{ROOT_TOKEN}\n")).unwrap();
+    let info = client
+        .token_lookup_self()
+        .await
+        .expect("the new token is used");
+    assert_eq!(info.policies, ["root"]);
 }

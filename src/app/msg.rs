@@ -157,6 +157,23 @@ pub struct AwsRefusal {
     pub retryable: bool,
 }
 
+impl AwsRefusal {
+    /// AWS is throttling the caller (rather than refusing the keys).
+    pub fn throttled(&self) -> bool {
+        crate::aws::error::is_throttling_code(&self.code)
+    }
+
+    /// No answer came from AWS at all.
+    pub fn unreachable(&self) -> bool {
+        crate::aws::error::is_unreachable_code(&self.code)
+    }
+
+    /// What to do next, in a sentence.
+    pub fn hint(&self) -> &'static str {
+        crate::aws::error::hint_for_code(&self.code)
+    }
+}
+
 /// What Vault says of a lease it knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeaseFacts {

@@ -935,14 +935,18 @@ fn on_described(
                 app,
                 StepKind::TestKeys,
                 Failure {
-                    what: format!("AWS refused DescribeInstances: {}", refusal.code),
-                    detail: refusal.message,
+                    what: if refusal.unreachable() {
+                        format!("No answer from AWS to DescribeInstances ({})", refusal.code)
+                    } else {
+                        format!("AWS refused DescribeInstances: {}", refusal.code)
+                    },
                     hint: match refusal.code.as_str() {
                         "UnauthorizedOperation" | "AccessDenied" => {
                             "The role's policy does not allow ec2:DescribeInstances: least privilege at work. Change the policy in step 3 and generate new keys.".to_owned()
                         }
-                        _ => "Check the region and the endpoint, then try again.".to_owned(),
+                        _ => format!("{} Enter tries again.", refusal.hint()),
                     },
+                    detail: refusal.message,
                 },
             );
         }

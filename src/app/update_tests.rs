@@ -315,6 +315,50 @@ fn the_test_retries_while_the_key_propagates_then_succeeds() {
 }
 
 #[test]
+fn throttling_that_outlasts_the_retries_and_no_answer_say_so() {
+    for (code, what, hint) in [
+        (
+            "RequestLimitExceeded",
+            "AWS refused DescribeInstances: RequestLimitExceeded",
+            "rate-limiting",
+        ),
+        (
+            "Unreachable",
+            "No answer from AWS to DescribeInstances (Unreachable)",
+            "endpoint",
+        ),
+    ] {
+        let mut app = app();
+        issue(&mut app, Duration::from_secs(3600));
+        go_to(&mut app, StepKind::TestKeys);
+        press(&mut app, KeyCode::Enter);
+        let effects = update(
+            &mut app,
+            Msg::Outcome(Outcome::Described {
+                lease_id: LEASE.into(),
+                attempt: super::update::PROBE_ATTEMPTS,
+                result: Err(AwsRefusal {
+                    code: code.into(),
+                    message: "Request limit exceeded.".into(),
+                    retryable: code != "Unreachable",
+                }),
+            }),
+        );
+        assert!(effects.is_empty(), "{code}: no more attempts");
+        let StepStatus::Failed(failure) = &app.step(StepKind::TestKeys).status else {
+            panic!("{code}: failed");
+        };
+        assert_eq!(failure.what, what);
+        assert!(failure.hint.contains(hint), "{code}: {}", failure.hint);
+        assert!(
+            failure.hint.contains("Enter tries again"),
+            "{}",
+            failure.hint
+        );
+    }
+}
+
+#[test]
 fn a_denied_action_explains_least_privilege() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(3600));

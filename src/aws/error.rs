@@ -27,11 +27,11 @@ const THROTTLING: &[&str] = &[
 impl AwsCallError {
     /// A brand-new key that AWS has not heard of yet looks exactly like a wrong key.
     pub fn is_unknown_key(&self) -> bool {
-        matches!(self.code.as_str(), "AuthFailure" | "InvalidClientTokenId")
+        is_unknown_key_code(&self.code)
     }
 
     pub fn is_throttling(&self) -> bool {
-        THROTTLING.contains(&self.code.as_str())
+        is_throttling_code(&self.code)
     }
 
     pub fn is_denied(&self) -> bool {
@@ -40,19 +40,38 @@ impl AwsCallError {
 
     /// What to do next, in a sentence.
     pub fn hint(&self) -> &'static str {
-        if self.is_unknown_key() {
-            "AWS does not know these keys: they are wrong, deleted, or too new to have propagated yet."
-        } else if self.is_denied() {
-            "The keys work but their policy does not allow this action."
-        } else if self.is_throttling() {
-            "AWS is rate-limiting these calls: wait a little and try again."
-        } else if self.code == "SignatureDoesNotMatch" {
-            "The secret key does not match the access key: check for a copy-paste slip."
-        } else if self.code == "Unreachable" || self.code == "Timeout" {
-            "Check the network, the region and --aws-endpoint."
-        } else {
-            "See AWS's message above."
-        }
+        hint_for_code(&self.code)
+    }
+}
+
+pub fn is_unknown_key_code(code: &str) -> bool {
+    matches!(code, "AuthFailure" | "InvalidClientTokenId")
+}
+
+/// Codes AWS answers when it throttles a caller.
+pub fn is_throttling_code(code: &str) -> bool {
+    THROTTLING.contains(&code)
+}
+
+/// No answer at all: the code vaultlab gives a transport failure.
+pub fn is_unreachable_code(code: &str) -> bool {
+    matches!(code, "Unreachable" | "Timeout")
+}
+
+/// What to do next after an AWS error with this code, in a sentence.
+pub fn hint_for_code(code: &str) -> &'static str {
+    if is_unknown_key_code(code) {
+        "AWS does not know these keys: they are wrong, deleted, or too new to have propagated yet."
+    } else if matches!(code, "UnauthorizedOperation" | "AccessDenied") {
+        "The keys work but their policy does not allow this action."
+    } else if is_throttling_code(code) {
+        "AWS is rate-limiting these calls (a request quota of the account): wait a little, then try again."
+    } else if code == "SignatureDoesNotMatch" {
+        "The secret key does not match the access key: check for a copy-paste slip."
+    } else if is_unreachable_code(code) {
+        "Check the network, the region, and the endpoint (--aws-endpoint or AWS_ENDPOINT_URL)."
+    } else {
+        "See AWS's message above."
     }
 }
 

@@ -126,9 +126,14 @@ impl TrackedLease {
         }
     }
 
-    /// Active and not yet expired.
+    /// Its keys still work as far as we know: active, or a revocation failed (Vault was
+    /// down, say), and not yet expired. Such keys can still be tested, renewed, revoked.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
-        self.status(now) == LeaseStatus::Active
+        match self.status(now) {
+            LeaseStatus::Active => true,
+            LeaseStatus::RevokeFailed => now < self.expires_at,
+            _ => false,
+        }
     }
 
     /// May still be alive in Vault, so worth revoking: active, a revocation that failed,
@@ -165,7 +170,11 @@ impl TrackedLease {
             LeaseStatus::Expired => "expired".to_owned(),
             LeaseStatus::Revoking => "revoking…".to_owned(),
             LeaseStatus::Revoked => "revoked".to_owned(),
-            LeaseStatus::RevokeFailed => "revoke failed".to_owned(),
+            // Still alive as far as anyone knows, so its time left still matters.
+            LeaseStatus::RevokeFailed => match self.remaining(now) {
+                Duration::ZERO => "revoke failed".to_owned(),
+                left => format!("{} · revoke failed", format_countdown(left)),
+            },
             LeaseStatus::Gone => "gone".to_owned(),
             LeaseStatus::Unknown => "unknown".to_owned(),
         }
@@ -302,7 +311,10 @@ mod tests {
         lease.state = LeaseState::RevokeFailed("connection refused".into());
         assert!(lease.is_revocable(at(1)));
         assert_eq!(lease.problem(), Some("connection refused"));
-        assert_eq!(lease.label(at(1)), "revoke failed");
+        assert_eq!(lease.label(at(1)), "0:59 · revoke failed");
+        assert_eq!(lease.label(at(61)), "revoke failed");
+        assert!(lease.is_active(at(59)), "its keys may still work");
+        assert!(!lease.is_active(at(61)));
     }
 
     #[test]

@@ -4,12 +4,14 @@
 //! so `VAULT_ADDR` and `AWS_ENDPOINT_URL` are the same URL.
 
 pub mod aws;
+pub mod faults;
 pub mod state;
 pub mod vault;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -66,6 +68,7 @@ pub struct Sandbox {
     vault: VaultServer,
     aws: AwsEndpoint,
     state_path: Option<PathBuf>,
+    state_writes: Arc<StateWrites>,
     stop_server: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     background: Vec<JoinHandle<()>>,
@@ -115,19 +118,27 @@ impl Sandbox {
         );
 
         let mut background = Vec::new();
+        let state_writes = Arc::new(StateWrites::default());
         if let Some(path) = &options.state_path {
             // Written at once so a new --state file holds the token just printed.
-            save(path, &vault, &aws).await?;
+            save(path, &vault, &aws, &state_writes).await?;
             background.push(tokio::spawn(persist_on_change(
                 path.clone(),
                 changed,
                 vault.clone(),
                 aws.clone(),
+                state_writes.clone(),
             )));
         }
         background.push(vault.spawn_lease_expiry());
 
-        let router = vault.router().fallback_service(aws.router());
+        // Fault injection sees every request first (and serves its own admin API).
+        let faults = faults::Faults::default();
+        let router = vault
+            .router()
+            .merge(faults::admin_router(faults.clone(), vault.clone()))
+            .fallback_service(aws.router())
+            .layer(axum::middleware::from_fn_with_state(faults, faults::inject));
         let (stop_server, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             axum::serve(listener, router)
@@ -143,6 +154,7 @@ impl Sandbox {
             vault,
             aws,
             state_path: options.state_path,
+            state_writes,
             stop_server: Some(stop_server),
             server,
             background,
@@ -204,7 +216,7 @@ impl Sandbox {
             task.abort();
         }
         if let Some(path) = &self.state_path {
-            save(path, &self.vault, &self.aws).await?;
+            save(path, &self.vault, &self.aws, &self.state_writes).await?;
         }
         Ok(())
     }
@@ -223,16 +235,41 @@ fn connectable(bound: SocketAddr) -> SocketAddr {
     }
 }
 
-async fn save(path: &Path, vault: &VaultServer, aws: &AwsEndpoint) -> Result<(), StateError> {
+/// Orders the writes of one state file. A write runs on a blocking thread that outlives
+/// an aborted task, so the change writer's last write can still be under way when
+/// `shutdown` writes: both would use the same temporary file. One writer at a time, and a
+/// snapshot older than the one already written is dropped.
+#[derive(Default)]
+struct StateWrites {
+    taken: AtomicU64,
+    written: std::sync::Mutex<u64>,
+}
+
+async fn save(
+    path: &Path,
+    vault: &VaultServer,
+    aws: &AwsEndpoint,
+    writes: &Arc<StateWrites>,
+) -> Result<(), StateError> {
+    let sequence = writes.taken.fetch_add(1, Ordering::SeqCst) + 1;
     let snapshot = SandboxState {
         format: state::FORMAT_VERSION,
         vault: vault.snapshot(),
         aws: aws.snapshot(),
     };
     let path = path.to_owned();
-    tokio::task::spawn_blocking(move || state::save(&path, &snapshot))
-        .await
-        .expect("state writer task")
+    let writes = writes.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut written = writes.written.lock().unwrap_or_else(|e| e.into_inner());
+        if *written > sequence {
+            return Ok(());
+        }
+        state::save(&path, &snapshot)?;
+        *written = sequence;
+        Ok(())
+    })
+    .await
+    .expect("state writer task")
 }
 
 /// Rewrites the state file after each burst of changes. One writer, so a later snapshot
@@ -242,10 +279,11 @@ async fn persist_on_change(
     changed: ChangeNotifier,
     vault: VaultServer,
     aws: AwsEndpoint,
+    writes: Arc<StateWrites>,
 ) {
     loop {
         changed.notified().await;
-        if let Err(e) = save(&path, &vault, &aws).await {
+        if let Err(e) = save(&path, &vault, &aws, &writes).await {
             tracing::error!("{e}");
         }
     }

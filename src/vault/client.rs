@@ -33,8 +33,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::config::VaultConfig;
-use super::error::{VaultError, classify, from_transport};
+use super::config::{TokenSource, VaultConfig};
+use super::error::{Access, VaultError, classify, from_transport, needed_capability};
 use super::request::{self, RequestDescription, VaultRequest, curl_line};
 use super::types::{
     AwsCreds, AwsLeaseConfig, AwsRole, AwsRootConfig, Health, LeaseInfo, LeaseLookup, LeaseRenewal,
@@ -162,21 +162,13 @@ impl VaultClient {
             HeaderName::from_static("x-vault-request"),
             HeaderValue::from_static("true"),
         );
+        // The token and namespace go on each request (see `send_raw`); checked here so a
+        // bad value is an error at start, not at the first step.
         if let Some(token) = &config.token {
-            let mut value =
-                HeaderValue::from_str(token.expose_secret()).map_err(|_| VaultError::Config {
-                    setting: "VAULT_TOKEN".into(),
-                    reason: "the token contains characters not allowed in an HTTP header".into(),
-                })?;
-            value.set_sensitive(true);
-            headers.insert(HeaderName::from_static("x-vault-token"), value);
+            token_header(token)?;
         }
         if let Some(namespace) = &config.namespace {
-            let value = HeaderValue::from_str(namespace).map_err(|_| VaultError::Config {
-                setting: "VAULT_NAMESPACE".into(),
-                reason: format!("{namespace:?} is not a valid header value"),
-            })?;
-            headers.insert(HeaderName::from_static("x-vault-namespace"), value);
+            namespace_header(namespace)?;
         }
         builder = builder.default_headers(headers);
 
@@ -241,6 +233,15 @@ impl VaultClient {
         let method = Method::from_bytes(req.wire_method().as_bytes()).expect("valid method");
         let url = self.url(req)?;
         let mut builder = self.http.request(method, url);
+        let token = self.config.current_token();
+        if let Some(token) = &token {
+            builder = builder.header("x-vault-token", token_header(token)?);
+        }
+        if let Some(namespace) = &self.config.namespace
+            && !is_root_namespace_only(&req.path)
+        {
+            builder = builder.header("x-vault-namespace", namespace_header(namespace)?);
+        }
         if let Some(body) = req.body_to_send() {
             builder = builder
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -261,14 +262,17 @@ impl VaultClient {
             || (req.path == "sys/health" && HEALTH_STATUSES.contains(&status));
         if !success {
             return Err(self
-                .refine(classify(
-                    &self.address,
-                    req.wire_method(),
-                    &req.path,
-                    status,
-                    &bytes,
-                    self.config.token.is_some(),
-                ))
+                .refine(
+                    classify(
+                        &self.address,
+                        req.wire_method(),
+                        &req.path,
+                        status,
+                        &bytes,
+                        token.is_some(),
+                    ),
+                    req,
+                )
                 .await);
         }
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -287,35 +291,109 @@ impl VaultClient {
         Ok(RawResponse { status, body })
     }
 
-    /// A sealed answer from an uninitialised server reads the same ("Vault is sealed");
-    /// seal-status tells them apart.
-    async fn refine(&self, error: VaultError) -> VaultError {
-        if let VaultError::Sealed {
-            addr,
-            method,
-            path,
-            errors,
-        } = error
-        {
-            if path != "sys/seal-status"
-                && let Ok(status) = Box::pin(self.seal_status()).await
-                && !status.initialized
-            {
-                return VaultError::Uninitialized {
-                    addr,
-                    method,
-                    path,
-                    errors,
-                };
-            }
-            return VaultError::Sealed {
+    /// Makes an error say more than its status can: a sealed answer from an uninitialised
+    /// server reads the same ("Vault is sealed"), and seal-status tells them apart; a
+    /// refusal (403) gets the capability the token lacks, from `sys/capabilities-self`.
+    async fn refine(&self, error: VaultError, req: &VaultRequest) -> VaultError {
+        match error {
+            VaultError::Sealed {
                 addr,
                 method,
                 path,
                 errors,
-            };
+            } => {
+                if path != "sys/seal-status"
+                    && let Ok(status) = Box::pin(self.seal_status()).await
+                    && !status.initialized
+                {
+                    return VaultError::Uninitialized {
+                        addr,
+                        method,
+                        path,
+                        errors,
+                    };
+                }
+                VaultError::Sealed {
+                    addr,
+                    method,
+                    path,
+                    errors,
+                }
+            }
+            VaultError::PermissionDenied {
+                method,
+                path,
+                errors,
+                token_sent: true,
+                access: Access::NotChecked,
+            } if path == "auth/token/lookup-self" => VaultError::PermissionDenied {
+                // Every token may look itself up (the `default` policy): this one is dead.
+                method,
+                path,
+                errors,
+                token_sent: true,
+                access: Access::TokenRejected {
+                    from_file: matches!(self.config.token_source, TokenSource::File(_)),
+                },
+            },
+            VaultError::PermissionDenied {
+                method,
+                path,
+                errors,
+                token_sent: true,
+                access: Access::NotChecked,
+            } if path != "sys/capabilities-self" => {
+                let access = self.access(req.method, &path).await;
+                VaultError::PermissionDenied {
+                    method,
+                    path,
+                    errors,
+                    token_sent: true,
+                    access,
+                }
+            }
+            other => other,
         }
-        error
+    }
+
+    /// Why the token was refused `method` on `path`. The two questions asked here are
+    /// never refined themselves, so this cannot recurse.
+    async fn access(&self, method: &str, path: &str) -> Access {
+        match Box::pin(self.capabilities_self(&[path])).await {
+            Ok(mut capabilities) => {
+                let has = capabilities.remove(path).unwrap_or_default();
+                let needed = needed_capability(method, path, &has);
+                if has.iter().any(|c| c == "root" || c == needed) {
+                    // A policy is not the reason: Sentinel, a control group, a quota…
+                    Access::Unknown(format!(
+                        "sys/capabilities-self says this token has {} there",
+                        has.join(", ")
+                    ))
+                } else {
+                    Access::Lacks { needed, has }
+                }
+            }
+            // The `default` policy allows both questions; a live token that may ask
+            // neither is no token at all, one that may look itself up is out of place.
+            Err(VaultError::PermissionDenied { .. }) => {
+                match Box::pin(self.token_lookup_self()).await {
+                    Ok(token) if !token.reaches_namespace(self.config.namespace.as_deref()) => {
+                        Access::Unknown(format!(
+                            "the token belongs to namespace {}; set VAULT_NAMESPACE (or --namespace) to it",
+                            token.namespace_path
+                        ))
+                    }
+                    Ok(_) => Access::Unknown(
+                        "this token may not ask sys/capabilities-self: it lacks the default policy"
+                            .to_owned(),
+                    ),
+                    Err(_) => Access::TokenRejected {
+                        from_file: matches!(self.config.token_source, TokenSource::File(_)),
+                    },
+                }
+            }
+            Err(e) => Access::Unknown(e.to_string()),
+        }
     }
 
     /// Sends any request and keeps the whole envelope.
@@ -629,6 +707,30 @@ impl Health {
             Ok(())
         }
     }
+}
+
+/// Paths Vault serves only in the root namespace, whatever `X-Vault-Namespace` says
+/// (OpenBao answers `sys/health` with "operation unavailable in namespaces").
+fn is_root_namespace_only(path: &str) -> bool {
+    matches!(path, "sys/health" | "sys/seal-status" | "sys/leader")
+        || path.starts_with("sys/plugins/catalog")
+}
+
+fn token_header(token: &SecretString) -> Result<HeaderValue, VaultError> {
+    let mut value =
+        HeaderValue::from_str(token.expose_secret()).map_err(|_| VaultError::Config {
+            setting: "VAULT_TOKEN".into(),
+            reason: "the token contains characters not allowed in an HTTP header".into(),
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn namespace_header(namespace: &str) -> Result<HeaderValue, VaultError> {
+    HeaderValue::from_str(namespace).map_err(|_| VaultError::Config {
+        setting: "VAULT_NAMESPACE".into(),
+        reason: format!("{namespace:?} is not a valid header value"),
+    })
 }
 
 fn read_pem_bundle(

@@ -38,6 +38,28 @@ pub struct ProxySettings {
     pub no_proxy: Option<String>,
 }
 
+/// Settings given on the command line. Each wins over its environment variable, as the
+/// `vault` CLI's `-address`, `-namespace`, `-ca-cert`, `-ca-path`, `-tls-skip-verify` and
+/// `-client-timeout` do. There is no token flag on purpose: a token on a command line
+/// leaks into shell history and `ps`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VaultFlags {
+    pub address: Option<String>,
+    pub namespace: Option<String>,
+    pub ca_cert: Option<PathBuf>,
+    pub ca_path: Option<PathBuf>,
+    pub skip_verify: Option<bool>,
+    /// As `VAULT_CLIENT_TIMEOUT`: seconds, or a duration such as `90s`.
+    pub client_timeout: Option<String>,
+}
+
+impl VaultFlags {
+    /// Whether any flag was given (they mean live mode).
+    pub fn any(&self) -> bool {
+        *self != Self::default()
+    }
+}
+
 /// Everything the client needs to reach one Vault server.
 #[derive(Clone)]
 pub struct VaultConfig {
@@ -89,7 +111,7 @@ impl VaultConfig {
             TokenSource::None
         };
         Ok(Self {
-            address: parse_address(address)?,
+            address: parse_address(address, "VAULT_ADDR")?,
             token,
             token_source,
             namespace: None,
@@ -110,51 +132,63 @@ impl VaultConfig {
     /// touch the process environment. The home directory for `~/.vault-token` is `HOME`
     /// (else `USERPROFILE`) as `lookup` reports it. Empty values count as unset, as in Go.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, VaultError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        Self::from_sources(&VaultFlags::default(), lookup)
+    }
 
-        let address = parse_address(get("VAULT_ADDR").as_deref().unwrap_or(DEFAULT_ADDRESS))?;
+    /// Flags first, then the environment through `lookup`, as the `vault` CLI decides each
+    /// setting. An error names the flag or the variable the bad value came from.
+    pub fn from_sources(
+        flags: &VaultFlags,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, VaultError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        // A setting's value and where it came from.
+        let pick = |flag: &Option<String>, flag_name: &'static str, var: &'static str| match flag
+            .as_ref()
+            .filter(|v| !v.is_empty())
+        {
+            Some(value) => Some((value.clone(), flag_name)),
+            None => get(var).map(|value| (value, var)),
+        };
+        let path_flag =
+            |path: &Option<PathBuf>| path.as_ref().map(|p| p.to_string_lossy().into_owned());
+
+        let address = match pick(&flags.address, "--address", "VAULT_ADDR") {
+            Some((value, source)) => parse_address(&value, source)?,
+            None => parse_address(DEFAULT_ADDRESS, "VAULT_ADDR")?,
+        };
 
         let (token, token_source) = match get("VAULT_TOKEN") {
             Some(token) => (Some(SecretString::from(token)), TokenSource::Env),
-            None => {
-                match get("HOME")
-                    .or_else(|| get("USERPROFILE"))
-                    .map(|home| PathBuf::from(home).join(".vault-token"))
-                {
-                    Some(path) => match std::fs::read_to_string(&path) {
-                        Ok(contents) if !contents.trim().is_empty() => (
-                            Some(SecretString::from(contents.trim().to_owned())),
-                            TokenSource::File(path),
-                        ),
-                        Ok(_) => (None, TokenSource::None),
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                            (None, TokenSource::None)
-                        }
-                        Err(e) => {
-                            return Err(VaultError::Config {
-                                setting: "~/.vault-token".into(),
-                                reason: format!("cannot read {}: {e}", path.display()),
-                            });
-                        }
-                    },
+            None => match token_file(&get) {
+                Some(path) => match read_token_file(&path)? {
+                    Some(token) => (Some(token), TokenSource::File(path)),
                     None => (None, TokenSource::None),
-                }
-            }
+                },
+                None => (None, TokenSource::None),
+            },
         };
 
-        let skip_verify = match get("VAULT_SKIP_VERIFY") {
-            Some(v) => parse_go_bool(&v).ok_or_else(|| VaultError::Config {
-                setting: "VAULT_SKIP_VERIFY".into(),
-                reason: format!(
-                    "{v:?} is not a boolean (use 1, t, true, TRUE, True, 0, f, false, FALSE or False)"
-                ),
-            })?,
-            None => false,
+        let skip_verify = match flags.skip_verify {
+            Some(value) => value,
+            None => match get("VAULT_SKIP_VERIFY") {
+                Some(v) => parse_go_bool(&v).ok_or_else(|| VaultError::Config {
+                    setting: "VAULT_SKIP_VERIFY".into(),
+                    reason: format!(
+                        "{v:?} is not a boolean (use 1, t, true, TRUE, True, 0, f, false, FALSE or False)"
+                    ),
+                })?,
+                None => false,
+            },
         };
 
-        let timeout = match get("VAULT_CLIENT_TIMEOUT") {
-            Some(v) => parse_duration_second(&v).ok_or_else(|| VaultError::Config {
-                setting: "VAULT_CLIENT_TIMEOUT".into(),
+        let timeout = match pick(
+            &flags.client_timeout,
+            "--client-timeout",
+            "VAULT_CLIENT_TIMEOUT",
+        ) {
+            Some((v, source)) => parse_duration_second(&v).ok_or_else(|| VaultError::Config {
+                setting: source.into(),
                 reason: format!(
                     "{v:?} is neither a number of seconds nor a duration like 90s, 2m or 1h30m"
                 ),
@@ -167,9 +201,11 @@ impl VaultConfig {
             address,
             token,
             token_source,
-            namespace: get("VAULT_NAMESPACE"),
-            ca_cert: get("VAULT_CACERT").map(PathBuf::from),
-            ca_path: get("VAULT_CAPATH").map(PathBuf::from),
+            namespace: pick(&flags.namespace, "--namespace", "VAULT_NAMESPACE").map(|(v, _)| v),
+            ca_cert: pick(&path_flag(&flags.ca_cert), "--ca-cert", "VAULT_CACERT")
+                .map(|(v, _)| PathBuf::from(v)),
+            ca_path: pick(&path_flag(&flags.ca_path), "--ca-path", "VAULT_CAPATH")
+                .map(|(v, _)| PathBuf::from(v)),
             skip_verify,
             timeout,
             proxy: ProxySettings {
@@ -180,26 +216,60 @@ impl VaultConfig {
         })
     }
 
+    /// The token to send now. A token from the token helper's file is read again, as the
+    /// `vault` CLI reads it for every command: a `vault login` in another terminal takes
+    /// effect on the next request. If the file has gone, the token read at start is kept.
+    pub fn current_token(&self) -> Option<SecretString> {
+        if let TokenSource::File(path) = &self.token_source
+            && let Ok(Some(token)) = read_token_file(path)
+        {
+            return Some(token);
+        }
+        self.token.clone()
+    }
+
     /// The address as the learner would type it (no trailing slash).
     pub fn address_str(&self) -> &str {
         self.address.as_str().trim_end_matches('/')
     }
 }
 
-fn parse_address(raw: &str) -> Result<Url, VaultError> {
+/// The token helper's file: `~/.vault-token`, with home from `HOME` (else `USERPROFILE`).
+fn token_file(get: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    get("HOME")
+        .or_else(|| get("USERPROFILE"))
+        .map(|home| PathBuf::from(home).join(".vault-token"))
+}
+
+/// The token in the token helper's file, trimmed; `None` if there is no file or it is blank.
+fn read_token_file(path: &std::path::Path) -> Result<Option<SecretString>, VaultError> {
+    match std::fs::read_to_string(path) {
+        Ok(contents) if !contents.trim().is_empty() => {
+            Ok(Some(SecretString::from(contents.trim().to_owned())))
+        }
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(VaultError::Config {
+            setting: "~/.vault-token".into(),
+            reason: format!("cannot read {}: {e}", path.display()),
+        }),
+    }
+}
+
+fn parse_address(raw: &str, source: &str) -> Result<Url, VaultError> {
     let url = Url::parse(raw.trim()).map_err(|e| VaultError::Config {
-        setting: "VAULT_ADDR".into(),
+        setting: source.into(),
         reason: format!("{raw:?} is not a URL ({e}); expected e.g. http://127.0.0.1:8200"),
     })?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(VaultError::Config {
-            setting: "VAULT_ADDR".into(),
+            setting: source.into(),
             reason: format!("{raw:?} must start with http:// or https://"),
         });
     }
     if url.host_str().is_none() {
         return Err(VaultError::Config {
-            setting: "VAULT_ADDR".into(),
+            setting: source.into(),
             reason: format!("{raw:?} has no host"),
         });
     }
@@ -387,6 +457,101 @@ mod tests {
                 "{bad}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_setting_by_setting() {
+        let env: HashMap<String, String> = [
+            ("VAULT_ADDR", "http://from-env:8200"),
+            ("VAULT_NAMESPACE", "env-ns"),
+            ("VAULT_CACERT", "/env/ca.pem"),
+            ("VAULT_CAPATH", "/env/cas"),
+            ("VAULT_SKIP_VERIFY", "true"),
+            ("VAULT_CLIENT_TIMEOUT", "5"),
+            ("VAULT_TOKEN", "s.env"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let lookup = |name: &str| env.get(name).cloned();
+
+        // No flags: the environment decides.
+        let c = VaultConfig::from_sources(&VaultFlags::default(), lookup).unwrap();
+        assert_eq!(c.address_str(), "http://from-env:8200");
+        assert!(c.skip_verify);
+
+        let flags = VaultFlags {
+            address: Some("https://from-flag:8200".into()),
+            namespace: Some("flag-ns".into()),
+            ca_cert: Some("/flag/ca.pem".into()),
+            ca_path: Some("/flag/cas".into()),
+            skip_verify: Some(false),
+            client_timeout: Some("90s".into()),
+        };
+        assert!(flags.any());
+        let c = VaultConfig::from_sources(&flags, lookup).unwrap();
+        assert_eq!(c.address_str(), "https://from-flag:8200");
+        assert_eq!(c.namespace.as_deref(), Some("flag-ns"));
+        assert_eq!(c.ca_cert, Some(PathBuf::from("/flag/ca.pem")));
+        assert_eq!(c.ca_path, Some(PathBuf::from("/flag/cas")));
+        assert!(
+            !c.skip_verify,
+            "--tls-skip-verify=false beats VAULT_SKIP_VERIFY=true"
+        );
+        assert_eq!(c.timeout, Duration::from_secs(90));
+        // The token only ever comes from the environment or the token file.
+        assert_eq!(c.token.as_ref().unwrap().expose_secret(), "s.env");
+
+        // One flag overrides only its own setting.
+        let only_ns = VaultFlags {
+            namespace: Some("team".into()),
+            ..VaultFlags::default()
+        };
+        let c = VaultConfig::from_sources(&only_ns, lookup).unwrap();
+        assert_eq!(c.namespace.as_deref(), Some("team"));
+        assert_eq!(c.address_str(), "http://from-env:8200");
+        assert_eq!(c.timeout, Duration::from_secs(5));
+        assert!(!VaultFlags::default().any());
+    }
+
+    #[test]
+    fn a_bad_flag_value_names_the_flag_not_the_variable() {
+        let flags = VaultFlags {
+            address: Some("127.0.0.1:8200".into()),
+            ..VaultFlags::default()
+        };
+        let err = VaultConfig::from_sources(&flags, |_| None).unwrap_err();
+        assert!(
+            matches!(&err, VaultError::Config { setting, .. } if setting == "--address"),
+            "{err:?}"
+        );
+        let flags = VaultFlags {
+            client_timeout: Some("soon".into()),
+            ..VaultFlags::default()
+        };
+        let err = VaultConfig::from_sources(&flags, |_| None).unwrap_err();
+        assert!(
+            matches!(&err, VaultError::Config { setting, .. } if setting == "--client-timeout"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_token_from_the_file_is_read_again_for_each_request() {
+        let home = tempfile::tempdir().unwrap();
+        let file = home.path().join(".vault-token");
+        std::fs::write(&file, "s.first\n").unwrap();
+        let c = config(&[("HOME", home.path().to_str().unwrap())]).unwrap();
+        assert_eq!(c.current_token().unwrap().expose_secret(), "s.first");
+        // `vault login` in another terminal rewrites the file.
+        std::fs::write(&file, "s.second\n").unwrap();
+        assert_eq!(c.current_token().unwrap().expose_secret(), "s.second");
+        // A file that has gone leaves the token read at start.
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(c.current_token().unwrap().expose_secret(), "s.first");
+        // VAULT_TOKEN is fixed for the process.
+        let c = config(&[("VAULT_TOKEN", "s.env")]).unwrap();
+        assert_eq!(c.current_token().unwrap().expose_secret(), "s.env");
     }
 
     #[test]

@@ -21,6 +21,59 @@ pub enum UnreachableKind {
     Other,
 }
 
+/// Why a token was refused a path, as `sys/capabilities-self` tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Not asked (no token was sent, or the refused call was that very question).
+    #[default]
+    NotChecked,
+    /// The token lacks `needed` on the path; `has` is what it may do there (`deny` if
+    /// nothing).
+    Lacks {
+        needed: &'static str,
+        has: Vec<String>,
+    },
+    /// Vault refused even to say what the token may do or to look it up (both are in the
+    /// `default` policy): the token itself is no good, expired or revoked (or it was made
+    /// without `default`, which looks the same from here). `from_file`
+    /// when it came from `~/.vault-token`, which is read again on every request.
+    TokenRejected { from_file: bool },
+    /// The capabilities could not be read for another reason, given here.
+    Unknown(String),
+}
+
+impl std::fmt::Display for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Access::NotChecked => Ok(()),
+            Access::Lacks { needed, has } => {
+                write!(f, ": needs {needed}; this token has: {}", has.join(", "))
+            }
+            Access::TokenRejected { .. } => write!(
+                f,
+                ": Vault refused the token itself: it has expired or was revoked (or it was made without the default policy)"
+            ),
+            Access::Unknown(why) => write!(f, " (its capabilities could not be read: {why})"),
+        }
+    }
+}
+
+/// The capability a request needs, given what the token has on the path. A write is
+/// `create` for a new entry and `update` for an existing one, where the backend tells
+/// them apart; `sys/` endpoints always need `update`.
+pub fn needed_capability(method: &str, path: &str, has: &[String]) -> &'static str {
+    let has = |c: &str| has.iter().any(|h| h == c);
+    match method {
+        "GET" | "HEAD" => "read",
+        "LIST" => "list",
+        "DELETE" => "delete",
+        _ if path.starts_with("sys/") => "update",
+        _ if has("update") && !has("create") => "create",
+        _ if has("create") && !has("update") => "update",
+        _ => "create or update",
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     #[error("invalid {setting}: {reason}")]
@@ -60,13 +113,15 @@ pub enum VaultError {
         errors: Vec<String>,
     },
 
-    #[error("permission denied: {method} {path} (Vault: {})", words(.errors))]
+    #[error("permission denied on {method} {path}{access} (Vault: {})", words(.errors))]
     PermissionDenied {
         method: String,
         path: String,
         errors: Vec<String>,
         /// Whether a token was sent at all.
         token_sent: bool,
+        /// What `sys/capabilities-self` said about this token and path.
+        access: Access,
     },
 
     #[error("Vault rejected {method} {path} ({status}): {}", words(.errors))]
@@ -125,20 +180,20 @@ impl VaultError {
             }
             VaultError::Unreachable { kind, .. } => match kind {
                 UnreachableKind::Refused => {
-                    "Nothing is listening there: start Vault (e.g. `vault server -dev`) or check VAULT_ADDR and its port."
+                    "Nothing is listening there: start Vault (e.g. `vault server -dev`) or check VAULT_ADDR (or --address) and its port."
                 }
                 UnreachableKind::Dns => {
-                    "The host name does not resolve: check the spelling of VAULT_ADDR and your DNS."
+                    "The host name does not resolve: check the spelling of VAULT_ADDR (or --address) and your DNS."
                 }
                 UnreachableKind::Timeout => {
-                    "Vault did not answer in time: check the network, a proxy (HTTPS_PROXY/NO_PROXY) or raise VAULT_CLIENT_TIMEOUT."
+                    "Vault did not answer in time: check the network, a proxy (HTTPS_PROXY/NO_PROXY) or raise VAULT_CLIENT_TIMEOUT (or --client-timeout)."
                 }
                 UnreachableKind::Other => {
-                    "The connection failed: check VAULT_ADDR, the network and any proxy settings."
+                    "The connection failed: check VAULT_ADDR (or --address), the network and any proxy settings."
                 }
             },
             VaultError::Tls { .. } => {
-                "Check the scheme (http:// vs https://) in VAULT_ADDR; for a private CA set VAULT_CACERT (or VAULT_CAPATH); VAULT_SKIP_VERIFY=true only for a throwaway dev server."
+                "Check the scheme (http:// vs https://) in VAULT_ADDR; for a private CA set VAULT_CACERT or VAULT_CAPATH (--ca-cert, --ca-path); VAULT_SKIP_VERIFY=true (--tls-skip-verify) only for a throwaway dev server."
             }
             VaultError::Sealed { .. } => {
                 "Unseal Vault first (`vault operator unseal`, with the unseal key(s)); a dev server is unsealed again by restarting it."
@@ -149,13 +204,25 @@ impl VaultError {
             VaultError::Standby { .. } => {
                 "Point VAULT_ADDR at the active node (see `vault status`), or enable request forwarding."
             }
-            VaultError::PermissionDenied { token_sent, .. } => {
-                if *token_sent {
-                    "The token is invalid or expired, or its policies do not allow this path: check `vault token lookup` and `vault token capabilities <path>`."
-                } else {
+            VaultError::PermissionDenied {
+                token_sent, access, ..
+            } => match access {
+                _ if !*token_sent => {
                     "No token was sent: set VAULT_TOKEN or run `vault login` (which writes ~/.vault-token)."
                 }
-            }
+                Access::Lacks { .. } => {
+                    "Ask your Vault admin for a policy granting that capability on that path, or use a token that has it (`vault token capabilities <path>` shows what a token may do)."
+                }
+                Access::TokenRejected { from_file: true } => {
+                    "Log in again: `vault login` in any terminal writes ~/.vault-token, which vaultlab reads on every request; then retry."
+                }
+                Access::TokenRejected { from_file: false } => {
+                    "Get a new token (`vault login`, or ask your admin), set VAULT_TOKEN to it, and start vaultlab again (or unset VAULT_TOKEN to use ~/.vault-token, read on every request)."
+                }
+                Access::NotChecked | Access::Unknown(_) => {
+                    "The token is invalid or expired, or its policies do not allow this path: check `vault token lookup` and `vault token capabilities <path>`."
+                }
+            },
             VaultError::InvalidRequest { errors, .. } => {
                 let said = errors.join(" ");
                 if said.contains("already in use") {
@@ -319,6 +386,7 @@ pub fn classify(
             path,
             errors,
             token_sent,
+            access: Access::NotChecked,
         },
         404 => VaultError::NotFound {
             method,
@@ -561,7 +629,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "permission denied: PUT sys/x (Vault: permission denied)"
+            "permission denied on PUT sys/x (Vault: permission denied)"
         );
         let e = classify(
             "http://127.0.0.1:8200",
@@ -610,6 +678,65 @@ mod tests {
         );
         assert!(without.hint().contains("No token"));
         assert!(!with.hint().contains("No token"));
+    }
+
+    #[test]
+    fn a_refusal_names_the_missing_capability_or_the_dead_token() {
+        let denied = |access: Access| VaultError::PermissionDenied {
+            method: "POST".into(),
+            path: "sys/mounts/aws".into(),
+            errors: vec!["permission denied".into()],
+            token_sent: true,
+            access,
+        };
+        let e = denied(Access::Lacks {
+            needed: "update",
+            has: vec!["read".into()],
+        });
+        assert_eq!(
+            e.to_string(),
+            "permission denied on POST sys/mounts/aws: needs update; this token has: read (Vault: permission denied)"
+        );
+        assert!(e.hint().contains("policy granting"), "{}", e.hint());
+        let e = denied(Access::TokenRejected { from_file: true });
+        assert!(e.to_string().contains("expired"), "{e}");
+        assert!(e.hint().contains("vault login"), "{}", e.hint());
+        let e = denied(Access::TokenRejected { from_file: false });
+        assert!(e.hint().contains("VAULT_TOKEN"), "{}", e.hint());
+    }
+
+    #[test]
+    fn the_needed_capability_follows_the_method_and_what_the_token_has() {
+        let has = |caps: &[&str]| caps.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            needed_capability("GET", "aws/creds/r", &has(&["deny"])),
+            "read"
+        );
+        assert_eq!(needed_capability("LIST", "aws/roles", &has(&[])), "list");
+        assert_eq!(
+            needed_capability("DELETE", "sys/mounts/aws", &has(&[])),
+            "delete"
+        );
+        assert_eq!(
+            needed_capability("POST", "sys/mounts/aws", &has(&["read"])),
+            "update"
+        );
+        assert_eq!(
+            needed_capability("PUT", "sys/leases/revoke", &has(&["create"])),
+            "update"
+        );
+        assert_eq!(
+            needed_capability("PUT", "aws/roles/r", &has(&["update"])),
+            "create"
+        );
+        assert_eq!(
+            needed_capability("PUT", "aws/roles/r", &has(&["create", "read"])),
+            "update"
+        );
+        assert_eq!(
+            needed_capability("PUT", "aws/config/root", &has(&["read"])),
+            "create or update"
+        );
     }
 
     #[test]

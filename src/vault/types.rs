@@ -182,6 +182,19 @@ pub struct TokenInfo {
     pub num_uses: i64,
     #[serde(default, deserialize_with = "null_as_default")]
     pub meta: BTreeMap<String, String>,
+    /// The namespace the token was made in (`team/`); empty for the root namespace.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub namespace_path: String,
+}
+
+impl TokenInfo {
+    /// Whether the token may work in `namespace`: a token reaches its own namespace and
+    /// the ones below it, never a parent or a sibling.
+    pub fn reaches_namespace(&self, namespace: Option<&str>) -> bool {
+        let own = self.namespace_path.trim_matches('/');
+        let wanted = namespace.unwrap_or("").trim_matches('/');
+        own.is_empty() || wanted == own || wanted.starts_with(&format!("{own}/"))
+    }
 }
 
 /// `GET aws/config/root` (Vault never returns `secret_key`).
@@ -408,6 +421,21 @@ pub enum RevokeOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_reaches_its_namespace_and_those_below_only() {
+        let token = |ns: &str| TokenInfo {
+            namespace_path: ns.to_owned(),
+            ..TokenInfo::default()
+        };
+        assert!(token("").reaches_namespace(None));
+        assert!(token("").reaches_namespace(Some("team")));
+        assert!(token("team/").reaches_namespace(Some("team")));
+        assert!(token("team/").reaches_namespace(Some("team/dev/")));
+        assert!(!token("team/").reaches_namespace(None));
+        assert!(!token("team/").reaches_namespace(Some("teamwork")));
+        assert!(!token("team/dev/").reaches_namespace(Some("team")));
+    }
     use secrecy::ExposeSecret;
 
     fn envelope(json: &str) -> Envelope {

@@ -363,6 +363,26 @@ async fn handle(
     }
 }
 
+/// An AWS error in the shape of the service the request was signed for (EC2's
+/// `<Response><Errors>…`, IAM's and STS's `<ErrorResponse>…`): fault injection's answer.
+pub(crate) fn error_response(
+    headers: &HeaderMap,
+    action: &str,
+    status: u16,
+    code: &str,
+    message: &str,
+) -> Response {
+    let service = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| sigv4::parse_authorization(&String::from_utf8_lossy(v.as_bytes())).ok())
+        .and_then(|a| Service::from_scope(&a.service))
+        .or_else(|| action.starts_with("Describe").then_some(Service::Ec2));
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let body = xml::error(service, status, code, message, &request_id);
+    xml_response(status, &request_id, body)
+}
+
 fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();

@@ -72,15 +72,13 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
     let body_block = Block::new().borders(Borders::TOP).border_style(theme.muted);
     let body_inner = body_block.inner(body);
     frame.render_widget(body_block, body);
-    let [main, failure] = Layout::vertical([
-        Constraint::Min(0),
-        Constraint::Length(if matches!(view.status, StepStatus::Failed(_)) {
-            3
-        } else {
-            0
-        }),
-    ])
-    .areas(body_inner);
+    let failure_height = match &view.status {
+        StepStatus::Failed(f) => failure_lines(f, body_inner.width).min(body_inner.height / 2),
+        _ => 0,
+    };
+    let [main, failure] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(failure_height)])
+            .areas(body_inner);
     match kind {
         StepKind::EnableEngine => enable::render(frame, main, app, theme),
         StepKind::RootKeys => root_keys::render(frame, main, app, theme),
@@ -102,6 +100,37 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
     }
 
     frame.render_widget(footer, footer_area);
+}
+
+/// Rows a failure takes wrapped at `width`: what failed, the server's words, what to do
+/// next (after its arrow), so a long message never hides the hint.
+fn failure_lines(failure: &crate::app::msg::Failure, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let total = wrapped_rows(&failure.what, width)
+        + wrapped_rows(&failure.detail, width)
+        + wrapped_rows(&format!("→ {}", failure.hint), width);
+    u16::try_from(total).unwrap_or(u16::MAX)
+}
+
+/// Rows `text` takes when wrapped greedily at word boundaries (long words split).
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        let needed = if used == 0 { len } else { used + 1 + len };
+        if needed <= width {
+            used = needed;
+        } else if len <= width {
+            rows += 1;
+            used = len;
+        } else {
+            // A word longer than a row is split across rows.
+            rows += usize::from(used > 0) + (len - 1) / width;
+            used = (len - 1) % width + 1;
+        }
+    }
+    rows
 }
 
 /// The CLI command (and the older form of it), then what was sent and what came back.
