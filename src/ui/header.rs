@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use super::theme::Theme;
 use super::widgets::status_mark;
@@ -38,7 +39,8 @@ pub fn mode_badge<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn tab_label(app: &App, index: usize) -> String {
+/// A tab's text; `compact` leaves a step's name out (`2 ✓`) when the row is short of room.
+fn tab_label(app: &App, index: usize, compact: bool) -> String {
     match Pane::at(index) {
         Pane::Overview => "Overview".to_owned(),
         Pane::Finish => "Finish".to_owned(),
@@ -46,6 +48,9 @@ fn tab_label(app: &App, index: usize) -> String {
             0 => "Leases".to_owned(),
             alive => format!("Leases ({alive})"),
         },
+        Pane::Step(kind) if compact => {
+            format!("{index}{}", status_mark(&app.step(kind).status))
+        }
         Pane::Step(kind) => {
             let short = match kind {
                 crate::lab::StepKind::EnableEngine => "Enable",
@@ -60,16 +65,38 @@ fn tab_label(app: &App, index: usize) -> String {
     }
 }
 
-pub fn render_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut spans = Vec::new();
-    for index in 0..PANE_COUNT {
-        let label = format!(" {} ", tab_label(app, index));
-        let style = if index == app.pane {
-            theme.selected
-        } else {
-            theme.muted
-        };
-        spans.push(Span::styled(label, style));
+/// Every tab with its full name when they fit; otherwise the steps other than the
+/// current one shrink to their number and mark, so the Leases tab is never cut off.
+fn tab_labels(app: &App, width: u16) -> Vec<String> {
+    let labels = |compact: bool| -> Vec<String> {
+        (0..PANE_COUNT)
+            .map(|index| {
+                let compact = compact && index != app.pane;
+                format!(" {} ", tab_label(app, index, compact))
+            })
+            .collect()
+    };
+    let full = labels(false);
+    let full_width: usize = full.iter().map(|label| label.width()).sum();
+    if full_width <= usize::from(width) {
+        full
+    } else {
+        labels(true)
     }
+}
+
+pub fn render_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let spans: Vec<Span> = tab_labels(app, area.width)
+        .into_iter()
+        .enumerate()
+        .map(|(index, label)| {
+            let style = if index == app.pane {
+                theme.selected
+            } else {
+                theme.muted
+            };
+            Span::styled(label, style)
+        })
+        .collect();
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
 use super::widgets::short_lease_id;
@@ -47,10 +48,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Layout::horizontal([Constraint::Length(lease_width), Constraint::Min(0)]).areas(area);
     frame.render_widget(Paragraph::new(lease), left);
 
-    let mut spans = Vec::new();
-    if let Some(notice) = &app.notice {
-        spans.push(Span::styled(format!("{notice}  "), theme.warning));
-    }
     // Hints in order while they fit; the last two (help, quit) always stay.
     let all: Vec<_> = bindings(app)
         .into_iter()
@@ -60,6 +57,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         b.keys.chars().count() + b.description.chars().count() + 4
     };
     let reserved: usize = all.iter().rev().take(2).map(hint_width).sum();
+    let mut spans = Vec::new();
+    if let Some(notice) = &app.notice {
+        // A long notice is cut (the pane says it in full) so help and quit stay visible.
+        let room = (right.width as usize).saturating_sub(reserved + 3);
+        spans.push(Span::styled(
+            format!("{}  ", truncate(notice, room)),
+            theme.warning,
+        ));
+    }
     let mut budget =
         (right.width as usize).saturating_sub(reserved + Line::from(spans.clone()).width());
     let (head, tail) = all.split_at(all.len().saturating_sub(2));
@@ -81,4 +87,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::raw(format!(" {}", binding.description)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).right_aligned(), right);
+}
+
+/// `text` cut to `width` columns, ending in `…` when something was cut.
+fn truncate(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in text.chars() {
+        let ch_width = ch.width().unwrap_or(0);
+        if used + ch_width + 1 > width {
+            break;
+        }
+        out.push(ch);
+        used += ch_width;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate;
+
+    #[test]
+    fn long_notices_are_cut_with_an_ellipsis() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("a longer notice", 8), "a longe…");
+        assert_eq!(truncate("anything", 0), "…");
+    }
 }

@@ -1,6 +1,8 @@
 //! Small pieces several panes share.
 
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
 use crate::app::state::StepStatus;
@@ -48,9 +50,102 @@ pub fn short_lease_id(lease_id: &str) -> String {
     }
 }
 
+/// `text` broken into rows of at most `width` columns at spaces; a word longer than a row
+/// (a URL, a key) is split where the row ends. Runs of spaces inside a row are kept (a
+/// command must stay exact) and dropped where a row breaks. Newlines start a new row.
+pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut row = String::new();
+        let mut used = 0;
+        // Spaces seen since the last word; `split` yields one boundary per space.
+        let mut gap = 0;
+        for (i, word) in paragraph.split(' ').enumerate() {
+            gap += usize::from(i > 0);
+            if word.is_empty() {
+                continue;
+            }
+            if used > 0 && used + gap + word.width() > width {
+                rows.push(std::mem::take(&mut row));
+                used = 0;
+                gap = 0;
+            }
+            row.extend(std::iter::repeat_n(' ', gap));
+            used += gap;
+            gap = 0;
+            for ch in word.chars() {
+                let ch_width = ch.width().unwrap_or(0);
+                if used > 0 && used + ch_width > width {
+                    rows.push(std::mem::take(&mut row));
+                    used = 0;
+                }
+                row.push(ch);
+                used += ch_width;
+            }
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// A labelled value whose wrapped rows stay indented under the value, not under the
+/// label, so a long command still reads as one item.
+pub fn hanging(
+    label: &str,
+    label_style: Style,
+    value: &str,
+    value_style: Style,
+    width: u16,
+) -> Vec<Line<'static>> {
+    let indent = label.width();
+    let rows = wrap_text(value, usize::from(width).saturating_sub(indent));
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let lead = if i == 0 {
+                Span::styled(label.to_owned(), label_style)
+            } else {
+                Span::raw(" ".repeat(indent))
+            };
+            Line::from(vec![lead, Span::styled(row, value_style)])
+        })
+        .collect()
+}
+
+/// A pretty-printed response on as few rows as it will take: each line's indentation
+/// becomes one space, so JSON reads `{ "a": 1, "b": 2 }` rather than a run of blanks.
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::short_lease_id;
+    use super::{one_line, short_lease_id, wrap_text};
+
+    #[test]
+    fn text_wraps_at_spaces_and_splits_words_longer_than_a_row() {
+        assert_eq!(wrap_text("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap_text("abcdefgh ij", 3), ["abc", "def", "gh", "ij"]);
+        assert_eq!(wrap_text("a\nb", 10), ["a", "b"]);
+        assert_eq!(wrap_text("", 10), [""]);
+        assert_eq!(wrap_text("a  b   c", 5), ["a  b", "c"]);
+        assert_eq!(wrap_text("  indented", 20), ["  indented"]);
+        // Wide characters count as two columns.
+        assert_eq!(wrap_text("漢字漢字", 4), ["漢字", "漢字"]);
+    }
+
+    #[test]
+    fn pretty_json_reads_on_one_line() {
+        assert_eq!(
+            one_line("{\n  \"a\": 1,\n  \"b\": [\n    2\n  ]\n}"),
+            "{ \"a\": 1, \"b\": [ 2 ] }"
+        );
+    }
 
     #[test]
     fn lease_ids_shorten_on_character_boundaries() {

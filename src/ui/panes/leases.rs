@@ -5,14 +5,14 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::App;
 use crate::app::state::Mode;
 use crate::lease::countdown::format_vault_duration;
 use crate::lease::table::{LeaseStatus, Origin, TrackedLease, describe_renewal};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{field, short_lease_id};
+use crate::ui::widgets::{field, hanging, short_lease_id};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let [heading, table, detail] = Layout::vertical([
@@ -41,21 +41,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         heading,
     );
 
-    frame.render_widget(
-        Paragraph::new(rows(app, theme)).wrap(Wrap { trim: false }),
-        table,
-    );
+    frame.render_widget(Paragraph::new(rows(app, table.width, theme)), table);
 
     let block = Block::new().borders(Borders::TOP).border_style(theme.muted);
     let inner = block.inner(detail);
     frame.render_widget(block, detail);
-    frame.render_widget(
-        Paragraph::new(selected(app, theme)).wrap(Wrap { trim: false }),
-        inner,
-    );
+    frame.render_widget(Paragraph::new(selected(app, inner.width, theme)), inner);
 }
 
-fn rows<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+fn rows<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     if app.leases.is_empty() {
         return vec![Line::from(Span::styled(
             "No leases yet. Generate credentials in step 4: each lease shows here until it is over.",
@@ -99,10 +93,8 @@ fn rows<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
             line
         });
         if let Some(words) = lease.problem() {
-            lines.push(Line::from(vec![
-                Span::raw("    "),
-                Span::styled(format!("Vault: {words}"), theme.failed),
-            ]));
+            let words = format!("Vault: {words}");
+            lines.extend(hanging("    ", theme.muted, &words, theme.failed, width));
         }
     }
     lines
@@ -118,30 +110,33 @@ fn state_style(lease: &TrackedLease, app: &App, theme: &Theme) -> ratatui::style
 }
 
 /// The selected lease in full, the renewal increment and what the last renewal got.
-fn selected<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+fn selected<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
+    // Long values (commands, Vault's warnings) wrap under their value column.
+    let item = |label: &str, value: &str, style| {
+        hanging(&format!("{label:<16}"), theme.muted, value, style, width)
+    };
     let increment = format_vault_duration(app.renew_increment());
     let Some(lease) = app.selected_lease() else {
         return vec![field("renew by", increment, theme)];
     };
-    let mut lines = vec![
-        field("selected", lease.lease_id.clone(), theme),
-        Line::from(vec![
-            Span::styled(format!("{:<16}", "renew by"), theme.muted),
-            Span::styled(increment.clone(), theme.key),
-            Span::styled("  (+ longer, - shorter; r renews)", theme.muted),
-        ]),
-        field(
-            "",
-            Span::styled(
-                format!(
-                    "vault lease renew -increment={increment} {}",
-                    lease.lease_id
-                ),
-                theme.code,
-            ),
-            theme,
+    let mut lines = item(
+        "selected",
+        &lease.lease_id,
+        ratatui::style::Style::default(),
+    );
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<16}", "renew by"), theme.muted),
+        Span::styled(increment.clone(), theme.key),
+        Span::styled("  (+ longer, - shorter; r renews)", theme.muted),
+    ]));
+    lines.extend(item(
+        "",
+        &format!(
+            "vault lease renew -increment={increment} {}",
+            lease.lease_id
         ),
-    ];
+        theme.code,
+    ));
     if !lease.renewable {
         lines.push(field(
             "",
@@ -155,23 +150,15 @@ fn selected<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
         } else {
             theme.done
         };
-        lines.push(field(
-            "last renewal",
-            Span::styled(describe_renewal(renewal), style),
-            theme,
-        ));
+        lines.extend(item("last renewal", &describe_renewal(renewal), style));
         if let Some(warning) = &renewal.warning {
-            lines.push(field(
-                "",
-                Span::styled(format!("Vault: {warning}"), theme.muted),
-                theme,
-            ));
+            lines.extend(item("", &format!("Vault: {warning}"), theme.muted));
         }
     }
-    lines.push(field(
+    lines.extend(item(
         "revoke",
-        Span::styled(format!("vault lease revoke {}", lease.lease_id), theme.code),
-        theme,
+        &format!("vault lease revoke {}", lease.lease_id),
+        theme.code,
     ));
     lines
 }

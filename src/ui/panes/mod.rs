@@ -17,7 +17,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::theme::Theme;
-use super::widgets::status_badge;
+use super::widgets::{hanging, one_line, status_badge, wrap_text};
 use crate::app::App;
 use crate::app::plan::planned_curl;
 use crate::app::state::{Pane, StepStatus};
@@ -46,9 +46,10 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
         .wrap(Wrap { trim: true })
         .style(theme.muted);
     let explain_height = u16::try_from(explain.line_count(area.width).min(6)).unwrap_or(6);
-    // Long commands wrap rather than being cut; the footer takes at most half the pane.
-    let footer = footer(app, kind, theme);
-    let footer_height = u16::try_from(footer.line_count(area.width))
+    // Long commands wrap rather than being cut; the footer takes at most half the pane
+    // (its top border included).
+    let footer_lines = footer(app, kind, area.width, theme);
+    let footer_height = u16::try_from(footer_lines.len() + 1)
         .unwrap_or(u16::MAX)
         .min(area.height / 2);
     let [heading, explain_area, body, footer_area] = Layout::vertical([
@@ -72,11 +73,14 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
     let body_block = Block::new().borders(Borders::TOP).border_style(theme.muted);
     let body_inner = body_block.inner(body);
     frame.render_widget(body_block, body);
-    let failure_height = match &view.status {
-        StepStatus::Failed(f) => failure_lines(f, body_inner.width).min(body_inner.height / 2),
-        _ => 0,
+    let failure = match &view.status {
+        StepStatus::Failed(f) => failure_lines(f, body_inner.width, theme),
+        _ => Vec::new(),
     };
-    let [main, failure] =
+    let failure_height = u16::try_from(failure.len())
+        .unwrap_or(u16::MAX)
+        .min(body_inner.height / 2);
+    let [main, failure_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(failure_height)])
             .areas(body_inner);
     match kind {
@@ -87,87 +91,82 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
         StepKind::TestKeys => test_keys::render(frame, main, app, theme),
         StepKind::Revoke => revoke::render(frame, main, app, theme),
     }
-    if let StepStatus::Failed(f) = &view.status {
-        let lines = vec![
-            Line::from(Span::styled(f.what.as_str(), theme.failed)),
-            Line::raw(f.detail.as_str()),
-            Line::from(vec![
-                Span::styled("→ ", theme.key),
-                Span::raw(f.hint.as_str()),
-            ]),
-        ];
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), failure);
-    }
+    frame.render_widget(Paragraph::new(failure), failure_area);
 
+    let footer = Paragraph::new(Text::from(footer_lines))
+        .block(Block::new().borders(Borders::TOP).border_style(theme.muted));
     frame.render_widget(footer, footer_area);
 }
 
-/// Rows a failure takes wrapped at `width`: what failed, the server's words, what to do
-/// next (after its arrow), so a long message never hides the hint.
-fn failure_lines(failure: &crate::app::msg::Failure, width: u16) -> u16 {
-    let width = usize::from(width.max(1));
-    let total = wrapped_rows(&failure.what, width)
-        + wrapped_rows(&failure.detail, width)
-        + wrapped_rows(&format!("→ {}", failure.hint), width);
-    u16::try_from(total).unwrap_or(u16::MAX)
-}
-
-/// Rows `text` takes when wrapped greedily at word boundaries (long words split).
-fn wrapped_rows(text: &str, width: usize) -> usize {
-    let mut rows = 1;
-    let mut used = 0;
-    for word in text.split_whitespace() {
-        let len = word.chars().count();
-        let needed = if used == 0 { len } else { used + 1 + len };
-        if needed <= width {
-            used = needed;
-        } else if len <= width {
-            rows += 1;
-            used = len;
-        } else {
-            // A word longer than a row is split across rows.
-            rows += usize::from(used > 0) + (len - 1) / width;
-            used = (len - 1) % width + 1;
-        }
-    }
-    rows
+/// A failure wrapped at `width`: what failed, the server's words, what to do next (after
+/// its arrow), so the box can be made tall enough that a long message never hides the hint.
+fn failure_lines<'a>(
+    failure: &crate::app::msg::Failure,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let rows = |text: &str, style| {
+        wrap_text(text, usize::from(width))
+            .into_iter()
+            .map(move |row| Line::from(Span::styled(row, style)))
+    };
+    let mut lines: Vec<Line> = rows(&failure.what, theme.failed).collect();
+    lines.extend(rows(&failure.detail, ratatui::style::Style::default()));
+    lines.extend(hanging(
+        "→ ",
+        theme.key,
+        &failure.hint,
+        ratatui::style::Style::default(),
+        width,
+    ));
+    lines
 }
 
 /// The CLI command (and the older form of it), then what was sent and what came back.
-fn footer<'a>(app: &'a App, kind: StepKind, theme: &Theme) -> Paragraph<'a> {
+fn footer<'a>(app: &'a App, kind: StepKind, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     let lab_step = &app.lab.steps[App::step_index(kind)];
-    let mut lines = vec![Line::from(vec![
-        Span::styled("CLI   ", theme.muted),
-        Span::styled(command(app, &lab_step.cli), theme.code),
-    ])];
+    let mut lines = hanging(
+        "CLI   ",
+        theme.muted,
+        &command(app, &lab_step.cli),
+        theme.code,
+        width,
+    );
     if let (Some(legacy), Some(note)) = (&lab_step.legacy_cli, &lab_step.legacy_note) {
-        lines.push(Line::from(vec![
-            Span::styled("Older ", theme.muted),
-            Span::styled(command(app, legacy), theme.code),
-        ]));
-        lines.push(Line::from(vec![
-            Span::raw("      "),
-            Span::styled(command(app, note), theme.muted),
-        ]));
+        lines.extend(hanging(
+            "Older ",
+            theme.muted,
+            &command(app, legacy),
+            theme.code,
+            width,
+        ));
+        lines.extend(hanging(
+            "      ",
+            theme.muted,
+            &command(app, note),
+            theme.muted,
+            width,
+        ));
     }
     if let (None, Some(curl)) = (&app.step(kind).exchange, planned_curl(app, kind)) {
-        lines.push(Line::from(vec![
-            Span::styled("curl  ", theme.muted),
-            Span::styled(curl, theme.code),
-        ]));
+        lines.extend(hanging("curl  ", theme.muted, &curl, theme.code, width));
     }
     if let Some(exchange) = &app.step(kind).exchange {
-        lines.push(Line::from(vec![
-            Span::styled("sent  ", theme.muted),
-            Span::styled(exchange.curl.as_str(), theme.code),
-        ]));
-        let response = exchange.response.replace('\n', " ");
-        lines.push(Line::from(vec![
-            Span::styled("got   ", theme.muted),
-            Span::raw(response),
-        ]));
+        lines.extend(hanging(
+            "sent  ",
+            theme.muted,
+            &exchange.curl,
+            theme.code,
+            width,
+        ));
+        let response = one_line(&exchange.response);
+        lines.extend(hanging(
+            "got   ",
+            theme.muted,
+            &response,
+            ratatui::style::Style::default(),
+            width,
+        ));
     }
-    Paragraph::new(Text::from(lines))
-        .wrap(Wrap { trim: false })
-        .block(Block::new().borders(Borders::TOP).border_style(theme.muted))
+    lines
 }
