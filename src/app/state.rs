@@ -291,6 +291,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     /// A one-line message for the status bar (copied, renewed, …).
     pub notice: Option<String>,
+    /// `t` was pressed over an edited policy; a second `t` replaces it.
+    pub template_confirm: bool,
     pub now: DateTime<Utc>,
     /// The doctor's checks, once run.
     pub doctor: Option<Vec<crate::doctor::Check>>,

@@ -75,6 +75,7 @@ pub fn init(
         editing: false,
         overlay: None,
         notice: None,
+        template_confirm: false,
         now,
         doctor: None,
         cli_env: Vec::new(),
@@ -119,8 +120,17 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// Whether the policy differs from the template it was loaded from.
+fn policy_edited(app: &App) -> bool {
+    let template = &app.lab.policy_templates[app.policy.template].document;
+    app.policy.text().trim_end() != template.trim_end()
+}
+
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     app.notice = None;
+    // A second `t` confirms replacing an edited policy; any other key calls it off.
+    let template_confirmed =
+        std::mem::take(&mut app.template_confirm) && matches!(action, Action::NextTemplate);
     match action {
         Action::NextPane | Action::PrevPane => {
             app.pane = match action {
@@ -141,8 +151,16 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::NextField => app.root_keys.field = app.root_keys.field.next(),
         Action::NextTemplate => {
             let next = (app.policy.template + 1) % app.lab.policy_templates.len();
-            app.policy = PolicyEditor::new(&app.lab.policy_templates[next].document, next);
-            app.notice = Some(format!("Policy: {}", app.lab.policy_templates[next].name));
+            let name = &app.lab.policy_templates[next].name;
+            if policy_edited(app) && !template_confirmed {
+                app.template_confirm = true;
+                app.notice = Some(format!(
+                    "t again replaces your edits with \"{name}\"; any other key keeps them"
+                ));
+            } else {
+                app.notice = Some(format!("Policy: {name}"));
+                app.policy = PolicyEditor::new(&app.lab.policy_templates[next].document, next);
+            }
         }
         Action::RevealSecret if app.pane() == Pane::Overview => {
             app.cli_env_revealed = !app.cli_env_revealed;

@@ -251,6 +251,33 @@ fn t_cycles_policy_templates() {
 }
 
 #[test]
+fn t_over_an_edited_policy_asks_before_replacing_it() {
+    let mut app = app();
+    go_to(&mut app, StepKind::RolePolicy);
+    press(&mut app, KeyCode::Char('e'));
+    update(&mut app, Msg::Paste(" ".into()));
+    press(&mut app, KeyCode::Esc);
+    let edited = app.policy.text();
+
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(app.policy.text(), edited, "the first t only asks");
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap_or_default()
+            .contains("t again")
+    );
+    press(&mut app, KeyCode::Char('?'));
+    press(&mut app, KeyCode::Char('?'));
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(app.policy.text(), edited, "another key called it off");
+
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(app.policy.template, 1, "the second t in a row replaces");
+    assert!(app.policy.text().contains("ec2:DescribeInstances"));
+}
+
+#[test]
 fn pasting_goes_into_the_editor_only_while_editing() {
     let mut app = app();
     go_to(&mut app, StepKind::RolePolicy);
