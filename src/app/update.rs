@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::effect::{AwsKeys, Effect};
 use super::keymap::{Action, action_for};
 use super::msg::{AwsRefusal, Failure, Msg, Outcome};
+use super::probe_schedule::{PROBE_ATTEMPTS, PROOF_ATTEMPTS, probe_delay};
 use super::state::{
     App, Connection, Creds, KeyField, Overlay, PANE_COUNT, Pane, PolicyEditor, PrefilledKeys,
     Probe, RevocationProof, RootKeysForm, SecretInput, StepStatus, StepView,
@@ -19,11 +20,6 @@ use crate::lease::countdown::LeaseClock;
 /// The short-leases demo: long enough to use the keys, short enough to watch them expire.
 pub const SHORT_LEASE: Duration = Duration::from_secs(120);
 pub const SHORT_LEASE_MAX: Duration = Duration::from_secs(300);
-
-/// How long to keep retrying a new key before saying it never became valid.
-pub const PROBE_ATTEMPTS: u32 = 120;
-/// How long to keep checking that revoked keys fail.
-pub const PROOF_ATTEMPTS: u32 = 120;
 
 /// Builds the app and the effects it starts with.
 pub fn init(
@@ -438,12 +434,6 @@ fn prove_revoked(app: &App, attempt: u32, delay: Duration) -> Vec<Effect> {
         attempt,
         delay,
     }]
-}
-
-/// Waits between DescribeInstances attempts: short at first, so keys that are ready are
-/// seen at once, then every half second while IAM catches up.
-pub fn probe_delay(attempt: u32) -> Duration {
-    Duration::from_millis((attempt as u64 * 100).clamp(100, 500))
 }
 
 fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
