@@ -5,7 +5,7 @@ use std::io::{self, Stdout, Write};
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -18,10 +18,17 @@ pub fn enter() -> io::Result<Tui> {
     install_panic_hook();
     enable_raw_mode()?;
     let set_up = || -> io::Result<Tui> {
-        execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+        // Cleared here rather than with `Terminal::clear`, which first asks the terminal
+        // where its cursor is and waits for the answer: a round trip before the first
+        // frame (over SSH, a network one), and a failed start where no answer comes.
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            Clear(ClearType::All)
+        )?;
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         terminal.hide_cursor()?;
-        terminal.clear()?;
         Ok(terminal)
     };
     set_up().inspect_err(|_| {
