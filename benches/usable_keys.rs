@@ -63,7 +63,7 @@ fn walk(delay: Duration) -> Probe {
 }
 
 fn seconds(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
+    format!("{:.3} s", d.as_secs_f64())
 }
 
 fn main() {
@@ -100,7 +100,7 @@ fn main() {
         );
         let ok = worst.issue_to_usable < delay + SLACK;
         println!(
-            "RESULT\tusable keys, D = {} s (worst of {RUNS})\t{} after issue\t< {}\t{}\t{} attempts",
+            "RESULT\tusable keys, D = {} s (worst of {RUNS})\t{} after issue\t< {}\t{}\tsucceeded at attempt {}",
             delay.as_secs(),
             seconds(worst.issue_to_usable),
             seconds(delay + SLACK),
