@@ -5,6 +5,7 @@ pub mod keymap;
 pub mod msg;
 pub mod plan;
 pub mod policy;
+pub mod probe_schedule;
 pub mod state;
 pub mod update;
 

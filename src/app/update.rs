@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::effect::{AwsKeys, Effect};
 use super::keymap::{Action, action_for};
 use super::msg::{AwsRefusal, Failure, LeaseFacts, LookupFailure, Msg, Outcome};
+use super::probe_schedule::{PROBE_ATTEMPTS, PROOF_ATTEMPTS, probe_delay};
 use super::state::{
     App, Connection, Creds, KeyField, LEASES_PANE, Overlay, PANE_COUNT, Pane, PolicyEditor,
     PrefilledKeys, Probe, RENEW_INCREMENTS, RevocationProof, RootKeysForm, SecretInput, StepStatus,
@@ -22,10 +23,6 @@ use crate::lease::table::{LeaseState, Origin, Renewal, TrackedLease, describe_re
 pub const SHORT_LEASE: Duration = Duration::from_secs(120);
 pub const SHORT_LEASE_MAX: Duration = Duration::from_secs(300);
 
-/// How long to keep retrying a new key before saying it never became valid.
-pub const PROBE_ATTEMPTS: u32 = 120;
-/// How long to keep checking that revoked keys fail.
-pub const PROOF_ATTEMPTS: u32 = 120;
 /// After a lease's time is up, how often and how long to ask Vault whether it is gone.
 pub const EXPIRY_CHECK_DELAY: Duration = Duration::from_secs(2);
 pub const EXPIRY_CHECKS: u32 = 30;
@@ -595,12 +592,6 @@ fn prove_revoked(app: &App, attempt: u32, delay: Duration) -> Vec<Effect> {
         attempt,
         delay,
     }]
-}
-
-/// Waits between DescribeInstances attempts: short at first, so keys that are ready are
-/// seen at once, then every half second while IAM catches up.
-pub fn probe_delay(attempt: u32) -> Duration {
-    Duration::from_millis((attempt as u64 * 100).clamp(100, 500))
 }
 
 fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {

@@ -363,7 +363,7 @@ fn throttling_that_outlasts_the_retries_and_no_answer_say_so() {
             &mut app,
             Msg::Outcome(Outcome::Described {
                 lease_id: LEASE.into(),
-                attempt: super::update::PROBE_ATTEMPTS,
+                attempt: super::probe_schedule::PROBE_ATTEMPTS,
                 result: Err(AwsRefusal {
                     code: code.into(),
                     message: "Request limit exceeded.".into(),

@@ -5,12 +5,91 @@ use std::io::{self, Stdout, Write};
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend, ClearType as ClearRegion, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
 
-pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+pub type Tui = Terminal<QuietBackend<Stdout>>;
+
+/// The crossterm backend, silent when a frame changed nothing. ratatui ends every draw
+/// with colour resets and hides the cursor again, so a screen redrawn each second with
+/// nothing new (a revoked lease's status) still wrote 25 bytes a second to the terminal.
+pub struct QuietBackend<W: Write> {
+    inner: CrosstermBackend<W>,
+    cursor_hidden: bool,
+}
+
+impl<W: Write> QuietBackend<W> {
+    pub fn new(writer: W) -> Self {
+        Self {
+            inner: CrosstermBackend::new(writer),
+            cursor_hidden: false,
+        }
+    }
+}
+
+impl<W: Write> Backend for QuietBackend<W> {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let mut content = content.peekable();
+        if content.peek().is_none() {
+            return Ok(());
+        }
+        self.inner.draw(content)
+    }
+
+    fn append_lines(&mut self, n: u16) -> io::Result<()> {
+        self.inner.append_lines(n)
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        if !self.cursor_hidden {
+            self.inner.hide_cursor()?;
+            self.cursor_hidden = true;
+        }
+        Ok(())
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        self.cursor_hidden = false;
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        self.inner.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearRegion) -> io::Result<()> {
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Backend::flush(&mut self.inner)
+    }
+}
 
 /// Raw mode, the alternate screen and bracketed paste (so a pasted policy arrives as one
 /// paste, not as keys). The panic hook restores the terminal before the report prints.
@@ -18,10 +97,17 @@ pub fn enter() -> io::Result<Tui> {
     install_panic_hook();
     enable_raw_mode()?;
     let set_up = || -> io::Result<Tui> {
-        execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
-        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        // Cleared here rather than with `Terminal::clear`, which first asks the terminal
+        // where its cursor is and waits for the answer: a round trip before the first
+        // frame (over SSH, a network one), and a failed start where no answer comes.
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            Clear(ClearType::All)
+        )?;
+        let mut terminal = Terminal::new(QuietBackend::new(io::stdout()))?;
         terminal.hide_cursor()?;
-        terminal.clear()?;
         Ok(terminal)
     };
     set_up().inspect_err(|_| {
@@ -88,7 +174,52 @@ fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::base64;
+    use std::cell::RefCell;
+    use std::io::Write;
+    use std::rc::Rc;
+
+    use super::{QuietBackend, base64};
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Paragraph;
+    use ratatui::{Terminal, TerminalOptions, Viewport};
+
+    /// What a terminal was sent, shared so the test can read it while the backend owns it.
+    #[derive(Clone, Default)]
+    struct Sent(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Sent {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_frame_that_changed_nothing_writes_nothing() {
+        let sent = Sent::default();
+        let options = TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 20, 2)),
+        };
+        let mut terminal =
+            Terminal::with_options(QuietBackend::new(sent.clone()), options).unwrap();
+        let mut draw = |text: &str| {
+            terminal
+                .draw(|frame| frame.render_widget(Paragraph::new(text), frame.area()))
+                .unwrap();
+            sent.0.borrow().len()
+        };
+        let first = draw("lease 00:00:02");
+        assert!(first > 0);
+        assert_eq!(draw("lease 00:00:02"), first, "an unchanged frame wrote");
+        assert!(
+            draw("lease 00:00:01") > first,
+            "a changed frame wrote nothing"
+        );
+    }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {

@@ -187,8 +187,11 @@ impl SandboxProcess {
             let (name, value) = assignment.split_once('=').expect("NAME=value");
             env.push((name.to_owned(), value.to_owned()));
         }
-        // Keep draining the guidance so the sandbox never blocks on a full pipe.
+        // Keep draining the guidance and the log so the sandbox never blocks on a full
+        // pipe (its log has a line per revoked lease: a busy run fills a pipe in minutes).
         std::thread::spawn(move || for _ in lines {});
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || std::io::copy(&mut { stderr }, &mut std::io::sink()));
         SandboxProcess { child, env }
     }
 

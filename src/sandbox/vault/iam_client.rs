@@ -1,6 +1,8 @@
 //! The AWS engine's IAM calls through aws-sdk-iam: issuing an IAM user with its policies and
 //! access key, and deleting it again in Vault's order.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use aws_sdk_iam::Client;
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::retry::RetryConfig;
@@ -124,6 +126,40 @@ pub fn client(target: &IamTarget) -> Client {
         .retry_config(retry)
         .build();
     Client::from_conf(config)
+}
+
+/// IAM clients kept for reuse, one per target. Building a client parses the TLS root
+/// store, and a new client opens new connections: under a room's load that was most of
+/// the sandbox's work. Vault too keeps its IAM client until `config/root` changes.
+#[derive(Clone, Default)]
+pub struct IamClients(Arc<Mutex<Vec<(IamTarget, Client)>>>);
+
+impl IamClients {
+    /// More targets than a lab has mounts; the oldest goes first.
+    const KEEP: usize = 8;
+
+    pub fn get(&self, target: &IamTarget) -> Client {
+        let mut cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, client)) = cached.iter().find(|(t, _)| t.same_as(target)) {
+            return client.clone();
+        }
+        let fresh = client(target);
+        if cached.len() >= Self::KEEP {
+            cached.remove(0);
+        }
+        cached.push((target.clone(), fresh.clone()));
+        fresh
+    }
+}
+
+impl IamTarget {
+    fn same_as(&self, other: &IamTarget) -> bool {
+        self.endpoint == other.endpoint
+            && self.region == other.region
+            && self.access_key == other.access_key
+            && self.secret_key.expose_secret() == other.secret_key.expose_secret()
+            && self.max_retries == other.max_retries
+    }
 }
 
 /// What to create for an `iam_user` role.

@@ -389,7 +389,7 @@ impl VaultServer {
         };
         let result = match target {
             Ok(target) => {
-                let client = super::iam_client::client(&target);
+                let client = self.iam_clients.get(&target);
                 super::iam_client::delete_user(&client, &lease.username)
                     .await
                     .map_err(|e| e.to_string())

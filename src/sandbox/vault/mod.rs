@@ -111,6 +111,7 @@ pub struct VaultServer {
     leases_changed: Arc<Notify>,
     /// Leases whose revocation is under way (not persisted).
     revoking: Arc<Mutex<HashSet<String>>>,
+    iam_clients: iam_client::IamClients,
 }
 
 /// Removes a lease from the in-progress set when its revocation attempt ends.
@@ -149,6 +150,7 @@ impl VaultServer {
             clock: Arc::new(SystemClock),
             leases_changed: Arc::new(Notify::new()),
             revoking: Arc::new(Mutex::new(HashSet::new())),
+            iam_clients: iam_client::IamClients::default(),
         }
     }
 

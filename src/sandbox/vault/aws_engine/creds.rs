@@ -82,7 +82,7 @@ impl VaultServer {
                 .into_iter()
                 .collect(),
         };
-        let client = iam_client::client(&target);
+        let client = self.iam_clients.get(&target);
         let key = match iam_client::create_user(&client, &spec).await {
             Ok(key) => key,
             Err(failure) => {
