@@ -289,14 +289,23 @@ fn run_tui(args: LabArgs) -> Result<()> {
         let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
         let result =
             vaultlab::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
-        terminal::restore().wrap_err("cannot restore the terminal")?;
-        session.close().await?;
+        // After a SIGHUP the terminal is gone and restoring it fails: the session must
+        // still be closed (the sandbox stopped, its state saved) and the note written.
+        let restored = terminal::restore();
+        let closed = session.close().await;
         let app = result.wrap_err("the terminal failed")?;
         // The leases left alive, and where they are kept. After a SIGHUP stderr may be
         // gone: a failed write must not turn a clean exit into a panic.
         if let Some(note) = app.exit_note() {
             let _ = writeln!(std::io::stderr(), "vaultlab: {note}");
         }
+        if let Err(error) = restored {
+            let _ = writeln!(
+                std::io::stderr(),
+                "vaultlab: cannot restore the terminal: {error}"
+            );
+        }
+        closed?;
         Ok(())
     })
 }

@@ -70,17 +70,24 @@ pub async fn run(
             // is restored.
             signal = stop_signals.recv() => Msg::Signal(signal),
         };
-        update(&mut app, Msg::Tick(Utc::now()));
-        let effects = update(&mut app, msg);
+        // The clock first, so `msg` meets the present; what the tick asks for (a lease
+        // just expired to look up) runs too.
+        let mut effects = update(&mut app, Msg::Tick(Utc::now()));
+        effects.extend(update(&mut app, msg));
         dispatch(&mut app, &runner, effects);
         dirty = true;
     }
     Ok(app)
 }
 
+/// SIGINT and SIGQUIT sent from outside (`kill -INT`, a supervisor) are taken as SIGTERM:
+/// in raw mode Ctrl-C is a key, so these only come from elsewhere, and their default
+/// action would leave the terminal raw.
 #[cfg(unix)]
 struct StopSignals {
     terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
     hangup: tokio::signal::unix::Signal,
 }
 
@@ -90,6 +97,8 @@ impl StopSignals {
         use tokio::signal::unix::{SignalKind, signal};
         Ok(Self {
             terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
             hangup: signal(SignalKind::hangup())?,
         })
     }
@@ -97,6 +106,8 @@ impl StopSignals {
     async fn recv(&mut self) -> StopSignal {
         tokio::select! {
             _ = self.terminate.recv() => StopSignal::Terminate,
+            _ = self.interrupt.recv() => StopSignal::Terminate,
+            _ = self.quit.recv() => StopSignal::Terminate,
             _ = self.hangup.recv() => StopSignal::Hangup,
         }
     }
