@@ -160,11 +160,10 @@ impl VaultConfig {
 
         let (token, token_source) = match get("VAULT_TOKEN") {
             Some(token) => (Some(SecretString::from(token)), TokenSource::Env),
+            // The file is the source even while it is missing or blank, so a `vault
+            // login` made after start is picked up on the next request.
             None => match token_file(&get) {
-                Some(path) => match read_token_file(&path)? {
-                    Some(token) => (Some(token), TokenSource::File(path)),
-                    None => (None, TokenSource::None),
-                },
+                Some(path) => (read_token_file(&path)?, TokenSource::File(path)),
                 None => (None, TokenSource::None),
             },
         };
@@ -412,7 +411,11 @@ mod tests {
         std::fs::write(empty_home.path().join(".vault-token"), "\n").unwrap();
         let c = config(&[("HOME", empty_home.path().to_str().unwrap())]).unwrap();
         assert!(c.token.is_none());
-        assert_eq!(c.token_source, TokenSource::None);
+        let file = empty_home.path().join(".vault-token");
+        assert_eq!(c.token_source, TokenSource::File(file.clone()));
+        // A `vault login` after start: the next request has the token.
+        std::fs::write(&file, "s.afterlogin\n").unwrap();
+        assert_eq!(c.current_token().unwrap().expose_secret(), "s.afterlogin");
     }
 
     #[test]
