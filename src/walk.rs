@@ -54,7 +54,10 @@ pub async fn walk(
     if let Some(lease) = app.active_lease().filter(|_| !keep) {
         let lease_id = lease.lease_id.clone();
         writeln!(out, "\nRevoking the lease this walk issued: {lease_id}")?;
-        let effects = vec![Effect::RevokeLease { lease_id }];
+        let effects = vec![Effect::RevokeLease {
+            lease_id,
+            sync: true,
+        }];
         settle(&mut app, &runner, effects).await;
     }
     if result == WalkResult::Completed {

@@ -60,6 +60,10 @@ pub enum Effect {
     },
     RevokeLease {
         lease_id: String,
+        /// Wait for Vault to finish (204, or its error) rather than let it queue the work
+        /// (202). Only step 6 queues, as `vault lease revoke` does, and proves the keys
+        /// dead afterwards; every other revocation must know it happened.
+        sync: bool,
     },
     /// DescribeInstances with the revoked keys (expected to fail) and a look in IAM for
     /// the user Vault made, after `delay`.

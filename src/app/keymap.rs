@@ -34,6 +34,7 @@ pub enum Action {
     RenewSelected,
     RevokeSelected,
     RevokeAll,
+    RevokeEarlier,
 }
 
 pub struct Binding {
@@ -82,7 +83,7 @@ pub fn bindings(app: &App) -> Vec<Binding> {
             list.push(binding!(
                 "r",
                 "revoke the earlier runs' leases",
-                RevokeAll,
+                RevokeEarlier,
                 |k| plain(k, KeyCode::Char('r'))
             ));
             list.push(binding!(

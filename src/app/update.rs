@@ -207,7 +207,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::RevokeAndQuit => {
             app.overlay = None;
             app.quit_after_revoke = true;
-            let effects = revoke_all(app);
+            let effects = revoke_all(app, |_| true, true);
             if effects.is_empty() && app.leases.revoking() == 0 {
                 app.should_quit = true;
             }
@@ -245,7 +245,12 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::RevokeAll => {
             app.overlay = None;
-            return revoke_all(app);
+            return revoke_all(app, |_| true, false);
+        }
+        // The start-up prompt lists only earlier runs' leases: this run's stay.
+        Action::RevokeEarlier => {
+            app.overlay = None;
+            return revoke_all(app, |lease| lease.origin == Origin::EarlierRun, false);
         }
         Action::RunStep => return run_step(app),
     }
@@ -431,7 +436,10 @@ fn start_revoke(app: &mut App) -> Vec<Effect> {
     if let Some(lease) = app.leases.get_mut(&lease_id) {
         lease.state = LeaseState::Revoking;
     }
-    vec![Effect::RevokeLease { lease_id }]
+    vec![Effect::RevokeLease {
+        lease_id,
+        sync: false,
+    }]
 }
 
 /// Revokes one tracked lease; the current credentials' lease goes through step 6, so the
@@ -440,25 +448,38 @@ fn revoke(app: &mut App, lease_id: &str) -> Vec<Effect> {
     if app.active_lease().is_some_and(|l| l.lease_id == lease_id) {
         return start_revoke(app);
     }
+    revoke_now(app, lease_id)
+}
+
+/// Revokes one tracked lease and waits for Vault to finish, without step 6's proof.
+fn revoke_now(app: &mut App, lease_id: &str) -> Vec<Effect> {
     match app.leases.get_mut(lease_id) {
         Some(lease) if lease.is_revocable(app.now) => {
             lease.state = LeaseState::Revoking;
             vec![Effect::RevokeLease {
                 lease_id: lease_id.to_owned(),
+                sync: true,
             }]
         }
         _ => Vec::new(),
     }
 }
 
-/// Revokes every lease that may still be alive.
-fn revoke_all(app: &mut App) -> Vec<Effect> {
+/// Revokes every lease that may still be alive and that `which` picks. On the way out
+/// (`quitting`) each waits for Vault, since no proof will follow to close its entry.
+fn revoke_all(app: &mut App, which: impl Fn(&TrackedLease) -> bool, quitting: bool) -> Vec<Effect> {
     let ids: Vec<String> = app
         .leases
         .revocable(app.now)
+        .filter(|lease| which(lease))
         .map(|l| l.lease_id.clone())
         .collect();
-    ids.iter().flat_map(|id| revoke(app, id)).collect()
+    ids.iter()
+        .flat_map(|id| match quitting {
+            true => revoke_now(app, id),
+            false => revoke(app, id),
+        })
+        .collect()
 }
 
 fn renew(app: &mut App, lease_id: String, increment: Option<Duration>) -> Vec<Effect> {
@@ -824,6 +845,7 @@ fn on_journal_read(app: &mut App, path: Option<String>, open: Vec<Entry>) -> Vec
         effects.push(if retry {
             Effect::RevokeLease {
                 lease_id: entry.lease_id,
+                sync: true,
             }
         } else {
             Effect::LookupLease {

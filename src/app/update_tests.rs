@@ -416,7 +416,7 @@ fn revoking_proves_the_keys_dead_before_the_step_is_done() {
     go_to(&mut app, StepKind::Revoke);
     let effects = press(&mut app, KeyCode::Enter);
     assert!(
-        matches!(effects.as_slice(), [Effect::RevokeLease { lease_id }] if lease_id.starts_with("aws/creds/my-role/"))
+        matches!(effects.as_slice(), [Effect::RevokeLease { lease_id, sync: false }] if lease_id.starts_with("aws/creds/my-role/"))
     );
     let effects = update(
         &mut app,
@@ -473,7 +473,10 @@ fn quitting_with_an_active_lease_asks_first() {
 
     press(&mut app, KeyCode::Char('q'));
     let effects = press(&mut app, KeyCode::Char('r'));
-    assert!(matches!(effects.as_slice(), [Effect::RevokeLease { .. }]));
+    assert!(
+        matches!(effects.as_slice(), [Effect::RevokeLease { sync: true, .. }]),
+        "on the way out Vault must finish the revocation: no proof will follow"
+    );
     assert!(!app.should_quit, "waits for the revocation");
     update(
         &mut app,
@@ -745,7 +748,7 @@ fn revoke_ids(effects: &[Effect]) -> Vec<&str> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::RevokeLease { lease_id } => Some(lease_id.as_str()),
+            Effect::RevokeLease { lease_id, .. } => Some(lease_id.as_str()),
             _ => None,
         })
         .collect()
@@ -861,12 +864,21 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
         "the countdown is Vault's"
     );
 
+    // Keys this run issued meanwhile are not the prompt's business.
+    issue(&mut app, Duration::from_secs(3600));
     let effects = press(&mut app, KeyCode::Char('r'));
     assert_eq!(revoke_ids(&effects), ["aws/creds/my-role/alive"]);
+    assert!(
+        effects
+            .iter()
+            .all(|e| matches!(e, Effect::RevokeLease { sync: true, .. })),
+        "no proof follows, so Vault must finish before the journal closes it"
+    );
     assert_eq!(app.overlay, None);
     revoked(&mut app, "aws/creds/my-role/alive", Ok(exchange()));
     revoked(&mut app, "aws/creds/my-role/failed", Ok(exchange()));
-    assert_eq!(app.revocable_leases(), 0);
+    assert_eq!(app.revocable_leases(), 1, "this run's lease is left alone");
+    assert!(app.active_lease().is_some());
 }
 
 #[test]

@@ -193,21 +193,26 @@ impl EffectRunner {
                     result,
                 }
             }
-            Effect::RevokeLease { lease_id } => {
+            Effect::RevokeLease { lease_id, sync } => {
                 let result = self
                     .exchange(
                         "Vault did not revoke the lease",
-                        request::lease_revoke(&lease_id, false),
+                        request::lease_revoke(&lease_id, sync),
                     )
                     .await;
+                // A queued revocation may still fail inside Vault: its entry stays open
+                // until the proof that the keys died, or a lookup, says it is over.
                 let state = match &result {
-                    Ok(_) => EntryState::Revoked { at: Utc::now() },
-                    Err(failure) => EntryState::RevokeFailed {
+                    Ok(_) if sync => Some(EntryState::Revoked { at: Utc::now() }),
+                    Ok(_) => None,
+                    Err(failure) => Some(EntryState::RevokeFailed {
                         at: Utc::now(),
                         error: failure.detail.clone(),
-                    },
+                    }),
                 };
-                self.journal(|journal| journal.mark(&lease_id, state));
+                if let Some(state) = state {
+                    self.journal(|journal| journal.mark(&lease_id, state));
+                }
                 Outcome::Revoked { result, lease_id }
             }
             Effect::ProveRevoked {
@@ -410,6 +415,26 @@ impl EffectRunner {
         let (curl, reply) = self
             .send(what, &request::generate_aws_creds(mount, role))
             .await?;
+        // Recorded before anything else, and before anyone sees the keys: a crash or a
+        // slow AWS from here on forgets nothing, and an answer that turns out not to be
+        // credentials still leaves its lease id behind.
+        let journal_warning = match reply.envelope.as_ref().filter(|e| !e.lease_id.is_empty()) {
+            Some(envelope) => {
+                let ttl = std::time::Duration::from_secs(envelope.lease_duration);
+                self.journal(|journal| {
+                    journal.record(Entry {
+                        lease_id: envelope.lease_id.clone(),
+                        mount: mount.to_owned(),
+                        role: role.to_owned(),
+                        issued_at: Utc::now(),
+                        ttl_seconds: ttl.as_secs(),
+                        expires_at: Some(crate::lease::countdown::expiry(Utc::now(), ttl)),
+                        state: EntryState::Active,
+                    })
+                })
+            }
+            None => None,
+        };
         let creds = reply
             .envelope
             .as_ref()
@@ -427,21 +452,6 @@ impl EffectRunner {
                 .await
                 .ok()
                 .flatten();
-        // Recorded before anyone sees the keys: a crash from here on forgets nothing.
-        let journal_warning = self.journal(|journal| {
-            journal.record(Entry {
-                lease_id: creds.lease.id.clone(),
-                mount: mount.to_owned(),
-                role: role.to_owned(),
-                issued_at: Utc::now(),
-                ttl_seconds: creds.lease.duration.as_secs(),
-                expires_at: Some(crate::lease::countdown::expiry(
-                    Utc::now(),
-                    creds.lease.duration,
-                )),
-                state: EntryState::Active,
-            })
-        });
         let issued = IssuedCreds {
             lease_id: creds.lease.id.clone(),
             lease_duration: creds.lease.duration,
@@ -486,6 +496,10 @@ impl EffectRunner {
             Ok(answer) => pretty(answer),
             Err(e) => e.to_string(),
         };
+        if refused_with.is_some() && user_gone {
+            // The queued revocation has happened: the lease is over.
+            self.journal(|journal| journal.mark(&lease_id, EntryState::Revoked { at: Utc::now() }));
+        }
         Outcome::RevocationChecked {
             lease_id,
             attempt,
