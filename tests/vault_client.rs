@@ -54,7 +54,10 @@ impl Bao {
     }
 
     async fn start_dev(extra: &[&str], scheme: &'static str) -> Bao {
-        let port = free_port_pair();
+        Self::start_dev_on(free_port_pair(), extra, scheme).await
+    }
+
+    async fn start_dev_on(port: u16, extra: &[&str], scheme: &'static str) -> Bao {
         let home = tempfile::tempdir().expect("temp home");
         let mut args = vec![
             "server".to_owned(),
@@ -409,6 +412,47 @@ async fn a_bad_token_or_none_is_permission_denied_and_never_shown() {
         "{err:?}"
     );
     assert!(err.hint().contains("VAULT_TOKEN"));
+}
+
+#[tokio::test]
+async fn a_server_stopped_mid_lab_is_unreachable_and_the_same_client_goes_on_once_it_is_back() {
+    let mut bao = Bao::dev().await;
+    let port = bao.process.port;
+    let client = bao.client();
+    client.enable_mount("lab-kv", "kv").await.expect("mid-lab");
+
+    bao.process.child.kill().expect("stop the server");
+    bao.process.child.wait().expect("reap it");
+    // The first request may go out on a pooled connection the dead server closed
+    // ("connection closed before message completed"); the next finds nothing listening.
+    // Both say they cannot reach Vault at its address, with what to check.
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let err = client.list_mounts().await.unwrap_err();
+        match &err {
+            VaultError::Unreachable { addr, kind, .. } => {
+                assert_eq!(addr, &bao.url());
+                kinds.push(*kind);
+            }
+            other => panic!("expected Unreachable, got {other:?}"),
+        }
+        assert!(err.to_string().contains("cannot reach Vault at"), "{err}");
+        assert!(err.hint().contains("VAULT_ADDR"), "{}", err.hint());
+    }
+    assert_eq!(kinds.last(), Some(&UnreachableKind::Refused));
+
+    // Back on the same port (a dev server starts empty): the client's pooled connections
+    // to the old process must not poison the next request.
+    let _back = Bao::start_dev_on(port, &[], "http").await;
+    let mounts = client
+        .list_mounts()
+        .await
+        .expect("answered once it is back");
+    assert!(mounts.contains_key("sys/"));
+    assert!(
+        !mounts.contains_key("lab-kv/"),
+        "a new dev server, a new state"
+    );
 }
 
 #[tokio::test]
