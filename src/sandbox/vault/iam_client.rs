@@ -150,6 +150,14 @@ impl IamClients {
         cached.push((target.clone(), fresh.clone()));
         fresh
     }
+
+    /// Forgets every client, and with them the root keys they were built with.
+    pub fn clear(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
 }
 
 impl IamTarget {
@@ -400,6 +408,25 @@ pub async fn delete_user(client: &Client, username: &str) -> Result<(), AwsError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clients_are_reused_per_target_and_forgotten_on_clear() {
+        let target = |secret: &str| IamTarget {
+            endpoint: "http://127.0.0.1:1".into(),
+            region: "us-east-1".into(),
+            access_key: "AKIAEXAMPLE".into(),
+            secret_key: SecretString::from(secret.to_owned()),
+            max_retries: -1,
+        };
+        let clients = IamClients::default();
+        clients.get(&target("one"));
+        clients.get(&target("one"));
+        clients.get(&target("two"));
+        let held = || clients.0.lock().unwrap().len();
+        assert_eq!(held(), 2, "one client per target");
+        clients.clear();
+        assert_eq!(held(), 0, "no old root key stays in memory");
+    }
 
     #[test]
     fn throttling_codes_are_recognized() {

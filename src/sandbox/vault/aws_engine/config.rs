@@ -71,6 +71,9 @@ impl VaultServer {
         if self.engine(mount, |aws| aws.root = Some(root)).is_none() {
             return Reply::no_handler(&format!("{mount}config/root"));
         }
+        // As Vault drops its IAM client when config/root changes: the old keys are not
+        // kept in memory any longer than they are configured.
+        self.iam_clients.clear();
         self.changed();
         match ignored_params_warning(req, ROOT_FIELDS) {
             Some(w) => Reply::warnings(vec![w]),
