@@ -109,6 +109,17 @@ async fn the_admin_api_needs_the_root_token_and_says_what_is_wrong() {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
+    // Listing and disarming are guarded the same way.
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        for token in [None, Some("hvs.wrong")] {
+            let mut request = lab.http.request(method.clone(), lab.faults_url());
+            if let Some(token) = token {
+                request = request.header("X-Vault-Token", token);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 403, "{method} with {token:?}");
+        }
+    }
     let response = lab
         .http
         .post(lab.faults_url())
