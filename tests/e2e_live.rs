@@ -6,26 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{SandboxProcess, Tmux};
+use common::{SandboxProcess, Tmux, countdown};
 use serde_json::{Value, json};
-
-/// The countdown in the status bar, e.g. `31d 23:59:58`.
-fn countdown(screen: &str) -> String {
-    let bottom = screen
-        .lines()
-        .rev()
-        .find(|l| l.contains("lease aws/creds/"))
-        .expect("a lease line");
-    bottom
-        .split("lease aws/creds/my-role/")
-        .nth(1)
-        .expect("lease id")
-        .split_whitespace()
-        .skip(1)
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// The screen's text as one line: borders gone, wrapped lines joined, so a sentence can be
 /// found wherever the terminal's width broke it.

@@ -5,26 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Tmux;
-
-/// The countdown in the status bar, e.g. `31d 23:59:58`.
-fn countdown(screen: &str) -> String {
-    let bottom = screen
-        .lines()
-        .rev()
-        .find(|l| l.contains("lease aws/creds/"))
-        .expect("a lease line");
-    let after = bottom
-        .split("lease aws/creds/my-role/")
-        .nth(1)
-        .expect("lease id");
-    after
-        .split_whitespace()
-        .skip(1)
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use common::{Tmux, countdown};
 
 #[test]
 fn the_whole_lab_by_keyboard_in_the_sandbox() {

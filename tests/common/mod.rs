@@ -413,3 +413,21 @@ impl BaoDev {
         command
     }
 }
+
+/// The current lease's countdown in a screen's status bar, e.g. `31d 23:59:58` or `4:50`.
+pub fn countdown(screen: &str) -> String {
+    let bottom = screen
+        .lines()
+        .rev()
+        .find(|l| l.contains("lease aws/creds/"))
+        .expect("a lease line");
+    bottom
+        .split("lease aws/creds/my-role/")
+        .nth(1)
+        .expect("lease id")
+        .split_whitespace()
+        .skip(1)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
