@@ -301,6 +301,9 @@ pub struct App {
     pub cli_env_revealed: bool,
     /// Quit once the revocations asked for at the quit prompt are done.
     pub quit_after_revoke: bool,
+    /// A signal asked to stop while a request was on its way (credentials being issued,
+    /// a revocation): leave once those are answered, keeping the leases.
+    pub quit_when_settled: bool,
     pub should_quit: bool,
     /// Every lease of this run, and the open ones of earlier runs.
     pub leases: LeaseTable,
@@ -380,6 +383,12 @@ impl App {
     /// Leases that may be alive in Vault: what quitting asks about.
     pub fn revocable_leases(&self) -> usize {
         self.leases.revocable(self.now).count()
+    }
+
+    /// Requests whose answer must not be lost: credentials being issued (the lease is
+    /// journaled before they arrive) and revocations on their way.
+    pub fn requests_in_flight(&self) -> bool {
+        self.step(StepKind::Generate).status == StepStatus::Running || self.leases.revoking() > 0
     }
 
     pub fn steps_done(&self) -> usize {

@@ -78,6 +78,7 @@ pub fn init(
         cli_env: Vec::new(),
         cli_env_revealed: false,
         quit_after_revoke: false,
+        quit_when_settled: false,
         should_quit: false,
         leases: Default::default(),
         lease_cursor: 0,
@@ -102,7 +103,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             on_paste(app, &text);
             Vec::new()
         }
-        Msg::Outcome(outcome) => on_outcome(app, outcome),
+        Msg::Outcome(outcome) => {
+            let effects = on_outcome(app, outcome);
+            if app.quit_when_settled && !app.requests_in_flight() {
+                app.should_quit = true;
+                return Vec::new();
+            }
+            effects
+        }
     }
 }
 
@@ -484,7 +492,9 @@ fn ask_to_quit(app: &mut App) {
 }
 
 /// SIGTERM asks as `q` does; a second one, or SIGHUP (the terminal is gone, no one can
-/// answer), keeps the leases in the journal and leaves.
+/// answer), keeps the leases in the journal and leaves: at once, or once the requests on
+/// their way are answered. Leaving mid-request would drop a lease Vault may be issuing
+/// before it is journaled, or cancel a revocation half way.
 fn on_signal(app: &mut App, signal: StopSignal) -> Vec<Effect> {
     let again = app.stopped_by == Some(StopSignal::Terminate);
     app.stopped_by = Some(signal);
@@ -500,7 +510,15 @@ fn on_signal(app: &mut App, signal: StopSignal) -> Vec<Effect> {
         }
         _ => {
             app.overlay = None;
-            app.should_quit = true;
+            if app.requests_in_flight() {
+                app.quit_when_settled = true;
+                app.notice = Some(
+                    "Stopping once the requests on their way are answered (the leases are kept)…"
+                        .into(),
+                );
+            } else {
+                app.should_quit = true;
+            }
         }
     }
     Vec::new()

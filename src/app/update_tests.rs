@@ -1058,3 +1058,48 @@ fn a_late_lookup_does_not_bring_a_revoked_lease_back() {
     );
     assert_eq!(app.current_lease().unwrap().state, LeaseState::Revoked);
 }
+
+#[test]
+fn a_stop_signal_while_credentials_are_issued_waits_for_them_and_keeps_the_lease() {
+    for signals in [
+        &[StopSignal::Hangup][..],
+        &[StopSignal::Terminate, StopSignal::Terminate][..],
+    ] {
+        let mut app = app();
+        app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+        go_to(&mut app, StepKind::Generate);
+        press(&mut app, KeyCode::Enter);
+        for signal in signals {
+            update(&mut app, Msg::Signal(*signal));
+        }
+        assert!(
+            !app.should_quit,
+            "{signals:?}: the lease may not be journaled yet"
+        );
+        issue(&mut app, Duration::from_secs(3600));
+        assert!(app.should_quit, "{signals:?}: leaves once it is issued");
+        assert_eq!(app.current_lease().unwrap().state, LeaseState::Active);
+        let note = app.exit_note().unwrap();
+        assert!(
+            note.contains("1 lease(s) that may still be alive are kept in the journal"),
+            "{note}"
+        );
+    }
+}
+
+#[test]
+fn sighup_while_revoking_waits_for_the_answer() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, StepKind::Revoke);
+    press(&mut app, KeyCode::Enter);
+    update(&mut app, Msg::Signal(StopSignal::Hangup));
+    assert!(!app.should_quit, "the revocation is on its way");
+    let effects = revoked(&mut app, LEASE, Ok(exchange()));
+    assert!(app.should_quit);
+    assert!(effects.is_empty(), "no proof once leaving");
+    assert_eq!(
+        app.exit_note().unwrap(),
+        "stopped by SIGHUP (the terminal closed); no lease was left alive."
+    );
+}
