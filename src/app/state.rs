@@ -385,6 +385,12 @@ impl App {
         self.leases.revocable(self.now).count()
     }
 
+    /// Leases that may be alive when the run ends: the revocable ones, and those whose
+    /// revocation is still on its way (quitting cancels it, so Vault may never get it).
+    pub fn maybe_alive_leases(&self) -> usize {
+        self.revocable_leases() + self.leases.revoking()
+    }
+
     /// Requests whose answer must not be lost: credentials being issued (the lease is
     /// journaled before they arrive) and revocations on their way.
     pub fn requests_in_flight(&self) -> bool {
@@ -413,7 +419,7 @@ impl App {
     /// What to say on stderr once the terminal is restored: the leases left alive, and
     /// where they are kept. `None` when nothing was left behind.
     pub fn exit_note(&self) -> Option<String> {
-        let kept = self.revocable_leases();
+        let kept = self.maybe_alive_leases();
         let why = match self.stopped_by {
             Some(StopSignal::Terminate) => "stopped by SIGTERM",
             Some(StopSignal::Hangup) => "stopped by SIGHUP (the terminal closed)",

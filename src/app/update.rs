@@ -484,7 +484,8 @@ fn ask_to_quit(app: &mut App) {
     if app.step(StepKind::Generate).status == StepStatus::Running {
         // A lease is on its way: quitting now would forget it.
         app.notice = Some("Credentials are being issued: quit once they arrive.".into());
-    } else if app.revocable_leases() > 0 {
+    } else if app.maybe_alive_leases() > 0 {
+        // Revocations on their way count: quitting would cancel them. `r` waits for them.
         app.overlay = Some(Overlay::ConfirmQuit);
     } else {
         app.should_quit = true;

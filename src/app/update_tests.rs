@@ -1103,3 +1103,39 @@ fn sighup_while_revoking_waits_for_the_answer() {
         "stopped by SIGHUP (the terminal closed); no lease was left alive."
     );
 }
+
+#[test]
+fn quitting_while_a_revocation_is_on_its_way_asks_and_the_note_counts_it() {
+    let mut app = app();
+    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, StepKind::Revoke);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.revocable_leases(), 0);
+    press(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.overlay, Some(Overlay::ConfirmQuit), "not at once");
+    assert!(!app.should_quit);
+
+    // r waits for the revocation already on its way.
+    let effects = press(&mut app, KeyCode::Char('r'));
+    assert!(effects.is_empty(), "not asked twice: {effects:?}");
+    assert!(!app.should_quit);
+    revoked(&mut app, LEASE, Ok(exchange()));
+    assert!(app.should_quit);
+    assert_eq!(app.exit_note(), None);
+
+    // k leaves at once, and the note does not claim the lease is dead.
+    let mut app = self::app();
+    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, StepKind::Revoke);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('q'));
+    press(&mut app, KeyCode::Char('k'));
+    assert!(app.should_quit);
+    let note = app.exit_note().unwrap();
+    assert!(
+        note.contains("1 lease(s) that may still be alive are kept in the journal"),
+        "{note}"
+    );
+}
