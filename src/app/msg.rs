@@ -126,6 +126,8 @@ pub enum Outcome {
         result: Result<LeaseFacts, LookupFailure>,
     },
     Copied(Result<(), Failure>),
+    /// A change to the lease journal could not be written, in the journal's words.
+    JournalFailed(String),
     /// An effect could not finish (it panicked): its step, if any, has failed.
     Crashed {
         step: Option<StepKind>,

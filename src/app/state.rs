@@ -315,6 +315,8 @@ pub struct App {
     pub pane_before_leases: usize,
     /// The journal file, in live mode (the sandbox's leases end with it).
     pub journal_path: Option<String>,
+    /// The last change the journal could not take: it may miss some of this run's leases.
+    pub journal_problem: Option<String>,
     /// The signal that ended the run, if one did.
     pub stopped_by: Option<StopSignal>,
 }
@@ -428,6 +430,12 @@ impl App {
         };
         Some(match (kept, &self.journal_path, &self.connection.mode) {
             (0, _, _) => format!("{why}; no lease was left alive."),
+            (_, Some(path), _) if self.journal_problem.is_some() => format!(
+                "{why}; {kept} lease(s) may still be alive, but the journal {path} missed a change ({}), so it may not list them all. Look them up with `vault list sys/leases/lookup/{}/creds/{}/`; `vaultlab cleanup --all` revokes those it lists.",
+                self.journal_problem.as_deref().unwrap_or_default(),
+                self.lab.mount,
+                self.lab.role
+            ),
             (_, Some(path), _) => format!(
                 "{why}; {kept} lease(s) that may still be alive are kept in the journal {path}. `vaultlab cleanup` lists them; `vaultlab cleanup --all` revokes them."
             ),

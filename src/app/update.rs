@@ -85,6 +85,7 @@ pub fn init(
         renew_increment: DEFAULT_RENEW_INCREMENT,
         pane_before_leases: 0,
         journal_path: None,
+        journal_problem: None,
         stopped_by: None,
     };
     let doctor = run_doctor(&app);
@@ -735,6 +736,12 @@ fn on_step_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             app.notice = Some("Copied the export lines to the clipboard (OSC 52).".to_owned())
         }
         Outcome::Copied(Err(failure)) => app.notice = Some(failure.what),
+        Outcome::JournalFailed(problem) => {
+            app.notice = Some(format!(
+                "{problem}. Note the lease ids (l shows them) until it is fixed."
+            ));
+            app.journal_problem = Some(problem);
+        }
         Outcome::Crashed { step, failure } => match step {
             Some(kind) => fail(app, kind, failure),
             None => app.notice = Some(format!("{}: {}", failure.what, failure.detail)),

@@ -1139,3 +1139,26 @@ fn quitting_while_a_revocation_is_on_its_way_asks_and_the_note_counts_it() {
         "{note}"
     );
 }
+
+#[test]
+fn a_journal_change_that_failed_shows_and_the_exit_note_does_not_vouch_for_the_journal() {
+    let mut app = app();
+    app.connection.mode = Mode::Live;
+    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    issue(&mut app, Duration::from_secs(3600));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::JournalFailed(
+            "cannot read the lease journal /data/vaultlab/leases/x.json: stream did not contain valid UTF-8".into(),
+        )),
+    );
+    assert!(
+        app.notice.as_deref().unwrap().contains("valid UTF-8"),
+        "{:?}",
+        app.notice
+    );
+    update(&mut app, Msg::Signal(StopSignal::Hangup));
+    let note = app.exit_note().unwrap();
+    assert!(note.contains("may not list them all"), "{note}");
+    assert!(!note.contains("are kept in the journal"), "{note}");
+}

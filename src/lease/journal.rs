@@ -224,7 +224,7 @@ impl Journal {
     /// a lock, over what the others wrote, never over an older copy.
     fn change(&mut self, apply: impl FnOnce(&mut Vec<Entry>)) -> Result<(), JournalError> {
         let _lock = self.lock()?;
-        self.reload();
+        self.reload()?;
         apply(&mut self.file.entries);
         self.save()
     }
@@ -250,10 +250,18 @@ impl Journal {
     }
 
     /// Takes the entries on disk, if the file is there. One damaged meanwhile is moved
-    /// aside, as at open, rather than written over.
-    fn reload(&mut self) {
-        let Ok(text) = std::fs::read_to_string(&self.path) else {
-            return;
+    /// aside, as at open, rather than written over. One that cannot be read fails the
+    /// change: writing this run's older copy over it would drop other runs' leases.
+    fn reload(&mut self) -> Result<(), JournalError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(JournalError::Unreadable {
+                    path: self.path.clone(),
+                    reason: format!("{e}; it was left as it is and this change not written"),
+                });
+            }
         };
         match serde_json::from_str::<JournalFile>(&text) {
             Ok(file) => self.file.entries = file.entries,
@@ -269,6 +277,7 @@ impl Journal {
                 );
             }
         }
+        Ok(())
     }
 
     fn save(&self) -> Result<(), JournalError> {
@@ -369,6 +378,23 @@ mod tests {
             .collect();
         assert_eq!(open, ["aws/creds/my-role/b"]);
         assert_eq!(journal.entries().len(), 2);
+    }
+
+    #[test]
+    fn a_journal_that_cannot_be_read_again_is_not_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        let (mut journal, _) = Journal::open(path.clone(), "http://x", None, at(0));
+        journal.record(entry("aws/creds/my-role/a")).unwrap();
+        // Another run's file, now unreadable as text (root ignores permission bits).
+        let theirs = b"{\"entries\": [\xff]}";
+        std::fs::write(&path, theirs).unwrap();
+        let error = journal.record(entry("aws/creds/my-role/b")).unwrap_err();
+        assert!(
+            matches!(error, JournalError::Unreadable { .. }),
+            "{error:?}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), theirs, "left as it is");
     }
 
     #[test]

@@ -68,7 +68,8 @@ impl EffectRunner {
         }
     }
 
-    /// Applies a change to the journal; its failure is logged and returned as a warning.
+    /// Applies a change to the journal; its failure is logged, shown on screen (as a
+    /// message of its own, whatever the effect's outcome) and returned as a warning.
     fn journal(
         &self,
         change: impl FnOnce(&mut Journal) -> Result<(), JournalError>,
@@ -79,6 +80,9 @@ impl EffectRunner {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         change(&mut journal).err().map(|e| {
             tracing::error!("{e}");
+            let _ = self
+                .outcomes
+                .send(Msg::Outcome(Outcome::JournalFailed(e.to_string())));
             e.to_string()
         })
     }
