@@ -70,7 +70,11 @@ struct JournalFile {
 
 #[derive(Debug)]
 pub struct Journal {
+    /// Where this run writes: the journal itself, or a file beside it when the journal
+    /// could not be read.
     path: PathBuf,
+    /// The journal itself, whatever `path` is: the files kept aside are found beside it.
+    main: PathBuf,
     file: JournalFile,
 }
 
@@ -134,29 +138,50 @@ impl Journal {
         namespace: Option<&str>,
         now: DateTime<Utc>,
     ) -> (Journal, Option<JournalError>) {
+        let main = path.clone();
         let fresh = |path: PathBuf| Journal {
             path,
+            main: main.clone(),
             file: JournalFile {
                 vault_addr: vault_addr.to_owned(),
                 namespace: namespace.map(str::to_owned),
                 entries: Vec::new(),
             },
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (fresh(path), None),
+        let (mut journal, error) = match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parsed(fresh(path), &text, now),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (fresh(path), None),
             Err(e) => {
+                // Unreadable, not damaged: leave it, and write beside it, where later runs
+                // and `vaultlab cleanup` look too.
+                let aside = path.with_extension(format!("unreadable-{}.json", now.timestamp()));
                 let error = JournalError::Unreadable {
                     path: path.clone(),
-                    reason: e.to_string(),
+                    reason: format!(
+                        "{e}; this run keeps its leases in {} instead, which later runs and `vaultlab cleanup` read too",
+                        aside.display()
+                    ),
                 };
-                // Unreadable, not damaged: leave it, and write nowhere else by accident.
-                let aside = path.with_extension(format!("unreadable-{}.json", now.timestamp()));
-                return (fresh(aside), Some(error));
+                (fresh(aside), Some(error))
             }
         };
-        match serde_json::from_str::<JournalFile>(&text) {
-            Ok(file) => (Journal { path, file }, None),
+        journal.merge_kept_aside();
+        (journal, error)
+    }
+
+    /// The journal read from `text`; a damaged one is moved aside, and `journal` (empty)
+    /// is used instead.
+    fn parsed(
+        mut journal: Journal,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> (Journal, Option<JournalError>) {
+        let path = journal.path.clone();
+        match serde_json::from_str::<JournalFile>(text) {
+            Ok(file) => {
+                journal.file = file;
+                (journal, None)
+            }
             Err(e) => {
                 let kept_as = path.with_extension(format!("corrupt-{}.json", now.timestamp()));
                 let error = match std::fs::rename(&path, &kept_as) {
@@ -170,7 +195,63 @@ impl Journal {
                         reason: format!("{e}; and it could not be moved aside: {rename}"),
                     },
                 };
-                (fresh(path), Some(error))
+                (journal, Some(error))
+            }
+        }
+    }
+
+    /// Files kept beside the journal: runs that could not read it wrote there
+    /// (`*.unreadable-<ts>.json`), and damaged copies were moved there
+    /// (`*.corrupt-<ts>.json`).
+    fn kept_aside(&self) -> Vec<PathBuf> {
+        let (Some(dir), Some(stem)) = (
+            self.main.parent(),
+            self.main.file_stem().and_then(|s| s.to_str()),
+        ) else {
+            return Vec::new();
+        };
+        let Ok(listing) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = listing
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+                    return false;
+                };
+                let Some(rest) = name.strip_prefix(stem) else {
+                    return false;
+                };
+                (rest.starts_with(".unreadable-") || rest.starts_with(".corrupt-"))
+                    && rest.ends_with(".json")
+                    && *p != self.path
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Adds the open leases of the files kept aside that can be read, unless this journal
+    /// already knows them (then it knows better: they were revoked or renewed since). So
+    /// a lease written beside an unreadable journal is seen by every later run and by
+    /// `vaultlab cleanup`, and is written into the journal with its next change.
+    fn merge_kept_aside(&mut self) {
+        for aside in self.kept_aside() {
+            let Some(file) = std::fs::read_to_string(&aside)
+                .ok()
+                .and_then(|text| serde_json::from_str::<JournalFile>(&text).ok())
+            else {
+                continue;
+            };
+            for entry in file.entries.into_iter().filter(Entry::is_open) {
+                if !self
+                    .file
+                    .entries
+                    .iter()
+                    .any(|e| e.lease_id == entry.lease_id)
+                {
+                    self.file.entries.push(entry);
+                }
             }
         }
     }
@@ -255,7 +336,10 @@ impl Journal {
     fn reload(&mut self) -> Result<(), JournalError> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.merge_kept_aside();
+                return Ok(());
+            }
             Err(e) => {
                 return Err(JournalError::Unreadable {
                     path: self.path.clone(),
@@ -277,6 +361,7 @@ impl Journal {
                 );
             }
         }
+        self.merge_kept_aside();
         Ok(())
     }
 
@@ -395,6 +480,42 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(std::fs::read(&path).unwrap(), theirs, "left as it is");
+    }
+
+    #[test]
+    fn leases_written_beside_an_unreadable_journal_are_seen_by_later_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let unreadable = b"\xff\xfe not text";
+        std::fs::write(&path, unreadable).unwrap();
+        let (mut first, error) = Journal::open(path.clone(), "http://x", None, at(0));
+        assert!(
+            matches!(error, Some(JournalError::Unreadable { .. })),
+            "{error:?}"
+        );
+        assert_ne!(first.path(), path);
+        first.record(entry("aws/creds/my-role/a")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), unreadable, "left as it is");
+
+        // A later run, the journal still unreadable: it sees the lease, and so does
+        // cleanup, which opens the journal the same way.
+        let (second, _) = Journal::open(path.clone(), "http://x", None, at(5));
+        let open: Vec<_> = second.open_entries().map(|e| e.lease_id.clone()).collect();
+        assert_eq!(open, ["aws/creds/my-role/a"]);
+
+        // The journal readable again (moved away by hand): the lease is still seen, and
+        // once revoked it stays closed though the file beside still lists it open.
+        std::fs::remove_file(&path).unwrap();
+        let (mut third, error) = Journal::open(path.clone(), "http://x", None, at(9));
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(third.open_entries().count(), 1);
+        third
+            .mark("aws/creds/my-role/a", EntryState::Revoked { at: at(10) })
+            .unwrap();
+        let (fourth, _) = Journal::open(path, "http://x", None, at(11));
+        assert_eq!(fourth.open_entries().count(), 0);
+        assert_eq!(fourth.entries().len(), 1);
     }
 
     #[test]
