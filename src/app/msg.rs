@@ -118,6 +118,9 @@ pub enum Outcome {
     JournalRead {
         path: Option<String>,
         open: Vec<Entry>,
+        /// Open leases of other vaultlabs still running against this Vault: left out of
+        /// `open`, theirs to renew, revoke or keep.
+        other_runs: usize,
     },
     /// A lease looked up in Vault (`sys/leases/lookup`).
     LookedUp {

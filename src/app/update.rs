@@ -629,7 +629,11 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             asked,
             result,
         } => on_renewed(app, &lease_id, asked, result),
-        Outcome::JournalRead { path, open } => return on_journal_read(app, path, open),
+        Outcome::JournalRead {
+            path,
+            open,
+            other_runs,
+        } => return on_journal_read(app, path, open, other_runs),
         Outcome::LookedUp {
             lease_id,
             attempt,
@@ -830,8 +834,15 @@ fn on_renewed(
 }
 
 /// At start: the journal's open leases. Active ones are looked up in Vault; ones whose
-/// revocation failed last time are revoked again.
-fn on_journal_read(app: &mut App, path: Option<String>, open: Vec<Entry>) -> Vec<Effect> {
+/// revocation failed last time are revoked again. Another running vaultlab's leases are
+/// not in `open`, only counted: they stay out of the table, so neither the offer to
+/// revoke earlier leases, nor X, nor the quit prompt here can end them.
+fn on_journal_read(
+    app: &mut App,
+    path: Option<String>,
+    open: Vec<Entry>,
+    other_runs: usize,
+) -> Vec<Effect> {
     app.journal_path = path;
     let mut effects = Vec::new();
     for entry in open {
@@ -859,11 +870,17 @@ fn on_journal_read(app: &mut App, path: Option<String>, open: Vec<Entry>) -> Vec
             }
         });
     }
+    let others = match other_runs {
+        0 => String::new(),
+        n => format!(" Another vaultlab running against this Vault holds {n} more: left to it."),
+    };
     if !effects.is_empty() {
         app.notice = Some(format!(
-            "Earlier runs left {} lease(s) open: looking them up in Vault (l shows them).",
+            "Earlier runs left {} lease(s) open: looking them up in Vault (l shows them).{others}",
             effects.len()
         ));
+    } else if other_runs > 0 {
+        app.notice = Some(others.trim_start().to_owned());
     }
     effects
 }

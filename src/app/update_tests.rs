@@ -787,6 +787,7 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
         ttl_seconds: 3600,
         expires_at: Some(at(3000)),
         state,
+        owner: None,
     };
     let effects = update(
         &mut app,
@@ -803,12 +804,19 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
                     },
                 ),
             ],
+            other_runs: 1,
         }),
     );
     assert_eq!(
         revoke_ids(&effects),
         ["aws/creds/my-role/failed"],
         "retried at start"
+    );
+    let notice = app.notice.clone().unwrap();
+    assert!(notice.contains("left 3 lease(s) open"), "{notice}");
+    assert!(
+        notice.contains("Another vaultlab running against this Vault holds 1 more"),
+        "{notice}"
     );
     let lookups: Vec<_> = effects
         .iter()

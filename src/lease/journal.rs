@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::owner::Owner;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum EntryState {
@@ -39,6 +41,10 @@ pub struct Entry {
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub state: EntryState,
+    /// The run that issued it. Journals written before this field have none: such
+    /// leases are taken for an earlier run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
 }
 
 impl Entry {
@@ -75,6 +81,8 @@ pub struct Journal {
     path: PathBuf,
     /// The journal itself, whatever `path` is: the files kept aside are found beside it.
     main: PathBuf,
+    /// This run: the owner of the leases it records.
+    owner: Owner,
     file: JournalFile,
 }
 
@@ -142,6 +150,7 @@ impl Journal {
         let fresh = |path: PathBuf| Journal {
             path,
             main: main.clone(),
+            owner: Owner::this_run(now),
             file: JournalFile {
                 vault_addr: vault_addr.to_owned(),
                 namespace: namespace.map(str::to_owned),
@@ -260,6 +269,11 @@ impl Journal {
         &self.path
     }
 
+    /// The run this journal records leases for.
+    pub fn owner(&self) -> &Owner {
+        &self.owner
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.file.entries
     }
@@ -268,8 +282,22 @@ impl Journal {
         self.file.entries.iter().filter(|e| e.is_open())
     }
 
-    /// Records a new lease and writes the journal at once.
-    pub fn record(&mut self, entry: Entry) -> Result<(), JournalError> {
+    /// The open leases for this run to look after, and how many more another vaultlab
+    /// still running holds (left out: they are that run's to renew, revoke or keep).
+    /// Leases without an owner (older journals) are taken for an earlier run's.
+    pub fn open_leftovers(&self) -> (Vec<Entry>, usize) {
+        let (theirs, ours): (Vec<&Entry>, Vec<&Entry>) = self.open_entries().partition(|e| {
+            e.owner
+                .as_ref()
+                .is_some_and(|owner| super::owner::is_another_live_run(owner, &self.owner))
+        });
+        (ours.into_iter().cloned().collect(), theirs.len())
+    }
+
+    /// Records a new lease, as this run's unless it names its owner, and writes the
+    /// journal at once.
+    pub fn record(&mut self, mut entry: Entry) -> Result<(), JournalError> {
+        entry.owner.get_or_insert_with(|| self.owner.clone());
         self.change(|entries| {
             entries.retain(|e| e.lease_id != entry.lease_id);
             entries.push(entry);
@@ -395,6 +423,7 @@ mod tests {
             ttl_seconds: 2_764_800,
             expires_at: Some(at(2_764_800)),
             state: EntryState::Active,
+            owner: None,
         }
     }
 
@@ -519,6 +548,46 @@ mod tests {
     }
 
     #[test]
+    fn another_live_runs_leases_are_not_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        let mut stand_in = crate::lease::owner::tests::spawn_stand_in();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let (mut journal, _) = Journal::open(path.clone(), "http://x", None, Utc::now());
+        let live = Owner {
+            pid: stand_in.id(),
+            run_started: Utc::now(),
+        };
+        let dead = Owner {
+            pid: std::process::id(),
+            run_started: at(0),
+        };
+        let owned = |id: &str, owner: Option<Owner>| Entry { owner, ..entry(id) };
+        journal
+            .record(owned("aws/creds/my-role/live", Some(live)))
+            .unwrap();
+        journal
+            .record(owned("aws/creds/my-role/dead", Some(dead)))
+            .unwrap();
+        journal
+            .record(owned("aws/creds/my-role/old", None))
+            .unwrap();
+
+        let (later, _) = Journal::open(path, "http://x", None, Utc::now());
+        let (open, others) = later.open_leftovers();
+        stand_in.kill().unwrap();
+        stand_in.wait().unwrap();
+        let ids: Vec<_> = open.iter().map(|e| e.lease_id.as_str()).collect();
+        assert_eq!(ids, ["aws/creds/my-role/dead", "aws/creds/my-role/old"]);
+        assert_eq!(others, 1);
+        assert_eq!(
+            later.entries()[2].owner.as_ref().map(|o| o.pid),
+            Some(std::process::id()),
+            "a lease recorded without an owner is this run's"
+        );
+    }
+
+    #[test]
     fn each_vault_and_namespace_has_its_own_file() {
         let base = Path::new("/data");
         let a = path_for(base, "https://vault.example:8200", None);
@@ -566,6 +635,7 @@ mod tests {
                 "issued_at",
                 "lease_id",
                 "mount",
+                "owner",
                 "role",
                 "state",
                 "ttl_seconds"

@@ -51,20 +51,24 @@ impl EffectRunner {
     }
 
     /// The journal's file and the leases earlier runs left open (nothing in sandbox mode),
-    /// for the app to look up at start.
+    /// for the app to look up at start. Leases of another vaultlab still running against
+    /// this Vault are only counted: that run tracks them, and its quit asks about them.
     pub fn journal_read(&self) -> Outcome {
         let Some(journal) = &self.journal else {
             return Outcome::JournalRead {
                 path: None,
                 open: Vec::new(),
+                other_runs: 0,
             };
         };
         let journal = journal
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (open, other_runs) = journal.open_leftovers();
         Outcome::JournalRead {
             path: Some(journal.path().display().to_string()),
-            open: journal.open_entries().cloned().collect(),
+            open,
+            other_runs,
         }
     }
 
@@ -444,6 +448,7 @@ impl EffectRunner {
                     creds.lease.duration,
                 )),
                 state: EntryState::Active,
+                owner: None,
             })
         });
         let issued = IssuedCreds {
