@@ -32,18 +32,24 @@ pub async fn cleanup(
         )?;
         return Ok(0);
     };
-    let open: Vec<_> = journal
+    // Another vaultlab still running looks after its own leases: `--all` must not pull
+    // its keys from under it.
+    let (open, other_runs) = journal
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .open_entries()
-        .cloned()
-        .collect();
+        .open_leftovers();
     writeln!(
         out,
         "{} lease(s) vaultlab issued at {} are not known to be over.",
         open.len(),
         session.connection.vault_addr
     )?;
+    if other_runs > 0 {
+        writeln!(
+            out,
+            "{other_runs} more belong to a vaultlab still running against this Vault: left to it."
+        )?;
+    }
     let mut alive = 0;
     for entry in open {
         let mark = |state| {

@@ -118,6 +118,9 @@ pub enum Outcome {
     JournalRead {
         path: Option<String>,
         open: Vec<Entry>,
+        /// Open leases of other vaultlabs still running against this Vault: left out of
+        /// `open`, theirs to renew, revoke or keep.
+        other_runs: usize,
     },
     /// A lease looked up in Vault (`sys/leases/lookup`).
     LookedUp {
@@ -126,6 +129,8 @@ pub enum Outcome {
         result: Result<LeaseFacts, LookupFailure>,
     },
     Copied(Result<(), Failure>),
+    /// A change to the lease journal could not be written, in the journal's words.
+    JournalFailed(String),
     /// An effect could not finish (it panicked): its step, if any, has failed.
     Crashed {
         step: Option<StepKind>,

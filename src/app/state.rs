@@ -301,6 +301,9 @@ pub struct App {
     pub cli_env_revealed: bool,
     /// Quit once the revocations asked for at the quit prompt are done.
     pub quit_after_revoke: bool,
+    /// A signal asked to stop while a request was on its way (credentials being issued,
+    /// a revocation): leave once those are answered, keeping the leases.
+    pub quit_when_settled: bool,
     pub should_quit: bool,
     /// Every lease of this run, and the open ones of earlier runs.
     pub leases: LeaseTable,
@@ -312,6 +315,8 @@ pub struct App {
     pub pane_before_leases: usize,
     /// The journal file, in live mode (the sandbox's leases end with it).
     pub journal_path: Option<String>,
+    /// The last change the journal could not take: it may miss some of this run's leases.
+    pub journal_problem: Option<String>,
     /// The signal that ended the run, if one did.
     pub stopped_by: Option<StopSignal>,
 }
@@ -382,6 +387,18 @@ impl App {
         self.leases.revocable(self.now).count()
     }
 
+    /// Leases that may be alive when the run ends: the revocable ones, and those whose
+    /// revocation is still on its way (quitting cancels it, so Vault may never get it).
+    pub fn maybe_alive_leases(&self) -> usize {
+        self.revocable_leases() + self.leases.revoking()
+    }
+
+    /// Requests whose answer must not be lost: credentials being issued (the lease is
+    /// journaled before they arrive) and revocations on their way.
+    pub fn requests_in_flight(&self) -> bool {
+        self.step(StepKind::Generate).status == StepStatus::Running || self.leases.revoking() > 0
+    }
+
     pub fn steps_done(&self) -> usize {
         self.steps
             .iter()
@@ -404,7 +421,7 @@ impl App {
     /// What to say on stderr once the terminal is restored: the leases left alive, and
     /// where they are kept. `None` when nothing was left behind.
     pub fn exit_note(&self) -> Option<String> {
-        let kept = self.revocable_leases();
+        let kept = self.maybe_alive_leases();
         let why = match self.stopped_by {
             Some(StopSignal::Terminate) => "stopped by SIGTERM",
             Some(StopSignal::Hangup) => "stopped by SIGHUP (the terminal closed)",
@@ -413,6 +430,12 @@ impl App {
         };
         Some(match (kept, &self.journal_path, &self.connection.mode) {
             (0, _, _) => format!("{why}; no lease was left alive."),
+            (_, Some(path), _) if self.journal_problem.is_some() => format!(
+                "{why}; {kept} lease(s) may still be alive, but the journal {path} missed a change ({}), so it may not list them all. Look them up with `vault list sys/leases/lookup/{}/creds/{}/`; `vaultlab cleanup --all` revokes those it lists.",
+                self.journal_problem.as_deref().unwrap_or_default(),
+                self.lab.mount,
+                self.lab.role
+            ),
             (_, Some(path), _) => format!(
                 "{why}; {kept} lease(s) that may still be alive are kept in the journal {path}. `vaultlab cleanup` lists them; `vaultlab cleanup --all` revokes them."
             ),

@@ -78,12 +78,14 @@ pub fn init(
         cli_env: Vec::new(),
         cli_env_revealed: false,
         quit_after_revoke: false,
+        quit_when_settled: false,
         should_quit: false,
         leases: Default::default(),
         lease_cursor: 0,
         renew_increment: DEFAULT_RENEW_INCREMENT,
         pane_before_leases: 0,
         journal_path: None,
+        journal_problem: None,
         stopped_by: None,
     };
     let doctor = run_doctor(&app);
@@ -102,7 +104,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             on_paste(app, &text);
             Vec::new()
         }
-        Msg::Outcome(outcome) => on_outcome(app, outcome),
+        Msg::Outcome(outcome) => {
+            let effects = on_outcome(app, outcome);
+            if app.quit_when_settled && !app.requests_in_flight() {
+                app.should_quit = true;
+                return Vec::new();
+            }
+            effects
+        }
     }
 }
 
@@ -497,7 +506,8 @@ fn ask_to_quit(app: &mut App) {
     if app.step(StepKind::Generate).status == StepStatus::Running {
         // A lease is on its way: quitting now would forget it.
         app.notice = Some("Credentials are being issued: quit once they arrive.".into());
-    } else if app.revocable_leases() > 0 {
+    } else if app.maybe_alive_leases() > 0 {
+        // Revocations on their way count: quitting would cancel them. `r` waits for them.
         app.overlay = Some(Overlay::ConfirmQuit);
     } else {
         app.should_quit = true;
@@ -505,7 +515,9 @@ fn ask_to_quit(app: &mut App) {
 }
 
 /// SIGTERM asks as `q` does; a second one, or SIGHUP (the terminal is gone, no one can
-/// answer), keeps the leases in the journal and leaves.
+/// answer), keeps the leases in the journal and leaves: at once, or once the requests on
+/// their way are answered. Leaving mid-request would drop a lease Vault may be issuing
+/// before it is journaled, or cancel a revocation half way.
 fn on_signal(app: &mut App, signal: StopSignal) -> Vec<Effect> {
     let again = app.stopped_by == Some(StopSignal::Terminate);
     app.stopped_by = Some(signal);
@@ -521,7 +533,15 @@ fn on_signal(app: &mut App, signal: StopSignal) -> Vec<Effect> {
         }
         _ => {
             app.overlay = None;
-            app.should_quit = true;
+            if app.requests_in_flight() {
+                app.quit_when_settled = true;
+                app.notice = Some(
+                    "Stopping once the requests on their way are answered (the leases are kept)…"
+                        .into(),
+                );
+            } else {
+                app.should_quit = true;
+            }
         }
     }
     Vec::new()
@@ -630,7 +650,11 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             asked,
             result,
         } => on_renewed(app, &lease_id, asked, result),
-        Outcome::JournalRead { path, open } => return on_journal_read(app, path, open),
+        Outcome::JournalRead {
+            path,
+            open,
+            other_runs,
+        } => return on_journal_read(app, path, open, other_runs),
         Outcome::LookedUp {
             lease_id,
             attempt,
@@ -737,6 +761,12 @@ fn on_step_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             app.notice = Some("Copied the export lines to the clipboard (OSC 52).".to_owned())
         }
         Outcome::Copied(Err(failure)) => app.notice = Some(failure.what),
+        Outcome::JournalFailed(problem) => {
+            app.notice = Some(format!(
+                "{problem}. Note the lease ids (l shows them) until it is fixed."
+            ));
+            app.journal_problem = Some(problem);
+        }
         Outcome::Crashed { step, failure } => match step {
             Some(kind) => fail(app, kind, failure),
             None => app.notice = Some(format!("{}: {}", failure.what, failure.detail)),
@@ -825,8 +855,15 @@ fn on_renewed(
 }
 
 /// At start: the journal's open leases. Active ones are looked up in Vault; ones whose
-/// revocation failed last time are revoked again.
-fn on_journal_read(app: &mut App, path: Option<String>, open: Vec<Entry>) -> Vec<Effect> {
+/// revocation failed last time are revoked again. Another running vaultlab's leases are
+/// not in `open`, only counted: they stay out of the table, so neither the offer to
+/// revoke earlier leases, nor X, nor the quit prompt here can end them.
+fn on_journal_read(
+    app: &mut App,
+    path: Option<String>,
+    open: Vec<Entry>,
+    other_runs: usize,
+) -> Vec<Effect> {
     app.journal_path = path;
     let mut effects = Vec::new();
     for entry in open {
@@ -855,11 +892,17 @@ fn on_journal_read(app: &mut App, path: Option<String>, open: Vec<Entry>) -> Vec
             }
         });
     }
+    let others = match other_runs {
+        0 => String::new(),
+        n => format!(" Another vaultlab running against this Vault holds {n} more: left to it."),
+    };
     if !effects.is_empty() {
         app.notice = Some(format!(
-            "Earlier runs left {} lease(s) open: looking them up in Vault (l shows them).",
+            "Earlier runs left {} lease(s) open: looking them up in Vault (l shows them).{others}",
             effects.len()
         ));
+    } else if other_runs > 0 {
+        app.notice = Some(others.trim_start().to_owned());
     }
     effects
 }

@@ -790,6 +790,7 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
         ttl_seconds: 3600,
         expires_at: Some(at(3000)),
         state,
+        owner: None,
     };
     let effects = update(
         &mut app,
@@ -806,12 +807,19 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
                     },
                 ),
             ],
+            other_runs: 1,
         }),
     );
     assert_eq!(
         revoke_ids(&effects),
         ["aws/creds/my-role/failed"],
         "retried at start"
+    );
+    let notice = app.notice.clone().unwrap();
+    assert!(notice.contains("left 3 lease(s) open"), "{notice}");
+    assert!(
+        notice.contains("Another vaultlab running against this Vault holds 1 more"),
+        "{notice}"
     );
     let lookups: Vec<_> = effects
         .iter()
@@ -1069,4 +1077,108 @@ fn a_late_lookup_does_not_bring_a_revoked_lease_back() {
         }),
     );
     assert_eq!(app.current_lease().unwrap().state, LeaseState::Revoked);
+}
+
+#[test]
+fn a_stop_signal_while_credentials_are_issued_waits_for_them_and_keeps_the_lease() {
+    for signals in [
+        &[StopSignal::Hangup][..],
+        &[StopSignal::Terminate, StopSignal::Terminate][..],
+    ] {
+        let mut app = app();
+        app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+        go_to(&mut app, StepKind::Generate);
+        press(&mut app, KeyCode::Enter);
+        for signal in signals {
+            update(&mut app, Msg::Signal(*signal));
+        }
+        assert!(
+            !app.should_quit,
+            "{signals:?}: the lease may not be journaled yet"
+        );
+        issue(&mut app, Duration::from_secs(3600));
+        assert!(app.should_quit, "{signals:?}: leaves once it is issued");
+        assert_eq!(app.current_lease().unwrap().state, LeaseState::Active);
+        let note = app.exit_note().unwrap();
+        assert!(
+            note.contains("1 lease(s) that may still be alive are kept in the journal"),
+            "{note}"
+        );
+    }
+}
+
+#[test]
+fn sighup_while_revoking_waits_for_the_answer() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, StepKind::Revoke);
+    press(&mut app, KeyCode::Enter);
+    update(&mut app, Msg::Signal(StopSignal::Hangup));
+    assert!(!app.should_quit, "the revocation is on its way");
+    let effects = revoked(&mut app, LEASE, Ok(exchange()));
+    assert!(app.should_quit);
+    assert!(effects.is_empty(), "no proof once leaving");
+    assert_eq!(
+        app.exit_note().unwrap(),
+        "stopped by SIGHUP (the terminal closed); no lease was left alive."
+    );
+}
+
+#[test]
+fn quitting_while_a_revocation_is_on_its_way_asks_and_the_note_counts_it() {
+    let mut app = app();
+    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, StepKind::Revoke);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.revocable_leases(), 0);
+    press(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.overlay, Some(Overlay::ConfirmQuit), "not at once");
+    assert!(!app.should_quit);
+
+    // r waits for the revocation already on its way.
+    let effects = press(&mut app, KeyCode::Char('r'));
+    assert!(effects.is_empty(), "not asked twice: {effects:?}");
+    assert!(!app.should_quit);
+    revoked(&mut app, LEASE, Ok(exchange()));
+    assert!(app.should_quit);
+    assert_eq!(app.exit_note(), None);
+
+    // k leaves at once, and the note does not claim the lease is dead.
+    let mut app = self::app();
+    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, StepKind::Revoke);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('q'));
+    press(&mut app, KeyCode::Char('k'));
+    assert!(app.should_quit);
+    let note = app.exit_note().unwrap();
+    assert!(
+        note.contains("1 lease(s) that may still be alive are kept in the journal"),
+        "{note}"
+    );
+}
+
+#[test]
+fn a_journal_change_that_failed_shows_and_the_exit_note_does_not_vouch_for_the_journal() {
+    let mut app = app();
+    app.connection.mode = Mode::Live;
+    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    issue(&mut app, Duration::from_secs(3600));
+    update(
+        &mut app,
+        Msg::Outcome(Outcome::JournalFailed(
+            "cannot read the lease journal /data/vaultlab/leases/x.json: stream did not contain valid UTF-8".into(),
+        )),
+    );
+    assert!(
+        app.notice.as_deref().unwrap().contains("valid UTF-8"),
+        "{:?}",
+        app.notice
+    );
+    update(&mut app, Msg::Signal(StopSignal::Hangup));
+    let note = app.exit_note().unwrap();
+    assert!(note.contains("may not list them all"), "{note}");
+    assert!(!note.contains("are kept in the journal"), "{note}");
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::owner::Owner;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum EntryState {
@@ -39,6 +41,10 @@ pub struct Entry {
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub state: EntryState,
+    /// The run that issued it. Journals written before this field have none: such
+    /// leases are taken for an earlier run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
 }
 
 impl Entry {
@@ -70,7 +76,13 @@ struct JournalFile {
 
 #[derive(Debug)]
 pub struct Journal {
+    /// Where this run writes: the journal itself, or a file beside it when the journal
+    /// could not be read.
     path: PathBuf,
+    /// The journal itself, whatever `path` is: the files kept aside are found beside it.
+    main: PathBuf,
+    /// This run: the owner of the leases it records.
+    owner: Owner,
     file: JournalFile,
 }
 
@@ -134,29 +146,51 @@ impl Journal {
         namespace: Option<&str>,
         now: DateTime<Utc>,
     ) -> (Journal, Option<JournalError>) {
+        let main = path.clone();
         let fresh = |path: PathBuf| Journal {
             path,
+            main: main.clone(),
+            owner: Owner::this_run(now),
             file: JournalFile {
                 vault_addr: vault_addr.to_owned(),
                 namespace: namespace.map(str::to_owned),
                 entries: Vec::new(),
             },
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (fresh(path), None),
+        let (mut journal, error) = match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parsed(fresh(path), &text, now),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (fresh(path), None),
             Err(e) => {
+                // Unreadable, not damaged: leave it, and write beside it, where later runs
+                // and `vaultlab cleanup` look too.
+                let aside = path.with_extension(format!("unreadable-{}.json", now.timestamp()));
                 let error = JournalError::Unreadable {
                     path: path.clone(),
-                    reason: e.to_string(),
+                    reason: format!(
+                        "{e}; this run keeps its leases in {} instead, which later runs and `vaultlab cleanup` read too",
+                        aside.display()
+                    ),
                 };
-                // Unreadable, not damaged: leave it, and write nowhere else by accident.
-                let aside = path.with_extension(format!("unreadable-{}.json", now.timestamp()));
-                return (fresh(aside), Some(error));
+                (fresh(aside), Some(error))
             }
         };
-        match serde_json::from_str::<JournalFile>(&text) {
-            Ok(file) => (Journal { path, file }, None),
+        journal.merge_kept_aside();
+        (journal, error)
+    }
+
+    /// The journal read from `text`; a damaged one is moved aside, and `journal` (empty)
+    /// is used instead.
+    fn parsed(
+        mut journal: Journal,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> (Journal, Option<JournalError>) {
+        let path = journal.path.clone();
+        match serde_json::from_str::<JournalFile>(text) {
+            Ok(file) => {
+                journal.file = file;
+                (journal, None)
+            }
             Err(e) => {
                 let kept_as = path.with_extension(format!("corrupt-{}.json", now.timestamp()));
                 let error = match std::fs::rename(&path, &kept_as) {
@@ -170,13 +204,74 @@ impl Journal {
                         reason: format!("{e}; and it could not be moved aside: {rename}"),
                     },
                 };
-                (fresh(path), Some(error))
+                (journal, Some(error))
+            }
+        }
+    }
+
+    /// Files kept beside the journal: runs that could not read it wrote there
+    /// (`*.unreadable-<ts>.json`), and damaged copies were moved there
+    /// (`*.corrupt-<ts>.json`).
+    fn kept_aside(&self) -> Vec<PathBuf> {
+        let (Some(dir), Some(stem)) = (
+            self.main.parent(),
+            self.main.file_stem().and_then(|s| s.to_str()),
+        ) else {
+            return Vec::new();
+        };
+        let Ok(listing) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = listing
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+                    return false;
+                };
+                let Some(rest) = name.strip_prefix(stem) else {
+                    return false;
+                };
+                (rest.starts_with(".unreadable-") || rest.starts_with(".corrupt-"))
+                    && rest.ends_with(".json")
+                    && *p != self.path
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Adds the open leases of the files kept aside that can be read, unless this journal
+    /// already knows them (then it knows better: they were revoked or renewed since). So
+    /// a lease written beside an unreadable journal is seen by every later run and by
+    /// `vaultlab cleanup`, and is written into the journal with its next change.
+    fn merge_kept_aside(&mut self) {
+        for aside in self.kept_aside() {
+            let Some(file) = std::fs::read_to_string(&aside)
+                .ok()
+                .and_then(|text| serde_json::from_str::<JournalFile>(&text).ok())
+            else {
+                continue;
+            };
+            for entry in file.entries.into_iter().filter(Entry::is_open) {
+                if !self
+                    .file
+                    .entries
+                    .iter()
+                    .any(|e| e.lease_id == entry.lease_id)
+                {
+                    self.file.entries.push(entry);
+                }
             }
         }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The run this journal records leases for.
+    pub fn owner(&self) -> &Owner {
+        &self.owner
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -187,8 +282,22 @@ impl Journal {
         self.file.entries.iter().filter(|e| e.is_open())
     }
 
-    /// Records a new lease and writes the journal at once.
-    pub fn record(&mut self, entry: Entry) -> Result<(), JournalError> {
+    /// The open leases for this run to look after, and how many more another vaultlab
+    /// still running holds (left out: they are that run's to renew, revoke or keep).
+    /// Leases without an owner (older journals) are taken for an earlier run's.
+    pub fn open_leftovers(&self) -> (Vec<Entry>, usize) {
+        let (theirs, ours): (Vec<&Entry>, Vec<&Entry>) = self.open_entries().partition(|e| {
+            e.owner
+                .as_ref()
+                .is_some_and(|owner| super::owner::is_another_live_run(owner, &self.owner))
+        });
+        (ours.into_iter().cloned().collect(), theirs.len())
+    }
+
+    /// Records a new lease, as this run's unless it names its owner, and writes the
+    /// journal at once.
+    pub fn record(&mut self, mut entry: Entry) -> Result<(), JournalError> {
+        entry.owner.get_or_insert_with(|| self.owner.clone());
         self.change(|entries| {
             entries.retain(|e| e.lease_id != entry.lease_id);
             entries.push(entry);
@@ -224,7 +333,7 @@ impl Journal {
     /// a lock, over what the others wrote, never over an older copy.
     fn change(&mut self, apply: impl FnOnce(&mut Vec<Entry>)) -> Result<(), JournalError> {
         let _lock = self.lock()?;
-        self.reload();
+        self.reload()?;
         apply(&mut self.file.entries);
         self.save()
     }
@@ -250,10 +359,21 @@ impl Journal {
     }
 
     /// Takes the entries on disk, if the file is there. One damaged meanwhile is moved
-    /// aside, as at open, rather than written over.
-    fn reload(&mut self) {
-        let Ok(text) = std::fs::read_to_string(&self.path) else {
-            return;
+    /// aside, as at open, rather than written over. One that cannot be read fails the
+    /// change: writing this run's older copy over it would drop other runs' leases.
+    fn reload(&mut self) -> Result<(), JournalError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.merge_kept_aside();
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(JournalError::Unreadable {
+                    path: self.path.clone(),
+                    reason: format!("{e}; it was left as it is and this change not written"),
+                });
+            }
         };
         match serde_json::from_str::<JournalFile>(&text) {
             Ok(file) => self.file.entries = file.entries,
@@ -269,6 +389,8 @@ impl Journal {
                 );
             }
         }
+        self.merge_kept_aside();
+        Ok(())
     }
 
     fn save(&self) -> Result<(), JournalError> {
@@ -301,6 +423,7 @@ mod tests {
             ttl_seconds: 2_764_800,
             expires_at: Some(at(2_764_800)),
             state: EntryState::Active,
+            owner: None,
         }
     }
 
@@ -372,6 +495,99 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_that_cannot_be_read_again_is_not_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        let (mut journal, _) = Journal::open(path.clone(), "http://x", None, at(0));
+        journal.record(entry("aws/creds/my-role/a")).unwrap();
+        // Another run's file, now unreadable as text (root ignores permission bits).
+        let theirs = b"{\"entries\": [\xff]}";
+        std::fs::write(&path, theirs).unwrap();
+        let error = journal.record(entry("aws/creds/my-role/b")).unwrap_err();
+        assert!(
+            matches!(error, JournalError::Unreadable { .. }),
+            "{error:?}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), theirs, "left as it is");
+    }
+
+    #[test]
+    fn leases_written_beside_an_unreadable_journal_are_seen_by_later_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let unreadable = b"\xff\xfe not text";
+        std::fs::write(&path, unreadable).unwrap();
+        let (mut first, error) = Journal::open(path.clone(), "http://x", None, at(0));
+        assert!(
+            matches!(error, Some(JournalError::Unreadable { .. })),
+            "{error:?}"
+        );
+        assert_ne!(first.path(), path);
+        first.record(entry("aws/creds/my-role/a")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), unreadable, "left as it is");
+
+        // A later run, the journal still unreadable: it sees the lease, and so does
+        // cleanup, which opens the journal the same way.
+        let (second, _) = Journal::open(path.clone(), "http://x", None, at(5));
+        let open: Vec<_> = second.open_entries().map(|e| e.lease_id.clone()).collect();
+        assert_eq!(open, ["aws/creds/my-role/a"]);
+
+        // The journal readable again (moved away by hand): the lease is still seen, and
+        // once revoked it stays closed though the file beside still lists it open.
+        std::fs::remove_file(&path).unwrap();
+        let (mut third, error) = Journal::open(path.clone(), "http://x", None, at(9));
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(third.open_entries().count(), 1);
+        third
+            .mark("aws/creds/my-role/a", EntryState::Revoked { at: at(10) })
+            .unwrap();
+        let (fourth, _) = Journal::open(path, "http://x", None, at(11));
+        assert_eq!(fourth.open_entries().count(), 0);
+        assert_eq!(fourth.entries().len(), 1);
+    }
+
+    #[test]
+    fn another_live_runs_leases_are_not_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        let mut stand_in = crate::lease::owner::tests::spawn_stand_in();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let (mut journal, _) = Journal::open(path.clone(), "http://x", None, Utc::now());
+        let live = Owner {
+            pid: stand_in.id(),
+            run_started: Utc::now(),
+        };
+        let dead = Owner {
+            pid: std::process::id(),
+            run_started: at(0),
+        };
+        let owned = |id: &str, owner: Option<Owner>| Entry { owner, ..entry(id) };
+        journal
+            .record(owned("aws/creds/my-role/live", Some(live)))
+            .unwrap();
+        journal
+            .record(owned("aws/creds/my-role/dead", Some(dead)))
+            .unwrap();
+        journal
+            .record(owned("aws/creds/my-role/old", None))
+            .unwrap();
+
+        let (later, _) = Journal::open(path, "http://x", None, Utc::now());
+        let (open, others) = later.open_leftovers();
+        stand_in.kill().unwrap();
+        stand_in.wait().unwrap();
+        let ids: Vec<_> = open.iter().map(|e| e.lease_id.as_str()).collect();
+        assert_eq!(ids, ["aws/creds/my-role/dead", "aws/creds/my-role/old"]);
+        assert_eq!(others, 1);
+        assert_eq!(
+            later.entries()[2].owner.as_ref().map(|o| o.pid),
+            Some(std::process::id()),
+            "a lease recorded without an owner is this run's"
+        );
+    }
+
+    #[test]
     fn each_vault_and_namespace_has_its_own_file() {
         let base = Path::new("/data");
         let a = path_for(base, "https://vault.example:8200", None);
@@ -419,6 +635,7 @@ mod tests {
                 "issued_at",
                 "lease_id",
                 "mount",
+                "owner",
                 "role",
                 "state",
                 "ttl_seconds"

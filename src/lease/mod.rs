@@ -3,6 +3,7 @@
 
 pub mod countdown;
 pub mod journal;
+pub mod owner;
 pub mod table;
 
 /// Vault's answer for a lease it does not know: expired and revoked, or never issued.

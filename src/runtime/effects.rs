@@ -51,24 +51,29 @@ impl EffectRunner {
     }
 
     /// The journal's file and the leases earlier runs left open (nothing in sandbox mode),
-    /// for the app to look up at start.
+    /// for the app to look up at start. Leases of another vaultlab still running against
+    /// this Vault are only counted: that run tracks them, and its quit asks about them.
     pub fn journal_read(&self) -> Outcome {
         let Some(journal) = &self.journal else {
             return Outcome::JournalRead {
                 path: None,
                 open: Vec::new(),
+                other_runs: 0,
             };
         };
         let journal = journal
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (open, other_runs) = journal.open_leftovers();
         Outcome::JournalRead {
             path: Some(journal.path().display().to_string()),
-            open: journal.open_entries().cloned().collect(),
+            open,
+            other_runs,
         }
     }
 
-    /// Applies a change to the journal; its failure is logged and returned as a warning.
+    /// Applies a change to the journal; its failure is logged, shown on screen (as a
+    /// message of its own, whatever the effect's outcome) and returned as a warning.
     fn journal(
         &self,
         change: impl FnOnce(&mut Journal) -> Result<(), JournalError>,
@@ -79,6 +84,9 @@ impl EffectRunner {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         change(&mut journal).err().map(|e| {
             tracing::error!("{e}");
+            let _ = self
+                .outcomes
+                .send(Msg::Outcome(Outcome::JournalFailed(e.to_string())));
             e.to_string()
         })
     }
@@ -430,6 +438,8 @@ impl EffectRunner {
                         ttl_seconds: ttl.as_secs(),
                         expires_at: Some(crate::lease::countdown::expiry(Utc::now(), ttl)),
                         state: EntryState::Active,
+                        // `record` fills in this run.
+                        owner: None,
                     })
                 })
             }

@@ -64,11 +64,15 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme) {
     );
 }
 
-/// One line per lease that may be alive: its id, and its countdown or state.
+/// One line per lease that may be alive: its id, and its countdown or state. At the quit
+/// prompt that includes revocations still on their way: quitting would cancel them.
 fn revocable_lines<'a>(app: &App, only_earlier: bool) -> Vec<Line<'a>> {
     let leases: Vec<_> = app
         .leases
-        .revocable(app.now)
+        .iter()
+        .filter(|l| {
+            l.is_revocable(app.now) || (!only_earlier && l.status(app.now) == LeaseStatus::Revoking)
+        })
         .filter(|l| !only_earlier || l.origin == Origin::EarlierRun)
         .collect();
     let mut lines: Vec<Line> = leases
@@ -89,7 +93,7 @@ fn revocable_lines<'a>(app: &App, only_earlier: bool) -> Vec<Line<'a>> {
 }
 
 fn confirm_quit(frame: &mut Frame, app: &App, theme: &Theme) {
-    let count = app.revocable_leases();
+    let count = app.maybe_alive_leases();
     let (heading, it) = if count == 1 {
         ("A lease is still active".to_owned(), "it")
     } else {

@@ -297,6 +297,7 @@ pub fn with_earlier_leases(app: &mut App) {
         ttl_seconds: 7200,
         expires_at: Some(at(3600)),
         state,
+        owner: None,
     };
     update(
         app,
@@ -315,6 +316,7 @@ pub fn with_earlier_leases(app: &mut App) {
                     },
                 ),
             ],
+            other_runs: 0,
         }),
     );
     update(
