@@ -229,12 +229,15 @@ impl VaultClient {
         Ok(url)
     }
 
-    async fn send_raw(&self, req: &VaultRequest) -> Result<RawResponse, VaultError> {
+    /// The HTTP request for `req`, with the token and namespace headers.
+    fn request(
+        &self,
+        req: &VaultRequest,
+        token: Option<&SecretString>,
+    ) -> Result<reqwest::RequestBuilder, VaultError> {
         let method = Method::from_bytes(req.wire_method().as_bytes()).expect("valid method");
-        let url = self.url(req)?;
-        let mut builder = self.http.request(method, url);
-        let token = self.config.current_token();
-        if let Some(token) = &token {
+        let mut builder = self.http.request(method, self.url(req)?);
+        if let Some(token) = token {
             builder = builder.header("x-vault-token", token_header(token)?);
         }
         if let Some(namespace) = &self.config.namespace
@@ -248,10 +251,20 @@ impl VaultClient {
                 .body(serde_json::to_vec(&body).expect("JSON body"));
         }
         tracing::debug!(method = req.wire_method(), path = %req.path, "vault request");
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| from_transport(&self.address, &e))?;
+        Ok(builder)
+    }
+
+    async fn send_raw(&self, req: &VaultRequest) -> Result<RawResponse, VaultError> {
+        let token = self.config.current_token();
+        let mut response = self.request(req, token.as_ref())?.send().await;
+        // A keep-alive connection the server closed (it restarted, or a proxy timed it
+        // out) fails before the request reaches it: send once more on a new one, as
+        // Vault's own client retries connection errors.
+        if response.as_ref().is_err_and(is_stale_connection) {
+            tracing::debug!(path = %req.path, "stale connection, sending again");
+            response = self.request(req, token.as_ref())?.send().await;
+        }
+        let response = response.map_err(|e| from_transport(&self.address, &e))?;
         let status = response.status().as_u16();
         let bytes = response
             .bytes()
@@ -787,4 +800,19 @@ fn parse<T: DeserializeOwned>(
             &format!("the body has an unexpected shape ({cut})"),
         )
     })
+}
+
+/// A pooled keep-alive connection that the server had closed: hyper reports the answer
+/// as incomplete before anything came back.
+fn is_stale_connection(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
