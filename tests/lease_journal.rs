@@ -431,9 +431,9 @@ fn the_leases_pane_renews_by_an_increment_shows_the_max_ttl_cap_and_revokes() {
     tmux.wait_for("lease_duration  2m");
 
     tmux.keys(&["l"]);
-    tmux.wait_for("renew by        1h");
+    tmux.wait_for("renew for       1h from now");
     tmux.keys(&["-"]);
-    tmux.wait_for("renew by        15m");
+    tmux.wait_for("renew for       15m from now");
     tmux.keys(&["r"]);
     let screen = tmux.wait_for("capped by the max TTL");
     assert!(screen.contains("of the 15m asked"), "{screen}");

@@ -254,7 +254,7 @@ fn leases_pane_bindings(app: &App) -> Vec<Binding> {
     if selected.is_some_and(|lease| lease.renewable && lease.is_active(app.now)) {
         list.push(binding!(
             "r",
-            "renew by the increment",
+            "renew for the chosen time",
             RenewSelected,
             |k| { plain(k, KeyCode::Char('r')) }
         ));

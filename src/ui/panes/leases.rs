@@ -117,17 +117,19 @@ fn selected<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     };
     let increment = format_vault_duration(app.renew_increment());
     let Some(lease) = app.selected_lease() else {
-        return vec![field("renew by", increment, theme)];
+        return vec![field("renew for", increment, theme)];
     };
     let mut lines = item(
         "selected",
         &lease.lease_id,
         ratatui::style::Style::default(),
     );
+    // Vault's increment is the new TTL counted from now, not time added to what is
+    // left: renewing a 32-day lease for 1h shortens it.
     lines.push(Line::from(vec![
-        Span::styled(format!("{:<16}", "renew by"), theme.muted),
+        Span::styled(format!("{:<16}", "renew for"), theme.muted),
         Span::styled(increment.clone(), theme.key),
-        Span::styled("  (+ longer, - shorter; r renews)", theme.muted),
+        Span::styled(" from now  (+ longer, - shorter; r renews)", theme.muted),
     ]));
     lines.extend(item(
         "",
