@@ -387,6 +387,9 @@ fn init_stderr_logging(default_filter: &str) {
 fn run_sandbox(args: SandboxArgs) -> Result<()> {
     init_stderr_logging("warn,vaultlab=info");
     runtime()?.block_on(async {
+        // Listening for the stop signals before anything else: a SIGTERM that arrives
+        // while the sandbox starts or prints must still stop it cleanly, state saved.
+        let stop = stop_signal()?;
         let sandbox = Sandbox::start(SandboxOptions {
             listen: args.listen,
             propagation_delay: args.propagation_delay,
@@ -395,7 +398,7 @@ fn run_sandbox(args: SandboxArgs) -> Result<()> {
         })
         .await?;
         print_welcome(&sandbox, &args.state, args.propagation_delay)?;
-        wait_for_stop_signal().await?;
+        stop.await;
         eprintln!("Stopping the sandbox…");
         sandbox.shutdown().await?;
         Ok(())
@@ -440,17 +443,23 @@ fn print_welcome(
     Ok(())
 }
 
-async fn wait_for_stop_signal() -> Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate())?;
+/// Ctrl-C or SIGTERM, listened for from the moment this is called (not first awaited).
+#[cfg(unix)]
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
         tokio::select! {
-            result = tokio::signal::ctrl_c() => result?,
             _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
