@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::config::{TokenSource, VaultConfig};
-use super::error::{Access, VaultError, classify, from_transport, needed_capability};
+use super::error::{Access, VaultError, causes, classify, from_transport, needed_capability};
 use super::request::{self, RequestDescription, VaultRequest, curl_line};
 use super::types::{
     AwsCreds, AwsLeaseConfig, AwsRole, AwsRootConfig, Health, LeaseInfo, LeaseLookup, LeaseRenewal,
@@ -805,14 +805,8 @@ fn parse<T: DeserializeOwned>(
 /// A pooled keep-alive connection that the server had closed: hyper reports the answer
 /// as incomplete before anything came back.
 fn is_stale_connection(error: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        if e.downcast_ref::<hyper::Error>()
+    causes(error).any(|e| {
+        e.downcast_ref::<hyper::Error>()
             .is_some_and(hyper::Error::is_incomplete_message)
-        {
-            return true;
-        }
-        source = e.source();
-    }
-    false
+    })
 }

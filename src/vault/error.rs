@@ -452,21 +452,20 @@ pub fn classify(
     }
 }
 
+/// The errors beneath a transport failure, outermost first: where its real cause (an I/O
+/// error, hyper's) can be found.
+pub fn causes(error: &reqwest::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(error.source(), |e| (*e).source())
+}
+
 /// Classifies a transport failure (no HTTP answer). The URL is left out of the reason: the
 /// address is named instead.
 pub fn from_transport(addr: &str, error: &reqwest::Error) -> VaultError {
-    let mut chain = Vec::new();
-    let mut refused = false;
-    let mut source: Option<&(dyn std::error::Error + 'static)> = error.source();
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            refused = true;
-        }
-        chain.push(e.to_string());
-        source = e.source();
-    }
+    let refused = causes(error).any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    let chain: Vec<String> = causes(error).map(ToString::to_string).collect();
     let all = chain.join(": ").to_lowercase();
     let innermost = chain
         .last()

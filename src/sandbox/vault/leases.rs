@@ -65,6 +65,12 @@ pub fn revoke_backoff(attempt: u32) -> StdDuration {
     StdDuration::from_secs_f64(base * jitter)
 }
 
+/// Only irrevocable leases can be listed or counted (`?type=irrevocable`), as in Vault.
+fn asks_for_irrevocable(req: &VaultRequest) -> bool {
+    req.str_field("type")
+        .is_some_and(|t| t.eq_ignore_ascii_case("irrevocable"))
+}
+
 fn time_json(t: DateTime<Utc>) -> Value {
     Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
@@ -278,10 +284,7 @@ impl VaultServer {
 
     /// `GET sys/leases?type=irrevocable`: leases kept after revocation failed for good.
     pub(super) fn irrevocable_list(&self, req: &VaultRequest) -> Reply {
-        if !req
-            .str_field("type")
-            .is_some_and(|t| t.eq_ignore_ascii_case("irrevocable"))
-        {
+        if !asks_for_irrevocable(req) {
             return Reply::not_found_empty();
         }
         let state = self.lock();
@@ -306,10 +309,7 @@ impl VaultServer {
 
     /// `GET sys/leases/count?type=irrevocable`: how many, per mount accessor.
     pub(super) fn irrevocable_count(&self, req: &VaultRequest) -> Reply {
-        if !req
-            .str_field("type")
-            .is_some_and(|t| t.eq_ignore_ascii_case("irrevocable"))
-        {
+        if !asks_for_irrevocable(req) {
             return Reply::not_found_empty();
         }
         let state = self.lock();
