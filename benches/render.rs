@@ -5,7 +5,7 @@
 //! `cargo bench --bench render`; without `--bench` (as `cargo test --all-targets` runs
 //! it) criterion draws each screen once, after the checks below.
 
-#[path = "../tests/app_states/mod.rs"]
+#[path = "../tests/offline/app_states/mod.rs"]
 mod app_states;
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -19,8 +19,7 @@
 //! every request succeeded. Results are printed as `RESULT` lines (tab-separated: name,
 //! figure, target, verdict, peer) for `scripts/bench`.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use vaultlab_testkit as common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -312,7 +311,10 @@ fn main() {
     };
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
 
-    let sandbox = common::SandboxProcess::start(&["--propagation-delay", "0s"]);
+    let sandbox = common::SandboxProcess::start(
+        env!("CARGO_BIN_EXE_vaultlab"),
+        &["--propagation-delay", "0s"],
+    );
     let server = runtime.block_on(configure_sandbox(&sandbox));
     let ours = runtime.block_on(run(&server, paced));
     let ours_flat = runtime.block_on(run(&server, flat_out));

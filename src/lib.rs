@@ -4,15 +4,12 @@
 //! drive the same code.
 
 pub mod app;
-pub mod atomic_file;
 pub mod aws;
 pub mod cleanup;
 pub mod doctor;
 pub mod lab;
 pub mod lease;
 pub mod runtime;
-pub mod sandbox;
-pub mod secret;
 pub mod session;
 pub mod ui;
 pub mod vault;

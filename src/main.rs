@@ -9,11 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr};
 use vaultlab::runtime::effects::EffectRunner;
 use vaultlab::runtime::terminal;
-use vaultlab::sandbox::{self, Sandbox, SandboxOptions};
 use vaultlab::session::{self, SessionOptions};
 use vaultlab::ui::Theme;
 use vaultlab::vault::config::VaultFlags;
 use vaultlab::walk::WalkResult;
+use vaultlab_sandbox::{self as sandbox, Sandbox, SandboxOptions};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -10,9 +10,9 @@ use secrecy::SecretString;
 use crate::app::state::{Connection, EnvVar, Mode, PrefilledKeys};
 use crate::lab::{self, Lab, LabError};
 use crate::lease::journal::{self, Journal, JournalError};
-use crate::sandbox::{Sandbox, SandboxError, SandboxOptions};
 use crate::vault::config::VaultFlags;
 use crate::vault::{VaultClient, VaultConfig, VaultError};
+use vaultlab_sandbox::{Sandbox, SandboxError, SandboxOptions};
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {

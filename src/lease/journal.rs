@@ -402,7 +402,7 @@ impl Journal {
             std::fs::create_dir_all(dir).map_err(write_error)?;
         }
         let json = serde_json::to_vec_pretty(&self.file).expect("journal serializes");
-        crate::atomic_file::write_private(&self.path, &json).map_err(write_error)
+        vaultlab_wire::private_file::write_private(&self.path, &json).map_err(write_error)
     }
 }
 

@@ -40,7 +40,7 @@ use super::types::{
     AwsCreds, AwsLeaseConfig, AwsRole, AwsRootConfig, Health, LeaseInfo, LeaseLookup, LeaseRenewal,
     MountInfo, Reply, RevokeOutcome, RoleSpec, SealStatus, TokenInfo,
 };
-use super::wire::Envelope;
+use vaultlab_wire::envelope::Envelope;
 
 /// Statuses `sys/health` answers with a health body.
 const HEALTH_STATUSES: &[u16] = &[200, 429, 472, 473, 501, 503];

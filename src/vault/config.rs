@@ -304,7 +304,7 @@ pub fn parse_duration_second(value: &str) -> Option<Duration> {
 
 /// Go's `time.ParseDuration` for non-negative values: `300ms`, `1.5h`, `2h45m`, `0`.
 pub fn parse_go_duration(value: &str) -> Option<Duration> {
-    super::go_duration::parse_duration(value)
+    vaultlab_wire::go_duration::parse_duration(value)
 }
 
 #[cfg(test)]

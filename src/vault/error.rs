@@ -6,7 +6,7 @@
 
 use std::error::Error as _;
 
-use super::wire::ErrorBody;
+use vaultlab_wire::envelope::ErrorBody;
 
 /// Why a server could not be reached at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,8 @@
 pub mod client;
 pub mod config;
 pub mod error;
-pub mod go_duration;
 pub mod request;
 pub mod types;
-pub mod wire;
 
 pub use client::VaultClient;
 pub use config::VaultConfig;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
 use super::request::redact_json;
-use super::wire::Envelope;
+use vaultlab_wire::envelope::Envelope;
 
 /// A generic call's answer: the HTTP status and, when there was a body, the whole envelope
 /// (lease id, warnings, data). `Debug` masks secret fields in `data` and `auth`.

@@ -1,0 +1,522 @@
+//! The AWS-compatible endpoint: IAM, STS and EC2 over the query protocol, SigV4-checked,
+//! with IAM policies evaluated.
+//!
+//! A request flows: parameters (URL query + form body) → service (SigV4 scope, else
+//! `Version`) → authentication (re-signing with the stored secret) → the service's action
+//! handler, which checks the caller's policies → XML in that service's shape.
+
+mod ec2;
+mod error;
+mod iam;
+mod managed;
+pub mod policy;
+pub mod sigv4;
+mod store;
+mod sts;
+mod xml;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use super::ChangeNotifier;
+use error::{ApiError, ApiResult};
+pub use store::{AccessKey, AwsState, Group, User};
+use vaultlab_wire::secret::PersistedSecret;
+
+/// How the endpoint behaves.
+#[derive(Debug, Clone)]
+pub struct AwsOptions {
+    /// How long a new access key takes to become valid (IAM is eventually consistent).
+    pub propagation_delay: Duration,
+    /// The sandbox's home region: always listed by EC2 DescribeRegions, even if it is not
+    /// a real region name. Signatures scoped to any region are accepted: this one endpoint
+    /// stands in for every regional endpoint, and clients sign with their configured region.
+    pub region: String,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        Self {
+            propagation_delay: Duration::ZERO,
+            region: "us-east-1".into(),
+        }
+    }
+}
+
+/// The admin user's keys, printed at start as `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`.
+#[derive(Debug, Clone)]
+pub struct AdminCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: PersistedSecret,
+    pub account_id: String,
+    pub user_arn: String,
+}
+
+/// The query-protocol services the endpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Iam,
+    Sts,
+    Ec2,
+}
+
+impl Service {
+    fn from_scope(name: &str) -> Option<Self> {
+        match name {
+            "iam" => Some(Self::Iam),
+            "sts" => Some(Self::Sts),
+            "ec2" => Some(Self::Ec2),
+            _ => None,
+        }
+    }
+
+    fn from_version(version: &str) -> Option<Self> {
+        match version {
+            "2010-05-08" => Some(Self::Iam),
+            "2011-06-15" => Some(Self::Sts),
+            "2016-11-15" => Some(Self::Ec2),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Iam => "iam",
+            Self::Sts => "sts",
+            Self::Ec2 => "ec2",
+        }
+    }
+}
+
+/// Request parameters, URL query and form body merged (the body wins).
+#[derive(Debug, Default)]
+pub struct Params(BTreeMap<String, String>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// An IAM-required parameter; `member` is the model's lowerCamel name used in the error.
+    pub fn iam_required(&self, name: &str, member: &str) -> ApiResult<&str> {
+        self.get(name).ok_or_else(|| ApiError::iam_null(member))
+    }
+
+    /// `Prefix.1`, `Prefix.2`, … until one is missing (query-protocol lists).
+    pub fn list(&self, prefix: &str) -> Vec<&str> {
+        (1..)
+            .map_while(|i| self.get(&format!("{prefix}.{i}")))
+            .collect()
+    }
+}
+
+/// The authenticated principal of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_name: String,
+    pub user_id: String,
+    pub arn: String,
+}
+
+/// What an action handler gets.
+pub struct Call<'a> {
+    pub action: &'a str,
+    pub params: &'a Params,
+    pub caller: &'a Caller,
+    pub now: DateTime<Utc>,
+    pub options: &'a AwsOptions,
+}
+
+impl Call<'_> {
+    /// The caller's identity policies decide `action` on `resource`.
+    fn decide(&self, state: &AwsState, action: &str, resource: &str) -> policy::Decision {
+        match state.users.get(&self.caller.user_name) {
+            Some(user) => policy::evaluate(state.policies_for(user), action, resource),
+            None => policy::Decision::ImplicitDeny,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AwsEndpoint {
+    state: Arc<Mutex<AwsState>>,
+    options: AwsOptions,
+    on_change: ChangeNotifier,
+}
+
+/// How far a request's `X-Amz-Date` may be from our clock, as AWS allows.
+const MAX_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+
+impl AwsEndpoint {
+    pub fn new(state: AwsState, options: AwsOptions, on_change: ChangeNotifier) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(state)),
+            options,
+            on_change,
+        }
+    }
+
+    /// Serves AWS query-protocol requests at any path (mounted as the sandbox's fallback).
+    pub fn router(&self) -> Router {
+        Router::new().fallback(handle).with_state(self.clone())
+    }
+
+    pub fn snapshot(&self) -> AwsState {
+        self.lock().clone()
+    }
+
+    /// The admin user's keys. If a learner deleted them through the API, a new key (and,
+    /// if needed, the admin user) is made so the sandbox stays usable.
+    pub fn admin_credentials(&self) -> AdminCredentials {
+        let (credentials, changed) = {
+            let mut state = self.lock();
+            let changed = state.ensure_admin_key(Utc::now());
+            let key = state
+                .admin_key()
+                .expect("ensure_admin_key made one")
+                .clone();
+            let user = state.user(&key.user_name).expect("admin user exists");
+            let credentials = AdminCredentials {
+                access_key_id: key.id.clone(),
+                secret_access_key: key.secret.clone(),
+                account_id: state.account_id.clone(),
+                user_arn: state.user_arn(user),
+            };
+            (credentials, changed)
+        };
+        if changed {
+            self.on_change.notify_one();
+        }
+        credentials
+    }
+
+    /// A poisoned lock only means a handler panicked mid-request; the data is still whole
+    /// enough to keep serving the lab.
+    fn lock(&self) -> MutexGuard<'_, AwsState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn process(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Outcome {
+        let mut params = Params::default();
+        let raw_query = uri.query().unwrap_or("");
+        params
+            .0
+            .extend(form_urlencoded::parse(raw_query.as_bytes()).into_owned());
+        if *method == Method::POST {
+            params.0.extend(form_urlencoded::parse(body).into_owned());
+        }
+
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .map(|v| sigv4::parse_authorization(&String::from_utf8_lossy(v.as_bytes())));
+        let service = authorization
+            .as_ref()
+            .and_then(|a| a.as_ref().ok())
+            .and_then(|a| Service::from_scope(&a.service))
+            .or_else(|| params.get("Version").and_then(Service::from_version));
+        let Some(service) = service else {
+            let error = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidAction",
+                "Could not tell the service from the request: no SigV4 credential scope for iam, sts or ec2 and no known Version.",
+            );
+            return Outcome::failed(None, error);
+        };
+
+        let now = Utc::now();
+        let mut state = self.lock();
+        let request = sigv4::SignedRequest {
+            method: method.as_str(),
+            raw_path: uri.path(),
+            raw_query,
+            headers,
+            body,
+        };
+        let caller = match authenticate(&state, service, authorization, &request, now) {
+            Ok(caller) => caller,
+            Err(error) => {
+                tracing::debug!(
+                    service = service.name(),
+                    outcome = error.code,
+                    "aws request refused"
+                );
+                return Outcome::failed(Some(service), error);
+            }
+        };
+        let Some(action) = params.get("Action").map(str::to_string) else {
+            let error = match service {
+                Service::Ec2 => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "MissingAction",
+                    "The request must contain the parameter Action",
+                ),
+                _ => ApiError::new(StatusCode::BAD_REQUEST, "MissingAction", "Missing Action"),
+            };
+            return Outcome::failed(Some(service), error);
+        };
+        let call = Call {
+            action: &action,
+            params: &params,
+            caller: &caller,
+            now,
+            options: &self.options,
+        };
+        let result = match service {
+            Service::Iam => iam::handle(&call, &mut state),
+            Service::Sts => sts::handle(&call, &state),
+            Service::Ec2 => ec2::handle(&call, &state),
+        };
+        drop(state);
+        let mutated = result.is_ok() && is_mutating(&action);
+        tracing::debug!(
+            service = service.name(),
+            action = action.as_str(),
+            outcome = match &result {
+                Ok(_) => "ok",
+                Err(e) => e.code,
+            },
+            "aws request"
+        );
+        Outcome {
+            service: Some(service),
+            result: result.map(|inner| (action, inner)),
+            mutated,
+        }
+    }
+}
+
+/// What `process` decided: the service (if known), the action with its result XML or an
+/// error, and whether state changed.
+struct Outcome {
+    service: Option<Service>,
+    result: Result<(String, Option<String>), ApiError>,
+    mutated: bool,
+}
+
+impl Outcome {
+    fn failed(service: Option<Service>, error: ApiError) -> Self {
+        Self {
+            service,
+            result: Err(error),
+            mutated: false,
+        }
+    }
+}
+
+/// Actions that change state (the lead persists state after them).
+fn is_mutating(action: &str) -> bool {
+    [
+        "Create", "Delete", "Put", "Attach", "Detach", "Add", "Remove", "Update", "Tag", "Untag",
+    ]
+    .iter()
+    .any(|p| action.starts_with(p))
+}
+
+async fn handle(
+    State(endpoint): State<AwsEndpoint>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Outcome {
+        service,
+        result,
+        mutated,
+    } = endpoint.process(&method, &uri, &headers, &body);
+    if mutated {
+        endpoint.on_change.notify_one();
+    }
+    match (service, result) {
+        (Some(service), Ok((action, inner))) => {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let body = xml::success(service, &action, inner, &request_id);
+            xml_response(StatusCode::OK, &request_id, body)
+        }
+        (service, result) => {
+            // `process` never succeeds without a service; answer a 500 rather than panic.
+            let error = result.err().unwrap_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalFailure",
+                    "no service",
+                )
+            });
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let body = xml::error(
+                service,
+                error.status,
+                error.code,
+                &error.message,
+                &request_id,
+            );
+            xml_response(error.status, &request_id, body)
+        }
+    }
+}
+
+/// An AWS error in the shape of the service the request was signed for (EC2's
+/// `<Response><Errors>…`, IAM's and STS's `<ErrorResponse>…`): fault injection's answer.
+pub(crate) fn error_response(
+    headers: &HeaderMap,
+    action: &str,
+    status: u16,
+    code: &str,
+    message: &str,
+) -> Response {
+    let service = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| sigv4::parse_authorization(&String::from_utf8_lossy(v.as_bytes())).ok())
+        .and_then(|a| Service::from_scope(&a.service))
+        .or_else(|| action.starts_with("Describe").then_some(Service::Ec2));
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let body = xml::error(service, status, code, message, &request_id);
+    xml_response(status, &request_id, body)
+}
+
+fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    response
+}
+
+/// The caller behind a SigV4-signed request, or the error AWS gives for it.
+fn authenticate(
+    state: &AwsState,
+    service: Service,
+    authorization: Option<Result<sigv4::Authorization, sigv4::ParseError>>,
+    request: &sigv4::SignedRequest<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<Caller> {
+    let headers = request.headers;
+    let ec2 = service == Service::Ec2;
+    let auth_failure = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+        )
+    };
+    let authorization = match authorization {
+        None if ec2 => return Err(auth_failure()),
+        None => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token",
+            ));
+        }
+        Some(Err(_)) if ec2 => return Err(auth_failure()),
+        Some(Err(sigv4::ParseError::UnsupportedAlgorithm)) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "IncompleteSignature",
+                "Unsupported AWS 'algorithm': only AWS4-HMAC-SHA256 is accepted.",
+            ));
+        }
+        Some(Err(sigv4::ParseError::Incomplete(part))) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "IncompleteSignature",
+                format!("Authorization header requires '{part}' parameter."),
+            ));
+        }
+        Some(Ok(a)) => a,
+    };
+    let mismatch = || {
+        if ec2 {
+            auth_failure()
+        } else {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+            )
+        }
+    };
+    let unknown_key = || {
+        if ec2 {
+            auth_failure()
+        } else {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            )
+        }
+    };
+    let Some((key, user)) = state.authenticate(&authorization.access_key_id, now) else {
+        return Err(unknown_key());
+    };
+    // Our keys are all long-term IAM user keys: a session token cannot belong to them, and
+    // AWS refuses such a pair as an invalid token.
+    if headers.contains_key("x-amz-security-token") {
+        return Err(unknown_key());
+    }
+    let amz_date = headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            if ec2 {
+                auth_failure()
+            } else {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "IncompleteSignature",
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+                )
+            }
+        })?;
+    let signed_at = NaiveDateTime::parse_from_str(amz_date, "%Y%m%dT%H%M%SZ")
+        .map(|t| t.and_utc())
+        .map_err(|_| mismatch())?;
+    if !amz_date.starts_with(&authorization.date) {
+        return Err(mismatch());
+    }
+    if !sigv4::verify(request, &authorization, key.secret.expose(), amz_date) {
+        return Err(mismatch());
+    }
+    if (now - signed_at).abs() > MAX_SKEW {
+        return Err(if ec2 {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "RequestExpired",
+                "Request has expired.",
+            )
+        } else {
+            let format = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+            let message = if signed_at < now {
+                format!(
+                    "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
+                    format(now - MAX_SKEW),
+                    format(now)
+                )
+            } else {
+                format!(
+                    "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
+                    format(now + MAX_SKEW),
+                    format(now)
+                )
+            };
+            ApiError::new(StatusCode::FORBIDDEN, "SignatureDoesNotMatch", message)
+        });
+    }
+    Ok(Caller {
+        user_name: user.name.clone(),
+        user_id: user.id.clone(),
+        arn: state.user_arn(user),
+    })
+}

@@ -1,0 +1,138 @@
+//! `creds/NAME` (and `sts/NAME`): issuing an IAM user through aws-sdk-iam, and registering
+//! its lease.
+
+use axum::http::StatusCode;
+use chrono::Duration;
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+use super::super::VaultServer;
+use super::super::http::{Reply, VaultRequest};
+use super::super::iam_client::{self, UserSpec};
+use super::super::leases::calculate_ttl;
+use super::super::state::Lease;
+use super::super::username::{iam_username, random_base62};
+use vaultlab_wire::envelope::Envelope;
+
+/// The token's display name: the sandbox has only the root token.
+const DISPLAY_NAME: &str = "root";
+
+impl VaultServer {
+    pub(super) async fn creds_issue(
+        &self,
+        mount: &str,
+        name: &str,
+        via_sts: bool,
+        _req: &VaultRequest,
+    ) -> Reply {
+        let Some((role, lease_config)) =
+            self.engine(mount, |aws| (aws.roles.get(name).cloned(), aws.lease))
+        else {
+            return Reply::no_handler(&format!("{mount}creds/{name}"));
+        };
+        let Some(role) = role else {
+            return Reply::bad_request(format!("Role {name:?} not found"));
+        };
+        let credential_type = match role.credential_types.as_slice() {
+            [one] => one.clone(),
+            [] => String::new(),
+            _ if via_sts => "federation_token".to_owned(),
+            _ => "iam_user".to_owned(),
+        };
+        if role.prohibit_flexible_cred_path {
+            if credential_type == "iam_user" && via_sts {
+                return Reply::bad_request(
+                    "attempted to retrieve iam_user credentials through the sts path; this is not allowed for legacy roles",
+                );
+            }
+            if credential_type != "iam_user" && !via_sts {
+                return Reply::bad_request(format!(
+                    "attempted to retrieve {credential_type} credentials through the creds path; this is not allowed for legacy roles"
+                ));
+            }
+        }
+        if credential_type != "iam_user" {
+            return Reply::bad_request(format!(
+                "the vaultlab sandbox issues only iam_user credentials; role {name:?} has credential_type {credential_type:?} (use a real Vault server for STS credential types)"
+            ));
+        }
+        let target = match self.iam_target(mount) {
+            Ok(t) => t,
+            Err(e) => return Reply::bad_request(e),
+        };
+        let now = self.now();
+        let username = iam_username(DISPLAY_NAME, name, now.timestamp(), &random_base62(20));
+        let spec = UserSpec {
+            username: username.clone(),
+            path: if role.user_path.is_empty() {
+                "/".into()
+            } else {
+                role.user_path.clone()
+            },
+            permissions_boundary: Some(role.permissions_boundary_arn.clone())
+                .filter(|s| !s.is_empty()),
+            policy_arns: role.policy_arns.clone().unwrap_or_default(),
+            inline_policy: Some((name.to_owned(), role.policy_document.clone()))
+                .filter(|(_, doc)| !doc.is_empty()),
+            groups: role.iam_groups.clone().unwrap_or_default(),
+            tags: role
+                .iam_tags
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+        };
+        let client = self.iam_clients.get(&target);
+        let key = match iam_client::create_user(&client, &spec).await {
+            Ok(key) => key,
+            Err(failure) => {
+                if failure.user_created {
+                    // Vault leaves a WAL entry that deletes the half-made user later; the
+                    // sandbox rolls back at once.
+                    if let Err(e) = iam_client::delete_user(&client, &username).await {
+                        tracing::warn!(user = %username, "rollback of a half-created IAM user failed: {e}");
+                    }
+                }
+                let status = if failure.error.is_throttling() {
+                    StatusCode::BAD_GATEWAY
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                return Reply::error(status, format!("{}: {}", failure.step, failure.error));
+            }
+        };
+        let (backend_ttl, backend_max) = lease_config.map_or((0, 0), |c| (c.lease, c.lease_max));
+        let (ttl, warnings) = calculate_ttl(now, now, 0, backend_ttl, backend_max)
+            .unwrap_or((backend_ttl.max(0), Vec::new()));
+        let kind = if via_sts { "sts" } else { "creds" };
+        let lease_id = format!("{mount}{kind}/{name}/{}", random_base62(24));
+        let lease = Lease {
+            id: lease_id.clone(),
+            mount: mount.to_owned(),
+            role: name.to_owned(),
+            username,
+            issue_time: now,
+            expire_time: now + Duration::seconds(ttl),
+            last_renewal: None,
+            renewable: true,
+            revoke_attempts: 0,
+            revoke_at: None,
+            revoke_error: None,
+            irrevocable: false,
+        };
+        self.lock().leases.insert(lease_id.clone(), lease);
+        self.changed();
+        Reply::envelope(Envelope {
+            lease_id,
+            renewable: true,
+            lease_duration: u64::try_from(ttl).unwrap_or(0),
+            data: Some(json!({
+                "access_key": key.access_key_id,
+                "secret_key": key.secret_access_key.expose_secret(),
+                "security_token": null,
+            })),
+            warnings: (!warnings.is_empty()).then_some(warnings),
+            ..Envelope::default()
+        })
+    }
+}

@@ -1,0 +1,374 @@
+//! Vault's HTTP conventions: how a request becomes an operation with data, and how a reply
+//! becomes a status and a JSON body (`Envelope` or `{"errors":[…]}`).
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use vaultlab_wire::envelope::{Envelope, ErrorBody};
+
+/// What a request asks for, as Vault's `logical.Operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Read,
+    Update,
+    Delete,
+    List,
+}
+
+/// A parsed request: the path under `/v1/`, the operation, its data, and the token sent.
+#[derive(Debug, Clone)]
+pub struct VaultRequest {
+    pub path: String,
+    pub operation: Operation,
+    pub data: Map<String, Value>,
+    pub token: Option<String>,
+}
+
+impl VaultRequest {
+    pub fn str_field(&self, key: &str) -> Option<String> {
+        match self.data.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            other => Some(other.to_string()),
+        }
+    }
+
+    pub fn bool_field(&self, key: &str) -> Result<bool, Reply> {
+        match self.data.get(key) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) => match s.as_str() {
+                "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+                "0" | "f" | "F" | "false" | "FALSE" | "False" | "" => Ok(false),
+                _ => Err(Reply::error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "error parsing {key:?}: strconv.ParseBool: parsing {s:?}: invalid syntax"
+                    ),
+                )),
+            },
+            Some(Value::Number(n)) => Ok(n.as_f64().unwrap_or(0.0) != 0.0),
+            Some(other) => Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                format!("error parsing {key:?}: expected a boolean, got {other}"),
+            )),
+        }
+    }
+}
+
+/// Builds a `VaultRequest` from the raw HTTP parts, or the error Vault answers.
+pub fn parse_request(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<VaultRequest, Reply> {
+    let query_pairs: Vec<(String, String)> = query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let list_query = query_pairs
+        .iter()
+        .any(|(k, v)| k == "list" && matches!(v.as_str(), "true" | "1" | "t" | "True" | "TRUE"));
+    let operation = match method.as_str() {
+        "GET" | "HEAD" if list_query => Operation::List,
+        "GET" | "HEAD" => Operation::Read,
+        "PUT" | "POST" | "PATCH" => Operation::Update,
+        "DELETE" => Operation::Delete,
+        "LIST" => Operation::List,
+        _ => {
+            return Err(Reply::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "1 error occurred:\n\t* unsupported operation\n\n",
+            ));
+        }
+    };
+    let mut data = Map::new();
+    match operation {
+        Operation::Read | Operation::List => {
+            for (k, v) in query_pairs {
+                if k == "list" {
+                    continue;
+                }
+                data.insert(k, Value::String(v));
+            }
+        }
+        Operation::Update | Operation::Delete => {
+            if !body.iter().all(u8::is_ascii_whitespace) {
+                match serde_json::from_slice::<Value>(body) {
+                    Ok(Value::Object(map)) => data = map,
+                    Ok(Value::Null) => {}
+                    Ok(other) => {
+                        return Err(Reply::error(
+                            StatusCode::BAD_REQUEST,
+                            format!(
+                                "failed to parse JSON input: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                                go_json_type(&other)
+                            ),
+                        ));
+                    }
+                    Err(e) => {
+                        return Err(Reply::error(
+                            StatusCode::BAD_REQUEST,
+                            format!("failed to parse JSON input: {}", go_json_error(&e, body)),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let token = headers
+        .get("x-vault-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty());
+    Ok(VaultRequest {
+        path: path.trim_start_matches('/').to_owned(),
+        operation,
+        data,
+        token,
+    })
+}
+
+fn go_json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        _ => "object",
+    }
+}
+
+/// Go's `encoding/json` wording for the common syntax errors.
+fn go_json_error(error: &serde_json::Error, body: &[u8]) -> String {
+    if error.is_eof() {
+        return "unexpected EOF".to_owned();
+    }
+    // serde_json reports 1-based line/column; find the offending byte.
+    let mut line = 1;
+    let mut column = 0;
+    for (i, &b) in body.iter().enumerate() {
+        if b == b'\n' {
+            line += 1;
+            column = 0;
+            continue;
+        }
+        column += 1;
+        if line == error.line() && column == error.column() {
+            let c = body[i] as char;
+            let previous = body[..i].iter().rev().find(|b| !b.is_ascii_whitespace());
+            let context = if previous == Some(&b'{') {
+                "looking for beginning of object key string"
+            } else {
+                "looking for beginning of value"
+            };
+            return format!("invalid character '{c}' {context}");
+        }
+    }
+    format!("invalid JSON: {error}")
+}
+
+/// A reply: status and optional JSON body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Option<Value>,
+}
+
+impl Reply {
+    pub fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+        }
+    }
+
+    pub fn accepted() -> Self {
+        Self {
+            status: StatusCode::ACCEPTED,
+            body: None,
+        }
+    }
+
+    pub fn error(status: StatusCode, message: impl Into<String>) -> Self {
+        let body = ErrorBody {
+            errors: vec![message.into()],
+        };
+        Self {
+            status,
+            body: Some(serde_json::to_value(body).expect("error body serializes")),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::error(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// `404 {"errors":[]}`: a read of something that does not exist, or an empty list.
+    pub fn not_found_empty() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            body: Some(serde_json::json!({ "errors": [] })),
+        }
+    }
+
+    pub fn permission_denied() -> Self {
+        Self::error(StatusCode::FORBIDDEN, "permission denied")
+    }
+
+    pub fn unsupported_path() -> Self {
+        Self::error(
+            StatusCode::NOT_FOUND,
+            "1 error occurred:\n\t* unsupported path\n\n",
+        )
+    }
+
+    pub fn unsupported_operation() -> Self {
+        Self::error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "1 error occurred:\n\t* unsupported operation\n\n",
+        )
+    }
+
+    pub fn no_handler(path: &str) -> Self {
+        Self::error(
+            StatusCode::NOT_FOUND,
+            format!("no handler for route {path:?}. route entry not found."),
+        )
+    }
+
+    /// 200 with the standard envelope around `data`.
+    pub fn data(data: Value) -> Self {
+        Self::envelope(Envelope {
+            data: Some(data),
+            ..Envelope::default()
+        })
+    }
+
+    /// 200 with `data: null` and warnings (e.g. a write that only warns).
+    pub fn warnings(warnings: Vec<String>) -> Self {
+        Self::envelope(Envelope {
+            warnings: Some(warnings),
+            ..Envelope::default()
+        })
+    }
+
+    /// 200 with a full envelope; the request id is filled in here.
+    pub fn envelope(mut envelope: Envelope) -> Self {
+        envelope.request_id = uuid::Uuid::new_v4().to_string();
+        Self {
+            status: StatusCode::OK,
+            body: Some(serde_json::to_value(envelope).expect("envelope serializes")),
+        }
+    }
+
+    /// 200 with the envelope around `data`, and `data`'s keys also copied to the top
+    /// level, as Vault does for a few sys/ paths (`injectDataIntoTopRoutes`).
+    pub fn data_with_top_copy(data: Value) -> Self {
+        let mut reply = Self::data(data.clone());
+        if let (Some(Value::Object(top)), Value::Object(entries)) = (reply.body.as_mut(), data) {
+            let envelope = std::mem::take(top);
+            top.extend(entries);
+            for (k, v) in envelope {
+                top.entry(k).or_insert(v);
+            }
+        }
+        reply
+    }
+
+    /// 200 with a raw JSON body (sys/health, sys/seal-status, sys/mounts' top-level copy).
+    pub fn raw(body: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Some(body),
+        }
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut builder = Response::builder()
+            .status(self.status)
+            .header(header::CACHE_CONTROL, "no-store")
+            .header(header::CONTENT_TYPE, "application/json");
+        let body = match self.body {
+            Some(value) => {
+                let mut bytes = serde_json::to_vec(&value).expect("reply serializes");
+                bytes.push(b'\n');
+                Body::from(bytes)
+            }
+            None => {
+                builder = builder.header(header::CONTENT_LENGTH, "0");
+                Body::empty()
+            }
+        };
+        builder.body(body).expect("valid response")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(method: &str, query: Option<&str>, body: &str) -> Result<VaultRequest, Reply> {
+        parse_request(
+            &Method::from_bytes(method.as_bytes()).unwrap(),
+            "aws/roles",
+            query,
+            &HeaderMap::new(),
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn list_method_and_list_query_are_lists() {
+        assert_eq!(parse("LIST", None, "").unwrap().operation, Operation::List);
+        assert_eq!(
+            parse("GET", Some("list=true"), "").unwrap().operation,
+            Operation::List
+        );
+        assert_eq!(parse("GET", None, "").unwrap().operation, Operation::Read);
+        assert_eq!(
+            parse("POST", None, "{}").unwrap().operation,
+            Operation::Update
+        );
+    }
+
+    #[test]
+    fn get_query_params_are_data() {
+        let req = parse("GET", Some("ttl=1h&role_arn=x"), "").unwrap();
+        assert_eq!(req.data["ttl"], "1h");
+    }
+
+    #[test]
+    fn malformed_json_is_a_400_in_go_words() {
+        let err = parse("PUT", None, "{\"type\":\"kv\"").unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            err.body.unwrap()["errors"][0],
+            "failed to parse JSON input: unexpected EOF"
+        );
+        let err = parse("PUT", None, "{\"a\": x}").unwrap_err();
+        assert_eq!(
+            err.body.unwrap()["errors"][0],
+            "failed to parse JSON input: invalid character 'x' looking for beginning of value"
+        );
+        let err = parse("PUT", None, "{x}").unwrap_err();
+        assert_eq!(
+            err.body.unwrap()["errors"][0],
+            "failed to parse JSON input: invalid character 'x' looking for beginning of object key string"
+        );
+    }
+}

@@ -1,0 +1,568 @@
+//! The lease table's API (`sys/leases/*` and the old `sys/renew`, `sys/revoke` aliases),
+//! TTL arithmetic, revocation with retries, and the expiry worker.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use rand::Rng;
+use serde_json::{Value, json};
+
+use super::VaultServer;
+use super::duration::{format_go_duration, parse_duration_second};
+use super::http::{Operation, Reply, VaultRequest};
+use super::state::Lease;
+use vaultlab_wire::envelope::Envelope;
+
+/// Vault's system default and max lease TTL: 32 days.
+pub const SYSTEM_MAX_TTL: i64 = 768 * 3600;
+/// Background revocation attempts before a lease is kept as irrevocable (Vault: 6).
+pub const MAX_REVOKE_ATTEMPTS: u32 = 6;
+
+/// Vault's `framework.CalculateTTL` for secrets: the TTL granted at `now` for a lease issued
+/// at `issue`, given the requested `increment`, the backend's TTL and max TTL (0 = unset),
+/// all in seconds. Returns the TTL and any warnings, or Vault's error.
+pub fn calculate_ttl(
+    now: DateTime<Utc>,
+    issue: DateTime<Utc>,
+    increment: i64,
+    backend_ttl: i64,
+    backend_max: i64,
+) -> Result<(i64, Vec<String>), String> {
+    let now = now.timestamp();
+    let issue = issue.timestamp();
+    let mut max_ttl = SYSTEM_MAX_TTL;
+    if backend_max > 0 && backend_max < max_ttl {
+        max_ttl = backend_max;
+    }
+    let mut ttl = if increment > 0 {
+        increment
+    } else if backend_ttl > 0 {
+        backend_ttl
+    } else {
+        SYSTEM_MAX_TTL
+    };
+    let max_valid_ttl = issue + max_ttl - now;
+    if max_valid_ttl < 0 {
+        return Err("past the max TTL, cannot renew".to_owned());
+    }
+    let mut warnings = Vec::new();
+    if max_valid_ttl < ttl {
+        warnings.push(format!(
+            "TTL of {:?} exceeded the effective max_ttl of {:?}; TTL value is capped accordingly",
+            format_go_duration(ttl),
+            format_go_duration(max_valid_ttl)
+        ));
+        ttl = max_valid_ttl;
+    }
+    Ok((ttl, warnings))
+}
+
+/// Backoff before retry `attempt` (1-based): 10 s · 2^(attempt-1), ±50 % (Vault's revocation
+/// retry schedule).
+pub fn revoke_backoff(attempt: u32) -> StdDuration {
+    let base = 10.0 * 2f64.powi(attempt.saturating_sub(1) as i32);
+    let jitter = rand::rng().random_range(0.5..1.5);
+    StdDuration::from_secs_f64(base * jitter)
+}
+
+/// Only irrevocable leases can be listed or counted (`?type=irrevocable`), as in Vault.
+fn asks_for_irrevocable(req: &VaultRequest) -> bool {
+    req.str_field("type")
+        .is_some_and(|t| t.eq_ignore_ascii_case("irrevocable"))
+}
+
+fn time_json(t: DateTime<Utc>) -> Value {
+    Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// The `sys/leases/lookup` data of a lease at `now`.
+pub fn lookup_data(lease: &Lease, now: DateTime<Utc>) -> Value {
+    let ttl = (lease.expire_time - now).num_seconds().max(0);
+    let mut data = json!({
+        "id": lease.id,
+        "issue_time": time_json(lease.issue_time),
+        "expire_time": time_json(lease.expire_time),
+        "last_renewal": lease.last_renewal.map(time_json),
+        "renewable": lease.renewable && lease.expire_time > now,
+        "ttl": ttl,
+    });
+    if let Some(error) = &lease.revoke_error {
+        data["revoke_error"] = Value::String(error.clone());
+    }
+    data
+}
+
+impl VaultServer {
+    /// Routes `sys/leases/…`, `sys/renew…`, `sys/revoke…`; `None` if the path is not one.
+    pub(super) async fn lease_route(&self, req: &VaultRequest, rest: &str) -> Option<Reply> {
+        let rest = rest.strip_prefix("leases/").map_or_else(
+            || {
+                // The old aliases: sys/renew, sys/revoke, sys/revoke-prefix, sys/revoke-force.
+                if ["renew", "revoke"].iter().any(|p| rest.starts_with(p)) {
+                    Some(rest)
+                } else {
+                    None
+                }
+            },
+            Some,
+        )?;
+        let (head, tail) = match rest.split_once('/') {
+            Some((h, t)) => (h, Some(t)),
+            None => (rest, None),
+        };
+        let reply = match (head, req.operation) {
+            ("lookup", Operation::List) => self.lease_list(tail.unwrap_or("")),
+            ("lookup", Operation::Update) if tail.is_none_or(str::is_empty) => {
+                self.lease_lookup(req)
+            }
+            ("renew", Operation::Update) => self.lease_renew(req, tail),
+            ("revoke", Operation::Update) => self.lease_revoke(req, tail).await,
+            ("revoke-prefix", Operation::Update) => match tail.filter(|t| !t.is_empty()) {
+                Some(prefix) => self.lease_revoke_prefix(req, prefix, false).await,
+                None => Reply::unsupported_path(),
+            },
+            ("revoke-force", Operation::Update) => match tail.filter(|t| !t.is_empty()) {
+                Some(prefix) => self.lease_revoke_prefix(req, prefix, true).await,
+                None => Reply::unsupported_path(),
+            },
+            ("lookup" | "renew" | "revoke" | "revoke-prefix" | "revoke-force", _) => {
+                Reply::unsupported_operation()
+            }
+            _ => return None,
+        };
+        Some(reply)
+    }
+
+    fn lease_lookup(&self, req: &VaultRequest) -> Reply {
+        let Some(id) = req.str_field("lease_id").filter(|s| !s.is_empty()) else {
+            return Reply::bad_request("lease_id must be specified");
+        };
+        let now = self.now();
+        let state = self.lock();
+        match state.leases.get(&id) {
+            Some(lease) => Reply::data(lookup_data(lease, now)),
+            None => Reply::bad_request("invalid lease"),
+        }
+    }
+
+    fn lease_list(&self, prefix: &str) -> Reply {
+        let mut prefix = prefix.to_owned();
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        let state = self.lock();
+        let mut keys: Vec<String> = state
+            .leases
+            .keys()
+            .filter_map(|id| id.strip_prefix(&prefix))
+            .map(|rest| match rest.split_once('/') {
+                Some((dir, _)) => format!("{dir}/"),
+                None => rest.to_owned(),
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            return Reply::not_found_empty();
+        }
+        Reply::data(json!({ "keys": keys }))
+    }
+
+    fn lease_renew(&self, req: &VaultRequest, url_id: Option<&str>) -> Reply {
+        let id = req
+            .str_field("lease_id")
+            .filter(|s| !s.is_empty())
+            .or_else(|| url_id.filter(|s| !s.is_empty()).map(str::to_owned));
+        let Some(id) = id else {
+            return Reply::bad_request("lease_id must be specified");
+        };
+        let increment = match req.data.get("increment") {
+            None => 0,
+            Some(v) => match parse_duration_second(v) {
+                Ok(n) => n,
+                Err(e) => {
+                    return Reply::bad_request(format!(
+                        "error converting input {v} for field \"increment\": {e}"
+                    ));
+                }
+            },
+        };
+        let now = self.now();
+        let mut state = self.lock();
+        let Some(lease) = state.leases.get(&id).cloned() else {
+            return Reply::bad_request("lease not found");
+        };
+        if lease.irrevocable {
+            return Reply::bad_request(
+                "lease is expired and has failed previous revocation attempts",
+            );
+        }
+        if lease.expire_time <= now {
+            return Reply::bad_request("lease expired");
+        }
+        if !lease.renewable || lease.revoke_at.is_some() {
+            return Reply::bad_request("lease is not renewable");
+        }
+        let config = state
+            .mounts
+            .get(&lease.mount)
+            .and_then(|m| m.aws.as_ref())
+            .and_then(|aws| aws.lease);
+        let (backend_ttl, backend_max) = config.map_or((0, 0), |c| (c.lease, c.lease_max));
+        let (ttl, warnings) =
+            match calculate_ttl(now, lease.issue_time, increment, backend_ttl, backend_max) {
+                Ok(v) => v,
+                Err(e) => return Reply::bad_request(e),
+            };
+        if let Some(stored) = state.leases.get_mut(&id) {
+            stored.expire_time = now + Duration::seconds(ttl);
+            stored.last_renewal = Some(now);
+        }
+        drop(state);
+        self.changed();
+        Reply::envelope(Envelope {
+            lease_id: id,
+            renewable: true,
+            lease_duration: u64::try_from(ttl).unwrap_or(0),
+            warnings: (!warnings.is_empty()).then_some(warnings),
+            ..Envelope::default()
+        })
+    }
+
+    async fn lease_revoke(&self, req: &VaultRequest, url_id: Option<&str>) -> Reply {
+        let id = req
+            .str_field("lease_id")
+            .filter(|s| !s.is_empty())
+            .or_else(|| url_id.filter(|s| !s.is_empty()).map(str::to_owned));
+        let Some(id) = id else {
+            return Reply::bad_request("lease_id must be specified");
+        };
+        let sync = match req.bool_field("sync") {
+            Ok(b) => b,
+            Err(reply) => return reply,
+        };
+        if sync {
+            return match self.revoke_now(&id).await {
+                Ok(()) => Reply::no_content(),
+                Err(e) => Reply::bad_request(e),
+            };
+        }
+        self.queue_revocation(&id);
+        Reply::accepted()
+    }
+
+    async fn lease_revoke_prefix(&self, req: &VaultRequest, prefix: &str, force: bool) -> Reply {
+        let sync = force
+            || match req.bool_field("sync") {
+                Ok(b) => b,
+                Err(reply) => return reply,
+            };
+        let ids = self.lease_ids_under(prefix);
+        let total = ids.len();
+        for (index, id) in ids.iter().enumerate() {
+            if !sync {
+                self.queue_revocation(id);
+                continue;
+            }
+            if let Err(e) = self.revoke_now(id).await {
+                if force {
+                    self.forget_lease(id);
+                    continue;
+                }
+                return Reply::bad_request(format!(
+                    "failed to revoke {id:?} ({} / {total}): {e}",
+                    index + 1
+                ));
+            }
+        }
+        if sync {
+            Reply::no_content()
+        } else {
+            Reply::accepted()
+        }
+    }
+
+    /// `GET sys/leases?type=irrevocable`: leases kept after revocation failed for good.
+    pub(super) fn irrevocable_list(&self, req: &VaultRequest) -> Reply {
+        if !asks_for_irrevocable(req) {
+            return Reply::not_found_empty();
+        }
+        let state = self.lock();
+        let mut leases: Vec<&Lease> = state.leases.values().filter(|l| l.irrevocable).collect();
+        leases.sort_by(|a, b| {
+            a.expire_time
+                .cmp(&b.expire_time)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let listed: Vec<Value> = leases
+            .iter()
+            .map(|l| {
+                json!({
+                    "lease_id": l.id,
+                    "mount_id": state.mounts.get(&l.mount).map_or("mount-accessor-not-found", |m| m.accessor.as_str()),
+                    "error": l.revoke_error.clone().unwrap_or_default(),
+                })
+            })
+            .collect();
+        Reply::data(json!({ "lease_count": listed.len(), "leases": listed }))
+    }
+
+    /// `GET sys/leases/count?type=irrevocable`: how many, per mount accessor.
+    pub(super) fn irrevocable_count(&self, req: &VaultRequest) -> Reply {
+        if !asks_for_irrevocable(req) {
+            return Reply::not_found_empty();
+        }
+        let state = self.lock();
+        let mut counts = serde_json::Map::new();
+        let mut total = 0;
+        for lease in state.leases.values().filter(|l| l.irrevocable) {
+            let accessor = state
+                .mounts
+                .get(&lease.mount)
+                .map_or("mount-accessor-not-found", |m| m.accessor.as_str());
+            let entry = counts.entry(accessor.to_owned()).or_insert(json!(0));
+            *entry = json!(entry.as_u64().unwrap_or(0) + 1);
+            total += 1;
+        }
+        Reply::data(json!({ "lease_count": total, "counts": counts }))
+    }
+
+    /// Lease ids under `prefix` (a lease id itself, or a path prefix).
+    pub(super) fn lease_ids_under(&self, prefix: &str) -> Vec<String> {
+        let state = self.lock();
+        if state.leases.contains_key(prefix) {
+            return vec![prefix.to_owned()];
+        }
+        let dir = if prefix.ends_with('/') {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}/")
+        };
+        state
+            .leases
+            .keys()
+            .filter(|id| id.starts_with(&dir))
+            .cloned()
+            .collect()
+    }
+
+    fn forget_lease(&self, id: &str) {
+        let removed = self.lock().leases.remove(id).is_some();
+        if removed {
+            self.changed();
+        }
+    }
+
+    /// Marks a lease for revocation by the background worker (nothing if unknown).
+    pub(super) fn queue_revocation(&self, id: &str) {
+        let now = self.now();
+        let queued = {
+            let mut state = self.lock();
+            match state.leases.get_mut(id) {
+                Some(lease) if lease.revoke_at.is_none() || lease.irrevocable => {
+                    lease.revoke_at = Some(now);
+                    lease.irrevocable = false;
+                    lease.revoke_attempts = 0;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if queued {
+            self.changed();
+            let server = self.clone();
+            let id = id.to_owned();
+            tokio::spawn(async move { server.attempt_background_revocation(&id).await });
+        }
+    }
+
+    /// Revokes a lease at once: deletes its IAM user, then the lease. Unknown leases are
+    /// already revoked. The error is worded as Vault's.
+    pub(super) async fn revoke_now(&self, id: &str) -> Result<(), String> {
+        let Some(_guard) = self.begin_revoking(id) else {
+            return Err(format!(
+                "failed to revoke entry: lease {id:?} is already being revoked"
+            ));
+        };
+        let Some((lease, target)) = self.revocation_target(id) else {
+            return Ok(());
+        };
+        let result = match target {
+            Ok(target) => {
+                let client = self.iam_clients.get(&target);
+                super::iam_client::delete_user(&client, &lease.username)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {
+                self.forget_lease(id);
+                tracing::info!(lease_id = id, "lease revoked");
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "failed to revoke entry: resp: (*logical.Response)(nil) err: {e}"
+            )),
+        }
+    }
+
+    /// One background attempt; on failure, schedules a retry or gives up as irrevocable.
+    pub(super) async fn attempt_background_revocation(&self, id: &str) {
+        if self.revoking.lock().expect("revoking lock").contains(id) {
+            return;
+        }
+        let outcome = self.revoke_now(id).await;
+        let Err(error) = outcome else { return };
+        let now = self.now();
+        {
+            let mut state = self.lock();
+            let Some(lease) = state.leases.get_mut(id) else {
+                return;
+            };
+            lease.revoke_attempts += 1;
+            lease.revoke_error = Some(error.clone());
+            if lease.revoke_attempts >= MAX_REVOKE_ATTEMPTS {
+                lease.irrevocable = true;
+                lease.revoke_at = None;
+                tracing::warn!(
+                    lease_id = id,
+                    "lease kept as irrevocable after {MAX_REVOKE_ATTEMPTS} failed revocations"
+                );
+            } else {
+                let wait = revoke_backoff(lease.revoke_attempts);
+                lease.revoke_at =
+                    Some(now + Duration::from_std(wait).unwrap_or(Duration::seconds(10)));
+                tracing::warn!(
+                    lease_id = id,
+                    attempt = lease.revoke_attempts,
+                    "lease revocation failed; will retry"
+                );
+            }
+        }
+        self.changed();
+    }
+
+    /// The worker's loop body: acts on every lease due at `now`.
+    pub(super) async fn process_due_leases(&self) {
+        let now = self.now();
+        let busy = self.revoking.lock().expect("revoking lock").clone();
+        let due: Vec<String> = self
+            .lock()
+            .leases
+            .values()
+            .filter(|l| !busy.contains(&l.id) && l.due_at().is_some_and(|at| at <= now))
+            .map(|l| l.id.clone())
+            .collect();
+        for id in due {
+            {
+                let mut state = self.lock();
+                if let Some(lease) = state.leases.get_mut(&id)
+                    && lease.revoke_at.is_none()
+                {
+                    // Expired: from now on it is a queued revocation.
+                    lease.revoke_at = Some(now);
+                }
+            }
+            self.attempt_background_revocation(&id).await;
+        }
+    }
+
+    /// How long the worker may sleep before something is due.
+    pub(super) fn next_due_in(&self) -> Option<StdDuration> {
+        let now = self.now();
+        let busy = self.revoking.lock().expect("revoking lock").clone();
+        self.lock()
+            .leases
+            .values()
+            .filter(|l| !busy.contains(&l.id))
+            .filter_map(Lease::due_at)
+            .min()
+            .map(|at| (at - now).to_std().unwrap_or(StdDuration::ZERO))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_763_900_000 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn issue_without_config_lease_gets_768h() {
+        let (ttl, warnings) = calculate_ttl(t(0), t(0), 0, 0, 0).unwrap();
+        assert_eq!(ttl, 2_764_800);
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn config_lease_sets_the_ttl() {
+        assert_eq!(calculate_ttl(t(0), t(0), 0, 1800, 43_200).unwrap().0, 1800);
+    }
+
+    #[test]
+    fn renew_is_capped_by_lease_max_with_vaults_warning() {
+        // Issued at 0 with lease_max 4s; renewing at 1 s for 1 h leaves 3 s.
+        let (ttl, warnings) = calculate_ttl(t(1), t(0), 3600, 2, 4).unwrap();
+        assert_eq!(ttl, 3);
+        assert_eq!(
+            warnings,
+            [
+                "TTL of \"1h0m0s\" exceeded the effective max_ttl of \"3s\"; TTL value is capped accordingly"
+            ]
+        );
+    }
+
+    #[test]
+    fn renew_past_the_max_ttl_fails() {
+        assert_eq!(
+            calculate_ttl(t(10), t(0), 0, 2, 4).unwrap_err(),
+            "past the max TTL, cannot renew"
+        );
+    }
+
+    #[test]
+    fn system_max_caps_a_larger_lease_max() {
+        let (ttl, warnings) = calculate_ttl(t(0), t(0), 0, 3_000_000, 4_000_000).unwrap();
+        assert_eq!(ttl, SYSTEM_MAX_TTL);
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn backoff_doubles_within_jitter() {
+        for attempt in 1..=5u32 {
+            let base = 10.0 * 2f64.powi(attempt as i32 - 1);
+            let wait = revoke_backoff(attempt).as_secs_f64();
+            assert!(
+                wait >= base * 0.5 && wait <= base * 1.5,
+                "{attempt}: {wait}"
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_reports_remaining_ttl_and_revoke_error() {
+        let lease = Lease {
+            id: "aws/creds/r/x".into(),
+            mount: "aws/".into(),
+            role: "r".into(),
+            username: "u".into(),
+            issue_time: t(0),
+            expire_time: t(100),
+            last_renewal: None,
+            renewable: true,
+            revoke_attempts: 6,
+            revoke_at: None,
+            revoke_error: Some("boom".into()),
+            irrevocable: true,
+        };
+        let data = lookup_data(&lease, t(40));
+        assert_eq!(data["ttl"], 60);
+        assert_eq!(data["last_renewal"], Value::Null);
+        assert_eq!(data["revoke_error"], "boom");
+        assert_eq!(data["issue_time"], "2025-11-23T12:13:20Z");
+    }
+}

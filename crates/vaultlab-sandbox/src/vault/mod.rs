@@ -1,0 +1,425 @@
+//! The Vault-compatible server: sys/ endpoints, token checks, leases, and the AWS secrets
+//! engine at any mount path, which reaches IAM through aws-sdk-iam.
+//!
+//! Layout: `http` (request parsing, replies, errors), `auth` (token check), `sys`
+//! (health, mounts, token, capabilities), `leases` (lease API, TTLs, revocation, expiry),
+//! `aws_engine/` (config, roles, creds), `iam_client` (aws-sdk-iam calls), `username`,
+//! `duration` (Go durations), `clock` (the time seam), `state` (what is persisted).
+
+pub mod auth;
+pub mod aws_engine;
+pub mod clock;
+pub mod duration;
+pub mod http;
+pub mod iam_client;
+pub mod leases;
+pub mod state;
+pub mod sys;
+pub mod username;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration as StdDuration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::ChangeNotifier;
+use clock::{SharedClock, SystemClock};
+use http::{Reply, VaultRequest};
+use iam_client::IamTarget;
+pub use state::{AwsEngineState, Lease, LeaseConfig, Mount, Role, RootConfig};
+use vaultlab_wire::secret::PersistedSecret;
+
+/// How the server behaves.
+#[derive(Debug, Clone)]
+pub struct VaultOptions {
+    /// Where the AWS engine sends IAM/STS calls when `config/root` names no
+    /// `iam_endpoint`/`sts_endpoint`: the sandbox's own AWS endpoint (there is no network).
+    pub default_aws_endpoint: String,
+    /// Region used when `config/root` names none.
+    pub default_region: String,
+}
+
+/// Everything the server knows: root token, mounts, engine config and roles, leases.
+/// Persisted by the sandbox's `--state` file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VaultState {
+    pub root_token: PersistedSecret,
+    #[serde(default)]
+    pub root_accessor: String,
+    #[serde(default = "Utc::now")]
+    pub root_created: DateTime<Utc>,
+    #[serde(default)]
+    pub cluster_name: String,
+    #[serde(default)]
+    pub cluster_id: String,
+    /// The mount table, keyed by path with a trailing slash (`sys/`, `aws/`).
+    #[serde(default)]
+    pub mounts: BTreeMap<String, Mount>,
+    /// Live leases by id.
+    #[serde(default)]
+    pub leases: BTreeMap<String, Lease>,
+}
+
+impl VaultState {
+    /// A fresh server: a random root token, only `sys/` mounted.
+    pub fn new() -> Self {
+        let mut mounts = BTreeMap::new();
+        mounts.insert(
+            "sys/".to_owned(),
+            sys::new_mount(
+                "sys/",
+                "system",
+                "system endpoints used for control, policy and debugging",
+            ),
+        );
+        Self {
+            root_token: PersistedSecret::new(sys::new_root_token()),
+            root_accessor: username::random_base62(24),
+            root_created: Utc::now(),
+            cluster_name: format!("vault-cluster-{:08x}", rand::random::<u32>()),
+            cluster_id: uuid::Uuid::new_v4().to_string(),
+            mounts,
+            leases: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for VaultState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Clone)]
+pub struct VaultServer {
+    state: Arc<Mutex<VaultState>>,
+    options: VaultOptions,
+    on_change: ChangeNotifier,
+    clock: SharedClock,
+    /// Rung when leases change, to wake the expiry worker.
+    leases_changed: Arc<Notify>,
+    /// Leases whose revocation is under way (not persisted).
+    revoking: Arc<Mutex<HashSet<String>>>,
+    iam_clients: iam_client::IamClients,
+}
+
+/// Removes a lease from the in-progress set when its revocation attempt ends.
+struct RevokingGuard {
+    id: String,
+    revoking: Arc<Mutex<HashSet<String>>>,
+    leases_changed: Arc<Notify>,
+}
+
+impl Drop for RevokingGuard {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.revoking.lock() {
+            set.remove(&self.id);
+        }
+        self.leases_changed.notify_one();
+    }
+}
+
+impl VaultServer {
+    pub fn new(state: VaultState, options: VaultOptions, on_change: ChangeNotifier) -> Self {
+        let mut state = state;
+        if !state.mounts.contains_key("sys/") {
+            state.mounts.insert(
+                "sys/".to_owned(),
+                sys::new_mount(
+                    "sys/",
+                    "system",
+                    "system endpoints used for control, policy and debugging",
+                ),
+            );
+        }
+        Self {
+            state: Arc::new(Mutex::new(state)),
+            options,
+            on_change,
+            clock: Arc::new(SystemClock),
+            leases_changed: Arc::new(Notify::new()),
+            revoking: Arc::new(Mutex::new(HashSet::new())),
+            iam_clients: iam_client::IamClients::default(),
+        }
+    }
+
+    /// Replaces the clock (tests drive lease arithmetic with a manual clock).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Serves `/v1/…`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/v1/{*path}", any(serve))
+            .route("/v1", any(serve))
+            .route("/v1/", any(serve))
+            .with_state(self.clone())
+    }
+
+    pub fn snapshot(&self) -> VaultState {
+        self.lock().clone()
+    }
+
+    pub fn root_token(&self) -> PersistedSecret {
+        self.lock().root_token.clone()
+    }
+
+    /// Revokes leases as they reach their TTL (and, at once, those already past it, e.g.
+    /// after a restart from a state file), whether or not any client is connected. Also
+    /// retries failed revocations with backoff, then keeps them as irrevocable.
+    pub fn spawn_lease_expiry(&self) -> JoinHandle<()> {
+        let server = self.clone();
+        tokio::spawn(async move {
+            loop {
+                server.process_due_leases().await;
+                let wait = server
+                    .next_due_in()
+                    .unwrap_or(StdDuration::from_secs(3600))
+                    .min(StdDuration::from_secs(3600));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = server.leases_changed.notified() => {}
+                }
+            }
+        })
+    }
+
+    /// Makes the expiry worker re-read the lease table and the clock now (useful after a
+    /// test moves a manual clock).
+    pub fn wake_lease_expiry(&self) {
+        self.leases_changed.notify_one();
+    }
+
+    /// Handles one parsed request (the router's work, callable directly in tests).
+    pub async fn handle(&self, req: VaultRequest) -> Reply {
+        let path = req.path.trim_end_matches('/').to_owned();
+        if path == "sys/health" {
+            return self.health();
+        }
+        if path == "sys/seal-status" {
+            return self.seal_status();
+        }
+        if path == "sys/leader" {
+            // `vault status` asks for it; unauthenticated, as in Vault.
+            return sys::leader();
+        }
+        let root = self.root_token();
+        if !auth::is_root(req.token.as_deref(), &root) {
+            return Reply::permission_denied();
+        }
+        if path == "sys" || req.path.starts_with("sys/") {
+            let rest = req.path.strip_prefix("sys/").unwrap_or("");
+            return self.sys_route(&req, rest).await;
+        }
+        if let Some(rest) = req.path.strip_prefix("auth/token/") {
+            return match rest.trim_end_matches('/') {
+                "lookup-self" => self.lookup_self(&req),
+                _ => Reply::unsupported_path(),
+            };
+        }
+        let probe = format!("{}/", req.path);
+        let mount = {
+            let state = self.lock();
+            state
+                .mounts
+                .values()
+                .filter(|m| probe.starts_with(&m.path))
+                .max_by_key(|m| m.path.len())
+                .map(|m| (m.path.clone(), m.mount_type.clone()))
+        };
+        match mount {
+            Some((mount, kind)) if kind == "aws" => {
+                let rest = req.path.get(mount.len()..).unwrap_or("").to_owned();
+                self.aws_route(&mount, &rest, &req).await
+            }
+            _ => Reply::no_handler(&req.path),
+        }
+    }
+
+    async fn sys_route(&self, req: &VaultRequest, rest: &str) -> Reply {
+        use http::Operation;
+        let trimmed = rest.trim_end_matches('/');
+        match trimmed {
+            "health" => return self.health(),
+            "seal-status" => return self.seal_status(),
+            "mounts" => {
+                return match req.operation {
+                    Operation::Read => self.mounts_list(),
+                    Operation::List => Reply::unsupported_path(),
+                    _ => Reply::unsupported_operation(),
+                };
+            }
+            "capabilities-self" => return self.capabilities_self(req),
+            // The one secrets plugin this server has, so a client can ask before mounting.
+            "plugins/catalog/secret/aws" if req.operation == Operation::Read => {
+                return sys::catalog_entry_aws();
+            }
+            "leases" if req.operation == Operation::Read => return self.irrevocable_list(req),
+            "leases/count" if req.operation == Operation::Read => {
+                return self.irrevocable_count(req);
+            }
+            _ => {}
+        }
+        if let Some(path) = rest.strip_prefix("mounts/") {
+            return self.mount_route(req, path).await;
+        }
+        if let Some(reply) = self.lease_route(req, rest).await {
+            return reply;
+        }
+        Reply::unsupported_path()
+    }
+
+    // ---- helpers shared by the modules ----
+
+    fn lock(&self) -> MutexGuard<'_, VaultState> {
+        // A panic while holding the lock must not take the server down with it.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// After every state mutation: the state file is rewritten and the expiry worker
+    /// reconsiders its schedule.
+    fn changed(&self) {
+        self.on_change.notify_one();
+        self.leases_changed.notify_one();
+    }
+
+    /// Runs `f` on the AWS engine state of `mount`, if it is an AWS mount.
+    fn engine<R>(&self, mount: &str, f: impl FnOnce(&mut AwsEngineState) -> R) -> Option<R> {
+        let mut state = self.lock();
+        state
+            .mounts
+            .get_mut(mount)
+            .and_then(|m| m.aws.as_mut())
+            .map(f)
+    }
+
+    fn begin_revoking(&self, id: &str) -> Option<RevokingGuard> {
+        let mut set = self.revoking.lock().expect("revoking lock");
+        if !set.insert(id.to_owned()) {
+            return None;
+        }
+        Some(RevokingGuard {
+            id: id.to_owned(),
+            revoking: self.revoking.clone(),
+            leases_changed: self.leases_changed.clone(),
+        })
+    }
+
+    /// Where and as whom the engine at `mount` calls IAM.
+    fn iam_target(&self, mount: &str) -> Result<IamTarget, String> {
+        let root = self.engine(mount, |aws| aws.root.clone()).flatten();
+        let Some(root) = root else {
+            return Err(
+                "no AWS credentials configured: write them to config/root first (the sandbox \
+                 has no other credential source)"
+                    .to_owned(),
+            );
+        };
+        Ok(IamTarget {
+            endpoint: if root.iam_endpoint.is_empty() {
+                self.options.default_aws_endpoint.clone()
+            } else {
+                root.iam_endpoint.clone()
+            },
+            region: if root.region.is_empty() {
+                self.options.default_region.clone()
+            } else {
+                root.region.clone()
+            },
+            access_key: root.access_key.clone(),
+            secret_key: SecretString::from(root.secret_key.expose().to_owned()),
+            max_retries: root.max_retries,
+        })
+    }
+
+    /// The lease and the IAM target to revoke it with; `None` if the lease is unknown.
+    fn revocation_target(&self, id: &str) -> Option<(Lease, Result<IamTarget, String>)> {
+        let lease = self.lock().leases.get(id).cloned()?;
+        let target = self.iam_target(&lease.mount);
+        Some((lease, target))
+    }
+}
+
+async fn serve(
+    State(server): State<VaultServer>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().strip_prefix("/v1").unwrap_or("");
+    let path = percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned();
+    let reply = match http::parse_request(&method, &path, uri.query(), &headers, &body) {
+        Ok(req) => server.handle(req).await,
+        Err(reply) => reply,
+    };
+    reply.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_state_has_a_random_root_token_and_only_sys() {
+        let a = VaultState::new();
+        let b = VaultState::new();
+        let token = a.root_token.expose();
+        assert!(token.starts_with("hvs."));
+        assert_eq!(token.len(), 4 + 24);
+        assert!(token[4..].chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a.root_token, b.root_token);
+        assert_eq!(a.mounts.keys().collect::<Vec<_>>(), ["sys/"]);
+    }
+
+    #[test]
+    fn state_keeps_secrets_out_of_debug_but_in_the_state_file() {
+        let mut state = VaultState::new();
+        let mut mount = sys::new_mount("aws/", "aws", "");
+        mount.aws.as_mut().unwrap().root = Some(RootConfig {
+            access_key: "AKIAEXAMPLE".into(),
+            secret_key: PersistedSecret::new("wJalrXUtnFEMI-secret"),
+            region: String::new(),
+            iam_endpoint: String::new(),
+            sts_endpoint: String::new(),
+            max_retries: -1,
+            username_template: username::DEFAULT_USERNAME_TEMPLATE.into(),
+        });
+        state.mounts.insert("aws/".into(), mount);
+        let debug = format!("{state:?}");
+        assert!(!debug.contains("wJalrXUtnFEMI-secret"));
+        assert!(!debug.contains(state.root_token.expose()));
+        let json = serde_json::to_string(&state).unwrap();
+        let back: VaultState = serde_json::from_str(&json).unwrap();
+        let root = back.mounts["aws/"]
+            .aws
+            .as_ref()
+            .unwrap()
+            .root
+            .as_ref()
+            .unwrap();
+        assert_eq!(root.secret_key.expose(), "wJalrXUtnFEMI-secret");
+        assert_eq!(back.root_token, state.root_token);
+    }
+}

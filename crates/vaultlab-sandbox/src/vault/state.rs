@@ -1,0 +1,111 @@
+//! What the server stores: mounts, the AWS engine's config and roles per mount, and leases.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use vaultlab_wire::secret::PersistedSecret;
+
+/// One entry of the mount table (`sys/mounts`). `path` ends in `/`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Mount {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub mount_type: String,
+    pub accessor: String,
+    pub uuid: String,
+    #[serde(default)]
+    pub description: String,
+    /// The AWS engine's storage, for `type: aws` mounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsEngineState>,
+}
+
+/// `config/root`, `config/lease` and roles of one AWS mount.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AwsEngineState {
+    #[serde(default)]
+    pub root: Option<RootConfig>,
+    #[serde(default)]
+    pub lease: Option<LeaseConfig>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, Role>,
+}
+
+/// `config/root`. `secret_key` is never read back over the API.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RootConfig {
+    pub access_key: String,
+    pub secret_key: PersistedSecret,
+    pub region: String,
+    pub iam_endpoint: String,
+    pub sts_endpoint: String,
+    pub max_retries: i64,
+    pub username_template: String,
+}
+
+/// `config/lease`, in seconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct LeaseConfig {
+    pub lease: i64,
+    pub lease_max: i64,
+}
+
+/// A role (`roles/NAME`), as Vault's `awsRoleEntry`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Role {
+    pub credential_types: Vec<String>,
+    pub policy_arns: Option<Vec<String>>,
+    pub role_arns: Option<Vec<String>>,
+    pub policy_document: String,
+    pub iam_groups: Option<Vec<String>>,
+    pub iam_tags: Option<BTreeMap<String, String>>,
+    pub session_tags: Option<BTreeMap<String, String>>,
+    pub external_id: String,
+    pub default_sts_ttl: i64,
+    pub max_sts_ttl: i64,
+    pub user_path: String,
+    pub permissions_boundary_arn: String,
+    pub mfa_serial_number: String,
+    /// Created through the legacy `policy`/`arn` parameters.
+    #[serde(default)]
+    pub prohibit_flexible_cred_path: bool,
+}
+
+/// A lease on issued credentials.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Lease {
+    pub id: String,
+    /// The mount path (`aws/`) the secret came from.
+    pub mount: String,
+    pub role: String,
+    /// The IAM user to delete on revocation.
+    pub username: String,
+    pub issue_time: DateTime<Utc>,
+    pub expire_time: DateTime<Utc>,
+    pub last_renewal: Option<DateTime<Utc>>,
+    pub renewable: bool,
+    /// Failed revocation attempts so far.
+    #[serde(default)]
+    pub revoke_attempts: u32,
+    /// When the next revocation attempt is due (queued revocation or retry).
+    #[serde(default)]
+    pub revoke_at: Option<DateTime<Utc>>,
+    /// The last revocation error; set with `irrevocable` once retries are exhausted.
+    #[serde(default)]
+    pub revoke_error: Option<String>,
+    #[serde(default)]
+    pub irrevocable: bool,
+}
+
+impl Lease {
+    /// When the background worker should next act on this lease, if ever.
+    pub fn due_at(&self) -> Option<DateTime<Utc>> {
+        if self.irrevocable {
+            return None;
+        }
+        // Once a revocation is queued or being retried, its schedule wins over the expiry.
+        Some(self.revoke_at.unwrap_or(self.expire_time))
+    }
+}

@@ -1,0 +1,6 @@
+//! The sandbox as its clients meet it: its Vault API and AWS endpoint over HTTP, side by
+//! side with OpenBao and moto, and through boto3 and the aws CLI.
+
+mod aws_differential;
+mod aws_endpoint;
+mod vault_sandbox;

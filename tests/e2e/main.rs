@@ -1,0 +1,12 @@
+//! The built binary end to end: its commands, and the TUI driven in tmux.
+
+/// The vaultlab binary cargo built for these tests.
+pub const VAULTLAB: &str = env!("CARGO_BIN_EXE_vaultlab");
+
+mod doctor;
+mod e2e_live;
+mod e2e_tui;
+mod lease_journal;
+mod sandbox_cli;
+mod walk_cli;
+mod walk_moto;

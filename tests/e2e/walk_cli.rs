@@ -1,0 +1,92 @@
+//! `vaultlab walk`: the six steps headless through the same code as the TUI.
+
+use std::process::Command;
+
+#[test]
+fn walk_completes_the_lab_on_the_sandbox_and_masks_secrets() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(crate::VAULTLAB)
+        .args(["walk", "--sandbox", "--propagation-delay", "300ms"])
+        .env("HOME", home.path())
+        .env_remove("VAULT_ADDR")
+        .output()
+        .expect("run vaultlab walk");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "walk failed ({}):\n{transcript}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for step in 1..=6 {
+        assert!(transcript.contains(&format!("[{step}/6]")), "{transcript}");
+    }
+    assert_eq!(transcript.matches("✓ done").count(), 6, "{transcript}");
+    assert!(
+        transcript.contains("$ vault secrets enable -path=aws aws"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("\"Reservations\": []"), "{transcript}");
+    assert!(
+        transcript.contains("old keys refused: AuthFailure · IAM user gone: yes"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("All six steps done."), "{transcript}");
+    assert!(
+        !transcript.contains("hvs."),
+        "no Vault token in the transcript:\n{transcript}"
+    );
+    let secret_lines: Vec<&str> = transcript
+        .lines()
+        .filter(|l| l.contains("\"secret_key\""))
+        .collect();
+    assert!(
+        !secret_lines.is_empty(),
+        "the creds response is shown: {transcript}"
+    );
+    for line in secret_lines {
+        assert!(line.contains("redacted"), "an unmasked secret: {line}");
+    }
+}
+
+#[test]
+fn walk_fails_at_the_first_failing_step_with_a_reason() {
+    // A lab folder whose policy template denies everything: the test step must fail.
+    let labs = tempfile::tempdir().expect("tempdir");
+    let lab = labs.path().join("dynamic-secrets-aws");
+    std::fs::create_dir_all(lab.join("policies")).expect("mkdir");
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/labs/dynamic-secrets-aws");
+    let toml = std::fs::read_to_string(format!("{source}/lab.toml")).expect("lab.toml");
+    std::fs::write(
+        lab.join("lab.toml"),
+        toml.replace("policies/lab-ec2-all.json", "policies/deny-all.json"),
+    )
+    .expect("write");
+    for file in ["deny-all.json", "describe-instances-only.json"] {
+        std::fs::copy(
+            format!("{source}/policies/{file}"),
+            lab.join("policies").join(file),
+        )
+        .expect("copy");
+    }
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(crate::VAULTLAB)
+        .args(["walk", "--sandbox", "--propagation-delay", "0s", "--labs"])
+        .arg(labs.path())
+        .env("HOME", home.path())
+        .output()
+        .expect("run vaultlab walk");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{transcript}");
+    assert!(transcript.contains("[5/6]"), "{transcript}");
+    assert!(
+        !transcript.contains("[6/6]"),
+        "stops at the first failure: {transcript}"
+    );
+    assert!(transcript.contains("UnauthorizedOperation"), "{transcript}");
+    assert!(
+        transcript.contains("Revoking the lease this walk issued: aws/creds/my-role/"),
+        "no IAM user left behind: {transcript}"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("step 5 failed"));
+}

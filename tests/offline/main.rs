@@ -1,0 +1,4 @@
+//! Tests that need no peer: the app's screens drawn from states built by messages alone.
+
+mod app_states;
+mod ui_snapshots;
