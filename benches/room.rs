@@ -320,7 +320,7 @@ fn main() {
     let ours_flat = runtime.block_on(run(&server, flat_out));
     drop(sandbox);
 
-    let bao = common::BaoDev::start();
+    let bao = common::Bao::dev();
     let server = Server::Bao {
         vault_addr: bao.url(),
         token: bao.token.clone(),

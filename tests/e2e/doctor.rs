@@ -5,7 +5,7 @@ use vaultlab_testkit as common;
 
 use std::process::Command;
 
-use common::{BaoDev, SandboxProcess};
+use common::{Bao, SandboxProcess};
 
 fn doctor(env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
     let home = tempfile::tempdir().expect("tempdir");
@@ -50,7 +50,7 @@ fn against_the_sandbox_everything_passes() {
 
 #[test]
 fn against_openbao_it_reports_the_missing_engine_then_the_seal() {
-    let bao = BaoDev::start();
+    let bao = Bao::dev();
     let url = bao.url();
     let env = [
         ("VAULT_ADDR", url.as_str()),
@@ -134,13 +134,13 @@ fn the_address_flag_wins_over_vault_addr() {
 }
 
 /// Runs the `bao` CLI as root; returns its trimmed stdout.
-fn bao_ok(bao: &BaoDev, args: &[&str]) -> String {
+fn bao_ok(bao: &Bao, args: &[&str]) -> String {
     common::run_ok(&mut bao.cli(args)).trim().to_owned()
 }
 
 #[test]
 fn in_an_openbao_namespace_the_capabilities_are_checked_there() {
-    let bao = BaoDev::start();
+    let bao = Bao::dev();
     bao_ok(&bao, &["namespace", "create", "team"]);
     // Inside the namespace, a policy for every path the lab uses; the root namespace
     // knows nothing of it.

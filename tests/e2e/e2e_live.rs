@@ -93,17 +93,17 @@ fn arm(sandbox: &SandboxProcess, fault: Value) {
 fn a_vault_stopped_mid_lab_is_reported_and_the_lab_goes_on_once_it_is_back() {
     let state_dir = tempfile::tempdir().expect("tempdir");
     let state = state_dir.path().join("sandbox.json");
-    let listen = format!("127.0.0.1:{}", common::free_port());
-    let args = [
-        "--listen",
-        listen.as_str(),
+    let first = [
         "--state",
         state.to_str().unwrap(),
         "--propagation-delay",
         "0s",
     ];
-    let sandbox = SandboxProcess::start(crate::VAULTLAB, &args);
+    let sandbox = SandboxProcess::start(crate::VAULTLAB, &first);
     let addr = sandbox.var("VAULT_ADDR").to_owned();
+    // It comes back where it was, as a restarted Vault does.
+    let listen = addr.trim_start_matches("http://").to_owned();
+    let args = [&first[..], &["--listen", listen.as_str()]].concat();
     let token = sandbox.var("VAULT_TOKEN").to_owned();
     let tmux = live_tui(&sandbox, &[]);
 
@@ -246,13 +246,13 @@ fn wrong_root_keys_are_refused_by_aws_in_its_words_and_the_app_stays_up() {
 }
 
 /// Runs the `bao` CLI against `bao` as root; returns its trimmed stdout.
-fn bao_ok(bao: &common::BaoDev, args: &[&str]) -> String {
+fn bao_ok(bao: &common::Bao, args: &[&str]) -> String {
     common::run_ok(&mut bao.cli(args)).trim().to_owned()
 }
 
 #[test]
 fn against_openbao_a_refusal_names_the_capability_and_a_new_login_is_picked_up() {
-    let bao = common::BaoDev::start();
+    let bao = common::Bao::dev();
     let policy = bao.home.path().join("lab-limited.hcl");
     std::fs::write(
         &policy,
@@ -306,7 +306,19 @@ fn against_openbao_a_refusal_names_the_capability_and_a_new_login_is_picked_up()
         ],
     );
     std::fs::write(&token_file, format!("{short}\n")).unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    // Until OpenBao itself refuses it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while bao
+        .cli(&["token", "lookup", &short])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the 2 s token never expired"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     tmux.keys(&["Enter"]);
     wait_for_text(
         &tmux,

@@ -498,16 +498,19 @@ fn a_revocation_with_vault_down_is_retried_by_cleanup_without_all() {
 fn revocation_with_vault_down_then_retried_by(retrier: Retrier) {
     let state_dir = tempfile::tempdir().expect("tempdir");
     let state = state_dir.path().join("sandbox.json");
-    let listen = format!("127.0.0.1:{}", common::free_port());
-    let args = [
+    let first = [
         "--propagation-delay",
         "0s",
         "--state",
         state.to_str().expect("utf-8"),
-        "--listen",
-        &listen,
     ];
-    let sandbox = SandboxProcess::start(crate::VAULTLAB, &args);
+    let sandbox = SandboxProcess::start(crate::VAULTLAB, &first);
+    // It comes back where it was, as a restarted Vault does.
+    let listen = sandbox
+        .var("VAULT_ADDR")
+        .trim_start_matches("http://")
+        .to_owned();
+    let args = [&first[..], &["--listen", listen.as_str()]].concat();
     let env = sandbox.env.clone();
     let aws = AwsAccount::of_sandbox(&sandbox);
     let data = tempfile::tempdir().expect("tempdir");

@@ -6,12 +6,11 @@
 use vaultlab_testkit as common;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener as StdListener;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{PeerProcess, free_port, peer_program, wait_for_port};
+use common::{Bao, free_port};
 use secrecy::SecretString;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,148 +21,32 @@ use vaultlab::vault::request;
 use vaultlab::vault::types::RevokeOutcome;
 use vaultlab::vault::{VaultClient, VaultConfig, VaultError};
 
-const ROOT_TOKEN: &str = "vaultlab-test-root";
+const ROOT_TOKEN: &str = common::BAO_ROOT_TOKEN;
 
-/// A free port whose successor is free too: a dev server also listens on port + 1 (cluster).
-fn free_port_pair() -> u16 {
-    loop {
-        let port = free_port();
-        if port < u16::MAX && StdListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
+/// vaultlab's own Vault client, set up for an OpenBao test server.
+trait ClientFor {
+    fn config(&self, token: Option<&str>) -> VaultConfig;
+    fn client(&self) -> VaultClient;
+    fn client_with_token(&self, token: Option<&str>) -> VaultClient;
 }
 
-/// An OpenBao server, killed on drop. Its home is a temporary directory so that nothing
-/// reads or writes the real `~/.vault-token`.
-struct Bao {
-    process: PeerProcess,
-    scheme: &'static str,
-    home: tempfile::TempDir,
-}
-
-impl Bao {
-    /// `bao server -dev` with a known root token.
-    async fn dev() -> Bao {
-        Self::start_dev(&[], "http").await
-    }
-
-    /// `bao server -dev -dev-tls`: a generated CA in `home/vault-ca.pem`.
-    async fn dev_tls() -> Bao {
-        Self::start_dev(&["-dev-tls"], "https").await
-    }
-
-    async fn start_dev(extra: &[&str], scheme: &'static str) -> Bao {
-        Self::start_dev_on(free_port_pair(), extra, scheme).await
-    }
-
-    async fn start_dev_on(port: u16, extra: &[&str], scheme: &'static str) -> Bao {
-        let home = tempfile::tempdir().expect("temp home");
-        let mut args = vec![
-            "server".to_owned(),
-            "-dev".to_owned(),
-            format!("-dev-root-token-id={ROOT_TOKEN}"),
-            format!("-dev-listen-address=127.0.0.1:{port}"),
-            "-dev-no-store-token".to_owned(),
-        ];
-        args.extend(extra.iter().map(|a| a.to_string()));
-        if extra.contains(&"-dev-tls") {
-            args.push(format!("-dev-tls-cert-dir={}", home.path().display()));
-        }
-        let bao = Self::spawn(&args, port, scheme, home);
-        bao.wait_until_active().await;
-        bao
-    }
-
-    /// A server with in-memory storage that nobody has initialised.
-    async fn uninitialized() -> Bao {
-        let port = free_port_pair();
-        let home = tempfile::tempdir().expect("temp home");
-        let config = home.path().join("server.hcl");
-        std::fs::write(
-            &config,
-            format!(
-                "storage \"inmem\" {{}}\nlistener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_disable = true\n}}\ndisable_mlock = true\n"
-            ),
-        )
-        .expect("write server config");
-        let args = vec!["server".to_owned(), format!("-config={}", config.display())];
-        Self::spawn(&args, port, "http", home)
-    }
-
-    fn spawn(args: &[String], port: u16, scheme: &'static str, home: tempfile::TempDir) -> Bao {
-        let program = peer_program("bao");
-        let mut child = Command::new(&program)
-            .args(args)
-            .env("HOME", home.path())
-            .env_remove("BAO_ADDR")
-            .env_remove("BAO_TOKEN")
-            .env_remove("VAULT_ADDR")
-            .env_remove("VAULT_TOKEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        wait_for_port(port, "bao server", &mut child);
-        Bao {
-            process: PeerProcess { child, port },
-            scheme,
-            home,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("{}://127.0.0.1:{}", self.scheme, self.process.port)
-    }
-
-    fn ca_file(&self) -> std::path::PathBuf {
-        self.home.path().join("vault-ca.pem")
-    }
-
+impl ClientFor for Bao {
     fn config(&self, token: Option<&str>) -> VaultConfig {
         let mut config =
             VaultConfig::new(&self.url(), token.map(|t| SecretString::from(t.to_owned())))
                 .expect("config");
-        if self.scheme == "https" {
+        if self.url().starts_with("https") {
             config.ca_cert = Some(self.ca_file());
         }
         config
     }
 
     fn client(&self) -> VaultClient {
-        VaultClient::new(self.config(Some(ROOT_TOKEN))).expect("client")
+        self.client_with_token(Some(ROOT_TOKEN))
     }
 
     fn client_with_token(&self, token: Option<&str>) -> VaultClient {
         VaultClient::new(self.config(token)).expect("client")
-    }
-
-    /// Waits (up to 30 s) until `sys/health` says active and unsealed.
-    async fn wait_until_active(&self) {
-        let client = self.client();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match client.health().await {
-                Ok(h) if h.status == 200 => return,
-                other if Instant::now() > deadline => {
-                    panic!("bao at {} not active within 30 s: {other:?}", self.url())
-                }
-                _ => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    }
-
-    /// The real `bao` CLI pointed at this server with the root token.
-    fn cli(&self) -> Command {
-        let mut command = Command::new(peer_program("bao"));
-        command
-            .env("BAO_ADDR", self.url())
-            .env("BAO_TOKEN", ROOT_TOKEN)
-            .env("HOME", self.home.path());
-        if self.scheme == "https" {
-            command.env("BAO_CACERT", self.ca_file());
-        }
-        command
     }
 }
 
@@ -184,7 +67,7 @@ async fn default_policy_token(root: &VaultClient) -> String {
 
 #[tokio::test]
 async fn health_of_a_dev_server_is_active_initialised_and_unsealed() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let health = bao.client().health().await.expect("health");
     assert_eq!(health.status, 200);
     assert!(health.initialized);
@@ -199,7 +82,7 @@ async fn health_of_a_dev_server_is_active_initialised_and_unsealed() {
 
 #[tokio::test]
 async fn list_mounts_shows_the_dev_servers_defaults() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let mounts = bao.client().list_mounts().await.expect("list mounts");
     assert_eq!(mounts["secret/"].kind, "kv");
     assert_eq!(mounts["sys/"].kind, "system");
@@ -210,7 +93,7 @@ async fn list_mounts_shows_the_dev_servers_defaults() {
 
 #[tokio::test]
 async fn generic_write_enables_kv_and_disable_mount_removes_it() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let client = bao.client();
     let reply = client
         .write("sys/mounts/lab-kv", json!({"type": "kv"}))
@@ -243,7 +126,7 @@ async fn generic_write_enables_kv_and_disable_mount_removes_it() {
 
 #[tokio::test]
 async fn generic_read_list_and_delete_keep_the_envelope() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let client = bao.client();
     client
         .enable_mount("kv1", "kv")
@@ -279,7 +162,7 @@ async fn generic_read_list_and_delete_keep_the_envelope() {
 
 #[tokio::test]
 async fn enable_aws_on_openbao_is_engine_not_available_in_its_own_words() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let err = bao.client().enable_aws("aws").await.unwrap_err();
     match &err {
         VaultError::EngineNotAvailable {
@@ -303,7 +186,7 @@ async fn enable_aws_on_openbao_is_engine_not_available_in_its_own_words() {
 
 #[tokio::test]
 async fn aws_paths_without_a_mount_are_not_found_with_no_handler() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let client = bao.client();
     let err = client.read_aws_role("aws", "my-role").await.unwrap_err();
     match &err {
@@ -326,7 +209,7 @@ async fn aws_paths_without_a_mount_are_not_found_with_no_handler() {
 
 #[tokio::test]
 async fn token_lookup_self_describes_the_root_token_without_its_id() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let info = bao.client().token_lookup_self().await.expect("lookup-self");
     assert_eq!(info.policies, ["root"]);
     assert_eq!(info.ttl, 0);
@@ -336,7 +219,7 @@ async fn token_lookup_self_describes_the_root_token_without_its_id() {
 
 #[tokio::test]
 async fn capabilities_self_for_root_and_for_a_default_policy_token() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let root = bao.client();
     let caps = root
         .capabilities_self(&["sys/mounts", "aws/creds/my-role"])
@@ -369,7 +252,7 @@ async fn capabilities_self_for_root_and_for_a_default_policy_token() {
 
 #[tokio::test]
 async fn a_bad_token_or_none_is_permission_denied_and_never_shown() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let bogus = "hvs.this-token-does-not-exist";
     let err = bao
         .client_with_token(Some(bogus))
@@ -416,7 +299,7 @@ async fn a_bad_token_or_none_is_permission_denied_and_never_shown() {
 
 #[tokio::test]
 async fn a_server_stopped_mid_lab_is_unreachable_and_the_same_client_goes_on_once_it_is_back() {
-    let mut bao = Bao::dev().await;
+    let mut bao = Bao::dev();
     let port = bao.process.port;
     let client = bao.client();
     client.enable_mount("lab-kv", "kv").await.expect("mid-lab");
@@ -437,7 +320,7 @@ async fn a_server_stopped_mid_lab_is_unreachable_and_the_same_client_goes_on_onc
 
     // Back on the same port (a dev server starts empty): the client's pooled connections
     // to the old process must not poison the next request.
-    let _back = Bao::start_dev_on(port, &[], "http").await;
+    let _back = Bao::dev_on(port);
     let mounts = client
         .list_mounts()
         .await
@@ -498,10 +381,9 @@ async fn a_server_that_never_answers_is_a_timeout() {
 
 #[tokio::test]
 async fn a_sealed_server_is_sealed() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let output = bao
-        .cli()
-        .args(["operator", "seal"])
+        .cli(&["operator", "seal"])
         .output()
         .expect("bao operator seal");
     assert!(
@@ -535,7 +417,7 @@ async fn a_sealed_server_is_sealed() {
 
 #[tokio::test]
 async fn an_uninitialised_server_is_told_apart_from_a_sealed_one() {
-    let bao = Bao::uninitialized().await;
+    let bao = Bao::uninitialized();
     let client = bao.client();
     // The server answers "Vault is sealed"; seal-status shows it was never initialised.
     let err = client.list_mounts().await.unwrap_err();
@@ -557,7 +439,7 @@ async fn an_uninitialised_server_is_told_apart_from_a_sealed_one() {
 
 #[tokio::test]
 async fn a_rate_limit_quota_is_rate_limited() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let client = bao.client();
     client
         .write(
@@ -587,7 +469,7 @@ async fn a_rate_limit_quota_is_rate_limited() {
 
 #[tokio::test]
 async fn bogus_lease_ids_get_vaults_own_answers() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let client = bao.client();
     let bogus = "aws/creds/my-role/AAAAAAAAAAAAAAAAAAAAAAAA";
     match client.lease_lookup(bogus).await {
@@ -622,7 +504,7 @@ async fn bogus_lease_ids_get_vaults_own_answers() {
 
 #[tokio::test]
 async fn a_real_ssh_otp_lease_is_looked_up_refused_renewal_and_revoked() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let client = bao.client();
     client.enable_mount("ssh", "ssh").await.expect("enable ssh");
     client
@@ -692,7 +574,7 @@ async fn a_real_ssh_otp_lease_is_looked_up_refused_renewal_and_revoked() {
 
 #[tokio::test]
 async fn the_curl_equivalent_is_a_working_command_without_the_token() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let client = bao.client();
     let desc = request::enable_mount("via-curl", "kv").describe();
     let line = client.curl_equivalent(&desc);
@@ -722,7 +604,7 @@ async fn the_curl_equivalent_is_a_working_command_without_the_token() {
 
 #[tokio::test]
 async fn namespaces_go_in_the_x_vault_namespace_header() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let root = bao.client();
     root.write("sys/namespaces/team", json!({}))
         .await
@@ -772,7 +654,7 @@ async fn namespaces_go_in_the_x_vault_namespace_header() {
 
 #[tokio::test]
 async fn tls_needs_the_servers_ca_or_skip_verify() {
-    let bao = Bao::dev_tls().await;
+    let bao = Bao::dev_tls();
     let with_ca = bao.client();
     assert_eq!(with_ca.health().await.expect("health with CA").status, 200);
 
@@ -810,7 +692,7 @@ async fn tls_needs_the_servers_ca_or_skip_verify() {
 
 #[tokio::test]
 async fn https_to_a_plain_http_server_is_a_tls_error() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let address = format!("https://127.0.0.1:{}", bao.process.port);
     let client = VaultClient::new(VaultConfig::new(&address, None).unwrap()).unwrap();
     let err = client.health().await.unwrap_err();
@@ -880,7 +762,7 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> (String, Vec<u8>) {
 
 #[tokio::test]
 async fn a_standby_redirect_is_followed_keeping_method_body_and_token() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let (standby, seen) = redirector(Some(bao.url())).await;
     let via_standby = VaultClient::new(
         VaultConfig::new(&standby, Some(SecretString::from(ROOT_TOKEN.to_owned()))).unwrap(),
@@ -934,7 +816,7 @@ async fn recording_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test]
 async fn http_proxy_is_used_except_for_loopback_and_no_proxy() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let (proxy, seen) = recording_proxy().await;
     let settings = ProxySettings {
         http: Some(proxy.clone()),
@@ -996,7 +878,7 @@ async fn http_proxy_is_used_except_for_loopback_and_no_proxy() {
 
 #[tokio::test]
 async fn from_env_style_config_reaches_the_server_with_a_token_file() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join(".vault-token"), format!("{ROOT_TOKEN}\n")).unwrap();
     let vars: BTreeMap<&str, String> = [
@@ -1047,7 +929,7 @@ async fn token_with_policy(
 
 #[tokio::test]
 async fn a_refusal_names_the_capability_the_token_lacks_and_what_it_has() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let root = bao.client();
     let token = token_with_policy(
         &root,
@@ -1091,7 +973,7 @@ async fn a_refusal_names_the_capability_the_token_lacks_and_what_it_has() {
 
 #[tokio::test]
 async fn without_the_default_policy_the_refusal_falls_back_to_saying_so() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let root = bao.client();
     // May list mounts, but may not even ask sys/capabilities-self.
     let token = token_with_policy(
@@ -1121,7 +1003,7 @@ async fn without_the_default_policy_the_refusal_falls_back_to_saying_so() {
 
 #[tokio::test]
 async fn an_expired_token_says_so_and_a_new_login_is_picked_up_on_retry() {
-    let bao = Bao::dev().await;
+    let bao = Bao::dev();
     let root = bao.client();
     let reply = root
         .write(

@@ -6,181 +6,21 @@
 
 use vaultlab_testkit as common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{PeerProcess, free_port, peer_program, wait_for_port};
+use common::{Bao, Postgres};
 use secrecy::SecretString;
 use serde_json::json;
 use vaultlab::vault::types::RevokeOutcome;
 use vaultlab::vault::{VaultClient, VaultConfig, VaultError};
 
-const ROOT_TOKEN: &str = "vaultlab-test-root";
-const PG_HINT: &str = "install PostgreSQL (`apt-get install postgresql`)";
+const ROOT_TOKEN: &str = common::BAO_ROOT_TOKEN;
 
-/// A PostgreSQL program: on PATH, else in Debian's versioned directory.
-fn pg_program(name: &str) -> PathBuf {
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            if dir.join(name).is_file() {
-                return dir.join(name);
-            }
-        }
-    }
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    versions.sort();
-    versions
-        .into_iter()
-        .rev()
-        .map(|v| v.join("bin").join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("PostgreSQL's `{name}` not found: {PG_HINT}"))
-}
-
-fn output_of(command: &mut Command) -> String {
-    let output = command.output().expect("run command");
-    assert!(
-        output.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
-/// PostgreSQL refuses to run as root: as root, run it as the `postgres` user.
-fn pg_user() -> Option<(u32, u32)> {
-    if output_of(Command::new("id").arg("-u")) != "0" {
-        return None;
-    }
-    let uid = output_of(Command::new("id").args(["-u", "postgres"]));
-    let gid = output_of(Command::new("id").args(["-g", "postgres"]));
-    Some((uid.parse().unwrap(), gid.parse().unwrap()))
-}
-
-fn pg_command(program: &str, user: Option<(u32, u32)>) -> Command {
-    use std::os::unix::process::CommandExt;
-    let mut command = Command::new(pg_program(program));
-    if let Some((uid, gid)) = user {
-        command.uid(uid).gid(gid);
-    }
-    command
-}
-
-/// A throwaway PostgreSQL with trust authentication, stopped (fast shutdown) on drop.
-struct Postgres {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Postgres {
-    fn start() -> Postgres {
-        let user = pg_user();
-        let dir = tempfile::tempdir().expect("temp dir");
-        if let Some((uid, gid)) = user {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown");
-        }
-        let data = dir.path().join("data");
-        output_of(
-            pg_command("initdb", user)
-                .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
-                .arg(&data),
-        );
-        let port = free_port();
-        let mut child = pg_command("postgres", user)
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-k"])
-            .arg(dir.path())
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start postgres: {e}; {PG_HINT}"));
-        wait_for_port(port, "postgres", &mut child);
-        Postgres {
-            child,
-            port,
-            _dir: dir,
-        }
-    }
-
-    /// One value from a query, through `psql`.
-    fn query(&self, sql: &str) -> String {
-        output_of(
-            Command::new(pg_program("psql"))
-                .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-                .args(["-U", "postgres", "-d", "postgres", "-tA", "-c", sql]),
-        )
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// `bao server -dev` on a free port (and port + 1, its cluster port), killed on drop.
-struct Bao {
-    process: PeerProcess,
-    _home: tempfile::TempDir,
-}
-
-impl Bao {
-    async fn dev() -> Bao {
-        let port = loop {
-            let port = free_port();
-            if std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-                break port;
-            }
-        };
-        let home = tempfile::tempdir().expect("temp home");
-        let mut child = Command::new(peer_program("bao"))
-            .args([
-                "server",
-                "-dev",
-                "-dev-no-store-token",
-                &format!("-dev-root-token-id={ROOT_TOKEN}"),
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-            ])
-            .env("HOME", home.path())
-            .env_remove("BAO_ADDR")
-            .env_remove("BAO_TOKEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start bao");
-        wait_for_port(port, "bao server", &mut child);
-        let bao = Bao {
-            process: PeerProcess { child, port },
-            _home: home,
-        };
-        let client = bao.client();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !matches!(client.health().await, Ok(h) if h.status == 200) {
-            assert!(Instant::now() < deadline, "bao not active within 30 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bao
-    }
-
-    fn client(&self) -> VaultClient {
-        let config = VaultConfig::new(
-            &self.process.url(),
-            Some(SecretString::from(ROOT_TOKEN.to_owned())),
-        )
+fn client_for(bao: &Bao) -> VaultClient {
+    let config = VaultConfig::new(&bao.url(), Some(SecretString::from(ROOT_TOKEN.to_owned())))
         .expect("config");
-        VaultClient::new(config).expect("client")
-    }
+    VaultClient::new(config).expect("client")
 }
-
 fn role_exists(pg: &Postgres, role: &str) -> bool {
     let sql = format!(
         "select count(*) from pg_roles where rolname = '{}'",
@@ -192,8 +32,8 @@ fn role_exists(pg: &Postgres, role: &str) -> bool {
 #[tokio::test]
 async fn a_renewable_database_lease_renews_is_capped_at_max_ttl_and_revokes() {
     let pg = Postgres::start();
-    let bao = Bao::dev().await;
-    let client = bao.client();
+    let bao = Bao::dev();
+    let client = client_for(&bao);
     client
         .enable_mount("database", "database")
         .await

@@ -2,6 +2,10 @@
 //! the sandbox, tmux), each on a free loopback port, stopped when the handle drops. A
 //! missing peer fails the test with the command that installs it; nothing is skipped.
 
+mod postgres;
+
+pub use postgres::{PG_HINT, Postgres, pg_program};
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -49,6 +53,9 @@ pub fn peer_python() -> PathBuf {
     }
 }
 
+/// A port nothing listened on a moment ago. Only for what cannot bind port 0 itself
+/// (PostgreSQL) and for an address where nothing should answer; servers that can choose
+/// their own port do, and report it.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind a free loopback port")
@@ -91,17 +98,16 @@ impl Drop for PeerProcess {
     }
 }
 
-/// A moto server on a free port (auth not yet enforced).
+/// A moto server on a port of its own choosing (auth not yet enforced).
 pub fn start_moto() -> PeerProcess {
     let program = peer_program("moto_server");
-    let port = free_port();
     let mut child = Command::new(&program)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-H", "127.0.0.1", "-p", "0"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL_HINT}", program.display()));
-    wait_for_port(port, "moto_server", &mut child);
+    let port = wait_for_listening_port(&mut child, "moto_server", |_| true);
     PeerProcess { child, port }
 }
 
@@ -260,6 +266,9 @@ pub fn run_ok(command: &mut Command) -> String {
     stdout
 }
 
+/// Tells apart the tmux servers one test process starts.
+static TMUX_SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// A tmux server of the test's own (its own socket), killed on drop.
 pub struct Tmux {
     socket: String,
@@ -276,7 +285,11 @@ impl Tmux {
     pub fn start_with_env(command: &str, env: &[(&str, &str)]) -> Tmux {
         let program = peer_program("tmux");
         let home = tempfile::tempdir().expect("tempdir");
-        let socket = format!("vaultlab-e2e-{}-{}", std::process::id(), free_port());
+        let socket = format!(
+            "vaultlab-e2e-{}-{}",
+            std::process::id(),
+            TMUX_SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let status = std::process::Command::new(&program)
             .args([
                 "-L",
@@ -356,61 +369,148 @@ impl Drop for Tmux {
     }
 }
 
-/// `bao server -dev` (OpenBao, a real Vault-API server) on a free port with a known root
-/// token and a throwaway HOME; killed on drop.
-pub struct BaoDev {
+/// The root token of every OpenBao dev server the tests start.
+pub const BAO_ROOT_TOKEN: &str = "vaultlab-test-root";
+
+/// An OpenBao server (`bao server`, a real Vault-API server) with a throwaway HOME, killed
+/// on drop. It binds port 0: the port it got is read from the kernel, so no other process
+/// can take it between a probe and the bind.
+pub struct Bao {
     pub process: PeerProcess,
     pub home: tempfile::TempDir,
     pub token: String,
+    scheme: &'static str,
 }
 
-impl BaoDev {
-    pub fn start() -> BaoDev {
-        let program = peer_program("bao");
-        // The dev server also listens on port + 1 (cluster): both must be free.
-        let port = loop {
-            let port = free_port();
-            if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-                break port;
-            }
+impl Bao {
+    /// `bao server -dev`, ready (active and unsealed), with [`BAO_ROOT_TOKEN`].
+    pub fn dev() -> Bao {
+        Self::dev_with(0, &[])
+    }
+
+    /// `bao server -dev -dev-tls`: its generated CA is [`Bao::ca_file`].
+    pub fn dev_tls() -> Bao {
+        Self::dev_with(0, &["-dev-tls"])
+    }
+
+    /// A dev server on a port given back: a test that stopped one brings the next up where
+    /// the first was (a new dev server starts empty).
+    pub fn dev_on(port: u16) -> Bao {
+        Self::dev_with(port, &[])
+    }
+
+    /// Extra `bao server -dev` flags, e.g. `-dev-tls`.
+    pub fn dev_with(port: u16, extra: &[&str]) -> Bao {
+        let home = tempfile::tempdir().expect("temp home");
+        let mut args = vec![
+            "server".to_owned(),
+            "-dev".to_owned(),
+            "-dev-no-store-token".to_owned(),
+            format!("-dev-root-token-id={BAO_ROOT_TOKEN}"),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let scheme = if extra.contains(&"-dev-tls") {
+            args.push(format!("-dev-tls-cert-dir={}", home.path().display()));
+            "https"
+        } else {
+            "http"
         };
-        let home = tempfile::tempdir().expect("tempdir");
-        let token = "vaultlab-doctor-root".to_owned();
-        let mut child = Command::new(&program)
-            .args(["server", "-dev", "-dev-no-store-token"])
-            .arg(format!("-dev-root-token-id={token}"))
-            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
-            .env("HOME", home.path())
-            .env_remove("BAO_ADDR")
-            .env_remove("VAULT_ADDR")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL_HINT}", program.display()));
-        wait_for_port(port, "bao server -dev", &mut child);
-        let bao = BaoDev {
-            process: PeerProcess { child, port },
-            home,
-            token,
-        };
-        // Listening is not ready: wait until it answers its health check as active.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !bao
-            .cli(&["status"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            assert!(
-                Instant::now() < deadline,
-                "bao dev server not ready in 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let bao = Self::spawn(&args, home, scheme);
+        bao.wait_for_status(&[0], "active and unsealed");
         bao
     }
 
+    /// A server with in-memory storage that nobody has initialised: it answers, sealed.
+    pub fn uninitialized() -> Bao {
+        let home = tempfile::tempdir().expect("temp home");
+        let config = home.path().join("server.hcl");
+        std::fs::write(
+            &config,
+            "storage \"inmem\" {}\nlistener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\ndisable_mlock = true\n",
+        )
+        .expect("write server config");
+        let args = vec!["server".to_owned(), format!("-config={}", config.display())];
+        let bao = Self::spawn(&args, home, "http");
+        // `bao status` exits 2 for a sealed server: it answers.
+        bao.wait_for_status(&[2], "answering, sealed");
+        bao
+    }
+
+    fn spawn(args: &[String], home: tempfile::TempDir, scheme: &'static str) -> Bao {
+        use std::io::BufRead;
+        let program = peer_program("bao");
+        let mut child = Command::new(&program)
+            .args(args)
+            .env("HOME", home.path())
+            .env_remove("BAO_ADDR")
+            .env_remove("BAO_TOKEN")
+            .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL_HINT}", program.display()));
+        // The banner names the listener's cluster port; the other port it listens on is
+        // the API's.
+        let stdout = child.stdout.take().expect("bao stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut cluster_port = None;
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("cluster address: \"").nth(1) {
+                cluster_port = rest
+                    .split('"')
+                    .next()
+                    .and_then(|addr| addr.rsplit(':').next())
+                    .and_then(|port| port.parse::<u16>().ok());
+                break;
+            }
+        }
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let port =
+            wait_for_listening_port(&mut child, "bao server", |port| Some(port) != cluster_port);
+        Bao {
+            process: PeerProcess { child, port },
+            home,
+            token: BAO_ROOT_TOKEN.to_owned(),
+            scheme,
+        }
+    }
+
+    /// Waits until `bao status` exits with one of `codes` (0 active, 2 sealed).
+    fn wait_for_status(&self, codes: &[i32], what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let code = self
+                .cli(&["status"])
+                .output()
+                .ok()
+                .and_then(|o| o.status.code());
+            if code.is_some_and(|c| codes.contains(&c)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "bao at {} not {what} within 30 s (bao status: {code:?})",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.process.port
+    }
+
     pub fn url(&self) -> String {
-        self.process.url()
+        format!("{}://127.0.0.1:{}", self.scheme, self.process.port)
+    }
+
+    /// The CA a `-dev-tls` server generated.
+    pub fn ca_file(&self) -> PathBuf {
+        self.home.path().join("vault-ca.pem")
     }
 
     /// The `bao` CLI pointed at this server with the root token.
@@ -421,7 +521,67 @@ impl BaoDev {
             .env("BAO_ADDR", self.url())
             .env("BAO_TOKEN", &self.token)
             .env("HOME", self.home.path());
+        if self.scheme == "https" {
+            command.env("BAO_CACERT", self.ca_file());
+        }
         command
+    }
+}
+
+/// The TCP ports a process listens on: its sockets' inodes (`/proc/PID/fd`) matched with
+/// the listening sockets in `/proc/net/tcp` and `tcp6`.
+pub fn listening_ports(pid: u32) -> Vec<u16> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let inodes: std::collections::HashSet<String> = fds
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let mut ports = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        for row in text.lines().skip(1) {
+            let fields: Vec<&str> = row.split_whitespace().collect();
+            // local_address is fields[1] (ADDR:PORT in hex), st fields[3] (0A = LISTEN),
+            // inode fields[9].
+            if fields.len() > 9 && fields[3] == "0A" && inodes.contains(fields[9]) {
+                let port = fields[1]
+                    .rsplit(':')
+                    .next()
+                    .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+                ports.extend(port.filter(|p| !ports.contains(p)));
+            }
+        }
+    }
+    ports
+}
+
+/// Waits until the child listens on a port that `wanted` accepts; returns it.
+pub fn wait_for_listening_port(child: &mut Child, what: &str, wanted: impl Fn(u16) -> bool) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(port) = listening_ports(child.id()).into_iter().find(|p| wanted(*p)) {
+            return port;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before listening: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
