@@ -37,6 +37,7 @@ pub fn is_another_live_run(owner: &Owner, me: &Owner) -> bool {
     };
     // A second's slack: the boot time /proc gives is in whole seconds.
     theirs == ours
+        && !has_ended(&pid)
         && process_started(&pid)
             .is_some_and(|started| started <= owner.run_started + chrono::Duration::seconds(2))
 }
@@ -45,6 +46,18 @@ fn program_name(pid: &str) -> Option<String> {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .ok()
         .map(|name| name.trim_end().to_owned())
+}
+
+/// A process that has ended but not been reaped yet (a zombie, state Z; or X, dead) still
+/// has its /proc entry: after a `kill -9`, its parent may take a second to reap it.
+fn has_ended(pid: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    // The state is the first field after the name's closing parenthesis.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| matches!(state, "Z" | "X" | "x"))
 }
 
 /// When a process started: the boot time plus its start in clock ticks since boot.
@@ -126,5 +139,34 @@ pub(crate) mod tests {
         assert!(!other, "another program under the pid");
         assert!(!gone, "a finished process");
         assert!(!ours, "our own pid");
+    }
+
+    #[test]
+    fn a_killed_run_not_yet_reaped_is_not_alive() {
+        let me = Owner::this_run(Utc::now());
+        let mut killed = spawn_stand_in();
+        let run = Owner {
+            pid: killed.id(),
+            run_started: Utc::now(),
+        };
+        // Not waited for: a zombie until reaped below, as a kill -9'd vaultlab is until
+        // its parent (a shell, tmux) reaps it.
+        Command::new("kill")
+            .args(["-KILL", &killed.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !has_ended(&killed.id().to_string()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the stand-in never died"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let zombie = std::fs::read_to_string(format!("/proc/{}/stat", killed.id())).is_ok();
+        let alive = is_another_live_run(&run, &me);
+        killed.wait().unwrap();
+        assert!(zombie, "its /proc entry stays until it is reaped");
+        assert!(!alive, "a zombie is not a live run");
     }
 }
