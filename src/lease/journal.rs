@@ -67,11 +67,59 @@ impl Entry {
     }
 }
 
+/// The journal's shape. Bumped when a change would make an older vaultlab misread it.
+const FORMAT: u32 = 1;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct JournalFile {
+    /// Journals written before this field are format 1.
+    #[serde(default = "first_format")]
+    format: u32,
     vault_addr: String,
     namespace: Option<String>,
     entries: Vec<Entry>,
+}
+
+fn first_format() -> u32 {
+    1
+}
+
+/// What a journal's bytes hold, before this vaultlab trusts them.
+enum Contents {
+    Read(JournalFile),
+    /// Written by a newer vaultlab: left as it is, neither read nor moved aside.
+    Newer(u32),
+    /// Not a journal: not JSON, not UTF-8, or not the shape this vaultlab writes.
+    Damaged(String),
+}
+
+impl Contents {
+    fn of(bytes: &[u8]) -> Contents {
+        #[derive(Deserialize)]
+        struct Format {
+            #[serde(default = "first_format")]
+            format: u32,
+        }
+        // The format first: a newer journal may lack fields this one needs, and must not
+        // be taken for a damaged one.
+        match serde_json::from_slice::<Format>(bytes) {
+            Ok(Format { format }) if format > FORMAT => return Contents::Newer(format),
+            Ok(_) => {}
+            Err(e) => return Contents::Damaged(damage(bytes, e)),
+        }
+        match serde_json::from_slice::<JournalFile>(bytes) {
+            Ok(file) => Contents::Read(file),
+            Err(e) => Contents::Damaged(damage(bytes, e)),
+        }
+    }
+}
+
+/// serde_json's words, or that the file is not text at all.
+fn damage(bytes: &[u8], error: serde_json::Error) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => error.to_string(),
+        Err(e) => format!("it is not UTF-8 text (byte {})", e.valid_up_to()),
+    }
 }
 
 #[derive(Debug)]
@@ -97,6 +145,14 @@ pub enum JournalError {
         path: PathBuf,
         reason: String,
         kept_as: PathBuf,
+    },
+    #[error(
+        "the lease journal {path} was written by a newer vaultlab (format {found}; this one reads {FORMAT}); it was left as it is, and this run keeps its leases in {aside} instead"
+    )]
+    Newer {
+        path: PathBuf,
+        found: u32,
+        aside: PathBuf,
     },
     #[error("cannot write the lease journal {path}: {source}")]
     Write {
@@ -152,13 +208,25 @@ impl Journal {
             main: main.clone(),
             owner: Owner::this_run(now),
             file: JournalFile {
+                format: FORMAT,
                 vault_addr: vault_addr.to_owned(),
                 namespace: namespace.map(str::to_owned),
                 entries: Vec::new(),
             },
         };
-        let (mut journal, error) = match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parsed(fresh(path), &text, now),
+        let (mut journal, error) = match std::fs::read(&path) {
+            Ok(bytes) => match Contents::of(&bytes) {
+                Contents::Newer(found) => {
+                    let aside = path.with_extension(format!("unreadable-{}.json", now.timestamp()));
+                    let error = JournalError::Newer {
+                        path: path.clone(),
+                        found,
+                        aside: aside.clone(),
+                    };
+                    (fresh(aside), Some(error))
+                }
+                contents => Self::parsed(fresh(path), contents, now),
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (fresh(path), None),
             Err(e) => {
                 // Unreadable, not damaged: leave it, and write beside it, where later runs
@@ -178,25 +246,26 @@ impl Journal {
         (journal, error)
     }
 
-    /// The journal read from `text`; a damaged one is moved aside, and `journal` (empty)
-    /// is used instead.
+    /// The journal read from its contents; a damaged one is moved aside, and `journal`
+    /// (empty) is used instead.
     fn parsed(
         mut journal: Journal,
-        text: &str,
+        contents: Contents,
         now: DateTime<Utc>,
     ) -> (Journal, Option<JournalError>) {
         let path = journal.path.clone();
-        match serde_json::from_str::<JournalFile>(text) {
-            Ok(file) => {
+        match contents {
+            Contents::Read(file) => {
                 journal.file = file;
                 (journal, None)
             }
-            Err(e) => {
+            Contents::Newer(_) => unreachable!("a newer journal is never parsed"),
+            Contents::Damaged(e) => {
                 let kept_as = path.with_extension(format!("corrupt-{}.json", now.timestamp()));
                 let error = match std::fs::rename(&path, &kept_as) {
                     Ok(()) => JournalError::Corrupt {
                         path: path.clone(),
-                        reason: e.to_string(),
+                        reason: e,
                         kept_as,
                     },
                     Err(rename) => JournalError::Unreadable {
@@ -246,9 +315,7 @@ impl Journal {
     /// `vaultlab cleanup`, and is written into the journal with its next change.
     fn merge_kept_aside(&mut self) {
         for aside in self.kept_aside() {
-            let Some(file) = std::fs::read_to_string(&aside)
-                .ok()
-                .and_then(|text| serde_json::from_str::<JournalFile>(&text).ok())
+            let Some(Contents::Read(file)) = std::fs::read(&aside).ok().map(|b| Contents::of(&b))
             else {
                 continue;
             };
@@ -362,8 +429,8 @@ impl Journal {
     /// aside, as at open, rather than written over. One that cannot be read fails the
     /// change: writing this run's older copy over it would drop other runs' leases.
     fn reload(&mut self) -> Result<(), JournalError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.merge_kept_aside();
                 return Ok(());
@@ -375,9 +442,17 @@ impl Journal {
                 });
             }
         };
-        match serde_json::from_str::<JournalFile>(&text) {
-            Ok(file) => self.file.entries = file.entries,
-            Err(e) => {
+        match Contents::of(&bytes) {
+            Contents::Read(file) => self.file.entries = file.entries,
+            Contents::Newer(found) => {
+                return Err(JournalError::Unreadable {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "a newer vaultlab wrote it meanwhile (format {found}, this one reads {FORMAT}); it was left as it is and this change not written"
+                    ),
+                });
+            }
+            Contents::Damaged(e) => {
                 let kept_as = self
                     .path
                     .with_extension(format!("corrupt-{}.json", chrono::Utc::now().timestamp()));
@@ -500,24 +575,24 @@ mod tests {
         let path = path_for(dir.path(), "http://x", None);
         let (mut journal, _) = Journal::open(path.clone(), "http://x", None, at(0));
         journal.record(entry("aws/creds/my-role/a")).unwrap();
-        // Another run's file, now unreadable as text (root ignores permission bits).
-        let theirs = b"{\"entries\": [\xff]}";
-        std::fs::write(&path, theirs).unwrap();
+        // Something there that cannot be read at all (root ignores permission bits, so a
+        // directory stands in for an unreadable file).
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
         let error = journal.record(entry("aws/creds/my-role/b")).unwrap_err();
         assert!(
             matches!(error, JournalError::Unreadable { .. }),
             "{error:?}"
         );
-        assert_eq!(std::fs::read(&path).unwrap(), theirs, "left as it is");
+        assert!(path.is_dir(), "left as it is");
     }
 
     #[test]
     fn leases_written_beside_an_unreadable_journal_are_seen_by_later_runs() {
         let dir = tempfile::tempdir().unwrap();
         let path = path_for(dir.path(), "http://x", None);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let unreadable = b"\xff\xfe not text";
-        std::fs::write(&path, unreadable).unwrap();
+        // A directory stands in for a file that cannot be read (root ignores permissions).
+        std::fs::create_dir_all(&path).unwrap();
         let (mut first, error) = Journal::open(path.clone(), "http://x", None, at(0));
         assert!(
             matches!(error, Some(JournalError::Unreadable { .. })),
@@ -525,7 +600,7 @@ mod tests {
         );
         assert_ne!(first.path(), path);
         first.record(entry("aws/creds/my-role/a")).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), unreadable, "left as it is");
+        assert!(path.is_dir(), "left as it is");
 
         // A later run, the journal still unreadable: it sees the lease, and so does
         // cleanup, which opens the journal the same way.
@@ -535,7 +610,7 @@ mod tests {
 
         // The journal readable again (moved away by hand): the lease is still seen, and
         // once revoked it stays closed though the file beside still lists it open.
-        std::fs::remove_file(&path).unwrap();
+        std::fs::remove_dir(&path).unwrap();
         let (mut third, error) = Journal::open(path.clone(), "http://x", None, at(9));
         assert!(error.is_none(), "{error:?}");
         assert_eq!(third.open_entries().count(), 1);
@@ -612,6 +687,42 @@ mod tests {
             !path.exists(),
             "nothing written over it until a lease is recorded"
         );
+    }
+
+    #[test]
+    fn a_journal_that_is_not_text_is_damaged_not_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"{\"vault_addr\": \"\xff\xfe\"}").unwrap();
+        let (_, error) = Journal::open(path.clone(), "http://x", None, at(7));
+        let Some(error @ JournalError::Corrupt { .. }) = error else {
+            panic!("{error:?}");
+        };
+        assert!(error.to_string().contains("is damaged"), "{error}");
+    }
+
+    #[test]
+    fn a_newer_journal_is_left_as_it_is_and_named_newer_not_missing_a_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x", None);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let newer = r#"{"format": 2, "leases": {"aws/creds/r/1": {"role": "r"}}}"#;
+        std::fs::write(&path, newer).unwrap();
+        let (mut journal, error) = Journal::open(path.clone(), "http://x", None, at(7));
+        let Some(error @ JournalError::Newer { .. }) = error else {
+            panic!("{error:?}");
+        };
+        let message = error.to_string();
+        assert!(message.contains("newer vaultlab (format 2"), "{message}");
+        assert!(!message.contains("missing field"), "{message}");
+        journal.record(entry("aws/creds/r/2")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            newer,
+            "left as it is"
+        );
+        assert_ne!(journal.path(), path.as_path(), "this run writes beside it");
     }
 
     #[test]
