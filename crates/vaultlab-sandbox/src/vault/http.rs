@@ -37,9 +37,15 @@ impl VaultRequest {
         }
     }
 
+    /// A `TypeBool` field that defaults to false when absent.
     pub fn bool_field(&self, key: &str) -> Result<bool, Reply> {
+        self.bool_field_or(key, false)
+    }
+
+    /// A `TypeBool` field with Vault's schema default when absent (`sync` defaults to true).
+    pub fn bool_field_or(&self, key: &str, default: bool) -> Result<bool, Reply> {
         match self.data.get(key) {
-            None | Some(Value::Null) => Ok(false),
+            None | Some(Value::Null) => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
             Some(Value::String(s)) => match s.as_str() {
                 "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
@@ -242,6 +248,47 @@ impl Reply {
         )
     }
 
+    /// What Vault's own HTTP handlers answer to a method they do not serve:
+    /// `405 {"errors":[]}` (sys/health, sys/init, sys/seal-status, sys/leader).
+    pub fn method_not_allowed() -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            body: Some(serde_json::json!({ "errors": [] })),
+        }
+    }
+
+    /// 400 with an empty body: Vault's answer to a request path with non-printable
+    /// characters (go-cleanhttp's `PrintablePathCheckHandler`).
+    pub fn bad_request_no_body() -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            body: None,
+        }
+    }
+
+    /// 307 to `location`: Go's ServeMux sends a path with `.`/`..` segments or `//` to its
+    /// cleaned form.
+    pub fn redirect(location: String) -> Self {
+        Self {
+            status: StatusCode::TEMPORARY_REDIRECT,
+            body: Some(Value::String(location)),
+        }
+    }
+
+    /// 500 for an error a Vault backend returns as a Go error, in Vault's multierror words.
+    pub fn internal_error(message: impl std::fmt::Display) -> Self {
+        Self::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("1 error occurred:\n\t* {message}\n\n"),
+        )
+    }
+
+    /// Something Vault has that the sandbox does not: said in the sandbox's own words, with
+    /// 501 (which Vault's Go client does not retry).
+    pub fn not_implemented(message: impl Into<String>) -> Self {
+        Self::error(StatusCode::NOT_IMPLEMENTED, message)
+    }
+
     pub fn no_handler(path: &str) -> Self {
         Self::error(
             StatusCode::NOT_FOUND,
@@ -299,6 +346,24 @@ impl Reply {
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::TEMPORARY_REDIRECT
+            && let Some(Value::String(location)) = &self.body
+        {
+            return Response::builder()
+                .status(self.status)
+                .header(header::CACHE_CONTROL, "no-store")
+                .header(header::LOCATION, location.as_str())
+                .header(header::CONTENT_LENGTH, "0")
+                .body(Body::empty())
+                .expect("valid response");
+        }
+        if self.status == StatusCode::BAD_REQUEST && self.body.is_none() {
+            return Response::builder()
+                .status(self.status)
+                .header(header::CONTENT_LENGTH, "0")
+                .body(Body::empty())
+                .expect("valid response");
+        }
         let mut builder = Response::builder()
             .status(self.status)
             .header(header::CACHE_CONTROL, "no-store")

@@ -62,7 +62,7 @@ impl std::fmt::Display for AwsError {
     }
 }
 
-fn aws_error<E>(err: SdkError<E, HttpResponse>) -> AwsError
+pub(crate) fn aws_error<E>(err: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     SdkError<E, HttpResponse>: RequestId,

@@ -18,19 +18,44 @@ pub const SYSTEM_MAX_TTL: i64 = 768 * 3600;
 /// Background revocation attempts before a lease is kept as irrevocable (Vault: 6).
 pub const MAX_REVOKE_ATTEMPTS: u32 = 6;
 
+/// The lease TTLs a mount gives its secrets (Vault's `dynamicSystemView.fetchTTLs`): the
+/// mount's tuned TTL where set, else the system's (768h both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MountTtls {
+    pub default: i64,
+    pub max: i64,
+}
+
+impl MountTtls {
+    pub const SYSTEM: MountTtls = MountTtls {
+        default: SYSTEM_MAX_TTL,
+        max: SYSTEM_MAX_TTL,
+    };
+
+    pub fn of(mount: &super::state::Mount) -> Self {
+        let pick = |tuned: i64| if tuned > 0 { tuned } else { SYSTEM_MAX_TTL };
+        MountTtls {
+            default: pick(mount.default_lease_ttl),
+            max: pick(mount.max_lease_ttl),
+        }
+    }
+}
+
 /// Vault's `framework.CalculateTTL` for secrets: the TTL granted at `now` for a lease issued
-/// at `issue`, given the requested `increment`, the backend's TTL and max TTL (0 = unset),
-/// all in seconds. Returns the TTL and any warnings, or Vault's error.
+/// at `issue`, given the requested `increment`, the backend's TTL and max TTL (0 = unset,
+/// `config/lease` for the AWS engine) and the mount's TTLs, all in seconds. Returns the TTL
+/// and any warnings, or Vault's error.
 pub fn calculate_ttl(
     now: DateTime<Utc>,
     issue: DateTime<Utc>,
     increment: i64,
     backend_ttl: i64,
     backend_max: i64,
+    mount: MountTtls,
 ) -> Result<(i64, Vec<String>), String> {
     let now = now.timestamp();
     let issue = issue.timestamp();
-    let mut max_ttl = SYSTEM_MAX_TTL;
+    let mut max_ttl = mount.max;
     if backend_max > 0 && backend_max < max_ttl {
         max_ttl = backend_max;
     }
@@ -39,10 +64,10 @@ pub fn calculate_ttl(
     } else if backend_ttl > 0 {
         backend_ttl
     } else {
-        SYSTEM_MAX_TTL
+        mount.default
     };
     let max_valid_ttl = issue + max_ttl - now;
-    if max_valid_ttl < 0 {
+    if max_valid_ttl <= 0 {
         return Err("past the max TTL, cannot renew".to_owned());
     }
     let mut warnings = Vec::new();
@@ -203,17 +228,21 @@ impl VaultServer {
         if !lease.renewable || lease.revoke_at.is_some() {
             return Reply::bad_request("lease is not renewable");
         }
-        let config = state
-            .mounts
-            .get(&lease.mount)
-            .and_then(|m| m.aws.as_ref())
-            .and_then(|aws| aws.lease);
+        let mount = state.mounts.get(&lease.mount);
+        let config = mount.and_then(|m| m.aws.as_ref()).and_then(|aws| aws.lease);
+        let mount_ttls = mount.map_or(MountTtls::SYSTEM, MountTtls::of);
         let (backend_ttl, backend_max) = config.map_or((0, 0), |c| (c.lease, c.lease_max));
-        let (ttl, warnings) =
-            match calculate_ttl(now, lease.issue_time, increment, backend_ttl, backend_max) {
-                Ok(v) => v,
-                Err(e) => return Reply::bad_request(e),
-            };
+        let (ttl, warnings) = match calculate_ttl(
+            now,
+            lease.issue_time,
+            increment,
+            backend_ttl,
+            backend_max,
+            mount_ttls,
+        ) {
+            Ok(v) => v,
+            Err(e) => return Reply::bad_request(e),
+        };
         if let Some(stored) = state.leases.get_mut(&id) {
             stored.expire_time = now + Duration::seconds(ttl);
             stored.last_renewal = Some(now);
@@ -237,7 +266,9 @@ impl VaultServer {
         let Some(id) = id else {
             return Reply::bad_request("lease_id must be specified");
         };
-        let sync = match req.bool_field("sync") {
+        // Vault's `sync` defaults to true: revoke, then answer 204 (or 400 with the
+        // backend's error). Only `sync=false` (what `vault lease revoke` sends) queues.
+        let sync = match req.bool_field_or("sync", true) {
             Ok(b) => b,
             Err(reply) => return reply,
         };
@@ -253,7 +284,7 @@ impl VaultServer {
 
     async fn lease_revoke_prefix(&self, req: &VaultRequest, prefix: &str, force: bool) -> Reply {
         let sync = force
-            || match req.bool_field("sync") {
+            || match req.bool_field_or("sync", true) {
                 Ok(b) => b,
                 Err(reply) => return reply,
             };
@@ -493,20 +524,25 @@ mod tests {
 
     #[test]
     fn issue_without_config_lease_gets_768h() {
-        let (ttl, warnings) = calculate_ttl(t(0), t(0), 0, 0, 0).unwrap();
+        let (ttl, warnings) = calculate_ttl(t(0), t(0), 0, 0, 0, MountTtls::SYSTEM).unwrap();
         assert_eq!(ttl, 2_764_800);
         assert!(warnings.is_empty());
     }
 
     #[test]
     fn config_lease_sets_the_ttl() {
-        assert_eq!(calculate_ttl(t(0), t(0), 0, 1800, 43_200).unwrap().0, 1800);
+        assert_eq!(
+            calculate_ttl(t(0), t(0), 0, 1800, 43_200, MountTtls::SYSTEM)
+                .unwrap()
+                .0,
+            1800
+        );
     }
 
     #[test]
     fn renew_is_capped_by_lease_max_with_vaults_warning() {
         // Issued at 0 with lease_max 4s; renewing at 1 s for 1 h leaves 3 s.
-        let (ttl, warnings) = calculate_ttl(t(1), t(0), 3600, 2, 4).unwrap();
+        let (ttl, warnings) = calculate_ttl(t(1), t(0), 3600, 2, 4, MountTtls::SYSTEM).unwrap();
         assert_eq!(ttl, 3);
         assert_eq!(
             warnings,
@@ -519,16 +555,44 @@ mod tests {
     #[test]
     fn renew_past_the_max_ttl_fails() {
         assert_eq!(
-            calculate_ttl(t(10), t(0), 0, 2, 4).unwrap_err(),
+            calculate_ttl(t(10), t(0), 0, 2, 4, MountTtls::SYSTEM).unwrap_err(),
             "past the max TTL, cannot renew"
         );
     }
 
     #[test]
     fn system_max_caps_a_larger_lease_max() {
-        let (ttl, warnings) = calculate_ttl(t(0), t(0), 0, 3_000_000, 4_000_000).unwrap();
+        let (ttl, warnings) =
+            calculate_ttl(t(0), t(0), 0, 3_000_000, 4_000_000, MountTtls::SYSTEM).unwrap();
         assert_eq!(ttl, SYSTEM_MAX_TTL);
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_tuned_mount_sets_the_default_and_caps_the_max() {
+        let tuned = MountTtls {
+            default: 3600,
+            max: 7200,
+        };
+        // No config/lease: the mount's default, not 768h.
+        assert_eq!(calculate_ttl(t(0), t(0), 0, 0, 0, tuned).unwrap().0, 3600);
+        // config/lease's lease wins over the mount default, within the mount max.
+        assert_eq!(
+            calculate_ttl(t(0), t(0), 0, 1800, 0, tuned).unwrap().0,
+            1800
+        );
+        let (ttl, warnings) = calculate_ttl(t(0), t(0), 0, 10_000, 0, tuned).unwrap();
+        assert_eq!(ttl, 7200);
+        assert_eq!(warnings.len(), 1);
+        // Renewing an hour in for 2h: capped at issue + mount max.
+        let (ttl, _) = calculate_ttl(t(3600), t(0), 7200, 0, 0, tuned).unwrap();
+        assert_eq!(ttl, 3600);
+        // A tuned mount with only a max: the system default is capped by it.
+        let only_max = MountTtls {
+            default: SYSTEM_MAX_TTL,
+            max: 600,
+        };
+        assert_eq!(calculate_ttl(t(0), t(0), 0, 0, 0, only_max).unwrap().0, 600);
     }
 
     #[test]

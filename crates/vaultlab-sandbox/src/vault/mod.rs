@@ -13,8 +13,11 @@ pub mod duration;
 pub mod http;
 pub mod iam_client;
 pub mod leases;
+pub mod not_implemented;
+pub mod request_path;
 pub mod state;
 pub mod sys;
+pub mod tune;
 pub mod username;
 
 use std::collections::{BTreeMap, HashSet};
@@ -39,6 +42,13 @@ use http::{Reply, VaultRequest};
 use iam_client::IamTarget;
 pub use state::{AwsEngineState, Lease, LeaseConfig, Mount, Role, RootConfig};
 use vaultlab_wire::secret::PersistedSecret;
+
+/// Vault's words (go-secure-stdlib `awsutil`) for a `config/root` with an access key and
+/// no secret key, or the reverse.
+pub const PARTIAL_STATIC_KEYS: &str = "static AWS client credentials haven't been properly configured (the access key or secret key were provided but not both)";
+
+/// Where Vault would fall back to AWS's default credential chain.
+pub const NO_STATIC_KEYS: &str = "vaultlab sandbox does not implement AWS's default credential chain (environment, profile, instance role): write access_key and secret_key to config/root";
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -205,29 +215,51 @@ impl VaultServer {
 
     /// Handles one parsed request (the router's work, callable directly in tests).
     pub async fn handle(&self, req: VaultRequest) -> Reply {
-        let path = req.path.trim_end_matches('/').to_owned();
-        if path == "sys/health" {
-            return self.health();
+        // Vault's own HTTP handlers, served without a token; each answers only GET (and
+        // sys/health HEAD, sys/init PUT/POST) and 405 `{"errors":[]}` to anything else.
+        let reads = req.operation == http::Operation::Read;
+        match req.path.as_str() {
+            "sys/health" => {
+                return if reads {
+                    self.health()
+                } else {
+                    Reply::method_not_allowed()
+                };
+            }
+            "sys/seal-status" => {
+                return if reads {
+                    self.seal_status()
+                } else {
+                    Reply::method_not_allowed()
+                };
+            }
+            // `vault status` asks for it.
+            "sys/leader" => {
+                return if reads {
+                    sys::leader()
+                } else {
+                    Reply::method_not_allowed()
+                };
+            }
+            "sys/init" => return sys::init(&req),
+            _ => {}
         }
-        if path == "sys/seal-status" {
-            return self.seal_status();
-        }
-        if path == "sys/leader" {
-            // `vault status` asks for it; unauthenticated, as in Vault.
-            return sys::leader();
+        // Vault refuses a write to a path ending in '/' before it looks at the token.
+        if req.operation == http::Operation::Update && req.path.ends_with('/') {
+            return Reply::bad_request("cannot write to a path ending in '/'");
         }
         let root = self.root_token();
         if !auth::is_root(req.token.as_deref(), &root) {
             return Reply::permission_denied();
         }
-        if path == "sys" || req.path.starts_with("sys/") {
+        if req.path.trim_end_matches('/') == "sys" || req.path.starts_with("sys/") {
             let rest = req.path.strip_prefix("sys/").unwrap_or("");
             return self.sys_route(&req, rest).await;
         }
         if let Some(rest) = req.path.strip_prefix("auth/token/") {
             return match rest.trim_end_matches('/') {
                 "lookup-self" => self.lookup_self(&req),
-                _ => Reply::unsupported_path(),
+                other => not_implemented::token(other),
             };
         }
         let probe = format!("{}/", req.path);
@@ -279,7 +311,7 @@ impl VaultServer {
         if let Some(reply) = self.lease_route(req, rest).await {
             return reply;
         }
-        Reply::unsupported_path()
+        not_implemented::sys(rest)
     }
 
     // ---- helpers shared by the modules ----
@@ -327,14 +359,21 @@ impl VaultServer {
     /// Where and as whom the engine at `mount` calls IAM.
     fn iam_target(&self, mount: &str) -> Result<IamTarget, String> {
         let root = self.engine(mount, |aws| aws.root.clone()).flatten();
-        let Some(root) = root else {
-            return Err(
-                "no AWS credentials configured: write them to config/root first (the sandbox \
-                 has no other credential source)"
-                    .to_owned(),
-            );
-        };
-        Ok(IamTarget {
+        let keys = root.as_ref().map_or((false, false), |r| {
+            (!r.access_key.is_empty(), !r.secret_key.expose().is_empty())
+        });
+        match (root, keys) {
+            // Vault's credential chain refuses half a static key pair before any AWS call.
+            (Some(_), (true, false) | (false, true)) => Err(PARTIAL_STATIC_KEYS.to_owned()),
+            (Some(root), (true, true)) => Ok(self.iam_target_from(root)),
+            // Vault would go on to the default credential chain (environment, profile,
+            // instance role); the sandbox has none.
+            _ => Err(NO_STATIC_KEYS.to_owned()),
+        }
+    }
+
+    fn iam_target_from(&self, root: RootConfig) -> IamTarget {
+        IamTarget {
             endpoint: if root.iam_endpoint.is_empty() {
                 self.options.default_aws_endpoint.clone()
             } else {
@@ -348,7 +387,7 @@ impl VaultServer {
             access_key: root.access_key.clone(),
             secret_key: SecretString::from(root.secret_key.expose().to_owned()),
             max_retries: root.max_retries,
-        })
+        }
     }
 
     /// The lease and the IAM target to revoke it with; `None` if the lease is unknown.
@@ -366,11 +405,15 @@ async fn serve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri.path().strip_prefix("/v1").unwrap_or("");
-    let path = percent_encoding::percent_decode_str(path)
+    let raw = uri.path();
+    let decoded = percent_encoding::percent_decode_str(raw)
         .decode_utf8_lossy()
         .into_owned();
-    let reply = match http::parse_request(&method, &path, uri.query(), &headers, &body) {
+    if let Err(reply) = request_path::check(raw, &decoded, uri.query()) {
+        return reply.into_response();
+    }
+    let path = decoded.strip_prefix("/v1").unwrap_or("");
+    let reply = match http::parse_request(&method, path, uri.query(), &headers, &body) {
         Ok(req) => server.handle(req).await,
         Err(reply) => reply,
     };

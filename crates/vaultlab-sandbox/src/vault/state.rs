@@ -17,6 +17,12 @@ pub struct Mount {
     pub uuid: String,
     #[serde(default)]
     pub description: String,
+    /// The mount's tuned lease TTLs in seconds (`config` at enable, `sys/mounts/P/tune`);
+    /// 0 means the system default (768h).
+    #[serde(default)]
+    pub default_lease_ttl: i64,
+    #[serde(default)]
+    pub max_lease_ttl: i64,
     /// The AWS engine's storage, for `type: aws` mounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsEngineState>,

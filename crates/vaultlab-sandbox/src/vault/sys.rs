@@ -13,11 +13,15 @@ pub const VERSION: &str = "1.15.6+vaultlab-sandbox";
 
 fn mount_json(mount: &Mount) -> Value {
     let system = mount.mount_type == "system";
-    let mut config = json!({"default_lease_ttl": 0, "force_no_cache": false, "max_lease_ttl": 0});
+    let mut config = json!({
+        "default_lease_ttl": mount.default_lease_ttl,
+        "force_no_cache": false,
+        "max_lease_ttl": mount.max_lease_ttl,
+    });
     if system {
         config["passthrough_request_headers"] = json!(["Accept"]);
     }
-    json!({
+    let mut entry = json!({
         "accessor": mount.accessor,
         "config": config,
         "description": mount.description,
@@ -30,7 +34,12 @@ fn mount_json(mount: &Mount) -> Value {
         "seal_wrap": system,
         "type": mount.mount_type,
         "uuid": mount.uuid,
-    })
+    });
+    // Vault names the deprecation status of built-in plugins (not of sys/).
+    if !system {
+        entry["deprecation_status"] = json!("supported");
+    }
+    entry
 }
 
 /// A new mount entry of `mount_type` at `path` (ending in `/`).
@@ -47,6 +56,8 @@ pub fn new_mount(path: &str, mount_type: &str, description: &str) -> Mount {
         accessor,
         uuid: uuid::Uuid::new_v4().to_string(),
         description: description.to_owned(),
+        default_lease_ttl: 0,
+        max_lease_ttl: 0,
         aws: (mount_type == "aws").then(AwsEngineState::default),
     }
 }
@@ -105,6 +116,10 @@ impl VaultServer {
     }
 
     pub(super) async fn mount_route(&self, req: &VaultRequest, raw_path: &str) -> Reply {
+        // `mounts/(?P<path>.+?)/tune$` comes before `mounts/(?P<path>.+?)` in Vault.
+        if let Some(tuned) = raw_path.strip_suffix("/tune").filter(|p| !p.is_empty()) {
+            return self.tune_route(req, tuned);
+        }
         let path = sanitize_mount_path(raw_path);
         if path == "/" {
             return Reply::unsupported_path();
@@ -137,6 +152,10 @@ impl VaultServer {
             return Reply::bad_request(format!("cannot mount {path:?}"));
         }
         let description = req.str_field("description").unwrap_or_default();
+        let ttls = match super::tune::enable_config_ttls(req) {
+            Ok(ttls) => ttls,
+            Err(reply) => return reply,
+        };
         {
             let mut state = self.lock();
             if let Some(existing) = state
@@ -151,9 +170,9 @@ impl VaultServer {
                     "plugin not found in the catalog: {mount_type}"
                 ));
             }
-            state
-                .mounts
-                .insert(path.to_owned(), new_mount(path, &mount_type, &description));
+            let mut mount = new_mount(path, &mount_type, &description);
+            (mount.default_lease_ttl, mount.max_lease_ttl) = ttls;
+            state.mounts.insert(path.to_owned(), mount);
         }
         self.changed();
         Reply::no_content()
@@ -249,6 +268,43 @@ pub fn catalog_entry_aws() -> Reply {
         "sha256": "",
         "version": format!("v{VERSION}"),
     }))
+}
+
+/// `sys/init`, Vault's own handler: GET says the server is initialized; PUT/POST validate
+/// the seal configuration as Vault does, then refuse (it is initialized already).
+pub fn init(req: &VaultRequest) -> Reply {
+    match req.operation {
+        Operation::Read => Reply::raw(json!({ "initialized": true })),
+        Operation::Update => {
+            let number = |key: &str| {
+                req.data
+                    .get(key)
+                    .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+                    .unwrap_or(0)
+            };
+            let (shares, threshold) = (number("secret_shares"), number("secret_threshold"));
+            let invalid = if shares < 1 {
+                Some("shares must be at least one")
+            } else if threshold < 1 {
+                Some("threshold must be at least one")
+            } else if shares > 1 && threshold == 1 {
+                Some("threshold must be greater than one for multiple shares")
+            } else if shares > 255 {
+                Some("shares must be less than 256")
+            } else if threshold > 255 {
+                Some("threshold must be less than 256")
+            } else if threshold > shares {
+                Some("threshold cannot be larger than shares")
+            } else {
+                None
+            };
+            match invalid {
+                Some(why) => Reply::bad_request(format!("invalid seal configuration: {why}")),
+                None => Reply::bad_request("Vault is already initialized"),
+            }
+        }
+        _ => Reply::method_not_allowed(),
+    }
 }
 
 /// `sys/leader` of a single node without HA.

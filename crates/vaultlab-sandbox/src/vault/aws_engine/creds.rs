@@ -9,7 +9,7 @@ use serde_json::json;
 use super::super::VaultServer;
 use super::super::http::{Reply, VaultRequest};
 use super::super::iam_client::{self, UserSpec};
-use super::super::leases::calculate_ttl;
+use super::super::leases::{MountTtls, calculate_ttl};
 use super::super::state::Lease;
 use super::super::username::{iam_username, random_base62};
 use vaultlab_wire::envelope::Envelope;
@@ -102,7 +102,12 @@ impl VaultServer {
             }
         };
         let (backend_ttl, backend_max) = lease_config.map_or((0, 0), |c| (c.lease, c.lease_max));
-        let (ttl, warnings) = calculate_ttl(now, now, 0, backend_ttl, backend_max)
+        let mount_ttls = self
+            .lock()
+            .mounts
+            .get(mount)
+            .map_or(MountTtls::SYSTEM, MountTtls::of);
+        let (ttl, warnings) = calculate_ttl(now, now, 0, backend_ttl, backend_max, mount_ttls)
             .unwrap_or((backend_ttl.max(0), Vec::new()));
         let kind = if via_sts { "sts" } else { "creds" };
         let lease_id = format!("{mount}{kind}/{name}/{}", random_base62(24));

@@ -4,6 +4,7 @@
 mod config;
 mod creds;
 mod roles;
+mod rotate_root;
 
 use super::VaultServer;
 use super::http::{Reply, VaultRequest};
@@ -25,7 +26,10 @@ impl VaultServer {
         let rest = rest.trim_start_matches('/');
         match rest {
             // A list is routed as `<path>/`, which only `roles/` matches.
-            _ if req.operation == List && rest.trim_end_matches('/') != "roles" => {
+            _ if req.operation == List
+                && rest.trim_end_matches('/') != "roles"
+                && !rest.starts_with("static-") =>
+            {
                 Reply::unsupported_path()
             }
             "config/root" => match req.operation {
@@ -36,6 +40,10 @@ impl VaultServer {
             "config/lease" => match req.operation {
                 Read => self.config_lease_read(mount),
                 Update => self.config_lease_write(mount, req),
+                _ => Reply::unsupported_operation(),
+            },
+            "config/rotate-root" => match req.operation {
+                Update => self.config_rotate_root(mount).await,
                 _ => Reply::unsupported_operation(),
             },
             "roles" | "roles/" => match req.operation {
@@ -60,6 +68,14 @@ impl VaultServer {
                         Read | Update => self.creds_issue(mount, name, via_sts, req).await,
                         _ => Reply::unsupported_operation(),
                     };
+                }
+                if let Some(what) = ["static-roles", "static-creds"].into_iter().find(|p| {
+                    rest.trim_end_matches('/') == *p || rest.starts_with(&format!("{p}/"))
+                }) {
+                    return Reply::not_implemented(format!(
+                        "vaultlab sandbox does not implement {mount}{what}/ (Vault's static roles); \
+                         the lab uses dynamic iam_user credentials from {mount}creds/NAME"
+                    ));
                 }
                 Reply::unsupported_path()
             }

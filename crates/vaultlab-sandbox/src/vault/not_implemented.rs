@@ -1,0 +1,135 @@
+//! Vault paths the sandbox does not serve, told apart from paths Vault does not have: a
+//! path Vault has answers 501 in the sandbox's own words; any other keeps Vault's 404.
+//! The lists are Vault's own route patterns (`vault/logical_system_paths.go`, the token
+//! store's paths), by their leading segments.
+
+use super::http::Reply;
+
+/// `sys/` routes Vault (or Vault Enterprise and OpenBao, for namespaces and quotas) has,
+/// which the sandbox does not serve.
+const SYS_PATHS: &[&str] = &[
+    "activity",
+    "audit",
+    "audit-hash",
+    "auth",
+    "capabilities",
+    "capabilities-accessor",
+    "config/auditing",
+    "config/cors",
+    "config/group-policy-application",
+    "config/reload",
+    "config/state",
+    "config/ui",
+    "control-group",
+    "decode-token",
+    "experiments",
+    "generate-recovery-token",
+    "generate-root",
+    "ha-status",
+    "host-info",
+    "in-flight-req",
+    "internal",
+    "key-status",
+    "leases/tidy",
+    "license",
+    "locked-users",
+    "loggers",
+    "managed-keys",
+    "metrics",
+    "mfa",
+    "monitor",
+    "namespaces",
+    "plugins",
+    "policies",
+    "policy",
+    "pprof",
+    "quotas",
+    "raw",
+    "rekey",
+    "rekey-recovery-key",
+    "remount",
+    "replication",
+    "rotate",
+    "seal",
+    "step-down",
+    "storage",
+    "sync",
+    "tools",
+    "unseal",
+    "version-history",
+    "wrapping",
+];
+
+/// `auth/token/` routes of Vault's token store besides `lookup-self`.
+const TOKEN_PATHS: &[&str] = &[
+    "accessors",
+    "create",
+    "create-orphan",
+    "lookup",
+    "lookup-accessor",
+    "renew",
+    "renew-accessor",
+    "renew-self",
+    "revoke",
+    "revoke-accessor",
+    "revoke-orphan",
+    "revoke-self",
+    "roles",
+    "tidy",
+];
+
+/// Whether `rest` is `route` or lies under it (segment-wise).
+fn under(rest: &str, route: &str) -> bool {
+    rest == route
+        || rest
+            .strip_prefix(route)
+            .is_some_and(|tail| tail.starts_with('/'))
+}
+
+/// The answer for `sys/<rest>` when the sandbox has no handler for it.
+pub fn sys(rest: &str) -> Reply {
+    let rest = rest.trim_end_matches('/');
+    match SYS_PATHS.iter().find(|route| under(rest, route)) {
+        Some(route) => Reply::not_implemented(format!(
+            "vaultlab sandbox does not implement sys/{route}; it serves sys/health, sys/init, \
+             sys/seal-status, sys/leader, sys/mounts (and tune), sys/capabilities-self and \
+             sys/leases"
+        )),
+        None => Reply::unsupported_path(),
+    }
+}
+
+/// The answer for `auth/token/<rest>` when the sandbox has no handler for it.
+pub fn token(rest: &str) -> Reply {
+    let rest = rest.trim_end_matches('/');
+    match TOKEN_PATHS.iter().find(|route| under(rest, route)) {
+        Some(route) => Reply::not_implemented(format!(
+            "vaultlab sandbox does not implement auth/token/{route}; it has one token, the root \
+             token, which auth/token/lookup-self describes"
+        )),
+        None => Reply::unsupported_path(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    #[test]
+    fn vaults_paths_are_named_and_others_keep_vaults_404() {
+        let reply = sys("policy/default");
+        assert_eq!(reply.status, StatusCode::NOT_IMPLEMENTED);
+        assert!(
+            reply.body.unwrap()["errors"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("vaultlab sandbox does not implement sys/policy;")
+        );
+        assert_eq!(sys("policyx").status, StatusCode::NOT_FOUND);
+        assert_eq!(sys("nope").status, StatusCode::NOT_FOUND);
+        assert_eq!(token("create").status, StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(token("roles/x").status, StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(token("nope").status, StatusCode::NOT_FOUND);
+    }
+}
