@@ -76,10 +76,10 @@ pub fn handle(call: &Call<'_>, state: &AwsState) -> ApiResult<Option<String>> {
             });
             Ok(Some(x.finish()))
         }
-        other => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidAction",
-            format!("The action {other} is not valid for this web service."),
+        other => Err(super::actions::not_served(
+            "ec2",
+            other,
+            call.params.get("Version"),
         )),
     }
 }

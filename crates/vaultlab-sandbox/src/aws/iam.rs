@@ -385,13 +385,10 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
             }
             Ok(None)
         }
-        other => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidAction",
-            format!(
-                "Could not find operation {other} for version {}",
-                call.params.get("Version").unwrap_or("2010-05-08")
-            ),
+        other => Err(super::actions::not_served(
+            "iam",
+            other,
+            call.params.get("Version"),
         )),
     }
 }

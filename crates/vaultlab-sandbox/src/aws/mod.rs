@@ -5,6 +5,7 @@
 //! `Version`) → authentication (re-signing with the stored secret) → the service's action
 //! handler, which checks the caller's policies → XML in that service's shape.
 
+mod actions;
 mod ec2;
 mod error;
 mod iam;

@@ -1,10 +1,8 @@
 //! STS actions (API version 2011-06-15): only GetCallerIdentity, which AWS answers for any
 //! authenticated caller whatever its policies say.
 
-use axum::http::StatusCode;
-
 use super::Call;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::store::AwsState;
 use super::xml::Xml;
 
@@ -17,13 +15,10 @@ pub fn handle(call: &Call<'_>, state: &AwsState) -> ApiResult<Option<String>> {
             x.text("Account", &state.account_id);
             Ok(Some(x.finish()))
         }
-        other => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidAction",
-            format!(
-                "Could not find operation {other} for version {}",
-                call.params.get("Version").unwrap_or("2011-06-15")
-            ),
+        other => Err(super::actions::not_served(
+            "sts",
+            other,
+            call.params.get("Version"),
         )),
     }
 }
