@@ -199,10 +199,13 @@ async fn issued_keys_work_after_propagation_and_die_with_their_lease() {
         .vault(
             "PUT",
             "sys/leases/revoke",
-            Some(json!({"lease_id": lease_id})),
+            Some(json!({"lease_id": lease_id, "sync": false})),
         )
         .await;
-    assert_eq!(status, 202, "revocation is queued, as in Vault");
+    assert_eq!(
+        status, 202,
+        "revocation with sync=false is queued, as in Vault"
+    );
     eventually("the IAM user to be deleted", || async {
         !lab.user_names().await.contains(&user)
     })

@@ -3,4 +3,5 @@
 
 mod aws_differential;
 mod aws_endpoint;
+mod fidelity;
 mod vault_sandbox;
