@@ -44,25 +44,51 @@ impl VaultRequest {
 
     /// A `TypeBool` field with Vault's schema default when absent (`sync` defaults to true).
     pub fn bool_field_or(&self, key: &str, default: bool) -> Result<bool, Reply> {
+        // Vault's `parseutil.ParseBool` (mapstructure's weak decoding).
         match self.data.get(key) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(Value::String(s)) => match s.as_str() {
+            Some(value @ Value::String(s)) => match s.as_str() {
                 "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
                 "0" | "f" | "F" | "false" | "FALSE" | "False" | "" => Ok(false),
-                _ => Err(Reply::error(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "error parsing {key:?}: strconv.ParseBool: parsing {s:?}: invalid syntax"
-                    ),
-                )),
+                _ => Err(Reply::bad_request(field_error(
+                    value,
+                    key,
+                    "'' cannot parse value as 'bool': strconv.ParseBool: invalid syntax",
+                ))),
             },
             Some(Value::Number(n)) => Ok(n.as_f64().unwrap_or(0.0) != 0.0),
-            Some(other) => Err(Reply::error(
-                StatusCode::BAD_REQUEST,
-                format!("error parsing {key:?}: expected a boolean, got {other}"),
-            )),
+            Some(other) => Err(Reply::bad_request(field_error(
+                other,
+                key,
+                &format!(
+                    "'' expected type 'bool', got unconvertible type '{}'",
+                    go_type(other)
+                ),
+            ))),
         }
+    }
+}
+
+/// Vault's framework error for a parameter it cannot convert to its field's type:
+/// `Field validation failed: error converting input <value> for field "<key>": <why>`.
+pub fn field_error(value: &Value, key: &str, why: &str) -> String {
+    let shown = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    format!("Field validation failed: error converting input {shown} for field {key:?}: {why}")
+}
+
+/// The Go type a JSON value decodes to, as Go prints it.
+fn go_type(value: &Value) -> &'static str {
+    match value {
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+        Value::String(_) => "string",
+        Value::Number(_) => "float64",
+        Value::Bool(_) => "bool",
+        Value::Null => "<nil>",
     }
 }
 
@@ -81,17 +107,22 @@ pub fn parse_request(
         .iter()
         .any(|(k, v)| k == "list" && matches!(v.as_str(), "true" | "1" | "t" | "True" | "TRUE"));
     let operation = match method.as_str() {
-        "GET" | "HEAD" if list_query => Operation::List,
-        "GET" | "HEAD" => Operation::Read,
-        "PUT" | "POST" | "PATCH" => Operation::Update,
+        "GET" if list_query => Operation::List,
+        "GET" => Operation::Read,
+        // Only Vault's own handlers (sys/health) serve HEAD.
+        "HEAD" if path.trim_matches('/') == "sys/health" => Operation::Read,
+        "PUT" | "POST" => Operation::Update,
         "DELETE" => Operation::Delete,
         "LIST" => Operation::List,
-        _ => {
-            return Err(Reply::error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "1 error occurred:\n\t* unsupported operation\n\n",
+        // No path the sandbox serves takes a patch; Vault checks the media type first.
+        "PATCH" => return Err(patch_refusal(headers)),
+        // Vault's CORS preflight operation, which no backend handles.
+        "OPTIONS" => {
+            return Err(Reply::bad_request(
+                "cannot handle internal-only request operation",
             ));
         }
+        _ => return Err(Reply::method_not_allowed()),
     };
     let mut data = Map::new();
     match operation {
@@ -145,6 +176,33 @@ pub fn parse_request(
         data,
         token,
     })
+}
+
+/// Vault's answer to a PATCH: 400 without a media type, 415 with another than JSON merge
+/// patch, else 405 (no path here supports patching).
+fn patch_refusal(headers: &HeaderMap) -> Reply {
+    let raw = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media.is_empty() {
+        return Reply::bad_request("mime: no media type");
+    }
+    if media != "application/merge-patch+json" {
+        return Reply::error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "PATCH requires Content-Type of application/merge-patch+json, provided {media}"
+            ),
+        );
+    }
+    Reply::unsupported_operation()
 }
 
 fn go_json_type(value: &Value) -> &'static str {

@@ -205,11 +205,7 @@ impl VaultServer {
             None => 0,
             Some(v) => match parse_duration_second(v) {
                 Ok(n) => n,
-                Err(e) => {
-                    return Reply::bad_request(format!(
-                        "error converting input {v} for field \"increment\": {e}"
-                    ));
-                }
+                Err(e) => return Reply::bad_request(super::http::field_error(v, "increment", &e)),
             },
         };
         let now = self.now();

@@ -287,6 +287,10 @@ impl VaultServer {
         match trimmed {
             "health" => return self.health(),
             "seal-status" => return self.seal_status(),
+            // `mounts$` and `mounts/(?P<path>.+?)`: `mounts/` is neither.
+            "mounts" if rest.ends_with('/') && req.operation != Operation::List => {
+                return Reply::unsupported_path();
+            }
             "mounts" => {
                 return match req.operation {
                     Operation::Read => self.mounts_list(),

@@ -140,6 +140,11 @@ impl VaultServer {
     }
 
     fn mount_enable(&self, req: &VaultRequest, path: &str) -> Reply {
+        // Vault reads the TTLs of `config` before anything else.
+        let ttls = match super::tune::enable_config_ttls(req) {
+            Ok(ttls) => ttls,
+            Err(reply) => return reply,
+        };
         let mount_type = req.str_field("type").unwrap_or_default();
         if mount_type.is_empty() {
             return Reply::bad_request("backend type must be specified as a string");
@@ -152,10 +157,6 @@ impl VaultServer {
             return Reply::bad_request(format!("cannot mount {path:?}"));
         }
         let description = req.str_field("description").unwrap_or_default();
-        let ttls = match super::tune::enable_config_ttls(req) {
-            Ok(ttls) => ttls,
-            Err(reply) => return reply,
-        };
         {
             let mut state = self.lock();
             if let Some(existing) = state

@@ -58,11 +58,12 @@ pub fn enable_config_ttls(req: &VaultRequest) -> Result<(i64, i64), Reply> {
             ));
         }
     };
-    // Vault decodes `config` into string fields: a number there is refused.
+    // Vault decodes `config` into string fields; a number is taken as seconds.
     let text = |key: &str| -> Result<String, Reply> {
         match config.get(key) {
             None | Some(Value::Null) => Ok(String::new()),
             Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
             Some(_) => Err(Reply::bad_request(
                 "unable to convert given mount config information",
             )),
@@ -276,7 +277,7 @@ mod tests {
             "unable to parse default TTL of soon: time: invalid duration \"soon\""
         );
         assert_eq!(
-            text(json!({"config": {"max_lease_ttl": 60}})),
+            text(json!({"config": {"max_lease_ttl": ["1h"]}})),
             "unable to convert given mount config information"
         );
     }

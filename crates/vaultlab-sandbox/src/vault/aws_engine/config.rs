@@ -46,8 +46,13 @@ impl VaultServer {
             {
                 Some(n) => n,
                 None => {
-                    return Reply::bad_request(format!(
-                        "error converting input {v} for field \"max_retries\": cannot parse as int"
+                    let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    return Reply::bad_request(super::super::http::field_error(
+                        v,
+                        "max_retries",
+                        &format!(
+                            "cannot parse '' as int: strconv.ParseInt: parsing {shown:?}: invalid syntax"
+                        ),
                     ));
                 }
             },

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::super::VaultServer;
 use super::super::duration::parse_duration_second;
-use super::super::http::{Reply, VaultRequest};
+use super::super::http::{Reply, VaultRequest, field_error};
 use super::super::state::Role;
 use super::ignored_params_warning;
 
@@ -280,10 +280,7 @@ pub fn apply_role_write(
             if legacy.is_some() {
                 return Err(mixed(key));
             }
-            *slot = Some(
-                comma_list(v)
-                    .map_err(|e| format!("error converting input for field {key:?}: {e}"))?,
-            );
+            *slot = Some(comma_list(v).map_err(|e| field_error(v, key, &e))?);
         }
     }
     if let Some(v) = given("policy_document") {
@@ -305,8 +302,7 @@ pub fn apply_role_write(
             if legacy.is_some() {
                 return Err(mixed(key));
             }
-            *slot = parse_duration_second(v)
-                .map_err(|e| format!("error converting input {v} for field {key:?}: {e}"))?;
+            *slot = parse_duration_second(v).map_err(|e| field_error(v, key, &e))?;
         }
     }
     for (key, slot) in [
@@ -324,22 +320,13 @@ pub fn apply_role_write(
         }
     }
     if let Some(v) = given("iam_groups") {
-        role.iam_groups = Some(
-            comma_list(v)
-                .map_err(|e| format!("error converting input for field \"iam_groups\": {e}"))?,
-        );
+        role.iam_groups = Some(comma_list(v).map_err(|e| field_error(v, "iam_groups", &e))?);
     }
     if let Some(v) = given("iam_tags") {
-        role.iam_tags = Some(
-            kv_pairs(v)
-                .map_err(|e| format!("error converting input for field \"iam_tags\": {e}"))?,
-        );
+        role.iam_tags = Some(kv_pairs(v).map_err(|e| field_error(v, "iam_tags", &e))?);
     }
     if let Some(v) = given("session_tags") {
-        role.session_tags = Some(
-            kv_pairs(v)
-                .map_err(|e| format!("error converting input for field \"session_tags\": {e}"))?,
-        );
+        role.session_tags = Some(kv_pairs(v).map_err(|e| field_error(v, "session_tags", &e))?);
     }
     if let Some(v) = given("mfa_serial_number") {
         role.mfa_serial_number = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
