@@ -4,4 +4,5 @@
 mod aws_differential;
 mod aws_endpoint;
 mod fidelity;
+mod vault_differential;
 mod vault_sandbox;
