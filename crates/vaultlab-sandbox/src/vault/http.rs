@@ -393,6 +393,31 @@ impl Reply {
         reply
     }
 
+    /// Vault's framework warning for request parameters a path does not know, added to a
+    /// 200 envelope (a 204 or an error carries none).
+    pub fn warn_ignored(mut self, req: &VaultRequest, known: &[&str]) -> Self {
+        if self.status != StatusCode::OK {
+            return self;
+        }
+        let Some(warning) = super::aws_engine::ignored_params_warning(req, known) else {
+            return self;
+        };
+        if let Some(Value::Object(body)) = self.body.as_mut()
+            && body.contains_key("request_id")
+        {
+            match body.get_mut("warnings") {
+                Some(Value::Array(list)) => list.push(Value::String(warning)),
+                _ => {
+                    body.insert(
+                        "warnings".into(),
+                        Value::Array(vec![Value::String(warning)]),
+                    );
+                }
+            }
+        }
+        self
+    }
+
     /// 200 with a raw JSON body (sys/health, sys/seal-status, sys/mounts' top-level copy).
     pub fn raw(body: Value) -> Self {
         Self {

@@ -194,19 +194,20 @@ impl VaultServer {
     }
 
     fn lease_renew(&self, req: &VaultRequest, url_id: Option<&str>) -> Reply {
-        let id = req
-            .str_field("lease_id")
-            .filter(|s| !s.is_empty())
-            .or_else(|| url_id.filter(|s| !s.is_empty()).map(str::to_owned));
-        let Some(id) = id else {
-            return Reply::bad_request("lease_id must be specified");
-        };
+        // Vault validates the fields before its handler looks for the lease id.
         let increment = match req.data.get("increment") {
             None => 0,
             Some(v) => match parse_duration_second(v) {
                 Ok(n) => n,
                 Err(e) => return Reply::bad_request(super::http::field_error(v, "increment", &e)),
             },
+        };
+        let id = req
+            .str_field("lease_id")
+            .filter(|s| !s.is_empty())
+            .or_else(|| url_id.filter(|s| !s.is_empty()).map(str::to_owned));
+        let Some(id) = id else {
+            return Reply::bad_request("lease_id must be specified");
         };
         let now = self.now();
         let mut state = self.lock();
@@ -255,18 +256,18 @@ impl VaultServer {
     }
 
     async fn lease_revoke(&self, req: &VaultRequest, url_id: Option<&str>) -> Reply {
+        // Vault's `sync` defaults to true: revoke, then answer 204 (or 400 with the
+        // backend's error). Only `sync=false` (what `vault lease revoke` sends) queues.
+        let sync = match req.bool_field_or("sync", true) {
+            Ok(b) => b,
+            Err(reply) => return reply,
+        };
         let id = req
             .str_field("lease_id")
             .filter(|s| !s.is_empty())
             .or_else(|| url_id.filter(|s| !s.is_empty()).map(str::to_owned));
         let Some(id) = id else {
             return Reply::bad_request("lease_id must be specified");
-        };
-        // Vault's `sync` defaults to true: revoke, then answer 204 (or 400 with the
-        // backend's error). Only `sync=false` (what `vault lease revoke` sends) queues.
-        let sync = match req.bool_field_or("sync", true) {
-            Ok(b) => b,
-            Err(reply) => return reply,
         };
         if sync {
             return match self.revoke_now(&id).await {

@@ -298,7 +298,10 @@ impl VaultServer {
                     _ => Reply::unsupported_operation(),
                 };
             }
-            "capabilities-self" => return self.capabilities_self(req),
+            "capabilities-self" => {
+                let reply = self.capabilities_self(req);
+                return reply.warn_ignored(req, &["paths", "path", "token"]);
+            }
             // The one secrets plugin this server has, so a client can ask before mounting.
             "plugins/catalog/secret/aws" if req.operation == Operation::Read => {
                 return sys::catalog_entry_aws();
@@ -313,7 +316,12 @@ impl VaultServer {
             return self.mount_route(req, path).await;
         }
         if let Some(reply) = self.lease_route(req, rest).await {
-            return reply;
+            let known: &[&str] = match rest.trim_start_matches("leases/").split('/').next() {
+                Some("lookup") => &["lease_id", "prefix"],
+                Some("renew") => &["lease_id", "url_lease_id", "increment"],
+                _ => &["lease_id", "url_lease_id", "sync", "prefix"],
+            };
+            return reply.warn_ignored(req, known);
         }
         not_implemented::sys(rest)
     }
