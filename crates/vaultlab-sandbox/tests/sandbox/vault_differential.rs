@@ -64,6 +64,8 @@ const VAULT_WORDS: &[(&str, &str)] = &[(
 #[derive(Clone, Copy)]
 enum Token {
     Root,
+    /// The root token as `Authorization: Bearer`.
+    Bearer,
     None,
     Bad,
 }
@@ -112,6 +114,7 @@ impl Case {
     fn label(&self) -> String {
         let token = match self.token {
             Token::Root => "",
+            Token::Bearer => " (bearer)",
             Token::None => " (no token)",
             Token::Bad => " (bad token)",
         };
@@ -138,6 +141,7 @@ impl Server {
         );
         req = match case.token {
             Token::Root => req.header("X-Vault-Token", &self.token),
+            Token::Bearer => req.header("Authorization", format!("Bearer {}", self.token)),
             Token::None => req,
             Token::Bad => req.header("X-Vault-Token", "hvs.notarealtokenatall00000"),
         };
@@ -387,6 +391,8 @@ async fn sandbox_and_openbao_answer_alike_on_every_path_both_serve() {
         case("GET", "auth/token/lookup-self", None).token(Token::None),
         case("GET", "auth/token/lookup-self", None).token(Token::Bad),
         case("DELETE", "auth/token/lookup-self", None),
+        case("GET", "auth/token/lookup-self", None).token(Token::Bearer),
+        case("GET", "sys/mounts/eng", None).token(Token::Bearer),
         // Methods.
         case("FOO", "sys/mounts", None),
         case("OPTIONS", "sys/mounts", None),
@@ -538,6 +544,20 @@ async fn sandbox_and_openbao_answer_alike_on_every_path_both_serve() {
         ),
         case("POST", "sys/capabilities-self", Some(json!({}))),
         case("GET", "sys/capabilities-self", None),
+        case(
+            "POST",
+            "sys/capabilities-self",
+            Some(json!({"paths": ["eng/x"], "bogus": 1, "other": "x"})),
+        )
+        .values(&["/warnings"]),
+        case(
+            "PUT",
+            "sys/leases/revoke",
+            Some(json!({"lease_id": "nope/x", "bogus": 1})),
+        ),
+        case("PUT", "sys/leases/revoke", Some(json!({"sync": "maybe"}))),
+        case("PUT", "sys/leases/renew", Some(json!({"increment": "abc"}))),
+        case("POST", "sys/mounts/eng/tune", Some(json!({"bogus": 1}))),
         case(
             "POST",
             "sys/capabilities-self",
