@@ -50,6 +50,9 @@ pub const PARTIAL_STATIC_KEYS: &str = "static AWS client credentials haven't bee
 /// Where Vault would fall back to AWS's default credential chain.
 pub const NO_STATIC_KEYS: &str = "vaultlab sandbox does not implement AWS's default credential chain (environment, profile, instance role): write access_key and secret_key to config/root";
 
+/// Paths Vault serves from its own HTTP handlers, without a token.
+const UNAUTHENTICATED: &[&str] = &["sys/health", "sys/init", "sys/seal-status", "sys/leader"];
+
 /// How the server behaves.
 #[derive(Debug, Clone)]
 pub struct VaultOptions {
@@ -426,7 +429,17 @@ async fn serve(
     }
     let path = decoded.strip_prefix("/v1").unwrap_or("");
     let reply = match http::parse_request(&method, path, uri.query(), &headers, &body) {
-        Ok(req) => server.handle(req).await,
+        Ok(req) => match not_implemented::request_feature(uri.query(), &headers) {
+            // Vault's own unauthenticated handlers take neither help nor wrapping.
+            Some(refusal) if !UNAUTHENTICATED.contains(&req.path.as_str()) => {
+                if auth::is_root(req.token.as_deref(), &server.root_token()) {
+                    refusal
+                } else {
+                    Reply::permission_denied()
+                }
+            }
+            _ => server.handle(req).await,
+        },
         Err(reply) => reply,
     };
     reply.into_response()

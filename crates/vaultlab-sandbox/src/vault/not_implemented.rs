@@ -78,6 +78,61 @@ const TOKEN_PATHS: &[&str] = &[
     "tidy",
 ];
 
+/// Secrets engine types Vault has built in, besides `aws` (its plugin registry).
+const SECRETS_ENGINES: &[&str] = &[
+    "ad",
+    "alicloud",
+    "azure",
+    "consul",
+    "database",
+    "gcp",
+    "gcpkms",
+    "generic",
+    "kubernetes",
+    "kv",
+    "kv-v1",
+    "kv-v2",
+    "ldap",
+    "mongodbatlas",
+    "nomad",
+    "openldap",
+    "pki",
+    "rabbitmq",
+    "ssh",
+    "terraform",
+    "totp",
+    "transit",
+];
+
+/// The answer to enabling a secrets engine type Vault has and the sandbox does not.
+pub fn secrets_engine(kind: &str) -> Option<Reply> {
+    SECRETS_ENGINES.contains(&kind).then(|| {
+        Reply::not_implemented(format!(
+            "vaultlab sandbox does not implement the {kind} secrets engine; it has only the aws engine"
+        ))
+    })
+}
+
+/// A request feature of Vault's HTTP layer the sandbox lacks: path help (`?help=1`, what
+/// `vault path-help` asks for) and response wrapping (`X-Vault-Wrap-TTL`, `-wrap-ttl`).
+/// Answering without them would hand back something the client did not ask for.
+pub fn request_feature(query: Option<&str>, headers: &axum::http::HeaderMap) -> Option<Reply> {
+    let help = query.is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "help" && !v.is_empty())
+    });
+    if help {
+        return Some(Reply::not_implemented(
+            "vaultlab sandbox does not implement path help (help=1, vault path-help)",
+        ));
+    }
+    if headers.contains_key("x-vault-wrap-ttl") {
+        return Some(Reply::not_implemented(
+            "vaultlab sandbox does not implement response wrapping (X-Vault-Wrap-TTL, -wrap-ttl)",
+        ));
+    }
+    None
+}
+
 /// Whether `rest` is `route` or lies under it (segment-wise).
 fn under(rest: &str, route: &str) -> bool {
     rest == route
@@ -131,5 +186,16 @@ mod tests {
         assert_eq!(token("create").status, StatusCode::NOT_IMPLEMENTED);
         assert_eq!(token("roles/x").status, StatusCode::NOT_IMPLEMENTED);
         assert_eq!(token("nope").status, StatusCode::NOT_FOUND);
+        assert!(secrets_engine("kv").is_some());
+        assert!(secrets_engine("no-such-engine").is_none());
+    }
+
+    #[test]
+    fn help_and_wrapping_are_named() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert!(request_feature(Some("help=1"), &headers).is_some());
+        assert!(request_feature(Some("list=true"), &headers).is_none());
+        headers.insert("X-Vault-Wrap-TTL", "5m".parse().unwrap());
+        assert!(request_feature(None, &headers).is_some());
     }
 }

@@ -166,6 +166,9 @@ impl VaultServer {
             {
                 return Reply::bad_request(format!("path is already in use at {existing}"));
             }
+            if let Some(refusal) = super::not_implemented::secrets_engine(&mount_type) {
+                return refusal;
+            }
             if mount_type != "aws" {
                 return Reply::bad_request(format!(
                     "plugin not found in the catalog: {mount_type}"
