@@ -733,6 +733,52 @@ async fn what_the_sandbox_lacks_is_said_in_its_own_words() {
             "{path}: {body}"
         );
     }
+    // Secrets engines Vault has, and request features of Vault's HTTP layer.
+    let (status, body) = lab
+        .call("POST", "sys/mounts/secret", Some(json!({"type": "kv-v2"})))
+        .await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
+    assert_eq!(
+        error_text(&body),
+        "vaultlab sandbox does not implement the kv-v2 secrets engine; it has only the aws engine"
+    );
+    let (status, body) = lab.call("GET", "aws/roles/my-role?help=1", None).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
+    assert!(error_text(&body).contains("path help"), "{body}");
+    let wrapped = lab
+        .http
+        .get(format!("{}/v1/aws/creds/my-role", lab.url))
+        .header("X-Vault-Token", &lab.token)
+        .header("X-Vault-Wrap-TTL", "5m")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrapped.status(), StatusCode::NOT_IMPLEMENTED);
+    let body: Value = wrapped.json().await.unwrap();
+    assert!(error_text(&body).contains("response wrapping"), "{body}");
+    assert!(
+        lab.vault_users().await.is_empty(),
+        "a wrapped request issued credentials it could not hand back"
+    );
+    // The real CLI asking for them.
+    let home = tempfile::tempdir().unwrap();
+    let (ok, out, err) = bao(&lab, home.path(), &["path-help", "aws/creds/my-role"]);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("Code: 501") && err.contains("does not implement path help"),
+        "{err}"
+    );
+    let (ok, out, err) = bao(
+        &lab,
+        home.path(),
+        &["read", "-wrap-ttl=5m", "aws/creds/my-role"],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("does not implement response wrapping"),
+        "{err}"
+    );
+
     // Paths Vault does not have either keep Vault's 404.
     for (path, words) in [
         ("sys/nope", "1 error occurred:\n\t* unsupported path\n\n"),

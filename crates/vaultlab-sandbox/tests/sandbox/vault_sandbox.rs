@@ -691,10 +691,22 @@ async fn bad_inputs_get_vaults_errors_and_the_server_keeps_serving() {
     assert_eq!(error_text(&body), "path is already in use at aws/");
 
     let (status, body) = sandbox
-        .call("POST", "sys/mounts/kv", Some(json!({"type": "kv"})))
+        .call("POST", "sys/mounts/x", Some(json!({"type": "unicorn"})))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_text(&body), "plugin not found in the catalog: kv");
+    assert_eq!(
+        error_text(&body),
+        "plugin not found in the catalog: unicorn"
+    );
+    // An engine Vault has and the sandbox lacks is named as such.
+    let (status, body) = sandbox
+        .call("POST", "sys/mounts/kv", Some(json!({"type": "kv"})))
+        .await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(
+        error_text(&body),
+        "vaultlab sandbox does not implement the kv secrets engine; it has only the aws engine"
+    );
 
     for (path, expected) in [
         ("sys/mounts/sys/x", "cannot mount \"sys/x/\""),
