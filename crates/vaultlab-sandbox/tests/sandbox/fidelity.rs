@@ -733,6 +733,34 @@ async fn what_the_sandbox_lacks_is_said_in_its_own_words() {
             "{path}: {body}"
         );
     }
+    // STS credential types and custom username templates.
+    lab.ok(
+        "POST",
+        "aws/roles/assumed",
+        json!({"credential_type": "assumed_role", "role_arns": "arn:aws:iam::123456789012:role/x"}),
+    )
+    .await;
+    let (status, body) = lab.call("GET", "aws/creds/assumed", None).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
+    assert!(
+        error_text(&body)
+            .starts_with("vaultlab sandbox does not implement assumed_role credentials"),
+        "{body}"
+    );
+    let (status, body) = lab
+        .call(
+            "POST",
+            "aws/config/root",
+            Some(json!({"username_template": "{{ .RoleName }}"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
+    assert!(
+        error_text(&body)
+            .starts_with("vaultlab sandbox does not implement custom username_template"),
+        "{body}"
+    );
+
     // Secrets engines Vault has, and request features of Vault's HTTP layer.
     let (status, body) = lab
         .call("POST", "sys/mounts/secret", Some(json!({"type": "kv-v2"})))

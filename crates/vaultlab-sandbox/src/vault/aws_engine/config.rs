@@ -59,9 +59,9 @@ impl VaultServer {
         };
         let template = text("username_template");
         if !is_default_template(&template) {
-            return Reply::bad_request(
-                "the vaultlab sandbox supports only Vault's default username_template; \
-                 leave username_template unset (custom templates need a real Vault server)",
+            return Reply::not_implemented(
+                "vaultlab sandbox does not implement custom username_template values; \
+                 leave username_template unset for Vault's default (custom templates need a real Vault server)",
             );
         }
         let root = RootConfig {

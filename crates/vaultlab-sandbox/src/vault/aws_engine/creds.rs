@@ -52,8 +52,8 @@ impl VaultServer {
             }
         }
         if credential_type != "iam_user" {
-            return Reply::bad_request(format!(
-                "the vaultlab sandbox issues only iam_user credentials; role {name:?} has credential_type {credential_type:?} (use a real Vault server for STS credential types)"
+            return Reply::not_implemented(format!(
+                "vaultlab sandbox does not implement {credential_type} credentials; role {name:?} needs a real Vault server (the sandbox issues iam_user credentials)"
             ));
         }
         let target = match self.iam_target(mount) {
