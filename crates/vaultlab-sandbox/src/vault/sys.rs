@@ -149,6 +149,17 @@ impl VaultServer {
         if mount_type.is_empty() {
             return Reply::bad_request("backend type must be specified as a string");
         }
+        let version = req
+            .data
+            .get("options")
+            .and_then(|o| o.get("version"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        if !version.is_empty() && !mount_type.starts_with("kv") {
+            return Reply::bad_request(format!(
+                "secrets engine {mount_type:?} does not allow setting a version"
+            ));
+        }
         // Vault checks protected paths, then conflicts, then the plugin catalog.
         if ["auth/", "cubbyhole/", "sys/", "identity/"]
             .iter()

@@ -435,6 +435,11 @@ async fn sandbox_and_openbao_answer_alike_on_every_path_both_serve() {
         case(
             "POST",
             "sys/mounts/x",
+            Some(json!({"type": "no-such-engine", "options": {"version": "2"}})),
+        ),
+        case(
+            "POST",
+            "sys/mounts/x",
             Some(json!({"config": {"default_lease_ttl": "2h", "max_lease_ttl": "1h"}})),
         ),
         case("POST", "sys/mounts/eng", Some(json!({"type": "aws"}))),
