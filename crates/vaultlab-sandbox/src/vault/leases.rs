@@ -15,6 +15,8 @@ use vaultlab_wire::envelope::Envelope;
 
 /// Vault's system default and max lease TTL: 32 days.
 pub const SYSTEM_MAX_TTL: i64 = 768 * 3600;
+/// How long a synchronous revocation waits for one already under way.
+const REVOKE_WAIT: StdDuration = StdDuration::from_secs(60);
 /// Background revocation attempts before a lease is kept as irrevocable (Vault: 6).
 pub const MAX_REVOKE_ATTEMPTS: u32 = 6;
 
@@ -407,10 +409,19 @@ impl VaultServer {
     /// Revokes a lease at once: deletes its IAM user, then the lease. Unknown leases are
     /// already revoked. The error is worded as Vault's.
     pub(super) async fn revoke_now(&self, id: &str) -> Result<(), String> {
-        let Some(_guard) = self.begin_revoking(id) else {
-            return Err(format!(
-                "failed to revoke entry: lease {id:?} is already being revoked"
-            ));
+        // As Vault's per-lease lock: a revocation already under way (the expiry worker's,
+        // a queued one) is waited for; if it removed the lease, this one has nothing to do.
+        let deadline = tokio::time::Instant::now() + REVOKE_WAIT;
+        let _guard = loop {
+            if let Some(guard) = self.begin_revoking(id) {
+                break guard;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "failed to revoke entry: lease {id:?} is already being revoked"
+                ));
+            }
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
         };
         let Some((lease, target)) = self.revocation_target(id) else {
             return Ok(());
