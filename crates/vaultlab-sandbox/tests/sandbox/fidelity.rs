@@ -858,3 +858,45 @@ async fn what_the_sandbox_lacks_is_said_in_its_own_words() {
         .expect_err("CreateRole is not implemented");
     assert_eq!(err.code(), Some("NotImplemented"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_revoke_waits_for_a_revocation_already_under_way() {
+    let lab = start().await;
+    lab.configure().await;
+    let mut leases = Vec::new();
+    for _ in 0..20 {
+        leases.push(lab.issue().await);
+    }
+    // Queue them all, then revoke each synchronously while the queue works: as in Vault,
+    // each sync revoke waits for the one under way and then answers 204.
+    let (status, _) = lab
+        .call(
+            "PUT",
+            "sys/leases/revoke-prefix/aws/creds/my-role",
+            Some(json!({"sync": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let tasks: Vec<_> = leases
+        .iter()
+        .map(|lease| {
+            let (http, url, token) = (lab.http.clone(), lab.url.clone(), lab.token.clone());
+            let body = json!({"lease_id": lease}).to_string();
+            tokio::spawn(async move {
+                let resp = http
+                    .put(format!("{url}/v1/sys/leases/revoke"))
+                    .header("X-Vault-Token", token)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (resp.status(), resp.text().await.unwrap())
+            })
+        })
+        .collect();
+    for (lease, task) in leases.iter().zip(tasks) {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, StatusCode::NO_CONTENT, "{lease}: {body}");
+    }
+    assert!(lab.vault_users().await.is_empty());
+}
