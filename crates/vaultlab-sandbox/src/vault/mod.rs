@@ -224,7 +224,7 @@ impl VaultServer {
         match req.path.as_str() {
             "sys/health" => {
                 return if reads {
-                    self.health()
+                    self.health(&req)
                 } else {
                     Reply::method_not_allowed()
                 };
@@ -288,7 +288,7 @@ impl VaultServer {
         use http::Operation;
         let trimmed = rest.trim_end_matches('/');
         match trimmed {
-            "health" => return self.health(),
+            "health" => return self.health(req),
             "seal-status" => return self.seal_status(),
             // `mounts$` and `mounts/(?P<path>.+?)`: `mounts/` is neither.
             "mounts" if rest.ends_with('/') && req.operation != Operation::List => {

@@ -69,9 +69,43 @@ pub fn sanitize_mount_path(path: &str) -> String {
 }
 
 impl VaultServer {
-    pub(super) fn health(&self) -> Reply {
+    /// `sys/health`. This server is always initialized, unsealed and active, so of the
+    /// status codes a client may choose (`activecode`, `standbycode`, `sealedcode`…) only
+    /// `activecode` applies; each must still be a number, as Vault checks them all.
+    pub(super) fn health(&self, req: &VaultRequest) -> Reply {
+        let mut status = axum::http::StatusCode::OK;
+        for key in [
+            "activecode",
+            "standbycode",
+            "drsecondarycode",
+            "haunhealthycode",
+            "performancestandbycode",
+            "sealedcode",
+            "uninitcode",
+        ] {
+            let Some(raw) = req.str_field(key) else {
+                continue;
+            };
+            let code = raw
+                .parse::<u16>()
+                .ok()
+                .and_then(|c| axum::http::StatusCode::from_u16(c).ok());
+            match code {
+                None => {
+                    return Reply {
+                        status: axum::http::StatusCode::BAD_REQUEST,
+                        body: Some(json!({ "errors": [] })),
+                    };
+                }
+                Some(code) if key == "activecode" => status = code,
+                Some(_) => {}
+            }
+        }
+        if status == axum::http::StatusCode::NO_CONTENT {
+            return Reply::no_content();
+        }
         let state = self.lock();
-        Reply::raw(json!({
+        let mut reply = Reply::raw(json!({
             "initialized": true,
             "sealed": false,
             "standby": false,
@@ -82,7 +116,9 @@ impl VaultServer {
             "version": VERSION,
             "cluster_name": state.cluster_name,
             "cluster_id": state.cluster_id,
-        }))
+        }));
+        reply.status = status;
+        reply
     }
 
     pub(super) fn seal_status(&self) -> Reply {
