@@ -276,9 +276,7 @@ fn differences(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_and_openbao_answer_alike_on_every_path_both_serve() {
-    let bao = tokio::task::spawn_blocking(common::Bao::dev)
-        .await
-        .unwrap();
+    let bao = tokio::task::spawn_blocking(common::Bao::dev).await.unwrap();
     let sandbox = Sandbox::start(SandboxOptions {
         propagation_delay: Duration::ZERO,
         ..SandboxOptions::default()
@@ -377,6 +375,10 @@ async fn sandbox_and_openbao_answer_alike_on_every_path_both_serve() {
         case("DELETE", "sys/init", None),
         case("GET", "sys/health", None).token(Token::None),
         case("HEAD", "sys/health", None).token(Token::None),
+        case("GET", "sys/health?activecode=299", None).token(Token::None),
+        case("GET", "sys/health?activecode=204&standbyok=true", None).token(Token::None),
+        case("GET", "sys/health?activecode=abc", None).token(Token::None),
+        case("GET", "sys/health?sealedcode=x", None).token(Token::None),
         case("POST", "sys/health", Some(json!({}))),
         case("DELETE", "sys/health", None),
         case("GET", "sys/seal-status", None).token(Token::None),
