@@ -88,14 +88,7 @@ impl VaultState {
     /// A fresh server: a random root token, only `sys/` mounted.
     pub fn new() -> Self {
         let mut mounts = BTreeMap::new();
-        mounts.insert(
-            "sys/".to_owned(),
-            sys::new_mount(
-                "sys/",
-                "system",
-                "system endpoints used for control, policy and debugging",
-            ),
-        );
+        sys::ensure_builtin_mounts(&mut mounts);
         Self {
             root_token: PersistedSecret::new(sys::new_root_token()),
             root_accessor: username::random_base62(24),
@@ -146,16 +139,7 @@ impl Drop for RevokingGuard {
 impl VaultServer {
     pub fn new(state: VaultState, options: VaultOptions, on_change: ChangeNotifier) -> Self {
         let mut state = state;
-        if !state.mounts.contains_key("sys/") {
-            state.mounts.insert(
-                "sys/".to_owned(),
-                sys::new_mount(
-                    "sys/",
-                    "system",
-                    "system endpoints used for control, policy and debugging",
-                ),
-            );
-        }
+        sys::ensure_builtin_mounts(&mut state.mounts);
         Self {
             state: Arc::new(Mutex::new(state)),
             options,
@@ -261,7 +245,7 @@ impl VaultServer {
         }
         if let Some(rest) = req.path.strip_prefix("auth/token/") {
             return match rest.trim_end_matches('/') {
-                "lookup-self" => self.lookup_self(&req),
+                "lookup-self" => self.lookup_self(&req).warn_ignored(&req, &["token"]),
                 other => not_implemented::token(other),
             };
         }
@@ -280,7 +264,11 @@ impl VaultServer {
                 let rest = req.path.get(mount.len()..).unwrap_or("").to_owned();
                 self.aws_route(&mount, &rest, &req).await
             }
-            _ => Reply::no_handler(&req.path),
+            // cubbyhole/ and identity/ are listed, as in every Vault, but not served.
+            Some((_, kind)) => Reply::not_implemented(format!(
+                "vaultlab sandbox does not implement the {kind} secrets engine; it has only the aws engine"
+            )),
+            None => Reply::no_handler(&req.path),
         }
     }
 
@@ -450,7 +438,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_fresh_state_has_a_random_root_token_and_only_sys() {
+    fn a_fresh_state_has_a_random_root_token_and_vaults_own_mounts() {
         let a = VaultState::new();
         let b = VaultState::new();
         let token = a.root_token.expose();
@@ -458,7 +446,10 @@ mod tests {
         assert_eq!(token.len(), 4 + 24);
         assert!(token[4..].chars().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a.root_token, b.root_token);
-        assert_eq!(a.mounts.keys().collect::<Vec<_>>(), ["sys/"]);
+        assert_eq!(
+            a.mounts.keys().collect::<Vec<_>>(),
+            ["cubbyhole/", "identity/", "sys/"]
+        );
     }
 
     #[test]

@@ -11,6 +11,15 @@ use super::username::random_base62;
 /// The version the sandbox reports: the Vault API generation it follows.
 pub const VERSION: &str = "1.15.6+vaultlab-sandbox";
 
+/// The headers Vault passes through to a built-in mount's backend.
+fn passthrough_headers(mount_type: &str) -> Option<Value> {
+    match mount_type {
+        "system" => Some(json!(["Accept"])),
+        "identity" => Some(json!(["Authorization"])),
+        _ => None,
+    }
+}
+
 fn mount_json(mount: &Mount) -> Value {
     let system = mount.mount_type == "system";
     let mut config = json!({
@@ -18,15 +27,15 @@ fn mount_json(mount: &Mount) -> Value {
         "force_no_cache": false,
         "max_lease_ttl": mount.max_lease_ttl,
     });
-    if system {
-        config["passthrough_request_headers"] = json!(["Accept"]);
+    if let Some(headers) = passthrough_headers(&mount.mount_type) {
+        config["passthrough_request_headers"] = headers;
     }
     let mut entry = json!({
         "accessor": mount.accessor,
         "config": config,
         "description": mount.description,
         "external_entropy_access": false,
-        "local": false,
+        "local": mount.mount_type == "cubbyhole",
         "options": null,
         "plugin_version": "",
         "running_plugin_version": format!("v{}+builtin.vault", VERSION.split('+').next().unwrap_or(VERSION)),
@@ -35,11 +44,40 @@ fn mount_json(mount: &Mount) -> Value {
         "type": mount.mount_type,
         "uuid": mount.uuid,
     });
-    // Vault names the deprecation status of built-in plugins (not of sys/).
-    if !system {
+    // Vault names the deprecation status of plugins in its registry (not of its own
+    // sys/, cubbyhole/ and identity/).
+    if !BUILTIN_MOUNTS
+        .iter()
+        .any(|(_, kind, _)| *kind == mount.mount_type)
+    {
         entry["deprecation_status"] = json!("supported");
     }
     entry
+}
+
+/// The mounts every Vault server has: path, type, description.
+pub const BUILTIN_MOUNTS: &[(&str, &str, &str)] = &[
+    (
+        "cubbyhole/",
+        "cubbyhole",
+        "per-token private secret storage",
+    ),
+    ("identity/", "identity", "identity store"),
+    (
+        "sys/",
+        "system",
+        "system endpoints used for control, policy and debugging",
+    ),
+];
+
+/// Adds the built-in mounts a table lacks (a new server, or a state file from before
+/// cubbyhole/ and identity/ were listed).
+pub fn ensure_builtin_mounts(mounts: &mut std::collections::BTreeMap<String, Mount>) {
+    for (path, kind, description) in BUILTIN_MOUNTS {
+        mounts
+            .entry((*path).to_owned())
+            .or_insert_with(|| new_mount(path, kind, description));
+    }
 }
 
 /// A new mount entry of `mount_type` at `path` (ending in `/`).
@@ -230,11 +268,15 @@ impl VaultServer {
     }
 
     async fn mount_disable(&self, path: &str) -> Reply {
-        if path == "sys/" {
-            return Reply::bad_request("cannot unmount \"sys/\"");
-        }
+        // Vault answers 204 for a path with no mount, then refuses its own mounts.
         if !self.lock().mounts.contains_key(path) {
             return Reply::no_content();
+        }
+        if ["audit/", "auth/", "sys/", "cubbyhole/", "identity/"]
+            .iter()
+            .any(|p| path.starts_with(p))
+        {
+            return Reply::bad_request(format!("cannot unmount {path:?}"));
         }
         // Vault revokes the mount's leases before it unmounts.
         let ids = self.lease_ids_under(path);
@@ -282,18 +324,26 @@ impl VaultServer {
         if req.operation != Operation::Update {
             return Reply::unsupported_operation();
         }
-        let mut paths: Vec<String> = match req.data.get("paths") {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_owned()).collect(),
-            _ => Vec::new(),
+        // Both are Vault's comma-separated string slices; `path` (deprecated) only counts
+        // when `paths` gives none.
+        let comma_slice = |key: &str| -> Vec<String> {
+            let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            let items: Vec<String> = match req.data.get(key) {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(items)) => items.iter().map(text).collect(),
+                Some(Value::String(s)) => s.split(',').map(str::to_owned).collect(),
+                Some(other) => vec![text(other)],
+            };
+            items
+                .into_iter()
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect()
         };
-        if let Some(path) = req.str_field("path").filter(|p| !p.is_empty()) {
-            paths.push(path);
+        let mut paths = comma_slice("paths");
+        if paths.is_empty() {
+            paths = comma_slice("path");
         }
-        paths.retain(|p| !p.is_empty());
         if paths.is_empty() {
             return Reply::bad_request("paths must be supplied");
         }

@@ -123,8 +123,10 @@ impl VaultServer {
             "max_lease_ttl": ttls.max,
             "force_no_cache": false,
         });
-        if mount.mount_type == "system" {
-            data["passthrough_request_headers"] = json!(["Accept"]);
+        match mount.mount_type.as_str() {
+            "system" => data["passthrough_request_headers"] = json!(["Accept"]),
+            "identity" => data["passthrough_request_headers"] = json!(["Authorization"]),
+            _ => {}
         }
         Reply::data_with_top_copy(data)
     }
