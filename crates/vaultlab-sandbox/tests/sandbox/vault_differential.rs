@@ -56,10 +56,13 @@ fn as_openbao_words(message: &str) -> String {
 }
 
 /// Requests whose error words differ on purpose: (case label, why).
-const VAULT_WORDS: &[(&str, &str)] = &[(
-    "POST sys/mounts/sys/tune",
-    "Vault 1.15 refuses to tune sys/ with `cannot tune \"sys/\"`; OpenBao names the parameter",
-)];
+const VAULT_WORDS: &[(&str, &str)] = &[
+    ("POST sys/mounts/sys/tune", UNTUNABLE),
+    ("POST sys/mounts/cubbyhole/tune", UNTUNABLE),
+    ("POST sys/mounts/identity/tune", UNTUNABLE),
+];
+
+const UNTUNABLE: &str = "Vault 1.15 refuses to tune its own mounts with `cannot tune \"sys/\"`; OpenBao names the parameter";
 
 #[derive(Clone, Copy)]
 enum Token {
@@ -408,6 +411,8 @@ async fn sandbox_and_openbao_answer_alike_on_every_path_both_serve() {
             .focus(&[
                 "/data/sys~1",
                 "/data/eng~1",
+                "/data/cubbyhole~1",
+                "/data/identity~1",
                 "/sys~1",
                 "/eng~1",
                 "/request_id",
@@ -423,7 +428,39 @@ async fn sandbox_and_openbao_answer_alike_on_every_path_both_serve() {
                 "/data/sys~1/config",
                 "/data/sys~1/seal_wrap",
                 "/data/sys~1/description",
+                "/data/cubbyhole~1/config",
+                "/data/cubbyhole~1/local",
+                "/data/cubbyhole~1/seal_wrap",
+                "/data/cubbyhole~1/description",
+                "/data/identity~1/config",
+                "/data/identity~1/local",
+                "/data/identity~1/description",
             ]),
+        case("DELETE", "sys/mounts/cubbyhole", None),
+        case("DELETE", "sys/mounts/identity", None),
+        case("DELETE", "sys/mounts/auth/x", None),
+        case("GET", "sys/mounts/cubbyhole/tune", None).values(&["/data"]),
+        case("GET", "sys/mounts/identity/tune", None).values(&["/data"]),
+        case(
+            "POST",
+            "sys/mounts/cubbyhole/tune",
+            Some(json!({"max_lease_ttl": "1h"})),
+        ),
+        case(
+            "POST",
+            "sys/mounts/identity/tune",
+            Some(json!({"max_lease_ttl": "1h"})),
+        ),
+        case(
+            "POST",
+            "sys/mounts/cubbyhole",
+            Some(json!({"type": "no-such-engine"})),
+        ),
+        case(
+            "POST",
+            "sys/mounts/identity/x",
+            Some(json!({"type": "no-such-engine"})),
+        ),
         case("LIST", "sys/mounts", None),
         case("GET", "sys/mounts/eng", None).values(&["/data/config", "/description"]),
         case("GET", "sys/mounts/nope", None),
@@ -551,6 +588,19 @@ async fn sandbox_and_openbao_answer_alike_on_every_path_both_serve() {
         ),
         case("POST", "sys/capabilities-self", Some(json!({}))),
         case("GET", "sys/capabilities-self", None),
+        case("POST", "sys/capabilities-self", Some(json!({"paths": 5}))),
+        case("POST", "sys/capabilities-self", Some(json!({"paths": [5]}))),
+        case(
+            "POST",
+            "sys/capabilities-self",
+            Some(json!({"paths": ["a"], "path": "b"})),
+        ),
+        case(
+            "POST",
+            "sys/capabilities-self",
+            Some(json!({"path": "a,b"})),
+        ),
+        case("GET", "auth/token/lookup-self?x=1", None).values(&["/warnings"]),
         case(
             "POST",
             "sys/capabilities-self",
