@@ -1,9 +1,11 @@
 //! The Vault-compatible server: sys/ endpoints, token checks, leases, and the AWS secrets
 //! engine at any mount path, which reaches IAM through aws-sdk-iam.
 //!
-//! Layout: `http` (request parsing, replies, errors), `auth` (token check), `sys`
-//! (health, mounts, token, capabilities), `leases` (lease API, TTLs, revocation, expiry),
-//! `aws_engine/` (config, roles, creds), `iam_client` (aws-sdk-iam calls), `username`,
+//! Layout: `request_path` (what Vault's HTTP layer does to a path), `http` (request
+//! parsing, replies, errors), `auth` (token check), `sys` (health, init, mounts, token,
+//! capabilities), `tune` (mount TTLs), `leases` (lease API, TTLs, revocation, expiry),
+//! `not_implemented` (what Vault has and the sandbox lacks, said so), `aws_engine/`
+//! (config, rotate-root, roles, creds), `iam_client` (aws-sdk-iam calls), `username`,
 //! `duration` (Go durations), `clock` (the time seam), `state` (what is persisted).
 
 pub mod auth;
@@ -85,7 +87,8 @@ pub struct VaultState {
 }
 
 impl VaultState {
-    /// A fresh server: a random root token, only `sys/` mounted.
+    /// A fresh server: a random root token, only Vault's own mounts (sys/, cubbyhole/,
+    /// identity/).
     pub fn new() -> Self {
         let mut mounts = BTreeMap::new();
         sys::ensure_builtin_mounts(&mut mounts);

@@ -1,5 +1,5 @@
-//! `sys/health`, `sys/seal-status`, `sys/mounts…`, `sys/capabilities-self` and
-//! `auth/token/lookup-self`.
+//! `sys/health`, `sys/init`, `sys/seal-status`, `sys/leader`, `sys/mounts…` (tuning is
+//! `tune`), `sys/capabilities-self` and `auth/token/lookup-self`.
 
 use serde_json::{Map, Value, json};
 
