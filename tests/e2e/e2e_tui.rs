@@ -15,9 +15,8 @@ fn the_whole_lab_by_keyboard_in_the_sandbox() {
         "{binary} --propagation-delay 1500ms; echo EXITED $?; echo MODE $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)'); sleep 30"
     ));
 
-    let screen = tmux.wait_for("SANDBOX");
-    assert!(screen.contains("Overview"), "{screen}");
-    assert!(screen.contains("no lease yet"), "{screen}");
+    // The whole first frame: a busy machine can be caught halfway through drawing it.
+    tmux.wait_for_all(&["SANDBOX", "Overview", "no lease yet"]);
 
     tmux.keys(&["n"]);
     tmux.wait_for("Step 1 of 6");

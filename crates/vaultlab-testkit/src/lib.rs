@@ -346,13 +346,20 @@ impl Tmux {
         self.wait_for_all(&[text])
     }
 
-    /// Waits until one screen shows every one of `texts`.
+    /// Waits until one screen shows every one of `texts`, and has stopped changing: on a
+    /// busy machine a capture can catch a frame halfway drawn.
     pub fn wait_for_all(&self, texts: &[&str]) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let screen = self.screen();
             if texts.iter().all(|text| screen.contains(text)) {
-                return screen;
+                std::thread::sleep(std::time::Duration::from_millis(40));
+                let again = self.screen();
+                // A screen that never settles (a spinner) is taken once the time is up.
+                if again == screen || std::time::Instant::now() >= deadline {
+                    return again;
+                }
+                continue;
             }
             assert!(
                 std::time::Instant::now() < deadline,
