@@ -1,50 +1,10 @@
-//! `vaultlab doctor`: can the lab run here? Each check says what it found and, when it
-//! fails, what to do. Checks that depend on an earlier one are skipped when it fails.
-
-use std::io::Write;
+//! The checks behind `vaultlab doctor` and the overview: can the lab run here? Each check
+//! says what it found and, when it fails, what to do. Checks that depend on an earlier one
+//! are skipped when it fails.
 
 use crate::aws::{self, AwsTarget, StaticKeys};
-use crate::session::Session;
+use crate::checks::Check;
 use crate::vault::{VaultClient, VaultError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    /// Worth knowing; the lab can still run.
-    Warn,
-    Fail,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub verdict: Verdict,
-    pub what: String,
-    pub fix: Option<String>,
-}
-
-fn pass(what: impl Into<String>) -> Check {
-    Check {
-        verdict: Verdict::Pass,
-        what: what.into(),
-        fix: None,
-    }
-}
-
-fn fail(what: impl Into<String>, fix: impl Into<String>) -> Check {
-    Check {
-        verdict: Verdict::Fail,
-        what: what.into(),
-        fix: Some(fix.into()),
-    }
-}
-
-fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
-    Check {
-        verdict: Verdict::Warn,
-        what: what.into(),
-        fix: Some(fix.into()),
-    }
-}
 
 /// The IAM actions Vault's engine calls to issue and revoke iam_user credentials.
 pub const IAM_ACTIONS: &[&str] = &[
@@ -74,27 +34,6 @@ pub struct DoctorInputs<'a> {
     pub aws_endpoint: Option<String>,
 }
 
-pub async fn run(session: &Session) -> Vec<Check> {
-    let keys = session.prefill.as_ref().map(|keys| {
-        (
-            StaticKeys {
-                access_key_id: keys.access_key_id.clone(),
-                secret_access_key: keys.secret_access_key.clone(),
-            },
-            keys.region.clone(),
-            keys.source.clone(),
-        )
-    });
-    check(DoctorInputs {
-        vault: &session.vault,
-        mount: &session.lab.mount,
-        role: &session.lab.role,
-        keys,
-        aws_endpoint: session.aws_endpoint.clone(),
-    })
-    .await
-}
-
 /// Every check, in order.
 pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
     let mut checks = Vec::new();
@@ -104,7 +43,7 @@ pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
     let health = match vault.health().await {
         Ok(health) => health,
         Err(e) => {
-            checks.push(fail(format!("Vault at {addr}: {e}"), e.hint()));
+            checks.push(Check::fail(format!("Vault at {addr}: {e}"), e.hint()));
             return checks;
         }
     };
@@ -112,26 +51,26 @@ pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
         Some(namespace) => format!("; working in namespace {namespace}"),
         None => String::new(),
     };
-    checks.push(pass(format!(
+    checks.push(Check::pass(format!(
         "Vault reachable at {addr}, version {}{namespace}",
         health.version
     )));
     if !health.initialized {
-        checks.push(fail(
+        checks.push(Check::fail(
             "Vault is not initialised",
             "Run `vault operator init`, then unseal it.",
         ));
         return checks;
     }
-    checks.push(pass("Vault is initialised"));
+    checks.push(Check::pass("Vault is initialised"));
     if health.sealed {
-        checks.push(fail(
+        checks.push(Check::fail(
             "Vault is sealed",
             "Unseal it (`vault operator unseal`, once per key share) and run doctor again.",
         ));
         return checks;
     }
-    checks.push(pass("Vault is unsealed"));
+    checks.push(Check::pass("Vault is unsealed"));
 
     match vault.token_lookup_self().await {
         Ok(token) if !token.reaches_namespace(vault.config().namespace.as_deref()) => {
@@ -139,7 +78,7 @@ pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
                 Some(namespace) => format!("namespace {namespace}"),
                 None => "the root namespace".to_owned(),
             };
-            checks.push(fail(
+            checks.push(Check::fail(
                 format!(
                     "the token belongs to namespace {}, but vaultlab works in {here}",
                     token.namespace_path
@@ -162,14 +101,14 @@ pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
                     ),)
                 )
             };
-            checks.push(pass(format!(
+            checks.push(Check::pass(format!(
                 "token valid ({}, policies {}, {ttl})",
                 token.display_name,
                 token.policies.join(",")
             )));
         }
         Err(e) => {
-            checks.push(fail(format!("token: {e}"), e.hint()));
+            checks.push(Check::fail(format!("token: {e}"), e.hint()));
             return checks;
         }
     }
@@ -214,7 +153,7 @@ async fn capabilities_check(vault: &VaultClient, mount: &str, role: &str) -> Che
     let paths: Vec<&str> = needs.iter().map(|(path, _)| path.as_str()).collect();
     let capabilities = match vault.capabilities_self(&paths).await {
         Ok(capabilities) => capabilities,
-        Err(e) => return warn(format!("capabilities could not be read: {e}"), e.hint()),
+        Err(e) => return Check::warn(format!("capabilities could not be read: {e}"), e.hint()),
     };
     let mut missing = Vec::new();
     for (path, need) in &needs {
@@ -234,12 +173,12 @@ async fn capabilities_check(vault: &VaultClient, mount: &str, role: &str) -> Che
         None => String::new(),
     };
     if missing.is_empty() {
-        pass(format!(
+        Check::pass(format!(
             "the token may use every path the lab uses{place} ({})",
             paths.join(", ")
         ))
     } else {
-        fail(
+        Check::fail(
             format!("the token{place} lacks: {}", missing.join("; ")),
             "Ask for a policy granting those capabilities on those paths (sudo is not needed); `vault token capabilities <path>` shows what a token may do.",
         )
@@ -250,27 +189,27 @@ async fn engine_check(vault: &VaultClient, mount: &str) -> Check {
     match vault.list_mounts().await {
         Ok(mounts) => match mounts.get(&format!("{mount}/")) {
             Some(m) if m.kind == "aws" => {
-                return pass(format!("the AWS secrets engine is mounted at {mount}/"));
+                return Check::pass(format!("the AWS secrets engine is mounted at {mount}/"));
             }
             Some(m) => {
-                return fail(
+                return Check::fail(
                     format!("{mount}/ holds a {} engine, not aws", m.kind),
                     "Disable it, or give the lab another mount path.",
                 );
             }
             None => {}
         },
-        Err(e) => return warn(format!("mounts could not be listed: {e}"), e.hint()),
+        Err(e) => return Check::warn(format!("mounts could not be listed: {e}"), e.hint()),
     }
     match vault.read("sys/plugins/catalog/secret/aws").await {
-        Ok(_) => pass(format!(
+        Ok(_) => Check::pass(format!(
             "the AWS secrets engine is available; step 1 mounts it at {mount}/"
         )),
-        Err(VaultError::NotFound { .. }) => fail(
+        Err(VaultError::NotFound { .. }) => Check::fail(
             "this server has no AWS secrets engine (OpenBao ships without it)",
             "Run the lab on vaultlab's own sandbox (`vaultlab --sandbox`), or on a Vault server; OpenBao needs the openbao-plugin-secrets-aws plugin registered in its catalog.",
         ),
-        Err(e) => warn(
+        Err(e) => Check::warn(
             format!("whether the AWS engine is available could not be read: {e}"),
             "Step 1 will tell: it fails with `plugin not found in the catalog: aws` if it is missing.",
         ),
@@ -282,7 +221,7 @@ async fn aws_checks(
     aws_endpoint: Option<String>,
 ) -> Vec<Check> {
     let Some((static_keys, region, source)) = keys else {
-        return vec![fail(
+        return vec![Check::fail(
             "no AWS root keys found",
             "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (an IAM user's keys), or an AWS CLI profile.",
         )];
@@ -295,16 +234,19 @@ async fn aws_checks(
     let identity = match aws::caller_identity(&target, &static_keys).await {
         Ok(identity) => identity,
         Err(e) => {
-            checks.push(fail(format!("AWS root keys from {source}: {e}"), e.hint()));
+            checks.push(Check::fail(
+                format!("AWS root keys from {source}: {e}"),
+                e.hint(),
+            ));
             return checks;
         }
     };
-    checks.push(pass(format!(
+    checks.push(Check::pass(format!(
         "AWS root keys from {source} are valid: {}",
         identity.arn
     )));
     if identity.arn.ends_with(":root") {
-        checks.push(warn(
+        checks.push(Check::warn(
             "these are the account root user's keys",
             "Give Vault an IAM user's keys instead: root keys cannot be limited or safely rotated.",
         ));
@@ -326,9 +268,11 @@ async fn aws_checks(
                 .map(|r| r.eval_action_name())
                 .collect();
             if denied.is_empty() {
-                checks.push(pass("the root keys may do every IAM action Vault needs"));
+                checks.push(Check::pass(
+                    "the root keys may do every IAM action Vault needs",
+                ));
             } else {
-                checks.push(fail(
+                checks.push(Check::fail(
                     format!("the root keys may not {}", denied.join(", ")),
                     "Attach a policy allowing those actions to the IAM user whose keys Vault gets.",
                 ));
@@ -336,39 +280,13 @@ async fn aws_checks(
         }
         Err(e) => {
             let e = aws::AwsCallError::from(e);
-            checks.push(warn(
+            checks.push(Check::warn(
                 format!("the IAM actions Vault needs could not be simulated ({})", e.code),
                 "Not a failure: iam:SimulatePrincipalPolicy is often not granted. Step 4 will tell.",
             ));
         }
     }
     checks
-}
-
-/// Prints the checks; returns whether the lab can run (no failure).
-pub fn report(checks: &[Check], out: &mut impl Write) -> std::io::Result<bool> {
-    for check in checks {
-        let mark = match check.verdict {
-            Verdict::Pass => "✓",
-            Verdict::Warn => "!",
-            Verdict::Fail => "✗",
-        };
-        writeln!(out, "{mark} {}", check.what)?;
-        if let Some(fix) = &check.fix {
-            writeln!(out, "    → {fix}")?;
-        }
-    }
-    let ok = checks.iter().all(|c| c.verdict != Verdict::Fail);
-    writeln!(
-        out,
-        "{}",
-        if ok {
-            "The lab can run here."
-        } else {
-            "The lab cannot run here yet: fix what is marked ✗."
-        }
-    )?;
-    Ok(ok)
 }
 
 #[cfg(test)]

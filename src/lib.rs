@@ -1,16 +1,17 @@
 //! vaultlab: a terminal lab companion for Vault's dynamic secrets lab.
 //!
-//! The binary lives in `main.rs`; everything it uses is here so that tests and benches can
-//! drive the same code.
+//! The binary (`main.rs`) parses the command line and runs a command from [`cmd`];
+//! everything is here so that tests and benches can drive the same code.
 
 pub mod app;
 pub mod aws;
-pub mod cleanup;
+pub mod checks;
+pub mod cmd;
 pub mod doctor;
 pub mod lab;
 pub mod lease;
 pub mod runtime;
 pub mod session;
+pub mod setup;
 pub mod ui;
 pub mod vault;
-pub mod walk;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::app::state::{Connection, EnvVar, Mode, PrefilledKeys};
 use crate::lab::{self, Lab, LabError};
 use crate::lease::journal::{self, Journal, JournalError};
+use crate::setup::{Connection, EnvVar, Mode, PrefilledKeys};
 use crate::vault::config::VaultFlags;
 use crate::vault::{VaultClient, VaultConfig, VaultError};
 use vaultlab_sandbox::{Sandbox, SandboxError, SandboxOptions};
@@ -48,7 +48,7 @@ pub enum SessionError {
     Lab(#[from] LabError),
     #[error("cannot start the sandbox: {0}")]
     Sandbox(#[from] SandboxError),
-    #[error("{0}\n  {hint}", hint = .0.hint())]
+    #[error("{0} → {hint}", hint = .0.hint())]
     Vault(#[from] VaultError),
     #[error("--sandbox and --live cannot both be given")]
     ConflictingModes,

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use secrecy::SecretString;
 
-use super::state::StopSignal;
 use crate::lab::StepKind;
 use crate::lease::journal::Entry;
 
@@ -36,6 +35,15 @@ impl std::fmt::Debug for Msg {
             Msg::Outcome(outcome) => write!(f, "Outcome({outcome:?})"),
         }
     }
+}
+
+/// A polite request to stop, from outside the terminal's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    /// SIGTERM: asked like `q`; a second one keeps the leases and leaves.
+    Terminate,
+    /// SIGHUP: the terminal is gone and no one can be asked: keep the leases and leave.
+    Hangup,
 }
 
 /// What went wrong, in words for the learner: what failed, the server's own message,
@@ -89,7 +97,7 @@ pub enum Outcome {
     RoleWritten(Result<Exchange, Failure>),
     CredsIssued(Result<(IssuedCreds, Exchange), Failure>),
     LeaseConfigWritten(Result<Exchange, Failure>),
-    Doctor(Vec<crate::doctor::Check>),
+    Doctor(Vec<crate::checks::Check>),
     /// One DescribeInstances attempt. `Err` with `retryable` while the key propagates.
     Described {
         lease_id: String,

@@ -6,10 +6,12 @@ use chrono::{DateTime, Utc};
 use ratatui_textarea::TextArea;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::msg::{AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds};
+use super::msg::{AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, StopSignal};
 use super::policy::{PolicyCheck, check_policy};
+use crate::checks::Check;
 use crate::lab::{Lab, StepKind};
 use crate::lease::table::{LeaseTable, TrackedLease};
+pub use crate::setup::{Connection, EnvVar, Mode, PrefilledKeys};
 
 /// Panes, left to right: the overview, the six steps, the finish, the leases.
 pub const PANE_COUNT: usize = StepKind::ORDER.len() + 3;
@@ -46,32 +48,6 @@ pub const RENEW_INCREMENTS: [Duration; 7] = [
     Duration::from_secs(24 * 3600),
     Duration::from_secs(768 * 3600),
 ];
-
-/// A polite request to stop, from outside the terminal's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopSignal {
-    /// SIGTERM: asked like `q`; a second one keeps the leases and leaves.
-    Terminate,
-    /// SIGHUP: the terminal is gone and no one can be asked: keep the leases and leave.
-    Hangup,
-}
-
-/// Where the lab runs: the embedded sandbox or the learner's own Vault and AWS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
-    Sandbox,
-    Live,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connection {
-    pub mode: Mode,
-    pub vault_addr: String,
-    pub namespace: Option<String>,
-    /// The `iam_endpoint`/`sts_endpoint` written to `config/root`, when Vault's engine
-    /// must be pointed somewhere other than AWS or the sandbox's own endpoint.
-    pub engine_aws_endpoint: Option<String>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum StepStatus {
@@ -295,7 +271,7 @@ pub struct App {
     pub template_confirm: bool,
     pub now: DateTime<Utc>,
     /// The doctor's checks, once run.
-    pub doctor: Option<Vec<crate::doctor::Check>>,
+    pub doctor: Option<Vec<Check>>,
     /// The environment for a second terminal (sandbox mode), and whether its secrets show.
     pub cli_env: Vec<EnvVar>,
     pub cli_env_revealed: bool,
@@ -319,25 +295,6 @@ pub struct App {
     pub journal_problem: Option<String>,
     /// The signal that ended the run, if one did.
     pub stopped_by: Option<StopSignal>,
-}
-
-/// One `export NAME=value` line for a second terminal, so the learner can use the real
-/// `vault` and `aws` CLIs against the same server.
-#[derive(Debug, Clone)]
-pub struct EnvVar {
-    pub name: String,
-    pub value: SecretString,
-    /// Masked on screen until revealed.
-    pub secret: bool,
-}
-
-/// Root keys to start the form with.
-#[derive(Debug, Clone)]
-pub struct PrefilledKeys {
-    pub access_key_id: String,
-    pub secret_access_key: SecretString,
-    pub region: String,
-    pub source: String,
 }
 
 impl App {

@@ -8,12 +8,12 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::effect::{AwsKeys, Effect};
 use super::keymap::{Action, action_for};
-use super::msg::{AwsRefusal, Failure, LeaseFacts, LookupFailure, Msg, Outcome};
+use super::msg::{AwsRefusal, Failure, LeaseFacts, LookupFailure, Msg, Outcome, StopSignal};
 use super::probe_schedule::{PROBE_ATTEMPTS, PROOF_ATTEMPTS, probe_delay};
 use super::state::{
     App, Connection, Creds, KeyField, LEASES_PANE, Overlay, PANE_COUNT, Pane, PolicyEditor,
     PrefilledKeys, Probe, RENEW_INCREMENTS, RevocationProof, RootKeysForm, SecretInput, StepStatus,
-    StepView, StopSignal,
+    StepView,
 };
 use crate::lab::{Lab, StepKind};
 use crate::lease::journal::{Entry, EntryState};

@@ -8,11 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::effect::Effect;
 use super::msg::{
-    AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome,
+    AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome, StopSignal,
 };
 use super::msg::{LeaseFacts, LookupFailure};
 use super::state::{
-    App, Connection, KeyField, LEASES_PANE, Mode, Overlay, PrefilledKeys, StepStatus, StopSignal,
+    App, Connection, KeyField, LEASES_PANE, Mode, Overlay, PrefilledKeys, StepStatus,
 };
 use super::{init, update};
 use crate::lab::{DEFAULT_LAB, StepKind, load_embedded};

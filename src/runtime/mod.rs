@@ -13,8 +13,7 @@ use futures::StreamExt;
 use secrecy::ExposeSecret;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::app::msg::{Failure, Msg, Outcome};
-use crate::app::state::StopSignal;
+use crate::app::msg::{Failure, Msg, Outcome, StopSignal};
 use crate::app::{App, Effect, update};
 use crate::ui::{self, Theme};
 use effects::EffectRunner;

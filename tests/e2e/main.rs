@@ -8,5 +8,6 @@ mod e2e_live;
 mod e2e_tui;
 mod lease_journal;
 mod sandbox_cli;
+mod user_errors;
 mod walk_cli;
 mod walk_moto;

@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
 use crate::app::state::Mode;
-use crate::doctor::Verdict;
+use crate::checks::Verdict;
 use crate::lab::StepKind;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{masked, status_badge};

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
+use std::process::ExitCode;
 
 use chrono::Utc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -13,6 +14,28 @@ use crate::app::{Effect, init, update};
 use crate::lab::StepKind;
 use crate::runtime::effects::EffectRunner;
 use crate::session::Session;
+
+use super::args::WalkArgs;
+use super::{Outcome, init_stderr_logging, open_session, runtime};
+
+pub fn run(args: WalkArgs) -> Outcome {
+    init_stderr_logging("warn");
+    runtime()?.block_on(async {
+        let session = open_session(&args.lab.session_options()).await?;
+        let mut out = std::io::stdout().lock();
+        let result = walk(&session, args.keep, &mut out).await?;
+        out.flush()?;
+        drop(out);
+        session.close().await?;
+        match result {
+            WalkResult::Completed => Ok(ExitCode::SUCCESS),
+            WalkResult::Failed { step, what } => {
+                eprintln!("vaultlab walk: step {step} failed: {what}");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    })
+}
 
 /// How the walk ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,13 +3,44 @@
 //! tried again. Without the TUI.
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use chrono::Utc;
 
 use crate::lease::countdown::format_vault_duration;
 use crate::lease::is_unknown_lease;
 use crate::lease::journal::EntryState;
-use crate::session::Session;
+use crate::session::{Session, SessionOptions};
+
+use super::args::CleanupArgs;
+use super::{Outcome, init_stderr_logging, open_session, runtime};
+
+pub fn run(args: CleanupArgs) -> Outcome {
+    init_stderr_logging("warn");
+    runtime()?.block_on(async {
+        let options = SessionOptions {
+            force_live: true,
+            vault_flags: args.vault.flags(),
+            ..SessionOptions::default()
+        };
+        let session = open_session(&options).await?;
+        if let Some(problem) = &session.journal_problem {
+            eprintln!("vaultlab: {problem}");
+        }
+        let mut out = std::io::stdout().lock();
+        let options = CleanupOptions {
+            all: args.all,
+            dry_run: args.dry_run,
+        };
+        let alive = cleanup(&session, options, &mut out).await?;
+        out.flush()?;
+        Ok(if alive > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CleanupOptions {

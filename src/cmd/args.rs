@@ -1,0 +1,210 @@
+//! The command line: every command, flag and its help. Parsed by `main.rs`; each command
+//! runs in its own module beside this one.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::session::SessionOptions;
+use crate::vault::config::VaultFlags;
+use vaultlab_sandbox as sandbox;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vaultlab",
+    version,
+    about = "A terminal lab companion for Vault's dynamic secrets lab",
+    long_about = "A terminal lab companion for Vault's dynamic secrets lab.\n\n\
+        Without a command, opens the lab: six steps, each in its own pane. It runs on an \
+        embedded sandbox unless VAULT_ADDR is set or --live is given."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub lab: LabArgs,
+}
+
+const FAULTS_HELP: &str = "\
+Fault injection (to show a failure on stage):
+  POST $VAULT_ADDR/vaultlab/faults with the root token (X-Vault-Token) and a JSON body arms a
+  fault: the next `count` (default 1) requests that match fail as the real service would.
+    {\"aws_action\":\"DescribeInstances\",\"code\":\"RequestLimitExceeded\",\"count\":3}
+        EC2 throttling; `*` matches every AWS action; other codes: Throttling, AuthFailure,
+        InvalidClientTokenId, UnauthorizedOperation, AccessDenied, InternalError…
+    {\"vault_path\":\"aws/creds/\",\"status\":429}
+        Vault's rate-limit answer for paths starting with aws/creds/; 503 says sealed;
+        add \"method\":\"GET\" to match one method only.
+  `message` (and `status` for AWS) override the service's usual words.
+  GET lists the armed faults; DELETE disarms them all.";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the embedded sandbox alone: a Vault-compatible server with the AWS secrets
+    /// engine and an AWS-compatible endpoint (IAM, STS, EC2), until Ctrl-C.
+    #[command(after_long_help = FAULTS_HELP)]
+    Sandbox(SandboxArgs),
+    /// Run the lab's six steps headless and print a transcript (secrets masked). Exits
+    /// non-zero at the first step that fails.
+    Walk(WalkArgs),
+    /// List the leases earlier runs issued against this Vault (VAULT_ADDR) that may still
+    /// be alive, and revoke them with --all. Exits non-zero while some stay alive.
+    Cleanup(CleanupArgs),
+    /// Check that the lab can run here: Vault reachable, unsealed, the token and its
+    /// capabilities, the AWS engine, the AWS root keys. Exits 0 only when it can.
+    Doctor(LabArgs),
+}
+
+/// Where and how to reach Vault. Each flag wins over its environment variable, as the
+/// `vault` CLI's flags do. There is no token flag: a token on a command line ends up in
+/// shell history and `ps`; use VAULT_TOKEN or `vault login` (~/.vault-token).
+#[derive(Debug, Clone, Default, Args)]
+#[command(
+    next_help_heading = "Vault connection (each overrides its VAULT_* variable and means live mode)"
+)]
+pub struct VaultArgs {
+    /// Vault's address, e.g. https://vault.example.com:8200 [env: VAULT_ADDR].
+    #[arg(long, value_name = "URL")]
+    pub address: Option<String>,
+
+    /// The namespace to work in, sent as X-Vault-Namespace [env: VAULT_NAMESPACE].
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// A PEM file of CA certificates to trust instead of the system's [env: VAULT_CACERT].
+    #[arg(long, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// A directory of PEM CA certificates to trust instead of the system's
+    /// [env: VAULT_CAPATH].
+    #[arg(long, value_name = "DIR")]
+    pub ca_path: Option<PathBuf>,
+
+    /// Do not verify Vault's TLS certificate: only for a throwaway dev server
+    /// [env: VAULT_SKIP_VERIFY].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          value_parser = parse_bool_flag)]
+    pub tls_skip_verify: Option<bool>,
+
+    /// How long to wait for Vault: seconds, or a duration such as 90s or 2m
+    /// [env: VAULT_CLIENT_TIMEOUT].
+    #[arg(long, value_name = "DURATION")]
+    pub client_timeout: Option<String>,
+}
+
+impl VaultArgs {
+    pub fn flags(&self) -> VaultFlags {
+        VaultFlags {
+            address: self.address.clone(),
+            namespace: self.namespace.clone(),
+            ca_cert: self.ca_cert.clone(),
+            ca_path: self.ca_path.clone(),
+            skip_verify: self.tls_skip_verify,
+            client_timeout: self.client_timeout.clone(),
+        }
+    }
+}
+
+fn parse_bool_flag(text: &str) -> Result<bool, String> {
+    crate::vault::config::parse_go_bool(text)
+        .ok_or_else(|| format!("{text:?} is not a boolean (true or false)"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CleanupArgs {
+    #[command(flatten)]
+    pub vault: VaultArgs,
+
+    /// Revoke every lease still alive.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Say what would be revoked; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WalkArgs {
+    #[command(flatten)]
+    pub lab: LabArgs,
+
+    /// Keep the lease the walk issued if it ends early, instead of revoking it.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LabArgs {
+    /// Use the embedded sandbox even if VAULT_ADDR is set.
+    #[arg(long, conflicts_with_all = ["address", "namespace", "ca_cert", "ca_path", "tls_skip_verify", "client_timeout"])]
+    pub sandbox: bool,
+
+    /// Use the Vault at VAULT_ADDR (with VAULT_TOKEN or ~/.vault-token) and real AWS.
+    #[arg(long, conflicts_with = "sandbox")]
+    pub live: bool,
+
+    /// In sandbox mode: how long a new access key takes to become valid (e.g. 0s, 3s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub propagation_delay: Option<Duration>,
+
+    /// Send AWS requests (vaultlab's, and Vault's engine's iam_endpoint/sts_endpoint) to
+    /// this endpoint instead: moto, LocalStack. Keys come from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY.
+    #[arg(long, value_name = "URL")]
+    pub aws_endpoint: Option<String>,
+
+    /// Read labs from this folder instead of the ones built in.
+    #[arg(long, value_name = "DIR")]
+    pub labs: Option<PathBuf>,
+
+    /// Which lab to run.
+    #[arg(long, value_name = "ID", default_value = crate::lab::DEFAULT_LAB)]
+    pub lab: String,
+
+    #[command(flatten)]
+    pub vault: VaultArgs,
+}
+
+impl LabArgs {
+    pub fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            force_sandbox: self.sandbox,
+            force_live: self.live,
+            propagation_delay: self.propagation_delay,
+            aws_endpoint: self.aws_endpoint.clone(),
+            labs_dir: self.labs.clone(),
+            lab_id: Some(self.lab.clone()),
+            vault_flags: self.vault.flags(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on; the default is a free port on loopback. Use e.g.
+    /// 0.0.0.0:8200 to serve a room (the token and the AWS keys still guard it).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+
+    /// How long a new access key takes to become valid, as IAM's eventual consistency
+    /// makes it in AWS (e.g. 0s, 3s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub propagation_delay: Duration,
+
+    /// Keep the sandbox's state (token, mounts, roles, leases, IAM) in this file across
+    /// restarts. It holds secrets and is written with mode 0600.
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+
+    /// The sandbox account's region.
+    #[arg(long, default_value = sandbox::DEFAULT_REGION)]
+    pub region: String,
+}
+
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 0s, 3s, 500ms, 1m)"))
+}

@@ -1,0 +1,68 @@
+//! vaultlab's commands, one module each, thin: each opens what it needs, runs the shared
+//! code, and says how it ended. `main.rs` parses the command line and dispatches here;
+//! [`error::exit`] prints why a command stopped and gives the process its exit code.
+
+pub mod args;
+pub mod cleanup;
+pub mod doctor;
+pub mod error;
+pub mod sandbox;
+pub mod tui;
+pub mod walk;
+
+use std::path::PathBuf;
+
+use color_eyre::eyre::WrapErr;
+
+use crate::session::{self, Session, SessionOptions};
+pub use error::{Outcome, Stop, UserError, exit};
+
+fn runtime() -> Result<tokio::runtime::Runtime, Stop> {
+    Ok(tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?)
+}
+
+/// The session a command runs against, from the process's environment.
+async fn open_session(options: &SessionOptions) -> Result<Session, Stop> {
+    Ok(session::open(options, |name| std::env::var(name).ok()).await?)
+}
+
+/// The TUI owns the terminal, so its log goes to a file (never a secret in it).
+fn init_file_logging() {
+    let Some(dir) = state_dir() else { return };
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("vaultlab.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VAULTLAB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .init();
+}
+
+/// `$XDG_STATE_HOME/vaultlab`, else `~/.local/state/vaultlab`.
+fn state_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))
+        .map(|base| base.join("vaultlab"))
+}
+
+/// Logs to stderr (the sandbox server, walk); they never carry bodies, tokens or keys.
+fn init_stderr_logging(default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VAULTLAB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

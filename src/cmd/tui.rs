@@ -1,0 +1,60 @@
+//! `vaultlab` without a command: the lab in the terminal.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use color_eyre::eyre::WrapErr;
+
+use super::args::LabArgs;
+use super::{Outcome, init_file_logging, open_session, runtime};
+use crate::runtime::effects::EffectRunner;
+use crate::runtime::terminal;
+use crate::ui::Theme;
+
+pub fn run(args: LabArgs) -> Outcome {
+    init_file_logging();
+    runtime()?.block_on(async {
+        // Errors before the terminal is taken over print as usual.
+        let session = open_session(&args.session_options()).await?;
+        let theme = Theme::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
+        let (outcomes_tx, outcomes_rx) = tokio::sync::mpsc::unbounded_channel();
+        if let Some(problem) = &session.journal_problem {
+            eprintln!("vaultlab: {problem}");
+        }
+        let runner = EffectRunner::new(
+            session.vault.clone(),
+            session.aws_endpoint.clone(),
+            outcomes_tx,
+        )
+        .with_journal(session.journal.clone());
+        let (mut app, initial) = crate::app::init(
+            session.lab.clone(),
+            session.connection.clone(),
+            session.prefill.clone(),
+            chrono::Utc::now(),
+        );
+        app.cli_env = session.cli_env();
+        // Leases earlier runs left are looked up by the app itself once it runs.
+        app.notice = session.journal_problem.as_ref().map(ToString::to_string);
+        let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
+        let result = crate::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
+        // After a SIGHUP the terminal is gone and restoring it fails: the session must
+        // still be closed (the sandbox stopped, its state saved) and the note written.
+        let restored = terminal::restore();
+        let closed = session.close().await;
+        let app = result.wrap_err("the terminal failed")?;
+        // The leases left alive, and where they are kept. After a SIGHUP stderr may be
+        // gone: a failed write must not turn a clean exit into a panic.
+        if let Some(note) = app.exit_note() {
+            let _ = writeln!(std::io::stderr(), "vaultlab: {note}");
+        }
+        if let Err(error) = restored {
+            let _ = writeln!(
+                std::io::stderr(),
+                "vaultlab: cannot restore the terminal: {error}"
+            );
+        }
+        closed?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
