@@ -16,8 +16,9 @@ use super::state::{
     StepView,
 };
 use crate::lab::{Lab, StepKind};
-use crate::lease::journal::{Entry, EntryState};
-use crate::lease::table::{LeaseState, Origin, Renewal, TrackedLease, describe_renewal};
+use crate::lease::Lifecycle;
+use crate::lease::journal::Entry;
+use crate::lease::table::{Origin, Renewal, TrackedLease, describe_renewal};
 
 /// The short-leases demo: long enough to use the keys, short enough to watch them expire.
 pub const SHORT_LEASE: Duration = Duration::from_secs(120);
@@ -443,7 +444,7 @@ fn start_revoke(app: &mut App) -> Vec<Effect> {
     app.step_mut(StepKind::Revoke).status = StepStatus::Running;
     app.proof = None;
     if let Some(lease) = app.leases.get_mut(&lease_id) {
-        lease.state = LeaseState::Revoking;
+        lease.state = Lifecycle::Revoking;
     }
     vec![Effect::RevokeLease {
         lease_id,
@@ -464,7 +465,7 @@ fn revoke(app: &mut App, lease_id: &str) -> Vec<Effect> {
 fn revoke_now(app: &mut App, lease_id: &str) -> Vec<Effect> {
     match app.leases.get_mut(lease_id) {
         Some(lease) if lease.is_revocable(app.now) => {
-            lease.state = LeaseState::Revoking;
+            lease.state = Lifecycle::Revoking;
             vec![Effect::RevokeLease {
                 lease_id: lease_id.to_owned(),
                 sync: true,
@@ -553,8 +554,8 @@ fn check_expired(app: &mut App) -> Vec<Effect> {
     let now = app.now;
     let mut effects = Vec::new();
     for lease in app.leases.iter_mut() {
-        if lease.state == LeaseState::Active && now >= lease.expires_at && !lease.expiry_checked {
-            lease.expiry_checked = true;
+        if lease.state == Lifecycle::Active && now >= lease.expires_at {
+            lease.state = Lifecycle::Expired;
             effects.push(Effect::LookupLease {
                 lease_id: lease.lease_id.clone(),
                 attempt: 1,
@@ -786,11 +787,15 @@ fn on_revoked(
     is_current: bool,
     result: Result<super::msg::Exchange, Failure>,
 ) -> Vec<Effect> {
+    let now = app.now;
     if let Some(lease) = app.leases.get_mut(lease_id) {
         lease.state = match &result {
-            Ok(_) => LeaseState::Revoked,
+            Ok(_) => Lifecycle::Revoked { at: now },
             // The runner has kept it in the journal with these words, to retry next time.
-            Err(failure) => LeaseState::RevokeFailed(failure.detail.clone()),
+            Err(failure) => Lifecycle::RevokeFailed {
+                at: now,
+                error: failure.detail.clone(),
+            },
         };
     }
     if let Err(failure) = &result {
@@ -867,11 +872,11 @@ fn on_journal_read(
     app.journal_path = path;
     let mut effects = Vec::new();
     for entry in open {
-        let retry = matches!(entry.state, EntryState::RevokeFailed { .. });
+        let retry = matches!(entry.state, Lifecycle::RevokeFailed { .. });
         let state = if retry {
-            LeaseState::Revoking
+            Lifecycle::Revoking
         } else {
-            LeaseState::Checking
+            Lifecycle::Checking
         };
         app.leases.track(TrackedLease::earlier(
             entry.lease_id.clone(),
@@ -915,27 +920,26 @@ fn on_looked_up(
 ) -> Vec<Effect> {
     let now = app.now;
     // A lease revoked meanwhile stays as it is: the answer is older than what we know.
-    let Some(lease) = app
-        .leases
-        .get_mut(lease_id)
-        .filter(|l| matches!(l.state, LeaseState::Checking | LeaseState::Active))
-    else {
+    let Some(lease) = app.leases.get_mut(lease_id).filter(|l| {
+        matches!(
+            l.state,
+            Lifecycle::Checking | Lifecycle::Active | Lifecycle::Expired
+        )
+    }) else {
         return Vec::new();
     };
-    let was_checking = lease.state == LeaseState::Checking;
+    let was_checking = lease.state == Lifecycle::Checking;
     let mut effects = Vec::new();
     match result {
         Ok(facts) if !facts.ttl.is_zero() => {
-            lease.state = LeaseState::Active;
+            lease.state = Lifecycle::Active;
             lease.expires_at = crate::lease::countdown::expiry(now, facts.ttl);
             lease.renewable = facts.renewable;
-            lease.expiry_checked = false;
         }
         // Out of time, but Vault has not revoked it yet: ask again in a moment.
         Ok(_) => {
-            lease.state = LeaseState::Active;
+            lease.state = Lifecycle::Expired;
             lease.expires_at = lease.expires_at.min(now);
-            lease.expiry_checked = true;
             if attempt < EXPIRY_CHECKS {
                 effects.push(Effect::LookupLease {
                     lease_id: lease_id.to_owned(),
@@ -944,9 +948,11 @@ fn on_looked_up(
                 });
             }
         }
-        Err(LookupFailure::Gone) => lease.state = LeaseState::Gone,
+        Err(LookupFailure::Gone) => lease.state = Lifecycle::Gone { at: now },
         Err(LookupFailure::Failed(failure)) if was_checking => {
-            lease.state = LeaseState::Unknown(failure.detail);
+            lease.state = Lifecycle::Unknown {
+                error: failure.detail,
+            };
         }
         // An expired lease that could not be looked up stays expired; cleanup asks later.
         Err(LookupFailure::Failed(_)) => {}

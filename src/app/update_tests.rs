@@ -16,8 +16,9 @@ use super::state::{
 };
 use super::{init, update};
 use crate::lab::{DEFAULT_LAB, StepKind, load_embedded};
-use crate::lease::journal::{Entry, EntryState};
-use crate::lease::table::{LeaseState, LeaseStatus, Origin};
+use crate::lease::Lifecycle;
+use crate::lease::journal::Entry;
+use crate::lease::table::Origin;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const LEASE: &str = "aws/creds/my-role/abcdefghijklmnopqrstuvwx";
@@ -797,11 +798,11 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
         Msg::Outcome(Outcome::JournalRead {
             path: Some("/data/vaultlab/leases/x.json".into()),
             open: vec![
-                entry("aws/creds/my-role/alive", EntryState::Active),
-                entry("aws/creds/my-role/gone", EntryState::Active),
+                entry("aws/creds/my-role/alive", Lifecycle::Active),
+                entry("aws/creds/my-role/gone", Lifecycle::Active),
                 entry(
                     "aws/creds/my-role/failed",
-                    EntryState::RevokeFailed {
+                    Lifecycle::RevokeFailed {
                         at: at(-60),
                         error: "connection refused".into(),
                     },
@@ -855,13 +856,10 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
             result: Err(LookupFailure::Gone),
         }),
     );
-    assert_eq!(
-        app.leases
-            .get("aws/creds/my-role/gone")
-            .unwrap()
-            .status(app.now),
-        LeaseStatus::Gone
-    );
+    assert!(matches!(
+        app.leases.get("aws/creds/my-role/gone").unwrap().state,
+        Lifecycle::Gone { .. }
+    ));
     assert_eq!(app.overlay, Some(Overlay::EarlierLeases));
     assert_eq!(
         app.leases
@@ -963,7 +961,7 @@ fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
     );
     revoked(&mut app, OLDER, Err(refused()));
     let older = app.leases.get(OLDER).unwrap();
-    assert_eq!(older.status(app.now), LeaseStatus::RevokeFailed);
+    assert!(matches!(older.state, Lifecycle::RevokeFailed { .. }));
     assert_eq!(
         older.problem(),
         Some("error sending request: connection refused")
@@ -1010,7 +1008,7 @@ fn sighup_keeps_the_leases_and_leaves_at_once() {
     issue(&mut app, Duration::from_secs(3600));
     update(&mut app, Msg::Signal(StopSignal::Hangup));
     assert!(app.should_quit);
-    assert_eq!(app.current_lease().unwrap().state, LeaseState::Active);
+    assert_eq!(app.current_lease().unwrap().state, Lifecycle::Active);
 }
 
 #[test]
@@ -1076,7 +1074,10 @@ fn a_late_lookup_does_not_bring_a_revoked_lease_back() {
             }),
         }),
     );
-    assert_eq!(app.current_lease().unwrap().state, LeaseState::Revoked);
+    assert!(matches!(
+        app.current_lease().unwrap().state,
+        Lifecycle::Revoked { .. }
+    ));
 }
 
 #[test]
@@ -1098,7 +1099,7 @@ fn a_stop_signal_while_credentials_are_issued_waits_for_them_and_keeps_the_lease
         );
         issue(&mut app, Duration::from_secs(3600));
         assert!(app.should_quit, "{signals:?}: leaves once it is issued");
-        assert_eq!(app.current_lease().unwrap().state, LeaseState::Active);
+        assert_eq!(app.current_lease().unwrap().state, Lifecycle::Active);
         let note = app.exit_note().unwrap();
         assert!(
             note.contains("1 lease(s) that may still be alive are kept in the journal"),

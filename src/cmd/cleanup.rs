@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
+use crate::lease::Lifecycle;
 use crate::lease::countdown::format_vault_duration;
 use crate::lease::is_unknown_lease;
-use crate::lease::journal::EntryState;
 use crate::session::{Session, SessionOptions};
 
 use super::args::CleanupArgs;
@@ -95,7 +95,7 @@ pub async fn cleanup(
         };
         // A revocation that failed before was asked for: it is tried again without --all.
         let retry = match &entry.state {
-            EntryState::RevokeFailed { error, .. } => Some(error.clone()),
+            Lifecycle::RevokeFailed { error, .. } => Some(error.clone()),
             _ => None,
         };
         match session.vault.lease_lookup(&entry.lease_id).await {
@@ -122,11 +122,11 @@ pub async fn cleanup(
                 match session.vault.lease_revoke(&entry.lease_id, true).await {
                     Ok(_) => {
                         writeln!(out, "         revoked")?;
-                        mark(EntryState::Revoked { at: Utc::now() });
+                        mark(Lifecycle::Revoked { at: Utc::now() });
                     }
                     Err(e) => {
                         writeln!(out, "         NOT revoked: {e}\n         → {}", e.hint())?;
-                        mark(EntryState::RevokeFailed {
+                        mark(Lifecycle::RevokeFailed {
                             at: Utc::now(),
                             error: e.to_string(),
                         });
@@ -140,7 +140,7 @@ pub async fn cleanup(
                     "  over   {}  (Vault no longer knows it)",
                     entry.lease_id
                 )?;
-                mark(EntryState::Gone { at: Utc::now() });
+                mark(Lifecycle::Gone { at: Utc::now() });
             }
             Err(e) => {
                 writeln!(

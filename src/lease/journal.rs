@@ -8,25 +8,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::Lifecycle;
 use super::owner::Owner;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
-pub enum EntryState {
-    Active,
-    Revoked {
-        at: DateTime<Utc>,
-    },
-    /// Vault no longer knows the lease: it expired, or was revoked elsewhere.
-    Gone {
-        at: DateTime<Utc>,
-    },
-    /// A revocation was tried and failed; it is tried again next time.
-    RevokeFailed {
-        at: DateTime<Utc>,
-        error: String,
-    },
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -39,8 +22,9 @@ pub struct Entry {
     /// When it ends unless renewed. Journals written before this field had only the TTL.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
+    /// Written as `"state": "active"` (or revoked, gone, revoke_failed) beside the fields.
     #[serde(flatten)]
-    pub state: EntryState,
+    pub state: Lifecycle,
     /// The run that issued it. Journals written before this field have none: such
     /// leases are taken for an earlier run's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,10 +34,7 @@ pub struct Entry {
 impl Entry {
     /// Still worth revoking: active, or a revocation that failed.
     pub fn is_open(&self) -> bool {
-        matches!(
-            self.state,
-            EntryState::Active | EntryState::RevokeFailed { .. }
-        )
+        self.state.is_open()
     }
 
     /// When the lease ends unless renewed, as far as the journal knows.
@@ -372,7 +353,7 @@ impl Journal {
     }
 
     /// Changes a lease's state and writes the journal. Unknown ids are ignored.
-    pub fn mark(&mut self, lease_id: &str, state: EntryState) -> Result<(), JournalError> {
+    pub fn mark(&mut self, lease_id: &str, state: Lifecycle) -> Result<(), JournalError> {
         self.change(|entries| {
             if let Some(entry) = entries.iter_mut().find(|e| e.lease_id == lease_id) {
                 entry.state = state;
@@ -497,7 +478,7 @@ mod tests {
             issued_at: at(0),
             ttl_seconds: 2_764_800,
             expires_at: Some(at(2_764_800)),
-            state: EntryState::Active,
+            state: Lifecycle::Active,
             owner: None,
         }
     }
@@ -512,7 +493,7 @@ mod tests {
         journal.record(entry("aws/creds/my-role/a")).unwrap();
         journal.record(entry("aws/creds/my-role/b")).unwrap();
         journal
-            .mark("aws/creds/my-role/a", EntryState::Revoked { at: at(5) })
+            .mark("aws/creds/my-role/a", Lifecycle::Revoked { at: at(5) })
             .unwrap();
 
         let (journal, error) = Journal::open(path, "http://127.0.0.1:8200", None, at(9));
@@ -558,7 +539,7 @@ mod tests {
         first.record(entry("aws/creds/my-role/a")).unwrap();
         second.record(entry("aws/creds/my-role/b")).unwrap();
         first
-            .mark("aws/creds/my-role/a", EntryState::Revoked { at: at(5) })
+            .mark("aws/creds/my-role/a", Lifecycle::Revoked { at: at(5) })
             .unwrap();
         let (journal, _) = Journal::open(path, "http://x", None, at(9));
         let open: Vec<_> = journal
@@ -615,7 +596,7 @@ mod tests {
         assert!(error.is_none(), "{error:?}");
         assert_eq!(third.open_entries().count(), 1);
         third
-            .mark("aws/creds/my-role/a", EntryState::Revoked { at: at(10) })
+            .mark("aws/creds/my-role/a", Lifecycle::Revoked { at: at(10) })
             .unwrap();
         let (fourth, _) = Journal::open(path, "http://x", None, at(11));
         assert_eq!(fourth.open_entries().count(), 0);

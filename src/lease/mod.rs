@@ -3,8 +3,11 @@
 
 pub mod countdown;
 pub mod journal;
+pub mod lifecycle;
 pub mod owner;
 pub mod table;
+
+pub use lifecycle::Lifecycle;
 
 /// Vault's answer for a lease it does not know: expired and revoked, or never issued.
 pub fn is_unknown_lease(error: &crate::vault::VaultError) -> bool {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::countdown::{expiry, format_countdown, format_vault_duration};
+use super::lifecycle::Lifecycle;
 
 /// Where a tracked lease came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,36 +14,6 @@ pub enum Origin {
     ThisRun,
     /// Found open in the journal at start.
     EarlierRun,
-}
-
-/// What vaultlab last learned about a lease.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LeaseState {
-    /// From an earlier run, being looked up in Vault.
-    Checking,
-    /// Alive as far as vaultlab knows; expired once its time is up.
-    Active,
-    Revoking,
-    Revoked,
-    /// A revocation Vault refused or never got, in Vault's (or the network's) words.
-    RevokeFailed(String),
-    /// Vault no longer knows it: it expired, or was revoked elsewhere.
-    Gone,
-    /// It could not be looked up (in those words): it may still be alive.
-    Unknown(String),
-}
-
-/// What the table shows for a lease at a given moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeaseStatus {
-    Checking,
-    Active,
-    Expired,
-    Revoking,
-    Revoked,
-    RevokeFailed,
-    Gone,
-    Unknown,
 }
 
 /// The last renewal: what was asked, what Vault granted, and its warning.
@@ -68,12 +39,10 @@ pub struct TrackedLease {
     pub origin: Origin,
     pub expires_at: DateTime<Utc>,
     pub renewable: bool,
-    pub state: LeaseState,
+    pub state: Lifecycle,
     /// A renewal is on its way.
     pub renewing: bool,
     pub last_renewal: Option<Renewal>,
-    /// Vault was asked whether the expired lease is gone; false until then.
-    pub expiry_checked: bool,
 }
 
 impl TrackedLease {
@@ -91,10 +60,9 @@ impl TrackedLease {
             origin: Origin::ThisRun,
             expires_at: expiry(now, ttl),
             renewable,
-            state: LeaseState::Active,
+            state: Lifecycle::Active,
             renewing: false,
             last_renewal: None,
-            expiry_checked: false,
         }
     }
 
@@ -103,7 +71,7 @@ impl TrackedLease {
         lease_id: impl Into<String>,
         role: impl Into<String>,
         expires_at: DateTime<Utc>,
-        state: LeaseState,
+        state: Lifecycle,
     ) -> Self {
         Self {
             origin: Origin::EarlierRun,
@@ -113,25 +81,20 @@ impl TrackedLease {
         }
     }
 
-    pub fn status(&self, now: DateTime<Utc>) -> LeaseStatus {
-        match &self.state {
-            LeaseState::Checking => LeaseStatus::Checking,
-            LeaseState::Active if now >= self.expires_at => LeaseStatus::Expired,
-            LeaseState::Active => LeaseStatus::Active,
-            LeaseState::Revoking => LeaseStatus::Revoking,
-            LeaseState::Revoked => LeaseStatus::Revoked,
-            LeaseState::RevokeFailed(_) => LeaseStatus::RevokeFailed,
-            LeaseState::Gone => LeaseStatus::Gone,
-            LeaseState::Unknown(_) => LeaseStatus::Unknown,
+    /// Its time is up: out of time while active, or already known to be.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        match self.state {
+            Lifecycle::Expired => true,
+            Lifecycle::Active => now >= self.expires_at,
+            _ => false,
         }
     }
 
     /// Its keys still work as far as we know: active, or a revocation failed (Vault was
     /// down, say), and not yet expired. Such keys can still be tested, renewed, revoked.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
-        match self.status(now) {
-            LeaseStatus::Active => true,
-            LeaseStatus::RevokeFailed => now < self.expires_at,
+        match self.state {
+            Lifecycle::Active | Lifecycle::RevokeFailed { .. } => now < self.expires_at,
             _ => false,
         }
     }
@@ -139,16 +102,17 @@ impl TrackedLease {
     /// May still be alive in Vault, so worth revoking: active, a revocation that failed,
     /// or one that could not be looked up.
     pub fn is_revocable(&self, now: DateTime<Utc>) -> bool {
-        matches!(
-            self.status(now),
-            LeaseStatus::Active | LeaseStatus::RevokeFailed | LeaseStatus::Unknown
-        )
+        match self.state {
+            Lifecycle::Active => now < self.expires_at,
+            Lifecycle::RevokeFailed { .. } | Lifecycle::Unknown { .. } => true,
+            _ => false,
+        }
     }
 
     /// Time left, zero unless active.
     pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
         match self.state {
-            LeaseState::Active | LeaseState::Revoking | LeaseState::RevokeFailed(_) => {
+            Lifecycle::Active | Lifecycle::Revoking | Lifecycle::RevokeFailed { .. } => {
                 (self.expires_at - now).to_std().unwrap_or(Duration::ZERO)
             }
             _ => Duration::ZERO,
@@ -164,28 +128,28 @@ impl TrackedLease {
 
     /// The countdown while active (`31d 23:59:58`, `4:05`), else the state in a word.
     pub fn label(&self, now: DateTime<Utc>) -> String {
-        match self.status(now) {
-            LeaseStatus::Active => format_countdown(self.remaining(now)),
-            LeaseStatus::Checking => "checking…".to_owned(),
-            LeaseStatus::Expired => "expired".to_owned(),
-            LeaseStatus::Revoking => "revoking…".to_owned(),
-            LeaseStatus::Revoked => "revoked".to_owned(),
+        if self.is_expired(now) {
+            return "expired".to_owned();
+        }
+        match &self.state {
+            Lifecycle::Active => format_countdown(self.remaining(now)),
+            Lifecycle::Checking => "checking…".to_owned(),
+            Lifecycle::Expired => "expired".to_owned(),
+            Lifecycle::Revoking => "revoking…".to_owned(),
+            Lifecycle::Revoked { .. } => "revoked".to_owned(),
             // Still alive as far as anyone knows, so its time left still matters.
-            LeaseStatus::RevokeFailed => match self.remaining(now) {
+            Lifecycle::RevokeFailed { .. } => match self.remaining(now) {
                 Duration::ZERO => "revoke failed".to_owned(),
                 left => format!("{} · revoke failed", format_countdown(left)),
             },
-            LeaseStatus::Gone => "gone".to_owned(),
-            LeaseStatus::Unknown => "unknown".to_owned(),
+            Lifecycle::Gone { .. } => "gone".to_owned(),
+            Lifecycle::Unknown { .. } => "unknown".to_owned(),
         }
     }
 
     /// Vault's (or the network's) words, for a state that has them.
     pub fn problem(&self) -> Option<&str> {
-        match &self.state {
-            LeaseState::RevokeFailed(words) | LeaseState::Unknown(words) => Some(words),
-            _ => None,
-        }
+        self.state.problem()
     }
 }
 
@@ -255,7 +219,7 @@ impl LeaseTable {
     pub fn checking(&self) -> usize {
         self.leases
             .iter()
-            .filter(|l| l.state == LeaseState::Checking)
+            .filter(|l| l.state == Lifecycle::Checking)
             .count()
     }
 
@@ -263,7 +227,7 @@ impl LeaseTable {
     pub fn revoking(&self) -> usize {
         self.leases
             .iter()
-            .filter(|l| l.state == LeaseState::Revoking)
+            .filter(|l| l.state == Lifecycle::Revoking)
             .count()
     }
 }
@@ -282,7 +246,7 @@ mod tests {
             TrackedLease::issued("l", "my-role", at(0), Duration::from_secs(2_764_800), true);
         assert_eq!(lease.label(at(0)), "32d 00:00:00");
         assert_eq!(lease.label(at(2)), "31d 23:59:58");
-        assert_eq!(lease.status(at(2)), LeaseStatus::Active);
+        assert!(lease.is_active(at(2)));
     }
 
     #[test]
@@ -299,16 +263,20 @@ mod tests {
     #[test]
     fn a_revoked_lease_says_so_whatever_the_time() {
         let mut lease = TrackedLease::issued("l", "r", at(0), Duration::from_secs(60), true);
-        lease.state = LeaseState::Revoked;
+        lease.state = Lifecycle::Revoked { at: at(1) };
         assert_eq!(lease.label(at(1)), "revoked");
-        assert_eq!(lease.status(at(120)), LeaseStatus::Revoked);
+        assert_eq!(lease.label(at(120)), "revoked");
+        assert!(!lease.is_expired(at(120)));
         assert!(!lease.is_revocable(at(1)));
     }
 
     #[test]
     fn a_failed_revocation_keeps_the_lease_worth_revoking_with_vaults_words() {
         let mut lease = TrackedLease::issued("l", "r", at(0), Duration::from_secs(60), true);
-        lease.state = LeaseState::RevokeFailed("connection refused".into());
+        lease.state = Lifecycle::RevokeFailed {
+            at: at(1),
+            error: "connection refused".into(),
+        };
         assert!(lease.is_revocable(at(1)));
         assert_eq!(lease.problem(), Some("connection refused"));
         assert_eq!(lease.label(at(1)), "0:59 · revoke failed");
@@ -344,7 +312,7 @@ mod tests {
     #[test]
     fn an_absurd_ttl_does_not_overflow() {
         let lease = TrackedLease::issued("l", "r", at(0), Duration::MAX, true);
-        assert_eq!(lease.status(at(1)), LeaseStatus::Active);
+        assert!(lease.is_active(at(1)));
         assert!(!lease.label(at(1)).is_empty());
     }
 
@@ -374,7 +342,7 @@ mod tests {
         ));
         assert_eq!(table.len(), 2);
         assert_eq!(table.revocable(at(10)).count(), 2);
-        table.get_mut("b").unwrap().state = LeaseState::Revoked;
+        table.get_mut("b").unwrap().state = Lifecycle::Revoked { at: at(10) };
         assert_eq!(table.revocable(at(10)).count(), 1);
     }
 }

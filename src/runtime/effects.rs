@@ -14,8 +14,9 @@ use crate::app::msg::{
     LookupFailure, Msg, Outcome,
 };
 use crate::aws::{self, AwsCallError, AwsTarget, StaticKeys};
+use crate::lease::Lifecycle;
 use crate::lease::is_unknown_lease;
-use crate::lease::journal::{Entry, EntryState, Journal, JournalError};
+use crate::lease::journal::{Entry, Journal, JournalError};
 use crate::vault::request::{self, VaultRequest};
 use crate::vault::types::{AwsCreds, Reply, RoleSpec};
 use crate::vault::{VaultClient, VaultError};
@@ -211,9 +212,9 @@ impl EffectRunner {
                 // A queued revocation may still fail inside Vault: its entry stays open
                 // until the proof that the keys died, or a lookup, says it is over.
                 let state = match &result {
-                    Ok(_) if sync => Some(EntryState::Revoked { at: Utc::now() }),
+                    Ok(_) if sync => Some(Lifecycle::Revoked { at: Utc::now() }),
                     Ok(_) => None,
-                    Err(failure) => Some(EntryState::RevokeFailed {
+                    Err(failure) => Some(Lifecycle::RevokeFailed {
                         at: Utc::now(),
                         error: failure.detail.clone(),
                     }),
@@ -280,7 +281,7 @@ impl EffectRunner {
                 renewable: lookup.renewable,
             }),
             Err(e) if is_unknown_lease(&e) => {
-                self.journal(|journal| journal.mark(lease_id, EntryState::Gone { at: Utc::now() }));
+                self.journal(|journal| journal.mark(lease_id, Lifecycle::Gone { at: Utc::now() }));
                 Err(LookupFailure::Gone)
             }
             Err(e) => Err(LookupFailure::Failed(vault_failure(
@@ -437,7 +438,7 @@ impl EffectRunner {
                         issued_at: Utc::now(),
                         ttl_seconds: ttl.as_secs(),
                         expires_at: Some(crate::lease::countdown::expiry(Utc::now(), ttl)),
-                        state: EntryState::Active,
+                        state: Lifecycle::Active,
                         // `record` fills in this run.
                         owner: None,
                     })
@@ -508,7 +509,7 @@ impl EffectRunner {
         };
         if refused_with.is_some() && user_gone {
             // The queued revocation has happened: the lease is over.
-            self.journal(|journal| journal.mark(&lease_id, EntryState::Revoked { at: Utc::now() }));
+            self.journal(|journal| journal.mark(&lease_id, Lifecycle::Revoked { at: Utc::now() }));
         }
         Outcome::RevocationChecked {
             lease_id,

@@ -10,7 +10,8 @@ use super::widgets::short_lease_id;
 use crate::app::App;
 use crate::app::keymap::pane_bindings;
 use crate::app::state::Overlay;
-use crate::lease::table::{LeaseStatus, Origin};
+use crate::lease::Lifecycle;
+use crate::lease::table::Origin;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -70,17 +71,17 @@ fn revocable_lines<'a>(app: &App, only_earlier: bool) -> Vec<Line<'a>> {
     let leases: Vec<_> = app
         .leases
         .iter()
-        .filter(|l| {
-            l.is_revocable(app.now) || (!only_earlier && l.status(app.now) == LeaseStatus::Revoking)
-        })
+        .filter(|l| l.is_revocable(app.now) || (!only_earlier && l.state == Lifecycle::Revoking))
         .filter(|l| !only_earlier || l.origin == Origin::EarlierRun)
         .collect();
     let mut lines: Vec<Line> = leases
         .iter()
         .take(4)
         .map(|lease| {
-            let state = match lease.status(app.now) {
-                LeaseStatus::Active => format!("{} left", lease.label(app.now)),
+            let state = match lease.state {
+                Lifecycle::Active if !lease.is_expired(app.now) => {
+                    format!("{} left", lease.label(app.now))
+                }
                 _ => lease.label(app.now),
             };
             Line::raw(format!("  {} ({state})", short_lease_id(&lease.lease_id)))

@@ -10,7 +10,7 @@ use super::theme::Theme;
 use super::widgets::short_lease_id;
 use crate::app::App;
 use crate::app::keymap::bindings;
-use crate::lease::table::LeaseStatus;
+use crate::lease::Lifecycle;
 
 /// The current credentials' lease and its countdown, and how many others may be alive.
 pub fn lease_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
@@ -22,9 +22,10 @@ pub fn lease_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
     let mut line = match app.current_lease() {
         None => Line::from(Span::styled("no lease yet", theme.muted)),
         Some(lease) => {
-            let style = match lease.status(app.now) {
-                LeaseStatus::Active => theme.done,
-                LeaseStatus::Revoking | LeaseStatus::Checking => theme.running,
+            let style = match lease.state {
+                _ if lease.is_expired(app.now) => theme.failed,
+                Lifecycle::Active => theme.done,
+                Lifecycle::Revoking | Lifecycle::Checking => theme.running,
                 _ => theme.failed,
             };
             Line::from(vec![

@@ -9,8 +9,9 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::App;
 use crate::app::state::Mode;
+use crate::lease::Lifecycle;
 use crate::lease::countdown::format_vault_duration;
-use crate::lease::table::{LeaseStatus, Origin, TrackedLease, describe_renewal};
+use crate::lease::table::{Origin, TrackedLease, describe_renewal};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{field, hanging, short_lease_id};
 
@@ -101,11 +102,12 @@ fn rows<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
 }
 
 fn state_style(lease: &TrackedLease, app: &App, theme: &Theme) -> ratatui::style::Style {
-    match lease.status(app.now) {
-        LeaseStatus::Active => theme.done,
-        LeaseStatus::Checking | LeaseStatus::Revoking => theme.running,
-        LeaseStatus::RevokeFailed | LeaseStatus::Unknown => theme.failed,
-        LeaseStatus::Expired | LeaseStatus::Revoked | LeaseStatus::Gone => theme.muted,
+    match lease.state {
+        _ if lease.is_expired(app.now) => theme.muted,
+        Lifecycle::Active => theme.done,
+        Lifecycle::Checking | Lifecycle::Revoking => theme.running,
+        Lifecycle::RevokeFailed { .. } | Lifecycle::Unknown { .. } => theme.failed,
+        Lifecycle::Expired | Lifecycle::Revoked { .. } | Lifecycle::Gone { .. } => theme.muted,
     }
 }
 

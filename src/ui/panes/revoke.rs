@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
-use crate::lease::table::LeaseState;
+use crate::lease::Lifecycle;
 use crate::ui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -16,7 +16,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             "Generate credentials in step 4 first.",
             theme.muted,
         ))),
-        (Some(_), None) if !app.current_lease().is_some_and(|l| l.state == LeaseState::Revoked) => lines.push(Line::from(Span::styled(
+        (Some(_), None) if !app.current_lease().is_some_and(|l| matches!(l.state, Lifecycle::Revoked { .. })) => lines.push(Line::from(Span::styled(
             "Enter revokes the lease, then checks that AWS refuses the keys and that the IAM user is gone.",
             theme.muted,
         ))),

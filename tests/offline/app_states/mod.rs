@@ -17,7 +17,8 @@ use vaultlab::app::state::{
 };
 use vaultlab::app::{init, update};
 use vaultlab::lab::{DEFAULT_LAB, StepKind, load_embedded};
-use vaultlab::lease::journal::{Entry, EntryState};
+use vaultlab::lease::Lifecycle;
+use vaultlab::lease::journal::Entry;
 
 pub const ROOT_SECRET: &str = "rootSECRETrootSECRETrootSECRETrootSECRET";
 pub const LEASE: &str = "aws/creds/my-role/Q3vJ8ZkT0bW1xY2zA4cD5eF6";
@@ -306,11 +307,11 @@ pub fn with_earlier_leases(app: &mut App) {
                 "/home/learner/.local/share/vaultlab/leases/http___127.0.0.1_8200.json".into(),
             ),
             open: vec![
-                entry("alive", EntryState::Active),
-                entry("gone", EntryState::Active),
+                entry("alive", Lifecycle::Active),
+                entry("gone", Lifecycle::Active),
                 entry(
                     "fail",
-                    EntryState::RevokeFailed {
+                    Lifecycle::RevokeFailed {
                         at: at(-60),
                         error: "connection refused".into(),
                     },
