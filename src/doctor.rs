@@ -2,42 +2,23 @@
 //! says what it found and, when it fails, what to do. Checks that depend on an earlier one
 //! are skipped when it fails.
 
-use crate::aws::{self, AwsTarget, StaticKeys};
 use crate::checks::Check;
+use crate::engines::{Engine, Values};
 use crate::vault::{VaultClient, VaultError};
 
-/// The IAM actions Vault's engine calls to issue and revoke iam_user credentials.
-pub const IAM_ACTIONS: &[&str] = &[
-    "iam:CreateUser",
-    "iam:PutUserPolicy",
-    "iam:AttachUserPolicy",
-    "iam:AddUserToGroup",
-    "iam:CreateAccessKey",
-    "iam:ListGroupsForUser",
-    "iam:ListUserPolicies",
-    "iam:ListAttachedUserPolicies",
-    "iam:ListAccessKeys",
-    "iam:DeleteAccessKey",
-    "iam:DetachUserPolicy",
-    "iam:DeleteUserPolicy",
-    "iam:RemoveUserFromGroup",
-    "iam:DeleteUser",
-];
-
-/// What the checks look at: the same Vault, lab and keys the lab itself uses. `keys` are
-/// the root keys with their region and where they came from.
-pub struct DoctorInputs<'a> {
-    pub vault: &'a VaultClient,
-    pub mount: &'a str,
-    pub role: &'a str,
-    pub keys: Option<(StaticKeys, String, String)>,
-    pub aws_endpoint: Option<String>,
+/// What the checks look at: every path the lab uses with the capabilities it needs
+/// there, the engine's mount, and the values the engine checks (the root keys) with where
+/// they came from.
+#[derive(Debug, Clone)]
+pub struct DoctorPlan {
+    pub needs: Vec<(String, Vec<&'static str>)>,
+    pub mount: String,
+    pub values: Option<(Values, String)>,
 }
 
 /// Every check, in order.
-pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
+pub async fn check(vault: &VaultClient, plan: &DoctorPlan, engine: &dyn Engine) -> Vec<Check> {
     let mut checks = Vec::new();
-    let vault = inputs.vault;
     let addr = vault.address().to_owned();
 
     let health = match vault.health().await {
@@ -113,26 +94,10 @@ pub async fn check(inputs: DoctorInputs<'_>) -> Vec<Check> {
         }
     }
 
-    let mount = inputs.mount.trim_end_matches('/');
-    checks.push(capabilities_check(vault, mount, inputs.role).await);
-    checks.push(engine_check(vault, mount).await);
-    checks.extend(aws_checks(inputs.keys, inputs.aws_endpoint).await);
+    checks.push(capabilities_check(vault, &plan.needs).await);
+    checks.push(engine_check(vault, plan.mount.trim_end_matches('/')).await);
+    checks.extend(engine.doctor_checks(plan.values.clone()).await);
     checks
-}
-
-/// What the lab does on each path, as capabilities: `create|update` is either one (a write
-/// creates or updates, as the entry exists or not).
-fn lab_needs(mount: &str, role: &str) -> Vec<(String, &'static [&'static str])> {
-    vec![
-        ("sys/mounts".to_owned(), &["read"]),
-        (format!("sys/mounts/{mount}"), &["update"]),
-        (format!("{mount}/config/root"), &["create|update", "read"]),
-        (format!("{mount}/roles/{role}"), &["create|update", "read"]),
-        (format!("{mount}/creds/{role}"), &["read"]),
-        ("sys/leases/lookup".to_owned(), &["update"]),
-        ("sys/leases/renew".to_owned(), &["update"]),
-        ("sys/leases/revoke".to_owned(), &["update"]),
-    ]
 }
 
 /// What the token lacks on `path`, given what it `has` there.
@@ -148,15 +113,14 @@ fn lacking(needs: &[&'static str], has: &[String]) -> Vec<&'static str> {
 }
 
 /// The token's capabilities (in the namespace it works in) on every path the lab uses.
-async fn capabilities_check(vault: &VaultClient, mount: &str, role: &str) -> Check {
-    let needs = lab_needs(mount, role);
+async fn capabilities_check(vault: &VaultClient, needs: &[(String, Vec<&'static str>)]) -> Check {
     let paths: Vec<&str> = needs.iter().map(|(path, _)| path.as_str()).collect();
     let capabilities = match vault.capabilities_self(&paths).await {
         Ok(capabilities) => capabilities,
         Err(e) => return Check::warn(format!("capabilities could not be read: {e}"), e.hint()),
     };
     let mut missing = Vec::new();
-    for (path, need) in &needs {
+    for (path, need) in needs {
         let has = capabilities.get(path).cloned().unwrap_or_default();
         let lacks = lacking(need, &has);
         if !lacks.is_empty() {
@@ -214,79 +178,6 @@ async fn engine_check(vault: &VaultClient, mount: &str) -> Check {
             "Step 1 will tell: it fails with `plugin not found in the catalog: aws` if it is missing.",
         ),
     }
-}
-
-async fn aws_checks(
-    keys: Option<(StaticKeys, String, String)>,
-    aws_endpoint: Option<String>,
-) -> Vec<Check> {
-    let Some((static_keys, region, source)) = keys else {
-        return vec![Check::fail(
-            "no AWS root keys found",
-            "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (an IAM user's keys), or an AWS CLI profile.",
-        )];
-    };
-    let target = AwsTarget {
-        endpoint_url: aws_endpoint,
-        region,
-    };
-    let mut checks = Vec::new();
-    let identity = match aws::caller_identity(&target, &static_keys).await {
-        Ok(identity) => identity,
-        Err(e) => {
-            checks.push(Check::fail(
-                format!("AWS root keys from {source}: {e}"),
-                e.hint(),
-            ));
-            return checks;
-        }
-    };
-    checks.push(Check::pass(format!(
-        "AWS root keys from {source} are valid: {}",
-        identity.arn
-    )));
-    if identity.arn.ends_with(":root") {
-        checks.push(Check::warn(
-            "these are the account root user's keys",
-            "Give Vault an IAM user's keys instead: root keys cannot be limited or safely rotated.",
-        ));
-        return checks;
-    }
-    let iam = aws::clients::iam(&target, &static_keys);
-    let simulated = iam
-        .simulate_principal_policy()
-        .policy_source_arn(&identity.arn)
-        .set_action_names(Some(IAM_ACTIONS.iter().map(|a| (*a).to_owned()).collect()))
-        .send()
-        .await;
-    match simulated {
-        Ok(result) => {
-            let denied: Vec<&str> = result
-                .evaluation_results()
-                .iter()
-                .filter(|r| r.eval_decision().as_str() != "allowed")
-                .map(|r| r.eval_action_name())
-                .collect();
-            if denied.is_empty() {
-                checks.push(Check::pass(
-                    "the root keys may do every IAM action Vault needs",
-                ));
-            } else {
-                checks.push(Check::fail(
-                    format!("the root keys may not {}", denied.join(", ")),
-                    "Attach a policy allowing those actions to the IAM user whose keys Vault gets.",
-                ));
-            }
-        }
-        Err(e) => {
-            let e = aws::AwsCallError::from(e);
-            checks.push(Check::warn(
-                format!("the IAM actions Vault needs could not be simulated ({})", e.code),
-                "Not a failure: iam:SimulatePrincipalPolicy is often not granted. Step 4 will tell.",
-            ));
-        }
-    }
-    checks
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ pub mod aws;
 pub mod checks;
 pub mod cmd;
 pub mod doctor;
+pub mod engines;
+pub mod exchange;
 pub mod lab;
 pub mod lease;
 pub mod runtime;

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::engines::Engine;
+use crate::engines::aws::AwsEngine;
 use crate::lab::{self, Lab, LabError};
 use crate::lease::journal::{self, Journal, JournalError};
-use crate::setup::{Connection, EnvVar, Mode, PrefilledKeys};
+use crate::setup::{Connection, EnvVar, JournalStart, Mode, PrefilledKeys, StartInputs};
 use crate::vault::config::VaultFlags;
 use crate::vault::{VaultClient, VaultConfig, VaultError};
 use vaultlab_sandbox::{Sandbox, SandboxError, SandboxOptions};
@@ -31,6 +33,8 @@ pub struct Session {
     pub lab: Lab,
     pub connection: Connection,
     pub vault: VaultClient,
+    /// The lab's secrets engine, as vaultlab uses it (AWS: STS, EC2, IAM).
+    pub engine: Arc<dyn Engine>,
     pub aws_endpoint: Option<String>,
     pub prefill: Option<PrefilledKeys>,
     /// Running while the session lasts, in sandbox mode.
@@ -139,6 +143,9 @@ pub async fn open(
             },
             lab,
             vault,
+            engine: Arc::new(AwsEngine {
+                endpoint: aws_endpoint.clone(),
+            }),
             aws_endpoint,
             prefill,
             sandbox: Some(sandbox),
@@ -179,6 +186,9 @@ pub async fn open(
         },
         lab,
         vault,
+        engine: Arc::new(AwsEngine {
+            endpoint: aws_endpoint.clone(),
+        }),
         aws_endpoint,
         prefill: keys_from_env,
         sandbox: None,
@@ -188,6 +198,35 @@ pub async fn open(
 }
 
 impl Session {
+    /// What the app starts with: the lab, where it runs, the keys found, and the journal
+    /// with the leases earlier runs left open.
+    pub fn start_inputs(&self, now: chrono::DateTime<chrono::Utc>) -> StartInputs {
+        StartInputs {
+            prefill: self.prefill.clone(),
+            cli_env: self.cli_env(),
+            journal: self.journal_start(),
+            notice: self.journal_problem.as_ref().map(ToString::to_string),
+            ..StartInputs::new(self.lab.clone(), self.connection.clone(), now)
+        }
+    }
+
+    /// The journal's file and the leases earlier runs left open (none in sandbox mode).
+    /// Leases of another vaultlab still running against this Vault are only counted: that
+    /// run tracks them, and its quit asks about them.
+    fn journal_start(&self) -> Option<JournalStart> {
+        let journal = self
+            .journal
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (leftovers, other_runs) = journal.open_leftovers();
+        Some(JournalStart {
+            path: journal.path().display().to_string(),
+            leftovers,
+            other_runs,
+        })
+    }
+
     /// What a second terminal needs to reach the same sandbox with the real CLIs. Empty
     /// in live mode: the learner's shell already has its own settings.
     pub fn cli_env(&self) -> Vec<EnvVar> {

@@ -1,7 +1,11 @@
 //! Start-up inputs: where a run's requests go and what it starts with. Leaf types, decided
 //! once by the session and handed to the app; they know nothing of the app.
 
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+
+use crate::lab::Lab;
+use crate::lease::journal::Entry;
 
 /// Where the lab runs: the embedded sandbox or the learner's own Vault and AWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,4 +41,45 @@ pub struct PrefilledKeys {
     pub secret_access_key: SecretString,
     pub region: String,
     pub source: String,
+}
+
+/// Everything a run starts with, handed to `app::init` once.
+#[derive(Debug)]
+pub struct StartInputs {
+    pub lab: Lab,
+    pub connection: Connection,
+    pub prefill: Option<PrefilledKeys>,
+    /// What a second terminal needs to reach the same sandbox (empty in live mode).
+    pub cli_env: Vec<EnvVar>,
+    /// The lease journal, in live mode.
+    pub journal: Option<JournalStart>,
+    /// A problem to show at once (a journal that could not be read).
+    pub notice: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+impl StartInputs {
+    /// A run with nothing but its lab and its Vault: no keys, no journal.
+    pub fn new(lab: Lab, connection: Connection, now: DateTime<Utc>) -> Self {
+        Self {
+            lab,
+            connection,
+            prefill: None,
+            cli_env: Vec::new(),
+            journal: None,
+            notice: None,
+            now,
+        }
+    }
+}
+
+/// The lease journal as a run finds it.
+#[derive(Debug, Clone)]
+pub struct JournalStart {
+    pub path: String,
+    /// Open leases earlier runs left, to look up (and revoke) at start.
+    pub leftovers: Vec<Entry>,
+    /// Open leases of other vaultlabs still running against this Vault: theirs, only
+    /// counted.
+    pub other_runs: usize,
 }

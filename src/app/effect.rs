@@ -1,122 +1,155 @@
-//! What `update` asks the runtime to do. Effects carry everything they need, so the
-//! runtime never reads the app's state.
+//! What `update` asks the runtime to do. Effects carry everything they need (the Vault
+//! request `plan` built, the values an engine uses, the journal change), so the runtime
+//! sends, writes and returns replies, and decides nothing.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use crate::lab::StepKind;
+use crate::doctor::DoctorPlan;
+use crate::engines::EngineCall;
+use crate::exchange::Exchange;
+use crate::lease::Lifecycle;
+use crate::lease::journal::Entry;
+use crate::vault::refusal::VaultRefusal;
+use crate::vault::request::VaultRequest;
 
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Read which steps are already done, from Vault itself (the learner may have done
-    /// some with the CLI in another terminal).
-    RefreshStatus {
-        mount: String,
-        role: String,
-    },
-    EnableEngine {
-        mount: String,
-    },
-    /// `vaultlab doctor`'s checks, for the overview: root keys with where they came from.
-    RunDoctor {
-        mount: String,
-        role: String,
-        keys: Option<(AwsKeys, String)>,
-    },
-    /// STS GetCallerIdentity with the keys, before Vault is given them.
-    CheckRootKeys(AwsKeys),
-    WriteRootConfig {
-        mount: String,
-        keys: AwsKeys,
-        /// `iam_endpoint` and `sts_endpoint` for Vault's engine, when not AWS's own.
-        engine_endpoint: Option<String>,
-    },
-    WriteRole {
-        mount: String,
-        role: String,
-        policy_document: String,
-    },
-    /// Read `creds/<role>`, then find the IAM user behind the new key with the root keys
-    /// (Vault names the key, not the user; the user is what revocation deletes).
-    /// Write `config/lease`: short leases let a room watch one expire and Vault delete the
-    /// IAM user on its own.
-    WriteLeaseConfig {
-        mount: String,
-        lease: Duration,
-        lease_max: Duration,
-    },
-    GenerateCreds {
-        mount: String,
-        role: String,
-        root: AwsKeys,
-    },
-    /// EC2 DescribeInstances signed with the issued keys, after `delay`.
-    DescribeInstances {
-        lease_id: String,
-        keys: AwsKeys,
-        attempt: u32,
-        delay: Duration,
-    },
-    RevokeLease {
-        lease_id: String,
-        /// Wait for Vault to finish (204, or its error) rather than let it queue the work
-        /// (202). Only step 6 queues, as `vault lease revoke` does, and proves the keys
-        /// dead afterwards; every other revocation must know it happened.
-        sync: bool,
-    },
-    /// DescribeInstances with the revoked keys (expected to fail) and a look in IAM for
-    /// the user Vault made, after `delay`.
-    ProveRevoked {
-        lease_id: String,
-        keys: AwsKeys,
-        root: AwsKeys,
-        iam_user: Option<String>,
-        attempt: u32,
-        delay: Duration,
-    },
-    /// `sys/leases/renew`, with an increment or Vault's default.
-    RenewLease {
-        lease_id: String,
-        increment: Option<Duration>,
-    },
-    /// `sys/leases/lookup` after `delay`: is the lease alive, and for how long? A lease
-    /// Vault no longer knows is closed in the journal.
-    LookupLease {
-        lease_id: String,
-        attempt: u32,
-        delay: Duration,
-    },
+    /// Send a request to Vault, after `delay`, and return its answer.
+    Vault(VaultCall),
+    /// Ask the lab's engine (AWS: STS, EC2, IAM).
+    Engine(EngineCall),
+    /// `vaultlab doctor`'s checks, for the overview.
+    Doctor(DoctorPlan),
+    /// Change the lease journal. Changes are made in the order asked.
+    Journal(JournalChange),
     /// Put text on the terminal's clipboard (OSC 52).
-    CopyToClipboard(SecretString),
+    Clipboard(SecretString),
+    /// The run is over: the runtime stops here.
+    Quit,
 }
 
 impl Effect {
     /// The step an effect works for, so a failure to run it can be shown there.
-    pub fn step(&self) -> Option<StepKind> {
-        Some(match self {
-            Effect::EnableEngine { .. } => StepKind::EnableEngine,
-            Effect::CheckRootKeys(_) | Effect::WriteRootConfig { .. } => StepKind::RootKeys,
-            Effect::WriteRole { .. } => StepKind::RolePolicy,
-            Effect::WriteLeaseConfig { .. } => StepKind::Generate,
-            Effect::GenerateCreds { .. } => StepKind::Generate,
-            Effect::DescribeInstances { .. } => StepKind::TestKeys,
-            Effect::RevokeLease { .. } | Effect::ProveRevoked { .. } => StepKind::Revoke,
-            Effect::RefreshStatus { .. }
-            | Effect::RunDoctor { .. }
-            | Effect::RenewLease { .. }
-            | Effect::LookupLease { .. }
-            | Effect::CopyToClipboard(_) => {
-                return None;
-            }
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            Effect::Vault(call) => call.purpose.step(),
+            Effect::Engine(call) => call.step(),
+            _ => None,
+        }
+    }
+}
+
+/// One request to Vault, and what its answer is for.
+#[derive(Debug, Clone)]
+pub struct VaultCall {
+    pub purpose: Purpose,
+    pub request: VaultRequest,
+    /// How long to wait before sending (a lease looked up again after its time).
+    pub delay: Duration,
+}
+
+impl VaultCall {
+    pub fn now(purpose: Purpose, request: VaultRequest) -> Effect {
+        Effect::Vault(VaultCall {
+            purpose,
+            request,
+            delay: Duration::ZERO,
+        })
+    }
+
+    pub fn after(delay: Duration, purpose: Purpose, request: VaultRequest) -> Effect {
+        Effect::Vault(VaultCall {
+            purpose,
+            request,
+            delay,
         })
     }
 }
 
-/// A pair of AWS keys and the region to use them in.
+/// What a Vault answer is for.
 #[derive(Debug, Clone)]
-pub struct AwsKeys {
-    pub access_key_id: String,
-    pub secret_access_key: SecretString,
-    pub region: String,
+pub enum Purpose {
+    /// Whether step `step` is done already (perhaps with the CLI, in another terminal).
+    Done {
+        step: usize,
+    },
+    /// The step's own request.
+    Step {
+        step: usize,
+    },
+    /// Vault refused the step's request (`path is already in use`): is it done already?
+    Recheck {
+        step: usize,
+        curl: String,
+        refusal: VaultRefusal,
+    },
+    /// Read back what Vault keeps after the step's write.
+    ReadBack {
+        step: usize,
+        written: Exchange,
+    },
+    /// A step's extra key (short leases).
+    Action {
+        step: usize,
+    },
+    Revoke {
+        lease_id: String,
+        /// Vault finished it (204, or its error) rather than queuing it (202).
+        sync: bool,
+    },
+    Renew {
+        lease_id: String,
+        /// `None`: Vault's default increment.
+        asked: Option<Duration>,
+    },
+    Lookup {
+        lease_id: String,
+        attempt: u32,
+    },
+}
+
+impl Purpose {
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            Purpose::Step { step }
+            | Purpose::Recheck { step, .. }
+            | Purpose::ReadBack { step, .. }
+            | Purpose::Action { step } => Some(*step),
+            Purpose::Done { .. }
+            | Purpose::Revoke { .. }
+            | Purpose::Renew { .. }
+            | Purpose::Lookup { .. } => None,
+        }
+    }
+}
+
+/// A change to the lease journal: ids, roles and times, never a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalChange {
+    /// A lease Vault just issued, recorded before its keys are shown.
+    Record(Entry),
+    Mark {
+        lease_id: String,
+        state: Lifecycle,
+    },
+    /// Vault's new TTL for the lease, counted from `at`.
+    Renewed {
+        lease_id: String,
+        at: DateTime<Utc>,
+        ttl: Duration,
+    },
+}
+
+impl JournalChange {
+    pub fn lease_id(&self) -> &str {
+        match self {
+            JournalChange::Record(entry) => &entry.lease_id,
+            JournalChange::Mark { lease_id, .. } | JournalChange::Renewed { lease_id, .. } => {
+                lease_id
+            }
+        }
+    }
 }

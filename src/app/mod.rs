@@ -1,18 +1,278 @@
-//! The app's state and logic, with no I/O: `update(&mut App, Msg) -> Vec<Effect>`.
+//! The app's state and logic, with no I/O: `update(&mut App, Msg)` is the only place
+//! state changes; it returns the effects for the runtime to run and whether the screen
+//! changed. Start-up inputs come in through `init`.
 
 pub mod effect;
 pub mod keymap;
+pub mod leases;
+pub mod lifecycle;
 pub mod msg;
+pub mod pane;
 pub mod plan;
 pub mod policy;
 pub mod probe_schedule;
 pub mod state;
-pub mod update;
+pub mod steps;
+
+use crossterm::event::KeyEvent;
 
 pub use effect::Effect;
 pub use msg::Msg;
 pub use state::App;
-pub use update::{init, update};
+
+use keymap::{Action, action_for};
+use msg::Outcome;
+use state::{Pane, Quit};
+use steps::editor::PolicyEditor;
+use steps::form::RootKeysForm;
+
+use crate::setup::StartInputs;
+
+/// Whether the screen may have changed: the runtime draws only then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redraw {
+    No,
+    Yes,
+}
+
+impl From<bool> for Redraw {
+    fn from(changed: bool) -> Self {
+        if changed { Redraw::Yes } else { Redraw::No }
+    }
+}
+
+impl std::ops::BitOr for Redraw {
+    type Output = Redraw;
+
+    fn bitor(self, other: Redraw) -> Redraw {
+        Redraw::from(self == Redraw::Yes || other == Redraw::Yes)
+    }
+}
+
+/// The increment the leases pane starts with: an hour.
+const DEFAULT_RENEW_INCREMENT: usize = 3;
+
+/// Builds the app from what the run starts with, and the effects it starts with: which
+/// steps are done already, the doctor's checks, and the leases earlier runs left open.
+pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
+    let StartInputs {
+        lab,
+        connection,
+        prefill,
+        cli_env,
+        journal,
+        notice,
+        now,
+    } = inputs;
+    let root_keys = RootKeysForm::new(prefill, &lab.region);
+    let policy = PolicyEditor::new(&lab.policy_templates[0].document, 0);
+    let steps = vec![Default::default(); lab.steps.len()];
+    let mut app = App {
+        lab,
+        connection,
+        pane: Pane::Overview,
+        steps,
+        root_keys,
+        policy,
+        creds: None,
+        issuing: None,
+        probe: None,
+        proof: None,
+        editing: false,
+        overlay: None,
+        notice,
+        template_confirm: false,
+        now,
+        doctor: None,
+        cli_env,
+        cli_env_revealed: false,
+        quit: Quit::No,
+        stopped_by: None,
+        leases: Default::default(),
+        lease_cursor: 0,
+        renew_increment: DEFAULT_RENEW_INCREMENT,
+        pane_before_leases: Pane::Overview,
+        journal_path: None,
+        journal_problem: None,
+    };
+    let mut effects = steps::refresh(&app);
+    effects.push(Effect::Doctor(plan::doctor_plan(&app)));
+    if let Some(journal) = journal {
+        effects.extend(leases::start(&mut app, journal));
+    }
+    (app, effects)
+}
+
+/// The one place the app's state changes. Pure: no I/O, no clock.
+pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
+    let was_over = app.should_quit();
+    let (mut effects, redraw) = match msg {
+        Msg::Tick(now) => leases::tick(app, now),
+        Msg::Signal(signal) => (lifecycle::on_signal(app, signal), Redraw::Yes),
+        Msg::Key(key) => on_key(app, key),
+        Msg::Paste(text) => {
+            steps::paste(app, &text);
+            (Vec::new(), Redraw::Yes)
+        }
+        Msg::Outcome(outcome) => {
+            let effects = on_outcome(app, *outcome);
+            lifecycle::settle(app);
+            (effects, Redraw::Yes)
+        }
+    };
+    if app.should_quit() && !was_over {
+        // Nothing more is sent; what the journal must learn still is.
+        effects.retain(|effect| matches!(effect, Effect::Journal(_)));
+        effects.push(Effect::Quit);
+    }
+    (effects, redraw)
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> (Vec<Effect>, Redraw) {
+    match action_for(app, &key) {
+        Some(action) => (on_action(app, action), Redraw::Yes),
+        None if app.editing => {
+            steps::edit(app, key);
+            (Vec::new(), Redraw::Yes)
+        }
+        None => (Vec::new(), Redraw::No),
+    }
+}
+
+fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    app.notice = None;
+    // A second `t` confirms replacing an edited policy; any other key calls it off.
+    let template_confirmed =
+        std::mem::take(&mut app.template_confirm) && matches!(action, Action::NextTemplate);
+    match action {
+        Action::NextPane | Action::PrevPane => {
+            let steps = app.steps.len();
+            app.pane = match action {
+                Action::NextPane => app.pane.next(steps),
+                _ => app.pane.prev(steps),
+            };
+            // A step done meanwhile with the CLI, in another terminal, shows done.
+            return steps::refresh(app);
+        }
+        Action::ToggleHelp => {
+            app.overlay = match app.overlay {
+                Some(state::Overlay::Help) => None,
+                _ => Some(state::Overlay::Help),
+            }
+        }
+        Action::StartEditing => app.editing = true,
+        Action::StopEditing => app.editing = false,
+        Action::NextField => steps::form::next_field(app),
+        Action::NextTemplate => steps::editor::next_template(app, template_confirmed),
+        Action::RevealSecret if app.pane == Pane::Overview => {
+            app.cli_env_revealed = !app.cli_env_revealed;
+        }
+        Action::RevealSecret => steps::issue::reveal(app),
+        Action::CopyExports if app.pane == Pane::Overview => {
+            return vec![Effect::Clipboard(cli_env_snippet(app))];
+        }
+        Action::CopyExports => return steps::issue::copy(app),
+        Action::RunDoctor => {
+            app.doctor = None;
+            return vec![Effect::Doctor(plan::doctor_plan(app))];
+        }
+        Action::ShortLeases => {
+            if let Some(step) = app.pane.step() {
+                return steps::issue::short_leases(app, step);
+            }
+        }
+        Action::RunStep => return steps::run(app),
+        Action::Quit | Action::KeepAndQuit | Action::StayOpen | Action::RevokeAndQuit => {
+            return lifecycle::on_action(app, action);
+        }
+        Action::Renew
+        | Action::OpenLeases
+        | Action::CloseLeases
+        | Action::NextLease
+        | Action::PrevLease
+        | Action::LongerIncrement
+        | Action::ShorterIncrement
+        | Action::RenewSelected
+        | Action::RevokeSelected
+        | Action::RevokeAll
+        | Action::RevokeEarlier => return leases::on_action(app, action),
+    }
+    Vec::new()
+}
+
+fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
+    // Outcomes about older credentials arrive late when the learner generates new ones
+    // meanwhile: they update the lease table, never the steps of the new ones.
+    let is_current = outcome
+        .lease_id()
+        .is_none_or(|id| app.creds.as_ref().map(|c| c.lease.id.as_str()) == Some(id));
+    match outcome {
+        Outcome::Vault { call, reply } => {
+            let curl = plan::curl(app, &call.request);
+            use effect::Purpose;
+            match call.purpose {
+                Purpose::Done { step } => steps::on_done(app, step, reply),
+                Purpose::Step { step } => return steps::on_reply(app, step, curl, reply),
+                Purpose::Recheck {
+                    step,
+                    curl,
+                    refusal,
+                } => steps::request::on_recheck(app, step, curl, refusal, reply),
+                Purpose::ReadBack { step, written } => {
+                    steps::form::on_read_back(app, step, written, reply)
+                }
+                Purpose::Action { .. } => steps::issue::on_action_reply(app, reply),
+                Purpose::Revoke { lease_id, sync } => {
+                    return leases::on_revoked(app, &lease_id, sync, curl, reply, is_current);
+                }
+                Purpose::Renew { lease_id, asked } => {
+                    return leases::on_renewed(app, &lease_id, asked, reply);
+                }
+                Purpose::Lookup { lease_id, attempt } => {
+                    return leases::on_looked_up(app, &lease_id, attempt, reply);
+                }
+            }
+        }
+        Outcome::Engine(_) if !is_current => {}
+        Outcome::Engine(reply) => return steps::on_engine(app, reply),
+        Outcome::Doctor(checks) => app.doctor = Some(checks),
+        Outcome::Journaled { change, result } => {
+            let problem = result.err();
+            if let Some(problem) = &problem {
+                app.notice = Some(format!(
+                    "{problem}. Note the lease ids (l shows them) until it is fixed."
+                ));
+                app.journal_problem = Some(problem.clone());
+            }
+            if let effect::JournalChange::Record(entry) = change {
+                return steps::issue::on_journaled(app, &entry.lease_id, problem);
+            }
+        }
+        Outcome::Copied(Ok(())) => {
+            app.notice = Some("Copied the export lines to the clipboard (OSC 52).".to_owned())
+        }
+        Outcome::Copied(Err(error)) => app.notice = Some(format!("Could not copy: {error}")),
+        Outcome::Crashed { step, failure } => match step {
+            Some(step) => steps::fail(app, step, failure),
+            None => app.notice = Some(format!("{}: {}", failure.what, failure.detail)),
+        },
+    }
+    Vec::new()
+}
+
+/// The second terminal's `export` lines.
+fn cli_env_snippet(app: &App) -> secrecy::SecretString {
+    use secrecy::ExposeSecret;
+    let mut text = String::new();
+    for var in &app.cli_env {
+        text.push_str(&format!(
+            "export {}={}\n",
+            var.name,
+            var.value.expose_secret()
+        ));
+    }
+    secrecy::SecretString::from(text)
+}
 
 #[cfg(test)]
 mod update_tests;

@@ -1,55 +1,91 @@
-//! `update` driven by messages alone: no terminal, no network, no clock.
+//! `update` driven by messages alone: no terminal, no network, no clock. Vault's answers
+//! are given to the very requests `update` asked for.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
 
-use super::effect::Effect;
-use super::msg::{
-    AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, Msg, Outcome, StopSignal,
-};
-use super::msg::{LeaseFacts, LookupFailure};
+use super::effect::{Effect, JournalChange, Purpose, VaultCall};
+use super::msg::{Exchange, Failure, Msg, Outcome, StopSignal};
 use super::state::{
-    App, Connection, KeyField, LEASES_PANE, Mode, Overlay, PrefilledKeys, StepStatus,
+    App, Connection, KeyField, Mode, Overlay, Pane, PrefilledKeys, Quit, StepStatus,
 };
 use super::{init, update};
+use crate::engines::{EngineCall, EngineReply, Proof, ProofLine, Refusal, Retry, Verified};
 use crate::lab::{DEFAULT_LAB, StepKind, load_embedded};
 use crate::lease::Lifecycle;
 use crate::lease::journal::Entry;
 use crate::lease::table::Origin;
+use crate::setup::{JournalStart, StartInputs};
+use crate::vault::refusal::VaultRefusal;
+use crate::vault::request::{self, VaultRequest};
+use crate::vault::types::Reply;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const LEASE: &str = "aws/creds/my-role/abcdefghijklmnopqrstuvwx";
 const ISSUED_SECRET: &str = "issuedSECRETissuedSECRETissuedSECRET0000";
+const JOURNAL: &str = "/data/vaultlab/leases/x.json";
 
 fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_763_900_000 + secs, 0).unwrap()
 }
 
-fn app() -> App {
-    let (app, effects) = init(
-        load_embedded(DEFAULT_LAB).unwrap(),
-        Connection {
-            mode: Mode::Sandbox,
-            vault_addr: "http://127.0.0.1:8200".into(),
-            namespace: None,
-            engine_aws_endpoint: None,
-        },
-        Some(PrefilledKeys {
+fn inputs() -> StartInputs {
+    StartInputs {
+        prefill: Some(PrefilledKeys {
             access_key_id: "AKIAEXAMPLE".into(),
             secret_access_key: SecretString::from(SECRET),
             region: "us-east-1".into(),
             source: "the sandbox".into(),
         }),
-        at(0),
+        ..StartInputs::new(
+            load_embedded(DEFAULT_LAB).unwrap(),
+            Connection {
+                mode: Mode::Sandbox,
+                vault_addr: "http://127.0.0.1:8200".into(),
+                namespace: None,
+                engine_aws_endpoint: None,
+            },
+            at(0),
+        )
+    }
+}
+
+fn app() -> App {
+    let (app, effects) = init(inputs());
+    let reads: Vec<String> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Vault(VaultCall {
+                purpose: Purpose::Done { .. },
+                request,
+                ..
+            }) => Some(request.path.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reads,
+        ["sys/mounts", "aws/config/root", "aws/roles/my-role"],
+        "which steps are done is read from Vault"
     );
-    assert!(matches!(
-        effects.as_slice(),
-        [Effect::RefreshStatus { mount, role }, Effect::RunDoctor { keys: Some(_), .. }]
-            if mount == "aws" && role == "my-role"
-    ));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Doctor(plan) if plan.values.is_some())),
+        "the doctor runs with the prefilled keys"
+    );
+    app
+}
+
+/// The app with a journal, in live mode.
+fn journaled_app() -> App {
+    let mut app = app();
+    app.connection.mode = Mode::Live;
+    app.journal_path = Some(JOURNAL.into());
     app
 }
 
@@ -58,17 +94,111 @@ fn key(code: KeyCode) -> Msg {
 }
 
 fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    update(app, key(code))
+    update(app, key(code)).0
+}
+
+fn step_of(kind: StepKind) -> usize {
+    App::step_index(kind)
 }
 
 fn go_to(app: &mut App, kind: StepKind) {
-    app.pane = App::step_index(kind) + 1;
+    app.pane = Pane::Step(step_of(kind));
 }
 
-fn exchange() -> Exchange {
-    Exchange {
-        curl: "curl …".into(),
-        response: "{}".into(),
+fn outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
+    update(app, Msg::Outcome(Box::new(outcome))).0
+}
+
+/// A 200 answer with this envelope.
+fn ok(envelope: Value) -> Result<Reply, VaultRefusal> {
+    Ok(Reply {
+        status: 200,
+        envelope: Some(serde_json::from_value(envelope).unwrap()),
+    })
+}
+
+fn no_content(status: u16) -> Result<Reply, VaultRefusal> {
+    Ok(Reply {
+        status,
+        envelope: None,
+    })
+}
+
+fn refused(message: &str) -> Result<Reply, VaultRefusal> {
+    Err(VaultRefusal {
+        message: message.into(),
+        hint: "Is Vault running?".into(),
+        status: None,
+        errors: Vec::new(),
+        invalid_request: false,
+    })
+}
+
+fn unknown_lease() -> Result<Reply, VaultRefusal> {
+    Err(VaultRefusal {
+        message: "Vault rejected PUT sys/leases/lookup (400): invalid lease".into(),
+        hint: String::new(),
+        status: Some(400),
+        errors: vec!["invalid lease".into()],
+        invalid_request: true,
+    })
+}
+
+/// Vault's answer to the one Vault request among `effects`.
+fn answer(app: &mut App, effects: &[Effect], reply: Result<Reply, VaultRefusal>) -> Vec<Effect> {
+    let calls: Vec<&VaultCall> = vault_calls(effects);
+    let [call] = calls.as_slice() else {
+        panic!("one Vault request expected: {effects:?}");
+    };
+    outcome(
+        app,
+        Outcome::Vault {
+            call: (*call).clone(),
+            reply,
+        },
+    )
+}
+
+fn vault_calls(effects: &[Effect]) -> Vec<&VaultCall> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Vault(call) => Some(call),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The call Vault would get for `purpose`, as the app builds it.
+fn call(purpose: Purpose, request: VaultRequest) -> VaultCall {
+    VaultCall {
+        purpose,
+        request,
+        delay: Duration::ZERO,
+    }
+}
+
+/// The journal took every change among `effects`; the engine found the IAM user.
+fn settle(app: &mut App, effects: Vec<Effect>) {
+    for effect in effects {
+        let more = match effect {
+            Effect::Journal(change) => outcome(
+                app,
+                Outcome::Journaled {
+                    change,
+                    result: Ok(()),
+                },
+            ),
+            Effect::Engine(EngineCall::Identify { lease_id, .. }) => outcome(
+                app,
+                Outcome::Engine(EngineReply::Identified {
+                    lease_id,
+                    subject: Some("vault-root-my-role-1763900000-abcdefghij0123456789".into()),
+                }),
+            ),
+            _ => Vec::new(),
+        };
+        settle(app, more);
     }
 }
 
@@ -76,41 +206,225 @@ fn issue(app: &mut App, ttl: Duration) {
     issue_lease(app, LEASE, ttl);
 }
 
+/// Vault's answer to the generate step's request: credentials with a lease.
 fn issue_lease(app: &mut App, lease_id: &str, ttl: Duration) {
-    update(
+    let effects = issue_answer(app, lease_id, ttl);
+    settle(app, effects);
+}
+
+fn issue_answer(app: &mut App, lease_id: &str, ttl: Duration) -> Vec<Effect> {
+    outcome(
         app,
-        Msg::Outcome(Outcome::CredsIssued(Ok((
-            IssuedCreds {
-                lease_id: lease_id.into(),
-                lease_duration: ttl,
-                renewable: true,
-                access_key_id: "AKIAISSUED".into(),
-                secret_access_key: SecretString::from(ISSUED_SECRET),
-                iam_user: Some("vault-root-my-role-1763900000-abcdefghij0123456789".into()),
-            },
-            exchange(),
-        )))),
-    );
+        Outcome::Vault {
+            call: call(
+                Purpose::Step {
+                    step: step_of(StepKind::Generate),
+                },
+                request::generate_aws_creds("aws", "my-role"),
+            ),
+            reply: ok(json!({
+                "lease_id": lease_id,
+                "lease_duration": ttl.as_secs(),
+                "renewable": true,
+                "data": {"access_key": "AKIAISSUED", "secret_key": ISSUED_SECRET, "security_token": null},
+            })),
+        },
+    )
+}
+
+fn revoked(app: &mut App, lease_id: &str, reply: Result<Reply, VaultRefusal>) -> Vec<Effect> {
+    revoked_sync(app, lease_id, false, reply)
+}
+
+fn revoked_sync(
+    app: &mut App,
+    lease_id: &str,
+    sync: bool,
+    reply: Result<Reply, VaultRefusal>,
+) -> Vec<Effect> {
+    outcome(
+        app,
+        Outcome::Vault {
+            call: call(
+                Purpose::Revoke {
+                    lease_id: lease_id.into(),
+                    sync,
+                },
+                request::lease_revoke(lease_id, sync),
+            ),
+            reply,
+        },
+    )
+}
+
+fn looked_up(
+    app: &mut App,
+    lease_id: &str,
+    attempt: u32,
+    reply: Result<Reply, VaultRefusal>,
+) -> Vec<Effect> {
+    outcome(
+        app,
+        Outcome::Vault {
+            call: call(
+                Purpose::Lookup {
+                    lease_id: lease_id.into(),
+                    attempt,
+                },
+                request::lease_lookup(lease_id),
+            ),
+            reply,
+        },
+    )
+}
+
+fn lookup_answer(lease_id: &str, ttl: u64) -> Result<Reply, VaultRefusal> {
+    ok(json!({"data": {"id": lease_id, "ttl": ttl, "renewable": true}}))
+}
+
+fn renewed(
+    app: &mut App,
+    lease_id: &str,
+    asked: Option<Duration>,
+    granted: u64,
+    warning: &str,
+) -> Vec<Effect> {
+    outcome(
+        app,
+        Outcome::Vault {
+            call: call(
+                Purpose::Renew {
+                    lease_id: lease_id.into(),
+                    asked,
+                },
+                request::lease_renew(lease_id, asked),
+            ),
+            reply: ok(json!({
+                "lease_id": lease_id,
+                "lease_duration": granted,
+                "renewable": true,
+                "warnings": [warning],
+            })),
+        },
+    )
+}
+
+fn exchange() -> Exchange {
+    Exchange {
+        curl: "aws ec2 describe-instances".into(),
+        response: "{}".into(),
+    }
+}
+
+fn aws_refusal(code: &str, retry: Retry) -> Refusal {
+    Refusal {
+        code: code.into(),
+        message: "AWS was not able to validate the provided access credentials".into(),
+        retry,
+        waiting: format!("Waiting: AWS does not accept the new key yet ({code})."),
+        failure: Failure::new(
+            format!("AWS refused DescribeInstances: {code}"),
+            "refused",
+            "Enter tries again.",
+        ),
+    }
+}
+
+fn probed(app: &mut App, attempt: u32, result: Result<Exchange, Refusal>) -> Vec<Effect> {
+    probed_lease(app, LEASE, attempt, result)
+}
+
+fn probed_lease(
+    app: &mut App,
+    lease_id: &str,
+    attempt: u32,
+    result: Result<Exchange, Refusal>,
+) -> Vec<Effect> {
+    outcome(
+        app,
+        Outcome::Engine(EngineReply::Probed {
+            step: step_of(StepKind::TestKeys),
+            lease_id: lease_id.into(),
+            attempt,
+            result,
+        }),
+    )
+}
+
+fn proof(dead: bool) -> Proof {
+    Proof {
+        lines: vec![ProofLine {
+            ok: dead,
+            text: "DescribeInstances with the old keys".into(),
+        }],
+        summary: String::new(),
+        dead,
+        exchange: exchange(),
+        still_alive: Failure::new("The revoked keys still work", "", ""),
+    }
+}
+
+fn proved(app: &mut App, lease_id: &str, attempt: u32, dead: bool) -> Vec<Effect> {
+    outcome(
+        app,
+        Outcome::Engine(EngineReply::Proved {
+            step: step_of(StepKind::Revoke),
+            lease_id: lease_id.into(),
+            attempt,
+            proof: proof(dead),
+        }),
+    )
+}
+
+fn revoke_ids(effects: &[Effect]) -> Vec<&str> {
+    vault_calls(effects)
+        .into_iter()
+        .filter_map(|call| match &call.purpose {
+            Purpose::Revoke { lease_id, .. } => Some(lease_id.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn lookup_ids(effects: &[Effect]) -> Vec<(&str, u32)> {
+    vault_calls(effects)
+        .into_iter()
+        .filter_map(|call| match &call.purpose {
+            Purpose::Lookup { lease_id, attempt } => Some((lease_id.as_str(), *attempt)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_journal_mark(effect: &Effect, id: &str, state: fn(&Lifecycle) -> bool) -> bool {
+    matches!(effect, Effect::Journal(JournalChange::Mark { lease_id, state: s }) if lease_id == id && state(s))
 }
 
 #[test]
 fn n_and_p_move_between_panes_and_stop_at_the_ends() {
     let mut app = app();
     press(&mut app, KeyCode::Char('p'));
-    assert_eq!(app.pane, 0);
+    assert_eq!(app.pane, Pane::Overview);
     for _ in 0..20 {
         press(&mut app, KeyCode::Right);
     }
-    assert_eq!(app.pane, LEASES_PANE, "the leases pane is last");
+    assert_eq!(app.pane, Pane::Leases, "the leases pane is last");
     press(&mut app, KeyCode::Left);
-    assert_eq!(app.pane, LEASES_PANE - 1);
+    assert_eq!(app.pane, Pane::Finish);
 }
 
 #[test]
 fn moving_between_panes_rereads_the_state_from_vault() {
     let mut app = app();
     let effects = press(&mut app, KeyCode::Char('n'));
-    assert!(matches!(effects.as_slice(), [Effect::RefreshStatus { .. }]));
+    assert_eq!(effects.len(), 3, "{effects:?}");
+    assert!(effects.iter().all(|e| matches!(
+        e,
+        Effect::Vault(VaultCall {
+            purpose: Purpose::Done { .. },
+            ..
+        })
+    )));
 }
 
 #[test]
@@ -118,58 +432,142 @@ fn enter_enables_the_engine_and_its_outcome_marks_the_step() {
     let mut app = app();
     go_to(&mut app, StepKind::EnableEngine);
     let effects = press(&mut app, KeyCode::Enter);
-    assert!(matches!(effects.as_slice(), [Effect::EnableEngine { mount }] if mount == "aws"));
+    let [call] = vault_calls(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(call.request.describe().path, "sys/mounts/aws");
+    assert_eq!(
+        call.request.describe().body_redacted,
+        Some(json!({"type": "aws"}))
+    );
     assert_eq!(app.step(StepKind::EnableEngine).status, StepStatus::Running);
     assert!(
         press(&mut app, KeyCode::Enter).is_empty(),
         "no second request while running"
     );
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::EngineEnabled(Ok(exchange()))),
+    answer(&mut app, &effects, no_content(204));
+    let step = app.step(StepKind::EnableEngine);
+    assert_eq!(step.status, StepStatus::Done);
+    let sent = &step.exchange.as_ref().unwrap().curl;
+    assert_eq!(
+        sent,
+        &crate::app::plan::curl(&app, &call.request),
+        "the pane shows the curl of the very request sent"
     );
-    assert_eq!(app.step(StepKind::EnableEngine).status, StepStatus::Done);
+}
+
+#[test]
+fn an_engine_enabled_before_is_the_step_done_and_another_engine_is_not() {
+    for (mounted, done) in [("aws", true), ("kv", false)] {
+        let mut app = app();
+        go_to(&mut app, StepKind::EnableEngine);
+        let effects = press(&mut app, KeyCode::Enter);
+        let in_use = Err(VaultRefusal {
+            message: "Vault rejected POST sys/mounts/aws (400): path is already in use at aws/"
+                .into(),
+            hint: String::new(),
+            status: Some(400),
+            errors: vec!["path is already in use at aws/".into()],
+            invalid_request: true,
+        });
+        let recheck = answer(&mut app, &effects, in_use);
+        assert_eq!(vault_calls(&recheck)[0].request.path, "sys/mounts");
+        answer(
+            &mut app,
+            &recheck,
+            ok(json!({"data": {"aws/": {"type": mounted}}})),
+        );
+        match &app.step(StepKind::EnableEngine).status {
+            StepStatus::Done => assert!(done, "{mounted}"),
+            StepStatus::Failed(failure) => {
+                assert!(!done, "{mounted}");
+                assert!(failure.what.contains("Something other than the AWS engine"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 #[test]
 fn steps_done_elsewhere_show_done() {
-    let mut app = app();
-    let status = LabStatus {
-        engine_enabled: true,
-        root_configured: true,
-        role_written: false,
-    };
-    update(&mut app, Msg::Outcome(Outcome::Status(Ok(status))));
+    let (mut app, effects) = init(inputs());
+    let reads = vault_calls(&effects);
+    let answers = [
+        ok(json!({"data": {"aws/": {"type": "aws"}, "sys/": {"type": "system"}}})),
+        ok(json!({"data": {"access_key": "AKIA", "region": "us-east-1"}})),
+        Err(VaultRefusal {
+            message: "nothing at aws/roles/my-role (GET got 404)".into(),
+            hint: String::new(),
+            status: Some(404),
+            errors: Vec::new(),
+            invalid_request: false,
+        }),
+    ];
+    for (call, reply) in reads.into_iter().zip(answers) {
+        outcome(
+            &mut app,
+            Outcome::Vault {
+                call: call.clone(),
+                reply,
+            },
+        );
+    }
     assert_eq!(app.step(StepKind::EnableEngine).status, StepStatus::Done);
     assert_eq!(app.step(StepKind::RootKeys).status, StepStatus::Done);
     assert_eq!(app.step(StepKind::RolePolicy).status, StepStatus::Pending);
     assert_eq!(app.steps_done(), 2);
+    assert_eq!(app.notice, None, "a 404 is not done, not a problem");
 }
 
 #[test]
-fn prefilled_root_keys_are_checked_then_written() {
+fn prefilled_root_keys_are_checked_then_written_then_read_back() {
     let mut app = app();
     go_to(&mut app, StepKind::RootKeys);
     let effects = press(&mut app, KeyCode::Enter);
-    let [Effect::CheckRootKeys(keys)] = effects.as_slice() else {
+    let [Effect::Engine(EngineCall::Verify { values, .. })] = effects.as_slice() else {
         panic!("{effects:?}");
     };
-    assert_eq!(keys.secret_access_key.expose_secret(), SECRET);
-    let identity = CallerIdentity {
-        account: "123456789012".into(),
-        arn: "arn:aws:iam::123456789012:root".into(),
-        user_id: "123456789012".into(),
+    assert_eq!(values.get("secret_key").unwrap().expose_secret(), SECRET);
+    let verified = Verified {
+        facts: Vec::new(),
+        warnings: vec!["These are the account root user's keys.".into()],
     };
-    let effects = update(
+    let effects = outcome(
         &mut app,
-        Msg::Outcome(Outcome::RootKeysChecked(Ok(identity))),
+        Outcome::Engine(EngineReply::Verified {
+            step: step_of(StepKind::RootKeys),
+            result: Ok(verified),
+        }),
+    );
+    let [write] = vault_calls(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    let sent = write.request.describe();
+    assert_eq!(sent.path, "aws/config/root");
+    assert_eq!(
+        sent.body_redacted.as_ref().unwrap()["secret_key"],
+        "<redacted>"
     );
     assert!(
-        matches!(effects.as_slice(), [Effect::WriteRootConfig { mount, .. }] if mount == "aws")
-    );
-    assert!(
-        app.root_keys.is_account_root(),
+        app.root_keys
+            .verified
+            .as_ref()
+            .is_some_and(|v| !v.warnings.is_empty()),
         "warns about the account root user"
+    );
+    let read = answer(&mut app, &effects, no_content(204));
+    assert_eq!(vault_calls(&read)[0].request.path, "aws/config/root");
+    answer(
+        &mut app,
+        &read,
+        ok(json!({"data": {"access_key": "AKIAEXAMPLE", "region": "us-east-1"}})),
+    );
+    let step = app.step(StepKind::RootKeys);
+    assert_eq!(step.status, StepStatus::Done);
+    let response = &step.exchange.as_ref().unwrap().response;
+    assert!(
+        response.starts_with("204 No Content\nread back: "),
+        "{response}"
     );
 }
 
@@ -187,7 +585,7 @@ fn keys_typed_while_editing_go_to_the_field_not_to_the_keymap() {
     for c in "qn?".chars() {
         press(&mut app, KeyCode::Char(c));
     }
-    assert!(!app.should_quit);
+    assert!(!app.should_quit());
     assert_eq!(
         app.root_keys.secret_access_key.secret().expose_secret(),
         "qn?"
@@ -213,9 +611,12 @@ fn the_labs_policy_runs_without_editing_and_a_broken_one_does_not() {
     let mut app = app();
     go_to(&mut app, StepKind::RolePolicy);
     let effects = press(&mut app, KeyCode::Enter);
-    assert!(
-        matches!(effects.as_slice(), [Effect::WriteRole { policy_document, .. }] if policy_document.contains("ec2:*"))
-    );
+    let [write] = vault_calls(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    let body = write.request.describe().body_redacted.unwrap();
+    assert_eq!(body["credential_type"], "iam_user");
+    assert!(body["policy_document"].as_str().unwrap().contains("ec2:*"));
 
     let mut app = self::app();
     go_to(&mut app, StepKind::RolePolicy);
@@ -292,16 +693,25 @@ fn pasting_goes_into_the_editor_only_while_editing() {
 }
 
 #[test]
-fn the_lease_counts_down_with_the_clock() {
+fn the_lease_counts_down_with_the_clock_and_the_screen_changes_only_with_it() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(90));
     assert_eq!(app.step(StepKind::Generate).status, StepStatus::Done);
     assert_eq!(app.current_lease().unwrap().label(app.now), "1:30");
-    update(&mut app, Msg::Tick(at(30)));
+    let (_, redraw) = update(&mut app, Msg::Tick(at(30)));
+    assert_eq!(redraw, super::Redraw::Yes, "the countdown moved");
     assert_eq!(app.current_lease().unwrap().label(app.now), "1:00");
     update(&mut app, Msg::Tick(at(90)));
     assert!(app.active_lease().is_none());
     assert_eq!(app.current_lease().unwrap().label(app.now), "expired");
+    let (_, redraw) = update(&mut app, Msg::Tick(at(95)));
+    assert_eq!(
+        redraw,
+        super::Redraw::No,
+        "nothing on screen moves any more"
+    );
+    let (_, redraw) = update(&mut app, key(KeyCode::Char('z')));
+    assert_eq!(redraw, super::Redraw::No, "a key that does nothing");
 }
 
 #[test]
@@ -311,155 +721,80 @@ fn the_test_retries_while_the_key_propagates_then_succeeds() {
     go_to(&mut app, StepKind::TestKeys);
     let effects = press(&mut app, KeyCode::Enter);
     assert!(
-        matches!(effects.as_slice(), [Effect::DescribeInstances { attempt: 1, delay, .. }] if delay.is_zero())
+        matches!(effects.as_slice(), [Effect::Engine(EngineCall::Probe { attempt: 1, delay, creds, .. })]
+            if delay.is_zero() && creds.text("access_key") == "AKIAISSUED")
     );
-    let not_yet = AwsRefusal {
-        code: "AuthFailure".into(),
-        message: "AWS was not able to validate the provided access credentials".into(),
-        retryable: true,
-    };
-    let effects = update(
-        &mut app,
-        Msg::Outcome(Outcome::Described {
-            lease_id: LEASE.into(),
-            attempt: 1,
-            result: Err(not_yet.clone()),
-        }),
-    );
+    let not_yet = aws_refusal("AuthFailure", Retry::NotYet);
+    let effects = probed(&mut app, 1, Err(not_yet.clone()));
     assert!(
-        matches!(effects.as_slice(), [Effect::DescribeInstances { attempt: 2, delay, .. }] if !delay.is_zero())
+        matches!(effects.as_slice(), [Effect::Engine(EngineCall::Probe { attempt: 2, delay, .. })] if !delay.is_zero())
     );
     assert_eq!(app.probe.as_ref().unwrap().waiting_because, Some(not_yet));
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::Described {
-            lease_id: LEASE.into(),
-            attempt: 2,
-            result: Ok(exchange()),
-        }),
-    );
+    probed(&mut app, 2, Ok(exchange()));
     assert_eq!(app.step(StepKind::TestKeys).status, StepStatus::Done);
     assert!(app.probe.as_ref().unwrap().waiting_because.is_none());
 }
 
 #[test]
-fn throttling_that_outlasts_the_retries_and_no_answer_say_so() {
-    for (code, what, hint) in [
-        (
-            "RequestLimitExceeded",
-            "AWS refused DescribeInstances: RequestLimitExceeded",
-            "rate-limiting",
-        ),
-        (
-            "Unreachable",
-            "No answer from AWS to DescribeInstances (Unreachable)",
-            "endpoint",
-        ),
+fn a_refusal_that_outlasts_the_retries_or_will_not_pass_fails_in_the_engines_words() {
+    for (retry, attempt) in [
+        (Retry::Throttled, super::probe_schedule::PROBE_ATTEMPTS),
+        (Retry::NotYet, super::probe_schedule::PROBE_ATTEMPTS),
+        (Retry::No, 1),
     ] {
         let mut app = app();
         issue(&mut app, Duration::from_secs(3600));
         go_to(&mut app, StepKind::TestKeys);
         press(&mut app, KeyCode::Enter);
-        let effects = update(
-            &mut app,
-            Msg::Outcome(Outcome::Described {
-                lease_id: LEASE.into(),
-                attempt: super::probe_schedule::PROBE_ATTEMPTS,
-                result: Err(AwsRefusal {
-                    code: code.into(),
-                    message: "Request limit exceeded.".into(),
-                    retryable: code != "Unreachable",
-                }),
-            }),
-        );
-        assert!(effects.is_empty(), "{code}: no more attempts");
+        let refusal = aws_refusal("RequestLimitExceeded", retry);
+        let effects = probed(&mut app, attempt, Err(refusal.clone()));
+        assert!(effects.is_empty(), "{retry:?}: no more attempts");
         let StepStatus::Failed(failure) = &app.step(StepKind::TestKeys).status else {
-            panic!("{code}: failed");
+            panic!("{retry:?}: failed");
         };
-        assert_eq!(failure.what, what);
-        assert!(failure.hint.contains(hint), "{code}: {}", failure.hint);
-        assert!(
-            failure.hint.contains("Enter tries again"),
-            "{}",
-            failure.hint
-        );
+        assert_eq!(failure, &refusal.failure);
     }
 }
 
 #[test]
-fn a_denied_action_explains_least_privilege() {
-    let mut app = app();
-    issue(&mut app, Duration::from_secs(3600));
-    go_to(&mut app, StepKind::TestKeys);
-    press(&mut app, KeyCode::Enter);
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::Described {
-            lease_id: LEASE.into(),
-            attempt: 1,
-            result: Err(AwsRefusal {
-                code: "UnauthorizedOperation".into(),
-                message: "You are not authorized to perform this operation.".into(),
-                retryable: false,
-            }),
-        }),
-    );
-    let StepStatus::Failed(failure) = &app.step(StepKind::TestKeys).status else {
-        panic!("failed");
-    };
-    assert!(failure.hint.contains("least privilege"));
-}
-
-#[test]
 fn revoking_proves_the_keys_dead_before_the_step_is_done() {
-    let mut app = app();
+    let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(3600));
     go_to(&mut app, StepKind::Revoke);
     let effects = press(&mut app, KeyCode::Enter);
-    assert!(
-        matches!(effects.as_slice(), [Effect::RevokeLease { lease_id, sync: false }] if lease_id.starts_with("aws/creds/my-role/"))
-    );
-    let effects = update(
-        &mut app,
-        Msg::Outcome(Outcome::Revoked {
-            lease_id: LEASE.into(),
-            result: Ok(exchange()),
-        }),
-    );
+    assert_eq!(revoke_ids(&effects), [LEASE]);
     assert!(matches!(
-        effects.as_slice(),
-        [Effect::ProveRevoked { attempt: 1, .. }]
+        vault_calls(&effects)[0].purpose,
+        Purpose::Revoke { sync: false, .. }
     ));
-    assert_eq!(app.current_lease().unwrap().label(app.now), "revoked");
-    let effects = update(
-        &mut app,
-        Msg::Outcome(Outcome::RevocationChecked {
-            lease_id: LEASE.into(),
-            attempt: 1,
-            refused_with: None,
-            user_gone: false,
-            exchange: exchange(),
-        }),
-    );
+    let effects = revoked(&mut app, LEASE, no_content(202));
     assert!(
         matches!(
             effects.as_slice(),
-            [Effect::ProveRevoked { attempt: 2, .. }]
+            [Effect::Engine(EngineCall::ProveRevoked {
+                attempt: 1,
+                subject: Some(_),
+                ..
+            })]
+        ),
+        "queued: its journal entry waits for the proof: {effects:?}"
+    );
+    assert_eq!(app.current_lease().unwrap().label(app.now), "revoked");
+    let effects = proved(&mut app, LEASE, 1, false);
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::Engine(EngineCall::ProveRevoked { attempt: 2, .. })]
         ),
         "keeps checking"
     );
     assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Running);
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::RevocationChecked {
-            lease_id: LEASE.into(),
-            attempt: 2,
-            refused_with: Some("AuthFailure".into()),
-            user_gone: true,
-            exchange: exchange(),
-        }),
-    );
+    let effects = proved(&mut app, LEASE, 2, true);
     assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Done);
+    assert!(
+        matches!(effects.as_slice(), [e] if is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::Revoked { .. }))),
+        "dead keys close the journal entry: {effects:?}"
+    );
 }
 
 #[test]
@@ -468,25 +803,29 @@ fn quitting_with_an_active_lease_asks_first() {
     issue(&mut app, Duration::from_secs(3600));
     press(&mut app, KeyCode::Char('q'));
     assert_eq!(app.overlay, Some(Overlay::ConfirmQuit));
-    assert!(!app.should_quit);
+    assert!(!app.should_quit());
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.overlay, None);
 
     press(&mut app, KeyCode::Char('q'));
     let effects = press(&mut app, KeyCode::Char('r'));
     assert!(
-        matches!(effects.as_slice(), [Effect::RevokeLease { sync: true, .. }]),
+        matches!(
+            vault_calls(&effects)[..],
+            [VaultCall {
+                purpose: Purpose::Revoke { sync: true, .. },
+                ..
+            }]
+        ),
         "on the way out Vault must finish the revocation: no proof will follow"
     );
-    assert!(!app.should_quit, "waits for the revocation");
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::Revoked {
-            lease_id: LEASE.into(),
-            result: Ok(exchange()),
-        }),
+    assert!(!app.should_quit(), "waits for the revocation");
+    let effects = revoked_sync(&mut app, LEASE, true, no_content(204));
+    assert!(app.should_quit());
+    assert!(
+        matches!(effects.last(), Some(Effect::Quit)),
+        "the runtime is told: {effects:?}"
     );
-    assert!(app.should_quit);
 }
 
 #[test]
@@ -495,19 +834,9 @@ fn a_failed_revocation_at_quit_keeps_the_app_open() {
     issue(&mut app, Duration::from_secs(3600));
     press(&mut app, KeyCode::Char('q'));
     press(&mut app, KeyCode::Char('r'));
-    let failure = Failure {
-        what: "Vault is unreachable".into(),
-        detail: "connection refused".into(),
-        hint: "Start Vault".into(),
-    };
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::Revoked {
-            lease_id: LEASE.into(),
-            result: Err(failure),
-        }),
-    );
-    assert!(!app.should_quit);
+    revoked_sync(&mut app, LEASE, true, refused("connection refused"));
+    assert!(!app.should_quit());
+    assert_eq!(app.quit, Quit::No);
     assert!(matches!(
         app.step(StepKind::Revoke).status,
         StepStatus::Failed(_)
@@ -517,8 +846,9 @@ fn a_failed_revocation_at_quit_keeps_the_app_open() {
 #[test]
 fn quitting_without_leases_is_immediate() {
     let mut app = app();
-    press(&mut app, KeyCode::Char('q'));
-    assert!(app.should_quit);
+    let effects = press(&mut app, KeyCode::Char('q'));
+    assert!(app.should_quit());
+    assert!(matches!(effects.as_slice(), [Effect::Quit]));
 }
 
 #[test]
@@ -528,25 +858,40 @@ fn help_opens_with_question_mark_and_closes_with_any_key() {
     assert_eq!(app.overlay, Some(Overlay::Help));
     press(&mut app, KeyCode::Char('n'));
     assert_eq!(app.overlay, None);
-    assert_eq!(app.pane, 0, "the key that closed help did nothing else");
+    assert_eq!(
+        app.pane,
+        Pane::Overview,
+        "the key that closed help did nothing else"
+    );
 }
 
 #[test]
 fn r_renews_and_a_capped_renewal_says_so() {
-    let mut app = app();
+    let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(60));
     let effects = press(&mut app, KeyCode::Char('r'));
-    assert!(matches!(effects.as_slice(), [Effect::RenewLease { .. }]));
+    assert!(matches!(
+        vault_calls(&effects)[..],
+        [VaultCall {
+            purpose: Purpose::Renew { asked: None, .. },
+            ..
+        }]
+    ));
     update(&mut app, Msg::Tick(at(30)));
-    update(
+    let effects = renewed(
         &mut app,
-        Msg::Outcome(Outcome::Renewed { lease_id: LEASE.into(), asked: None, result: Ok((
-            Duration::from_secs(120),
-            vec!["TTL of \"1h\" exceeded the effective max_ttl of \"2m\"; TTL value is capped accordingly".into()],
-        )) }),
+        LEASE,
+        None,
+        120,
+        "TTL of \"1h\" exceeded the effective max_ttl of \"2m\"; TTL value is capped accordingly",
     );
     assert_eq!(app.current_lease().unwrap().label(app.now), "2:00");
     assert!(app.notice.as_deref().unwrap().contains("capped"));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Journal(JournalChange::Renewed { ttl, at: when, .. })]
+            if ttl.as_secs() == 120 && *when == at(30)),
+        "the journal learns the new expiry: {effects:?}"
+    );
 }
 
 #[test]
@@ -561,9 +906,10 @@ fn the_issued_secret_is_masked_until_revealed_and_never_debug_printed() {
     assert!(!debug.contains(ISSUED_SECRET));
     assert!(!debug.contains(SECRET));
     let effects = press(&mut app, KeyCode::Char('c'));
-    let [Effect::CopyToClipboard(snippet)] = effects.as_slice() else {
+    let [Effect::Clipboard(snippet)] = effects.as_slice() else {
         panic!("{effects:?}");
     };
+    assert!(!format!("{effects:?}").contains(ISSUED_SECRET));
     assert!(
         snippet
             .expose_secret()
@@ -578,42 +924,16 @@ fn outcomes_about_older_credentials_do_not_touch_new_ones() {
     go_to(&mut app, StepKind::TestKeys);
     press(&mut app, KeyCode::Enter);
     // New credentials arrive while the old ones are still being tested.
-    update(
+    issue_lease(
         &mut app,
-        Msg::Outcome(Outcome::CredsIssued(Ok((
-            IssuedCreds {
-                lease_id: "aws/creds/my-role/NEWNEWNEWNEWNEWNEWNEWNEW".into(),
-                lease_duration: Duration::from_secs(3600),
-                renewable: true,
-                access_key_id: "AKIANEW".into(),
-                secret_access_key: SecretString::from("new"),
-                iam_user: None,
-            },
-            exchange(),
-        )))),
+        "aws/creds/my-role/NEWNEWNEWNEWNEWNEWNEWNEW",
+        Duration::from_secs(3600),
     );
-    let stale = [
-        Outcome::Described {
-            lease_id: LEASE.into(),
-            attempt: 1,
-            result: Ok(exchange()),
-        },
-        Outcome::Revoked {
-            lease_id: LEASE.into(),
-            result: Ok(exchange()),
-        },
-        Outcome::RevocationChecked {
-            lease_id: LEASE.into(),
-            attempt: 1,
-            refused_with: Some("AuthFailure".into()),
-            user_gone: true,
-            exchange: exchange(),
-        },
-    ];
-    for outcome in stale {
-        assert!(update(&mut app, Msg::Outcome(outcome)).is_empty());
-    }
+    assert!(probed(&mut app, 1, Ok(exchange())).is_empty());
+    assert!(proved(&mut app, LEASE, 1, true).is_empty());
     assert_eq!(app.step(StepKind::TestKeys).status, StepStatus::Pending);
+    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Pending);
+    revoked(&mut app, LEASE, no_content(202));
     assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Pending);
     assert!(
         app.active_lease().is_some(),
@@ -627,23 +947,8 @@ fn enter_on_a_proved_revocation_keeps_it_done() {
     issue(&mut app, Duration::from_secs(3600));
     go_to(&mut app, StepKind::Revoke);
     press(&mut app, KeyCode::Enter);
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::Revoked {
-            lease_id: LEASE.into(),
-            result: Ok(exchange()),
-        }),
-    );
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::RevocationChecked {
-            lease_id: LEASE.into(),
-            attempt: 1,
-            refused_with: Some("AuthFailure".into()),
-            user_gone: true,
-            exchange: exchange(),
-        }),
-    );
+    revoked(&mut app, LEASE, no_content(202));
+    proved(&mut app, LEASE, 1, true);
     assert!(press(&mut app, KeyCode::Enter).is_empty());
     assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Done);
     go_to(&mut app, StepKind::TestKeys);
@@ -663,7 +968,7 @@ fn quitting_while_credentials_are_being_issued_waits() {
     go_to(&mut app, StepKind::Generate);
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('q'));
-    assert!(!app.should_quit);
+    assert!(!app.should_quit());
     assert!(
         app.notice
             .as_deref()
@@ -673,21 +978,90 @@ fn quitting_while_credentials_are_being_issued_waits() {
 }
 
 #[test]
+fn issued_credentials_show_only_once_the_journal_has_their_lease() {
+    let mut app = journaled_app();
+    go_to(&mut app, StepKind::Generate);
+    press(&mut app, KeyCode::Enter);
+    let effects = issue_answer(&mut app, LEASE, Duration::from_secs(3600));
+    let [Effect::Journal(JournalChange::Record(entry))] = effects.as_slice() else {
+        panic!("the lease is journaled first: {effects:?}");
+    };
+    assert_eq!(entry.lease_id, LEASE);
+    assert_eq!(entry.state, Lifecycle::Active);
+    assert!(
+        app.creds.is_none(),
+        "no key shows before the journal has it"
+    );
+    assert!(app.requests_in_flight());
+    assert_eq!(app.revocable_leases(), 1, "tracked at once");
+    let effects = outcome(
+        &mut app,
+        Outcome::Journaled {
+            change: JournalChange::Record(entry.clone()),
+            result: Err("cannot write the lease journal /data: disk full".into()),
+        },
+    );
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Engine(EngineCall::Identify { .. })]
+    ));
+    let step = app.step(StepKind::Generate);
+    assert_eq!(step.status, StepStatus::Done);
+    assert!(
+        step.exchange
+            .as_ref()
+            .unwrap()
+            .response
+            .contains("WARNING: cannot write the lease journal"),
+        "the keys show, with the warning"
+    );
+    assert!(app.creds.is_some());
+}
+
+#[test]
+fn an_answer_that_is_not_credentials_still_leaves_its_lease_behind() {
+    let mut app = journaled_app();
+    let effects = outcome(
+        &mut app,
+        Outcome::Vault {
+            call: call(
+                Purpose::Step {
+                    step: step_of(StepKind::Generate),
+                },
+                request::generate_aws_creds("aws", "my-role"),
+            ),
+            reply: ok(json!({"lease_id": LEASE, "lease_duration": 60, "data": {"password": "x"}})),
+        },
+    );
+    let [Effect::Journal(change)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    outcome(
+        &mut app,
+        Outcome::Journaled {
+            change: change.clone(),
+            result: Ok(()),
+        },
+    );
+    let StepStatus::Failed(failure) = &app.step(StepKind::Generate).status else {
+        panic!("not credentials");
+    };
+    assert!(failure.detail.contains("`data.access_key` is missing"));
+    assert_eq!(app.revocable_leases(), 1);
+}
+
+#[test]
 fn a_crashed_effect_fails_its_step_so_it_can_run_again() {
     let mut app = app();
     go_to(&mut app, StepKind::EnableEngine);
     let effects = press(&mut app, KeyCode::Enter);
     let step = effects[0].step();
-    update(
+    outcome(
         &mut app,
-        Msg::Outcome(Outcome::Crashed {
+        Outcome::Crashed {
             step,
-            failure: Failure {
-                what: "internal error".into(),
-                detail: String::new(),
-                hint: String::new(),
-            },
-        }),
+            failure: Failure::new("internal error", "", ""),
+        },
     );
     assert!(matches!(
         app.step(StepKind::EnableEngine).status,
@@ -715,44 +1089,16 @@ fn s_on_the_generate_pane_asks_for_short_leases() {
     let mut app = app();
     go_to(&mut app, StepKind::Generate);
     let effects = press(&mut app, KeyCode::Char('s'));
-    assert!(matches!(
-        effects.as_slice(),
-        [Effect::WriteLeaseConfig { lease, lease_max, .. }]
-            if lease.as_secs() == 120 && lease_max.as_secs() == 300
-    ));
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::LeaseConfigWritten(Ok(exchange()))),
+    let [write] = vault_calls(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(write.request.path, "aws/config/lease");
+    assert_eq!(
+        write.request.describe().body_redacted,
+        Some(json!({"lease": "120s", "lease_max": "300s"}))
     );
+    answer(&mut app, &effects, no_content(204));
     assert!(app.notice.as_deref().unwrap_or_default().contains("2m"));
-}
-
-fn revoked(app: &mut App, lease_id: &str, result: Result<Exchange, Failure>) -> Vec<Effect> {
-    update(
-        app,
-        Msg::Outcome(Outcome::Revoked {
-            lease_id: lease_id.into(),
-            result,
-        }),
-    )
-}
-
-fn refused() -> Failure {
-    Failure {
-        what: "Vault did not revoke the lease".into(),
-        detail: "error sending request: connection refused".into(),
-        hint: "Is Vault running?".into(),
-    }
-}
-
-fn revoke_ids(effects: &[Effect]) -> Vec<&str> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::RevokeLease { lease_id, .. } => Some(lease_id.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 const OLDER: &str = "aws/creds/my-role/olderolderolderolder0000";
@@ -772,18 +1118,15 @@ fn generating_again_keeps_the_older_lease_and_quitting_revokes_both() {
     let mut ids = revoke_ids(&effects);
     ids.sort();
     assert_eq!(ids, [LEASE, OLDER]);
-    revoked(&mut app, OLDER, Ok(exchange()));
-    assert!(!app.should_quit, "waits for the other revocation");
-    revoked(&mut app, LEASE, Ok(exchange()));
-    assert!(app.should_quit);
+    revoked_sync(&mut app, OLDER, true, no_content(204));
+    assert!(!app.should_quit(), "waits for the other revocation");
+    revoked_sync(&mut app, LEASE, true, no_content(204));
+    assert!(app.should_quit());
     assert_eq!(app.exit_note(), None, "nothing left behind");
 }
 
-#[test]
-fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_the_rest() {
-    let mut app = app();
-    app.connection.mode = Mode::Live;
-    let entry = |id: &str, state| Entry {
+fn entry(id: &str, state: Lifecycle) -> Entry {
+    Entry {
         lease_id: id.into(),
         mount: "aws".into(),
         role: "my-role".into(),
@@ -792,12 +1135,15 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
         expires_at: Some(at(3000)),
         state,
         owner: None,
-    };
-    let effects = update(
-        &mut app,
-        Msg::Outcome(Outcome::JournalRead {
-            path: Some("/data/vaultlab/leases/x.json".into()),
-            open: vec![
+    }
+}
+
+#[test]
+fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_the_rest() {
+    let (mut app, effects) = init(StartInputs {
+        journal: Some(JournalStart {
+            path: JOURNAL.into(),
+            leftovers: vec![
                 entry("aws/creds/my-role/alive", Lifecycle::Active),
                 entry("aws/creds/my-role/gone", Lifecycle::Active),
                 entry(
@@ -810,7 +1156,9 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
             ],
             other_runs: 1,
         }),
-    );
+        ..inputs()
+    });
+    app.connection.mode = Mode::Live;
     assert_eq!(
         revoke_ids(&effects),
         ["aws/creds/my-role/failed"],
@@ -822,44 +1170,32 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
         notice.contains("Another vaultlab running against this Vault holds 1 more"),
         "{notice}"
     );
-    let lookups: Vec<_> = effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::LookupLease { lease_id, .. } => Some(lease_id.as_str()),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        lookups,
-        ["aws/creds/my-role/alive", "aws/creds/my-role/gone"]
+        lookup_ids(&effects),
+        [
+            ("aws/creds/my-role/alive", 1),
+            ("aws/creds/my-role/gone", 1)
+        ]
     );
     assert_eq!(app.leases.checking(), 2);
     assert!(app.leases.iter().all(|l| l.origin == Origin::EarlierRun));
 
-    update(
+    looked_up(
         &mut app,
-        Msg::Outcome(Outcome::LookedUp {
-            lease_id: "aws/creds/my-role/alive".into(),
-            attempt: 1,
-            result: Ok(LeaseFacts {
-                ttl: Duration::from_secs(600),
-                renewable: true,
-            }),
-        }),
+        "aws/creds/my-role/alive",
+        1,
+        lookup_answer("aws/creds/my-role/alive", 600),
     );
     assert_eq!(app.overlay, None, "asks once every lookup is answered");
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::LookedUp {
-            lease_id: "aws/creds/my-role/gone".into(),
-            attempt: 1,
-            result: Err(LookupFailure::Gone),
-        }),
-    );
+    let effects = looked_up(&mut app, "aws/creds/my-role/gone", 1, unknown_lease());
     assert!(matches!(
         app.leases.get("aws/creds/my-role/gone").unwrap().state,
         Lifecycle::Gone { .. }
     ));
+    assert!(
+        matches!(effects.as_slice(), [e] if is_journal_mark(e, "aws/creds/my-role/gone", |s| matches!(s, Lifecycle::Gone { .. }))),
+        "closed in the journal: {effects:?}"
+    );
     assert_eq!(app.overlay, Some(Overlay::EarlierLeases));
     assert_eq!(
         app.leases
@@ -875,14 +1211,22 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
     let effects = press(&mut app, KeyCode::Char('r'));
     assert_eq!(revoke_ids(&effects), ["aws/creds/my-role/alive"]);
     assert!(
-        effects
+        vault_calls(&effects)
             .iter()
-            .all(|e| matches!(e, Effect::RevokeLease { sync: true, .. })),
+            .all(|c| matches!(c.purpose, Purpose::Revoke { sync: true, .. })),
         "no proof follows, so Vault must finish before the journal closes it"
     );
     assert_eq!(app.overlay, None);
-    revoked(&mut app, "aws/creds/my-role/alive", Ok(exchange()));
-    revoked(&mut app, "aws/creds/my-role/failed", Ok(exchange()));
+    let effects = revoked_sync(&mut app, "aws/creds/my-role/alive", true, no_content(204));
+    assert!(
+        matches!(effects.as_slice(), [e] if is_journal_mark(e, "aws/creds/my-role/alive", |s| matches!(s, Lifecycle::Revoked { .. }))),
+        "{effects:?}"
+    );
+    let effects = revoked_sync(&mut app, "aws/creds/my-role/failed", true, no_content(204));
+    assert!(
+        matches!(effects.as_slice(), [e] if is_journal_mark(e, "aws/creds/my-role/failed", |s| matches!(s, Lifecycle::Revoked { .. }))),
+        "a revocation retried at start closes its entry: {effects:?}"
+    );
     assert_eq!(app.revocable_leases(), 1, "this run's lease is left alone");
     assert!(app.active_lease().is_some());
 }
@@ -890,18 +1234,21 @@ fn earlier_leases_are_looked_up_failed_revocations_retried_and_one_key_revokes_t
 #[test]
 fn the_leases_pane_is_one_key_from_every_pane_and_in_the_help() {
     let mut app = app();
-    for pane in 0..LEASES_PANE {
+    let panes: Vec<Pane> = Pane::all(app.steps.len())
+        .filter(|p| *p != Pane::Leases)
+        .collect();
+    for pane in panes {
         app.pane = pane;
         press(&mut app, KeyCode::Char('l'));
-        assert_eq!(app.pane, LEASES_PANE, "from pane {pane}");
+        assert_eq!(app.pane, Pane::Leases, "from pane {pane:?}");
         press(&mut app, KeyCode::Esc);
-        assert_eq!(app.pane, pane, "back to pane {pane}");
+        assert_eq!(app.pane, pane, "back to pane {pane:?}");
     }
     let keys: Vec<_> = super::keymap::pane_bindings(&app)
         .iter()
-        .map(|b| (b.keys, b.description))
+        .map(|b| (b.keys, b.description.clone()))
         .collect();
-    assert!(keys.contains(&("l", "leases")), "{keys:?}");
+    assert!(keys.contains(&("l", "leases".to_owned())), "{keys:?}");
 }
 
 #[test]
@@ -913,23 +1260,26 @@ fn the_leases_pane_renews_by_the_chosen_increment_and_shows_the_cap() {
     press(&mut app, KeyCode::Char('-'));
     assert_eq!(app.renew_increment(), Duration::from_secs(900));
     let effects = press(&mut app, KeyCode::Char('r'));
+    let [renew] = vault_calls(&effects)[..] else {
+        panic!("{effects:?}");
+    };
     assert!(
-        matches!(effects.as_slice(), [Effect::RenewLease { lease_id, increment: Some(i) }]
+        matches!(&renew.purpose, Purpose::Renew { lease_id, asked: Some(i) }
             if lease_id == LEASE && *i == Duration::from_secs(900)),
         "{effects:?}"
     );
+    assert_eq!(
+        renew.request.describe().body_redacted,
+        Some(json!({"lease_id": LEASE, "increment": 900}))
+    );
     assert!(app.current_lease().unwrap().renewing);
     update(&mut app, Msg::Tick(at(10)));
-    update(
+    renewed(
         &mut app,
-        Msg::Outcome(Outcome::Renewed {
-            lease_id: LEASE.into(),
-            asked: Some(Duration::from_secs(900)),
-            result: Ok((
-                Duration::from_secs(290),
-                vec!["TTL of \"15m\" exceeded the effective max_ttl of \"4m50s\"; TTL value is capped accordingly".into()],
-            )),
-        }),
+        LEASE,
+        Some(Duration::from_secs(900)),
+        290,
+        "TTL of \"15m\" exceeded the effective max_ttl of \"4m50s\"; TTL value is capped accordingly",
     );
     let lease = app.current_lease().unwrap();
     assert!(!lease.renewing);
@@ -947,7 +1297,7 @@ fn the_leases_pane_renews_by_the_chosen_increment_and_shows_the_cap() {
 
 #[test]
 fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
-    let mut app = app();
+    let mut app = journaled_app();
     issue_lease(&mut app, OLDER, Duration::from_secs(3600));
     issue(&mut app, Duration::from_secs(3600));
     press(&mut app, KeyCode::Char('l'));
@@ -959,7 +1309,12 @@ fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
         StepStatus::Pending,
         "not the current keys"
     );
-    revoked(&mut app, OLDER, Err(refused()));
+    let effects = revoked_sync(
+        &mut app,
+        OLDER,
+        true,
+        refused("error sending request: connection refused"),
+    );
     let older = app.leases.get(OLDER).unwrap();
     assert!(matches!(older.state, Lifecycle::RevokeFailed { .. }));
     assert_eq!(
@@ -967,6 +1322,10 @@ fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
         Some("error sending request: connection refused")
     );
     assert!(older.is_revocable(app.now), "it may still be alive");
+    assert!(
+        matches!(effects.as_slice(), [e] if is_journal_mark(e, OLDER, |s| matches!(s, Lifecycle::RevokeFailed { error, .. } if error.contains("connection refused")))),
+        "kept open in the journal with Vault's words: {effects:?}"
+    );
     assert!(
         app.notice
             .as_deref()
@@ -979,25 +1338,30 @@ fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
     let effects = press(&mut app, KeyCode::Char('x'));
     assert_eq!(revoke_ids(&effects), [LEASE]);
     assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Running);
-    let effects = revoked(&mut app, LEASE, Ok(exchange()));
-    assert!(matches!(effects.as_slice(), [Effect::ProveRevoked { .. }]));
+    let effects = revoked(&mut app, LEASE, no_content(202));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Engine(EngineCall::ProveRevoked { .. })]
+    ));
 }
 
 #[test]
 fn sigterm_asks_like_q_and_a_second_one_keeps_the_leases() {
-    let mut app = app();
-    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(3600));
     update(&mut app, Msg::Signal(StopSignal::Terminate));
     assert_eq!(app.overlay, Some(Overlay::ConfirmQuit));
-    assert!(!app.should_quit);
-    let effects = update(&mut app, Msg::Signal(StopSignal::Terminate));
-    assert!(effects.is_empty(), "nothing revoked");
-    assert!(app.should_quit);
+    assert!(!app.should_quit());
+    let (effects, _) = update(&mut app, Msg::Signal(StopSignal::Terminate));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Quit]),
+        "nothing revoked: {effects:?}"
+    );
+    assert!(app.should_quit());
     let note = app.exit_note().unwrap();
     assert!(note.contains("stopped by SIGTERM"), "{note}");
     assert!(
-        note.contains("kept in the journal /data/vaultlab/leases/x.json"),
+        note.contains(&format!("kept in the journal {JOURNAL}")),
         "{note}"
     );
 }
@@ -1007,7 +1371,7 @@ fn sighup_keeps_the_leases_and_leaves_at_once() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(3600));
     update(&mut app, Msg::Signal(StopSignal::Hangup));
-    assert!(app.should_quit);
+    assert!(app.should_quit());
     assert_eq!(app.current_lease().unwrap().state, Lifecycle::Active);
 }
 
@@ -1015,46 +1379,31 @@ fn sighup_keeps_the_leases_and_leaves_at_once() {
 fn sigterm_without_leases_quits_at_once() {
     let mut app = app();
     update(&mut app, Msg::Signal(StopSignal::Terminate));
-    assert!(app.should_quit);
+    assert!(app.should_quit());
 }
 
 #[test]
 fn an_expired_lease_is_looked_up_until_vault_has_forgotten_it() {
-    let mut app = app();
+    let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(60));
-    assert!(update(&mut app, Msg::Tick(at(59))).is_empty());
-    let effects = update(&mut app, Msg::Tick(at(60)));
+    assert!(update(&mut app, Msg::Tick(at(59))).0.is_empty());
+    let effects = update(&mut app, Msg::Tick(at(60))).0;
+    assert_eq!(lookup_ids(&effects), [(LEASE, 1)], "{effects:?}");
     assert!(
-        matches!(effects.as_slice(), [Effect::LookupLease { attempt: 1, .. }]),
-        "{effects:?}"
+        update(&mut app, Msg::Tick(at(61))).0.is_empty(),
+        "asked once"
     );
-    assert!(update(&mut app, Msg::Tick(at(61))).is_empty(), "asked once");
-    let look = |attempt, result| {
-        Msg::Outcome(Outcome::LookedUp {
-            lease_id: LEASE.into(),
-            attempt,
-            result,
-        })
-    };
     // Vault still holds it a moment after its time: ask again.
-    let effects = update(
-        &mut app,
-        look(
-            1,
-            Ok(LeaseFacts {
-                ttl: Duration::ZERO,
-                renewable: true,
-            }),
-        ),
-    );
-    assert!(matches!(
-        effects.as_slice(),
-        [Effect::LookupLease { attempt: 2, .. }]
-    ));
+    let effects = looked_up(&mut app, LEASE, 1, lookup_answer(LEASE, 0));
+    assert_eq!(lookup_ids(&effects), [(LEASE, 2)]);
     assert_eq!(app.current_lease().unwrap().label(app.now), "expired");
-    update(&mut app, look(2, Err(LookupFailure::Gone)));
+    let effects = looked_up(&mut app, LEASE, 2, unknown_lease());
     assert_eq!(app.current_lease().unwrap().label(app.now), "gone");
     assert_eq!(app.revocable_leases(), 0);
+    assert!(
+        matches!(effects.as_slice(), [e] if is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::Gone { .. }))),
+        "{effects:?}"
+    );
 }
 
 #[test]
@@ -1062,18 +1411,8 @@ fn a_late_lookup_does_not_bring_a_revoked_lease_back() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(60));
     update(&mut app, Msg::Tick(at(60)));
-    revoked(&mut app, LEASE, Ok(exchange()));
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::LookedUp {
-            lease_id: LEASE.into(),
-            attempt: 1,
-            result: Ok(LeaseFacts {
-                ttl: Duration::from_secs(600),
-                renewable: true,
-            }),
-        }),
-    );
+    revoked(&mut app, LEASE, no_content(202));
+    looked_up(&mut app, LEASE, 1, lookup_answer(LEASE, 600));
     assert!(matches!(
         app.current_lease().unwrap().state,
         Lifecycle::Revoked { .. }
@@ -1086,19 +1425,33 @@ fn a_stop_signal_while_credentials_are_issued_waits_for_them_and_keeps_the_lease
         &[StopSignal::Hangup][..],
         &[StopSignal::Terminate, StopSignal::Terminate][..],
     ] {
-        let mut app = app();
-        app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+        let mut app = journaled_app();
         go_to(&mut app, StepKind::Generate);
         press(&mut app, KeyCode::Enter);
         for signal in signals {
             update(&mut app, Msg::Signal(*signal));
         }
         assert!(
-            !app.should_quit,
+            !app.should_quit(),
             "{signals:?}: the lease may not be journaled yet"
         );
-        issue(&mut app, Duration::from_secs(3600));
-        assert!(app.should_quit, "{signals:?}: leaves once it is issued");
+        let effects = issue_answer(&mut app, LEASE, Duration::from_secs(3600));
+        assert!(
+            !app.should_quit(),
+            "{signals:?}: not before the journal has it"
+        );
+        let [Effect::Journal(change)] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        let effects = outcome(
+            &mut app,
+            Outcome::Journaled {
+                change: change.clone(),
+                result: Ok(()),
+            },
+        );
+        assert!(app.should_quit(), "{signals:?}: leaves once it is issued");
+        assert!(matches!(effects.as_slice(), [Effect::Quit]), "{effects:?}");
         assert_eq!(app.current_lease().unwrap().state, Lifecycle::Active);
         let note = app.exit_note().unwrap();
         assert!(
@@ -1115,10 +1468,13 @@ fn sighup_while_revoking_waits_for_the_answer() {
     go_to(&mut app, StepKind::Revoke);
     press(&mut app, KeyCode::Enter);
     update(&mut app, Msg::Signal(StopSignal::Hangup));
-    assert!(!app.should_quit, "the revocation is on its way");
-    let effects = revoked(&mut app, LEASE, Ok(exchange()));
-    assert!(app.should_quit);
-    assert!(effects.is_empty(), "no proof once leaving");
+    assert!(!app.should_quit(), "the revocation is on its way");
+    let effects = revoked(&mut app, LEASE, no_content(202));
+    assert!(app.should_quit());
+    assert!(
+        matches!(effects.as_slice(), [Effect::Quit]),
+        "no proof once leaving: {effects:?}"
+    );
     assert_eq!(
         app.exit_note().unwrap(),
         "stopped by SIGHUP (the terminal closed); no lease was left alive."
@@ -1127,33 +1483,31 @@ fn sighup_while_revoking_waits_for_the_answer() {
 
 #[test]
 fn quitting_while_a_revocation_is_on_its_way_asks_and_the_note_counts_it() {
-    let mut app = app();
-    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(3600));
     go_to(&mut app, StepKind::Revoke);
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.revocable_leases(), 0);
     press(&mut app, KeyCode::Char('q'));
     assert_eq!(app.overlay, Some(Overlay::ConfirmQuit), "not at once");
-    assert!(!app.should_quit);
+    assert!(!app.should_quit());
 
     // r waits for the revocation already on its way.
     let effects = press(&mut app, KeyCode::Char('r'));
     assert!(effects.is_empty(), "not asked twice: {effects:?}");
-    assert!(!app.should_quit);
-    revoked(&mut app, LEASE, Ok(exchange()));
-    assert!(app.should_quit);
+    assert!(!app.should_quit());
+    revoked(&mut app, LEASE, no_content(202));
+    assert!(app.should_quit());
     assert_eq!(app.exit_note(), None);
 
     // k leaves at once, and the note does not claim the lease is dead.
-    let mut app = self::app();
-    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(3600));
     go_to(&mut app, StepKind::Revoke);
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('q'));
     press(&mut app, KeyCode::Char('k'));
-    assert!(app.should_quit);
+    assert!(app.should_quit());
     let note = app.exit_note().unwrap();
     assert!(
         note.contains("1 lease(s) that may still be alive are kept in the journal"),
@@ -1163,15 +1517,19 @@ fn quitting_while_a_revocation_is_on_its_way_asks_and_the_note_counts_it() {
 
 #[test]
 fn a_journal_change_that_failed_shows_and_the_exit_note_does_not_vouch_for_the_journal() {
-    let mut app = app();
-    app.connection.mode = Mode::Live;
-    app.journal_path = Some("/data/vaultlab/leases/x.json".into());
+    let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(3600));
-    update(
+    outcome(
         &mut app,
-        Msg::Outcome(Outcome::JournalFailed(
-            "cannot read the lease journal /data/vaultlab/leases/x.json: stream did not contain valid UTF-8".into(),
-        )),
+        Outcome::Journaled {
+            change: JournalChange::Mark {
+                lease_id: LEASE.into(),
+                state: Lifecycle::Gone { at: at(1) },
+            },
+            result: Err(
+                "cannot read the lease journal /data/vaultlab/leases/x.json: stream did not contain valid UTF-8".into(),
+            ),
+        },
     );
     assert!(
         app.notice.as_deref().unwrap().contains("valid UTF-8"),
@@ -1182,4 +1540,20 @@ fn a_journal_change_that_failed_shows_and_the_exit_note_does_not_vouch_for_the_j
     let note = app.exit_note().unwrap();
     assert!(note.contains("may not list them all"), "{note}");
     assert!(!note.contains("are kept in the journal"), "{note}");
+}
+
+#[test]
+fn without_a_journal_nothing_is_journaled() {
+    let mut app = app();
+    go_to(&mut app, StepKind::Generate);
+    press(&mut app, KeyCode::Enter);
+    let effects = issue_answer(&mut app, LEASE, Duration::from_secs(3600));
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::Engine(EngineCall::Identify { .. })]
+        ),
+        "the sandbox's leases end with it: {effects:?}"
+    );
+    assert!(app.creds.is_some());
 }

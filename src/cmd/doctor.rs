@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use super::args::LabArgs;
 use super::{Outcome, init_stderr_logging, open_session, runtime};
-use crate::aws::StaticKeys;
 use crate::checks::{Check, Verdict, all_pass};
-use crate::doctor::{DoctorInputs, check};
+use crate::doctor::check;
 use crate::session::Session;
 
 pub fn run(args: LabArgs) -> Outcome {
@@ -28,26 +27,12 @@ pub fn run(args: LabArgs) -> Outcome {
     })
 }
 
-/// The checks, against the same Vault, lab and keys the lab itself uses.
+/// The checks, against the same Vault, lab and keys the lab itself uses: the plan the
+/// app's overview runs.
 async fn checks(session: &Session) -> Vec<Check> {
-    let keys = session.prefill.as_ref().map(|keys| {
-        (
-            StaticKeys {
-                access_key_id: keys.access_key_id.clone(),
-                secret_access_key: keys.secret_access_key.clone(),
-            },
-            keys.region.clone(),
-            keys.source.clone(),
-        )
-    });
-    check(DoctorInputs {
-        vault: &session.vault,
-        mount: &session.lab.mount,
-        role: &session.lab.role,
-        keys,
-        aws_endpoint: session.aws_endpoint.clone(),
-    })
-    .await
+    let (app, _) = crate::app::init(session.start_inputs(chrono::Utc::now()));
+    let plan = crate::app::plan::doctor_plan(&app);
+    check(&session.vault, &plan, &*session.engine).await
 }
 
 /// Prints the checks; returns whether the lab can run (no failure).

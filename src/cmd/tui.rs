@@ -21,21 +21,10 @@ pub fn run(args: LabArgs) -> Outcome {
         if let Some(problem) = &session.journal_problem {
             eprintln!("vaultlab: {problem}");
         }
-        let runner = EffectRunner::new(
-            session.vault.clone(),
-            session.aws_endpoint.clone(),
-            outcomes_tx,
-        )
-        .with_journal(session.journal.clone());
-        let (mut app, initial) = crate::app::init(
-            session.lab.clone(),
-            session.connection.clone(),
-            session.prefill.clone(),
-            chrono::Utc::now(),
-        );
-        app.cli_env = session.cli_env();
+        let runner = EffectRunner::new(session.vault.clone(), session.engine.clone(), outcomes_tx)
+            .with_journal(session.journal.clone());
         // Leases earlier runs left are looked up by the app itself once it runs.
-        app.notice = session.journal_problem.as_ref().map(ToString::to_string);
+        let (app, initial) = crate::app::init(session.start_inputs(chrono::Utc::now()));
         let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
         let result = crate::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
         // After a SIGHUP the terminal is gone and restoring it fails: the session must

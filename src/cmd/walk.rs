@@ -52,21 +52,17 @@ pub async fn walk(
     out: &mut impl Write,
 ) -> std::io::Result<WalkResult> {
     let (outcomes, _unused) = tokio::sync::mpsc::unbounded_channel();
-    let runner = EffectRunner::new(
-        session.vault.clone(),
-        session.aws_endpoint.clone(),
-        outcomes,
-    )
-    .with_journal(session.journal.clone());
+    let runner = EffectRunner::new(session.vault.clone(), session.engine.clone(), outcomes)
+        .with_journal(session.journal.clone());
     if let Some(problem) = &session.journal_problem {
         writeln!(out, "warning: {problem}")?;
     }
-    let (mut app, initial) = init(
-        session.lab.clone(),
-        session.connection.clone(),
-        session.prefill.clone(),
-        Utc::now(),
-    );
+    let mut inputs = session.start_inputs(Utc::now());
+    // Earlier runs' leases are theirs, and cleanup's: a walk leaves them alone.
+    if let Some(journal) = &mut inputs.journal {
+        journal.leftovers.clear();
+    }
+    let (mut app, initial) = init(inputs);
     writeln!(
         out,
         "vaultlab walk · {} · {:?} mode · {}",
@@ -75,13 +71,14 @@ pub async fn walk(
     settle(&mut app, &runner, initial).await;
     let result = walk_steps(&mut app, &runner, out).await?;
     if let Some(lease) = app.active_lease().filter(|_| !keep) {
-        let lease_id = lease.lease_id.clone();
-        writeln!(out, "\nRevoking the lease this walk issued: {lease_id}")?;
-        let effects = vec![Effect::RevokeLease {
-            lease_id,
-            sync: true,
-        }];
-        settle(&mut app, &runner, effects).await;
+        writeln!(
+            out,
+            "\nRevoking the lease this walk issued: {}",
+            lease.lease_id
+        )?;
+        // As a learner would: q, then r at the prompt (revoke and quit).
+        press(&mut app, &runner, KeyCode::Char('q')).await;
+        press(&mut app, &runner, KeyCode::Char('r')).await;
     }
     if result == WalkResult::Completed {
         writeln!(out, "\nAll six steps done.")?;
@@ -95,13 +92,11 @@ async fn walk_steps(
     out: &mut impl Write,
 ) -> std::io::Result<WalkResult> {
     for (index, kind) in StepKind::ORDER.iter().enumerate() {
-        app.pane = index + 1;
+        press(app, runner, KeyCode::Char('n')).await;
         let step = &app.lab.steps[index];
         writeln!(out, "\n[{}/6] {}", index + 1, step.title)?;
         writeln!(out, "  $ {}", app.fill(&step.cli))?;
-        let enter = Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-        let effects = update(app, enter);
-        settle(app, runner, effects).await;
+        press(app, runner, KeyCode::Enter).await;
         report(app, *kind, out)?;
         // Anything but done is a failure: a step left pending or running did not happen.
         match &app.step(*kind).status {
@@ -123,13 +118,21 @@ async fn walk_steps(
     Ok(WalkResult::Completed)
 }
 
+/// A key, as the learner presses it, and everything it leads to.
+async fn press(app: &mut App, runner: &EffectRunner, code: KeyCode) {
+    let (effects, _) = update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    settle(app, runner, effects).await;
+}
+
 /// Runs effects in order, feeding each outcome back, until none are left.
 async fn settle(app: &mut App, runner: &EffectRunner, effects: Vec<Effect>) {
     let mut queue: VecDeque<Effect> = effects.into();
     while let Some(effect) = queue.pop_front() {
         if let Some(outcome) = runner.run(effect).await {
+            // What the clock asks for (an expired lease to look up) is left out: the walk
+            // does not wait for Vault to forget a lease.
             update(app, Msg::Tick(Utc::now()));
-            queue.extend(update(app, Msg::Outcome(outcome)));
+            queue.extend(update(app, Msg::Outcome(Box::new(outcome))).0);
         }
     }
 }
@@ -144,8 +147,8 @@ fn report(app: &App, kind: StepKind, out: &mut impl Write) -> std::io::Result<()
     }
     match kind {
         StepKind::RootKeys => {
-            if let Some(identity) = &app.root_keys.identity {
-                writeln!(out, "  STS: {}", identity.arn)?;
+            for fact in app.root_keys.verified.iter().flat_map(|v| &v.facts) {
+                writeln!(out, "  {}: {}", fact.short, fact.value)?;
             }
         }
         StepKind::Generate => {
@@ -153,9 +156,9 @@ fn report(app: &App, kind: StepKind, out: &mut impl Write) -> std::io::Result<()
                 writeln!(
                     out,
                     "  lease {} · {} · access key {} · secret key masked",
-                    creds.issued.lease_id,
-                    crate::lease::countdown::format_vault_duration(creds.issued.lease_duration),
-                    creds.issued.access_key_id
+                    creds.lease.id,
+                    crate::lease::countdown::format_vault_duration(creds.lease.duration),
+                    creds.fields.text(crate::engines::aws::ACCESS_KEY)
                 )?;
             }
         }
@@ -165,13 +168,8 @@ fn report(app: &App, kind: StepKind, out: &mut impl Write) -> std::io::Result<()
             }
         }
         StepKind::Revoke => {
-            if let Some(proof) = &app.proof {
-                writeln!(
-                    out,
-                    "  old keys refused: {} · IAM user gone: {}",
-                    proof.refused_with.as_deref().unwrap_or("no"),
-                    if proof.user_gone { "yes" } else { "no" }
-                )?;
+            if let Some(shown) = &app.proof {
+                writeln!(out, "  {}", shown.proof.summary)?;
             }
         }
         _ => {}

@@ -1,6 +1,7 @@
-//! The event loop: terminal events, a 1 Hz clock and effect outcomes become messages;
-//! `update` turns them into effects, which run on their own tasks. The screen is drawn
-//! only when something on it may have changed.
+//! The event loop: terminal events, a 1 Hz clock, signals and effect outcomes become
+//! messages; `update` turns them into effects, which run on their own tasks, and says
+//! whether the screen changed: it is drawn only then. The loop reads nothing of the app's
+//! state to decide what to do.
 
 pub mod effects;
 pub mod terminal;
@@ -13,70 +14,115 @@ use futures::StreamExt;
 use secrecy::ExposeSecret;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::app::msg::{Failure, Msg, Outcome, StopSignal};
-use crate::app::{App, Effect, update};
+use crate::app::msg::{Msg, Outcome, StopSignal};
+use crate::app::{App, Effect, Redraw, update};
 use crate::ui::{self, Theme};
 use effects::EffectRunner;
 use terminal::Tui;
 
-/// Runs until the app asks to quit; returns the app as it ended.
+/// Runs until the app says the run is over; returns the app as it ended.
 pub async fn run(
     terminal: &mut Tui,
     mut app: App,
     theme: Theme,
     runner: EffectRunner,
     mut outcomes: UnboundedReceiver<Msg>,
-    mut initial: Vec<Effect>,
+    initial: Vec<Effect>,
 ) -> std::io::Result<App> {
     let mut events = EventStream::new();
     let mut stop_signals = StopSignals::new()?;
-    // Leases earlier runs left open: looked up in Vault, offered for revocation.
-    initial.extend(update(&mut app, Msg::Outcome(runner.journal_read())));
     // One tick a second is enough for a countdown; an idle app wakes for nothing else.
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    dispatch(&mut app, &runner, initial);
-    let mut dirty = true;
-    while !app.should_quit {
-        if dirty {
-            terminal.draw(|frame| ui::draw(frame, &app, &theme))?;
-            dirty = false;
-        }
-        let msg = tokio::select! {
-            event = events.next() => match event {
-                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
-                Some(Ok(Event::Paste(text))) => Msg::Paste(text),
-                Some(Ok(Event::Resize(..))) => {
-                    dirty = true;
-                    continue;
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(error)) => return Err(error),
-                None => break,
-            },
-            _ = clock.tick() => {
-                // Only a countdown or a running probe changes with time alone.
-                let now = Utc::now();
-                dirty = app.leases.iter().any(|l| l.is_active(now) || l.expires_at > app.now && l.expires_at <= now)
-                    || app.probe.is_some();
-                let effects = update(&mut app, Msg::Tick(now));
-                dispatch(&mut app, &runner, effects);
-                continue;
+    let mut redraw = Redraw::Yes;
+    // Cleared when the terminal goes away (its window closed, an ssh session dropped):
+    // nothing is drawn or read any more, and the run ends as a SIGHUP ends it, once the
+    // requests on their way are answered and journaled.
+    let mut terminal_open = true;
+    let mut flow = dispatch(&runner, initial);
+    while flow == Flow::Go {
+        let mut gone = None;
+        if redraw == Redraw::Yes && terminal_open {
+            if let Err(error) = terminal.draw(|frame| ui::draw(frame, &app, &theme)) {
+                gone = Some(error);
             }
-            Some(msg) = outcomes.recv() => msg,
-            // Killed politely: SIGTERM asks as q does, a closed terminal's SIGHUP keeps
-            // the leases and leaves. Either way the loop ends cleanly and the terminal
-            // is restored.
-            signal = stop_signals.recv() => Msg::Signal(signal),
+            redraw = Redraw::No;
+        }
+        let msg = match gone {
+            Some(error) => terminal_gone(&mut terminal_open, &error),
+            None => tokio::select! {
+                event = events.next(), if terminal_open => match event {
+                    Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                        Msg::Key(key)
+                    }
+                    Some(Ok(Event::Paste(text))) => Msg::Paste(text),
+                    Some(Ok(Event::Resize(..))) => {
+                        redraw = Redraw::Yes;
+                        continue;
+                    }
+                    Some(Ok(_)) => continue,
+                    Some(Err(error)) => terminal_gone(&mut terminal_open, &error),
+                    None => terminal_gone(
+                        &mut terminal_open,
+                        &std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+                    ),
+                },
+                _ = clock.tick() => Msg::Tick(Utc::now()),
+                Some(msg) = outcomes.recv() => msg,
+                // Killed politely: SIGTERM asks as q does, a closed terminal's SIGHUP keeps
+                // the leases and leaves. Either way the loop ends cleanly and the terminal
+                // is restored.
+                signal = stop_signals.recv() => Msg::Signal(signal),
+            },
         };
-        // The clock first, so `msg` meets the present; what the tick asks for (a lease
-        // just expired to look up) runs too.
-        let mut effects = update(&mut app, Msg::Tick(Utc::now()));
-        effects.extend(update(&mut app, msg));
-        dispatch(&mut app, &runner, effects);
-        dirty = true;
+        let mut effects = Vec::new();
+        if !matches!(msg, Msg::Tick(_)) {
+            // The clock first, so `msg` meets the present; what the tick asks for (a
+            // lease just expired to look up) runs too.
+            let (asked, changed) = update(&mut app, Msg::Tick(Utc::now()));
+            effects.extend(asked);
+            redraw = redraw | changed;
+        }
+        let (asked, changed) = update(&mut app, msg);
+        effects.extend(asked);
+        redraw = redraw | changed;
+        flow = dispatch(&runner, effects);
     }
     Ok(app)
+}
+
+/// The terminal failed (drawing, or reading keys): it has gone. That is a hangup, whether
+/// or not the SIGHUP has arrived yet: no one is left to ask.
+fn terminal_gone(terminal_open: &mut bool, error: &std::io::Error) -> Msg {
+    tracing::warn!("the terminal has gone ({error}): leaving as on SIGHUP");
+    *terminal_open = false;
+    Msg::Signal(StopSignal::Hangup)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// Hands each effect to whoever runs it, in order: the terminal's own (the clipboard),
+/// the journal's (at once, so its changes keep their order and none is lost on the way
+/// out), and the rest to their own tasks.
+fn dispatch(runner: &EffectRunner, effects: Vec<Effect>) -> Flow {
+    for effect in effects {
+        match effect {
+            Effect::Quit => return Flow::Stop,
+            Effect::Clipboard(text) => runner.report(Outcome::Copied(
+                terminal::copy_to_clipboard(text.expose_secret()).map_err(|e| e.to_string()),
+            )),
+            Effect::Journal(change) => {
+                let outcome = tokio::task::block_in_place(|| runner.journal(change));
+                runner.report(outcome);
+            }
+            other => runner.spawn(other),
+        }
+    }
+    Flow::Go
 }
 
 /// SIGINT and SIGQUIT sent from outside (`kill -INT`, a supervisor) are taken as SIGTERM:
@@ -123,24 +169,5 @@ impl StopSignals {
 
     async fn recv(&mut self) -> StopSignal {
         std::future::pending().await
-    }
-}
-
-fn dispatch(app: &mut App, runner: &EffectRunner, effects: Vec<Effect>) {
-    for effect in effects {
-        match effect {
-            // The loop owns the terminal, so the clipboard escape is written here.
-            Effect::CopyToClipboard(text) => {
-                let result =
-                    terminal::copy_to_clipboard(text.expose_secret()).map_err(|e| Failure {
-                        what: format!("Could not copy: {e}"),
-                        detail: String::new(),
-                        hint: String::new(),
-                    });
-                let more = update(app, Msg::Outcome(Outcome::Copied(result)));
-                dispatch(app, runner, more);
-            }
-            other => runner.spawn(other),
-        }
     }
 }

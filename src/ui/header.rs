@@ -9,7 +9,8 @@ use unicode_width::UnicodeWidthStr;
 use super::theme::Theme;
 use super::widgets::status_mark;
 use crate::app::App;
-use crate::app::state::{Mode, PANE_COUNT, Pane};
+use crate::app::state::{Mode, Pane};
+use crate::lab::StepKind;
 
 pub fn title<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
     Line::from(vec![
@@ -40,44 +41,47 @@ pub fn mode_badge<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
 }
 
 /// A tab's text; `compact` leaves a step's name out (`2 ✓`) when the row is short of room.
-fn tab_label(app: &App, index: usize, compact: bool) -> String {
-    match Pane::at(index) {
+fn tab_label(app: &App, pane: Pane, compact: bool) -> String {
+    match pane {
         Pane::Overview => "Overview".to_owned(),
         Pane::Finish => "Finish".to_owned(),
         Pane::Leases => match app.revocable_leases() {
             0 => "Leases".to_owned(),
             alive => format!("Leases ({alive})"),
         },
-        Pane::Step(kind) if compact => {
-            format!("{index}{}", status_mark(&app.step(kind).status))
-        }
-        Pane::Step(kind) => {
-            let short = match kind {
-                crate::lab::StepKind::EnableEngine => "Enable",
-                crate::lab::StepKind::RootKeys => "Root keys",
-                crate::lab::StepKind::RolePolicy => "Policy",
-                crate::lab::StepKind::Generate => "Generate",
-                crate::lab::StepKind::TestKeys => "Test",
-                crate::lab::StepKind::Revoke => "Revoke",
-            };
-            format!("{index} {short}{}", status_mark(&app.step(kind).status))
+        Pane::Step(step) => {
+            let mark = status_mark(&app.steps[step].status);
+            let number = step + 1;
+            if compact {
+                format!("{number}{mark}")
+            } else {
+                let short = match app.lab.steps[step].kind {
+                    StepKind::EnableEngine => "Enable",
+                    StepKind::RootKeys => "Root keys",
+                    StepKind::RolePolicy => "Policy",
+                    StepKind::Generate => "Generate",
+                    StepKind::TestKeys => "Test",
+                    StepKind::Revoke => "Revoke",
+                };
+                format!("{number} {short}{mark}")
+            }
         }
     }
 }
 
 /// Every tab with its full name when they fit; otherwise the steps other than the
 /// current one shrink to their number and mark, so the Leases tab is never cut off.
-fn tab_labels(app: &App, width: u16) -> Vec<String> {
-    let labels = |compact: bool| -> Vec<String> {
-        (0..PANE_COUNT)
-            .map(|index| {
-                let compact = compact && index != app.pane;
-                format!(" {} ", tab_label(app, index, compact))
+fn tab_labels(app: &App, width: u16) -> Vec<(Pane, String)> {
+    let labels = |compact: bool| -> Vec<(Pane, String)> {
+        Pane::all(app.steps.len())
+            .map(|pane| {
+                let compact = compact && pane != app.pane;
+                (pane, format!(" {} ", tab_label(app, pane, compact)))
             })
             .collect()
     };
     let full = labels(false);
-    let full_width: usize = full.iter().map(|label| label.width()).sum();
+    let full_width: usize = full.iter().map(|(_, label)| label.width()).sum();
     if full_width <= usize::from(width) {
         full
     } else {
@@ -88,9 +92,8 @@ fn tab_labels(app: &App, width: u16) -> Vec<String> {
 pub fn render_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let spans: Vec<Span> = tab_labels(app, area.width)
         .into_iter()
-        .enumerate()
-        .map(|(index, label)| {
-            let style = if index == app.pane {
+        .map(|(pane, label)| {
+            let style = if pane == app.pane {
                 theme.selected
             } else {
                 theme.muted

@@ -1,5 +1,5 @@
 //! The typed Vault HTTP client: generic `read`/`write`/`list`/`delete` that keep the whole
-//! envelope, and one method per call the lab makes. It knows nothing of any UI; each typed
+//! envelope (the transport is here; one method per call the lab makes is in `calls`). It knows nothing of any UI; each typed
 //! method sends exactly what the same-named builder in [`super::request`] describes, so a
 //! caller can show the `curl` equivalent with [`VaultClient::curl_equivalent`].
 //!
@@ -24,9 +24,6 @@
 //! # }
 //! ```
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
@@ -35,11 +32,8 @@ use serde_json::Value;
 
 use super::config::{TokenSource, VaultConfig};
 use super::error::{Access, VaultError, causes, classify, from_transport, needed_capability};
-use super::request::{self, RequestDescription, VaultRequest, curl_line};
-use super::types::{
-    AwsCreds, AwsLeaseConfig, AwsRole, AwsRootConfig, Health, LeaseInfo, LeaseLookup, LeaseRenewal,
-    MountInfo, Reply, RevokeOutcome, RoleSpec, SealStatus, TokenInfo,
-};
+use super::request::{RequestDescription, VaultRequest, curl_line};
+use super::types::Reply;
 use vaultlab_wire::envelope::Envelope;
 
 /// Statuses `sys/health` answers with a health body.
@@ -443,7 +437,7 @@ impl VaultClient {
     }
 
     /// Sends a request whose answer must have a body; returns the status and the body.
-    async fn send_body(&self, req: &VaultRequest) -> Result<(u16, Value), VaultError> {
+    pub(super) async fn send_body(&self, req: &VaultRequest) -> Result<(u16, Value), VaultError> {
         let raw = self.send_raw(req).await?;
         let status = raw.status;
         let body = raw
@@ -452,12 +446,15 @@ impl VaultClient {
         Ok((status, body))
     }
 
-    async fn send_typed<T: DeserializeOwned>(&self, req: &VaultRequest) -> Result<T, VaultError> {
+    pub(super) async fn send_typed<T: DeserializeOwned>(
+        &self,
+        req: &VaultRequest,
+    ) -> Result<T, VaultError> {
         let (status, body) = self.send_body(req).await?;
         parse(req, status, body)
     }
 
-    async fn send_data<T: DeserializeOwned>(
+    pub(super) async fn send_data<T: DeserializeOwned>(
         &self,
         req: &VaultRequest,
     ) -> Result<(T, Envelope), VaultError> {
@@ -474,251 +471,8 @@ impl VaultClient {
         Ok((parse(req, status, data)?, envelope))
     }
 
-    async fn send_no_content(&self, req: &VaultRequest) -> Result<Reply, VaultError> {
+    pub(super) async fn send_no_content(&self, req: &VaultRequest) -> Result<Reply, VaultError> {
         self.send(req).await
-    }
-
-    // -----------------------------------------------------------------------------------
-    // sys
-
-    /// `GET sys/health`: answered for every health status (200 active, 429 standby, 501
-    /// uninitialised, 503 sealed…); see [`Health::ready`] to turn it into an error.
-    pub async fn health(&self) -> Result<Health, VaultError> {
-        let req = request::health();
-        let (status, body) = self.send_body(&req).await?;
-        let mut health: Health = parse(&req, status, body)?;
-        health.status = status;
-        Ok(health)
-    }
-
-    /// `GET sys/seal-status` (needs no token).
-    pub async fn seal_status(&self) -> Result<SealStatus, VaultError> {
-        self.send_typed(&request::seal_status()).await
-    }
-
-    /// `GET sys/mounts`: mount path (with trailing slash) → entry.
-    pub async fn list_mounts(&self) -> Result<BTreeMap<String, MountInfo>, VaultError> {
-        Ok(self.send_data(&request::list_mounts()).await?.0)
-    }
-
-    /// `POST sys/mounts/<path> {"type": kind}`.
-    pub async fn enable_mount(&self, path: &str, kind: &str) -> Result<(), VaultError> {
-        self.send_no_content(&request::enable_mount(path, kind))
-            .await
-            .map(drop)
-    }
-
-    /// `POST sys/mounts/<path> {"type":"aws"}`. On a server without the AWS plugin (OpenBao)
-    /// this is [`VaultError::EngineNotAvailable`].
-    pub async fn enable_aws(&self, path: &str) -> Result<(), VaultError> {
-        self.send_no_content(&request::enable_aws(path))
-            .await
-            .map(drop)
-    }
-
-    /// `DELETE sys/mounts/<path>` (revokes the mount's leases first).
-    pub async fn disable_mount(&self, path: &str) -> Result<(), VaultError> {
-        self.send_no_content(&request::disable_mount(path))
-            .await
-            .map(drop)
-    }
-
-    /// `GET auth/token/lookup-self`.
-    pub async fn token_lookup_self(&self) -> Result<TokenInfo, VaultError> {
-        Ok(self.send_data(&request::token_lookup_self()).await?.0)
-    }
-
-    /// `POST sys/capabilities-self {"paths":[…]}`: path → capabilities (`root`, `read`,
-    /// `create`, `update`, `delete`, `list`, `sudo`, `deny`).
-    pub async fn capabilities_self(
-        &self,
-        paths: &[&str],
-    ) -> Result<BTreeMap<String, Vec<String>>, VaultError> {
-        let req = request::capabilities_self(paths);
-        let (data, _) = self.send_data::<BTreeMap<String, Value>>(&req).await?;
-        let mut out = BTreeMap::new();
-        for path in paths {
-            // Older servers answer a single path under `capabilities` only.
-            let caps = data
-                .get(*path)
-                .or_else(|| {
-                    (paths.len() == 1)
-                        .then(|| data.get("capabilities"))
-                        .flatten()
-                })
-                .cloned()
-                .ok_or_else(|| unexpected(&req, 200, &format!("no capabilities for {path:?}")))?;
-            let caps: Vec<String> = serde_json::from_value(caps)
-                .map_err(|e| unexpected(&req, 200, &format!("capabilities of {path:?}: {e}")))?;
-            out.insert((*path).to_owned(), caps);
-        }
-        Ok(out)
-    }
-
-    // -----------------------------------------------------------------------------------
-    // The AWS secrets engine
-
-    /// `PUT <mount>/config/root` (204). Vault does not check the keys here.
-    pub async fn write_aws_root_config(
-        &self,
-        mount: &str,
-        access_key: &str,
-        secret_key: &SecretString,
-        region: Option<&str>,
-        iam_endpoint: Option<&str>,
-        sts_endpoint: Option<&str>,
-    ) -> Result<(), VaultError> {
-        let req = request::write_aws_root_config(
-            mount,
-            access_key,
-            secret_key,
-            region,
-            iam_endpoint,
-            sts_endpoint,
-        );
-        self.send_no_content(&req).await.map(drop)
-    }
-
-    /// `GET <mount>/config/root`; [`VaultError::NotFound`] (with no message) if never written.
-    pub async fn read_aws_root_config(&self, mount: &str) -> Result<AwsRootConfig, VaultError> {
-        Ok(self
-            .send_data(&request::read_aws_root_config(mount))
-            .await?
-            .0)
-    }
-
-    /// `PUT <mount>/config/lease {lease, lease_max}`.
-    pub async fn write_aws_lease_config(
-        &self,
-        mount: &str,
-        lease: Duration,
-        lease_max: Duration,
-    ) -> Result<(), VaultError> {
-        self.send_no_content(&request::write_aws_lease_config(mount, lease, lease_max))
-            .await
-            .map(drop)
-    }
-
-    /// `GET <mount>/config/lease` (Go durations such as `30m0s`).
-    pub async fn read_aws_lease_config(&self, mount: &str) -> Result<AwsLeaseConfig, VaultError> {
-        let req = request::read_aws_lease_config(mount);
-        let (data, _) = self.send_data::<BTreeMap<String, Value>>(&req).await?;
-        let duration = |field: &str| {
-            data.get(field)
-                .and_then(Value::as_str)
-                .and_then(super::config::parse_duration_second)
-                .ok_or_else(|| unexpected(&req, 200, &format!("`{field}` is not a duration")))
-        };
-        Ok(AwsLeaseConfig {
-            lease: duration("lease")?,
-            lease_max: duration("lease_max")?,
-        })
-    }
-
-    /// `PUT <mount>/roles/<name>`; returns Vault's warnings (e.g. for legacy parameters).
-    pub async fn write_aws_role(
-        &self,
-        mount: &str,
-        name: &str,
-        spec: &RoleSpec,
-    ) -> Result<Vec<String>, VaultError> {
-        let reply = self
-            .send_no_content(&request::write_aws_role(mount, name, spec))
-            .await?;
-        Ok(reply.warnings().to_vec())
-    }
-
-    /// `GET <mount>/roles/<name>`; [`VaultError::NotFound`] (with no message) if missing.
-    pub async fn read_aws_role(&self, mount: &str, name: &str) -> Result<AwsRole, VaultError> {
-        Ok(self
-            .send_data(&request::read_aws_role(mount, name))
-            .await?
-            .0)
-    }
-
-    /// `GET <mount>/creds/<role>`: new keys and their lease.
-    pub async fn generate_aws_creds(
-        &self,
-        mount: &str,
-        role: &str,
-    ) -> Result<AwsCreds, VaultError> {
-        let req = request::generate_aws_creds(mount, role);
-        let (status, body) = self.send_body(&req).await?;
-        let envelope = to_envelope(&req, status, body)?;
-        AwsCreds::from_envelope(&envelope).map_err(|e| unexpected(&req, status, &e.0))
-    }
-
-    // -----------------------------------------------------------------------------------
-    // Leases
-
-    /// `PUT sys/leases/lookup`; an unknown id is 400 `invalid lease`.
-    pub async fn lease_lookup(&self, lease_id: &str) -> Result<LeaseLookup, VaultError> {
-        Ok(self.send_data(&request::lease_lookup(lease_id)).await?.0)
-    }
-
-    /// `PUT sys/leases/renew`: the new duration and Vault's warnings (the max-TTL cap).
-    pub async fn lease_renew(
-        &self,
-        lease_id: &str,
-        increment: Option<Duration>,
-    ) -> Result<LeaseRenewal, VaultError> {
-        let req = request::lease_renew(lease_id, increment);
-        let (status, body) = self.send_body(&req).await?;
-        let envelope = to_envelope(&req, status, body)?;
-        Ok(LeaseRenewal {
-            lease: LeaseInfo::from_envelope(&envelope),
-            warnings: envelope.warnings.unwrap_or_default(),
-        })
-    }
-
-    /// `PUT sys/leases/revoke {lease_id, sync}`: 202 queued or 204 revoked, both success.
-    pub async fn lease_revoke(
-        &self,
-        lease_id: &str,
-        sync: bool,
-    ) -> Result<RevokeOutcome, VaultError> {
-        let req = request::lease_revoke(lease_id, sync);
-        let reply = self.send(&req).await?;
-        match reply.status {
-            202 => Ok(RevokeOutcome::Queued),
-            200 | 204 => Ok(RevokeOutcome::Revoked),
-            other => Err(unexpected(
-                &req,
-                other,
-                "a success status other than 202 or 204",
-            )),
-        }
-    }
-}
-
-impl Health {
-    /// `Ok` for an active, unsealed, initialised node; else the error a request would meet.
-    pub fn ready(&self, addr: &str) -> Result<(), VaultError> {
-        let (method, path) = ("GET".to_owned(), "sys/health".to_owned());
-        if !self.initialized {
-            Err(VaultError::Uninitialized {
-                addr: addr.into(),
-                method,
-                path,
-                errors: vec!["initialized: false".into()],
-            })
-        } else if self.sealed {
-            Err(VaultError::Sealed {
-                addr: addr.into(),
-                method,
-                path,
-                errors: vec!["sealed: true".into()],
-            })
-        } else if self.standby && !self.performance_standby {
-            Err(VaultError::Standby {
-                addr: addr.into(),
-                method,
-                path,
-                errors: vec!["standby: true".into()],
-            })
-        } else {
-            Ok(())
-        }
     }
 }
 
@@ -767,7 +521,7 @@ fn read_pem_bundle(
     Ok(certs)
 }
 
-fn unexpected(req: &VaultRequest, status: u16, reason: &str) -> VaultError {
+pub(super) fn unexpected(req: &VaultRequest, status: u16, reason: &str) -> VaultError {
     VaultError::UnexpectedResponse {
         method: req.wire_method().into(),
         path: req.path.clone(),
@@ -776,7 +530,11 @@ fn unexpected(req: &VaultRequest, status: u16, reason: &str) -> VaultError {
     }
 }
 
-fn to_envelope(req: &VaultRequest, status: u16, body: Value) -> Result<Envelope, VaultError> {
+pub(super) fn to_envelope(
+    req: &VaultRequest,
+    status: u16,
+    body: Value,
+) -> Result<Envelope, VaultError> {
     if !body.is_object() {
         return Err(unexpected(req, status, "the body is not a JSON object"));
     }
@@ -786,7 +544,7 @@ fn to_envelope(req: &VaultRequest, status: u16, body: Value) -> Result<Envelope,
 /// Types a JSON value. serde's message can quote a value, so it is shortened to the kind of
 /// mismatch: the bodies typed this way carry no secrets, but an error should still not dump
 /// a body.
-fn parse<T: DeserializeOwned>(
+pub(super) fn parse<T: DeserializeOwned>(
     req: &VaultRequest,
     status: u16,
     value: Value,

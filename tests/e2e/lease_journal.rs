@@ -257,6 +257,23 @@ fn journal_entry(data: &Path) -> serde_json::Value {
     entries[0].clone()
 }
 
+/// Waits until the journal's one entry is in `state`. The app writes it once Vault has
+/// answered, which is a moment after AWS (or the screen) shows the change.
+fn wait_for_journal_state(data: &Path, state: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let entry = journal_entry(data);
+        if entry["state"] == state {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the journal still says {entry}, not {state}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Every file vaultlab keeps under `data` is free of every secret it ever held.
 fn assert_no_secrets(data: &Path, secrets: &[&str]) {
     for path in files_under(data) {
@@ -413,7 +430,7 @@ fn the_next_run_revokes_an_earlier_runs_lease_with_one_key() {
     next.keys(&["l"]);
     next.wait_for_all(&["earlier run", "revoked"]);
     aws.wait_until_no_vault_users();
-    assert_eq!(journal_entry(data.path())["state"], "revoked");
+    wait_for_journal_state(data.path(), "revoked");
     // Nothing left alive: q quits at once.
     next.keys(&["q"]);
     assert!(next.wait_for("MODE ").contains("EXITED 0"));
@@ -452,7 +469,7 @@ fn the_leases_pane_renews_by_an_increment_shows_the_max_ttl_cap_and_revokes() {
     tmux.keys(&["x"]);
     tmux.wait_for_all(&["this run", "revoked"]);
     aws.wait_until_no_vault_users();
-    assert_eq!(journal_entry(data.path())["state"], "revoked");
+    wait_for_journal_state(data.path(), "revoked");
 }
 
 #[test]
@@ -554,7 +571,7 @@ fn revocation_with_vault_down_then_retried_by(retrier: Retrier) {
         assert!(report.contains("revoked"), "{report}");
     }
     aws.wait_until_no_vault_users();
-    assert_eq!(journal_entry(data.path())["state"], "revoked");
+    wait_for_journal_state(data.path(), "revoked");
 }
 
 #[test]
@@ -586,7 +603,7 @@ fn a_short_lease_counts_down_to_expired_vault_deletes_the_user_and_the_journal_c
     // vaultlab asks Vault, learns the lease is gone, and closes it in the journal.
     tmux.keys(&["l"]);
     tmux.wait_for_all(&["this run", "gone"]);
-    assert_eq!(journal_entry(data.path())["state"], "gone");
+    wait_for_journal_state(data.path(), "gone");
     let (code, report) = cleanup(&sandbox.env, data.path(), &[]);
     assert_eq!(code, 0, "{report}");
     assert!(report.starts_with("0 lease(s)"), "{report}");

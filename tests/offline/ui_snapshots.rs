@@ -7,7 +7,7 @@ use app_states::*;
 use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use vaultlab::app::state::{App, Mode};
+use vaultlab::app::state::{App, Mode, Pane};
 use vaultlab::lab::StepKind;
 use vaultlab::ui::{Theme, draw};
 
@@ -136,7 +136,7 @@ fn nothing_panics_at_any_size() {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
     press(&mut app, KeyCode::Char('?'));
-    for pane in 0..8 {
+    for pane in Pane::all(app.steps.len()) {
         app.pane = pane;
         for (width, height) in [
             (1, 1),

@@ -7,6 +7,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::ExposeSecret;
 
 use crate::app::App;
+use crate::app::steps::issue::{SHOWN, export_lines};
+use crate::engines::aws::SECRET_KEY;
 use crate::lease::countdown::format_vault_duration;
 use crate::ui::status_bar::lease_line;
 use crate::ui::theme::Theme;
@@ -21,53 +23,51 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
         return;
     };
-    let secret = if creds.revealed {
-        creds.issued.secret_access_key.expose_secret().to_owned()
-    } else {
-        masked(
-            creds
-                .issued
-                .secret_access_key
-                .expose_secret()
-                .chars()
-                .count(),
-        )
+    // The answer's fields, the secret ones masked until revealed.
+    let shown = |name: &str| {
+        let value = creds
+            .fields
+            .get(name)
+            .map(|v| v.expose_secret())
+            .unwrap_or("");
+        if name == SECRET_KEY && !creds.revealed {
+            masked(value.chars().count())
+        } else {
+            value.to_owned()
+        }
     };
-    let lines = vec![
-        field("lease_id", creds.issued.lease_id.clone(), theme),
+    let mut lines = vec![
+        field("lease_id", creds.lease.id.clone(), theme),
         field(
             "lease_duration",
-            format_vault_duration(creds.issued.lease_duration),
+            format_vault_duration(creds.lease.duration),
             theme,
         ),
-        field("renewable", creds.issued.renewable.to_string(), theme),
-        field("access_key", creds.issued.access_key_id.clone(), theme),
-        field("secret_key", secret.clone(), theme),
-        Line::raw(""),
-        lease_line(app, theme),
-        Line::from(vec![
-            Span::styled("export ", theme.muted),
-            Span::styled(
-                format!("AWS_ACCESS_KEY_ID={}", creds.issued.access_key_id),
-                theme.code,
-            ),
-        ]),
-        Line::from(vec![
-            Span::styled("export ", theme.muted),
-            Span::styled(format!("AWS_SECRET_ACCESS_KEY={secret}"), theme.code),
-        ]),
-        Line::from(vec![
-            Span::styled("export ", theme.muted),
-            Span::styled(format!("AWS_REGION={}", app.root_keys.region), theme.code),
-        ]),
-        Line::from(Span::styled(
-            if creds.revealed {
-                "v hides the secret key · c copies the export lines"
-            } else {
-                "v shows the secret key · c copies the export lines"
-            },
-            theme.muted,
-        )),
+        field("renewable", creds.lease.renewable.to_string(), theme),
     ];
+    for name in SHOWN {
+        lines.push(field(name, shown(name), theme));
+    }
+    lines.push(Line::raw(""));
+    lines.push(lease_line(app, theme));
+    for (name, value, secret) in export_lines(app, creds) {
+        let value = if secret && !creds.revealed {
+            masked(value.chars().count())
+        } else {
+            value
+        };
+        lines.push(Line::from(vec![
+            Span::styled("export ", theme.muted),
+            Span::styled(format!("{name}={value}"), theme.code),
+        ]));
+    }
+    lines.push(Line::from(Span::styled(
+        if creds.revealed {
+            "v hides the secret key · c copies the export lines"
+        } else {
+            "v shows the secret key · c copies the export lines"
+        },
+        theme.muted,
+    )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }

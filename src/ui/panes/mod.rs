@@ -28,7 +28,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Pane::Overview => overview::render(frame, area, app, theme),
         Pane::Finish => finish::render(frame, area, app, theme),
         Pane::Leases => leases::render(frame, area, app, theme),
-        Pane::Step(kind) => step(frame, area, app, kind, theme),
+        Pane::Step(index) => step(frame, area, app, index, theme),
     }
 }
 
@@ -37,10 +37,10 @@ pub fn command(app: &App, template: &str) -> String {
     app.fill(template)
 }
 
-fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme) {
-    let index = App::step_index(kind);
+fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
     let lab_step = &app.lab.steps[index];
-    let view = app.step(kind);
+    let kind = lab_step.kind;
+    let view = &app.steps[index];
 
     let explain = Paragraph::new(command(app, &lab_step.explain))
         .wrap(Wrap { trim: true })
@@ -48,7 +48,7 @@ fn step(frame: &mut Frame, area: Rect, app: &App, kind: StepKind, theme: &Theme)
     let explain_height = u16::try_from(explain.line_count(area.width).min(6)).unwrap_or(6);
     // Long commands wrap rather than being cut; the footer takes at most half the pane
     // (its top border included).
-    let footer_lines = footer(app, kind, area.width, theme);
+    let footer_lines = footer(app, index, area.width, theme);
     let footer_height = u16::try_from(footer_lines.len() + 1)
         .unwrap_or(u16::MAX)
         .min(area.height / 2);
@@ -123,8 +123,8 @@ fn failure_lines<'a>(
 }
 
 /// The CLI command (and the older form of it), then what was sent and what came back.
-fn footer<'a>(app: &'a App, kind: StepKind, width: u16, theme: &Theme) -> Vec<Line<'a>> {
-    let lab_step = &app.lab.steps[App::step_index(kind)];
+fn footer<'a>(app: &'a App, index: usize, width: u16, theme: &Theme) -> Vec<Line<'a>> {
+    let lab_step = &app.lab.steps[index];
     let mut lines = hanging(
         "CLI   ",
         theme.muted,
@@ -148,10 +148,10 @@ fn footer<'a>(app: &'a App, kind: StepKind, width: u16, theme: &Theme) -> Vec<Li
             width,
         ));
     }
-    if let (None, Some(curl)) = (&app.step(kind).exchange, planned_curl(app, kind)) {
+    if let (None, Some(curl)) = (&app.steps[index].exchange, planned_curl(app, index)) {
         lines.extend(hanging("curl  ", theme.muted, &curl, theme.code, width));
     }
-    if let Some(exchange) = &app.step(kind).exchange {
+    if let Some(exchange) = &app.steps[index].exchange {
         lines.extend(hanging(
             "sent  ",
             theme.muted,

@@ -21,23 +21,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.muted,
         ))),
         (Some(_), None) => lines.push(Line::raw("Revoked. Checking…")),
-        (Some(_), Some(proof)) => {
-            lines.push(Line::raw(format!("Check {}:", proof.attempt)));
-            lines.push(match &proof.refused_with {
-                Some(code) => Line::from(vec![
-                    Span::styled("✓ ", theme.done),
-                    Span::raw(format!("DescribeInstances with the old keys: refused ({code})")),
-                ]),
-                None => Line::from(vec![
-                    Span::styled("… ", theme.running),
-                    Span::raw("DescribeInstances with the old keys still works: Vault revokes in the background"),
-                ]),
-            });
-            lines.push(if proof.user_gone {
-                Line::from(vec![Span::styled("✓ ", theme.done), Span::raw("The IAM user Vault made is gone")])
-            } else {
-                Line::from(vec![Span::styled("… ", theme.running), Span::raw("The IAM user is still there")])
-            });
+        (Some(_), Some(shown)) => {
+            lines.push(Line::raw(format!("Check {}:", shown.attempt)));
+            for line in &shown.proof.lines {
+                lines.push(if line.ok {
+                    Line::from(vec![
+                        Span::styled("✓ ", theme.done),
+                        Span::raw(line.text.clone()),
+                    ])
+                } else {
+                    Line::from(vec![
+                        Span::styled("… ", theme.running),
+                        Span::raw(line.text.clone()),
+                    ])
+                });
+            }
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);

@@ -47,14 +47,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )));
     }
     lines.push(Line::raw(""));
-    match &form.identity {
-        Some(identity) => {
-            lines.push(field("STS says", identity.arn.clone(), theme));
-            if form.is_account_root() {
-                lines.push(Line::from(Span::styled(
-                    "These are the account root user's keys. Give Vault an IAM user's keys instead: root keys cannot be limited or safely rotated.",
-                    theme.warning,
-                )));
+    match &form.verified {
+        Some(verified) => {
+            for fact in &verified.facts {
+                lines.push(field(&fact.label, fact.value.clone(), theme));
+            }
+            for warning in &verified.warnings {
+                lines.push(Line::from(Span::styled(warning.clone(), theme.warning)));
             }
         }
         None => lines.push(Line::from(Span::styled(

@@ -31,17 +31,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     ),
                     Span::raw(format!(" attempt {} · {elapsed:.0} s", probe.attempt)),
                 ]));
-                lines.push(Line::raw(if refusal.throttled() {
-                    format!(
-                        "Waiting: AWS is throttling these calls ({}: {}). vaultlab backs off and tries again.",
-                        refusal.code, refusal.message
-                    )
-                } else {
-                    format!(
-                        "Waiting: AWS does not accept the new key yet ({}). IAM is eventually consistent; a new key takes a few seconds to reach every service.",
-                        refusal.code
-                    )
-                }));
+                lines.push(Line::raw(refusal.waiting.clone()));
             }
             match &probe.result {
                 Some(Ok(exchange)) => {

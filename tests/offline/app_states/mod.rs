@@ -1,145 +1,235 @@
 //! App states built from messages alone, as a learner reaches them: one builder per
-//! representative screen. Shared by the snapshot tests and the render benchmark
+//! representative screen. Vault's answers are given to the very requests the app asked
+//! for, and the engine's words are the engine's own, so the screens show the app's real
+//! request lines and messages. Shared by the snapshot tests and the render benchmark
 //! (`benches/render.rs`), so both draw the same screens.
 #![allow(dead_code)]
-
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::SecretString;
-use vaultlab::app::msg::{
-    AwsRefusal, CallerIdentity, Exchange, Failure, IssuedCreds, LabStatus, LeaseFacts,
-    LookupFailure, Msg, Outcome,
-};
-use vaultlab::app::state::{
-    App, Connection, EnvVar, Mode, PANE_COUNT, Pane, PrefilledKeys, StepStatus,
-};
+use serde_json::{Value, json};
+use vaultlab::app::effect::{Effect, VaultCall};
+use vaultlab::app::msg::{Exchange, Msg, Outcome};
+use vaultlab::app::state::{App, Connection, EnvVar, Mode, Pane, PrefilledKeys, StepStatus};
 use vaultlab::app::{init, update};
+use vaultlab::aws::AwsCallError;
+use vaultlab::engines::aws::{describe_instances_cli, proof, refusal, verified};
+use vaultlab::engines::{EngineCall, EngineReply};
 use vaultlab::lab::{DEFAULT_LAB, StepKind, load_embedded};
 use vaultlab::lease::Lifecycle;
 use vaultlab::lease::journal::Entry;
+use vaultlab::setup::{JournalStart, StartInputs};
+use vaultlab::vault::VaultError;
+use vaultlab::vault::refusal::VaultRefusal;
+use vaultlab::vault::types::Reply;
 
 pub const ROOT_SECRET: &str = "rootSECRETrootSECRETrootSECRETrootSECRET";
 pub const LEASE: &str = "aws/creds/my-role/Q3vJ8ZkT0bW1xY2zA4cD5eF6";
 pub const TOKEN: &str = "hvs.sandboxTOKENsandboxTOKEN1";
 pub const ISSUED_SECRET: &str = "issuedSECRETissuedSECRETissuedSECRET0000";
+const VAULT_ADDR: &str = "http://127.0.0.1:8200";
+const ISSUED_KEY: &str = "AKIA5EXAMPLEISSUED01";
 
 pub fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_763_900_000 + secs, 0).unwrap()
 }
 
-/// A fresh app, the lab not started, root keys prefilled.
-pub fn app(mode: Mode) -> App {
-    init(
-        load_embedded(DEFAULT_LAB).unwrap(),
-        Connection {
-            mode,
-            vault_addr: "http://127.0.0.1:8200".into(),
-            namespace: None,
-            engine_aws_endpoint: None,
-        },
-        Some(PrefilledKeys {
+fn inputs(mode: Mode) -> StartInputs {
+    StartInputs {
+        prefill: Some(PrefilledKeys {
             access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
             secret_access_key: SecretString::from(ROOT_SECRET),
             region: "us-east-1".into(),
             source: "the sandbox".into(),
         }),
-        at(0),
-    )
-    .0
-}
-
-pub fn press(app: &mut App, code: KeyCode) {
-    update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-pub fn go_to(app: &mut App, kind: StepKind) {
-    app.pane = App::step_index(kind) + 1;
-}
-
-pub fn exchange(curl: &str, response: &str) -> Exchange {
-    Exchange {
-        curl: curl.into(),
-        response: response.into(),
+        ..StartInputs::new(
+            load_embedded(DEFAULT_LAB).unwrap(),
+            Connection {
+                mode,
+                vault_addr: VAULT_ADDR.into(),
+                namespace: None,
+                engine_aws_endpoint: None,
+            },
+            at(0),
+        )
     }
 }
 
-/// Vault's answer to step 4 arrives.
-pub fn issue(app: &mut App) {
-    update(
-        app,
-        Msg::Outcome(Outcome::CredsIssued(Ok((
-            IssuedCreds {
-                lease_id: LEASE.into(),
-                lease_duration: Duration::from_secs(2_764_800),
-                renewable: true,
-                access_key_id: "AKIA5EXAMPLEISSUED01".into(),
-                secret_access_key: SecretString::from(ISSUED_SECRET),
-                iam_user: Some("vault-root-my-role-1763900000-abcdefghij0123456789".into()),
-            },
-            exchange(
-                "curl --header \"X-Vault-Token: $VAULT_TOKEN\" http://127.0.0.1:8200/v1/aws/creds/my-role",
-                "{\"lease_id\":\"aws/creds/my-role/Q3vJ8ZkT0bW1xY2zA4cD5eF6\",\"data\":{\"secret_key\":\"****\"}}",
+/// A fresh app, the lab not started, root keys prefilled.
+pub fn app(mode: Mode) -> App {
+    init(inputs(mode)).0
+}
+
+pub fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))).0
+}
+
+pub fn go_to(app: &mut App, kind: StepKind) {
+    app.pane = Pane::Step(App::step_index(kind));
+}
+
+fn outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
+    update(app, Msg::Outcome(Box::new(outcome))).0
+}
+
+fn ok(envelope: Value) -> Result<Reply, VaultRefusal> {
+    Ok(Reply {
+        status: 200,
+        envelope: Some(serde_json::from_value(envelope).unwrap()),
+    })
+}
+
+fn status(status: u16) -> Result<Reply, VaultRefusal> {
+    Ok(Reply {
+        status,
+        envelope: None,
+    })
+}
+
+fn vault_calls(effects: &[Effect]) -> Vec<VaultCall> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Vault(call) => Some(call.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Vault answers the request among `effects` whose path is `path`.
+fn answer(
+    app: &mut App,
+    effects: &[Effect],
+    path: &str,
+    reply: Result<Reply, VaultRefusal>,
+) -> Vec<Effect> {
+    let call = vault_calls(effects)
+        .into_iter()
+        .find(|c| c.request.path == path)
+        .unwrap_or_else(|| panic!("no request to {path} in {effects:?}"));
+    outcome(app, Outcome::Vault { call, reply })
+}
+
+/// The journal takes what it is given; the engine finds the IAM user.
+fn settle(app: &mut App, effects: Vec<Effect>) {
+    for effect in effects {
+        let more = match effect {
+            Effect::Journal(change) => outcome(
+                app,
+                Outcome::Journaled {
+                    change,
+                    result: Ok(()),
+                },
             ),
-        )))),
+            Effect::Engine(EngineCall::Identify { lease_id, .. }) => outcome(
+                app,
+                Outcome::Engine(EngineReply::Identified {
+                    lease_id,
+                    subject: Some("vault-root-my-role-1763900000-abcdefghij0123456789".into()),
+                }),
+            ),
+            _ => Vec::new(),
+        };
+        settle(app, more);
+    }
+}
+
+/// Enter on the generate step, and Vault's answer to it: credentials for 32 days.
+pub fn issue(app: &mut App) {
+    let back = app.pane;
+    go_to(app, StepKind::Generate);
+    let effects = press(app, KeyCode::Enter);
+    app.pane = back;
+    let effects = answer(
+        app,
+        &effects,
+        "aws/creds/my-role",
+        ok(json!({
+            "request_id": "5a8f0f3c-0a4e-7a31-6c1d-2b1c3e9d7f10",
+            "lease_id": LEASE,
+            "lease_duration": 2_764_800,
+            "renewable": true,
+            "data": {"access_key": ISSUED_KEY, "secret_key": ISSUED_SECRET, "security_token": null},
+        })),
     );
+    settle(app, effects);
 }
 
 /// The overview in sandbox mode, with the second terminal's environment (token masked).
 pub fn overview_sandbox() -> App {
-    let mut app = app(Mode::Sandbox);
-    app.cli_env = vec![
-        EnvVar {
-            name: "VAULT_ADDR".into(),
-            value: SecretString::from("http://127.0.0.1:8200"),
-            secret: false,
-        },
-        EnvVar {
-            name: "VAULT_TOKEN".into(),
-            value: SecretString::from(TOKEN),
-            secret: true,
-        },
-    ];
-    app
+    init(StartInputs {
+        cli_env: vec![
+            EnvVar {
+                name: "VAULT_ADDR".into(),
+                value: SecretString::from(VAULT_ADDR),
+                secret: false,
+            },
+            EnvVar {
+                name: "VAULT_TOKEN".into(),
+                value: SecretString::from(TOKEN),
+                secret: true,
+            },
+        ],
+        ..inputs(Mode::Sandbox)
+    })
+    .0
 }
 
-/// The overview in live mode, the first two steps done with the CLI elsewhere.
+/// The overview in live mode, the first two steps done with the CLI elsewhere: Vault's
+/// answers to the reads that tell.
 pub fn overview_live_partly_done() -> App {
-    let mut app = app(Mode::Live);
-    let status = LabStatus {
-        engine_enabled: true,
-        root_configured: true,
-        role_written: false,
+    let (mut app, effects) = init(inputs(Mode::Live));
+    answer(
+        &mut app,
+        &effects,
+        "sys/mounts",
+        ok(json!({"data": {"aws/": {"type": "aws"}, "sys/": {"type": "system"}}})),
+    );
+    answer(
+        &mut app,
+        &effects,
+        "aws/config/root",
+        ok(json!({"data": {"access_key": "AKIAIOSFODNN7EXAMPLE", "region": "us-east-1"}})),
+    );
+    let not_found = VaultError::NotFound {
+        method: "GET".into(),
+        path: "aws/roles/my-role".into(),
+        errors: Vec::new(),
     };
-    update(&mut app, Msg::Outcome(Outcome::Status(Ok(status))));
+    answer(
+        &mut app,
+        &effects,
+        "aws/roles/my-role",
+        Err(VaultRefusal::from(&not_found)),
+    );
     app
 }
 
 pub fn enable_done() -> App {
     let mut app = app(Mode::Sandbox);
     go_to(&mut app, StepKind::EnableEngine);
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::EngineEnabled(Ok(exchange(
-            "curl --header \"X-Vault-Token: $VAULT_TOKEN\" --request POST --data '{\"type\":\"aws\"}' http://127.0.0.1:8200/v1/sys/mounts/aws",
-            "204 No Content",
-        )))),
-    );
+    let effects = press(&mut app, KeyCode::Enter);
+    answer(&mut app, &effects, "sys/mounts/aws", status(204));
     app
 }
 
+/// OpenBao's answer: no AWS engine in its catalog.
 pub fn enable_failed() -> App {
     let mut app = app(Mode::Live);
     go_to(&mut app, StepKind::EnableEngine);
-    update(
+    let effects = press(&mut app, KeyCode::Enter);
+    let error = VaultError::EngineNotAvailable {
+        engine: "aws".into(),
+        method: "POST".into(),
+        path: "sys/mounts/aws".into(),
+        errors: vec!["plugin not found in the catalog: aws".into()],
+    };
+    answer(
         &mut app,
-        Msg::Outcome(Outcome::EngineEnabled(Err(Failure {
-            what: "This server has no AWS secrets engine".into(),
-            detail: "plugin not found in the catalog: aws".into(),
-            hint: "OpenBao ships without it: run vaultlab in sandbox mode, or use a Vault server."
-                .into(),
-        }))),
+        &effects,
+        "sys/mounts/aws",
+        Err(VaultRefusal::from(&error)),
     );
     app
 }
@@ -148,14 +238,16 @@ pub fn enable_failed() -> App {
 pub fn root_keys_account_root() -> App {
     let mut app = app(Mode::Sandbox);
     go_to(&mut app, StepKind::RootKeys);
-    press(&mut app, KeyCode::Enter);
-    update(
+    let effects = press(&mut app, KeyCode::Enter);
+    let Some(Effect::Engine(EngineCall::Verify { step, .. })) = effects.first() else {
+        panic!("{effects:?}");
+    };
+    outcome(
         &mut app,
-        Msg::Outcome(Outcome::RootKeysChecked(Ok(CallerIdentity {
-            account: "123456789012".into(),
-            arn: "arn:aws:iam::123456789012:root".into(),
-            user_id: "123456789012".into(),
-        }))),
+        Outcome::Engine(EngineReply::Verified {
+            step: *step,
+            result: Ok(verified("arn:aws:iam::123456789012:root".into())),
+        }),
     );
     app
 }
@@ -187,23 +279,36 @@ pub fn generate_masked() -> App {
     app
 }
 
+fn probed(app: &mut App, effects: &[Effect], attempt: u32, result: Result<Exchange, AwsCallError>) {
+    let Some(Effect::Engine(EngineCall::Probe { step, lease_id, .. })) = effects.first() else {
+        panic!("{effects:?}");
+    };
+    outcome(
+        app,
+        Outcome::Engine(EngineReply::Probed {
+            step: *step,
+            lease_id: lease_id.clone(),
+            attempt,
+            result: result.map_err(refusal),
+        }),
+    );
+}
+
 /// DescribeInstances refused while the new key propagates; the probe waits.
 pub fn test_waiting() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
     go_to(&mut app, StepKind::TestKeys);
-    press(&mut app, KeyCode::Enter);
+    let effects = press(&mut app, KeyCode::Enter);
     update(&mut app, Msg::Tick(at(2)));
-    update(
+    probed(
         &mut app,
-        Msg::Outcome(Outcome::Described {
-            lease_id: LEASE.into(),
-            attempt: 3,
-            result: Err(AwsRefusal {
-                code: "AuthFailure".into(),
-                message: "AWS was not able to validate the provided access credentials".into(),
-                retryable: true,
-            }),
+        &effects,
+        3,
+        Err(AwsCallError {
+            code: "AuthFailure".into(),
+            message: "AWS was not able to validate the provided access credentials".into(),
+            http_status: Some(401),
         }),
     );
     app
@@ -213,16 +318,14 @@ pub fn test_ok() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
     go_to(&mut app, StepKind::TestKeys);
-    press(&mut app, KeyCode::Enter);
-    update(
+    let effects = press(&mut app, KeyCode::Enter);
+    probed(
         &mut app,
-        Msg::Outcome(Outcome::Described {
-            lease_id: LEASE.into(),
-            attempt: 1,
-            result: Ok(exchange(
-                "AWS_ACCESS_KEY_ID=AKIA5EXAMPLEISSUED01 aws ec2 describe-instances",
-                "{\n  \"Reservations\": []\n}",
-            )),
+        &effects,
+        1,
+        Ok(Exchange {
+            curl: describe_instances_cli(Some(VAULT_ADDR), ISSUED_KEY, "us-east-1"),
+            response: "{\n  \"Reservations\": []\n}".into(),
         }),
     );
     app
@@ -233,22 +336,24 @@ pub fn revoke_proved() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
     go_to(&mut app, StepKind::Revoke);
-    press(&mut app, KeyCode::Enter);
-    update(
+    let effects = press(&mut app, KeyCode::Enter);
+    let effects = answer(&mut app, &effects, "sys/leases/revoke", status(202));
+    let Some(Effect::Engine(EngineCall::ProveRevoked { step, lease_id, .. })) = effects.first()
+    else {
+        panic!("{effects:?}");
+    };
+    let exchange = Exchange {
+        curl: describe_instances_cli(Some(VAULT_ADDR), ISSUED_KEY, "us-east-1"),
+        response: "AuthFailure: AWS was not able to validate the provided access credentials"
+            .into(),
+    };
+    outcome(
         &mut app,
-        Msg::Outcome(Outcome::Revoked {
-            lease_id: LEASE.into(),
-            result: Ok(exchange("curl … sys/leases/revoke", "202 Accepted")),
-        }),
-    );
-    update(
-        &mut app,
-        Msg::Outcome(Outcome::RevocationChecked {
-            lease_id: LEASE.into(),
+        Outcome::Engine(EngineReply::Proved {
+            step: *step,
+            lease_id: lease_id.clone(),
             attempt: 2,
-            refused_with: Some("AuthFailure".into()),
-            user_gone: true,
-            exchange: exchange("aws ec2 describe-instances", "AuthFailure"),
+            proof: proof(Some("AuthFailure".into()), true, exchange),
         }),
     );
     app
@@ -259,9 +364,7 @@ pub fn finish_all_done() -> App {
     for step in app.steps.iter_mut() {
         step.status = StepStatus::Done;
     }
-    app.pane = (0..PANE_COUNT)
-        .position(|index| Pane::at(index) == Pane::Finish)
-        .expect("a finish pane");
+    app.pane = Pane::Finish;
     app
 }
 
@@ -288,8 +391,7 @@ pub fn earlier_id(tail: &str) -> String {
 
 /// Earlier runs left three leases: one alive, one Vault forgot, one whose revocation
 /// failed (retried at start, failing again).
-pub fn with_earlier_leases(app: &mut App) {
-    app.connection.mode = Mode::Live;
+pub fn with_earlier_leases() -> App {
     let entry = |tail: &str, state| Entry {
         lease_id: earlier_id(tail),
         mount: "aws".into(),
@@ -300,13 +402,10 @@ pub fn with_earlier_leases(app: &mut App) {
         state,
         owner: None,
     };
-    update(
-        app,
-        Msg::Outcome(Outcome::JournalRead {
-            path: Some(
-                "/home/learner/.local/share/vaultlab/leases/http___127.0.0.1_8200.json".into(),
-            ),
-            open: vec![
+    let (mut app, effects) = init(StartInputs {
+        journal: Some(JournalStart {
+            path: "/home/learner/.local/share/vaultlab/leases/http___127.0.0.1_8200.json".into(),
+            leftovers: vec![
                 entry("alive", Lifecycle::Active),
                 entry("gone", Lifecycle::Active),
                 entry(
@@ -319,43 +418,56 @@ pub fn with_earlier_leases(app: &mut App) {
             ],
             other_runs: 0,
         }),
-    );
-    update(
-        app,
-        Msg::Outcome(Outcome::Revoked {
-            lease_id: earlier_id("fail"),
-            result: Err(Failure {
-                what: "Vault did not revoke the lease".into(),
-                detail: "error sending request for url (http://127.0.0.1:8200/v1/sys/leases/revoke): connection refused".into(),
-                hint: "Is Vault running?".into(),
-            }),
-        }),
-    );
-    update(
-        app,
-        Msg::Outcome(Outcome::LookedUp {
-            lease_id: earlier_id("alive"),
-            attempt: 1,
-            result: Ok(LeaseFacts {
-                ttl: Duration::from_secs(3000),
-                renewable: true,
-            }),
-        }),
-    );
-    update(
-        app,
-        Msg::Outcome(Outcome::LookedUp {
-            lease_id: earlier_id("gone"),
-            attempt: 1,
-            result: Err(LookupFailure::Gone),
-        }),
-    );
+        ..inputs(Mode::Live)
+    });
+    let call_for = |id: &str| {
+        vault_calls(&effects)
+            .into_iter()
+            .find(|c| {
+                c.request
+                    .describe()
+                    .body_redacted
+                    .is_some_and(|b| b["lease_id"] == id)
+            })
+            .unwrap_or_else(|| panic!("no request about {id}"))
+    };
+    let refused = VaultError::Unreachable {
+        addr: VAULT_ADDR.into(),
+        kind: vaultlab::vault::error::UnreachableKind::Refused,
+        reason: "connection refused".into(),
+    };
+    let replies = [
+        ("fail", Err(VaultRefusal::from(&refused))),
+        (
+            "alive",
+            ok(json!({"data": {"id": earlier_id("alive"), "ttl": 3000, "renewable": true}})),
+        ),
+        (
+            "gone",
+            Err(VaultRefusal::from(&VaultError::InvalidRequest {
+                method: "PUT".into(),
+                path: "sys/leases/lookup".into(),
+                status: 400,
+                errors: vec!["invalid lease".into()],
+            })),
+        ),
+    ];
+    for (tail, reply) in replies {
+        let more = outcome(
+            &mut app,
+            Outcome::Vault {
+                call: call_for(&earlier_id(tail)),
+                reply,
+            },
+        );
+        settle(&mut app, more);
+    }
+    app
 }
 
 /// The leases pane: three earlier leases and this run's, renewed by 15m under a 5m max TTL.
 pub fn leases_pane_capped_renewal() -> App {
-    let mut app = app(Mode::Live);
-    with_earlier_leases(&mut app);
+    let mut app = with_earlier_leases();
     press(&mut app, KeyCode::Esc);
     issue(&mut app);
     press(&mut app, KeyCode::Char('l'));
@@ -364,27 +476,26 @@ pub fn leases_pane_capped_renewal() -> App {
         press(&mut app, KeyCode::Down);
     }
     press(&mut app, KeyCode::Char('-'));
-    press(&mut app, KeyCode::Char('r'));
+    let effects = press(&mut app, KeyCode::Char('r'));
     update(&mut app, Msg::Tick(at(10)));
-    update(
+    let effects = answer(
         &mut app,
-        Msg::Outcome(Outcome::Renewed {
-            lease_id: LEASE.into(),
-            asked: Some(Duration::from_secs(900)),
-            result: Ok((
-                Duration::from_secs(290),
-                vec!["TTL of \"15m\" exceeded the effective max_ttl of \"4m50s\"; TTL value is capped accordingly".into()],
-            )),
-        }),
+        &effects,
+        "sys/leases/renew",
+        ok(json!({
+            "lease_id": LEASE,
+            "lease_duration": 290,
+            "renewable": true,
+            "warnings": ["TTL of \"15m\" exceeded the effective max_ttl of \"4m50s\"; TTL value is capped accordingly"],
+        })),
     );
+    settle(&mut app, effects);
     app
 }
 
 /// At start, earlier runs' leases found alive: the prompt offering to revoke them.
 pub fn earlier_leases_prompt() -> App {
-    let mut app = app(Mode::Live);
-    with_earlier_leases(&mut app);
-    app
+    with_earlier_leases()
 }
 
 /// Every pane in a representative state, and the overlays: what the render benchmark draws.

@@ -1,0 +1,155 @@
+//! How a run ends: `q` and Ctrl-C, the quit prompt, SIGTERM and SIGHUP, and the note left
+//! on stderr once the terminal is restored.
+
+use crossterm::event::KeyCode;
+
+use super::effect::Effect;
+use super::keymap::{Action, Binding, ctrl_c, plain};
+use super::leases;
+use super::msg::StopSignal;
+use super::state::{App, Mode, Overlay};
+use crate::lab::StepKind;
+
+/// Whether, and how, the run is ending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quit {
+    #[default]
+    No,
+    /// `r` at the quit prompt: leaving once the revocations asked for are answered.
+    AfterRevocations,
+    /// A signal asked to stop while a request was on its way (credentials being issued, a
+    /// revocation): leaving once those are answered, keeping the leases.
+    WhenSettled,
+    /// Over: the runtime has been told to stop.
+    Now,
+}
+
+/// `q`, Ctrl-C and a first SIGTERM: quit at once, or ask while leases may be alive.
+pub fn ask_to_quit(app: &mut App) {
+    if app.step(StepKind::Generate).status == super::state::StepStatus::Running {
+        // A lease is on its way: quitting now would forget it.
+        app.notice = Some("Credentials are being issued: quit once they arrive.".into());
+    } else if app.maybe_alive_leases() > 0 {
+        // Revocations on their way count: quitting would cancel them. `r` waits for them.
+        app.overlay = Some(Overlay::ConfirmQuit);
+    } else {
+        app.quit = Quit::Now;
+    }
+}
+
+/// SIGTERM asks as `q` does; a second one, or SIGHUP (the terminal is gone, no one can
+/// answer), keeps the leases in the journal and leaves: at once, or once the requests on
+/// their way are answered. Leaving mid-request would drop a lease Vault may be issuing
+/// before it is journaled, or cancel a revocation half way.
+pub fn on_signal(app: &mut App, signal: StopSignal) -> Vec<Effect> {
+    let again = app.stopped_by == Some(StopSignal::Terminate);
+    app.stopped_by = Some(signal);
+    match signal {
+        StopSignal::Terminate if !again => {
+            ask_to_quit(app);
+            if app.quit != Quit::Now && app.overlay != Some(Overlay::ConfirmQuit) {
+                app.notice = Some(format!(
+                    "{} A second SIGTERM quits, keeping the leases.",
+                    app.notice.take().unwrap_or_default()
+                ));
+            }
+        }
+        _ => {
+            app.overlay = None;
+            if app.requests_in_flight() {
+                app.quit = Quit::WhenSettled;
+                app.notice = Some(
+                    "Stopping once the requests on their way are answered (the leases are kept)…"
+                        .into(),
+                );
+            } else {
+                app.quit = Quit::Now;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// After an answer: a run waiting for its requests leaves once none is left.
+pub fn settle(app: &mut App) {
+    if app.quit == Quit::WhenSettled && !app.requests_in_flight() {
+        app.quit = Quit::Now;
+    }
+}
+
+/// The quit prompt's and Ctrl-C's actions.
+pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Quit => ask_to_quit(app),
+        Action::KeepAndQuit => {
+            app.overlay = None;
+            app.quit = Quit::Now;
+        }
+        Action::StayOpen => {
+            app.overlay = None;
+            app.stopped_by = None;
+        }
+        Action::RevokeAndQuit => {
+            app.overlay = None;
+            app.quit = Quit::AfterRevocations;
+            let effects = leases::revoke_all(app, |_| true, true);
+            if effects.is_empty() && app.leases.revoking() == 0 {
+                app.quit = Quit::Now;
+            }
+            return effects;
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The prompt when quitting with leases that may be alive.
+pub fn quit_prompt_bindings() -> Vec<Binding> {
+    use Action::*;
+    vec![
+        // A second Ctrl-C leaves; the leases are kept, as with k.
+        Binding::new("Ctrl-C", "keep the leases and quit", KeepAndQuit, ctrl_c),
+        Binding::new("r", "revoke and quit", RevokeAndQuit, |k| {
+            plain(k, KeyCode::Char('r'))
+        }),
+        Binding::new("k", "keep and quit", KeepAndQuit, |k| {
+            plain(k, KeyCode::Char('k'))
+        }),
+        Binding::new("Esc", "stay", StayOpen, |k| {
+            plain(k, KeyCode::Esc) || plain(k, KeyCode::Char('q'))
+        }),
+    ]
+}
+
+impl App {
+    /// What to say on stderr once the terminal is restored: the leases left alive, and
+    /// where they are kept. `None` when nothing was left behind.
+    pub fn exit_note(&self) -> Option<String> {
+        let kept = self.maybe_alive_leases();
+        let why = match self.stopped_by {
+            Some(StopSignal::Terminate) => "stopped by SIGTERM",
+            Some(StopSignal::Hangup) => "stopped by SIGHUP (the terminal closed)",
+            None if kept == 0 => return None,
+            None => "quit",
+        };
+        Some(match (kept, &self.journal_path, &self.connection.mode) {
+            (0, _, _) => format!("{why}; no lease was left alive."),
+            (_, Some(path), _) if self.journal_problem.is_some() => format!(
+                "{why}; {kept} lease(s) may still be alive, but the journal {path} missed a change ({}), so it may not list them all. Look them up with `vault list sys/leases/lookup/{}/creds/{}/`; `vaultlab cleanup --all` revokes those it lists.",
+                self.journal_problem.as_deref().unwrap_or_default(),
+                self.lab.mount,
+                self.lab.role
+            ),
+            (_, Some(path), _) => format!(
+                "{why}; {kept} lease(s) that may still be alive are kept in the journal {path}. `vaultlab cleanup` lists them; `vaultlab cleanup --all` revokes them."
+            ),
+            (_, None, Mode::Sandbox) => {
+                format!("{why}; {kept} lease(s) ended with the embedded sandbox.")
+            }
+            (_, None, Mode::Live) => format!(
+                "{why}; {kept} lease(s) may still be alive and no journal was kept: revoke them with `vault lease revoke -prefix {}/creds/{}`.",
+                self.lab.mount, self.lab.role
+            ),
+        })
+    }
+}

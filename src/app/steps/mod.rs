@@ -1,0 +1,227 @@
+//! The lab's steps, one module per kind of step: what Enter does, what the answers do,
+//! the keys each kind adds, side by side. This module routes to them and holds what they
+//! share (finishing, failing, reading whether a step is done already).
+
+pub mod editor;
+pub mod form;
+pub mod issue;
+pub mod probe;
+pub mod request;
+pub mod revoke;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::effect::{Effect, Purpose, VaultCall};
+use super::keymap::{Action, Binding, plain};
+use super::plan;
+use super::state::{App, StepState, StepStatus};
+use crate::engines::EngineReply;
+use crate::exchange::{Exchange, Failure};
+use crate::lab::StepKind;
+use crate::vault::refusal::VaultRefusal;
+use crate::vault::types::Reply;
+
+/// Enter on a step pane.
+pub fn run(app: &mut App) -> Vec<Effect> {
+    let Some(step) = app.pane.step() else {
+        return Vec::new();
+    };
+    if app.steps[step].status == StepStatus::Running {
+        app.notice = Some("Already running…".to_owned());
+        return Vec::new();
+    }
+    let effects = match app.lab.steps[step].kind {
+        StepKind::EnableEngine => request::run(app, step),
+        StepKind::RootKeys => form::run(app, step),
+        StepKind::RolePolicy => editor::run(app, step),
+        StepKind::Generate => issue::run(app, step),
+        StepKind::TestKeys => probe::run(app, step),
+        StepKind::Revoke => return revoke::run(app, step),
+    };
+    if !effects.is_empty() {
+        app.steps[step].status = StepStatus::Running;
+    }
+    effects
+}
+
+/// The keys a step pane adds: Enter, then its kind's own.
+pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
+    let kind = app.lab.steps[step].kind;
+    list.push(Binding::new(
+        "Enter",
+        enter_label(kind),
+        Action::RunStep,
+        |k| plain(k, KeyCode::Enter),
+    ));
+    match kind {
+        StepKind::RootKeys => form::bindings(list),
+        StepKind::RolePolicy => editor::bindings(list),
+        StepKind::Generate => issue::bindings(app, list),
+        StepKind::EnableEngine | StepKind::TestKeys | StepKind::Revoke => {}
+    }
+}
+
+fn enter_label(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::EnableEngine => "enable the engine",
+        StepKind::RootKeys => "check and write the keys",
+        StepKind::RolePolicy => "write the role",
+        StepKind::Generate => "generate credentials",
+        StepKind::TestKeys => "test the keys",
+        StepKind::Revoke => "revoke and prove it",
+    }
+}
+
+/// The keys a step's input adds while editing.
+pub fn editing_bindings(app: &App, list: &mut Vec<Binding>) {
+    if app.focused_kind() == Some(StepKind::RootKeys) {
+        form::editing_bindings(list);
+    }
+}
+
+/// Keys typed into the focused input while editing.
+pub fn edit(app: &mut App, key: KeyEvent) {
+    match app.focused_kind() {
+        Some(StepKind::RolePolicy) => editor::edit(app, key),
+        Some(StepKind::RootKeys) => form::edit(app, key),
+        _ => {}
+    }
+}
+
+/// Bracketed paste: into the focused input, and only while editing.
+pub fn paste(app: &mut App, text: &str) {
+    if !app.editing {
+        app.notice = Some("Press e to edit before pasting.".to_owned());
+        return;
+    }
+    match app.focused_kind() {
+        Some(StepKind::RolePolicy) => editor::paste(app, text),
+        Some(StepKind::RootKeys) => form::paste(app, text),
+        _ => {}
+    }
+}
+
+/// Reads from Vault which steps are done already: the learner may have done some with
+/// the CLI in another terminal.
+pub fn refresh(app: &App) -> Vec<Effect> {
+    (0..app.steps.len())
+        .filter_map(|step| {
+            plan::done_check(app, step)
+                .map(|(request, _)| VaultCall::now(Purpose::Done { step }, request))
+        })
+        .collect()
+}
+
+pub fn on_done(app: &mut App, step: usize, reply: Result<Reply, VaultRefusal>) {
+    let done = match reply {
+        Ok(reply) => plan::done_check(app, step).is_some_and(|(_, test)| test.holds(&reply)),
+        // Nothing there: not done.
+        Err(refusal) if refusal.is_not_found() => false,
+        Err(refusal) => {
+            app.notice = Some(format!(
+                "Could not read the lab's state from Vault: {}",
+                refusal.message
+            ));
+            false
+        }
+    };
+    let state = &mut app.steps[step];
+    if done && state.status != StepStatus::Running {
+        state.status = StepStatus::Done;
+    }
+}
+
+/// A step's own request answered.
+pub fn on_reply(
+    app: &mut App,
+    step: usize,
+    curl: String,
+    reply: Result<Reply, VaultRefusal>,
+) -> Vec<Effect> {
+    match app.lab.steps[step].kind {
+        StepKind::EnableEngine => request::on_reply(app, step, curl, reply),
+        StepKind::RootKeys => form::on_written(app, step, curl, reply),
+        StepKind::RolePolicy => {
+            editor::on_written(app, step, curl, reply);
+            Vec::new()
+        }
+        StepKind::Generate => issue::on_reply(app, step, curl, reply),
+        StepKind::TestKeys | StepKind::Revoke => Vec::new(),
+    }
+}
+
+/// The engine answered for a step.
+pub fn on_engine(app: &mut App, reply: EngineReply) -> Vec<Effect> {
+    match reply {
+        EngineReply::Verified { step, result } => form::on_verified(app, step, result),
+        EngineReply::Identified { subject, .. } => {
+            issue::on_identified(app, subject);
+            Vec::new()
+        }
+        EngineReply::Probed {
+            step,
+            attempt,
+            result,
+            ..
+        } => probe::on_probed(app, step, attempt, result),
+        EngineReply::Proved {
+            step,
+            attempt,
+            proof,
+            ..
+        } => revoke::on_proved(app, step, attempt, proof),
+    }
+}
+
+/// New credentials: the steps that use them start over.
+pub fn reset_after_issue(app: &mut App) {
+    app.probe = None;
+    app.proof = None;
+    for kind in [StepKind::TestKeys, StepKind::Revoke] {
+        *app.step_mut(kind) = StepState::default();
+    }
+}
+
+pub fn finish(app: &mut App, step: usize, exchange: Exchange) {
+    let state = &mut app.steps[step];
+    state.status = StepStatus::Done;
+    state.exchange = Some(exchange);
+}
+
+/// Done, with Vault's answer as the pane shows it.
+pub fn finish_reply(app: &mut App, step: usize, curl: String, reply: &Reply) {
+    finish(
+        app,
+        step,
+        Exchange {
+            curl,
+            response: describe_reply(reply),
+        },
+    );
+}
+
+pub fn fail(app: &mut App, step: usize, failure: Failure) {
+    app.steps[step].status = StepStatus::Failed(failure);
+}
+
+/// Enter refused before anything was sent: what is missing and how to fix it.
+pub fn refuse(app: &mut App, step: usize, what: &str, hint: &str) -> Vec<Effect> {
+    fail(app, step, Failure::new(what, "", hint));
+    Vec::new()
+}
+
+pub fn vault_failure(what: &str, refusal: &VaultRefusal) -> Failure {
+    Failure::new(what, refusal.message.clone(), refusal.hint.clone())
+}
+
+/// What came back, as the pane shows it: the envelope with secrets masked, or the status.
+pub fn describe_reply(reply: &Reply) -> String {
+    match reply.redacted_json() {
+        Some(json) => serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string()),
+        None => match reply.status {
+            202 => "202 Accepted (queued)".to_owned(),
+            204 => "204 No Content".to_owned(),
+            other => format!("{other}"),
+        },
+    }
+}

@@ -1,0 +1,116 @@
+//! A revoke-and-prove step: revoke the current credentials' lease, then have the engine
+//! look at them until they are dead (Vault revokes in the background).
+
+use std::time::Duration;
+
+use super::{fail, refuse, vault_failure};
+use crate::app::effect::{Effect, Purpose, VaultCall};
+use crate::app::leases::journal;
+use crate::app::probe_schedule::{PROOF_ATTEMPTS, probe_delay};
+use crate::app::state::{App, ShownProof, StepStatus};
+use crate::engines::{EngineCall, Proof};
+use crate::exchange::Exchange;
+use crate::lab::StepKind;
+use crate::lease::Lifecycle;
+use crate::vault::refusal::VaultRefusal;
+use crate::vault::request;
+
+pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
+    // Done and proved: say so rather than turn a success into a failure.
+    if app.steps[step].status == StepStatus::Done && app.active_lease().is_none() {
+        app.notice = Some("Already revoked. Generate new credentials to go again.".into());
+        return Vec::new();
+    }
+    if app.active_lease().is_none() {
+        return refuse(
+            app,
+            step,
+            "No active lease",
+            "Generate credentials in step 4 first.",
+        );
+    }
+    start(app)
+}
+
+/// Revokes the current lease as `vault lease revoke` does (queued), then proves the keys
+/// dead.
+pub fn start(app: &mut App) -> Vec<Effect> {
+    let Some(lease) = app.active_lease() else {
+        return Vec::new();
+    };
+    let lease_id = lease.lease_id.clone();
+    app.step_mut(StepKind::Revoke).status = StepStatus::Running;
+    app.proof = None;
+    if let Some(lease) = app.leases.get_mut(&lease_id) {
+        lease.state = Lifecycle::Revoking;
+    }
+    vec![VaultCall::now(
+        Purpose::Revoke {
+            lease_id: lease_id.clone(),
+            sync: false,
+        },
+        request::lease_revoke(&lease_id, false),
+    )]
+}
+
+/// Vault answered the revocation of the current lease.
+pub fn on_revoked(app: &mut App, result: Result<Exchange, VaultRefusal>) -> Vec<Effect> {
+    let step = App::step_index(StepKind::Revoke);
+    match result {
+        Ok(exchange) => {
+            app.steps[step].exchange = Some(exchange);
+            if app.quit != crate::app::state::Quit::No {
+                return Vec::new();
+            }
+            // The proof shows with its first look, not before.
+            app.proof = None;
+            prove(app, step, 1, Duration::ZERO)
+        }
+        Err(refusal) => {
+            fail(
+                app,
+                step,
+                vault_failure("Vault did not revoke the lease", &refusal),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn prove(app: &App, step: usize, attempt: u32, delay: Duration) -> Vec<Effect> {
+    let Some(creds) = &app.creds else {
+        return Vec::new();
+    };
+    vec![Effect::Engine(EngineCall::ProveRevoked {
+        step,
+        lease_id: creds.lease.id.clone(),
+        creds: creds.fields.clone(),
+        values: app.root_keys.values(),
+        subject: creds.subject.clone(),
+        attempt,
+        delay,
+    })]
+}
+
+/// One look at the revoked keys: dead closes the lease in the journal (the queued
+/// revocation has happened); alive is looked at again, for a while.
+pub fn on_proved(app: &mut App, step: usize, attempt: u32, proof: Proof) -> Vec<Effect> {
+    let dead = proof.dead;
+    let still_alive = proof.still_alive.clone();
+    app.steps[step].exchange = Some(proof.exchange.clone());
+    app.proof = Some(ShownProof { attempt, proof });
+    if dead {
+        app.steps[step].status = StepStatus::Done;
+        let lease_id = app.creds.as_ref().map(|c| c.lease.id.clone());
+        let at = app.now;
+        return lease_id
+            .and_then(|lease_id| journal(app, lease_id, Lifecycle::Revoked { at }))
+            .into_iter()
+            .collect();
+    }
+    if attempt >= PROOF_ATTEMPTS {
+        fail(app, step, still_alive);
+        return Vec::new();
+    }
+    prove(app, step, attempt + 1, probe_delay(attempt))
+}

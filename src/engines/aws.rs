@@ -1,0 +1,425 @@
+//! The AWS secrets engine, as the lab uses it: root keys checked with STS before Vault
+//! gets them, issued keys used with EC2 DescribeInstances (retried while IAM makes them
+//! valid), the IAM user Vault made found and, after revocation, shown gone; and the
+//! doctor's checks of the root keys. Its words are AWS's.
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use super::{Engine, Fact, Proof, ProofLine, Refusal, Retry, Values, Verified};
+use crate::aws::error::is_unreachable_code;
+use crate::aws::{AwsCallError, AwsTarget, StaticKeys, calls, clients};
+use crate::checks::Check;
+use crate::exchange::{Exchange, Failure};
+
+/// The names of the values the engine reads: the root keys form's fields, and the
+/// issued credentials' fields (Vault's names for both).
+pub const ACCESS_KEY: &str = "access_key";
+pub const SECRET_KEY: &str = "secret_key";
+pub const REGION: &str = "region";
+
+/// The IAM actions Vault's engine calls to issue and revoke iam_user credentials.
+pub const IAM_ACTIONS: &[&str] = &[
+    "iam:CreateUser",
+    "iam:PutUserPolicy",
+    "iam:AttachUserPolicy",
+    "iam:AddUserToGroup",
+    "iam:CreateAccessKey",
+    "iam:ListGroupsForUser",
+    "iam:ListUserPolicies",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListAccessKeys",
+    "iam:DeleteAccessKey",
+    "iam:DetachUserPolicy",
+    "iam:DeleteUserPolicy",
+    "iam:RemoveUserFromGroup",
+    "iam:DeleteUser",
+];
+
+/// The AWS engine, its calls sent to `endpoint` (the sandbox, moto, LocalStack) or, when
+/// `None`, to AWS itself.
+#[derive(Debug, Clone)]
+pub struct AwsEngine {
+    pub endpoint: Option<String>,
+}
+
+/// The keys among `values`: the root keys of the form, or issued credentials.
+fn keys(values: &Values) -> StaticKeys {
+    StaticKeys {
+        access_key_id: values.text(ACCESS_KEY).to_owned(),
+        secret_access_key: values.get(SECRET_KEY).cloned().unwrap_or_default(),
+    }
+}
+
+impl AwsEngine {
+    fn target(&self, values: &Values) -> AwsTarget {
+        AwsTarget {
+            endpoint_url: self.endpoint.clone(),
+            region: values.text(REGION).to_owned(),
+        }
+    }
+
+    fn describe_instances_cli(&self, creds: &Values, values: &Values) -> String {
+        describe_instances_cli(
+            self.endpoint.as_deref(),
+            creds.text(ACCESS_KEY),
+            values.text(REGION),
+        )
+    }
+}
+
+impl Engine for AwsEngine {
+    fn verify(&self, values: Values) -> BoxFuture<'_, Result<Verified, Failure>> {
+        async move {
+            let identity = calls::caller_identity(&self.target(&values), &keys(&values))
+                .await
+                .map_err(|e| {
+                    Failure::new("STS did not accept the root keys", e.to_string(), e.hint())
+                })?;
+            Ok(verified(identity.arn))
+        }
+        .boxed()
+    }
+
+    /// Vault's answer names the key, not the user; the user is what revocation deletes.
+    fn identify(&self, creds: Values, values: Values) -> BoxFuture<'_, Option<String>> {
+        async move {
+            calls::find_user_by_access_key(
+                &self.target(&values),
+                &keys(&values),
+                creds.text(ACCESS_KEY),
+            )
+            .await
+            .ok()
+            .flatten()
+        }
+        .boxed()
+    }
+
+    fn probe(&self, creds: Values, values: Values) -> BoxFuture<'_, Result<Exchange, Refusal>> {
+        async move {
+            let curl = self.describe_instances_cli(&creds, &values);
+            match calls::describe_instances(&self.target(&values), &keys(&creds)).await {
+                Ok(answer) => Ok(Exchange {
+                    curl,
+                    response: pretty(&answer),
+                }),
+                Err(e) => Err(refusal(e)),
+            }
+        }
+        .boxed()
+    }
+
+    fn prove_revoked(
+        &self,
+        creds: Values,
+        values: Values,
+        subject: Option<String>,
+    ) -> BoxFuture<'_, Proof> {
+        async move {
+            let refused = calls::describe_instances(&self.target(&values), &keys(&creds)).await;
+            let refused_with = match &refused {
+                Err(e) if e.is_unknown_key() => Some(e.code.clone()),
+                _ => None,
+            };
+            let user_gone = match &subject {
+                Some(name) => matches!(
+                    calls::user_exists(&self.target(&values), &keys(&values), name).await,
+                    Ok(false)
+                ),
+                // Unknown user: the refused key is the whole proof.
+                None => refused_with.is_some(),
+            };
+            let response = match &refused {
+                Ok(answer) => pretty(answer),
+                Err(e) => e.to_string(),
+            };
+            let exchange = Exchange {
+                curl: self.describe_instances_cli(&creds, &values),
+                response,
+            };
+            proof(refused_with, user_gone, exchange)
+        }
+        .boxed()
+    }
+
+    fn doctor_checks(&self, values: Option<(Values, String)>) -> BoxFuture<'_, Vec<Check>> {
+        doctor_checks(self.endpoint.clone(), values).boxed()
+    }
+}
+
+/// The aws CLI command that makes the same call as the probe, the secret masked.
+pub fn describe_instances_cli(endpoint: Option<&str>, access_key: &str, region: &str) -> String {
+    let endpoint = endpoint
+        .map(|url| format!(" --endpoint-url {url}"))
+        .unwrap_or_default();
+    format!(
+        "AWS_ACCESS_KEY_ID={access_key} AWS_SECRET_ACCESS_KEY=<secret_key> aws ec2 describe-instances --region {region}{endpoint}"
+    )
+}
+
+/// What STS said of the root keys, in words: whose they are, and a warning for the
+/// account's root user.
+pub fn verified(arn: String) -> Verified {
+    let mut warnings = Vec::new();
+    if arn.ends_with(":root") {
+        warnings.push(
+            "These are the account root user's keys. Give Vault an IAM user's keys instead: root keys cannot be limited or safely rotated."
+                .to_owned(),
+        );
+    }
+    Verified {
+        facts: vec![Fact {
+            label: "STS says".into(),
+            short: "STS".into(),
+            value: arn,
+        }],
+        warnings,
+    }
+}
+
+/// One look at revoked keys, in words: refused by AWS (with its code), and the IAM user
+/// Vault made gone.
+pub fn proof(refused_with: Option<String>, user_gone: bool, exchange: Exchange) -> Proof {
+    let lines = vec![
+        match &refused_with {
+            Some(code) => ProofLine {
+                ok: true,
+                text: format!("DescribeInstances with the old keys: refused ({code})"),
+            },
+            None => ProofLine {
+                ok: false,
+                text: "DescribeInstances with the old keys still works: Vault revokes in the background".into(),
+            },
+        },
+        if user_gone {
+            ProofLine {
+                ok: true,
+                text: "The IAM user Vault made is gone".into(),
+            }
+        } else {
+            ProofLine {
+                ok: false,
+                text: "The IAM user is still there".into(),
+            }
+        },
+    ];
+    Proof {
+        summary: format!(
+            "old keys refused: {} · IAM user gone: {}",
+            refused_with.as_deref().unwrap_or("no"),
+            if user_gone { "yes" } else { "no" }
+        ),
+        dead: refused_with.is_some() && user_gone,
+        lines,
+        exchange,
+        still_alive: Failure::new(
+            "The revoked keys still work",
+            "AWS still accepts them, or the IAM user is still there.",
+            "Vault revokes in the background: look up the lease, or check Vault's log for a revocation error.",
+        ),
+    }
+}
+
+/// An AWS error on DescribeInstances, in words: why it may pass on its own, and what to
+/// do should it not.
+pub fn refusal(e: AwsCallError) -> Refusal {
+    let retry = if e.is_unknown_key() {
+        Retry::NotYet
+    } else if e.is_throttling() {
+        Retry::Throttled
+    } else {
+        Retry::No
+    };
+    let waiting = match retry {
+        Retry::Throttled => format!(
+            "Waiting: AWS is throttling these calls ({}: {}). vaultlab backs off and tries again.",
+            e.code, e.message
+        ),
+        _ => format!(
+            "Waiting: AWS does not accept the new key yet ({}). IAM is eventually consistent; a new key takes a few seconds to reach every service.",
+            e.code
+        ),
+    };
+    let what = if is_unreachable_code(&e.code) {
+        format!("No answer from AWS to DescribeInstances ({})", e.code)
+    } else {
+        format!("AWS refused DescribeInstances: {}", e.code)
+    };
+    let hint = if e.is_denied() {
+        "The role's policy does not allow ec2:DescribeInstances: least privilege at work. Change the policy in step 3 and generate new keys.".to_owned()
+    } else {
+        format!("{} Enter tries again.", e.hint())
+    };
+    Refusal {
+        failure: Failure::new(what, e.message.clone(), hint),
+        code: e.code,
+        message: e.message,
+        retry,
+        waiting,
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// The root keys: valid (STS), not the account's root user, and allowed the IAM actions
+/// Vault needs (where `iam:SimulatePrincipalPolicy` is permitted).
+async fn doctor_checks(endpoint: Option<String>, values: Option<(Values, String)>) -> Vec<Check> {
+    let Some((values, source)) = values else {
+        return vec![Check::fail(
+            "no AWS root keys found",
+            "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (an IAM user's keys), or an AWS CLI profile.",
+        )];
+    };
+    let static_keys = keys(&values);
+    let target = AwsTarget {
+        endpoint_url: endpoint,
+        region: values.text(REGION).to_owned(),
+    };
+    let mut checks = Vec::new();
+    let identity = match calls::caller_identity(&target, &static_keys).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            checks.push(Check::fail(
+                format!("AWS root keys from {source}: {e}"),
+                e.hint(),
+            ));
+            return checks;
+        }
+    };
+    checks.push(Check::pass(format!(
+        "AWS root keys from {source} are valid: {}",
+        identity.arn
+    )));
+    if identity.arn.ends_with(":root") {
+        checks.push(Check::warn(
+            "these are the account root user's keys",
+            "Give Vault an IAM user's keys instead: root keys cannot be limited or safely rotated.",
+        ));
+        return checks;
+    }
+    let iam = clients::iam(&target, &static_keys);
+    let simulated = iam
+        .simulate_principal_policy()
+        .policy_source_arn(&identity.arn)
+        .set_action_names(Some(IAM_ACTIONS.iter().map(|a| (*a).to_owned()).collect()))
+        .send()
+        .await;
+    match simulated {
+        Ok(result) => {
+            let denied: Vec<&str> = result
+                .evaluation_results()
+                .iter()
+                .filter(|r| r.eval_decision().as_str() != "allowed")
+                .map(|r| r.eval_action_name())
+                .collect();
+            if denied.is_empty() {
+                checks.push(Check::pass(
+                    "the root keys may do every IAM action Vault needs",
+                ));
+            } else {
+                checks.push(Check::fail(
+                    format!("the root keys may not {}", denied.join(", ")),
+                    "Attach a policy allowing those actions to the IAM user whose keys Vault gets.",
+                ));
+            }
+        }
+        Err(e) => {
+            let e = AwsCallError::from(e);
+            checks.push(Check::warn(
+                format!("the IAM actions Vault needs could not be simulated ({})", e.code),
+                "Not a failure: iam:SimulatePrincipalPolicy is often not granted. Step 4 will tell.",
+            ));
+        }
+    }
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: &str) -> AwsCallError {
+        AwsCallError {
+            code: code.into(),
+            message: "Request limit exceeded.".into(),
+            http_status: None,
+        }
+    }
+
+    #[test]
+    fn refusals_say_whether_waiting_helps_and_what_to_do_should_it_not() {
+        for (code, retry, what, hint) in [
+            (
+                "AuthFailure",
+                Retry::NotYet,
+                "AWS refused DescribeInstances: AuthFailure",
+                "too new to have propagated",
+            ),
+            (
+                "RequestLimitExceeded",
+                Retry::Throttled,
+                "AWS refused DescribeInstances: RequestLimitExceeded",
+                "rate-limiting",
+            ),
+            (
+                "Unreachable",
+                Retry::No,
+                "No answer from AWS to DescribeInstances (Unreachable)",
+                "endpoint",
+            ),
+        ] {
+            let refusal = refusal(error(code));
+            assert_eq!(refusal.retry, retry, "{code}");
+            assert_eq!(refusal.failure.what, what);
+            assert!(
+                refusal.failure.hint.contains(hint),
+                "{code}: {}",
+                refusal.failure.hint
+            );
+            assert!(refusal.failure.hint.contains("Enter tries again"), "{code}");
+        }
+        assert!(
+            refusal(error("RequestLimitExceeded"))
+                .waiting
+                .contains("throttling")
+        );
+        assert!(
+            refusal(error("AuthFailure"))
+                .waiting
+                .contains("eventually consistent")
+        );
+    }
+
+    #[test]
+    fn a_denied_action_explains_least_privilege() {
+        let refusal = refusal(error("UnauthorizedOperation"));
+        assert_eq!(refusal.retry, Retry::No);
+        assert!(refusal.failure.hint.contains("least privilege"));
+    }
+
+    #[test]
+    fn the_account_root_user_is_warned_about_and_dead_keys_need_both_proofs() {
+        assert!(
+            !verified("arn:aws:iam::123456789012:root".into())
+                .warnings
+                .is_empty()
+        );
+        assert!(
+            verified("arn:aws:iam::123456789012:user/admin".into())
+                .warnings
+                .is_empty()
+        );
+        let dead = proof(Some("AuthFailure".into()), true, Exchange::default());
+        assert!(dead.dead);
+        assert_eq!(
+            dead.summary,
+            "old keys refused: AuthFailure · IAM user gone: yes"
+        );
+        assert!(!proof(Some("AuthFailure".into()), false, Exchange::default()).dead);
+        assert!(!proof(None, true, Exchange::default()).dead);
+    }
+}

@@ -1,0 +1,266 @@
+//! One module per secrets engine a lab uses: what vaultlab does with an engine's
+//! credentials beyond Vault's own API (check the keys a form holds, use issued
+//! credentials, prove revoked ones dead, the engine's doctor checks). An engine knows
+//! nothing of the UI: it answers with words (facts, refusals, proofs) the app shows as
+//! they are, and the app decides what happens next.
+
+pub mod aws;
+
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::checks::Check;
+use crate::exchange::{Exchange, Failure};
+
+/// Named values a step hands an engine: a form's fields, issued credentials. Every value
+/// is kept secret; `Debug` shows the names only.
+#[derive(Clone, Default)]
+pub struct Values(Vec<(String, SecretString)>);
+
+impl Values {
+    pub fn with(mut self, name: impl Into<String>, value: SecretString) -> Self {
+        self.insert(name, value);
+        self
+    }
+
+    /// Sets `name`, replacing what it held.
+    pub fn insert(&mut self, name: impl Into<String>, value: SecretString) {
+        let name = name.into();
+        self.0.retain(|(n, _)| *n != name);
+        self.0.push((name, value));
+    }
+
+    pub fn get(&self, name: &str) -> Option<&SecretString> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The value of `name` in clear, trimmed; empty when there is none.
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name).map_or("", |v| v.expose_secret().trim())
+    }
+}
+
+impl fmt::Debug for Values {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+/// One thing an engine found out, as a pane shows it (`STS says  arn:…`) and as the
+/// walk's transcript says it (`STS: arn:…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    pub label: String,
+    pub short: String,
+    pub value: String,
+}
+
+/// A form's values, checked by the engine before Vault gets them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verified {
+    pub facts: Vec<Fact>,
+    /// Accepted, but worth a second thought (the account's root user's keys).
+    pub warnings: Vec<String>,
+}
+
+/// Why trying issued credentials again may help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// It will not: the answer stands.
+    No,
+    /// The new credentials are not known everywhere yet (IAM's eventual consistency).
+    NotYet,
+    /// The service is throttling the caller.
+    Throttled,
+}
+
+/// Issued credentials refused, or no answer: the service's code and words, whether to
+/// try again, what to say while waiting, and what failed if it comes to that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+    pub retry: Retry,
+    pub waiting: String,
+    pub failure: Failure,
+}
+
+/// One observation that revoked credentials are dead, or not yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofLine {
+    pub ok: bool,
+    pub text: String,
+}
+
+/// One look at revoked credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    pub lines: Vec<ProofLine>,
+    /// The whole look in a line, for the walk's transcript.
+    pub summary: String,
+    /// Every line is ok: the credentials are dead.
+    pub dead: bool,
+    pub exchange: Exchange,
+    /// What failed, should they never die.
+    pub still_alive: Failure,
+}
+
+/// What an engine is asked to do; each carries what it needs.
+#[derive(Debug, Clone)]
+pub enum EngineCall {
+    /// Check the form of step `step` before Vault gets its values.
+    Verify { step: usize, values: Values },
+    /// Find what issued credentials stand for (AWS: the IAM user Vault made), with the
+    /// root values of the form.
+    Identify {
+        lease_id: String,
+        creds: Values,
+        values: Values,
+    },
+    /// Use the credentials once, after `delay`.
+    Probe {
+        step: usize,
+        lease_id: String,
+        creds: Values,
+        values: Values,
+        attempt: u32,
+        delay: Duration,
+    },
+    /// Look at revoked credentials once, after `delay`.
+    ProveRevoked {
+        step: usize,
+        lease_id: String,
+        creds: Values,
+        values: Values,
+        subject: Option<String>,
+        attempt: u32,
+        delay: Duration,
+    },
+}
+
+impl EngineCall {
+    /// The step the call works for, so a failure to run it can be shown there.
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            EngineCall::Verify { step, .. }
+            | EngineCall::Probe { step, .. }
+            | EngineCall::ProveRevoked { step, .. } => Some(*step),
+            EngineCall::Identify { .. } => None,
+        }
+    }
+}
+
+/// An engine's answer.
+#[derive(Debug, Clone)]
+pub enum EngineReply {
+    Verified {
+        step: usize,
+        result: Result<Verified, Failure>,
+    },
+    Identified {
+        lease_id: String,
+        subject: Option<String>,
+    },
+    Probed {
+        step: usize,
+        lease_id: String,
+        attempt: u32,
+        result: Result<Exchange, Refusal>,
+    },
+    Proved {
+        step: usize,
+        lease_id: String,
+        attempt: u32,
+        proof: Proof,
+    },
+}
+
+impl EngineReply {
+    /// The lease an answer is about: answers about older credentials must not touch newer.
+    pub fn lease_id(&self) -> Option<&str> {
+        match self {
+            EngineReply::Verified { .. } => None,
+            EngineReply::Identified { lease_id, .. }
+            | EngineReply::Probed { lease_id, .. }
+            | EngineReply::Proved { lease_id, .. } => Some(lease_id),
+        }
+    }
+}
+
+/// A secrets engine as vaultlab uses it. Object-safe, so a session holds whichever the
+/// lab names.
+pub trait Engine: Send + Sync {
+    /// Checks a form's values before Vault gets them.
+    fn verify(&self, values: Values) -> BoxFuture<'_, Result<Verified, Failure>>;
+    /// What issued credentials stand for, found with the form's values; `None` when it
+    /// cannot be found (the proof of revocation then rests on the credentials alone).
+    fn identify(&self, creds: Values, values: Values) -> BoxFuture<'_, Option<String>>;
+    /// Uses the credentials once.
+    fn probe(&self, creds: Values, values: Values) -> BoxFuture<'_, Result<Exchange, Refusal>>;
+    /// Looks once at revoked credentials, and at what they stood for.
+    fn prove_revoked(
+        &self,
+        creds: Values,
+        values: Values,
+        subject: Option<String>,
+    ) -> BoxFuture<'_, Proof>;
+    /// The engine's part of `vaultlab doctor`, with the form's values and where they came
+    /// from, when there are any.
+    fn doctor_checks(&self, values: Option<(Values, String)>) -> BoxFuture<'_, Vec<Check>>;
+}
+
+/// Runs one call on `engine`, after its delay.
+pub async fn run(engine: &dyn Engine, call: EngineCall) -> EngineReply {
+    match call {
+        EngineCall::Verify { step, values } => EngineReply::Verified {
+            step,
+            result: engine.verify(values).await,
+        },
+        EngineCall::Identify {
+            lease_id,
+            creds,
+            values,
+        } => EngineReply::Identified {
+            subject: engine.identify(creds, values).await,
+            lease_id,
+        },
+        EngineCall::Probe {
+            step,
+            lease_id,
+            creds,
+            values,
+            attempt,
+            delay,
+        } => {
+            tokio::time::sleep(delay).await;
+            EngineReply::Probed {
+                step,
+                lease_id,
+                attempt,
+                result: engine.probe(creds, values).await,
+            }
+        }
+        EngineCall::ProveRevoked {
+            step,
+            lease_id,
+            creds,
+            values,
+            subject,
+            attempt,
+            delay,
+        } => {
+            tokio::time::sleep(delay).await;
+            EngineReply::Proved {
+                step,
+                lease_id,
+                attempt,
+                proof: engine.prove_revoked(creds, values, subject).await,
+            }
+        }
+    }
+}
