@@ -3,6 +3,7 @@
 //! are skipped when it fails.
 
 use crate::checks::Check;
+use crate::engines::spec::EngineSpec;
 use crate::engines::{Engine, Values};
 use crate::vault::{VaultClient, VaultError};
 
@@ -13,6 +14,7 @@ use crate::vault::{VaultClient, VaultError};
 pub struct DoctorPlan {
     pub needs: Vec<(String, Vec<&'static str>)>,
     pub mount: String,
+    pub engine: &'static EngineSpec,
     pub values: Option<(Values, String)>,
 }
 
@@ -95,7 +97,7 @@ pub async fn check(vault: &VaultClient, plan: &DoctorPlan, engine: &dyn Engine) 
     }
 
     checks.push(capabilities_check(vault, &plan.needs).await);
-    checks.push(engine_check(vault, plan.mount.trim_end_matches('/')).await);
+    checks.push(engine_check(vault, plan.engine, plan.mount.trim_end_matches('/')).await);
     checks.extend(engine.doctor_checks(plan.values.clone()).await);
     checks
 }
@@ -149,15 +151,20 @@ async fn capabilities_check(vault: &VaultClient, needs: &[(String, Vec<&'static 
     }
 }
 
-async fn engine_check(vault: &VaultClient, mount: &str) -> Check {
+/// The lab's engine: mounted where the lab works, or at least available to mount.
+async fn engine_check(vault: &VaultClient, engine: &EngineSpec, mount: &str) -> Check {
+    let name = engine.name;
     match vault.list_mounts().await {
         Ok(mounts) => match mounts.get(&format!("{mount}/")) {
-            Some(m) if m.kind == "aws" => {
-                return Check::pass(format!("the AWS secrets engine is mounted at {mount}/"));
+            Some(m) if m.kind == engine.mount_type => {
+                return Check::pass(format!("the {name} secrets engine is mounted at {mount}/"));
             }
             Some(m) => {
                 return Check::fail(
-                    format!("{mount}/ holds a {} engine, not aws", m.kind),
+                    format!(
+                        "{mount}/ holds a {} engine, not {}",
+                        m.kind, engine.mount_type
+                    ),
                     "Disable it, or give the lab another mount path.",
                 );
             }
@@ -165,17 +172,20 @@ async fn engine_check(vault: &VaultClient, mount: &str) -> Check {
         },
         Err(e) => return Check::warn(format!("mounts could not be listed: {e}"), e.hint()),
     }
-    match vault.read("sys/plugins/catalog/secret/aws").await {
+    match vault
+        .read(&format!("sys/plugins/catalog/secret/{}", engine.mount_type))
+        .await
+    {
         Ok(_) => Check::pass(format!(
-            "the AWS secrets engine is available; step 1 mounts it at {mount}/"
+            "the {name} secrets engine is available; the lab mounts it at {mount}/"
         )),
-        Err(VaultError::NotFound { .. }) => Check::fail(
-            "this server has no AWS secrets engine (OpenBao ships without it)",
-            "Run the lab on vaultlab's own sandbox (`vaultlab --sandbox`), or on a Vault server; OpenBao needs the openbao-plugin-secrets-aws plugin registered in its catalog.",
-        ),
+        Err(VaultError::NotFound { .. }) => Check::fail(engine.missing.0, engine.missing.1),
         Err(e) => Check::warn(
-            format!("whether the AWS engine is available could not be read: {e}"),
-            "Step 1 will tell: it fails with `plugin not found in the catalog: aws` if it is missing.",
+            format!("whether the {name} engine is available could not be read: {e}"),
+            format!(
+                "The lab's first step will tell: it fails with `plugin not found in the catalog: {}` if it is missing.",
+                engine.mount_type
+            ),
         ),
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod checkers;
 pub mod checks;
 pub mod cmd;
 pub mod doctor;

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Some(Command::Walk(args)) => cmd::walk::run(args),
         Some(Command::Cleanup(args)) => cmd::cleanup::run(args),
         Some(Command::Doctor(args)) => cmd::doctor::run(args),
+        Some(Command::Labs(args)) => cmd::labs::run(args),
         None => cmd::tui::run(cli.lab),
     })
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::engines::Engine;
-use crate::engines::aws::AwsEngine;
+use crate::engines::aws::{self, AwsEngine};
 use crate::lab::{self, Lab, LabError};
 use crate::lease::journal::{self, Journal, JournalError};
-use crate::setup::{Connection, EnvVar, JournalStart, Mode, PrefilledKeys, StartInputs};
+use crate::setup::{Connection, EnvVar, JournalStart, Mode, Prefill, StartInputs};
 use crate::vault::config::VaultFlags;
 use crate::vault::{VaultClient, VaultConfig, VaultError};
 use vaultlab_sandbox::{Sandbox, SandboxError, SandboxOptions};
@@ -36,7 +36,7 @@ pub struct Session {
     /// The lab's secrets engine, as vaultlab uses it (AWS: STS, EC2, IAM).
     pub engine: Arc<dyn Engine>,
     pub aws_endpoint: Option<String>,
-    pub prefill: Option<PrefilledKeys>,
+    pub prefill: Option<Prefill>,
     /// Running while the session lasts, in sandbox mode.
     pub sandbox: Option<Sandbox>,
     /// The lease journal of this Vault (live mode; the embedded sandbox and its leases
@@ -71,6 +71,18 @@ pub fn chooses_sandbox(
     }
 }
 
+/// What the AWS engine gives templates: the endpoint Vault's engine must use (IAM and
+/// STS), when one was given on purpose. An ambient AWS_ENDPOINT_URL (a laptop's
+/// LocalStack) never goes into a shared Vault's config: it would break the mount for
+/// everyone else.
+fn engine_vars(options: &SessionOptions) -> Vec<(String, String)> {
+    options
+        .aws_endpoint
+        .iter()
+        .map(|url| ("aws_endpoint".to_owned(), url.clone()))
+        .collect()
+}
+
 pub async fn open(
     options: &SessionOptions,
     env: impl Fn(&str) -> Option<String>,
@@ -84,29 +96,6 @@ pub async fn open(
     // A Vault flag means a real Vault, as VAULT_ADDR does.
     let vault_given = env("VAULT_ADDR").is_some() || options.vault_flags.any();
     let sandbox_mode = chooses_sandbox(options, vault_given)?;
-    let keys_from_env = env("AWS_ACCESS_KEY_ID")
-        .zip(env("AWS_SECRET_ACCESS_KEY"))
-        .map(|(access_key_id, secret)| PrefilledKeys {
-            access_key_id,
-            secret_access_key: SecretString::from(secret),
-            region: env("AWS_REGION")
-                .or_else(|| env("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|| lab.region.clone()),
-            source: "the AWS environment variables".to_owned(),
-        })
-        // Else the AWS CLI's profile, as the CLI would find it.
-        .or_else(|| {
-            crate::aws::profile::load(env).map(|profile| PrefilledKeys {
-                access_key_id: profile.access_key_id,
-                secret_access_key: profile.secret_access_key,
-                region: env("AWS_REGION")
-                    .or_else(|| env("AWS_DEFAULT_REGION"))
-                    .or(profile.region)
-                    .unwrap_or_else(|| lab.region.clone()),
-                source: format!("the AWS profile {:?}", profile.profile),
-            })
-        });
-
     if sandbox_mode {
         let mut sandbox_options = SandboxOptions::default();
         if let Some(delay) = options.propagation_delay {
@@ -118,20 +107,12 @@ pub async fn open(
             Some(SecretString::from(sandbox.root_token().expose().to_owned())),
         )?;
         let vault = VaultClient::new(config)?;
-        let admin = sandbox.admin_credentials();
-        // Another AWS endpoint (moto) has its own keys: take them from the environment.
+        // Another AWS endpoint (moto) has its own keys: taken from the environment.
         let (aws_endpoint, prefill) = match &options.aws_endpoint {
-            Some(url) => (Some(url.clone()), keys_from_env),
+            Some(url) => (Some(url.clone()), aws::prefill(env, None)),
             None => (
                 Some(sandbox.aws_endpoint_url().to_owned()),
-                Some(PrefilledKeys {
-                    access_key_id: admin.access_key_id,
-                    secret_access_key: SecretString::from(
-                        admin.secret_access_key.expose().to_owned(),
-                    ),
-                    region: sandbox.region().to_owned(),
-                    source: "the sandbox's AWS account (its admin user)".to_owned(),
-                }),
+                aws::prefill(env, Some(&sandbox)),
             ),
         };
         return Ok(Session {
@@ -139,7 +120,7 @@ pub async fn open(
                 mode: Mode::Sandbox,
                 vault_addr: sandbox.vault_addr().to_owned(),
                 namespace: None,
-                engine_aws_endpoint: options.aws_endpoint.clone(),
+                engine_vars: engine_vars(options),
             },
             lab,
             vault,
@@ -179,10 +160,7 @@ pub async fn open(
             mode: Mode::Live,
             vault_addr: vault.address().to_owned(),
             namespace: vault.config().namespace.clone(),
-            // Only an endpoint given on purpose goes into a shared Vault's config: an
-            // ambient AWS_ENDPOINT_URL (a laptop's LocalStack) would break the mount for
-            // everyone else.
-            engine_aws_endpoint: options.aws_endpoint.clone(),
+            engine_vars: engine_vars(options),
         },
         lab,
         vault,
@@ -190,7 +168,7 @@ pub async fn open(
             endpoint: aws_endpoint.clone(),
         }),
         aws_endpoint,
-        prefill: keys_from_env,
+        prefill: aws::prefill(env, None),
         sandbox: None,
         journal: journal.map(|journal| Arc::new(Mutex::new(journal))),
         journal_problem,

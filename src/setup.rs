@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+use crate::engines::Values;
 use crate::lab::Lab;
 use crate::lease::journal::Entry;
 
@@ -19,9 +20,10 @@ pub struct Connection {
     pub mode: Mode,
     pub vault_addr: String,
     pub namespace: Option<String>,
-    /// The `iam_endpoint`/`sts_endpoint` written to `config/root`, when Vault's engine
-    /// must be pointed somewhere other than AWS or the sandbox's own endpoint.
-    pub engine_aws_endpoint: Option<String>,
+    /// Values the lab's engine gives templates (AWS: `aws_endpoint`, the endpoint Vault's
+    /// engine must use when it is not AWS's own or the sandbox's); a name without a value
+    /// leaves out a body field that is only it.
+    pub engine_vars: Vec<(String, String)>,
 }
 
 /// One `export NAME=value` line for a second terminal, so the learner can use the real
@@ -34,12 +36,11 @@ pub struct EnvVar {
     pub secret: bool,
 }
 
-/// Root keys to start the form with.
+/// Values to start the lab's form with (the root keys), and where they came from: the
+/// sandbox, the environment, a profile.
 #[derive(Debug, Clone)]
-pub struct PrefilledKeys {
-    pub access_key_id: String,
-    pub secret_access_key: SecretString,
-    pub region: String,
+pub struct Prefill {
+    pub values: Values,
     pub source: String,
 }
 
@@ -48,7 +49,7 @@ pub struct PrefilledKeys {
 pub struct StartInputs {
     pub lab: Lab,
     pub connection: Connection,
-    pub prefill: Option<PrefilledKeys>,
+    pub prefill: Option<Prefill>,
     /// What a second terminal needs to reach the same sandbox (empty in live mode).
     pub cli_env: Vec<EnvVar>,
     /// The lease journal, in live mode.

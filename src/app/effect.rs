@@ -91,9 +91,10 @@ pub enum Purpose {
         step: usize,
         written: Exchange,
     },
-    /// A step's extra key (short leases).
+    /// One of a step's actions (`s`: short leases).
     Action {
         step: usize,
+        action: usize,
     },
     Revoke {
         lease_id: String,
@@ -117,7 +118,7 @@ impl Purpose {
             Purpose::Step { step }
             | Purpose::Recheck { step, .. }
             | Purpose::ReadBack { step, .. }
-            | Purpose::Action { step } => Some(*step),
+            | Purpose::Action { step, .. } => Some(*step),
             Purpose::Done { .. }
             | Purpose::Revoke { .. }
             | Purpose::Renew { .. }

@@ -20,7 +20,8 @@ pub enum Action {
     RevealSecret,
     CopyExports,
     Renew,
-    ShortLeases,
+    /// One of the focused step's actions (`s`: short leases), by its place in the lab.
+    Extra(usize),
     RunDoctor,
     ToggleHelp,
     Quit,
@@ -41,24 +42,41 @@ pub enum Action {
 
 pub struct Binding {
     /// As shown to the user; empty for a key listed with another (`↑` beside `↓`).
-    pub keys: &'static str,
+    pub keys: String,
     pub description: String,
     pub action: Action,
-    pub matches: fn(&KeyEvent) -> bool,
+    pub matches: KeyMatch,
+}
+
+/// Which key presses a binding takes.
+#[derive(Clone, Copy)]
+pub enum KeyMatch {
+    With(fn(&KeyEvent) -> bool),
+    /// This character, with neither Ctrl nor Alt (a lab's own key).
+    Plain(char),
+}
+
+impl KeyMatch {
+    pub fn hits(self, key: &KeyEvent) -> bool {
+        match self {
+            KeyMatch::With(test) => test(key),
+            KeyMatch::Plain(c) => plain(key, KeyCode::Char(c)),
+        }
+    }
 }
 
 impl Binding {
     pub fn new(
-        keys: &'static str,
+        keys: &str,
         description: impl Into<String>,
         action: Action,
         matches: fn(&KeyEvent) -> bool,
     ) -> Self {
         Self {
-            keys,
+            keys: keys.to_owned(),
             description: description.into(),
             action,
-            matches,
+            matches: KeyMatch::With(matches),
         }
     }
 
@@ -164,6 +182,6 @@ pub fn action_for(app: &App, key: &KeyEvent) -> Option<Action> {
     }
     bindings(app)
         .into_iter()
-        .find(|binding| (binding.matches)(key))
+        .find(|binding| binding.matches.hits(key))
         .map(|binding| binding.action)
 }

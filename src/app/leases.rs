@@ -37,7 +37,8 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> (Vec<Effect>, Redraw) {
     let before = app.now;
     app.now = now;
     let mut effects = Vec::new();
-    let mut redraw = app.probe.as_ref().is_some_and(|p| p.result.is_none());
+    let mut redraw =
+        (0..app.steps.len()).any(|step| app.probe(step).is_some_and(|p| p.result.is_none()));
     for lease in app.leases.iter_mut() {
         redraw |= lease.is_active(now) || (lease.expires_at > before && lease.expires_at <= now);
         if lease.state == Lifecycle::Active && now >= lease.expires_at {

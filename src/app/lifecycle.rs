@@ -8,7 +8,6 @@ use super::keymap::{Action, Binding, ctrl_c, plain};
 use super::leases;
 use super::msg::StopSignal;
 use super::state::{App, Mode, Overlay};
-use crate::lab::StepKind;
 
 /// Whether, and how, the run is ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,7 +25,10 @@ pub enum Quit {
 
 /// `q`, Ctrl-C and a first SIGTERM: quit at once, or ask while leases may be alive.
 pub fn ask_to_quit(app: &mut App) {
-    if app.step(StepKind::Generate).status == super::state::StepStatus::Running {
+    let issuing = app
+        .issue_step()
+        .is_some_and(|step| app.steps[step].status == super::state::StepStatus::Running);
+    if issuing {
         // A lease is on its way: quitting now would forget it.
         app.notice = Some("Credentials are being issued: quit once they arrive.".into());
     } else if app.maybe_alive_leases() > 0 {
@@ -132,13 +134,12 @@ impl App {
             None if kept == 0 => return None,
             None => "quit",
         };
+        let issued = super::plan::issue_path(self).unwrap_or_else(|| self.lab.mount().to_owned());
         Some(match (kept, &self.journal_path, &self.connection.mode) {
             (0, _, _) => format!("{why}; no lease was left alive."),
             (_, Some(path), _) if self.journal_problem.is_some() => format!(
-                "{why}; {kept} lease(s) may still be alive, but the journal {path} missed a change ({}), so it may not list them all. Look them up with `vault list sys/leases/lookup/{}/creds/{}/`; `vaultlab cleanup --all` revokes those it lists.",
+                "{why}; {kept} lease(s) may still be alive, but the journal {path} missed a change ({}), so it may not list them all. Look them up with `vault list sys/leases/lookup/{issued}/`; `vaultlab cleanup --all` revokes those it lists.",
                 self.journal_problem.as_deref().unwrap_or_default(),
-                self.lab.mount,
-                self.lab.role
             ),
             (_, Some(path), _) => format!(
                 "{why}; {kept} lease(s) that may still be alive are kept in the journal {path}. `vaultlab cleanup` lists them; `vaultlab cleanup --all` revokes them."
@@ -147,8 +148,7 @@ impl App {
                 format!("{why}; {kept} lease(s) ended with the embedded sandbox.")
             }
             (_, None, Mode::Live) => format!(
-                "{why}; {kept} lease(s) may still be alive and no journal was kept: revoke them with `vault lease revoke -prefix {}/creds/{}`.",
-                self.lab.mount, self.lab.role
+                "{why}; {kept} lease(s) may still be alive and no journal was kept: revoke them with `vault lease revoke -prefix {issued}`."
             ),
         })
     }

@@ -9,7 +9,6 @@ pub mod lifecycle;
 pub mod msg;
 pub mod pane;
 pub mod plan;
-pub mod policy;
 pub mod probe_schedule;
 pub mod state;
 pub mod steps;
@@ -22,9 +21,9 @@ pub use state::App;
 
 use keymap::{Action, action_for};
 use msg::Outcome;
-use state::{Pane, Quit};
-use steps::editor::PolicyEditor;
-use steps::form::RootKeysForm;
+use state::{Pane, Quit, StepInput};
+use steps::editor::DocumentEditor;
+use steps::form::FormState;
 
 use crate::setup::StartInputs;
 
@@ -64,20 +63,34 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         notice,
         now,
     } = inputs;
-    let root_keys = RootKeysForm::new(prefill, &lab.region);
-    let policy = PolicyEditor::new(&lab.policy_templates[0].document, 0);
-    let steps = vec![Default::default(); lab.steps.len()];
+    let steps = lab
+        .steps
+        .iter()
+        .map(|step| {
+            let mut state = steps::input_of(step);
+            match &step.kind {
+                crate::lab::StepKind::Form(form) => {
+                    state.input = StepInput::Form(FormState::new(&form.fields, prefill.as_ref()));
+                }
+                crate::lab::StepKind::Editor(editor) => {
+                    state.input = StepInput::Editor(Box::new(DocumentEditor::new(
+                        &editor.templates[0].document,
+                        0,
+                        editor.checker,
+                    )));
+                }
+                _ => {}
+            }
+            state
+        })
+        .collect();
     let mut app = App {
         lab,
         connection,
         pane: Pane::Overview,
         steps,
-        root_keys,
-        policy,
         creds: None,
         issuing: None,
-        probe: None,
-        proof: None,
         editing: false,
         overlay: None,
         notice,
@@ -162,8 +175,16 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::StartEditing => app.editing = true,
         Action::StopEditing => app.editing = false,
-        Action::NextField => steps::form::next_field(app),
-        Action::NextTemplate => steps::editor::next_template(app, template_confirmed),
+        Action::NextField => {
+            if let Some(step) = app.pane.step() {
+                steps::form::next_field(app, step);
+            }
+        }
+        Action::NextTemplate => {
+            if let Some(step) = app.pane.step() {
+                steps::editor::next_template(app, step, template_confirmed);
+            }
+        }
         Action::RevealSecret if app.pane == Pane::Overview => {
             app.cli_env_revealed = !app.cli_env_revealed;
         }
@@ -176,9 +197,9 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.doctor = None;
             return vec![Effect::Doctor(plan::doctor_plan(app))];
         }
-        Action::ShortLeases => {
+        Action::Extra(action) => {
             if let Some(step) = app.pane.step() {
-                return steps::issue::short_leases(app, step);
+                return steps::issue::action(app, step, action);
             }
         }
         Action::RunStep => return steps::run(app),
@@ -221,7 +242,9 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 Purpose::ReadBack { step, written } => {
                     steps::form::on_read_back(app, step, written, reply)
                 }
-                Purpose::Action { .. } => steps::issue::on_action_reply(app, reply),
+                Purpose::Action { step, action } => {
+                    steps::issue::on_action_reply(app, step, action, reply)
+                }
                 Purpose::Revoke { lease_id, sync } => {
                     return leases::on_revoked(app, &lease_id, sync, curl, reply, is_current);
                 }

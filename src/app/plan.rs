@@ -1,36 +1,27 @@
-//! The Vault requests the steps make, built once from the app's state: the pane shows
-//! each as the `curl` a learner could paste before it runs, and the very same value is
-//! sent. Also what tells a step done already, and the doctor's plan.
+//! The Vault requests the steps make, built from the lab's templates and this run's
+//! values: the pane shows each as the `curl` a learner could paste before it runs, and
+//! the very same value is sent. Also the reads that tell a step done already, and the
+//! doctor's plan of what the lab needs.
+
+use serde_json::{Map, Value};
 
 use super::state::App;
 use crate::doctor::DoctorPlan;
 use crate::lab::StepKind;
+use crate::lab::model::DoneWhen;
+use crate::lab::template::{Method, RequestTemplate, whole};
 use crate::vault::request::{self, VaultRequest, curl_line};
-use crate::vault::types::{Reply, RoleSpec};
+use crate::vault::types::Reply;
 
-/// The request a step sends (the test step uses the engine, not Vault).
+/// The request a step sends (a probe uses the engine, not Vault).
 pub fn step_request(app: &App, step: usize) -> Option<VaultRequest> {
-    let mount = &app.lab.mount;
     Some(match app.lab.steps.get(step)?.kind {
-        StepKind::EnableEngine => request::enable_aws(mount),
-        StepKind::RootKeys => {
-            let form = &app.root_keys;
-            let endpoint = app.connection.engine_aws_endpoint.as_deref();
-            request::write_aws_root_config(
-                mount,
-                form.access_key_id.trim(),
-                form.secret_access_key.secret(),
-                Some(form.region.trim()),
-                endpoint,
-                endpoint,
-            )
-        }
-        StepKind::RolePolicy => {
-            request::write_aws_role(mount, &app.lab.role, &RoleSpec::iam_user(app.policy.text()))
-        }
-        StepKind::Generate => request::generate_aws_creds(mount, &app.lab.role),
-        StepKind::TestKeys => return None,
-        StepKind::Revoke => request::lease_revoke(
+        StepKind::Request(ref s) => build(app, &s.request),
+        StepKind::Form(ref s) => build(app, &s.request),
+        StepKind::Editor(ref s) => build(app, &s.request),
+        StepKind::Issue(ref s) => build(app, &s.request),
+        StepKind::Probe(_) => return None,
+        StepKind::Revoke(_) => request::lease_revoke(
             app.creds
                 .as_ref()
                 .map(|c| c.lease.id.as_str())
@@ -40,21 +31,79 @@ pub fn step_request(app: &App, step: usize) -> Option<VaultRequest> {
     })
 }
 
+/// A request from its template. A body value that is a whole placeholder is the value
+/// itself: a secret field goes in as a secret (masked wherever the request is shown), an
+/// editor's document as its text, and a variable without a value leaves the field out.
+pub fn build(app: &App, template: &RequestTemplate) -> VaultRequest {
+    let mut request = VaultRequest::new(template.method.as_str(), app.fill(&template.path));
+    let values = app.values();
+    let mut body = Map::new();
+    let mut secrets = Vec::new();
+    for (name, value) in &template.body {
+        let Value::String(text) = value else {
+            body.insert(name.clone(), value.clone());
+            continue;
+        };
+        match whole(text) {
+            Some(field) if app.lab.fields().any(|f| f.name == field && f.secret) => {
+                if let Some(secret) = values.get(field) {
+                    secrets.push((name.clone(), secret.clone()));
+                }
+            }
+            Some(document) if document_of(app, document).is_some() => {
+                let text = document_of(app, document).unwrap_or_default();
+                body.insert(name.clone(), Value::String(text));
+            }
+            Some(variable) if app.lab.engine.vars.contains(&variable) => {
+                if let Some(value) = app.value(variable) {
+                    body.insert(name.clone(), Value::String(value));
+                }
+            }
+            _ => {
+                body.insert(name.clone(), Value::String(app.fill(text)));
+            }
+        }
+    }
+    if !body.is_empty() || !secrets.is_empty() {
+        request = request.with_body(Value::Object(body));
+    }
+    for (name, secret) in secrets {
+        request = request.with_secret(&name, &secret);
+    }
+    request
+}
+
+/// The text of the editor whose document is named `document`.
+fn document_of(app: &App, document: &str) -> Option<String> {
+    app.lab
+        .steps
+        .iter()
+        .enumerate()
+        .find_map(|(step, s)| match &s.kind {
+            StepKind::Editor(editor) if editor.document == document => {
+                app.editor(step).map(|e| e.text())
+            }
+            _ => None,
+        })
+}
+
 /// After a step's write, what shows what Vault keeps.
 pub fn read_back(app: &App, step: usize) -> Option<VaultRequest> {
-    match app.lab.steps.get(step)?.kind {
-        StepKind::RootKeys => Some(request::read_aws_root_config(&app.lab.mount)),
+    match &app.lab.steps.get(step)?.kind {
+        StepKind::Form(form) => form
+            .read_back
+            .as_ref()
+            .map(|r| VaultRequest::get(app.fill(&r.read))),
         _ => None,
     }
 }
 
-/// The short-leases demo's request: `config/lease` 2m, max 5m.
-pub fn short_leases(app: &App) -> VaultRequest {
-    request::write_aws_lease_config(
-        &app.lab.mount,
-        super::steps::issue::SHORT_LEASE,
-        super::steps::issue::SHORT_LEASE_MAX,
-    )
+/// The request of one of a step's actions (`s`: short leases).
+pub fn action_request(app: &App, step: usize, action: usize) -> Option<VaultRequest> {
+    match &app.lab.steps.get(step)?.kind {
+        StepKind::Issue(issue) => issue.actions.get(action).map(|a| build(app, &a.request)),
+        _ => None,
+    }
 }
 
 /// What a read must show for a step to be done: a value at `field` (a path of keys into
@@ -85,25 +134,25 @@ impl DoneTest {
     }
 }
 
+fn done_when(app: &App, step: usize) -> Option<&DoneWhen> {
+    match &app.lab.steps.get(step)?.kind {
+        StepKind::Request(s) => s.done_when.as_ref(),
+        StepKind::Form(s) => s.done_when.as_ref(),
+        StepKind::Editor(s) => s.done_when.as_ref(),
+        _ => None,
+    }
+}
+
 /// The read that tells whether a step is done already, and what it must show.
 pub fn done_check(app: &App, step: usize) -> Option<(VaultRequest, DoneTest)> {
-    let mount = app.lab.mount.trim_matches('/');
-    let exists = DoneTest {
-        field: Vec::new(),
-        equals: None,
-    };
-    Some(match app.lab.steps.get(step)?.kind {
-        StepKind::EnableEngine => (
-            request::list_mounts(),
-            DoneTest {
-                field: vec![format!("{mount}/"), "type".to_owned()],
-                equals: Some("aws".to_owned()),
-            },
-        ),
-        StepKind::RootKeys => (request::read_aws_root_config(mount), exists),
-        StepKind::RolePolicy => (request::read_aws_role(mount, &app.lab.role), exists),
-        _ => return None,
-    })
+    let done_when = done_when(app, step)?;
+    Some((
+        VaultRequest::get(app.fill(&done_when.read)),
+        DoneTest {
+            field: done_when.field.iter().map(|f| app.fill(f)).collect(),
+            equals: done_when.equals.as_ref().map(|e| app.fill(e)),
+        },
+    ))
 }
 
 /// A request as `curl`, the token as `$VAULT_TOKEN` and secrets masked.
@@ -121,45 +170,68 @@ pub fn planned_curl(app: &App, step: usize) -> Option<String> {
     step_request(app, step).map(|request| curl(app, &request))
 }
 
-/// What `vaultlab doctor` checks for this lab: every path it uses, with the capabilities
-/// it needs there (`create|update` is either: a write creates or updates), and the root
-/// keys with where they came from.
+/// What `vaultlab doctor` checks for this lab: every path its requests use, with the
+/// capability each needs there, the lease paths, the engine's mount, and the form's
+/// values with where they came from.
 pub fn doctor_plan(app: &App) -> DoctorPlan {
-    let mount = app.lab.mount.trim_matches('/');
-    let role = &app.lab.role;
-    let needs: Vec<(String, Vec<&'static str>)> = vec![
-        ("sys/mounts".to_owned(), vec!["read"]),
-        (format!("sys/mounts/{mount}"), vec!["update"]),
-        (
-            format!("{mount}/config/root"),
-            vec!["create|update", "read"],
-        ),
-        (
-            format!("{mount}/roles/{role}"),
-            vec!["create|update", "read"],
-        ),
-        (format!("{mount}/creds/{role}"), vec!["read"]),
-        ("sys/leases/lookup".to_owned(), vec!["update"]),
-        ("sys/leases/renew".to_owned(), vec!["update"]),
-        ("sys/leases/revoke".to_owned(), vec!["update"]),
-    ];
-    let form = &app.root_keys;
+    let mut needs: Vec<(String, Vec<&'static str>)> = Vec::new();
+    let mut need = |path: String, capability: &'static str| {
+        let path = path.trim_matches('/').to_owned();
+        match needs.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, caps)) if caps.contains(&capability) => {}
+            Some((_, caps)) => caps.push(capability),
+            None => needs.push((path, vec![capability])),
+        }
+    };
+    for step in 0..app.steps.len() {
+        if let Some((read, _)) = done_check(app, step) {
+            need(read.path.clone(), "read");
+        }
+        if let Some(request) = step_request(app, step)
+            .filter(|_| !matches!(app.lab.steps[step].kind, StepKind::Revoke(_)))
+        {
+            let method = Method::parse(request.method).unwrap_or(Method::Get);
+            need(request.path.clone(), method.capability(&request.path));
+        }
+        if let Some(read) = read_back(app, step) {
+            need(read.path.clone(), "read");
+        }
+    }
+    for path in ["sys/leases/lookup", "sys/leases/renew", "sys/leases/revoke"] {
+        need(path.to_owned(), "update");
+    }
+    let form = app
+        .lab
+        .steps
+        .iter()
+        .enumerate()
+        .find_map(|(step, s)| matches!(s.kind, StepKind::Form(_)).then(|| app.form(step)))
+        .flatten();
     DoctorPlan {
         needs,
-        mount: mount.to_owned(),
-        values: form.is_complete().then(|| {
+        mount: app.lab.mount().trim_matches('/').to_owned(),
+        engine: app.lab.engine,
+        values: form.filter(|f| f.is_complete()).map(|f| {
             (
-                form.values(),
-                form.source.clone().unwrap_or_else(|| "the form".to_owned()),
+                app.values(),
+                f.source.clone().unwrap_or_else(|| "the form".to_owned()),
             )
         }),
     }
 }
 
+/// Where the lab's credentials are issued (`aws/creds/my-role`): their leases start
+/// with it.
+pub fn issue_path(app: &App) -> Option<String> {
+    app.lab
+        .issue()
+        .map(|(_, issue)| app.fill(&issue.request.path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     fn reply(data: Value) -> Reply {
         Reply {

@@ -12,12 +12,13 @@ use crate::exchange::{Exchange, Failure};
 use crate::lab::{Lab, StepKind};
 use crate::lease::table::{LeaseTable, TrackedLease};
 use crate::vault::types::LeaseInfo;
+use secrecy::ExposeSecret;
 
 pub use super::lifecycle::Quit;
 pub use super::pane::Pane;
-pub use super::steps::editor::PolicyEditor;
-pub use super::steps::form::{KeyField, RootKeysForm, SecretInput};
-pub use crate::setup::{Connection, EnvVar, Mode, PrefilledKeys};
+pub use super::steps::editor::DocumentEditor;
+pub use super::steps::form::{FieldInput, FormState, SecretInput};
+pub use crate::setup::{Connection, EnvVar, Mode, Prefill};
 
 /// The increments the leases pane offers for a renewal (`+`/`-` move between them).
 pub const RENEW_INCREMENTS: [Duration; 7] = [
@@ -39,11 +40,27 @@ pub enum StepStatus {
     Failed(Failure),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct StepState {
     pub status: StepStatus,
     /// The last request this step made, as curl, and its (masked) response.
     pub exchange: Option<Exchange>,
+    /// What the learner put in, or what the step found, by its kind.
+    pub input: StepInput,
+}
+
+/// A step's own state, beside its status.
+#[derive(Debug, Default)]
+pub enum StepInput {
+    #[default]
+    Plain,
+    Form(FormState),
+    /// Boxed: a text editor is much larger than the other inputs.
+    Editor(Box<DocumentEditor>),
+    /// The last test of the credentials, once run.
+    Probe(Option<Probe>),
+    /// The last look at revoked credentials.
+    Revoke(Option<ShownProof>),
 }
 
 /// The credentials the lab generated last; their lease is in the lease table.
@@ -100,18 +117,14 @@ pub struct App {
     pub pane: Pane,
     /// One per step of the lab, in its order.
     pub steps: Vec<StepState>,
-    pub root_keys: RootKeysForm,
-    pub policy: PolicyEditor,
     pub creds: Option<Creds>,
     pub issuing: Option<Issuing>,
-    pub probe: Option<Probe>,
-    pub proof: Option<ShownProof>,
     /// Keys go to the focused input while true.
     pub editing: bool,
     pub overlay: Option<Overlay>,
     /// A one-line message for the status bar (copied, renewed, …).
     pub notice: Option<String>,
-    /// `t` was pressed over an edited policy; a second `t` replaces it.
+    /// `t` was pressed over an edited document; a second `t` replaces it.
     pub template_confirm: bool,
     pub now: DateTime<Utc>,
     /// The doctor's checks, once run.
@@ -143,24 +156,74 @@ impl App {
         self.pane
     }
 
-    /// The kind of the step the focused pane shows.
-    pub fn focused_kind(&self) -> Option<StepKind> {
-        self.pane.step().map(|i| self.lab.steps[i].kind)
+    /// The step the focused pane shows, if it shows one.
+    pub fn focused_step(&self) -> Option<usize> {
+        self.pane.step()
     }
 
-    pub fn step_index(kind: StepKind) -> usize {
-        StepKind::ORDER
-            .iter()
-            .position(|k| *k == kind)
-            .expect("every kind is in ORDER")
+    pub fn step_kind(&self, step: usize) -> &StepKind {
+        &self.lab.steps[step].kind
     }
 
-    pub fn step(&self, kind: StepKind) -> &StepState {
-        &self.steps[Self::step_index(kind)]
+    /// The form of step `step`, if it is a form step.
+    pub fn form(&self, step: usize) -> Option<&FormState> {
+        match &self.steps.get(step)?.input {
+            StepInput::Form(form) => Some(form),
+            _ => None,
+        }
     }
 
-    pub fn step_mut(&mut self, kind: StepKind) -> &mut StepState {
-        &mut self.steps[Self::step_index(kind)]
+    pub fn form_mut(&mut self, step: usize) -> Option<&mut FormState> {
+        match &mut self.steps.get_mut(step)?.input {
+            StepInput::Form(form) => Some(form),
+            _ => None,
+        }
+    }
+
+    pub fn editor(&self, step: usize) -> Option<&DocumentEditor> {
+        match &self.steps.get(step)?.input {
+            StepInput::Editor(editor) => Some(editor),
+            _ => None,
+        }
+    }
+
+    pub fn editor_mut(&mut self, step: usize) -> Option<&mut DocumentEditor> {
+        match &mut self.steps.get_mut(step)?.input {
+            StepInput::Editor(editor) => Some(editor),
+            _ => None,
+        }
+    }
+
+    pub fn probe(&self, step: usize) -> Option<&Probe> {
+        match &self.steps.get(step)?.input {
+            StepInput::Probe(probe) => probe.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn proof(&self, step: usize) -> Option<&ShownProof> {
+        match &self.steps.get(step)?.input {
+            StepInput::Revoke(proof) => proof.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Every form field's value, by name: what the engine reads, and the requests' values.
+    pub fn values(&self) -> Values {
+        let mut values = Values::default();
+        for (step, lab_step) in self.lab.steps.iter().enumerate() {
+            if let (StepKind::Form(spec), Some(form)) = (&lab_step.kind, self.form(step)) {
+                for (field, input) in spec.fields.iter().zip(&form.inputs) {
+                    values.insert(field.name.clone(), input.value());
+                }
+            }
+        }
+        values
+    }
+
+    /// The issue step, where the credentials come from.
+    pub fn issue_step(&self) -> Option<usize> {
+        self.lab.issue().map(|(step, _)| step)
     }
 
     /// The lease of the current credentials, whatever its state.
@@ -199,7 +262,9 @@ impl App {
     /// Requests whose answer must not be lost: credentials being issued (their lease is
     /// journaled before they show) and revocations on their way.
     pub fn requests_in_flight(&self) -> bool {
-        self.step(StepKind::Generate).status == StepStatus::Running || self.leases.revoking() > 0
+        self.issue_step()
+            .is_some_and(|step| self.steps[step].status == StepStatus::Running)
+            || self.leases.revoking() > 0
     }
 
     pub fn steps_done(&self) -> usize {
@@ -219,22 +284,40 @@ impl App {
         self.journal_path.is_some()
     }
 
-    /// A command or text from the lab with this run's values filled in.
-    pub fn fill(&self, template: &str) -> String {
-        crate::lab::fill_placeholders(template, |name| match name {
-            "mount" => Some(self.lab.mount.clone()),
-            "role" => Some(self.lab.role.clone()),
-            "region" => Some(self.root_keys.region.clone()),
-            "vault_addr" => Some(self.connection.vault_addr.clone()),
-            "lease_id" => self.creds.as_ref().map(|c| c.lease.id.clone()),
-            _ => None,
-        })
+    /// A value a template may show: the lab's and the engine's variables, the form's
+    /// plain fields, where Vault is, the current lease and the credentials' plain fields.
+    /// Secrets and documents are never shown: the lab's loader keeps them out of text.
+    pub fn value(&self, name: &str) -> Option<String> {
+        if let Some(value) = self.lab.var(name) {
+            return Some(value.to_owned());
+        }
+        if let Some((_, value)) = self.connection.engine_vars.iter().find(|(n, _)| n == name) {
+            return Some(value.clone());
+        }
+        match name {
+            "vault_addr" => return Some(self.connection.vault_addr.clone()),
+            "lease_id" => return self.creds.as_ref().map(|c| c.lease.id.clone()),
+            _ => {}
+        }
+        if let Some(field) = name.strip_prefix("creds.") {
+            let creds = self.creds.as_ref()?;
+            return creds
+                .fields
+                .get(field)
+                .map(|v| v.expose_secret().to_owned());
+        }
+        let field = self.lab.fields().find(|f| f.name == name && !f.secret)?;
+        Some(self.values().text(&field.name).to_owned())
     }
 
-    /// How long the test of the credentials has been waiting.
-    pub fn probe_elapsed(&self) -> Option<Duration> {
-        self.probe
-            .as_ref()
+    /// A command or text from the lab with this run's values filled in.
+    pub fn fill(&self, template: &str) -> String {
+        crate::lab::fill_placeholders(template, |name| self.value(name))
+    }
+
+    /// How long the test of the credentials (step `step`) has been waiting.
+    pub fn probe_elapsed(&self, step: usize) -> Option<Duration> {
+        self.probe(step)
             .and_then(|p| (self.now - p.started).to_std().ok())
     }
 }

@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use super::effect::{Effect, JournalChange, Purpose, VaultCall};
 use super::msg::{Exchange, Failure, Msg, Outcome, StopSignal};
 use super::state::{
-    App, Connection, KeyField, Mode, Overlay, Pane, PrefilledKeys, Quit, StepStatus,
+    App, Connection, DocumentEditor, Mode, Overlay, Pane, Prefill, Quit, StepStatus,
 };
 use super::{init, update};
-use crate::engines::{EngineCall, EngineReply, Proof, ProofLine, Refusal, Retry, Verified};
-use crate::lab::{DEFAULT_LAB, StepKind, load_embedded};
+use crate::engines::{EngineCall, EngineReply, Proof, ProofLine, Refusal, Retry, Values, Verified};
+use crate::lab::{DEFAULT_LAB, load_embedded};
 use crate::lease::Lifecycle;
 use crate::lease::journal::Entry;
 use crate::lease::table::Origin;
@@ -35,10 +35,11 @@ fn at(secs: i64) -> DateTime<Utc> {
 
 fn inputs() -> StartInputs {
     StartInputs {
-        prefill: Some(PrefilledKeys {
-            access_key_id: "AKIAEXAMPLE".into(),
-            secret_access_key: SecretString::from(SECRET),
-            region: "us-east-1".into(),
+        prefill: Some(Prefill {
+            values: Values::default()
+                .with("access_key", SecretString::from("AKIAEXAMPLE"))
+                .with("secret_key", SecretString::from(SECRET))
+                .with("region", SecretString::from("us-east-1")),
             source: "the sandbox".into(),
         }),
         ..StartInputs::new(
@@ -47,7 +48,7 @@ fn inputs() -> StartInputs {
                 mode: Mode::Sandbox,
                 vault_addr: "http://127.0.0.1:8200".into(),
                 namespace: None,
-                engine_aws_endpoint: None,
+                engine_vars: Vec::new(),
             },
             at(0),
         )
@@ -97,12 +98,24 @@ fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     update(app, key(code)).0
 }
 
-fn step_of(kind: StepKind) -> usize {
-    App::step_index(kind)
+/// The shipped lab's steps, in its order.
+const ENABLE: usize = 0;
+const ROOT_KEYS: usize = 1;
+const POLICY: usize = 2;
+const GENERATE: usize = 3;
+const TEST: usize = 4;
+const REVOKE: usize = 5;
+
+fn go_to(app: &mut App, step: usize) {
+    app.pane = Pane::Step(step);
 }
 
-fn go_to(app: &mut App, kind: StepKind) {
-    app.pane = Pane::Step(step_of(kind));
+fn editor(app: &App) -> &DocumentEditor {
+    app.editor(POLICY).unwrap()
+}
+
+fn editor_mut(app: &mut App) -> &mut DocumentEditor {
+    app.editor_mut(POLICY).unwrap()
 }
 
 fn outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
@@ -217,9 +230,7 @@ fn issue_answer(app: &mut App, lease_id: &str, ttl: Duration) -> Vec<Effect> {
         app,
         Outcome::Vault {
             call: call(
-                Purpose::Step {
-                    step: step_of(StepKind::Generate),
-                },
+                Purpose::Step { step: GENERATE },
                 request::generate_aws_creds("aws", "my-role"),
             ),
             reply: ok(json!({
@@ -321,6 +332,7 @@ fn aws_refusal(code: &str, retry: Retry) -> Refusal {
         code: code.into(),
         message: "AWS was not able to validate the provided access credentials".into(),
         retry,
+        denied: false,
         waiting: format!("Waiting: AWS does not accept the new key yet ({code})."),
         failure: Failure::new(
             format!("AWS refused DescribeInstances: {code}"),
@@ -343,7 +355,7 @@ fn probed_lease(
     outcome(
         app,
         Outcome::Engine(EngineReply::Probed {
-            step: step_of(StepKind::TestKeys),
+            step: TEST,
             lease_id: lease_id.into(),
             attempt,
             result,
@@ -368,7 +380,7 @@ fn proved(app: &mut App, lease_id: &str, attempt: u32, dead: bool) -> Vec<Effect
     outcome(
         app,
         Outcome::Engine(EngineReply::Proved {
-            step: step_of(StepKind::Revoke),
+            step: REVOKE,
             lease_id: lease_id.into(),
             attempt,
             proof: proof(dead),
@@ -430,7 +442,7 @@ fn moving_between_panes_rereads_the_state_from_vault() {
 #[test]
 fn enter_enables_the_engine_and_its_outcome_marks_the_step() {
     let mut app = app();
-    go_to(&mut app, StepKind::EnableEngine);
+    go_to(&mut app, ENABLE);
     let effects = press(&mut app, KeyCode::Enter);
     let [call] = vault_calls(&effects)[..] else {
         panic!("{effects:?}");
@@ -440,13 +452,13 @@ fn enter_enables_the_engine_and_its_outcome_marks_the_step() {
         call.request.describe().body_redacted,
         Some(json!({"type": "aws"}))
     );
-    assert_eq!(app.step(StepKind::EnableEngine).status, StepStatus::Running);
+    assert_eq!(app.steps[ENABLE].status, StepStatus::Running);
     assert!(
         press(&mut app, KeyCode::Enter).is_empty(),
         "no second request while running"
     );
     answer(&mut app, &effects, no_content(204));
-    let step = app.step(StepKind::EnableEngine);
+    let step = &app.steps[ENABLE];
     assert_eq!(step.status, StepStatus::Done);
     let sent = &step.exchange.as_ref().unwrap().curl;
     assert_eq!(
@@ -460,7 +472,7 @@ fn enter_enables_the_engine_and_its_outcome_marks_the_step() {
 fn an_engine_enabled_before_is_the_step_done_and_another_engine_is_not() {
     for (mounted, done) in [("aws", true), ("kv", false)] {
         let mut app = app();
-        go_to(&mut app, StepKind::EnableEngine);
+        go_to(&mut app, ENABLE);
         let effects = press(&mut app, KeyCode::Enter);
         let in_use = Err(VaultRefusal {
             message: "Vault rejected POST sys/mounts/aws (400): path is already in use at aws/"
@@ -477,7 +489,7 @@ fn an_engine_enabled_before_is_the_step_done_and_another_engine_is_not() {
             &recheck,
             ok(json!({"data": {"aws/": {"type": mounted}}})),
         );
-        match &app.step(StepKind::EnableEngine).status {
+        match &app.steps[ENABLE].status {
             StepStatus::Done => assert!(done, "{mounted}"),
             StepStatus::Failed(failure) => {
                 assert!(!done, "{mounted}");
@@ -512,9 +524,9 @@ fn steps_done_elsewhere_show_done() {
             },
         );
     }
-    assert_eq!(app.step(StepKind::EnableEngine).status, StepStatus::Done);
-    assert_eq!(app.step(StepKind::RootKeys).status, StepStatus::Done);
-    assert_eq!(app.step(StepKind::RolePolicy).status, StepStatus::Pending);
+    assert_eq!(app.steps[ENABLE].status, StepStatus::Done);
+    assert_eq!(app.steps[ROOT_KEYS].status, StepStatus::Done);
+    assert_eq!(app.steps[POLICY].status, StepStatus::Pending);
     assert_eq!(app.steps_done(), 2);
     assert_eq!(app.notice, None, "a 404 is not done, not a problem");
 }
@@ -522,7 +534,7 @@ fn steps_done_elsewhere_show_done() {
 #[test]
 fn prefilled_root_keys_are_checked_then_written_then_read_back() {
     let mut app = app();
-    go_to(&mut app, StepKind::RootKeys);
+    go_to(&mut app, ROOT_KEYS);
     let effects = press(&mut app, KeyCode::Enter);
     let [Effect::Engine(EngineCall::Verify { values, .. })] = effects.as_slice() else {
         panic!("{effects:?}");
@@ -535,7 +547,7 @@ fn prefilled_root_keys_are_checked_then_written_then_read_back() {
     let effects = outcome(
         &mut app,
         Outcome::Engine(EngineReply::Verified {
-            step: step_of(StepKind::RootKeys),
+            step: ROOT_KEYS,
             result: Ok(verified),
         }),
     );
@@ -549,7 +561,8 @@ fn prefilled_root_keys_are_checked_then_written_then_read_back() {
         "<redacted>"
     );
     assert!(
-        app.root_keys
+        app.form(ROOT_KEYS)
+            .unwrap()
             .verified
             .as_ref()
             .is_some_and(|v| !v.warnings.is_empty()),
@@ -562,7 +575,7 @@ fn prefilled_root_keys_are_checked_then_written_then_read_back() {
         &read,
         ok(json!({"data": {"access_key": "AKIAEXAMPLE", "region": "us-east-1"}})),
     );
-    let step = app.step(StepKind::RootKeys);
+    let step = &app.steps[ROOT_KEYS];
     assert_eq!(step.status, StepStatus::Done);
     let response = &step.exchange.as_ref().unwrap().response;
     assert!(
@@ -574,11 +587,11 @@ fn prefilled_root_keys_are_checked_then_written_then_read_back() {
 #[test]
 fn keys_typed_while_editing_go_to_the_field_not_to_the_keymap() {
     let mut app = app();
-    go_to(&mut app, StepKind::RootKeys);
+    go_to(&mut app, ROOT_KEYS);
     press(&mut app, KeyCode::Char('e'));
     assert!(app.editing);
     press(&mut app, KeyCode::Tab);
-    assert_eq!(app.root_keys.field, KeyField::SecretAccessKey);
+    assert_eq!(app.form(ROOT_KEYS).unwrap().field, 1);
     for _ in 0..SECRET.len() {
         press(&mut app, KeyCode::Backspace);
     }
@@ -587,7 +600,7 @@ fn keys_typed_while_editing_go_to_the_field_not_to_the_keymap() {
     }
     assert!(!app.should_quit());
     assert_eq!(
-        app.root_keys.secret_access_key.secret().expose_secret(),
+        app.values().get("secret_key").unwrap().expose_secret(),
         "qn?"
     );
     press(&mut app, KeyCode::Esc);
@@ -597,10 +610,10 @@ fn keys_typed_while_editing_go_to_the_field_not_to_the_keymap() {
 #[test]
 fn incomplete_keys_are_refused_with_a_hint() {
     let mut app = app();
-    app.root_keys.secret_access_key.clear();
-    go_to(&mut app, StepKind::RootKeys);
+    app.form_mut(ROOT_KEYS).unwrap().inputs[1].clear();
+    go_to(&mut app, ROOT_KEYS);
     assert!(press(&mut app, KeyCode::Enter).is_empty());
-    let StepStatus::Failed(failure) = &app.step(StepKind::RootKeys).status else {
+    let StepStatus::Failed(failure) = &app.steps[ROOT_KEYS].status else {
         panic!("refused");
     };
     assert!(failure.hint.contains("Press e"));
@@ -609,7 +622,7 @@ fn incomplete_keys_are_refused_with_a_hint() {
 #[test]
 fn the_labs_policy_runs_without_editing_and_a_broken_one_does_not() {
     let mut app = app();
-    go_to(&mut app, StepKind::RolePolicy);
+    go_to(&mut app, POLICY);
     let effects = press(&mut app, KeyCode::Enter);
     let [write] = vault_calls(&effects)[..] else {
         panic!("{effects:?}");
@@ -619,11 +632,11 @@ fn the_labs_policy_runs_without_editing_and_a_broken_one_does_not() {
     assert!(body["policy_document"].as_str().unwrap().contains("ec2:*"));
 
     let mut app = self::app();
-    go_to(&mut app, StepKind::RolePolicy);
+    go_to(&mut app, POLICY);
     press(&mut app, KeyCode::Char('e'));
     press(&mut app, KeyCode::Char('x'));
     assert!(
-        !app.policy.check.is_usable(),
+        !editor(&app).check.is_usable(),
         "x before the brace is not JSON"
     );
     press(&mut app, KeyCode::Esc);
@@ -631,7 +644,7 @@ fn the_labs_policy_runs_without_editing_and_a_broken_one_does_not() {
     assert!(press(&mut app, KeyCode::Enter).is_empty());
     assert!(app.editing, "Enter on a broken policy opens the editor");
     assert_eq!(
-        app.policy.textarea.cursor(),
+        editor(&app).textarea.cursor(),
         (0, 0),
         "at the error: line 1, column 1"
     );
@@ -640,10 +653,10 @@ fn the_labs_policy_runs_without_editing_and_a_broken_one_does_not() {
 #[test]
 fn t_cycles_policy_templates() {
     let mut app = app();
-    go_to(&mut app, StepKind::RolePolicy);
+    go_to(&mut app, POLICY);
     press(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.policy.template, 1);
-    assert!(app.policy.text().contains("ec2:DescribeInstances"));
+    assert_eq!(editor(&app).template, 1);
+    assert!(editor(&app).text().contains("ec2:DescribeInstances"));
     assert!(
         app.notice
             .as_deref()
@@ -655,14 +668,14 @@ fn t_cycles_policy_templates() {
 #[test]
 fn t_over_an_edited_policy_asks_before_replacing_it() {
     let mut app = app();
-    go_to(&mut app, StepKind::RolePolicy);
+    go_to(&mut app, POLICY);
     press(&mut app, KeyCode::Char('e'));
     update(&mut app, Msg::Paste(" ".into()));
     press(&mut app, KeyCode::Esc);
-    let edited = app.policy.text();
+    let edited = editor(&app).text();
 
     press(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.policy.text(), edited, "the first t only asks");
+    assert_eq!(editor(&app).text(), edited, "the first t only asks");
     assert!(
         app.notice
             .as_deref()
@@ -672,31 +685,31 @@ fn t_over_an_edited_policy_asks_before_replacing_it() {
     press(&mut app, KeyCode::Char('?'));
     press(&mut app, KeyCode::Char('?'));
     press(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.policy.text(), edited, "another key called it off");
+    assert_eq!(editor(&app).text(), edited, "another key called it off");
 
     press(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.policy.template, 1, "the second t in a row replaces");
-    assert!(app.policy.text().contains("ec2:DescribeInstances"));
+    assert_eq!(editor(&app).template, 1, "the second t in a row replaces");
+    assert!(editor(&app).text().contains("ec2:DescribeInstances"));
 }
 
 #[test]
 fn pasting_goes_into_the_editor_only_while_editing() {
     let mut app = app();
-    go_to(&mut app, StepKind::RolePolicy);
-    let before = app.policy.text();
+    go_to(&mut app, POLICY);
+    let before = editor(&app).text();
     update(&mut app, Msg::Paste("{}".into()));
-    assert_eq!(app.policy.text(), before);
+    assert_eq!(editor(&app).text(), before);
     assert!(app.notice.is_some());
     press(&mut app, KeyCode::Char('e'));
     update(&mut app, Msg::Paste("{\"a\":\n1}".into()));
-    assert!(app.policy.text().starts_with("{\"a\":\n1}"));
+    assert!(editor(&app).text().starts_with("{\"a\":\n1}"));
 }
 
 #[test]
 fn the_lease_counts_down_with_the_clock_and_the_screen_changes_only_with_it() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(90));
-    assert_eq!(app.step(StepKind::Generate).status, StepStatus::Done);
+    assert_eq!(app.steps[GENERATE].status, StepStatus::Done);
     assert_eq!(app.current_lease().unwrap().label(app.now), "1:30");
     let (_, redraw) = update(&mut app, Msg::Tick(at(30)));
     assert_eq!(redraw, super::Redraw::Yes, "the countdown moved");
@@ -718,7 +731,7 @@ fn the_lease_counts_down_with_the_clock_and_the_screen_changes_only_with_it() {
 fn the_test_retries_while_the_key_propagates_then_succeeds() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(3600));
-    go_to(&mut app, StepKind::TestKeys);
+    go_to(&mut app, TEST);
     let effects = press(&mut app, KeyCode::Enter);
     assert!(
         matches!(effects.as_slice(), [Effect::Engine(EngineCall::Probe { attempt: 1, delay, creds, .. })]
@@ -729,10 +742,10 @@ fn the_test_retries_while_the_key_propagates_then_succeeds() {
     assert!(
         matches!(effects.as_slice(), [Effect::Engine(EngineCall::Probe { attempt: 2, delay, .. })] if !delay.is_zero())
     );
-    assert_eq!(app.probe.as_ref().unwrap().waiting_because, Some(not_yet));
+    assert_eq!(app.probe(TEST).unwrap().waiting_because, Some(not_yet));
     probed(&mut app, 2, Ok(exchange()));
-    assert_eq!(app.step(StepKind::TestKeys).status, StepStatus::Done);
-    assert!(app.probe.as_ref().unwrap().waiting_because.is_none());
+    assert_eq!(app.steps[TEST].status, StepStatus::Done);
+    assert!(app.probe(TEST).unwrap().waiting_because.is_none());
 }
 
 #[test]
@@ -744,12 +757,12 @@ fn a_refusal_that_outlasts_the_retries_or_will_not_pass_fails_in_the_engines_wor
     ] {
         let mut app = app();
         issue(&mut app, Duration::from_secs(3600));
-        go_to(&mut app, StepKind::TestKeys);
+        go_to(&mut app, TEST);
         press(&mut app, KeyCode::Enter);
         let refusal = aws_refusal("RequestLimitExceeded", retry);
         let effects = probed(&mut app, attempt, Err(refusal.clone()));
         assert!(effects.is_empty(), "{retry:?}: no more attempts");
-        let StepStatus::Failed(failure) = &app.step(StepKind::TestKeys).status else {
+        let StepStatus::Failed(failure) = &app.steps[TEST].status else {
             panic!("{retry:?}: failed");
         };
         assert_eq!(failure, &refusal.failure);
@@ -760,7 +773,7 @@ fn a_refusal_that_outlasts_the_retries_or_will_not_pass_fails_in_the_engines_wor
 fn revoking_proves_the_keys_dead_before_the_step_is_done() {
     let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(3600));
-    go_to(&mut app, StepKind::Revoke);
+    go_to(&mut app, REVOKE);
     let effects = press(&mut app, KeyCode::Enter);
     assert_eq!(revoke_ids(&effects), [LEASE]);
     assert!(matches!(
@@ -788,9 +801,9 @@ fn revoking_proves_the_keys_dead_before_the_step_is_done() {
         ),
         "keeps checking"
     );
-    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Running);
+    assert_eq!(app.steps[REVOKE].status, StepStatus::Running);
     let effects = proved(&mut app, LEASE, 2, true);
-    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Done);
+    assert_eq!(app.steps[REVOKE].status, StepStatus::Done);
     assert!(
         matches!(effects.as_slice(), [e] if is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::Revoked { .. }))),
         "dead keys close the journal entry: {effects:?}"
@@ -837,10 +850,7 @@ fn a_failed_revocation_at_quit_keeps_the_app_open() {
     revoked_sync(&mut app, LEASE, true, refused("connection refused"));
     assert!(!app.should_quit());
     assert_eq!(app.quit, Quit::No);
-    assert!(matches!(
-        app.step(StepKind::Revoke).status,
-        StepStatus::Failed(_)
-    ));
+    assert!(matches!(app.steps[REVOKE].status, StepStatus::Failed(_)));
 }
 
 #[test]
@@ -898,7 +908,7 @@ fn r_renews_and_a_capped_renewal_says_so() {
 fn the_issued_secret_is_masked_until_revealed_and_never_debug_printed() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(60));
-    go_to(&mut app, StepKind::Generate);
+    go_to(&mut app, GENERATE);
     assert!(!app.creds.as_ref().unwrap().revealed);
     press(&mut app, KeyCode::Char('v'));
     assert!(app.creds.as_ref().unwrap().revealed);
@@ -921,7 +931,7 @@ fn the_issued_secret_is_masked_until_revealed_and_never_debug_printed() {
 fn outcomes_about_older_credentials_do_not_touch_new_ones() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(3600));
-    go_to(&mut app, StepKind::TestKeys);
+    go_to(&mut app, TEST);
     press(&mut app, KeyCode::Enter);
     // New credentials arrive while the old ones are still being tested.
     issue_lease(
@@ -931,10 +941,10 @@ fn outcomes_about_older_credentials_do_not_touch_new_ones() {
     );
     assert!(probed(&mut app, 1, Ok(exchange())).is_empty());
     assert!(proved(&mut app, LEASE, 1, true).is_empty());
-    assert_eq!(app.step(StepKind::TestKeys).status, StepStatus::Pending);
-    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Pending);
+    assert_eq!(app.steps[TEST].status, StepStatus::Pending);
+    assert_eq!(app.steps[REVOKE].status, StepStatus::Pending);
     revoked(&mut app, LEASE, no_content(202));
-    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Pending);
+    assert_eq!(app.steps[REVOKE].status, StepStatus::Pending);
     assert!(
         app.active_lease().is_some(),
         "the new lease is not marked revoked"
@@ -945,18 +955,18 @@ fn outcomes_about_older_credentials_do_not_touch_new_ones() {
 fn enter_on_a_proved_revocation_keeps_it_done() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(3600));
-    go_to(&mut app, StepKind::Revoke);
+    go_to(&mut app, REVOKE);
     press(&mut app, KeyCode::Enter);
     revoked(&mut app, LEASE, no_content(202));
     proved(&mut app, LEASE, 1, true);
     assert!(press(&mut app, KeyCode::Enter).is_empty());
-    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Done);
-    go_to(&mut app, StepKind::TestKeys);
+    assert_eq!(app.steps[REVOKE].status, StepStatus::Done);
+    go_to(&mut app, TEST);
     assert!(
         press(&mut app, KeyCode::Enter).is_empty(),
         "no test of dead keys"
     );
-    let StepStatus::Failed(failure) = &app.step(StepKind::TestKeys).status else {
+    let StepStatus::Failed(failure) = &app.steps[TEST].status else {
         panic!("refused");
     };
     assert!(failure.hint.contains("Generate new credentials"));
@@ -965,7 +975,7 @@ fn enter_on_a_proved_revocation_keeps_it_done() {
 #[test]
 fn quitting_while_credentials_are_being_issued_waits() {
     let mut app = app();
-    go_to(&mut app, StepKind::Generate);
+    go_to(&mut app, GENERATE);
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('q'));
     assert!(!app.should_quit());
@@ -980,7 +990,7 @@ fn quitting_while_credentials_are_being_issued_waits() {
 #[test]
 fn issued_credentials_show_only_once_the_journal_has_their_lease() {
     let mut app = journaled_app();
-    go_to(&mut app, StepKind::Generate);
+    go_to(&mut app, GENERATE);
     press(&mut app, KeyCode::Enter);
     let effects = issue_answer(&mut app, LEASE, Duration::from_secs(3600));
     let [Effect::Journal(JournalChange::Record(entry))] = effects.as_slice() else {
@@ -1005,7 +1015,7 @@ fn issued_credentials_show_only_once_the_journal_has_their_lease() {
         effects.as_slice(),
         [Effect::Engine(EngineCall::Identify { .. })]
     ));
-    let step = app.step(StepKind::Generate);
+    let step = &app.steps[GENERATE];
     assert_eq!(step.status, StepStatus::Done);
     assert!(
         step.exchange
@@ -1025,9 +1035,7 @@ fn an_answer_that_is_not_credentials_still_leaves_its_lease_behind() {
         &mut app,
         Outcome::Vault {
             call: call(
-                Purpose::Step {
-                    step: step_of(StepKind::Generate),
-                },
+                Purpose::Step { step: GENERATE },
                 request::generate_aws_creds("aws", "my-role"),
             ),
             reply: ok(json!({"lease_id": LEASE, "lease_duration": 60, "data": {"password": "x"}})),
@@ -1043,7 +1051,7 @@ fn an_answer_that_is_not_credentials_still_leaves_its_lease_behind() {
             result: Ok(()),
         },
     );
-    let StepStatus::Failed(failure) = &app.step(StepKind::Generate).status else {
+    let StepStatus::Failed(failure) = &app.steps[GENERATE].status else {
         panic!("not credentials");
     };
     assert!(failure.detail.contains("`data.access_key` is missing"));
@@ -1053,7 +1061,7 @@ fn an_answer_that_is_not_credentials_still_leaves_its_lease_behind() {
 #[test]
 fn a_crashed_effect_fails_its_step_so_it_can_run_again() {
     let mut app = app();
-    go_to(&mut app, StepKind::EnableEngine);
+    go_to(&mut app, ENABLE);
     let effects = press(&mut app, KeyCode::Enter);
     let step = effects[0].step();
     outcome(
@@ -1063,31 +1071,28 @@ fn a_crashed_effect_fails_its_step_so_it_can_run_again() {
             failure: Failure::new("internal error", "", ""),
         },
     );
-    assert!(matches!(
-        app.step(StepKind::EnableEngine).status,
-        StepStatus::Failed(_)
-    ));
+    assert!(matches!(app.steps[ENABLE].status, StepStatus::Failed(_)));
     assert_eq!(press(&mut app, KeyCode::Enter).len(), 1, "it runs again");
 }
 
 #[test]
 fn the_jump_to_a_json_error_counts_characters_not_bytes() {
     let mut app = app();
-    go_to(&mut app, StepKind::RolePolicy);
+    go_to(&mut app, POLICY);
     press(&mut app, KeyCode::Char('e'));
     // Select all, then type a line with a two-byte character before the mistake.
-    app.policy.textarea.select_all();
-    app.policy.textarea.cut();
+    editor_mut(&mut app).textarea.select_all();
+    editor_mut(&mut app).textarea.cut();
     update(&mut app, Msg::Paste("{\"a\":\"é\" x}".into()));
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.policy.textarea.cursor(), (0, 9), "on the x");
+    assert_eq!(editor(&app).textarea.cursor(), (0, 9), "on the x");
 }
 
 #[test]
 fn s_on_the_generate_pane_asks_for_short_leases() {
     let mut app = app();
-    go_to(&mut app, StepKind::Generate);
+    go_to(&mut app, GENERATE);
     let effects = press(&mut app, KeyCode::Char('s'));
     let [write] = vault_calls(&effects)[..] else {
         panic!("{effects:?}");
@@ -1246,9 +1251,12 @@ fn the_leases_pane_is_one_key_from_every_pane_and_in_the_help() {
     }
     let keys: Vec<_> = super::keymap::pane_bindings(&app)
         .iter()
-        .map(|b| (b.keys, b.description.clone()))
+        .map(|b| (b.keys.clone(), b.description.clone()))
         .collect();
-    assert!(keys.contains(&("l", "leases".to_owned())), "{keys:?}");
+    assert!(
+        keys.contains(&("l".to_owned(), "leases".to_owned())),
+        "{keys:?}"
+    );
 }
 
 #[test]
@@ -1305,7 +1313,7 @@ fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
     let effects = press(&mut app, KeyCode::Char('x'));
     assert_eq!(revoke_ids(&effects), [OLDER]);
     assert_eq!(
-        app.step(StepKind::Revoke).status,
+        app.steps[REVOKE].status,
         StepStatus::Pending,
         "not the current keys"
     );
@@ -1337,7 +1345,7 @@ fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
     press(&mut app, KeyCode::Down);
     let effects = press(&mut app, KeyCode::Char('x'));
     assert_eq!(revoke_ids(&effects), [LEASE]);
-    assert_eq!(app.step(StepKind::Revoke).status, StepStatus::Running);
+    assert_eq!(app.steps[REVOKE].status, StepStatus::Running);
     let effects = revoked(&mut app, LEASE, no_content(202));
     assert!(matches!(
         effects.as_slice(),
@@ -1426,7 +1434,7 @@ fn a_stop_signal_while_credentials_are_issued_waits_for_them_and_keeps_the_lease
         &[StopSignal::Terminate, StopSignal::Terminate][..],
     ] {
         let mut app = journaled_app();
-        go_to(&mut app, StepKind::Generate);
+        go_to(&mut app, GENERATE);
         press(&mut app, KeyCode::Enter);
         for signal in signals {
             update(&mut app, Msg::Signal(*signal));
@@ -1465,7 +1473,7 @@ fn a_stop_signal_while_credentials_are_issued_waits_for_them_and_keeps_the_lease
 fn sighup_while_revoking_waits_for_the_answer() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(3600));
-    go_to(&mut app, StepKind::Revoke);
+    go_to(&mut app, REVOKE);
     press(&mut app, KeyCode::Enter);
     update(&mut app, Msg::Signal(StopSignal::Hangup));
     assert!(!app.should_quit(), "the revocation is on its way");
@@ -1485,7 +1493,7 @@ fn sighup_while_revoking_waits_for_the_answer() {
 fn quitting_while_a_revocation_is_on_its_way_asks_and_the_note_counts_it() {
     let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(3600));
-    go_to(&mut app, StepKind::Revoke);
+    go_to(&mut app, REVOKE);
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.revocable_leases(), 0);
     press(&mut app, KeyCode::Char('q'));
@@ -1503,7 +1511,7 @@ fn quitting_while_a_revocation_is_on_its_way_asks_and_the_note_counts_it() {
     // k leaves at once, and the note does not claim the lease is dead.
     let mut app = journaled_app();
     issue(&mut app, Duration::from_secs(3600));
-    go_to(&mut app, StepKind::Revoke);
+    go_to(&mut app, REVOKE);
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('q'));
     press(&mut app, KeyCode::Char('k'));
@@ -1545,7 +1553,7 @@ fn a_journal_change_that_failed_shows_and_the_exit_note_does_not_vouch_for_the_j
 #[test]
 fn without_a_journal_nothing_is_journaled() {
     let mut app = app();
-    go_to(&mut app, StepKind::Generate);
+    go_to(&mut app, GENERATE);
     press(&mut app, KeyCode::Enter);
     let effects = issue_answer(&mut app, LEASE, Duration::from_secs(3600));
     assert!(
@@ -1556,4 +1564,52 @@ fn without_a_journal_nothing_is_journaled() {
         "the sandbox's leases end with it: {effects:?}"
     );
     assert!(app.creds.is_some());
+}
+
+#[test]
+fn a_denied_action_teaches_least_privilege_in_the_labs_words() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, TEST);
+    press(&mut app, KeyCode::Enter);
+    let denied = Refusal {
+        denied: true,
+        ..aws_refusal("UnauthorizedOperation", Retry::No)
+    };
+    probed(&mut app, 1, Err(denied));
+    let StepStatus::Failed(failure) = &app.steps[TEST].status else {
+        panic!("failed");
+    };
+    assert!(failure.hint.contains("least privilege"), "{failure:?}");
+    assert_eq!(
+        failure.what,
+        "AWS refused DescribeInstances: UnauthorizedOperation"
+    );
+}
+
+#[test]
+fn the_help_and_the_status_bar_read_the_labs_words() {
+    let mut app = app();
+    go_to(&mut app, GENERATE);
+    let keys: Vec<(String, String)> = super::keymap::pane_bindings(&app)
+        .into_iter()
+        .map(|b| (b.keys, b.description))
+        .collect();
+    assert_eq!(
+        keys[0],
+        ("Enter".to_owned(), "generate credentials".to_owned())
+    );
+    assert!(
+        keys.contains(&("s".to_owned(), "short leases (2m, max 5m)".to_owned())),
+        "{keys:?}"
+    );
+    go_to(&mut app, POLICY);
+    let keys: Vec<String> = super::keymap::pane_bindings(&app)
+        .into_iter()
+        .map(|b| b.description)
+        .collect();
+    assert!(
+        keys.contains(&"next policy template".to_owned()),
+        "{keys:?}"
+    );
 }

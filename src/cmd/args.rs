@@ -17,8 +17,8 @@ use vaultlab_sandbox as sandbox;
     version,
     about = "A terminal lab companion for Vault's dynamic secrets lab",
     long_about = "A terminal lab companion for Vault's dynamic secrets lab.\n\n\
-        Without a command, opens the lab: six steps, each in its own pane. It runs on an \
-        embedded sandbox unless VAULT_ADDR is set or --live is given."
+        Without a command, opens a lab (--lab; `vaultlab labs` lists them), each step in its \
+        own pane. It runs on an embedded sandbox unless VAULT_ADDR is set or --live is given."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,15 +47,17 @@ pub enum Command {
     /// engine and an AWS-compatible endpoint (IAM, STS, EC2), until Ctrl-C.
     #[command(after_long_help = FAULTS_HELP)]
     Sandbox(SandboxArgs),
-    /// Run the lab's six steps headless and print a transcript (secrets masked). Exits
+    /// Run the lab's steps headless and print a transcript (secrets masked). Exits
     /// non-zero at the first step that fails.
     Walk(WalkArgs),
     /// List the leases earlier runs issued against this Vault (VAULT_ADDR) that may still
     /// be alive, and revoke them with --all. Exits non-zero while some stay alive.
     Cleanup(CleanupArgs),
     /// Check that the lab can run here: Vault reachable, unsealed, the token and its
-    /// capabilities, the AWS engine, the AWS root keys. Exits 0 only when it can.
+    /// capabilities, the lab's engine, its keys. Exits 0 only when it can.
     Doctor(LabArgs),
+    /// List the labs, one a line: its id, its title, what it is about.
+    Labs(LabsArgs),
 }
 
 /// Where and how to reach Vault. Each flag wins over its environment variable, as the
@@ -161,7 +163,7 @@ pub struct LabArgs {
     #[arg(long, value_name = "DIR")]
     pub labs: Option<PathBuf>,
 
-    /// Which lab to run.
+    /// Which lab to run (`vaultlab labs` lists them).
     #[arg(long, value_name = "ID", default_value = crate::lab::DEFAULT_LAB)]
     pub lab: String,
 
@@ -181,6 +183,13 @@ impl LabArgs {
             vault_flags: self.vault.flags(),
         }
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LabsArgs {
+    /// List the labs in this folder (a folder of lab folders) instead of the ones built in.
+    #[arg(long, value_name = "DIR")]
+    pub labs: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

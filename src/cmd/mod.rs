@@ -6,6 +6,7 @@ pub mod args;
 pub mod cleanup;
 pub mod doctor;
 pub mod error;
+pub mod labs;
 pub mod sandbox;
 pub mod tui;
 pub mod walk;

@@ -1,5 +1,6 @@
-//! `vaultlab walk`: the six steps headless, through the same `update` and effects as the
-//! TUI, printing a transcript. Secrets never reach it: responses come redacted.
+//! `vaultlab walk`: the lab's steps headless, through the same `update` and effects as
+//! the TUI (the same keys, pressed in order), printing a transcript. Secrets never reach
+//! it: responses come redacted, secret fields are named, never shown.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -44,7 +45,7 @@ pub enum WalkResult {
     Failed { step: usize, what: String },
 }
 
-/// Walks the six steps. Unless `keep`, a lease still active at the end (a step after
+/// Walks the lab's steps. Unless `keep`, a lease still active at the end (a step after
 /// issuing failed) is revoked, so a scripted demo leaves no IAM user behind.
 pub async fn walk(
     session: &Session,
@@ -81,7 +82,7 @@ pub async fn walk(
         press(&mut app, &runner, KeyCode::Char('r')).await;
     }
     if result == WalkResult::Completed {
-        writeln!(out, "\nAll six steps done.")?;
+        writeln!(out, "\n{}", app.fill(&app.lab.finish.done))?;
     }
     Ok(result)
 }
@@ -91,15 +92,16 @@ async fn walk_steps(
     runner: &EffectRunner,
     out: &mut impl Write,
 ) -> std::io::Result<WalkResult> {
-    for (index, kind) in StepKind::ORDER.iter().enumerate() {
+    let count = app.lab.steps.len();
+    for index in 0..count {
         press(app, runner, KeyCode::Char('n')).await;
         let step = &app.lab.steps[index];
-        writeln!(out, "\n[{}/6] {}", index + 1, step.title)?;
+        writeln!(out, "\n[{}/{count}] {}", index + 1, step.title)?;
         writeln!(out, "  $ {}", app.fill(&step.cli))?;
         press(app, runner, KeyCode::Enter).await;
-        report(app, *kind, out)?;
+        report(app, index, out)?;
         // Anything but done is a failure: a step left pending or running did not happen.
-        match &app.step(*kind).status {
+        match &app.steps[index].status {
             StepStatus::Done => {}
             StepStatus::Failed(failure) => {
                 return Ok(WalkResult::Failed {
@@ -137,42 +139,47 @@ async fn settle(app: &mut App, runner: &EffectRunner, effects: Vec<Effect>) {
     }
 }
 
-fn report(app: &App, kind: StepKind, out: &mut impl Write) -> std::io::Result<()> {
-    let view = app.step(kind);
+fn report(app: &App, index: usize, out: &mut impl Write) -> std::io::Result<()> {
+    let view = &app.steps[index];
     if let Some(exchange) = &view.exchange {
         writeln!(out, "  $ {}", exchange.curl)?;
         for line in exchange.response.lines() {
             writeln!(out, "    {line}")?;
         }
     }
-    match kind {
-        StepKind::RootKeys => {
-            for fact in app.root_keys.verified.iter().flat_map(|v| &v.facts) {
+    match app.step_kind(index) {
+        StepKind::Form(_) => {
+            let verified = app.form(index).and_then(|f| f.verified.as_ref());
+            for fact in verified.iter().flat_map(|v| &v.facts) {
                 writeln!(out, "  {}: {}", fact.short, fact.value)?;
             }
         }
-        StepKind::Generate => {
+        StepKind::Issue(issue) => {
             if let Some(creds) = &app.creds {
-                writeln!(
-                    out,
-                    "  lease {} · {} · access key {} · secret key masked",
-                    creds.lease.id,
+                let mut said = vec![
+                    format!("lease {}", creds.lease.id),
                     crate::lease::countdown::format_vault_duration(creds.lease.duration),
-                    creds.fields.text(crate::engines::aws::ACCESS_KEY)
-                )?;
+                ];
+                for name in &issue.show {
+                    said.push(match issue.secret.contains(name) {
+                        true => format!("{name} masked"),
+                        false => format!("{name} {}", creds.fields.text(name)),
+                    });
+                }
+                writeln!(out, "  {}", said.join(" · "))?;
             }
         }
-        StepKind::TestKeys => {
-            if let Some(probe) = &app.probe {
+        StepKind::Probe(_) => {
+            if let Some(probe) = app.probe(index) {
                 writeln!(out, "  attempts: {}", probe.attempt)?;
             }
         }
-        StepKind::Revoke => {
-            if let Some(shown) = &app.proof {
+        StepKind::Revoke(_) => {
+            if let Some(shown) = app.proof(index) {
                 writeln!(out, "  {}", shown.proof.summary)?;
             }
         }
-        _ => {}
+        StepKind::Request(_) | StepKind::Editor(_) => {}
     }
     match &view.status {
         StepStatus::Done => writeln!(out, "  ✓ done"),

@@ -12,6 +12,9 @@ use crate::aws::error::is_unreachable_code;
 use crate::aws::{AwsCallError, AwsTarget, StaticKeys, calls, clients};
 use crate::checks::Check;
 use crate::exchange::{Exchange, Failure};
+use crate::setup::Prefill;
+use secrecy::SecretString;
+use vaultlab_sandbox::Sandbox;
 
 /// The names of the values the engine reads: the root keys form's fields, and the
 /// issued credentials' fields (Vault's names for both).
@@ -149,6 +152,47 @@ impl Engine for AwsEngine {
     }
 }
 
+/// The root keys to start the form with: the sandbox's admin user (when it is the AWS the
+/// lab uses), else the AWS environment variables, else the AWS CLI's profile, found as the
+/// CLI finds them. The region comes with them when they name one; else the form's own.
+pub fn prefill(env: impl Fn(&str) -> Option<String>, sandbox: Option<&Sandbox>) -> Option<Prefill> {
+    let keys = |key: String, secret: SecretString, region: Option<String>, source: String| {
+        let mut values = Values::default()
+            .with(ACCESS_KEY, SecretString::from(key))
+            .with(SECRET_KEY, secret);
+        if let Some(region) = region {
+            values.insert(REGION, SecretString::from(region));
+        }
+        Prefill { values, source }
+    };
+    if let Some(sandbox) = sandbox {
+        let admin = sandbox.admin_credentials();
+        return Some(keys(
+            admin.access_key_id,
+            SecretString::from(admin.secret_access_key.expose().to_owned()),
+            Some(sandbox.region().to_owned()),
+            "the sandbox's AWS account (its admin user)".to_owned(),
+        ));
+    }
+    let region = || env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
+    if let (Some(key), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        return Some(keys(
+            key,
+            SecretString::from(secret),
+            region(),
+            "the AWS environment variables".to_owned(),
+        ));
+    }
+    crate::aws::profile::load(&env).map(|profile| {
+        keys(
+            profile.access_key_id,
+            profile.secret_access_key,
+            region().or(profile.region),
+            format!("the AWS profile {:?}", profile.profile),
+        )
+    })
+}
+
 /// The aws CLI command that makes the same call as the probe, the secret masked.
 pub fn describe_instances_cli(endpoint: Option<&str>, access_key: &str, region: &str) -> String {
     let endpoint = endpoint
@@ -247,12 +291,9 @@ pub fn refusal(e: AwsCallError) -> Refusal {
     } else {
         format!("AWS refused DescribeInstances: {}", e.code)
     };
-    let hint = if e.is_denied() {
-        "The role's policy does not allow ec2:DescribeInstances: least privilege at work. Change the policy in step 3 and generate new keys.".to_owned()
-    } else {
-        format!("{} Enter tries again.", e.hint())
-    };
+    let hint = format!("{} Enter tries again.", e.hint());
     Refusal {
+        denied: e.is_denied(),
         failure: Failure::new(what, e.message.clone(), hint),
         code: e.code,
         message: e.message,
@@ -331,7 +372,7 @@ async fn doctor_checks(endpoint: Option<String>, values: Option<(Values, String)
             let e = AwsCallError::from(e);
             checks.push(Check::warn(
                 format!("the IAM actions Vault needs could not be simulated ({})", e.code),
-                "Not a failure: iam:SimulatePrincipalPolicy is often not granted. Step 4 will tell.",
+                "Not a failure: iam:SimulatePrincipalPolicy is often not granted. Generating credentials will tell.",
             ));
         }
     }
@@ -395,10 +436,11 @@ mod tests {
     }
 
     #[test]
-    fn a_denied_action_explains_least_privilege() {
+    fn a_denied_action_is_said_to_be_one() {
         let refusal = refusal(error("UnauthorizedOperation"));
         assert_eq!(refusal.retry, Retry::No);
-        assert!(refusal.failure.hint.contains("least privilege"));
+        assert!(refusal.denied, "the lab's words on least privilege follow");
+        assert!(!self::refusal(error("AuthFailure")).denied);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! they are, and the app decides what happens next.
 
 pub mod aws;
+pub mod spec;
 
 use std::fmt;
 use std::time::Duration;
@@ -86,6 +87,9 @@ pub struct Refusal {
     pub code: String,
     pub message: String,
     pub retry: Retry,
+    /// The credentials work, but what they may do does not include this: the lab says
+    /// what that teaches.
+    pub denied: bool,
     pub waiting: String,
     pub failure: Failure,
 }

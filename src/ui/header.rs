@@ -10,7 +10,6 @@ use super::theme::Theme;
 use super::widgets::status_mark;
 use crate::app::App;
 use crate::app::state::{Mode, Pane};
-use crate::lab::StepKind;
 
 pub fn title<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
     Line::from(vec![
@@ -55,15 +54,7 @@ fn tab_label(app: &App, pane: Pane, compact: bool) -> String {
             if compact {
                 format!("{number}{mark}")
             } else {
-                let short = match app.lab.steps[step].kind {
-                    StepKind::EnableEngine => "Enable",
-                    StepKind::RootKeys => "Root keys",
-                    StepKind::RolePolicy => "Policy",
-                    StepKind::Generate => "Generate",
-                    StepKind::TestKeys => "Test",
-                    StepKind::Revoke => "Revoke",
-                };
-                format!("{number} {short}{mark}")
+                format!("{number} {}{mark}", app.lab.steps[step].tab)
             }
         }
     }

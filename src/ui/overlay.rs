@@ -43,7 +43,7 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme) {
     {
         lines.push(Line::from(vec![
             Span::styled(format!("{:>8}  ", binding.keys), theme.key),
-            Span::raw(binding.description),
+            Span::raw(binding.description.clone()),
         ]));
     }
     lines.push(Line::raw(""));
@@ -103,7 +103,7 @@ fn confirm_quit(frame: &mut Frame, app: &App, theme: &Theme) {
     let mut lines = vec![Line::from(Span::styled(heading, theme.warning))];
     lines.extend(revocable_lines(app, false));
     lines.extend([
-        Line::raw("IAM users and keys stay in AWS until their lease is revoked or expires."),
+        Line::raw(app.fill(&app.lab.words.lease_at_quit)),
         Line::raw(""),
         Line::from(vec![
             Span::styled("r", theme.key),
@@ -132,7 +132,7 @@ fn earlier_leases(frame: &mut Frame, app: &App, theme: &Theme) {
     ))];
     lines.extend(revocable_lines(app, true));
     lines.extend([
-        Line::raw("Each is an IAM user with keys in AWS, until it is revoked or expires."),
+        Line::raw(app.fill(&app.lab.words.lease_earlier)),
         Line::raw(""),
         Line::from(vec![
             Span::styled("r", theme.key),

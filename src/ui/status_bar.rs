@@ -84,7 +84,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         if index > 0 {
             spans.push(Span::styled(" · ", theme.muted));
         }
-        spans.push(Span::styled(binding.keys, theme.key));
+        spans.push(Span::styled(binding.keys.clone(), theme.key));
         spans.push(Span::raw(format!(" {}", binding.description)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).right_aligned(), right);

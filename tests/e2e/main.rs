@@ -6,6 +6,7 @@ pub const VAULTLAB: &str = env!("CARGO_BIN_EXE_vaultlab");
 mod doctor;
 mod e2e_live;
 mod e2e_tui;
+mod labs_cli;
 mod lease_journal;
 mod sandbox_cli;
 mod user_errors;

@@ -90,3 +90,58 @@ fn walk_fails_at_the_first_failing_step_with_a_reason() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("step 5 failed"));
 }
+
+/// Every lab shipped in labs/ walks to the end, headless, against the peers its engine
+/// needs. A lab with an engine this table does not know fails here: add its peers.
+#[test]
+fn every_lab_walks_to_the_end() {
+    let labs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("labs");
+    let mut walked = Vec::new();
+    for entry in std::fs::read_dir(&labs).expect("labs/") {
+        let dir = entry.expect("entry").path();
+        let Ok(toml) = std::fs::read_to_string(dir.join("lab.toml")) else {
+            continue;
+        };
+        let id = dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let engine = toml
+            .lines()
+            .find_map(|l| l.strip_prefix("engine = "))
+            .map(|e| e.trim_matches('"').to_owned())
+            .unwrap_or_else(|| panic!("{id}: no engine"));
+        let args: Vec<&str> = match engine.as_str() {
+            // The embedded sandbox serves Vault's AWS engine and AWS.
+            "aws" => vec![
+                "walk",
+                "--sandbox",
+                "--propagation-delay",
+                "0s",
+                "--lab",
+                &id,
+            ],
+            other => panic!("{id}: no peers known for the {other} engine; add them here"),
+        };
+        let home = tempfile::tempdir().expect("tempdir");
+        let output = Command::new(crate::VAULTLAB)
+            .args(&args)
+            .env("HOME", home.path())
+            .env_remove("VAULT_ADDR")
+            .output()
+            .expect("run vaultlab walk");
+        let transcript = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{id}: walk failed:\n{transcript}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let steps = toml.matches("[[steps]]").count();
+        assert!(
+            transcript.contains(&format!("[{steps}/{steps}]")),
+            "{id}: every step: {transcript}"
+        );
+        walked.push(id);
+    }
+    assert!(
+        walked.contains(&"dynamic-secrets-aws".to_owned()),
+        "{walked:?}"
+    );
+}

@@ -8,7 +8,6 @@ use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vaultlab::app::state::{App, Mode, Pane};
-use vaultlab::lab::StepKind;
 use vaultlab::ui::{Theme, draw};
 
 /// The screen as text, one line per row.
@@ -122,7 +121,7 @@ fn quit_prompt_when_a_lease_is_active() {
 fn fits_80_by_24() {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
-    go_to(&mut app, StepKind::Generate);
+    go_to(&mut app, GENERATE);
     let text = screen(&app, 80, 24);
     assert!(text.contains("access_key"), "{text}");
     assert!(text.contains("SANDBOX"), "{text}");

@@ -1,34 +1,39 @@
-//! An editor step (the role's policy): a document, its templates, a checker as it is
-//! typed; Enter writes it.
+//! An editor step (the role's policy): a document, its templates, its checker run as it
+//! is typed; Enter writes it.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
-use super::{fail, finish_reply, refuse};
+use super::{fail, finish_reply, refuse, vault_failure};
 use crate::app::effect::{Effect, Purpose, VaultCall};
 use crate::app::keymap::{Action, Binding, plain};
 use crate::app::plan;
-use crate::app::policy::{PolicyCheck, check_policy};
 use crate::app::state::App;
+use crate::checkers::{Checker, DocumentCheck};
+use crate::lab::StepKind;
+use crate::lab::model::EditorStep;
 use crate::vault::refusal::VaultRefusal;
 use crate::vault::types::Reply;
 
-/// The role's policy document, being edited and checked.
-pub struct PolicyEditor {
+/// A document being edited and checked.
+pub struct DocumentEditor {
     pub textarea: TextArea<'static>,
-    pub check: PolicyCheck,
+    pub checker: Checker,
+    pub check: DocumentCheck,
+    /// The template it was loaded from.
     pub template: usize,
 }
 
-impl PolicyEditor {
-    pub fn new(document: &str, template: usize) -> Self {
+impl DocumentEditor {
+    pub fn new(document: &str, template: usize, checker: Checker) -> Self {
         let mut textarea = TextArea::new(document.lines().map(str::to_owned).collect());
         // Line numbers, so "line 3, column 5" can be found at a glance.
         textarea.set_line_number_style(
             ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::DIM),
         );
         Self {
-            check: check_policy(document),
+            check: checker.check(document),
+            checker,
             textarea,
             template,
         }
@@ -38,13 +43,13 @@ impl PolicyEditor {
         self.textarea.lines().join("\n")
     }
 
-    /// Puts the cursor on the first JSON error, if there is one.
+    /// Puts the cursor on the syntax error, if there is one.
     pub fn jump_to_error(&mut self) -> bool {
-        let PolicyCheck::NotJson(error) = &self.check else {
+        let DocumentCheck::NotParsed(error) = &self.check else {
             return false;
         };
         let row = error.line - 1;
-        // serde_json counts bytes; the editor's cursor counts characters.
+        // The checker counts bytes; the editor's cursor counts characters.
         let column = self
             .textarea
             .lines()
@@ -63,13 +68,13 @@ impl PolicyEditor {
 
     /// Re-checks after an edit.
     pub fn recheck(&mut self) {
-        self.check = check_policy(&self.text());
+        self.check = self.checker.check(&self.text());
     }
 }
 
-impl std::fmt::Debug for PolicyEditor {
+impl std::fmt::Debug for DocumentEditor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PolicyEditor")
+        f.debug_struct("DocumentEditor")
             .field("text", &self.text())
             .field("check", &self.check)
             .field("template", &self.template)
@@ -77,64 +82,88 @@ impl std::fmt::Debug for PolicyEditor {
     }
 }
 
-pub fn bindings(list: &mut Vec<Binding>) {
+fn spec(app: &App, step: usize) -> &EditorStep {
+    match app.step_kind(step) {
+        StepKind::Editor(editor) => editor,
+        _ => unreachable!("step {step} is an editor step"),
+    }
+}
+
+pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
+    let document = &spec(app, step).document;
     list.push(Binding::new(
         "e",
-        "edit the policy",
+        format!("edit the {document}"),
         Action::StartEditing,
         |k| plain(k, KeyCode::Char('e')),
     ));
     list.push(Binding::new(
         "t",
-        "next policy template",
+        format!("next {document} template"),
         Action::NextTemplate,
         |k| plain(k, KeyCode::Char('t')),
     ));
 }
 
-/// Whether the policy differs from the template it was loaded from.
-fn edited(app: &App) -> bool {
-    let template = &app.lab.policy_templates[app.policy.template].document;
-    app.policy.text().trim_end() != template.trim_end()
+/// The document with its first letter capitalised, to start a sentence.
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
-/// `t`: the next template; over an edited policy, only once asked twice in a row.
-pub fn next_template(app: &mut App, confirmed: bool) {
-    let next = (app.policy.template + 1) % app.lab.policy_templates.len();
-    let name = &app.lab.policy_templates[next].name;
-    if edited(app) && !confirmed {
+/// `t`: the next template; over an edited document, only once asked twice in a row.
+pub fn next_template(app: &mut App, step: usize, confirmed: bool) {
+    let spec = spec(app, step).clone();
+    let Some(editor) = app.editor(step) else {
+        return;
+    };
+    let next = (editor.template + 1) % spec.templates.len();
+    let name = &spec.templates[next].name;
+    let edited = editor.text().trim_end() != spec.templates[editor.template].document.trim_end();
+    if edited && !confirmed {
         app.template_confirm = true;
         app.notice = Some(format!(
             "t again replaces your edits with \"{name}\"; any other key keeps them"
         ));
     } else {
-        app.notice = Some(format!("Policy: {name}"));
-        app.policy = PolicyEditor::new(&app.lab.policy_templates[next].document, next);
+        app.notice = Some(format!("{}: {name}", capitalised(&spec.document)));
+        if let Some(editor) = app.editor_mut(step) {
+            *editor = DocumentEditor::new(&spec.templates[next].document, next, spec.checker);
+        }
     }
 }
 
-pub fn edit(app: &mut App, key: KeyEvent) {
-    if app.policy.textarea.input(key) {
-        app.policy.recheck();
+pub fn edit(app: &mut App, step: usize, key: KeyEvent) {
+    if let Some(editor) = app.editor_mut(step)
+        && editor.textarea.input(key)
+    {
+        editor.recheck();
     }
 }
 
-pub fn paste(app: &mut App, text: &str) {
-    app.policy.textarea.insert_str(text);
-    app.policy.recheck();
+pub fn paste(app: &mut App, step: usize, text: &str) {
+    if let Some(editor) = app.editor_mut(step) {
+        editor.textarea.insert_str(text);
+        editor.recheck();
+    }
 }
 
-/// Enter: write the policy, unless the checker says Vault or AWS would refuse it.
+/// Enter: write the document, unless its checker says the service would refuse it.
 pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
-    if !app.policy.check.is_usable() {
+    let usable = app.editor(step).is_some_and(|e| e.check.is_usable());
+    if !usable {
         // Straight to the mistake, editor open.
-        if app.policy.jump_to_error() {
+        if app.editor_mut(step).is_some_and(|e| e.jump_to_error()) {
             app.editing = true;
         }
+        let document = spec(app, step).document.clone();
         return refuse(
             app,
             step,
-            "The policy has errors",
+            &format!("The {document} has errors"),
             "Fix what the checker lists (e to edit), or press t for a template.",
         );
     }
@@ -147,10 +176,9 @@ pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
 pub fn on_written(app: &mut App, step: usize, curl: String, reply: Result<Reply, VaultRefusal>) {
     match reply {
         Ok(reply) => finish_reply(app, step, curl, &reply),
-        Err(refusal) => fail(
-            app,
-            step,
-            super::vault_failure("Vault did not accept the role", &refusal),
-        ),
+        Err(refusal) => {
+            let what = spec(app, step).failed.clone();
+            fail(app, step, vault_failure(&what, &refusal));
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! A form step (the root keys): fields, one of them secret, checked by the engine before
-//! Vault is given them, then written and read back.
+//! A form step (the root keys): fields the learner fills, some secret, checked by the
+//! engine first when the lab asks it to, then written, then read back.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::{ExposeSecret, SecretString};
@@ -9,10 +9,11 @@ use crate::app::effect::{Effect, Purpose, VaultCall};
 use crate::app::keymap::{Action, Binding, plain};
 use crate::app::plan;
 use crate::app::state::App;
-use crate::engines::aws::{ACCESS_KEY, REGION, SECRET_KEY};
-use crate::engines::{EngineCall, Values, Verified};
+use crate::engines::{EngineCall, Verified};
 use crate::exchange::{Exchange, Failure};
-use crate::setup::PrefilledKeys;
+use crate::lab::StepKind;
+use crate::lab::model::{Field, FormStep};
+use crate::setup::Prefill;
 use crate::vault::refusal::VaultRefusal;
 use crate::vault::types::Reply;
 
@@ -60,80 +61,111 @@ impl SecretInput {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyField {
-    AccessKeyId,
-    SecretAccessKey,
-    Region,
+/// One field's input: shown as typed, or a secret shown masked.
+#[derive(Debug, Clone)]
+pub enum FieldInput {
+    Plain(String),
+    Secret(SecretInput),
 }
 
-impl KeyField {
-    pub fn next(self) -> KeyField {
+impl FieldInput {
+    fn new(field: &Field, prefilled: Option<&SecretString>) -> Self {
+        match (field.secret, prefilled) {
+            (true, Some(value)) => FieldInput::Secret(SecretInput::new(value.clone())),
+            (true, None) => FieldInput::Secret(SecretInput::default()),
+            (false, Some(value)) => FieldInput::Plain(value.expose_secret().to_owned()),
+            (false, None) => FieldInput::Plain(field.default.clone()),
+        }
+    }
+
+    pub fn push_str(&mut self, text: &str) {
         match self {
-            KeyField::AccessKeyId => KeyField::SecretAccessKey,
-            KeyField::SecretAccessKey => KeyField::Region,
-            KeyField::Region => KeyField::AccessKeyId,
+            FieldInput::Plain(value) => value.push_str(text),
+            FieldInput::Secret(secret) => secret.push_str(text),
+        }
+    }
+
+    fn backspace(&mut self) {
+        match self {
+            FieldInput::Plain(value) => {
+                value.pop();
+            }
+            FieldInput::Secret(secret) => secret.backspace(),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        match self {
+            FieldInput::Plain(value) => value.clear(),
+            FieldInput::Secret(secret) => secret.clear(),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            FieldInput::Plain(value) => value.trim().is_empty(),
+            FieldInput::Secret(secret) => secret.is_empty(),
+        }
+    }
+
+    /// The value, as the engine and the requests get it.
+    pub fn value(&self) -> SecretString {
+        match self {
+            FieldInput::Plain(value) => SecretString::from(value.clone()),
+            FieldInput::Secret(secret) => secret.secret().clone(),
         }
     }
 }
 
-/// The root keys Vault will be given.
+/// A form being filled in.
 #[derive(Debug, Clone)]
-pub struct RootKeysForm {
-    pub access_key_id: String,
-    pub secret_access_key: SecretInput,
-    pub region: String,
-    pub field: KeyField,
-    /// Where the prefilled keys came from (the sandbox, the environment, a profile).
+pub struct FormState {
+    /// One per field of the step, in its order.
+    pub inputs: Vec<FieldInput>,
+    /// The field that takes keys while editing.
+    pub field: usize,
+    /// Where the prefilled values came from (the sandbox, the environment, a profile).
     pub source: Option<String>,
-    /// What the engine found out about the keys, once checked.
+    /// What the engine found out about the values, once checked.
     pub verified: Option<Verified>,
 }
 
-impl RootKeysForm {
-    pub fn new(prefill: Option<PrefilledKeys>, region: &str) -> Self {
-        match prefill {
-            Some(keys) => RootKeysForm {
-                access_key_id: keys.access_key_id,
-                secret_access_key: SecretInput::new(keys.secret_access_key),
-                region: keys.region,
-                field: KeyField::AccessKeyId,
-                source: Some(keys.source),
-                verified: None,
-            },
-            None => RootKeysForm {
-                access_key_id: String::new(),
-                secret_access_key: SecretInput::default(),
-                region: region.to_owned(),
-                field: KeyField::AccessKeyId,
-                source: None,
-                verified: None,
-            },
+impl FormState {
+    /// The form's fields, filled from `prefill` where it has them and from the lab's
+    /// defaults elsewhere.
+    pub fn new(fields: &[Field], prefill: Option<&Prefill>) -> Self {
+        let prefilled = |name: &str| prefill.and_then(|p| p.values.get(name));
+        let inputs: Vec<FieldInput> = fields
+            .iter()
+            .map(|field| FieldInput::new(field, prefilled(&field.name)))
+            .collect();
+        let source = prefill
+            .filter(|_| fields.iter().any(|f| prefilled(&f.name).is_some()))
+            .map(|p| p.source.clone());
+        Self {
+            inputs,
+            field: 0,
+            source,
+            verified: None,
         }
     }
 
     pub fn is_complete(&self) -> bool {
-        !self.access_key_id.trim().is_empty()
-            && !self.secret_access_key.is_empty()
-            && !self.region.trim().is_empty()
-    }
-
-    /// The form's values, as the engine and the requests use them (trimmed).
-    pub fn values(&self) -> Values {
-        Values::default()
-            .with(
-                ACCESS_KEY,
-                SecretString::from(self.access_key_id.trim().to_owned()),
-            )
-            .with(SECRET_KEY, self.secret_access_key.secret().clone())
-            .with(REGION, SecretString::from(self.region.trim().to_owned()))
+        self.inputs.iter().all(|input| !input.is_blank())
     }
 }
 
-pub fn bindings(list: &mut Vec<Binding>) {
+fn spec(app: &App, step: usize) -> &FormStep {
+    match app.step_kind(step) {
+        StepKind::Form(form) => form,
+        _ => unreachable!("step {step} is a form step"),
+    }
+}
+
+pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
     list.push(Binding::new(
         "e",
-        "edit the keys",
+        spec(app, step).edit.clone(),
         Action::StartEditing,
         |k| plain(k, KeyCode::Char('e')),
     ));
@@ -145,80 +177,80 @@ pub fn editing_bindings(list: &mut Vec<Binding>) {
     }));
 }
 
-pub fn next_field(app: &mut App) {
-    app.root_keys.field = app.root_keys.field.next();
+pub fn next_field(app: &mut App, step: usize) {
+    if let Some(form) = app.form_mut(step) {
+        form.field = (form.field + 1) % form.inputs.len().max(1);
+    }
 }
 
 /// Keys typed into the focused field while editing.
-pub fn edit(app: &mut App, key: KeyEvent) {
-    let form = &mut app.root_keys;
+pub fn edit(app: &mut App, step: usize, key: KeyEvent) {
     if key
         .modifiers
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
     {
         return;
     }
-    match (key.code, form.field) {
-        (KeyCode::Char(c), KeyField::AccessKeyId) => form.access_key_id.push(c),
-        (KeyCode::Char(c), KeyField::SecretAccessKey) => {
-            form.secret_access_key.push_str(&c.to_string())
-        }
-        (KeyCode::Char(c), KeyField::Region) => form.region.push(c),
-        (KeyCode::Backspace, KeyField::AccessKeyId) => {
-            form.access_key_id.pop();
-        }
-        (KeyCode::Backspace, KeyField::SecretAccessKey) => form.secret_access_key.backspace(),
-        (KeyCode::Backspace, KeyField::Region) => {
-            form.region.pop();
-        }
-        (KeyCode::Enter, _) => form.field = form.field.next(),
+    let Some(form) = app.form_mut(step) else {
+        return;
+    };
+    let count = form.inputs.len().max(1);
+    let input = &mut form.inputs[form.field];
+    match key.code {
+        KeyCode::Char(c) => input.push_str(&c.to_string()),
+        KeyCode::Backspace => input.backspace(),
+        KeyCode::Enter => form.field = (form.field + 1) % count,
         _ => {}
     }
     form.verified = None;
 }
 
 /// A paste goes into the focused field, one line of it: a pasted pair of keys must not
-/// put the secret into the access key field, which is shown in clear.
-pub fn paste(app: &mut App, text: &str) {
-    let form = &mut app.root_keys;
+/// put the secret into a field shown in clear.
+pub fn paste(app: &mut App, step: usize, text: &str) {
+    let Some(form) = app.form_mut(step) else {
+        return;
+    };
     let line = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or_default();
-    match form.field {
-        KeyField::AccessKeyId => form.access_key_id.push_str(line),
-        KeyField::SecretAccessKey => form.secret_access_key.push_str(line),
-        KeyField::Region => form.region.push_str(line),
-    }
+    form.inputs[form.field].push_str(line);
     form.verified = None;
 }
 
-/// Enter: the engine checks the keys first.
+/// Enter: the engine checks the values first, when the lab asks it to.
 pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
-    if !app.root_keys.is_complete() {
-        return refuse(
-            app,
-            step,
-            "The keys are incomplete",
-            "Press e and fill in the access key, the secret key and the region.",
-        );
+    if !app.form(step).is_some_and(FormState::is_complete) {
+        let spec = spec(app, step);
+        let (what, hint) = (spec.incomplete.clone(), spec.incomplete_hint.clone());
+        return refuse(app, step, &what, &hint);
     }
-    vec![Effect::Engine(EngineCall::Verify {
-        step,
-        values: app.root_keys.values(),
-    })]
+    if spec(app, step).verify {
+        return vec![Effect::Engine(EngineCall::Verify {
+            step,
+            values: app.values(),
+        })];
+    }
+    write(app, step)
 }
 
-/// The engine's verdict on the keys: written to Vault when it accepts them.
+fn write(app: &App, step: usize) -> Vec<Effect> {
+    plan::step_request(app, step)
+        .map(|request| VaultCall::now(Purpose::Step { step }, request))
+        .into_iter()
+        .collect()
+}
+
+/// The engine's verdict on the values: written to Vault when it accepts them.
 pub fn on_verified(app: &mut App, step: usize, result: Result<Verified, Failure>) -> Vec<Effect> {
     match result {
         Ok(verified) => {
-            app.root_keys.verified = Some(verified);
-            plan::step_request(app, step)
-                .map(|request| VaultCall::now(Purpose::Step { step }, request))
-                .into_iter()
-                .collect()
+            if let Some(form) = app.form_mut(step) {
+                form.verified = Some(verified);
+            }
+            write(app, step)
         }
         Err(failure) => {
             fail(app, step, failure);
@@ -227,30 +259,29 @@ pub fn on_verified(app: &mut App, step: usize, result: Result<Verified, Failure>
     }
 }
 
-/// The write answered: read back what Vault keeps (it never returns the secret).
+/// The write answered: read back what Vault keeps (it never returns the secrets).
 pub fn on_written(
     app: &mut App,
     step: usize,
     curl: String,
     reply: Result<Reply, VaultRefusal>,
 ) -> Vec<Effect> {
-    match reply {
-        Ok(reply) => {
-            let written = Exchange {
-                curl,
-                response: describe_reply(&reply),
-            };
-            plan::read_back(app, step)
-                .map(|request| VaultCall::now(Purpose::ReadBack { step, written }, request))
-                .into_iter()
-                .collect()
-        }
+    let reply = match reply {
+        Ok(reply) => reply,
         Err(refusal) => {
-            fail(
-                app,
-                step,
-                vault_failure("Vault did not accept the root keys", &refusal),
-            );
+            let what = spec(app, step).failed.clone();
+            fail(app, step, vault_failure(&what, &refusal));
+            return Vec::new();
+        }
+    };
+    let written = Exchange {
+        curl,
+        response: describe_reply(&reply),
+    };
+    match plan::read_back(app, step) {
+        Some(request) => vec![VaultCall::now(Purpose::ReadBack { step, written }, request)],
+        None => {
+            finish(app, step, written);
             Vec::new()
         }
     }
@@ -275,10 +306,13 @@ pub fn on_read_back(
                 ),
             },
         ),
-        Err(refusal) => fail(
-            app,
-            step,
-            vault_failure("Vault did not return the root config", &refusal),
-        ),
+        Err(refusal) => {
+            let what = spec(app, step)
+                .read_back
+                .as_ref()
+                .map(|r| r.failed.clone())
+                .unwrap_or_default();
+            fail(app, step, vault_failure(&what, &refusal));
+        }
     }
 }

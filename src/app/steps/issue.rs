@@ -1,45 +1,48 @@
 //! An issue step (generate credentials): Vault issues credentials with a lease; the lease
 //! is tracked, and journaled before the credentials show; the engine then finds what they
-//! stand for. `v` shows the secret, `c` copies the export lines, `s` asks for short leases.
-
-use std::time::Duration;
+//! stand for. `v` shows the secrets, `c` copies the export lines, and the lab's actions
+//! (`s`: short leases) send their requests.
 
 use crossterm::event::KeyCode;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::Value;
 
 use super::{describe_reply, fail, finish, reset_after_issue, vault_failure};
 use crate::app::effect::{Effect, JournalChange, Purpose, VaultCall};
-use crate::app::keymap::{Action, Binding, plain};
+use crate::app::keymap::{Action, Binding, KeyMatch, plain};
 use crate::app::plan;
 use crate::app::state::{App, Creds, Issuing};
-use crate::engines::aws::{ACCESS_KEY, SECRET_KEY};
 use crate::engines::{EngineCall, Values};
 use crate::exchange::{Exchange, Failure};
+use crate::lab::StepKind;
+use crate::lab::model::IssueStep;
 use crate::lease::Lifecycle;
 use crate::lease::journal::Entry;
 use crate::lease::table::TrackedLease;
 use crate::vault::refusal::VaultRefusal;
 use crate::vault::types::{LeaseInfo, Reply};
 
-/// The short-leases demo: long enough to use the keys, short enough to watch them expire.
-pub const SHORT_LEASE: Duration = Duration::from_secs(120);
-pub const SHORT_LEASE_MAX: Duration = Duration::from_secs(300);
+fn spec(app: &App, step: usize) -> &IssueStep {
+    match app.step_kind(step) {
+        StepKind::Issue(issue) => issue,
+        _ => unreachable!("step {step} is an issue step"),
+    }
+}
 
-/// The fields an answer must have to be credentials, in the order the pane shows them.
-pub const SHOWN: [&str; 2] = [ACCESS_KEY, SECRET_KEY];
-
-pub fn bindings(app: &App, list: &mut Vec<Binding>) {
-    list.push(Binding::new(
-        "s",
-        "short leases (2m, max 5m)",
-        Action::ShortLeases,
-        |k| plain(k, KeyCode::Char('s')),
-    ));
+pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
+    let spec = spec(app, step);
+    for (index, action) in spec.actions.iter().enumerate() {
+        list.push(Binding {
+            keys: action.key.to_string(),
+            description: action.label.clone(),
+            action: Action::Extra(index),
+            matches: KeyMatch::Plain(action.key),
+        });
+    }
     if app.creds.is_some() {
         list.push(Binding::new(
             "v",
-            "show or hide the secret key",
+            format!("show or hide {}", spec.secret_name),
             Action::RevealSecret,
             |k| plain(k, KeyCode::Char('v')),
         ));
@@ -60,8 +63,8 @@ pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
 }
 
 /// Vault's answer. The lease is tracked at once, and journaled before anyone sees the
-/// keys: a crash or a slow AWS from here on forgets nothing, and an answer that turns
-/// out not to be credentials still leaves its lease id behind.
+/// credentials: a crash or a slow engine from here on forgets nothing, and an answer that
+/// turns out not to be credentials still leaves its lease id behind.
 pub fn on_reply(
     app: &mut App,
     step: usize,
@@ -71,11 +74,8 @@ pub fn on_reply(
     let reply = match reply {
         Ok(reply) => reply,
         Err(refusal) => {
-            fail(
-                app,
-                step,
-                vault_failure("Vault did not issue credentials", &refusal),
-            );
+            let what = spec(app, step).failed.clone();
+            fail(app, step, vault_failure(&what, &refusal));
             return Vec::new();
         }
     };
@@ -83,14 +83,15 @@ pub fn on_reply(
         curl,
         response: describe_reply(&reply),
     };
-    let creds = creds_of(&reply);
+    let creds = creds_of(&reply, &spec(app, step).show);
     let Some(envelope) = reply.envelope.as_ref().filter(|e| !e.lease_id.is_empty()) else {
         return show(app, step, creds, exchange, None);
     };
     let lease = LeaseInfo::from_envelope(envelope);
+    let role = role(app, step);
     app.leases.track(TrackedLease::issued(
         lease.id.clone(),
-        app.lab.role.clone(),
+        role.clone(),
         app.now,
         lease.duration,
         lease.renewable,
@@ -106,8 +107,8 @@ pub fn on_reply(
     });
     vec![Effect::Journal(JournalChange::Record(Entry {
         lease_id: lease.id,
-        mount: app.lab.mount.clone(),
-        role: app.lab.role.clone(),
+        mount: app.lab.mount().to_owned(),
+        role,
         issued_at: app.now,
         ttl_seconds: lease.duration.as_secs(),
         expires_at: Some(crate::lease::countdown::expiry(app.now, lease.duration)),
@@ -117,7 +118,15 @@ pub fn on_reply(
     }))]
 }
 
-/// The journal has the lease (or could not take it: then the keys show with a warning).
+/// What the leases pane and the journal call the credentials' source: the lab's role.
+fn role(app: &App, step: usize) -> String {
+    app.lab
+        .var("role")
+        .map_or_else(|| app.lab.steps[step].id.clone(), str::to_owned)
+}
+
+/// The journal has the lease (or could not take it: then the credentials show with a
+/// warning).
 pub fn on_journaled(app: &mut App, lease_id: &str, problem: Option<String>) -> Vec<Effect> {
     match app.issuing.take() {
         Some(issuing) if issuing.lease_id == lease_id => {
@@ -141,15 +150,13 @@ fn show(
     let creds = match creds {
         Ok(creds) => creds,
         Err(reason) => {
-            fail(
-                app,
-                step,
-                Failure::new(
-                    "Vault did not issue credentials",
-                    format!("the answer was not credentials: {reason}"),
-                    "Is this an AWS engine mount, and the role an iam_user role?",
-                ),
+            let spec = spec(app, step);
+            let failure = Failure::new(
+                spec.failed.clone(),
+                format!("the answer was not credentials: {reason}"),
+                spec.not_credentials.clone(),
             );
+            fail(app, step, failure);
             return Vec::new();
         }
     };
@@ -161,7 +168,7 @@ fn show(
     let identify = EngineCall::Identify {
         lease_id: creds.lease.id.clone(),
         creds: creds.fields.clone(),
-        values: app.root_keys.values(),
+        values: app.values(),
     };
     app.creds = Some(creds);
     reset_after_issue(app);
@@ -171,7 +178,7 @@ fn show(
 
 /// The credentials in an answer: every string field of `data`, of which the ones the
 /// pane shows must be there.
-fn creds_of(reply: &Reply) -> Result<Creds, String> {
+fn creds_of(reply: &Reply, show: &[String]) -> Result<Creds, String> {
     let envelope = reply.envelope.as_ref().ok_or("an empty body")?;
     let data = envelope
         .data
@@ -184,7 +191,7 @@ fn creds_of(reply: &Reply) -> Result<Creds, String> {
             fields.insert(name.clone(), SecretString::from(text.clone()));
         }
     }
-    for name in SHOWN {
+    for name in show {
         if fields.get(name).is_none() {
             return Err(format!("`data.{name}` is missing"));
         }
@@ -210,50 +217,54 @@ pub fn reveal(app: &mut App) {
     }
 }
 
-/// The lines a learner pastes into a shell to use the issued keys.
-pub fn export_lines(app: &App, creds: &Creds) -> Vec<(String, String, bool)> {
-    vec![
-        (
-            "AWS_ACCESS_KEY_ID".to_owned(),
-            creds.fields.text(ACCESS_KEY).to_owned(),
-            false,
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY".to_owned(),
-            creds
-                .fields
-                .get(SECRET_KEY)
-                .map(|s| s.expose_secret().to_owned())
-                .unwrap_or_default(),
-            true,
-        ),
-        ("AWS_REGION".to_owned(), app.root_keys.region.clone(), false),
-    ]
+/// The lab's `export` lines with this run's values: (name, value, whether it holds a
+/// secret, masked on screen until revealed).
+pub fn export_lines(app: &App) -> Vec<(String, String, bool)> {
+    let Some((_, spec)) = app.lab.issue() else {
+        return Vec::new();
+    };
+    spec.exports
+        .iter()
+        .map(|(name, template)| {
+            let secret = spec
+                .secret
+                .iter()
+                .any(|field| template.contains(&format!("{{creds.{field}}}")));
+            (name.clone(), app.fill(template), secret)
+        })
+        .collect()
 }
 
 pub fn copy(app: &App) -> Vec<Effect> {
-    let Some(creds) = &app.creds else {
+    if app.creds.is_none() {
         return Vec::new();
-    };
-    let text: String = export_lines(app, creds)
+    }
+    let text: String = export_lines(app)
         .into_iter()
         .map(|(name, value, _)| format!("export {name}={value}\n"))
         .collect();
     vec![Effect::Clipboard(SecretString::from(text))]
 }
 
-/// `s`: Vault's lease config for the mount, shortened.
-pub fn short_leases(app: &App, step: usize) -> Vec<Effect> {
-    vec![VaultCall::now(
-        Purpose::Action { step },
-        plan::short_leases(app),
-    )]
+/// One of the lab's actions on this pane (`s`: short leases).
+pub fn action(app: &App, step: usize, action: usize) -> Vec<Effect> {
+    plan::action_request(app, step, action)
+        .map(|request| VaultCall::now(Purpose::Action { step, action }, request))
+        .into_iter()
+        .collect()
 }
 
-pub fn on_action_reply(app: &mut App, reply: Result<Reply, VaultRefusal>) {
+pub fn on_action_reply(
+    app: &mut App,
+    step: usize,
+    action: usize,
+    reply: Result<Reply, VaultRefusal>,
+) {
+    let Some(spec) = spec(app, step).actions.get(action) else {
+        return;
+    };
     app.notice = Some(match reply {
-        Ok(_) => "Leases now last 2m (max 5m): generate credentials and watch Vault expire them."
-            .to_owned(),
-        Err(refusal) => format!("Vault did not accept the lease config: {}", refusal.message),
+        Ok(_) => app.fill(&spec.done),
+        Err(refusal) => format!("{}: {}", spec.failed, refusal.message),
     });
 }

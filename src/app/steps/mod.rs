@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::effect::{Effect, Purpose, VaultCall};
 use super::keymap::{Action, Binding, plain};
 use super::plan;
-use super::state::{App, StepState, StepStatus};
+use super::state::{App, StepInput, StepState, StepStatus};
 use crate::engines::EngineReply;
 use crate::exchange::{Exchange, Failure};
 use crate::lab::StepKind;
@@ -30,13 +30,13 @@ pub fn run(app: &mut App) -> Vec<Effect> {
         app.notice = Some("Already running…".to_owned());
         return Vec::new();
     }
-    let effects = match app.lab.steps[step].kind {
-        StepKind::EnableEngine => request::run(app, step),
-        StepKind::RootKeys => form::run(app, step),
-        StepKind::RolePolicy => editor::run(app, step),
-        StepKind::Generate => issue::run(app, step),
-        StepKind::TestKeys => probe::run(app, step),
-        StepKind::Revoke => return revoke::run(app, step),
+    let effects = match app.step_kind(step) {
+        StepKind::Request(_) => request::run(app, step),
+        StepKind::Form(_) => form::run(app, step),
+        StepKind::Editor(_) => editor::run(app, step),
+        StepKind::Issue(_) => issue::run(app, step),
+        StepKind::Probe(_) => probe::run(app, step),
+        StepKind::Revoke(_) => return revoke::run(app, step),
     };
     if !effects.is_empty() {
         app.steps[step].status = StepStatus::Running;
@@ -46,44 +46,35 @@ pub fn run(app: &mut App) -> Vec<Effect> {
 
 /// The keys a step pane adds: Enter, then its kind's own.
 pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
-    let kind = app.lab.steps[step].kind;
     list.push(Binding::new(
         "Enter",
-        enter_label(kind),
+        app.lab.steps[step].enter.clone(),
         Action::RunStep,
         |k| plain(k, KeyCode::Enter),
     ));
-    match kind {
-        StepKind::RootKeys => form::bindings(list),
-        StepKind::RolePolicy => editor::bindings(list),
-        StepKind::Generate => issue::bindings(app, list),
-        StepKind::EnableEngine | StepKind::TestKeys | StepKind::Revoke => {}
-    }
-}
-
-fn enter_label(kind: StepKind) -> &'static str {
-    match kind {
-        StepKind::EnableEngine => "enable the engine",
-        StepKind::RootKeys => "check and write the keys",
-        StepKind::RolePolicy => "write the role",
-        StepKind::Generate => "generate credentials",
-        StepKind::TestKeys => "test the keys",
-        StepKind::Revoke => "revoke and prove it",
+    match app.step_kind(step) {
+        StepKind::Form(_) => form::bindings(app, step, list),
+        StepKind::Editor(_) => editor::bindings(app, step, list),
+        StepKind::Issue(_) => issue::bindings(app, step, list),
+        StepKind::Request(_) | StepKind::Probe(_) | StepKind::Revoke(_) => {}
     }
 }
 
 /// The keys a step's input adds while editing.
 pub fn editing_bindings(app: &App, list: &mut Vec<Binding>) {
-    if app.focused_kind() == Some(StepKind::RootKeys) {
+    if let Some(step) = app.pane.step()
+        && matches!(app.step_kind(step), StepKind::Form(_))
+    {
         form::editing_bindings(list);
     }
 }
 
 /// Keys typed into the focused input while editing.
 pub fn edit(app: &mut App, key: KeyEvent) {
-    match app.focused_kind() {
-        Some(StepKind::RolePolicy) => editor::edit(app, key),
-        Some(StepKind::RootKeys) => form::edit(app, key),
+    let Some(step) = app.pane.step() else { return };
+    match app.step_kind(step) {
+        StepKind::Editor(_) => editor::edit(app, step, key),
+        StepKind::Form(_) => form::edit(app, step, key),
         _ => {}
     }
 }
@@ -94,10 +85,19 @@ pub fn paste(app: &mut App, text: &str) {
         app.notice = Some("Press e to edit before pasting.".to_owned());
         return;
     }
-    match app.focused_kind() {
-        Some(StepKind::RolePolicy) => editor::paste(app, text),
-        Some(StepKind::RootKeys) => form::paste(app, text),
+    let Some(step) = app.pane.step() else { return };
+    match app.step_kind(step) {
+        StepKind::Editor(_) => editor::paste(app, step, text),
+        StepKind::Form(_) => form::paste(app, step, text),
         _ => {}
+    }
+}
+
+/// Where the credentials come from, for a hint: "step 4".
+pub fn issue_hint(app: &App) -> String {
+    match app.issue_step() {
+        Some(step) => format!("step {}", step + 1),
+        None => "the issue step".to_owned(),
     }
 }
 
@@ -138,15 +138,15 @@ pub fn on_reply(
     curl: String,
     reply: Result<Reply, VaultRefusal>,
 ) -> Vec<Effect> {
-    match app.lab.steps[step].kind {
-        StepKind::EnableEngine => request::on_reply(app, step, curl, reply),
-        StepKind::RootKeys => form::on_written(app, step, curl, reply),
-        StepKind::RolePolicy => {
+    match app.step_kind(step) {
+        StepKind::Request(_) => request::on_reply(app, step, curl, reply),
+        StepKind::Form(_) => form::on_written(app, step, curl, reply),
+        StepKind::Editor(_) => {
             editor::on_written(app, step, curl, reply);
             Vec::new()
         }
-        StepKind::Generate => issue::on_reply(app, step, curl, reply),
-        StepKind::TestKeys | StepKind::Revoke => Vec::new(),
+        StepKind::Issue(_) => issue::on_reply(app, step, curl, reply),
+        StepKind::Probe(_) | StepKind::Revoke(_) => Vec::new(),
     }
 }
 
@@ -175,10 +175,26 @@ pub fn on_engine(app: &mut App, reply: EngineReply) -> Vec<Effect> {
 
 /// New credentials: the steps that use them start over.
 pub fn reset_after_issue(app: &mut App) {
-    app.probe = None;
-    app.proof = None;
-    for kind in [StepKind::TestKeys, StepKind::Revoke] {
-        *app.step_mut(kind) = StepState::default();
+    for (state, step) in app.steps.iter_mut().zip(&app.lab.steps) {
+        match step.kind {
+            StepKind::Probe(_) => *state = input_of(step),
+            StepKind::Revoke(_) => *state = input_of(step),
+            _ => {}
+        }
+    }
+}
+
+/// A step's state before anything happened, for steps whose input is not the learner's
+/// (the form and the editor are set up by `init`).
+pub fn input_of(step: &crate::lab::Step) -> StepState {
+    let input = match step.kind {
+        StepKind::Probe(_) => StepInput::Probe(None),
+        StepKind::Revoke(_) => StepInput::Revoke(None),
+        _ => StepInput::Plain,
+    };
+    StepState {
+        input,
+        ..StepState::default()
     }
 }
 

@@ -1,38 +1,34 @@
-//! A probe step (test the keys): the engine uses the credentials, and is asked again
-//! while they propagate or the service throttles, saying why it waits.
+//! A probe step (test the credentials): the engine uses them, and is asked again while
+//! they propagate or the service throttles, saying why it waits.
 
 use std::time::Duration;
 
-use super::{fail, finish, refuse};
+use super::{fail, finish, issue_hint, refuse};
 use crate::app::effect::Effect;
 use crate::app::probe_schedule::{PROBE_ATTEMPTS, probe_delay};
-use crate::app::state::{App, Probe};
+use crate::app::state::{App, Probe, StepInput};
 use crate::engines::{EngineCall, Refusal, Retry};
 use crate::exchange::Exchange;
+use crate::lab::StepKind;
 
 pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
     if app.creds.is_some() && app.active_lease().is_none() {
-        return refuse(
-            app,
-            step,
-            "These credentials are revoked or expired",
-            "Generate new credentials in step 4, then test them.",
+        let hint = format!(
+            "Generate new credentials in {}, then test them.",
+            issue_hint(app)
         );
+        return refuse(app, step, "These credentials are revoked or expired", &hint);
     }
     if app.creds.is_none() {
-        return refuse(
-            app,
-            step,
-            "No credentials yet",
-            "Generate credentials in step 4 first.",
-        );
+        let hint = format!("Generate credentials in {} first.", issue_hint(app));
+        return refuse(app, step, "No credentials yet", &hint);
     }
-    app.probe = Some(Probe {
+    app.steps[step].input = StepInput::Probe(Some(Probe {
         attempt: 1,
         started: app.now,
         waiting_because: None,
         result: None,
-    });
+    }));
     call(app, step, 1, Duration::ZERO).into_iter().collect()
 }
 
@@ -42,7 +38,7 @@ fn call(app: &App, step: usize, attempt: u32, delay: Duration) -> Option<Effect>
         step,
         lease_id: creds.lease.id.clone(),
         creds: creds.fields.clone(),
-        values: app.root_keys.values(),
+        values: app.values(),
         attempt,
         delay,
     }))
@@ -55,7 +51,11 @@ pub fn on_probed(
     attempt: u32,
     result: Result<Exchange, Refusal>,
 ) -> Vec<Effect> {
-    let Some(probe) = &mut app.probe else {
+    let denied_hint = match app.step_kind(step) {
+        StepKind::Probe(probe) => probe.denied_hint.clone(),
+        _ => return Vec::new(),
+    };
+    let StepInput::Probe(Some(probe)) = &mut app.steps[step].input else {
         return Vec::new();
     };
     probe.attempt = attempt;
@@ -74,7 +74,12 @@ pub fn on_probed(
         Err(refusal) => {
             probe.waiting_because = None;
             probe.result = Some(Err(refusal.clone()));
-            fail(app, step, refusal.failure);
+            let mut failure = refusal.failure;
+            // What a denial teaches is the lab's to say.
+            if refusal.denied {
+                failure.hint = denied_hint;
+            }
+            fail(app, step, failure);
         }
     }
     Vec::new()

@@ -1,16 +1,15 @@
 //! A revoke-and-prove step: revoke the current credentials' lease, then have the engine
-//! look at them until they are dead (Vault revokes in the background).
+//! look at them until they are dead (Vault may revoke in the background).
 
 use std::time::Duration;
 
-use super::{fail, refuse, vault_failure};
+use super::{fail, issue_hint, refuse, vault_failure};
 use crate::app::effect::{Effect, Purpose, VaultCall};
 use crate::app::leases::journal;
 use crate::app::probe_schedule::{PROOF_ATTEMPTS, probe_delay};
-use crate::app::state::{App, ShownProof, StepStatus};
+use crate::app::state::{App, Quit, ShownProof, StepInput, StepStatus};
 use crate::engines::{EngineCall, Proof};
 use crate::exchange::Exchange;
-use crate::lab::StepKind;
 use crate::lease::Lifecycle;
 use crate::vault::refusal::VaultRefusal;
 use crate::vault::request;
@@ -22,48 +21,57 @@ pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
         return Vec::new();
     }
     if app.active_lease().is_none() {
-        return refuse(
-            app,
-            step,
-            "No active lease",
-            "Generate credentials in step 4 first.",
-        );
+        let hint = format!("Generate credentials in {} first.", issue_hint(app));
+        return refuse(app, step, "No active lease", &hint);
     }
     start(app)
 }
 
-/// Revokes the current lease as `vault lease revoke` does (queued), then proves the keys
-/// dead.
+/// The revoke step, if the lab has one.
+fn step_of(app: &App) -> Option<usize> {
+    app.lab.first("revoke")
+}
+
+/// Revokes the current lease as `vault lease revoke` does (queued), then proves the
+/// credentials dead. Without a revoke step, Vault is asked to finish first instead.
 pub fn start(app: &mut App) -> Vec<Effect> {
     let Some(lease) = app.active_lease() else {
         return Vec::new();
     };
     let lease_id = lease.lease_id.clone();
-    app.step_mut(StepKind::Revoke).status = StepStatus::Running;
-    app.proof = None;
+    let sync = match step_of(app) {
+        Some(step) => {
+            app.steps[step].status = StepStatus::Running;
+            app.steps[step].input = StepInput::Revoke(None);
+            false
+        }
+        None => true,
+    };
     if let Some(lease) = app.leases.get_mut(&lease_id) {
         lease.state = Lifecycle::Revoking;
     }
     vec![VaultCall::now(
         Purpose::Revoke {
             lease_id: lease_id.clone(),
-            sync: false,
+            sync,
         },
-        request::lease_revoke(&lease_id, false),
+        request::lease_revoke(&lease_id, sync),
     )]
 }
 
 /// Vault answered the revocation of the current lease.
 pub fn on_revoked(app: &mut App, result: Result<Exchange, VaultRefusal>) -> Vec<Effect> {
-    let step = App::step_index(StepKind::Revoke);
+    let Some(step) = step_of(app) else {
+        return Vec::new();
+    };
     match result {
         Ok(exchange) => {
             app.steps[step].exchange = Some(exchange);
-            if app.quit != crate::app::state::Quit::No {
+            if app.quit != Quit::No {
                 return Vec::new();
             }
             // The proof shows with its first look, not before.
-            app.proof = None;
+            app.steps[step].input = StepInput::Revoke(None);
             prove(app, step, 1, Duration::ZERO)
         }
         Err(refusal) => {
@@ -85,20 +93,20 @@ fn prove(app: &App, step: usize, attempt: u32, delay: Duration) -> Vec<Effect> {
         step,
         lease_id: creds.lease.id.clone(),
         creds: creds.fields.clone(),
-        values: app.root_keys.values(),
+        values: app.values(),
         subject: creds.subject.clone(),
         attempt,
         delay,
     })]
 }
 
-/// One look at the revoked keys: dead closes the lease in the journal (the queued
+/// One look at the revoked credentials: dead closes the lease in the journal (the queued
 /// revocation has happened); alive is looked at again, for a while.
 pub fn on_proved(app: &mut App, step: usize, attempt: u32, proof: Proof) -> Vec<Effect> {
     let dead = proof.dead;
     let still_alive = proof.still_alive.clone();
     app.steps[step].exchange = Some(proof.exchange.clone());
-    app.proof = Some(ShownProof { attempt, proof });
+    app.steps[step].input = StepInput::Revoke(Some(ShownProof { attempt, proof }));
     if dead {
         app.steps[step].status = StepStatus::Done;
         let lease_id = app.creds.as_ref().map(|c| c.lease.id.clone());

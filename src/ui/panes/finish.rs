@@ -1,4 +1,4 @@
-//! The last pane: what happened, and what to try next.
+//! The last pane: what happened, and what to try next, in the lab's words.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,34 +9,28 @@ use crate::app::App;
 use crate::ui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let finish = &app.lab.finish;
     let done = app.steps_done();
+    let all = app.steps.len();
     let mut lines = vec![
         Line::from(Span::styled(
-            if done == 6 {
-                "All six steps done."
+            if done == all {
+                app.fill(&finish.done)
             } else {
-                "Not finished yet."
+                "Not finished yet.".to_owned()
             },
             theme.title,
         )),
-        Line::raw(format!("{done} of 6 steps done.")),
+        Line::raw(format!("{done} of {all} steps done.")),
         Line::raw(""),
     ];
-    if done == 6 {
-        lines.push(Line::raw(
-            "Vault made an IAM user on request, you used its keys, and revoking the lease deleted the user: the keys died with the lease.",
-        ));
+    if done == all {
+        lines.push(Line::raw(app.fill(&finish.summary)));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled("Try next", theme.title)));
-    lines.push(Line::raw(
-        "• Step 3, t: a DescribeInstances-only policy, then generate and test again.",
-    ));
-    lines.push(Line::raw(
-        "• Step 3, t again: deny everything, and watch the test fail.",
-    ));
-    lines.push(Line::raw(
-        "• Do a step with the vault CLI in another terminal: the pane shows it done.",
-    ));
+    for idea in &finish.try_next {
+        lines.push(Line::raw(format!("• {}", app.fill(idea))));
+    }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

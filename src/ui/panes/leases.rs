@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::App;
 use crate::app::state::Mode;
+use crate::app::steps::issue_hint;
 use crate::lease::Lifecycle;
 use crate::lease::countdown::format_vault_duration;
 use crate::lease::table::{Origin, TrackedLease, describe_renewal};
@@ -33,10 +34,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(
         Paragraph::new(vec![
             Line::from(Span::styled("Leases", theme.title)),
-            Line::from(Span::styled(
-                "Each lease is an IAM user with keys in AWS until it is revoked or expires.",
-                theme.muted,
-            )),
+            Line::from(Span::styled(app.fill(&app.lab.words.lease), theme.muted)),
             Line::from(Span::styled(whereabouts, theme.muted)),
         ]),
         heading,
@@ -53,7 +51,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn rows<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     if app.leases.is_empty() {
         return vec![Line::from(Span::styled(
-            "No leases yet. Generate credentials in step 4: each lease shows here until it is over.",
+            format!(
+                "No leases yet. Generate credentials in {}: each lease shows here until it is over.",
+                issue_hint(app)
+            ),
             theme.muted,
         ))];
     }

@@ -1,15 +1,15 @@
 //! One module per pane. Each step pane shares a frame: title and status, the
 //! explanation, the step's own body, then the CLI command and the last exchange.
 
-mod enable;
+mod editor;
 mod finish;
-mod generate;
+mod form;
+mod issue;
 mod leases;
 mod overview;
-mod policy;
+mod probe;
+mod request;
 mod revoke;
-mod root_keys;
-mod test_keys;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -39,7 +39,7 @@ pub fn command(app: &App, template: &str) -> String {
 
 fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
     let lab_step = &app.lab.steps[index];
-    let kind = lab_step.kind;
+    let kind = &lab_step.kind;
     let view = &app.steps[index];
 
     let explain = Paragraph::new(command(app, &lab_step.explain))
@@ -62,7 +62,10 @@ fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
     .areas(area);
 
     let heading_line = Line::from(vec![
-        Span::styled(format!("Step {} of 6 · ", index + 1), theme.muted),
+        Span::styled(
+            format!("Step {} of {} · ", index + 1, app.steps.len()),
+            theme.muted,
+        ),
         Span::styled(lab_step.title.as_str(), theme.title),
         Span::raw("  "),
         status_badge(&view.status, theme),
@@ -84,12 +87,12 @@ fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
         Layout::vertical([Constraint::Min(0), Constraint::Length(failure_height)])
             .areas(body_inner);
     match kind {
-        StepKind::EnableEngine => enable::render(frame, main, app, theme),
-        StepKind::RootKeys => root_keys::render(frame, main, app, theme),
-        StepKind::RolePolicy => policy::render(frame, main, app, theme),
-        StepKind::Generate => generate::render(frame, main, app, theme),
-        StepKind::TestKeys => test_keys::render(frame, main, app, theme),
-        StepKind::Revoke => revoke::render(frame, main, app, theme),
+        StepKind::Request(spec) => request::render(frame, main, app, index, spec, theme),
+        StepKind::Form(spec) => form::render(frame, main, app, index, spec, theme),
+        StepKind::Editor(spec) => editor::render(frame, main, app, index, spec, theme),
+        StepKind::Issue(spec) => issue::render(frame, main, app, spec, theme),
+        StepKind::Probe(spec) => probe::render(frame, main, app, index, spec, theme),
+        StepKind::Revoke(spec) => revoke::render(frame, main, app, index, spec, theme),
     }
     frame.render_widget(Paragraph::new(failure), failure_area);
 

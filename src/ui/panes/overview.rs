@@ -8,7 +8,6 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::app::App;
 use crate::app::state::Mode;
 use crate::checks::Verdict;
-use crate::lab::StepKind;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{masked, status_badge};
 use secrecy::ExposeSecret;
@@ -20,17 +19,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Line::raw(app.lab.summary.as_str()),
         Line::raw(""),
     ];
+    let words = &app.lab.words;
     let whereabouts = match app.connection.mode {
-        Mode::Sandbox => format!(
-            "Running on vaultlab's own sandbox at {}: a Vault-compatible server and an AWS-compatible endpoint on this machine. No real AWS account is touched.",
-            app.connection.vault_addr
-        ),
-        Mode::Live => format!(
-            "Running against your Vault at {} and a real AWS API. Generated IAM users are real: revoke what you create.",
-            app.connection.vault_addr
-        ),
+        Mode::Sandbox => &words.sandbox,
+        Mode::Live => &words.live,
     };
-    lines.push(Line::raw(whereabouts));
+    lines.push(Line::raw(app.fill(whereabouts)));
     lines.push(Line::raw(""));
     // The doctor's checks: one line when all is well, the details of what is not.
     match &app.doctor {
@@ -47,8 +41,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             lines.push(Line::from(vec![
                 Span::styled("✓ ", theme.done),
                 Span::raw(format!(
-                    "{passed} of {} checks pass (Vault, token, capabilities, engine, root keys); d runs them again",
-                    checks.len()
+                    "{passed} of {} checks pass ({}); d runs them again",
+                    checks.len(),
+                    words.checks
                 )),
             ]));
             for check in troubled {
@@ -70,17 +65,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     lines.push(Line::raw(""));
-    for (index, kind) in StepKind::ORDER.iter().enumerate() {
-        let step = &app.lab.steps[index];
+    for (index, step) in app.lab.steps.iter().enumerate() {
         lines.push(Line::from(vec![
             Span::raw(format!("  {}. {:<34} ", index + 1, step.title)),
-            status_badge(&app.step(*kind).status, theme),
+            status_badge(&app.steps[index].status, theme),
         ]));
     }
     lines.push(Line::raw(""));
     if !app.cli_env.is_empty() {
         lines.push(Line::from(Span::styled(
-            "To use the real vault (or bao) and aws CLIs too, in another terminal:",
+            app.fill(&words.second_terminal),
             theme.muted,
         )));
         for var in &app.cli_env {

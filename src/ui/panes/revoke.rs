@@ -1,4 +1,5 @@
-//! Step 6: revoke the lease, then show that the keys are dead and the user gone.
+//! A revoke step's body: revoke the lease, then the engine's proof that the credentials
+//! are dead.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,35 +7,44 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
+use crate::app::steps::issue_hint;
+use crate::lab::model::RevokeStep;
 use crate::lease::Lifecycle;
 use crate::ui::theme::Theme;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    step: usize,
+    spec: &RevokeStep,
+    theme: &Theme,
+) {
     let mut lines = Vec::new();
-    match (&app.creds, &app.proof) {
+    let revoked = app
+        .current_lease()
+        .is_some_and(|l| matches!(l.state, Lifecycle::Revoked { .. }));
+    match (&app.creds, app.proof(step)) {
         (None, _) => lines.push(Line::from(Span::styled(
-            "Generate credentials in step 4 first.",
+            format!("Generate credentials in {} first.", issue_hint(app)),
             theme.muted,
         ))),
-        (Some(_), None) if !app.current_lease().is_some_and(|l| matches!(l.state, Lifecycle::Revoked { .. })) => lines.push(Line::from(Span::styled(
-            "Enter revokes the lease, then checks that AWS refuses the keys and that the IAM user is gone.",
-            theme.muted,
-        ))),
+        (Some(_), None) if !revoked => {
+            lines.push(Line::from(Span::styled(app.fill(&spec.idle), theme.muted)))
+        }
         (Some(_), None) => lines.push(Line::raw("Revoked. Checking…")),
         (Some(_), Some(shown)) => {
             lines.push(Line::raw(format!("Check {}:", shown.attempt)));
             for line in &shown.proof.lines {
-                lines.push(if line.ok {
-                    Line::from(vec![
-                        Span::styled("✓ ", theme.done),
-                        Span::raw(line.text.clone()),
-                    ])
+                let (mark, style) = if line.ok {
+                    ("✓ ", theme.done)
                 } else {
-                    Line::from(vec![
-                        Span::styled("… ", theme.running),
-                        Span::raw(line.text.clone()),
-                    ])
-                });
+                    ("… ", theme.running)
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(mark, style),
+                    Span::raw(line.text.clone()),
+                ]));
             }
         }
     }

@@ -11,12 +11,12 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use vaultlab::app::effect::{Effect, VaultCall};
 use vaultlab::app::msg::{Exchange, Msg, Outcome};
-use vaultlab::app::state::{App, Connection, EnvVar, Mode, Pane, PrefilledKeys, StepStatus};
+use vaultlab::app::state::{App, Connection, EnvVar, Mode, Pane, Prefill, StepStatus};
 use vaultlab::app::{init, update};
 use vaultlab::aws::AwsCallError;
 use vaultlab::engines::aws::{describe_instances_cli, proof, refusal, verified};
-use vaultlab::engines::{EngineCall, EngineReply};
-use vaultlab::lab::{DEFAULT_LAB, StepKind, load_embedded};
+use vaultlab::engines::{EngineCall, EngineReply, Values};
+use vaultlab::lab::{DEFAULT_LAB, load_embedded};
 use vaultlab::lease::Lifecycle;
 use vaultlab::lease::journal::Entry;
 use vaultlab::setup::{JournalStart, StartInputs};
@@ -37,10 +37,11 @@ pub fn at(secs: i64) -> DateTime<Utc> {
 
 fn inputs(mode: Mode) -> StartInputs {
     StartInputs {
-        prefill: Some(PrefilledKeys {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: SecretString::from(ROOT_SECRET),
-            region: "us-east-1".into(),
+        prefill: Some(Prefill {
+            values: Values::default()
+                .with("access_key", SecretString::from("AKIAIOSFODNN7EXAMPLE"))
+                .with("secret_key", SecretString::from(ROOT_SECRET))
+                .with("region", SecretString::from("us-east-1")),
             source: "the sandbox".into(),
         }),
         ..StartInputs::new(
@@ -49,7 +50,7 @@ fn inputs(mode: Mode) -> StartInputs {
                 mode,
                 vault_addr: VAULT_ADDR.into(),
                 namespace: None,
-                engine_aws_endpoint: None,
+                engine_vars: Vec::new(),
             },
             at(0),
         )
@@ -65,8 +66,16 @@ pub fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))).0
 }
 
-pub fn go_to(app: &mut App, kind: StepKind) {
-    app.pane = Pane::Step(App::step_index(kind));
+/// The shipped lab's steps, in its order.
+pub const ENABLE: usize = 0;
+pub const ROOT_KEYS: usize = 1;
+pub const POLICY: usize = 2;
+pub const GENERATE: usize = 3;
+pub const TEST: usize = 4;
+pub const REVOKE: usize = 5;
+
+pub fn go_to(app: &mut App, step: usize) {
+    app.pane = Pane::Step(step);
 }
 
 fn outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
@@ -138,7 +147,7 @@ fn settle(app: &mut App, effects: Vec<Effect>) {
 /// Enter on the generate step, and Vault's answer to it: credentials for 32 days.
 pub fn issue(app: &mut App) {
     let back = app.pane;
-    go_to(app, StepKind::Generate);
+    go_to(app, GENERATE);
     let effects = press(app, KeyCode::Enter);
     app.pane = back;
     let effects = answer(
@@ -208,7 +217,7 @@ pub fn overview_live_partly_done() -> App {
 
 pub fn enable_done() -> App {
     let mut app = app(Mode::Sandbox);
-    go_to(&mut app, StepKind::EnableEngine);
+    go_to(&mut app, ENABLE);
     let effects = press(&mut app, KeyCode::Enter);
     answer(&mut app, &effects, "sys/mounts/aws", status(204));
     app
@@ -217,7 +226,7 @@ pub fn enable_done() -> App {
 /// OpenBao's answer: no AWS engine in its catalog.
 pub fn enable_failed() -> App {
     let mut app = app(Mode::Live);
-    go_to(&mut app, StepKind::EnableEngine);
+    go_to(&mut app, ENABLE);
     let effects = press(&mut app, KeyCode::Enter);
     let error = VaultError::EngineNotAvailable {
         engine: "aws".into(),
@@ -237,7 +246,7 @@ pub fn enable_failed() -> App {
 /// Root keys checked with STS: they are the account root user's, so a warning shows.
 pub fn root_keys_account_root() -> App {
     let mut app = app(Mode::Sandbox);
-    go_to(&mut app, StepKind::RootKeys);
+    go_to(&mut app, ROOT_KEYS);
     let effects = press(&mut app, KeyCode::Enter);
     let Some(Effect::Engine(EngineCall::Verify { step, .. })) = effects.first() else {
         panic!("{effects:?}");
@@ -255,14 +264,14 @@ pub fn root_keys_account_root() -> App {
 /// The policy editor with the lab's policy.
 pub fn policy_lab() -> App {
     let mut app = app(Mode::Sandbox);
-    go_to(&mut app, StepKind::RolePolicy);
+    go_to(&mut app, POLICY);
     app
 }
 
 /// The policy editor after a character was deleted: the JSON no longer parses.
 pub fn policy_json_error() -> App {
     let mut app = app(Mode::Sandbox);
-    go_to(&mut app, StepKind::RolePolicy);
+    go_to(&mut app, POLICY);
     press(&mut app, KeyCode::Char('e'));
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::End);
@@ -275,7 +284,7 @@ pub fn generate_masked() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
     update(&mut app, Msg::Tick(at(2)));
-    go_to(&mut app, StepKind::Generate);
+    go_to(&mut app, GENERATE);
     app
 }
 
@@ -298,7 +307,7 @@ fn probed(app: &mut App, effects: &[Effect], attempt: u32, result: Result<Exchan
 pub fn test_waiting() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
-    go_to(&mut app, StepKind::TestKeys);
+    go_to(&mut app, TEST);
     let effects = press(&mut app, KeyCode::Enter);
     update(&mut app, Msg::Tick(at(2)));
     probed(
@@ -317,7 +326,7 @@ pub fn test_waiting() -> App {
 pub fn test_ok() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
-    go_to(&mut app, StepKind::TestKeys);
+    go_to(&mut app, TEST);
     let effects = press(&mut app, KeyCode::Enter);
     probed(
         &mut app,
@@ -335,7 +344,7 @@ pub fn test_ok() -> App {
 pub fn revoke_proved() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
-    go_to(&mut app, StepKind::Revoke);
+    go_to(&mut app, REVOKE);
     let effects = press(&mut app, KeyCode::Enter);
     let effects = answer(&mut app, &effects, "sys/leases/revoke", status(202));
     let Some(Effect::Engine(EngineCall::ProveRevoked { step, lease_id, .. })) = effects.first()
@@ -371,7 +380,7 @@ pub fn finish_all_done() -> App {
 /// The help overlay over the policy pane.
 pub fn help_policy() -> App {
     let mut app = app(Mode::Sandbox);
-    go_to(&mut app, StepKind::RolePolicy);
+    go_to(&mut app, POLICY);
     press(&mut app, KeyCode::Char('?'));
     app
 }

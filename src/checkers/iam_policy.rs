@@ -3,52 +3,16 @@
 
 use serde_json::Value;
 
-/// The first JSON error, where the editor can jump to it. Lines and columns count from 1.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
+use super::{DocumentCheck, Issue as LintIssue, Severity, SyntaxError as JsonError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// AWS would refuse the document (`MalformedPolicyDocument`).
-    Error,
-    /// Accepted, but probably not what the learner meant.
-    Warning,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LintIssue {
-    pub severity: Severity,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PolicyCheck {
-    NotJson(JsonError),
-    Json { issues: Vec<LintIssue> },
-}
-
-impl PolicyCheck {
-    /// Whether Vault and AWS would take the document.
-    pub fn is_usable(&self) -> bool {
-        match self {
-            PolicyCheck::NotJson(_) => false,
-            PolicyCheck::Json { issues } => issues.iter().all(|i| i.severity != Severity::Error),
-        }
-    }
-}
-
-pub fn check_policy(text: &str) -> PolicyCheck {
+pub fn check_policy(text: &str) -> DocumentCheck {
     match serde_json::from_str::<Value>(text) {
-        Err(e) => PolicyCheck::NotJson(JsonError {
+        Err(e) => DocumentCheck::NotParsed(JsonError {
             line: e.line().max(1),
             column: e.column().max(1),
             message: json_message(&e),
         }),
-        Ok(document) => PolicyCheck::Json {
+        Ok(document) => DocumentCheck::Parsed {
             issues: lint(&document),
         },
     }
@@ -191,7 +155,7 @@ mod tests {
 
     fn issues(text: &str) -> Vec<String> {
         match check_policy(text) {
-            PolicyCheck::Json { issues } => issues.into_iter().map(|i| i.message).collect(),
+            DocumentCheck::Parsed { issues } => issues.into_iter().map(|i| i.message).collect(),
             other => panic!("expected JSON, got {other:?}"),
         }
     }
@@ -200,7 +164,7 @@ mod tests {
     fn the_labs_policy_is_clean() {
         assert_eq!(
             check_policy(LAB_POLICY),
-            PolicyCheck::Json { issues: vec![] }
+            DocumentCheck::Parsed { issues: vec![] }
         );
         assert!(check_policy(LAB_POLICY).is_usable());
     }
@@ -208,7 +172,7 @@ mod tests {
     #[test]
     fn a_missing_comma_points_at_its_line_and_column() {
         let text = "{\n  \"Version\": \"2012-10-17\"\n  \"Statement\": []\n}";
-        let PolicyCheck::NotJson(error) = check_policy(text) else {
+        let DocumentCheck::NotParsed(error) = check_policy(text) else {
             panic!("not JSON");
         };
         assert_eq!((error.line, error.column), (3, 3));
@@ -217,7 +181,7 @@ mod tests {
 
     #[test]
     fn an_empty_document_is_not_json_at_line_one() {
-        let PolicyCheck::NotJson(error) = check_policy("") else {
+        let DocumentCheck::NotParsed(error) = check_policy("") else {
             panic!("not JSON");
         };
         assert_eq!(error.line, 1);
@@ -245,7 +209,7 @@ mod tests {
     #[test]
     fn a_missing_version_is_only_a_warning() {
         let text = r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#;
-        let PolicyCheck::Json { issues } = check_policy(text) else {
+        let DocumentCheck::Parsed { issues } = check_policy(text) else {
             panic!("JSON");
         };
         assert_eq!(issues.len(), 1);

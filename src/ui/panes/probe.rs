@@ -1,4 +1,5 @@
-//! Step 5: DescribeInstances with the new keys, retried while they propagate.
+//! A probe step's body (test the keys): the engine's use of the credentials, retried
+//! while they propagate, saying why it waits.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,23 +7,29 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
+use crate::app::steps::issue_hint;
+use crate::lab::model::ProbeStep;
 use crate::ui::theme::Theme;
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    step: usize,
+    spec: &ProbeStep,
+    theme: &Theme,
+) {
     let mut lines = Vec::new();
-    match (&app.creds, &app.probe) {
+    match (&app.creds, app.probe(step)) {
         (None, _) => lines.push(Line::from(Span::styled(
-            "Generate credentials in step 4 first.",
+            format!("Generate credentials in {} first.", issue_hint(app)),
             theme.muted,
         ))),
-        (Some(_), None) => lines.push(Line::from(Span::styled(
-            "Enter calls EC2 DescribeInstances signed with the new keys.",
-            theme.muted,
-        ))),
+        (Some(_), None) => lines.push(Line::from(Span::styled(app.fill(&spec.idle), theme.muted))),
         (Some(_), Some(probe)) => {
-            let elapsed = app.probe_elapsed().unwrap_or_default().as_secs_f32();
+            let elapsed = app.probe_elapsed(step).unwrap_or_default().as_secs_f32();
             if let Some(refusal) = &probe.waiting_because {
                 lines.push(Line::from(vec![
                     Span::styled(
@@ -36,7 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             match &probe.result {
                 Some(Ok(exchange)) => {
                     lines.push(Line::from(Span::styled(
-                        format!("✓ AWS accepted the keys (attempt {})", probe.attempt),
+                        format!("✓ {} (attempt {})", spec.accepted, probe.attempt),
                         theme.done,
                     )));
                     lines.extend(exchange.response.lines().map(|l| Line::raw(l.to_owned())));
@@ -48,7 +55,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     )));
                     lines.push(Line::raw(refusal.message.clone()));
                 }
-                None if probe.waiting_because.is_none() => lines.push(Line::raw("Calling EC2…")),
+                None if probe.waiting_because.is_none() => {
+                    lines.push(Line::raw(app.fill(&spec.running)))
+                }
                 None => {}
             }
         }

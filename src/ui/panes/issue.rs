@@ -1,4 +1,5 @@
-//! Step 4: the issued credentials and their lease, the secret masked until revealed.
+//! An issue step's body (generate credentials): the credentials and their lease, secrets
+//! masked until revealed, and the lines that put them in a shell.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,34 +8,18 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::ExposeSecret;
 
 use crate::app::App;
-use crate::app::steps::issue::{SHOWN, export_lines};
-use crate::engines::aws::SECRET_KEY;
+use crate::app::steps::issue::export_lines;
+use crate::lab::model::IssueStep;
 use crate::lease::countdown::format_vault_duration;
 use crate::ui::status_bar::lease_line;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{field, masked};
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, spec: &IssueStep, theme: &Theme) {
     let Some(creds) = &app.creds else {
-        let lines = vec![Line::from(Span::styled(
-            "No credentials yet. Enter asks Vault for a new IAM user and its keys.",
-            theme.muted,
-        ))];
+        let lines = vec![Line::from(Span::styled(app.fill(&spec.idle), theme.muted))];
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
         return;
-    };
-    // The answer's fields, the secret ones masked until revealed.
-    let shown = |name: &str| {
-        let value = creds
-            .fields
-            .get(name)
-            .map(|v| v.expose_secret())
-            .unwrap_or("");
-        if name == SECRET_KEY && !creds.revealed {
-            masked(value.chars().count())
-        } else {
-            value.to_owned()
-        }
     };
     let mut lines = vec![
         field("lease_id", creds.lease.id.clone(), theme),
@@ -45,12 +30,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         field("renewable", creds.lease.renewable.to_string(), theme),
     ];
-    for name in SHOWN {
-        lines.push(field(name, shown(name), theme));
+    for name in &spec.show {
+        let value = creds
+            .fields
+            .get(name)
+            .map(|v| v.expose_secret().to_owned())
+            .unwrap_or_default();
+        let value = if spec.secret.contains(name) && !creds.revealed {
+            masked(value.chars().count())
+        } else {
+            value
+        };
+        lines.push(field(name, value, theme));
     }
     lines.push(Line::raw(""));
     lines.push(lease_line(app, theme));
-    for (name, value, secret) in export_lines(app, creds) {
+    for (name, value, secret) in export_lines(app) {
         let value = if secret && !creds.revealed {
             masked(value.chars().count())
         } else {
@@ -61,12 +56,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::styled(format!("{name}={value}"), theme.code),
         ]));
     }
+    let verb = if creds.revealed { "hides" } else { "shows" };
     lines.push(Line::from(Span::styled(
-        if creds.revealed {
-            "v hides the secret key · c copies the export lines"
-        } else {
-            "v shows the secret key · c copies the export lines"
-        },
+        format!("v {verb} {} · c copies the export lines", spec.secret_name),
         theme.muted,
     )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);

@@ -1,4 +1,5 @@
-//! Step 3: the role's policy in an editor, checked as it is typed.
+//! An editor step's body (the role's policy): the document in an editor, and its checker's
+//! findings as it is typed.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,14 +7,25 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::app::App;
-use crate::app::policy::{PolicyCheck, Severity};
+use crate::checkers::{DocumentCheck, Severity};
+use crate::lab::model::EditorStep;
 use crate::ui::theme::Theme;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    step: usize,
+    spec: &EditorStep,
+    theme: &Theme,
+) {
+    let Some(editor) = app.editor(step) else {
+        return;
+    };
     let [editor_area, check_area] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
 
-    let template = &app.lab.policy_templates[app.policy.template].name;
+    let template = &spec.templates[editor.template].name;
     let title = if app.editing {
         " editing — Esc stops "
     } else {
@@ -29,24 +41,37 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         });
     let inner = block.inner(editor_area);
     frame.render_widget(block, editor_area);
-    frame.render_widget(&app.policy.textarea, inner);
+    frame.render_widget(&editor.textarea, inner);
 
+    let syntax = editor.checker.syntax();
     let mut lines = Vec::new();
-    match &app.policy.check {
-        PolicyCheck::NotJson(error) => {
-            lines.push(Line::from(Span::styled("✗ not valid JSON", theme.failed)));
+    match &editor.check {
+        DocumentCheck::NotParsed(error) => {
+            lines.push(Line::from(Span::styled(
+                format!("✗ not valid {syntax}"),
+                theme.failed,
+            )));
             lines.push(Line::raw(format!(
                 "line {}, column {}:",
                 error.line, error.column
             )));
             lines.push(Line::raw(error.message.clone()));
         }
-        PolicyCheck::Json { issues } if issues.is_empty() => {
-            lines.push(Line::from(Span::styled("✓ valid JSON", theme.done)));
-            lines.push(Line::from(Span::styled("✓ IAM policy grammar", theme.done)));
+        DocumentCheck::Parsed { issues } if issues.is_empty() => {
+            lines.push(Line::from(Span::styled(
+                format!("✓ valid {syntax}"),
+                theme.done,
+            )));
+            lines.push(Line::from(Span::styled(
+                format!("✓ {}", editor.checker.grammar()),
+                theme.done,
+            )));
         }
-        PolicyCheck::Json { issues } => {
-            lines.push(Line::from(Span::styled("✓ valid JSON", theme.done)));
+        DocumentCheck::Parsed { issues } => {
+            lines.push(Line::from(Span::styled(
+                format!("✓ valid {syntax}"),
+                theme.done,
+            )));
             for issue in issues {
                 let (mark, style) = match issue.severity {
                     Severity::Error => ("✗ ", theme.failed),

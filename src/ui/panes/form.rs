@@ -1,0 +1,63 @@
+//! A form step's body (the root keys): the fields, secrets masked, and what the engine
+//! found out about them once checked.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::App;
+use crate::app::state::FieldInput;
+use crate::lab::model::FormStep;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{field, masked};
+
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    step: usize,
+    spec: &FormStep,
+    theme: &Theme,
+) {
+    let Some(form) = app.form(step) else {
+        return;
+    };
+    let mut lines: Vec<Line> = spec
+        .fields
+        .iter()
+        .zip(&form.inputs)
+        .enumerate()
+        .map(|(index, (field_spec, input))| {
+            let text = match input {
+                FieldInput::Plain(value) => value.clone(),
+                FieldInput::Secret(secret) => masked(secret.len()),
+            };
+            let value = if app.editing && form.field == index {
+                Span::styled(format!("{text}▏"), theme.selected)
+            } else {
+                Span::raw(text)
+            };
+            field(&field_spec.label, value, theme)
+        })
+        .collect();
+    if let Some(source) = &form.source {
+        lines.push(Line::from(Span::styled(
+            format!("Prefilled from {source}."),
+            theme.muted,
+        )));
+    }
+    lines.push(Line::raw(""));
+    match &form.verified {
+        Some(verified) => {
+            for fact in &verified.facts {
+                lines.push(field(&fact.label, fact.value.clone(), theme));
+            }
+            for warning in &verified.warnings {
+                lines.push(Line::from(Span::styled(warning.clone(), theme.warning)));
+            }
+        }
+        None => lines.push(Line::from(Span::styled(app.fill(&spec.idle), theme.muted))),
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+}
