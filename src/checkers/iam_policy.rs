@@ -1,7 +1,9 @@
 //! Checking an IAM policy document as the learner types it: JSON first (with the line and
-//! column of the first mistake), then the IAM grammar the lab relies on.
+//! column of the first mistake), then IAM's policy grammar (`vaultlab_wire::iam_policy`,
+//! the sandbox's too), each mistake said in a learner's words.
 
 use serde_json::Value;
+use vaultlab_wire::iam_policy::{self as grammar, Element, OLD_VERSION, Statements, VERSION};
 
 use super::{DocumentCheck, Issue as LintIssue, Severity, SyntaxError as JsonError};
 
@@ -43,8 +45,8 @@ fn lint(document: &Value) -> Vec<LintIssue> {
         )];
     };
     match policy.get("Version").and_then(Value::as_str) {
-        Some("2012-10-17") => {}
-        Some("2008-10-17") => issues.push(warning(
+        Some(VERSION) => {}
+        Some(OLD_VERSION) => issues.push(warning(
             "Version 2008-10-17 is the old policy language: use 2012-10-17".into(),
         )),
         Some(other) => issues.push(error(format!(
@@ -54,16 +56,15 @@ fn lint(document: &Value) -> Vec<LintIssue> {
             "no Version: AWS then reads the policy as the old 2008-10-17 language; add \"Version\": \"2012-10-17\"".into(),
         )),
     }
-    let statements: Vec<&Value> = match policy.get("Statement") {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(single @ Value::Object(_)) => vec![single],
-        Some(_) => {
+    let statements: Vec<&Value> = match grammar::statements(document) {
+        Statements::List(list) => list,
+        Statements::Malformed => {
             issues.push(error(
                 "Statement must be an object or a list of objects".into(),
             ));
             return issues;
         }
-        None => {
+        Statements::Missing => {
             issues.push(error("no Statement: a policy needs at least one".into()));
             return issues;
         }
@@ -79,26 +80,26 @@ fn lint(document: &Value) -> Vec<LintIssue> {
             .and_then(Value::as_str)
             .map(|sid| format!("statement {sid:?}"))
             .unwrap_or_else(|| format!("statement {}", index + 1));
-        let Some(statement) = statement.as_object() else {
+        if !statement.is_object() {
             issues.push(error(format!("{name} is not an object")));
             continue;
-        };
-        match statement.get("Effect").and_then(Value::as_str) {
-            Some("Allow" | "Deny") => {}
-            Some(other) => issues.push(error(format!(
+        }
+        match grammar::effect(statement) {
+            Ok(_) => {}
+            Err(Some(other)) => issues.push(error(format!(
                 "{name}: Effect {other:?} must be \"Allow\" or \"Deny\" (case matters)"
             ))),
-            None => issues.push(error(format!("{name}: no Effect (\"Allow\" or \"Deny\")"))),
+            Err(None) => issues.push(error(format!("{name}: no Effect (\"Allow\" or \"Deny\")"))),
         }
-        match (statement.get("Action"), statement.get("NotAction")) {
-            (None, None) => issues.push(error(format!("{name}: no Action"))),
-            (Some(_), Some(_)) => issues.push(error(format!(
+        match grammar::actions(statement) {
+            Element::Neither => issues.push(error(format!("{name}: no Action"))),
+            Element::Both(_) => issues.push(error(format!(
                 "{name}: Action and NotAction cannot both be given"
             ))),
-            (Some(actions), None) | (None, Some(actions)) => {
-                for action in strings(actions) {
+            Element::Positive(actions) | Element::Negative(actions) => {
+                for action in grammar::names(actions) {
                     match action {
-                        Some(action) if is_action(action) => {}
+                        Some(action) if grammar::is_action(action) => {}
                         Some(action) => issues.push(error(format!(
                             "{name}: {action:?} is not an action: write service:Action, e.g. \"ec2:DescribeInstances\""
                         ))),
@@ -109,41 +110,13 @@ fn lint(document: &Value) -> Vec<LintIssue> {
                 }
             }
         }
-        if statement.get("Resource").is_none() && statement.get("NotResource").is_none() {
+        if grammar::resources(statement) == Element::Neither {
             issues.push(error(format!(
                 "{name}: no Resource (use \"*\" for EC2's Describe actions)"
             )));
         }
     }
     issues
-}
-
-/// A string or a list of strings; `None` for each element that is not a string.
-fn strings(value: &Value) -> Vec<Option<&str>> {
-    match value {
-        Value::String(s) => vec![Some(s.as_str())],
-        Value::Array(list) => list.iter().map(Value::as_str).collect(),
-        _ => vec![None],
-    }
-}
-
-/// `*`, or `service:Action` where the action may use `*` and `?` wildcards. AWS matches
-/// both parts without regard to case.
-fn is_action(action: &str) -> bool {
-    if action == "*" {
-        return true;
-    }
-    let Some((service, name)) = action.split_once(':') else {
-        return false;
-    };
-    !service.is_empty()
-        && service
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
 }
 
 #[cfg(test)]
@@ -215,17 +188,5 @@ mod tests {
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].severity, Severity::Warning);
         assert!(check_policy(text).is_usable());
-    }
-
-    #[test]
-    fn wildcards_and_lists_of_actions_are_actions() {
-        assert!(is_action("ec2:*"));
-        assert!(is_action("ec2:Describe*"));
-        assert!(is_action("*"));
-        assert!(is_action("resource-groups:Get?"));
-        assert!(!is_action("ec2"));
-        assert!(is_action("EC2:describeinstances"));
-        assert!(!is_action("ec2 DescribeInstances"));
-        assert!(!is_action("ec2:"));
     }
 }

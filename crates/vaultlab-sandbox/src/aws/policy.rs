@@ -1,5 +1,6 @@
 //! IAM identity-policy evaluation, enough for the lab's least-privilege lesson:
-//! explicit Deny wins, else any Allow, else implicit deny.
+//! explicit Deny wins, else any Allow, else implicit deny. The grammar (statements,
+//! effects, actions, wildcards) is `vaultlab_wire::iam_policy`, the editor's too.
 //!
 //! Not modelled: policy variables (`${aws:username}`), permissions boundaries, SCPs,
 //! resource policies. A `Condition` block cannot be evaluated here, so a statement carrying
@@ -7,6 +8,8 @@
 //! denies (fail closed): the sandbox may refuse more than AWS, never allow more.
 
 use serde_json::Value;
+pub use vaultlab_wire::iam_policy::wildcard_match;
+use vaultlab_wire::iam_policy::{self as grammar, Effect, Element, Statements};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -19,27 +22,26 @@ pub enum Decision {
 pub fn validate(document: &str) -> Result<(), String> {
     let value: Value =
         serde_json::from_str(document).map_err(|_| "Syntax errors in policy.".to_string())?;
-    let Some(object) = value.as_object() else {
+    if !value.is_object() {
         return Err("Syntax errors in policy.".into());
-    };
-    let statements = match object.get("Statement") {
-        Some(Value::Array(list)) if !list.is_empty() => list.iter().collect::<Vec<_>>(),
-        Some(one @ Value::Object(_)) => vec![one],
+    }
+    let statements = match grammar::statements(&value) {
+        Statements::List(list) if !list.is_empty() => list,
         _ => return Err("Missing required field Statement".into()),
     };
     for statement in statements {
-        let Some(statement) = statement.as_object() else {
+        if !statement.is_object() {
             return Err("Syntax errors in policy.".into());
-        };
-        match statement.get("Effect").and_then(Value::as_str) {
-            Some("Allow" | "Deny") => {}
-            Some(_) => return Err("Invalid effect: must be Allow or Deny".into()),
-            None => return Err("Missing required field Effect".into()),
         }
-        if !statement.contains_key("Action") && !statement.contains_key("NotAction") {
+        match grammar::effect(statement) {
+            Ok(_) => {}
+            Err(Some(_)) => return Err("Invalid effect: must be Allow or Deny".into()),
+            Err(None) => return Err("Missing required field Effect".into()),
+        }
+        if grammar::actions(statement) == Element::Neither {
             return Err("Policy statement must contain actions.".into());
         }
-        if !statement.contains_key("Resource") && !statement.contains_key("NotResource") {
+        if grammar::resources(statement) == Element::Neither {
             return Err("Policy statement must contain resources.".into());
         }
     }
@@ -58,10 +60,8 @@ pub fn evaluate<'a>(
         let Ok(value) = serde_json::from_str::<Value>(document) else {
             continue;
         };
-        let statements = match value.get("Statement") {
-            Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
-            Some(one @ Value::Object(_)) => vec![one],
-            _ => continue,
+        let Statements::List(statements) = grammar::statements(&value) else {
+            continue;
         };
         for statement in statements {
             match statement_applies(statement, action, resource) {
@@ -78,77 +78,21 @@ pub fn evaluate<'a>(
     }
 }
 
-enum Effect {
-    Allow,
-    Deny,
-}
-
 fn statement_applies(statement: &Value, action: &str, resource: &str) -> Option<Effect> {
-    let effect = match statement.get("Effect").and_then(Value::as_str)? {
-        "Allow" => Effect::Allow,
-        "Deny" => Effect::Deny,
-        _ => return None,
-    };
-    if statement.get("Condition").is_some() && matches!(effect, Effect::Allow) {
+    let effect = grammar::effect(statement).ok()?;
+    if grammar::has_condition(statement) && effect == Effect::Allow {
         return None;
     }
-    let action_matches = match (statement.get("Action"), statement.get("NotAction")) {
-        (Some(list), _) => any_matches(list, action, false),
-        (None, Some(list)) => !any_matches(list, action, false),
-        (None, None) => false,
-    };
-    let resource_matches = match (statement.get("Resource"), statement.get("NotResource")) {
-        (Some(list), _) => any_matches(list, resource, true),
-        (None, Some(list)) => !any_matches(list, resource, true),
-        (None, None) => false,
-    };
-    (action_matches && resource_matches).then_some(effect)
-}
-
-/// A string or a list of strings; actions match case-insensitively, resources exactly.
-fn any_matches(patterns: &Value, candidate: &str, case_sensitive: bool) -> bool {
-    let one = |p: &Value| {
-        p.as_str().is_some_and(|p| {
-            if case_sensitive {
-                wildcard_match(p, candidate)
-            } else {
-                wildcard_match(&p.to_ascii_lowercase(), &candidate.to_ascii_lowercase())
-            }
-        })
-    };
-    match patterns {
-        Value::Array(list) => list.iter().any(one),
-        other => one(other),
-    }
-}
-
-/// `*` matches any run (also empty), `?` exactly one character. Iterative, no recursion,
-/// so hostile patterns cannot blow the stack.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
+    let matches = |element: Element, candidate: &str, case_sensitive: bool| match element {
+        Element::Positive(list) | Element::Both(list) => {
+            grammar::matches_any(list, candidate, case_sensitive)
         }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+        Element::Negative(list) => !grammar::matches_any(list, candidate, case_sensitive),
+        Element::Neither => false,
+    };
+    let action_matches = matches(grammar::actions(statement), action, false);
+    let resource_matches = matches(grammar::resources(statement), resource, true);
+    (action_matches && resource_matches).then_some(effect)
 }
 
 #[cfg(test)]
