@@ -15,11 +15,18 @@
 //! says for that code; `method` narrows a Vault fault to one HTTP method. An AWS fault with
 //! `aws_action` `*` matches every AWS request; a Vault fault matches every path that starts
 //! with `vault_path`.
+//!
+//! A Vault fault answers before the token is checked, as Vault's rate-limit quotas and a
+//! sealed Vault do. An AWS fault answers only a request the endpoint has authenticated
+//! (AWS throttles a caller it knows), so an unsigned or badly signed request gets its
+//! authentication error and leaves the fault armed. Statuses are error statuses (400–599);
+//! how many faults are armed and how long their words are is bounded, since they are kept
+//! in memory and logged.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -34,8 +41,15 @@ use super::vault::http::Reply;
 /// Where the admin API is served.
 pub const ADMIN_PATH: &str = "/vaultlab/faults";
 
-/// AWS request bodies are small query-protocol forms; a fault never needs more.
-const MAX_AWS_BODY: usize = 1 << 20;
+/// At most this many faults are armed at once; a stage needs a handful.
+pub const MAX_ARMED: usize = 100;
+
+/// The longest `message` a fault may carry, in characters (AWS's and Vault's are far
+/// shorter); it is kept in memory and written to the log.
+pub const MAX_MESSAGE_CHARS: usize = 1024;
+
+/// The longest `aws_action`, `code`, `vault_path` or `method`, in characters.
+const MAX_NAME_CHARS: usize = 256;
 
 /// What a matching request gets instead of its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,11 +95,41 @@ struct FaultRequest {
     count: Option<u32>,
 }
 
+/// Refuses a field longer than `max` characters, saying which and by how much.
+fn bounded(field: &str, value: Option<&String>, max: usize) -> Result<(), String> {
+    match value.map(|v| v.chars().count()) {
+        Some(length) if length > max => Err(format!(
+            "{field} is {length} characters long; a fault's {field} may have at most {max}"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A real error status: what a client can tell from success or a redirect.
+fn error_status(status: u16) -> Result<u16, String> {
+    if (400..=599).contains(&status) {
+        Ok(status)
+    } else {
+        Err(format!(
+            "{status} is not an error status: a fault's status must be from 400 to 599"
+        ))
+    }
+}
+
 impl FaultRequest {
     fn into_fault(self) -> Result<Fault, String> {
         let remaining = self.count.unwrap_or(1);
         if remaining == 0 {
             return Err("count must be at least 1".into());
+        }
+        bounded("message", self.message.as_ref(), MAX_MESSAGE_CHARS)?;
+        for (field, value) in [
+            ("aws_action", &self.aws_action),
+            ("code", &self.code),
+            ("vault_path", &self.vault_path),
+            ("method", &self.method),
+        ] {
+            bounded(field, value.as_ref(), MAX_NAME_CHARS)?;
         }
         let kind = match (self.aws_action, self.vault_path) {
             (Some(action), None) => {
@@ -98,7 +142,7 @@ impl FaultRequest {
                 let (status, message) = aws_defaults(&code);
                 FaultKind::Aws {
                     aws_action: action,
-                    status: self.status.unwrap_or(status),
+                    status: error_status(self.status.unwrap_or(status))?,
                     message: self.message.unwrap_or_else(|| message.to_owned()),
                     code,
                 }
@@ -112,9 +156,7 @@ impl FaultRequest {
                 let status = self
                     .status
                     .ok_or("a vault_path fault needs a status, e.g. 429")?;
-                if StatusCode::from_u16(status).is_err() || status < 400 {
-                    return Err(format!("{status} is not an error status"));
-                }
+                let status = error_status(status)?;
                 FaultKind::Vault {
                     message: self.message,
                     vault_path: path,
@@ -173,8 +215,16 @@ impl Faults {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn arm(&self, fault: Fault) {
-        self.lock().push(fault);
+    /// Arms `fault` unless [`MAX_ARMED`] already are.
+    pub fn arm(&self, fault: Fault) -> Result<(), String> {
+        let mut faults = self.lock();
+        if faults.len() >= MAX_ARMED {
+            return Err(format!(
+                "{MAX_ARMED} faults are armed, the most the sandbox keeps; let some be used up, or disarm them all with DELETE {ADMIN_PATH}"
+            ));
+        }
+        faults.push(fault);
+        Ok(())
     }
 
     pub fn armed(&self) -> Vec<Fault> {
@@ -185,10 +235,25 @@ impl Faults {
         self.lock().clear();
     }
 
-    fn any_aws(&self) -> bool {
-        self.lock()
-            .iter()
-            .any(|f| matches!(f.kind, FaultKind::Aws { .. }))
+    /// Uses up one of the first AWS fault that matches `action`: its status, code and
+    /// message. Called by the AWS endpoint once the request is authenticated.
+    pub(crate) fn take_aws(&self, action: &str) -> Option<(StatusCode, String, String)> {
+        match self.take(|kind| match kind {
+            FaultKind::Aws { aws_action, .. } => aws_action == "*" || aws_action == action,
+            FaultKind::Vault { .. } => false,
+        })? {
+            FaultKind::Aws {
+                status,
+                code,
+                message,
+                ..
+            } => Some((
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                code,
+                message,
+            )),
+            FaultKind::Vault { .. } => None,
+        }
     }
 
     /// Uses up one of the first fault that `matches`, and returns what it answers.
@@ -249,10 +314,10 @@ async fn add(
     let fault = serde_json::from_slice::<FaultRequest>(&body)
         .map_err(|e| format!("the body is not a fault: {e}"))
         .and_then(FaultRequest::into_fault);
-    match fault {
+    match fault.and_then(|fault| faults.arm(fault.clone()).map(|()| fault)) {
         Ok(fault) => {
+            // Every field is bounded (into_fault), so the line is too.
             tracing::info!(?fault.kind, fault.remaining, "fault armed");
-            faults.arm(fault.clone());
             Json(fault).into_response()
         }
         Err(message) => Reply::bad_request(message).into_response(),
@@ -270,62 +335,33 @@ async fn clear(
     Reply::no_content().into_response()
 }
 
-/// The request filter: a request that matches an armed fault gets the fault's answer.
+/// The request filter for Vault faults: a request under `/v1/` that matches an armed one
+/// gets its answer. AWS faults are answered by the AWS endpoint, after authentication.
 pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if path.starts_with("/vaultlab/") {
+    let Some(vault_path) = path.strip_prefix("/v1/") else {
         return next.run(request).await;
-    }
-    if let Some(vault_path) = path.strip_prefix("/v1/") {
-        let method = request.method().as_str().to_owned();
-        let hit = faults.take(|kind| match kind {
-            FaultKind::Vault {
-                vault_path: prefix,
-                method: wanted,
-                ..
-            } => {
-                vault_path.starts_with(prefix.as_str())
-                    && wanted.as_ref().is_none_or(|m| *m == method)
-            }
-            FaultKind::Aws { .. } => false,
-        });
-        return match hit {
-            Some(FaultKind::Vault {
-                status, message, ..
-            }) => Reply::error(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                message.unwrap_or_else(|| vault_default_message(status, vault_path)),
-            )
-            .into_response(),
-            _ => next.run(request).await,
-        };
-    }
-    // Everything else is an AWS query request; its action may be in the form body.
-    if !faults.any_aws() {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_AWS_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
-    let query = parts.uri.query().unwrap_or("").as_bytes().to_vec();
-    let action = form_urlencoded::parse(&body)
-        .chain(form_urlencoded::parse(&query))
-        .find(|(name, _)| name == "Action")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
+    let method = request.method().as_str().to_owned();
     let hit = faults.take(|kind| match kind {
-        FaultKind::Aws { aws_action, .. } => aws_action == "*" || *aws_action == action,
-        FaultKind::Vault { .. } => false,
+        FaultKind::Vault {
+            vault_path: prefix,
+            method: wanted,
+            ..
+        } => {
+            vault_path.starts_with(prefix.as_str()) && wanted.as_ref().is_none_or(|m| *m == method)
+        }
+        FaultKind::Aws { .. } => false,
     });
     match hit {
-        Some(FaultKind::Aws {
-            code,
-            message,
-            status,
-            ..
-        }) => super::aws::error_response(&parts.headers, &action, status, &code, &message),
-        _ => next.run(Request::from_parts(parts, Body::from(body))).await,
+        Some(FaultKind::Vault {
+            status, message, ..
+        }) => Reply::error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            message.unwrap_or_else(|| vault_default_message(status, vault_path)),
+        )
+        .into_response(),
+        _ => next.run(request).await,
     }
 }
 
@@ -378,6 +414,19 @@ mod tests {
             (r#"{"aws_action":"X"}"#, "needs a code"),
             (r#"{"vault_path":"x"}"#, "needs a status"),
             (r#"{"vault_path":"x","status":200}"#, "not an error status"),
+            (r#"{"vault_path":"x","status":600}"#, "from 400 to 599"),
+            (
+                r#"{"aws_action":"X","code":"Throttling","status":200}"#,
+                "200 is not an error status",
+            ),
+            (
+                r#"{"aws_action":"X","code":"Throttling","status":302}"#,
+                "from 400 to 599",
+            ),
+            (
+                r#"{"aws_action":"X","code":"Throttling","status":999}"#,
+                "not an error status",
+            ),
             (r#"{"code":"Throttling"}"#, "exactly one"),
             (
                 r#"{"aws_action":"X","vault_path":"y","code":"Throttling"}"#,
@@ -400,12 +449,61 @@ mod tests {
     #[test]
     fn a_fault_is_used_up_after_its_count() {
         let faults = Faults::default();
-        faults.arm(request(r#"{"vault_path":"aws/","status":503,"count":2}"#).unwrap());
+        faults
+            .arm(request(r#"{"vault_path":"aws/","status":503,"count":2}"#).unwrap())
+            .unwrap();
         let is_vault = |k: &FaultKind| matches!(k, FaultKind::Vault { .. });
         assert!(faults.take(is_vault).is_some());
         assert_eq!(faults.armed()[0].remaining, 1);
         assert!(faults.take(is_vault).is_some());
         assert!(faults.take(is_vault).is_none());
         assert!(faults.armed().is_empty());
+    }
+
+    #[test]
+    fn words_are_bounded_before_they_are_kept_or_logged() {
+        let long = "x".repeat(MAX_MESSAGE_CHARS + 1);
+        let err = request(&format!(
+            r#"{{"aws_action":"X","code":"Throttling","message":"{long}"}}"#
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "message is {} characters long; a fault's message may have at most {MAX_MESSAGE_CHARS}",
+                MAX_MESSAGE_CHARS + 1
+            )
+        );
+        let fits = "é".repeat(MAX_MESSAGE_CHARS);
+        assert!(
+            request(&format!(
+                r#"{{"vault_path":"aws/","status":429,"message":"{fits}"}}"#
+            ))
+            .is_ok(),
+            "the bound counts characters, not bytes"
+        );
+        let err = request(&format!(
+            r#"{{"vault_path":"{}","status":429}}"#,
+            "a".repeat(300)
+        ))
+        .unwrap_err();
+        assert!(
+            err.starts_with("vault_path is 300 characters long"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn no_more_than_max_armed_faults_are_kept() {
+        let faults = Faults::default();
+        let fault = || request(r#"{"aws_action":"*","code":"Throttling"}"#).unwrap();
+        for _ in 0..MAX_ARMED {
+            faults.arm(fault()).unwrap();
+        }
+        let err = faults.arm(fault()).unwrap_err();
+        assert!(err.contains("100 faults are armed"), "{err}");
+        assert_eq!(faults.armed().len(), MAX_ARMED);
+        assert!(faults.take_aws("DescribeInstances").is_some());
+        faults.arm(fault()).expect("room again once one is used up");
     }
 }

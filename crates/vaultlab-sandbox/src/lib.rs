@@ -132,12 +132,13 @@ impl Sandbox {
         }
         background.push(vault.spawn_lease_expiry());
 
-        // Fault injection sees every request first (and serves its own admin API).
+        // Vault faults see every request first; AWS faults are answered by the AWS
+        // endpoint once a request is authenticated. The admin API is the faults' own.
         let faults = faults::Faults::default();
         let router = vault
             .router()
             .merge(faults::admin_router(faults.clone(), vault.clone()))
-            .fallback_service(aws.router())
+            .fallback_service(aws.router_with_faults(faults.clone()))
             .layer(axum::middleware::from_fn_with_state(faults, faults::inject));
         let (stop_server, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {

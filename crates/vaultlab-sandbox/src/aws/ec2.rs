@@ -10,7 +10,7 @@ use super::store::AwsState;
 use super::xml::Xml;
 
 /// Regions enabled by default in every account.
-const DEFAULT_REGIONS: &[&str] = &[
+pub(super) const DEFAULT_REGIONS: &[&str] = &[
     "ap-northeast-1",
     "ap-northeast-2",
     "ap-northeast-3",
@@ -31,7 +31,7 @@ const DEFAULT_REGIONS: &[&str] = &[
 ];
 
 /// Opt-in regions this account has not enabled: listed only with `AllRegions=true`.
-const OPT_IN_REGIONS: &[&str] = &["af-south-1", "ap-east-1", "eu-south-1", "me-south-1"];
+pub(super) const OPT_IN_REGIONS: &[&str] = &["af-south-1", "ap-east-1", "eu-south-1", "me-south-1"];
 
 pub fn handle(call: &Call<'_>, state: &AwsState) -> ApiResult<Option<String>> {
     match call.action {

@@ -1,21 +1,28 @@
 //! AWS-style API errors: an HTTP status, an error code and a message, as real AWS sends them.
 
+use std::borrow::Cow;
+
 use axum::http::StatusCode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    /// AWS's code; our own are `'static`, an injected fault's is the facilitator's.
+    pub code: Cow<'static, str>,
     pub message: String,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status,
-            code,
+            code: code.into(),
             message: message.into(),
         }
     }

@@ -1,8 +1,9 @@
 //! The AWS-compatible endpoint: IAM, STS and EC2 over the query protocol, SigV4-checked,
 //! with IAM policies evaluated.
 //!
-//! A request flows: parameters (URL query + form body) → service (SigV4 scope, else
-//! `Version`) → authentication (re-signing with the stored secret) → the service's action
+//! A request flows: parameters (URL query + form body) → service (`Version`, else the
+//! SigV4 scope) → authentication (the scope's date, service and region, then re-signing
+//! with the stored secret) → an armed fault, if one matches → the service's action
 //! handler, which checks the caller's policies → XML in that service's shape.
 
 mod actions;
@@ -11,6 +12,7 @@ mod error;
 mod iam;
 mod managed;
 pub mod policy;
+mod scope;
 pub mod sigv4;
 mod store;
 mod sts;
@@ -28,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::ChangeNotifier;
+use super::faults::Faults;
 use error::{ApiError, ApiResult};
 pub use store::{AccessKey, AwsState, Group, User};
 use vaultlab_wire::secret::PersistedSecret;
@@ -38,8 +41,8 @@ pub struct AwsOptions {
     /// How long a new access key takes to become valid (IAM is eventually consistent).
     pub propagation_delay: Duration,
     /// The sandbox's home region: always listed by EC2 DescribeRegions, even if it is not
-    /// a real region name. Signatures scoped to any region are accepted: this one endpoint
-    /// stands in for every regional endpoint, and clients sign with their configured region.
+    /// a real region name, and accepted in every credential scope. Which other regions a
+    /// scope may name is AWS's rule for the service (`scope.rs`).
     pub region: String,
 }
 
@@ -151,6 +154,9 @@ pub struct AwsEndpoint {
     state: Arc<Mutex<AwsState>>,
     options: AwsOptions,
     on_change: ChangeNotifier,
+    /// Armed faults, answered once a request is authenticated (as AWS throttles a caller
+    /// it knows): an unsigned or badly signed request never uses one up.
+    faults: Option<Faults>,
 }
 
 /// How far a request's `X-Amz-Date` may be from our clock, as AWS allows.
@@ -162,12 +168,22 @@ impl AwsEndpoint {
             state: Arc::new(Mutex::new(state)),
             options,
             on_change,
+            faults: None,
         }
     }
 
     /// Serves AWS query-protocol requests at any path (mounted as the sandbox's fallback).
     pub fn router(&self) -> Router {
         Router::new().fallback(handle).with_state(self.clone())
+    }
+
+    /// The same, answering authenticated requests that match an armed AWS fault with it.
+    pub fn router_with_faults(&self, faults: Faults) -> Router {
+        let endpoint = Self {
+            faults: Some(faults),
+            ..self.clone()
+        };
+        Router::new().fallback(handle).with_state(endpoint)
     }
 
     pub fn snapshot(&self) -> AwsState {
@@ -218,11 +234,17 @@ impl AwsEndpoint {
         let authorization = headers
             .get(header::AUTHORIZATION)
             .map(|v| sigv4::parse_authorization(&String::from_utf8_lossy(v.as_bytes())));
-        let service = authorization
-            .as_ref()
-            .and_then(|a| a.as_ref().ok())
-            .and_then(|a| Service::from_scope(&a.service))
-            .or_else(|| params.get("Version").and_then(Service::from_version));
+        // What the request is for comes from the request itself (every SDK sends the API
+        // version), so a scope naming another service cannot choose the handler.
+        let service = params
+            .get("Version")
+            .and_then(Service::from_version)
+            .or_else(|| {
+                authorization
+                    .as_ref()
+                    .and_then(|a| a.as_ref().ok())
+                    .and_then(|a| Service::from_scope(&a.service))
+            });
         let Some(service) = service else {
             let error = ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -241,12 +263,19 @@ impl AwsEndpoint {
             headers,
             body,
         };
-        let caller = match authenticate(&state, service, authorization, &request, now) {
+        let caller = match authenticate(
+            &state,
+            service,
+            &self.options.region,
+            authorization,
+            &request,
+            now,
+        ) {
             Ok(caller) => caller,
             Err(error) => {
                 tracing::debug!(
                     service = service.name(),
-                    outcome = error.code,
+                    outcome = %error.code,
                     "aws request refused"
                 );
                 return Outcome::failed(Some(service), error);
@@ -263,6 +292,19 @@ impl AwsEndpoint {
             };
             return Outcome::failed(Some(service), error);
         };
+        if let Some((status, code, message)) =
+            self.faults.as_ref().and_then(|f| f.take_aws(&action))
+        {
+            drop(state);
+            let error = ApiError::new(status, code, message);
+            tracing::debug!(
+                service = service.name(),
+                action = action.as_str(),
+                outcome = %error.code,
+                "aws request answered by an armed fault"
+            );
+            return Outcome::failed(Some(service), error);
+        }
         let call = Call {
             action: &action,
             params: &params,
@@ -282,7 +324,7 @@ impl AwsEndpoint {
             action = action.as_str(),
             outcome = match &result {
                 Ok(_) => "ok",
-                Err(e) => e.code,
+                Err(e) => e.code.as_ref(),
             },
             "aws request"
         );
@@ -355,33 +397,13 @@ async fn handle(
             let body = xml::error(
                 service,
                 error.status,
-                error.code,
+                &error.code,
                 &error.message,
                 &request_id,
             );
             xml_response(error.status, &request_id, body)
         }
     }
-}
-
-/// An AWS error in the shape of the service the request was signed for (EC2's
-/// `<Response><Errors>…`, IAM's and STS's `<ErrorResponse>…`): fault injection's answer.
-pub(crate) fn error_response(
-    headers: &HeaderMap,
-    action: &str,
-    status: u16,
-    code: &str,
-    message: &str,
-) -> Response {
-    let service = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| sigv4::parse_authorization(&String::from_utf8_lossy(v.as_bytes())).ok())
-        .and_then(|a| Service::from_scope(&a.service))
-        .or_else(|| action.starts_with("Describe").then_some(Service::Ec2));
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let body = xml::error(service, status, code, message, &request_id);
-    xml_response(status, &request_id, body)
 }
 
 fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response {
@@ -394,25 +416,36 @@ fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response 
     response
 }
 
-/// The caller behind a SigV4-signed request, or the error AWS gives for it.
+/// The caller behind a SigV4-signed request, or the error AWS gives for it. EC2 answers
+/// every authentication problem as `AuthFailure` (401); IAM and STS name it.
 fn authenticate(
     state: &AwsState,
     service: Service,
+    home_region: &str,
     authorization: Option<Result<sigv4::Authorization, sigv4::ParseError>>,
     request: &sigv4::SignedRequest<'_>,
     now: DateTime<Utc>,
 ) -> ApiResult<Caller> {
     let headers = request.headers;
     let ec2 = service == Service::Ec2;
-    let auth_failure = || {
+    let auth_failure = |message: Option<String>| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "AuthFailure",
-            "AWS was not able to validate the provided access credentials",
+            message.unwrap_or_else(|| {
+                "AWS was not able to validate the provided access credentials".to_owned()
+            }),
         )
     };
+    let incomplete = |message: String| {
+        if ec2 {
+            auth_failure(None)
+        } else {
+            ApiError::new(StatusCode::FORBIDDEN, "IncompleteSignature", message)
+        }
+    };
     let authorization = match authorization {
-        None if ec2 => return Err(auth_failure()),
+        None if ec2 => return Err(auth_failure(None)),
         None => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -420,37 +453,52 @@ fn authenticate(
                 "Request is missing Authentication Token",
             ));
         }
-        Some(Err(_)) if ec2 => return Err(auth_failure()),
         Some(Err(sigv4::ParseError::UnsupportedAlgorithm)) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "IncompleteSignature",
-                "Unsupported AWS 'algorithm': only AWS4-HMAC-SHA256 is accepted.",
+            return Err(incomplete(
+                "Unsupported AWS 'algorithm': only AWS4-HMAC-SHA256 is accepted.".to_owned(),
             ));
         }
         Some(Err(sigv4::ParseError::Incomplete(part))) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "IncompleteSignature",
-                format!("Authorization header requires '{part}' parameter."),
-            ));
+            return Err(incomplete(format!(
+                "Authorization header requires '{part}' parameter."
+            )));
         }
         Some(Ok(a)) => a,
     };
-    let mismatch = || {
+    let mismatch = |message: Option<String>| {
         if ec2 {
-            auth_failure()
+            auth_failure(message)
         } else {
             ApiError::new(
                 StatusCode::FORBIDDEN,
                 "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+                message.unwrap_or_else(|| {
+                    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".to_owned()
+                }),
             )
         }
     };
+    let amz_date = headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            incomplete(
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                    .to_owned(),
+            )
+        })?;
+    // The scope is checked before any key is looked up, as AWS's front door does.
+    scope::check(&authorization, service, home_region, amz_date)
+        .map_err(|refused| mismatch(refused.message()))?;
+    // Without the host signed, a captured request could be replayed at another endpoint.
+    if !authorization.signed_headers.iter().any(|h| h == "host") {
+        return Err(incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
+        ));
+    }
     let unknown_key = || {
         if ec2 {
-            auth_failure()
+            auth_failure(None)
         } else {
             ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -467,28 +515,11 @@ fn authenticate(
     if headers.contains_key("x-amz-security-token") {
         return Err(unknown_key());
     }
-    let amz_date = headers
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            if ec2 {
-                auth_failure()
-            } else {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "IncompleteSignature",
-                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
-                )
-            }
-        })?;
     let signed_at = NaiveDateTime::parse_from_str(amz_date, "%Y%m%dT%H%M%SZ")
         .map(|t| t.and_utc())
-        .map_err(|_| mismatch())?;
-    if !amz_date.starts_with(&authorization.date) {
-        return Err(mismatch());
-    }
+        .map_err(|_| mismatch(None))?;
     if !sigv4::verify(request, &authorization, key.secret.expose(), amz_date) {
-        return Err(mismatch());
+        return Err(mismatch(None));
     }
     if (now - signed_at).abs() > MAX_SKEW {
         return Err(if ec2 {

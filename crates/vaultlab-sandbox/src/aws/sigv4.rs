@@ -171,12 +171,10 @@ pub fn canonical_request(req: &SignedRequest<'_>, auth: &Authorization) -> Strin
         headers.push_str(&values.join(","));
         headers.push('\n');
     }
-    let payload_hash = req
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| sha256_hex(req.body));
+    // The body's own hash, always. An `X-Amz-Content-Sha256` header is S3's business: the
+    // query API has no unsigned payloads, and trusting the header would let a captured
+    // signature carry any body.
+    let payload_hash = sha256_hex(req.body);
     format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         req.method,
@@ -293,6 +291,65 @@ mod tests {
             ..req
         };
         assert!(!verify(&tampered, &auth, SECRET, "20261123T085823Z"));
+    }
+
+    /// A captured ListUsers request, its payload hash sent (and signed) in
+    /// `X-Amz-Content-Sha256`, resent with a CreateAccessKey body.
+    #[test]
+    fn a_payload_hash_header_never_stands_in_for_the_body() {
+        let listed = b"Action=ListUsers&Version=2010-05-08";
+        let h = headers(&[
+            ("host", "127.0.0.1:4566"),
+            ("x-amz-content-sha256", &sha256_hex(listed)),
+            ("x-amz-date", "20261123T085823Z"),
+        ]);
+        let mut auth = parse_authorization(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=00",
+        )
+        .unwrap();
+        let captured = SignedRequest {
+            method: "POST",
+            raw_path: "/",
+            raw_query: "",
+            headers: &h,
+            body: listed,
+        };
+        auth.signature = sign(&captured, &auth, SECRET, "20261123T085823Z");
+        assert!(verify(&captured, &auth, SECRET, "20261123T085823Z"));
+        let replayed = SignedRequest {
+            body: b"Action=CreateAccessKey&UserName=admin&Version=2010-05-08",
+            ..captured
+        };
+        assert!(!verify(&replayed, &auth, SECRET, "20261123T085823Z"));
+    }
+
+    /// `UNSIGNED-PAYLOAD` as the payload hash, as S3 clients sign: refused whatever the body.
+    #[test]
+    fn an_unsigned_payload_is_refused() {
+        let h = headers(&[
+            ("host", "127.0.0.1:4566"),
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+            ("x-amz-date", "20261123T085823Z"),
+        ]);
+        let mut auth = parse_authorization(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=00",
+        )
+        .unwrap();
+        let req = SignedRequest {
+            method: "POST",
+            raw_path: "/",
+            raw_query: "",
+            headers: &h,
+            body: b"Action=ListUsers&Version=2010-05-08",
+        };
+        // The client's canonical request ends in UNSIGNED-PAYLOAD instead of the body's hash.
+        let ours = canonical_request(&req, &auth);
+        let (head, _) = ours.rsplit_once('\n').unwrap();
+        let theirs = format!("{head}\nUNSIGNED-PAYLOAD");
+        let key = signing_key(SECRET, &auth.date, &auth.region, &auth.service);
+        let sts = string_to_sign("20261123T085823Z", &auth.scope(), &theirs);
+        auth.signature = hex::encode(hmac(&key, sts.as_bytes()));
+        assert!(!verify(&req, &auth, SECRET, "20261123T085823Z"));
     }
 
     #[test]

@@ -651,7 +651,7 @@ mod tests {
         state.add_user_to_group("g", "u").unwrap();
         let err = state.delete_user("u").unwrap_err();
         assert_eq!(
-            (err.code, err.message.as_str()),
+            (err.code.as_ref(), err.message.as_str()),
             (
                 "DeleteConflict",
                 "Cannot delete entity, must delete policies first."

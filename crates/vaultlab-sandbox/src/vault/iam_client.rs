@@ -13,6 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use vaultlab_wire::aws_xml::xml_element;
 
+/// The region IAM's global endpoint is signed for (in AWS's main partition).
+pub const GLOBAL_SIGNING_REGION: &str = "us-east-1";
+
 /// Where and as whom to call IAM.
 #[derive(Clone)]
 pub struct IamTarget {

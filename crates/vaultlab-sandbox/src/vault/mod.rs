@@ -385,7 +385,11 @@ impl VaultServer {
             } else {
                 root.iam_endpoint.clone()
             },
-            region: if root.region.is_empty() {
+            region: if root.iam_endpoint.is_empty() {
+                // The sandbox stands in for IAM's global endpoint, which Vault's SDK signs
+                // for us-east-1 whatever config/root's region is.
+                iam_client::GLOBAL_SIGNING_REGION.to_owned()
+            } else if root.region.is_empty() {
                 self.options.default_region.clone()
             } else {
                 root.region.clone()

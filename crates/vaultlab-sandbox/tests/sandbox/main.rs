@@ -3,6 +3,8 @@
 
 mod aws_differential;
 mod aws_endpoint;
+mod fault_bounds;
 mod fidelity;
+mod sigv4_scope;
 mod vault_differential;
 mod vault_sandbox;
