@@ -12,6 +12,7 @@ mod error;
 mod iam;
 mod managed;
 pub mod policy;
+mod quotas;
 mod scope;
 pub mod sigv4;
 mod store;

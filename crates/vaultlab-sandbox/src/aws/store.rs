@@ -10,7 +10,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ApiResult};
-use super::managed;
+use super::{managed, quotas};
 use vaultlab_wire::secret::PersistedSecret;
 
 pub const ADMIN_USER: &str = "vaultlab-admin";
@@ -321,10 +321,21 @@ impl AwsState {
 
     pub fn put_user_policy(&mut self, user: &str, policy: &str, document: &str) -> ApiResult<()> {
         check_name("policyName", policy, 128)?;
+        quotas::check_document_length(document)?;
         super::policy::validate(document).map_err(|m| ApiError::malformed_policy(&m))?;
-        self.user_mut(user)?
+        let user = self.user_mut(user)?;
+        let others = user
             .inline_policies
-            .insert(policy.into(), document.into());
+            .iter()
+            .filter(|(name, _)| *name != policy);
+        quotas::check_inline_total(
+            "user",
+            &user.name,
+            quotas::USER_INLINE_TOTAL,
+            others.map(|(_, doc)| doc.as_str()),
+            document,
+        )?;
+        user.inline_policies.insert(policy.into(), document.into());
         Ok(())
     }
 
@@ -418,12 +429,24 @@ impl AwsState {
 
     pub fn put_group_policy(&mut self, group: &str, policy: &str, document: &str) -> ApiResult<()> {
         check_name("policyName", policy, 128)?;
+        quotas::check_document_length(document)?;
         super::policy::validate(document).map_err(|m| ApiError::malformed_policy(&m))?;
-        self.groups
+        let group = self
+            .groups
             .get_mut(group)
-            .ok_or_else(|| ApiError::no_such_group(group))?
+            .ok_or_else(|| ApiError::no_such_group(group))?;
+        let others = group
             .inline_policies
-            .insert(policy.into(), document.into());
+            .iter()
+            .filter(|(name, _)| *name != policy);
+        quotas::check_inline_total(
+            "group",
+            &group.name,
+            quotas::GROUP_INLINE_TOTAL,
+            others.map(|(_, doc)| doc.as_str()),
+            document,
+        )?;
+        group.inline_policies.insert(policy.into(), document.into());
         Ok(())
     }
 

@@ -5,6 +5,7 @@ mod aws_differential;
 mod aws_endpoint;
 mod fault_bounds;
 mod fidelity;
+mod policy_quotas;
 mod sigv4_scope;
 mod vault_differential;
 mod vault_sandbox;
