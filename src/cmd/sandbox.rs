@@ -20,6 +20,7 @@ pub fn run(args: SandboxArgs) -> Outcome {
             propagation_delay: args.propagation_delay,
             state_path: args.state.clone(),
             region: args.region,
+            ..SandboxOptions::default()
         })
         .await?;
         print_welcome(&sandbox, &args.state, args.propagation_delay)?;

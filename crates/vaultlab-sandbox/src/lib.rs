@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod faults;
+pub mod serve;
 pub mod state;
 pub mod vault;
 
@@ -37,6 +38,8 @@ pub struct SandboxOptions {
     pub propagation_delay: Duration,
     pub state_path: Option<PathBuf>,
     pub region: String,
+    /// Connection cap, read timeouts and size bounds (by default from `ulimit -n`).
+    pub limits: serve::Limits,
 }
 
 impl Default for SandboxOptions {
@@ -46,6 +49,7 @@ impl Default for SandboxOptions {
             propagation_delay: DEFAULT_PROPAGATION_DELAY,
             state_path: None,
             region: DEFAULT_REGION.to_owned(),
+            limits: serve::Limits::default(),
         }
     }
 }
@@ -98,6 +102,24 @@ impl Sandbox {
             source,
         })?;
         let url = format!("http://{}", connectable(bound));
+        // The engine's own IAM calls come in through a listener of their own (see serve).
+        let engine_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+        let engine_listener =
+            TcpListener::bind(engine_addr)
+                .await
+                .map_err(|source| SandboxError::Bind {
+                    addr: engine_addr,
+                    source,
+                })?;
+        let engine_url = match engine_listener.local_addr() {
+            Ok(addr) => format!("http://{addr}"),
+            Err(source) => {
+                return Err(SandboxError::Bind {
+                    addr: engine_addr,
+                    source,
+                });
+            }
+        };
 
         let changed: ChangeNotifier = Arc::new(Notify::new());
         let aws = AwsEndpoint::new(
@@ -111,7 +133,7 @@ impl Sandbox {
         let vault = VaultServer::new(
             vault_state,
             VaultOptions {
-                default_aws_endpoint: url.clone(),
+                default_aws_endpoint: engine_url,
                 default_region: options.region.clone(),
             },
             changed.clone(),
@@ -141,13 +163,16 @@ impl Sandbox {
             .fallback_service(aws.router_with_faults(faults.clone()))
             .layer(axum::middleware::from_fn_with_state(faults, faults::inject));
         let (stop_server, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let limits = options.limits.clone();
+        let server = tokio::spawn(serve::serve_sandbox(
+            listener,
+            engine_listener,
+            router,
+            limits,
+            async {
+                let _ = stopped.await;
+            },
+        ));
 
         Ok(Self {
             url,

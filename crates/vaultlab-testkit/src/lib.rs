@@ -176,16 +176,27 @@ pub async fn enforce_moto_auth(moto: &PeerProcess) -> MotoAdmin {
 pub struct SandboxProcess {
     pub child: Child,
     pub env: Vec<(String, String)>,
+    /// The last lines of its log (stderr).
+    log: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
 }
+
+/// How many of the sandbox's last log lines are kept for a test to read.
+const LOG_LINES_KEPT: usize = 2000;
 
 impl SandboxProcess {
     /// Starts `binary sandbox` (the built vaultlab) with these extra arguments and reads
     /// its `export` lines.
     pub fn start(binary: &str, args: &[&str]) -> SandboxProcess {
+        let mut command = Command::new(binary);
+        command.arg("sandbox").args(args);
+        SandboxProcess::start_command(command)
+    }
+
+    /// Starts a command that runs `vaultlab sandbox` (under a shell's `ulimit`, say) and
+    /// reads its `export` lines.
+    pub fn start_command(mut command: Command) -> SandboxProcess {
         use std::io::BufRead;
-        let mut child = Command::new(binary)
-            .arg("sandbox")
-            .args(args)
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -208,8 +219,31 @@ impl SandboxProcess {
         // pipe (its log has a line per revoked lease: a busy run fills a pipe in minutes).
         std::thread::spawn(move || for _ in lines {});
         let stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || std::io::copy(&mut { stderr }, &mut std::io::sink()));
-        SandboxProcess { child, env }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                if kept.len() == LOG_LINES_KEPT {
+                    kept.pop_front();
+                }
+                kept.push_back(line);
+            }
+        });
+        SandboxProcess { child, env, log }
+    }
+
+    /// The last lines the sandbox logged, joined.
+    pub fn log(&self) -> String {
+        let lines = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        lines
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn var(&self, name: &str) -> &str {

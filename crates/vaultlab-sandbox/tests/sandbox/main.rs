@@ -6,6 +6,7 @@ mod aws_endpoint;
 mod fault_bounds;
 mod fidelity;
 mod policy_quotas;
+mod serve_limits;
 mod sigv4_scope;
 mod vault_differential;
 mod vault_sandbox;
