@@ -1,5 +1,6 @@
 //! The AWS engine's IAM calls through aws-sdk-iam: issuing an IAM user with its policies and
-//! access key, and deleting it again in Vault's order.
+//! access key, and deleting it again in Vault's order. The HTTP client under them bounds
+//! its connections and calls (`iam_http`).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -11,6 +12,7 @@ use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::RequestId;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::iam_http::CallBudget;
 use vaultlab_wire::aws_xml::xml_element;
 
 /// The region IAM's global endpoint is signed for (in AWS's main partition).
@@ -110,7 +112,7 @@ where
     }
 }
 
-pub fn client(target: &IamTarget) -> Client {
+pub fn client(target: &IamTarget, budget: &CallBudget) -> Client {
     let retry = match target.max_retries {
         n if n < 0 => RetryConfig::standard(),
         n => RetryConfig::standard().with_max_attempts(u32::try_from(n + 1).unwrap_or(u32::MAX)),
@@ -127,6 +129,7 @@ pub fn client(target: &IamTarget) -> Client {
             "vaultlab-config-root",
         ))
         .retry_config(retry)
+        .http_client(budget.http_client())
         .build();
     Client::from_conf(config)
 }
@@ -134,19 +137,23 @@ pub fn client(target: &IamTarget) -> Client {
 /// IAM clients kept for reuse, one per target. Building a client parses the TLS root
 /// store, and a new client opens new connections: under a room's load that was most of
 /// the sandbox's work. Vault too keeps its IAM client until `config/root` changes.
+/// All of them share one budget of calls in flight.
 #[derive(Clone, Default)]
-pub struct IamClients(Arc<Mutex<Vec<(IamTarget, Client)>>>);
+pub struct IamClients {
+    cached: Arc<Mutex<Vec<(IamTarget, Client)>>>,
+    budget: CallBudget,
+}
 
 impl IamClients {
     /// More targets than a lab has mounts; the oldest goes first.
     const KEEP: usize = 8;
 
     pub fn get(&self, target: &IamTarget) -> Client {
-        let mut cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, client)) = cached.iter().find(|(t, _)| t.same_as(target)) {
             return client.clone();
         }
-        let fresh = client(target);
+        let fresh = client(target, &self.budget);
         if cached.len() >= Self::KEEP {
             cached.remove(0);
         }
@@ -156,7 +163,7 @@ impl IamClients {
 
     /// Forgets every client, and with them the root keys they were built with.
     pub fn clear(&self) {
-        self.0
+        self.cached
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
@@ -425,7 +432,7 @@ mod tests {
         clients.get(&target("one"));
         clients.get(&target("one"));
         clients.get(&target("two"));
-        let held = || clients.0.lock().unwrap().len();
+        let held = || clients.cached.lock().unwrap().len();
         assert_eq!(held(), 2, "one client per target");
         clients.clear();
         assert_eq!(held(), 0, "no old root key stays in memory");

@@ -5,7 +5,8 @@
 //! parsing, replies, errors), `auth` (token check), `sys` (health, init, mounts, token,
 //! capabilities), `tune` (mount TTLs), `leases` (lease API, TTLs, revocation, expiry),
 //! `not_implemented` (what Vault has and the sandbox lacks, said so), `aws_engine/`
-//! (config, rotate-root, roles, creds), `iam_client` (aws-sdk-iam calls), `username`,
+//! (config, rotate-root, roles, creds), `iam_client` (aws-sdk-iam calls) and `iam_http`
+//! (the bounded HTTP client under them), `username`,
 //! `duration` (Go durations), `clock` (the time seam), `state` (what is persisted).
 
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod clock;
 pub mod duration;
 pub mod http;
 pub mod iam_client;
+pub mod iam_http;
 pub mod leases;
 pub mod not_implemented;
 pub mod request_path;

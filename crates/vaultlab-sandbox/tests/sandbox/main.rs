@@ -3,6 +3,7 @@
 
 mod aws_differential;
 mod aws_endpoint;
+mod engine_connections;
 mod fault_bounds;
 mod fidelity;
 mod policy_quotas;
