@@ -44,7 +44,9 @@ def signed(body, scope_service, region="us-east-1", payload_header=None):
 def send(prepared, body=None):
     """Sends a prepared request, with `body` in place of the one it was signed with."""
     data = (body if body is not None else prepared.body) or ""
-    http = urllib.request.Request(prepared.url, data=data.encode(), method="POST", headers=dict(prepared.headers))
+    # The length is the new body's, as an attacker would send it; the signature is not.
+    headers = {k: v for k, v in prepared.headers.items() if k.lower() != "content-length"}
+    http = urllib.request.Request(prepared.url, data=data.encode(), method="POST", headers=headers)
     try:
         with urllib.request.urlopen(http) as response:
             status, text = response.status, response.read().decode()
