@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
@@ -90,13 +89,10 @@ impl Sandbox {
             None => (VaultState::new(), AwsState::new_account()),
         };
 
-        let listener =
-            TcpListener::bind(options.listen)
-                .await
-                .map_err(|source| SandboxError::Bind {
-                    addr: options.listen,
-                    source,
-                })?;
+        let listener = serve::bind(options.listen).map_err(|source| SandboxError::Bind {
+            addr: options.listen,
+            source,
+        })?;
         let bound = listener.local_addr().map_err(|source| SandboxError::Bind {
             addr: options.listen,
             source,
@@ -104,13 +100,10 @@ impl Sandbox {
         let url = format!("http://{}", connectable(bound));
         // The engine's own IAM calls come in through a listener of their own (see serve).
         let engine_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
-        let engine_listener =
-            TcpListener::bind(engine_addr)
-                .await
-                .map_err(|source| SandboxError::Bind {
-                    addr: engine_addr,
-                    source,
-                })?;
+        let engine_listener = serve::bind(engine_addr).map_err(|source| SandboxError::Bind {
+            addr: engine_addr,
+            source,
+        })?;
         let engine_url = match engine_listener.local_addr() {
             Ok(addr) => format!("http://{addr}"),
             Err(source) => {

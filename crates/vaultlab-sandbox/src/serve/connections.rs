@@ -1,7 +1,8 @@
 //! The open connections of one listener: a slot each, up to the cap, and what each is
 //! doing, so that at the cap the one idle longest (between requests, or still sending its
 //! first request's head: a slow-loris client looks like that) makes room for a new one.
-//! A connection with a request in flight is never closed to make room.
+//! A connection with a request in flight is never closed to make room, nor one idle for
+//! less than [`GRACE`]: a connection just accepted has its request on the way.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -23,6 +24,21 @@ struct Entry {
 struct Table {
     next_id: u64,
     entries: HashMap<u64, Entry>,
+}
+
+/// How long a connection must have been idle before it may be closed to make room. Under a
+/// burst, connections accepted a moment ago are idle only because their request has not
+/// been read yet; closing them would fail requests that are on their way.
+pub const GRACE: Duration = Duration::from_secs(1);
+
+/// What looking for a connection to close found.
+enum Victim {
+    /// One was asked to close.
+    Closed,
+    /// None yet; the idle one that has waited longest may be closed at this instant.
+    NotBefore(Instant),
+    /// Every connection has a request in flight.
+    None,
 }
 
 /// How often the cap is reported in the log, at most.
@@ -84,7 +100,8 @@ impl Connections {
     }
 
     /// A slot for a connection just accepted: at once if the cap is not met; else by
-    /// closing the connection idle longest, or by waiting for one to finish or go idle.
+    /// closing the connection idle longest (once idle for [`GRACE`]), or by waiting for
+    /// one to end or go idle.
     pub async fn slot(self: &Arc<Self>) -> Slot {
         let mut reported = false;
         loop {
@@ -95,16 +112,31 @@ impl Connections {
             if let Ok(permit) = self.slots.clone().try_acquire_owned() {
                 return self.register(permit);
             }
-            let closed_one = self.close_longest_idle();
+            let now = Instant::now();
+            let victim = self.close_longest_idle(now);
             if !reported {
-                self.report_cap(closed_one);
+                self.report_cap(matches!(victim, Victim::Closed));
                 reported = true;
             }
+            // Look again when an idle connection may be closed, or (having asked one to
+            // close) after a grace, in case it took a request meanwhile and stayed.
+            let look_again = match victim {
+                Victim::Closed => Some(now + GRACE),
+                Victim::NotBefore(at) => Some(at),
+                Victim::None => None,
+            };
+            let timer = async {
+                match look_again {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 permit = self.slots.clone().acquire_owned() => {
                     return self.register(permit.expect("the slots are never closed"));
                 }
-                () = &mut became_idle, if !closed_one => {}
+                () = &mut became_idle, if !matches!(victim, Victim::Closed) => {}
+                () = timer => {}
             }
         }
     }
@@ -137,20 +169,21 @@ impl Connections {
         }
     }
 
-    /// Rings the connection idle longest to close; false if every one is busy.
-    fn close_longest_idle(&self) -> bool {
+    /// Rings the connection idle longest to close, if it has been idle for [`GRACE`].
+    fn close_longest_idle(&self, now: Instant) -> Victim {
         let table = lock(&self.table);
-        let victim = table
+        let longest = table
             .entries
             .values()
             .filter(|e| e.in_flight == 0)
             .min_by_key(|e| e.idle_since);
-        match victim {
-            Some(entry) => {
+        match longest {
+            Some(entry) if now.duration_since(entry.idle_since) >= GRACE => {
                 entry.close.notify_one();
-                true
+                Victim::Closed
             }
-            None => false,
+            Some(entry) => Victim::NotBefore(entry.idle_since + GRACE),
+            None => Victim::None,
         }
     }
 
@@ -175,7 +208,7 @@ impl Connections {
         let what = if closed_one {
             "closing the connection idle longest to make room for a new one"
         } else {
-            "every one has a request in flight, so new connections wait until one ends"
+            "each has a request in flight or has just arrived, so new connections wait in the kernel's queue until one ends or has been idle for a second"
         };
         tracing::warn!(
             "{} listener: {} connections open, the most it keeps{why}; {what} (cap met {times} time{} since the last such line)",
@@ -253,6 +286,27 @@ mod tests {
         assert_eq!(connections.open(), 2);
         drop((newest, busy));
         connections.all_closed().await;
+    }
+
+    #[tokio::test]
+    async fn a_connection_just_accepted_is_not_closed_to_make_room() {
+        let connections = Connections::new(1, "test", None);
+        let fresh = connections.slot().await;
+        let now = Instant::now();
+        assert!(matches!(
+            connections.close_longest_idle(now),
+            Victim::NotBefore(_)
+        ));
+        let _request = fresh.begin_request();
+        assert!(matches!(
+            connections.close_longest_idle(now + GRACE),
+            Victim::None
+        ));
+        drop(_request);
+        assert!(matches!(
+            connections.close_longest_idle(Instant::now() + GRACE),
+            Victim::Closed
+        ));
     }
 
     #[tokio::test]

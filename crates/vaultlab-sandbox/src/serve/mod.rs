@@ -15,6 +15,7 @@ mod limits;
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,7 +26,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
@@ -33,6 +34,25 @@ use tower::ServiceExt;
 use body::TimeoutBody;
 use connections::{Connections, Slot};
 pub use limits::{ENGINE_CONNECTIONS, Limits};
+
+/// Connections the kernel holds, finished but not yet accepted, while every slot is taken
+/// (the kernel caps it at `net.core.somaxconn`). With the usual 128, most of a burst of
+/// 2,000 clients had their connections dropped and retried until they timed out; waiting
+/// in this queue costs the sandbox no file descriptor.
+const BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with a backlog deep enough for a burst (see [`BACKLOG`]).
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
 
 /// Serves `router` on `public` for everyone and on `engine` for the AWS engine's own IAM
 /// calls, until `shutdown` resolves and the requests in flight have been answered.
@@ -140,6 +160,8 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_header_size(limits.max_header_bytes)
+        // hyper's read buffer would otherwise grow to ~400 KiB per connection.
+        .max_buf_size(limits.max_header_bytes + (8 << 10))
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
