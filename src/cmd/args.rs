@@ -38,7 +38,8 @@ Fault injection (to show a failure on stage):
     {\"vault_path\":\"aws/creds/\",\"status\":429}
         Vault's rate-limit answer for paths starting with aws/creds/; 503 says sealed;
         add \"method\":\"GET\" to match one method only.
-  `message` (and `status` for AWS) override the service's usual words.
+  `message` (and `status` for AWS, 400-599) override the service's usual words. An AWS
+  fault answers only requests signed with a known key; at most 100 faults are armed.
   GET lists the armed faults; DELETE disarms them all.";
 
 #[derive(Debug, Subcommand)]
