@@ -70,7 +70,7 @@ mod tests {
     fn an_action_aws_does_not_have_is_awss_invalid_action() {
         let e = not_served("ec2", "DescribeUnicorns", None);
         assert_eq!(
-            (e.status, e.code),
+            (e.status, e.code.as_ref()),
             (StatusCode::BAD_REQUEST, "InvalidAction")
         );
         assert_eq!(
