@@ -36,12 +36,24 @@ impl StaticKeys {
 /// No SDK retries: the lab retries itself, so it can say why it waits.
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// The region a service's requests are signed for. IAM is global: AWS's SDKs sign its
+/// calls for us-east-1 whatever the client's region, by way of IAM's one endpoint. With an
+/// endpoint of our own (the sandbox, moto) the SDK signs for the configured region
+/// instead, so IAM's is given here; a sandbox refuses an IAM scope in eu-west-1, as AWS does.
+fn signing_region(service: &str, target: &AwsTarget) -> String {
+    if service == "iam" && target.endpoint_url.is_some() {
+        "us-east-1".to_owned()
+    } else {
+        target.region.clone()
+    }
+}
+
 macro_rules! client {
     ($name:ident, $sdk:ident) => {
         pub fn $name(target: &AwsTarget, keys: &StaticKeys) -> $sdk::Client {
             let mut config = $sdk::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(target.region.clone()))
+                .region(Region::new(signing_region(stringify!($name), target)))
                 .credentials_provider(keys.credentials())
                 .retry_config($sdk::config::retry::RetryConfig::disabled())
                 .timeout_config(

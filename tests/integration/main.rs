@@ -1,6 +1,7 @@
 //! vaultlab's clients against real peers over HTTP: the embedded sandbox, OpenBao and moto.
 
 mod aws_calls_moto;
+mod aws_calls_sandbox;
 mod sandbox_faults;
 mod sandbox_lab_flow;
 mod vault_client;
