@@ -29,15 +29,12 @@ async fn open_session(options: &SessionOptions) -> Result<Session, Stop> {
 
 /// The TUI owns the terminal, so its log goes to a file (never a secret in it).
 fn init_file_logging() {
+    use vaultlab_wire::private_file;
     let Some(dir) = state_dir() else { return };
-    if std::fs::create_dir_all(&dir).is_err() {
+    if private_file::create_private_dir(&dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("vaultlab.log"))
-    else {
+    let Ok(file) = private_file::open_private_append(&dir.join("vaultlab.log")) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("VAULTLAB_LOG")

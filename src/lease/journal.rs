@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lifecycle::Lifecycle;
 use super::owner::Owner;
+use vaultlab_wire::private_file;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -394,13 +395,9 @@ impl Journal {
             source,
         };
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(write_error)?;
+            private_file::create_private_dir(dir).map_err(write_error)?;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.path.with_extension("lock"))
+        let file = private_file::open_private_append(&self.path.with_extension("lock"))
             .map_err(write_error)?;
         file.lock().map_err(write_error)?;
         Ok(file)
@@ -455,10 +452,10 @@ impl Journal {
             source,
         };
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(write_error)?;
+            private_file::create_private_dir(dir).map_err(write_error)?;
         }
         let json = serde_json::to_vec_pretty(&self.file).expect("journal serializes");
-        vaultlab_wire::private_file::write_private(&self.path, &json).map_err(write_error)
+        private_file::write_private(&self.path, &json).map_err(write_error)
     }
 }
 
@@ -504,6 +501,20 @@ mod tests {
             .collect();
         assert_eq!(open, ["aws/creds/my-role/b"]);
         assert_eq!(journal.entries().len(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_journal_its_lock_and_its_folder_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://127.0.0.1:8200", None);
+        let (mut journal, _) = Journal::open(path.clone(), "http://127.0.0.1:8200", None, at(0));
+        journal.record(entry("aws/creds/my-role/a")).unwrap();
+        assert_eq!(mode(path.parent().unwrap()), 0o700, "the leases folder");
+        assert_eq!(mode(&path), 0o600, "the journal");
+        assert_eq!(mode(&path.with_extension("lock")), 0o600, "its lock file");
     }
 
     #[test]
