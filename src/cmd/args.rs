@@ -206,7 +206,8 @@ pub struct SandboxArgs {
     pub propagation_delay: Duration,
 
     /// Keep the sandbox's state (token, mounts, roles, leases, IAM) in this file across
-    /// restarts. It holds secrets and is written with mode 0600.
+    /// restarts and crashes: every change is synced to a log beside it (PATH.wal) before it
+    /// is answered. Both hold secrets and are written with mode 0600.
     #[arg(long, value_name = "PATH")]
     pub state: Option<PathBuf>,
 

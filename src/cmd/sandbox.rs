@@ -25,8 +25,23 @@ pub fn run(args: SandboxArgs) -> Outcome {
         .await?;
         print_welcome(&sandbox, &args.state, args.propagation_delay)?;
         stop.await;
-        eprintln!("Stopping the sandbox…");
-        sandbox.shutdown().await?;
+        let saving = if args.state.is_some() {
+            ", then the state is saved"
+        } else {
+            ""
+        };
+        eprintln!(
+            "Stopping the sandbox: requests in flight finish{saving} (Ctrl-C again to stop at once)…"
+        );
+        let again = stop_signal()?;
+        tokio::select! {
+            stopped = sandbox.shutdown() => stopped?,
+            () = again => {
+                // Whatever was answered is already in the state file's log.
+                eprintln!("Stopped at once.");
+                return Ok(ExitCode::from(130));
+            }
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -2,34 +2,45 @@
 //! and an AWS-compatible endpoint (`aws/`), served together on one port.
 //! Requests under `/v1/` go to Vault; everything else is an AWS query-protocol request,
 //! so `VAULT_ADDR` and `AWS_ENDPOINT_URL` are the same URL.
+//!
+//! With `--state`, every change is in the state file's log before it is answered
+//! (`persist/`). The engine's IAM calls to the sandbox itself come in through a second,
+//! loopback listener (`serve/`). A stop drains: the public listener closes and its
+//! requests finish (the engine's listener still open for their calls), queued revocations
+//! finish, the engine's listener closes, then the whole state is saved.
 
 pub mod aws;
 pub mod faults;
+pub mod persist;
 pub mod serve;
 pub mod state;
 pub mod vault;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use axum::Router;
+use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use self::aws::{AdminCredentials, AwsEndpoint, AwsOptions, AwsState};
+use self::persist::Store;
 use self::state::{SandboxState, StateError};
 use self::vault::{VaultOptions, VaultServer, VaultState};
 use vaultlab_wire::secret::PersistedSecret;
 
-/// Rung by a server after every change to its state, so the state file can be rewritten.
+/// Rung by a server after every change to its state.
 pub type ChangeNotifier = Arc<Notify>;
 
 /// How long a new access key takes to work unless told otherwise: long enough that the
 /// lab shows IAM's eventual consistency, short enough not to bore anyone.
 pub const DEFAULT_PROPAGATION_DELAY: Duration = Duration::from_secs(3);
 pub const DEFAULT_REGION: &str = "us-east-1";
+/// How long a stop waits for requests in flight (then for background revocations).
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
@@ -64,55 +75,80 @@ pub enum SandboxError {
     },
 }
 
+/// One listener being served (see `serve`), stopped gracefully on request.
+struct Served {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    fn start(
+        listener: TcpListener,
+        router: Router,
+        limits: serve::Limits,
+        name: &'static str,
+    ) -> Self {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve::serve(listener, router, limits, name, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Stops accepting connections and waits (at most `limit`) for the requests in flight;
+    /// false if some were cut off.
+    async fn drain(&mut self, limit: Duration) -> bool {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let finished = tokio::time::timeout(limit, &mut self.task).await.is_ok();
+        self.task.abort();
+        finished
+    }
+}
+
 /// A running sandbox. Dropping it stops nothing cleanly: call [`Sandbox::shutdown`].
 pub struct Sandbox {
     url: String,
     region: String,
     vault: VaultServer,
     aws: AwsEndpoint,
-    state_path: Option<PathBuf>,
-    state_writes: Arc<StateWrites>,
-    stop_server: Option<oneshot::Sender<()>>,
-    server: JoinHandle<std::io::Result<()>>,
-    background: Vec<JoinHandle<()>>,
+    store: Option<Store>,
+    public: Served,
+    engine: Served,
+    lease_worker: JoinHandle<()>,
 }
 
 impl Sandbox {
-    /// Restores the state file if there is one, binds, and starts serving.
+    /// Restores the state file (and its log) if there is one, binds, and starts serving.
     pub async fn start(options: SandboxOptions) -> Result<Self, SandboxError> {
-        let restored = match &options.state_path {
-            Some(path) => state::load(path)?,
-            None => None,
+        let (restored, lock) = match &options.state_path {
+            Some(path) => {
+                let (restored, lock) = persist::open(path)?;
+                (restored, Some(lock))
+            }
+            None => (None, None),
         };
-        let (vault_state, aws_state) = match restored {
-            Some(state) => (state.vault, state.aws),
-            None => (VaultState::new(), AwsState::new_account()),
+        let (vault_state, aws_state, log_seq) = match restored {
+            Some(state) => (state.vault, state.aws, state.log_seq),
+            None => (VaultState::new(), AwsState::new_account(), 0),
         };
 
-        let listener = serve::bind(options.listen).map_err(|source| SandboxError::Bind {
-            addr: options.listen,
-            source,
-        })?;
-        let bound = listener.local_addr().map_err(|source| SandboxError::Bind {
-            addr: options.listen,
-            source,
-        })?;
-        let url = format!("http://{}", connectable(bound));
-        // The engine's own IAM calls come in through a listener of their own (see serve).
-        let engine_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
-        let engine_listener = serve::bind(engine_addr).map_err(|source| SandboxError::Bind {
-            addr: engine_addr,
-            source,
-        })?;
-        let engine_url = match engine_listener.local_addr() {
-            Ok(addr) => format!("http://{addr}"),
-            Err(source) => {
-                return Err(SandboxError::Bind {
-                    addr: engine_addr,
-                    source,
-                });
-            }
+        let bind = |addr: SocketAddr| {
+            let listener =
+                serve::bind(addr).map_err(|source| SandboxError::Bind { addr, source })?;
+            let bound = listener
+                .local_addr()
+                .map_err(|source| SandboxError::Bind { addr, source })?;
+            Ok::<_, SandboxError>((listener, format!("http://{}", connectable(bound))))
         };
+        let (public_listener, url) = bind(options.listen)?;
+        // The engine's own IAM calls come in through a listener of their own (see serve).
+        let (engine_listener, engine_url) =
+            bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0))?;
 
         let changed: ChangeNotifier = Arc::new(Notify::new());
         let aws = AwsEndpoint::new(
@@ -123,29 +159,45 @@ impl Sandbox {
             },
             changed.clone(),
         );
+        // The printed root keys must be in the first snapshot (a learner may have deleted
+        // them through the API: they are made again).
+        aws.admin_credentials();
+        let store = match (&options.state_path, lock) {
+            (Some(path), Some(lock)) => {
+                let snapshot = SandboxState {
+                    format: state::FORMAT_VERSION,
+                    vault: vault_state.clone(),
+                    aws: aws.snapshot(),
+                    log_seq,
+                };
+                Some(Store::start(path, &snapshot, lock)?)
+            }
+            _ => None,
+        };
+        let aws = aws.with_store(store.clone());
         let vault = VaultServer::new(
             vault_state,
             VaultOptions {
-                default_aws_endpoint: engine_url,
+                default_aws_endpoint: engine_url.clone(),
                 default_region: options.region.clone(),
             },
-            changed.clone(),
-        );
-
-        let mut background = Vec::new();
-        let state_writes = Arc::new(StateWrites::default());
-        if let Some(path) = &options.state_path {
-            // Written at once so a new --state file holds the token just printed.
-            save(path, &vault, &aws, &state_writes).await?;
-            background.push(tokio::spawn(persist_on_change(
-                path.clone(),
-                changed,
-                vault.clone(),
-                aws.clone(),
-                state_writes.clone(),
-            )));
+            changed,
+        )
+        .with_store(store.clone())
+        .with_own_aws_endpoint(&url, &engine_url);
+        if let Some(store) = &store {
+            let (vault, aws) = (vault.clone(), aws.clone());
+            store.set_snapshot_source(Box::new(move |store: &Store| {
+                let (vault, log_seq) = vault.snapshot_at(|| store.last_seq());
+                SandboxState {
+                    format: state::FORMAT_VERSION,
+                    vault,
+                    aws: aws.snapshot(),
+                    log_seq,
+                }
+            }));
         }
-        background.push(vault.spawn_lease_expiry());
+        let lease_worker = vault.spawn_lease_expiry();
 
         // Vault faults see every request first; AWS faults are answered by the AWS
         // endpoint once a request is authenticated. The admin API is the faults' own.
@@ -154,29 +206,41 @@ impl Sandbox {
             .router()
             .merge(faults::admin_router(faults.clone(), vault.clone()))
             .fallback_service(aws.router_with_faults(faults.clone()))
-            .layer(axum::middleware::from_fn_with_state(faults, faults::inject));
-        let (stop_server, stopped) = oneshot::channel::<()>();
-        let limits = options.limits.clone();
-        let server = tokio::spawn(serve::serve_sandbox(
-            listener,
-            engine_listener,
-            router,
-            limits,
-            async {
-                let _ = stopped.await;
-            },
-        ));
+            .layer(axum::middleware::from_fn_with_state(
+                faults.clone(),
+                faults::inject,
+            ));
+        let public_router = match &store {
+            Some(store) => router.layer(axum::middleware::from_fn_with_state(
+                store.clone(),
+                persist::barrier::answer_when_durable,
+            )),
+            None => router,
+        };
+        // The engine's listener serves its IAM calls only: AWS, faults included. Its
+        // answers do not wait for the log: the engine's own record (a lease) comes after
+        // theirs, and the Vault request waits for that one (see persist::barrier).
+        let engine_router = aws.router_with_faults(faults);
 
         Ok(Self {
             url,
             region: options.region,
             vault,
             aws,
-            state_path: options.state_path,
-            state_writes,
-            stop_server: Some(stop_server),
-            server,
-            background,
+            store,
+            public: Served::start(
+                public_listener,
+                public_router,
+                options.limits.clone(),
+                "sandbox",
+            ),
+            engine: Served::start(
+                engine_listener,
+                engine_router,
+                options.limits.for_engine(),
+                "engine",
+            ),
+            lease_worker,
         })
     }
 
@@ -222,20 +286,27 @@ impl Sandbox {
         ]
     }
 
-    /// Stops serving, then writes the state file one last time.
+    /// Stops as Vault does: no new connections; requests in flight finish (the engine's
+    /// calls to the sandbox itself still served); the background worker finishes what it
+    /// is doing; then the whole state is saved.
     pub async fn shutdown(mut self) -> Result<(), SandboxError> {
-        if let Some(stop) = self.stop_server.take() {
-            let _ = stop.send(());
+        if !self.public.drain(DRAIN_LIMIT).await {
+            tracing::warn!(
+                "requests still running after {}s were cut off",
+                DRAIN_LIMIT.as_secs()
+            );
         }
-        // Keep-alive connections from CLIs can hold a graceful shutdown open; don't wait
-        // on them for long.
-        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.server).await;
-        self.server.abort();
-        for task in &self.background {
-            task.abort();
+        let left = self.vault.stop_background(DRAIN_LIMIT).await;
+        if left > 0 {
+            tracing::warn!("{left} queued revocations cut off; they are retried at the next start");
         }
-        if let Some(path) = &self.state_path {
-            save(path, &self.vault, &self.aws, &self.state_writes).await?;
+        let _ = tokio::time::timeout(DRAIN_LIMIT, &mut self.lease_worker).await;
+        self.lease_worker.abort();
+        self.engine.drain(Duration::from_secs(5)).await;
+        if let Some(store) = self.store.take() {
+            tokio::task::spawn_blocking(move || store.close())
+                .await
+                .expect("state save task")?;
         }
         Ok(())
     }
@@ -251,59 +322,5 @@ fn connectable(bound: SocketAddr) -> SocketAddr {
             SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), bound.port())
         }
         _ => bound,
-    }
-}
-
-/// Orders the writes of one state file. A write runs on a blocking thread that outlives
-/// an aborted task, so the change writer's last write can still be under way when
-/// `shutdown` writes: both would use the same temporary file. One writer at a time, and a
-/// snapshot older than the one already written is dropped.
-#[derive(Default)]
-struct StateWrites {
-    taken: AtomicU64,
-    written: std::sync::Mutex<u64>,
-}
-
-async fn save(
-    path: &Path,
-    vault: &VaultServer,
-    aws: &AwsEndpoint,
-    writes: &Arc<StateWrites>,
-) -> Result<(), StateError> {
-    let sequence = writes.taken.fetch_add(1, Ordering::SeqCst) + 1;
-    let snapshot = SandboxState {
-        format: state::FORMAT_VERSION,
-        vault: vault.snapshot(),
-        aws: aws.snapshot(),
-    };
-    let path = path.to_owned();
-    let writes = writes.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut written = writes.written.lock().unwrap_or_else(|e| e.into_inner());
-        if *written > sequence {
-            return Ok(());
-        }
-        state::save(&path, &snapshot)?;
-        *written = sequence;
-        Ok(())
-    })
-    .await
-    .expect("state writer task")
-}
-
-/// Rewrites the state file after each burst of changes. One writer, so a later snapshot
-/// never lands before an earlier one.
-async fn persist_on_change(
-    path: PathBuf,
-    changed: ChangeNotifier,
-    vault: VaultServer,
-    aws: AwsEndpoint,
-    writes: Arc<StateWrites>,
-) {
-    loop {
-        changed.notified().await;
-        if let Err(e) = save(&path, &vault, &aws, &writes).await {
-            tracing::error!("{e}");
-        }
     }
 }

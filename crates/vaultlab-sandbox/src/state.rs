@@ -1,25 +1,32 @@
-//! The `--state` file: everything the sandbox knows, so it survives a restart.
+//! The `--state` file's snapshot: everything the sandbox knows, so it survives a restart.
+//! What changed since is in the log beside it (see [`crate::persist`]).
 //!
-//! Written atomically (a temporary file beside it, synced, then renamed) with mode 0600,
-//! because it holds what Vault keeps in its storage: the root token and AWS secret keys.
-//! A file that cannot be read as a sandbox state is refused, never replaced.
+//! Written atomically (a temporary file beside it, created exclusively under a random
+//! name with mode 0600, synced, then renamed), because it holds what Vault keeps in its
+//! storage: the root token and AWS secret keys. A file that cannot be read as a sandbox
+//! state is refused, never replaced, and so is one that is not a regular file or is
+//! larger than any state.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::aws::AwsState;
+use super::persist::{MAX_FILE_BYTES, record::describe_json_error};
 use super::vault::VaultState;
 
-/// Bumped when the file's shape changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped when the file's shape changes incompatibly. 2: a log (`F.wal`) continues the
+/// snapshot from `log_seq` on; a vaultlab that reads only format 1 would miss it.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SandboxState {
     pub format: u32,
     pub vault: VaultState,
     pub aws: AwsState,
+    /// The last log record this snapshot includes.
+    #[serde(default)]
+    pub log_seq: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +41,21 @@ pub enum StateError {
     )]
     Corrupt { path: PathBuf, reason: String },
     #[error(
+        "{path}, the log of the sandbox state file {state}, is damaged ({reason}); both were left as they are: move them aside or pass another --state path"
+    )]
+    CorruptLog {
+        path: PathBuf,
+        state: PathBuf,
+        reason: String,
+    },
+    #[error(
         "{path} was written by a newer vaultlab (state format {found}, this one reads {FORMAT_VERSION}); it was left as it is"
     )]
     NewerFormat { path: PathBuf, found: u32 },
+    #[error(
+        "{path} is in use by another vaultlab sandbox; stop it first, or pass another --state path"
+    )]
+    InUse { path: PathBuf },
     #[error("cannot write the sandbox state file {path}: {source}")]
     Write {
         path: PathBuf,
@@ -44,10 +63,10 @@ pub enum StateError {
     },
 }
 
-/// Reads the state file; `Ok(None)` when there is none yet.
+/// Reads the snapshot; `Ok(None)` when there is none yet.
 pub fn load(path: &Path) -> Result<Option<SandboxState>, StateError> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
+    let bytes = match vaultlab_wire::private_file::read_capped(path, MAX_FILE_BYTES) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
             return Err(StateError::Read {
@@ -56,11 +75,10 @@ pub fn load(path: &Path) -> Result<Option<SandboxState>, StateError> {
             });
         }
     };
-    // serde_json's error names line and column but never echoes the input, so no secret
-    // from the file can reach the message.
-    let state: SandboxState = serde_json::from_str(&text).map_err(|e| StateError::Corrupt {
+    // The reason never quotes the file: a value in it may be a secret.
+    let state: SandboxState = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
         path: path.to_owned(),
-        reason: e.to_string(),
+        reason: describe_json_error(&e),
     })?;
     if state.format > FORMAT_VERSION {
         return Err(StateError::NewerFormat {
@@ -71,11 +89,14 @@ pub fn load(path: &Path) -> Result<Option<SandboxState>, StateError> {
     Ok(Some(state))
 }
 
-/// Replaces the state file atomically.
-pub fn save(path: &Path, state: &SandboxState) -> Result<(), StateError> {
-    let json = serde_json::to_vec_pretty(state).expect("sandbox state serializes");
-    vaultlab_wire::private_file::write_private(path, &json).map_err(|source| StateError::Write {
-        path: path.to_owned(),
-        source,
-    })
+/// Replaces the snapshot atomically and durably; its size in bytes.
+pub fn save(path: &Path, state: &SandboxState) -> Result<u64, StateError> {
+    let json = serde_json::to_vec(state).expect("sandbox state serializes");
+    vaultlab_wire::private_file::write_private(path, &json).map_err(|source| {
+        StateError::Write {
+            path: path.to_owned(),
+            source,
+        }
+    })?;
+    Ok(json.len() as u64)
 }

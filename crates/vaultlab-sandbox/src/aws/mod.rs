@@ -20,7 +20,7 @@ mod sts;
 mod xml;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -32,6 +32,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::ChangeNotifier;
 use super::faults::Faults;
+use crate::persist::{Recorded, Store};
 use error::{ApiError, ApiResult};
 pub use store::{AccessKey, AwsState, Group, User};
 use vaultlab_wire::secret::PersistedSecret;
@@ -158,6 +159,8 @@ pub struct AwsEndpoint {
     /// Armed faults, answered once a request is authenticated (as AWS throttles a caller
     /// it knows): an unsigned or badly signed request never uses one up.
     faults: Option<Faults>,
+    /// The `--state` file's log, which every change is recorded into.
+    store: Option<Store>,
 }
 
 /// How far a request's `X-Amz-Date` may be from our clock, as AWS allows.
@@ -170,7 +173,14 @@ impl AwsEndpoint {
             options,
             on_change,
             faults: None,
+            store: None,
         }
+    }
+
+    /// Records every change into `store` (the `--state` file's log).
+    pub fn with_store(mut self, store: Option<Store>) -> Self {
+        self.store = store;
+        self
     }
 
     /// Serves AWS query-protocol requests at any path (mounted as the sandbox's fallback).
@@ -217,9 +227,13 @@ impl AwsEndpoint {
     }
 
     /// A poisoned lock only means a handler panicked mid-request; the data is still whole
-    /// enough to keep serving the lab.
-    fn lock(&self) -> MutexGuard<'_, AwsState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// enough to keep serving the lab. What is changed through the lock is recorded as it
+    /// is released.
+    fn lock(&self) -> Recorded<'_, AwsState> {
+        Recorded::new(
+            self.state.lock().unwrap_or_else(|e| e.into_inner()),
+            self.store.as_ref(),
+        )
     }
 
     fn process(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Outcome {
@@ -405,6 +419,19 @@ async fn handle(
             xml_response(error.status, &request_id, body)
         }
     }
+}
+
+/// A 500 `InternalFailure` in the shape of the service the request was signed for: the
+/// answer when a change was made but could not be kept in the state file.
+pub(crate) fn internal_failure(headers: &HeaderMap, message: &str) -> Response {
+    let service = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| sigv4::parse_authorization(&String::from_utf8_lossy(v.as_bytes())).ok())
+        .and_then(|a| Service::from_scope(&a.service));
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let body = xml::error(service, status, "InternalFailure", message, &request_id);
+    xml_response(status, &request_id, body)
 }
 
 fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ApiResult};
 use super::{managed, quotas};
+use crate::persist::TrackedMap;
 use vaultlab_wire::secret::PersistedSecret;
 
 pub const ADMIN_USER: &str = "vaultlab-admin";
@@ -28,12 +29,12 @@ pub struct AwsState {
     #[serde(default)]
     pub admin_user: String,
     #[serde(default)]
-    pub users: BTreeMap<String, User>,
+    pub users: TrackedMap<User>,
     #[serde(default)]
-    pub groups: BTreeMap<String, Group>,
+    pub groups: TrackedMap<Group>,
     /// By access key id.
     #[serde(default)]
-    pub access_keys: BTreeMap<String, AccessKey>,
+    pub access_keys: TrackedMap<AccessKey>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,9 +148,9 @@ impl AwsState {
         let mut state = Self {
             account_id,
             admin_user: ADMIN_USER.into(),
-            users: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            access_keys: BTreeMap::new(),
+            users: TrackedMap::new(),
+            groups: TrackedMap::new(),
+            access_keys: TrackedMap::new(),
         };
         let now = Utc::now();
         state
@@ -265,7 +266,7 @@ impl AwsState {
             tags: Vec::new(),
             permissions_boundary: None,
         };
-        Ok(self.users.entry(name.into()).or_insert(user))
+        Ok(self.users.insert_and_get(name.into(), user))
     }
 
     pub fn set_user_extras(
@@ -405,7 +406,7 @@ impl AwsState {
             created: now_seconds(now),
             inline_policies: BTreeMap::new(),
         };
-        Ok(self.groups.entry(name.into()).or_insert(group))
+        Ok(self.groups.insert_and_get(name.into(), group))
     }
 
     pub fn group_members(&self, group: &str) -> Vec<&User> {
@@ -517,7 +518,7 @@ impl AwsState {
                 .and_then(|d| now.checked_add_signed(d))
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
         };
-        Ok(self.access_keys.entry(id).or_insert(key))
+        Ok(self.access_keys.insert_and_get(id, key))
     }
 
     pub fn keys_of(&self, user: &str) -> Vec<&AccessKey> {

@@ -6,8 +6,9 @@
 //!
 //! The engine's own IAM calls reach the sandbox's AWS endpoint through a second loopback
 //! listener of their own: requests waiting on the engine would otherwise hold the slots its
-//! calls need. On shutdown the public listener stops accepting and its requests finish
-//! first (the engine's calls for them included), then the engine's listener closes.
+//! calls need. On shutdown (`Sandbox::shutdown`) the public listener stops accepting and
+//! its requests finish first (the engine's calls for them included), then the engine's
+//! listener closes.
 
 mod body;
 mod connections;
@@ -27,7 +28,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
@@ -52,34 +53,6 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
-}
-
-/// Serves `router` on `public` for everyone and on `engine` for the AWS engine's own IAM
-/// calls, until `shutdown` resolves and the requests in flight have been answered.
-pub async fn serve_sandbox(
-    public: TcpListener,
-    engine: TcpListener,
-    router: Router,
-    limits: Limits,
-    shutdown: impl Future<Output = ()>,
-) -> io::Result<()> {
-    let (stop_engine, engine_stopped) = oneshot::channel::<()>();
-    let engine_serving = serve(
-        engine,
-        router.clone(),
-        limits.for_engine(),
-        "engine",
-        async {
-            let _ = engine_stopped.await;
-        },
-    );
-    let public_serving = async {
-        let result = serve(public, router, limits, "sandbox", shutdown).await;
-        let _ = stop_engine.send(());
-        result
-    };
-    let (public, engine) = tokio::join!(public_serving, engine_serving);
-    public.and(engine)
 }
 
 /// Serves `router` on `listener` within `limits` until `shutdown` resolves, then stops

@@ -402,7 +402,11 @@ impl VaultServer {
             self.changed();
             let server = self.clone();
             let id = id.to_owned();
-            tokio::spawn(async move { server.attempt_background_revocation(&id).await });
+            let work = self.durability.background_work();
+            tokio::spawn(async move {
+                server.attempt_background_revocation(&id).await;
+                drop(work);
+            });
         }
     }
 
@@ -495,6 +499,9 @@ impl VaultServer {
             .map(|l| l.id.clone())
             .collect();
         for id in due {
+            if self.durability.stopping() {
+                return;
+            }
             {
                 let mut state = self.lock();
                 if let Some(lease) = state.leases.get_mut(&id)

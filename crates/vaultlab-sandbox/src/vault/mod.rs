@@ -7,11 +7,14 @@
 //! `not_implemented` (what Vault has and the sandbox lacks, said so), `aws_engine/`
 //! (config, rotate-root, roles, creds), `iam_client` (aws-sdk-iam calls) and `iam_http`
 //! (the bounded HTTP client under them), `username`,
-//! `duration` (Go durations), `clock` (the time seam), `state` (what is persisted).
+//! `duration` (Go durations), `clock` (the time seam), `state` (what is persisted),
+//! `durability` (the state file, half-made users, draining at a stop), `rollback` (deleting
+//! half-made IAM users).
 
 pub mod auth;
 pub mod aws_engine;
 pub mod clock;
+pub mod durability;
 pub mod duration;
 pub mod http;
 pub mod iam_client;
@@ -19,13 +22,14 @@ pub mod iam_http;
 pub mod leases;
 pub mod not_implemented;
 pub mod request_path;
+pub mod rollback;
 pub mod state;
 pub mod sys;
 pub mod tune;
 pub mod username;
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use axum::Router;
@@ -41,10 +45,11 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::ChangeNotifier;
+use crate::persist::{Recorded, Store, TrackedMap};
 use clock::{SharedClock, SystemClock};
 use http::{Reply, VaultRequest};
 use iam_client::IamTarget;
-pub use state::{AwsEngineState, Lease, LeaseConfig, Mount, Role, RootConfig};
+pub use state::{AwsEngineState, HalfMadeUser, Lease, LeaseConfig, Mount, Role, RootConfig};
 use vaultlab_wire::secret::PersistedSecret;
 
 /// Vault's words (go-secure-stdlib `awsutil`) for a `config/root` with an access key and
@@ -85,7 +90,10 @@ pub struct VaultState {
     pub mounts: BTreeMap<String, Mount>,
     /// Live leases by id.
     #[serde(default)]
-    pub leases: BTreeMap<String, Lease>,
+    pub leases: TrackedMap<Lease>,
+    /// IAM users the AWS engine began to create and has not yet given a lease, by name.
+    #[serde(default)]
+    pub half_made_users: TrackedMap<HalfMadeUser>,
 }
 
 impl VaultState {
@@ -101,7 +109,8 @@ impl VaultState {
             cluster_name: format!("vault-cluster-{:08x}", rand::random::<u32>()),
             cluster_id: uuid::Uuid::new_v4().to_string(),
             mounts,
-            leases: BTreeMap::new(),
+            leases: TrackedMap::new(),
+            half_made_users: TrackedMap::new(),
         }
     }
 }
@@ -123,6 +132,7 @@ pub struct VaultServer {
     /// Leases whose revocation is under way (not persisted).
     revoking: Arc<Mutex<HashSet<String>>>,
     iam_clients: iam_client::IamClients,
+    durability: durability::Durability,
 }
 
 /// Removes a lease from the in-progress set when its revocation attempt ends.
@@ -153,7 +163,22 @@ impl VaultServer {
             leases_changed: Arc::new(Notify::new()),
             revoking: Arc::new(Mutex::new(HashSet::new())),
             iam_clients: iam_client::IamClients::default(),
+            durability: durability::Durability::default(),
         }
+    }
+
+    /// Records every change into `store` (the `--state` file's log).
+    pub fn with_store(mut self, store: Option<Store>) -> Self {
+        self.durability.store = store;
+        self
+    }
+
+    /// The sandbox's public URL and the internal listener's: the engine's calls to the
+    /// sandbox itself go to the internal one, which stays open while the public one
+    /// drains at a stop.
+    pub fn with_own_aws_endpoint(mut self, public: &str, internal: &str) -> Self {
+        self.durability.set_own_aws_endpoint(public, internal);
+        self
     }
 
     /// Replaces the clock (tests drive lease arithmetic with a manual clock).
@@ -175,28 +200,50 @@ impl VaultServer {
         self.lock().clone()
     }
 
+    /// The state, and `position()` read while no change can be made to it: the log
+    /// position a snapshot of it includes.
+    pub fn snapshot_at(&self, position: impl FnOnce() -> u64) -> (VaultState, u64) {
+        let state = self.lock();
+        let seq = position();
+        (state.clone(), seq)
+    }
+
     pub fn root_token(&self) -> PersistedSecret {
         self.lock().root_token.clone()
     }
 
     /// Revokes leases as they reach their TTL (and, at once, those already past it, e.g.
     /// after a restart from a state file), whether or not any client is connected. Also
-    /// retries failed revocations with backoff, then keeps them as irrevocable.
+    /// retries failed revocations with backoff, then keeps them as irrevocable; and
+    /// deletes half-made IAM users (at once after a restart), retrying until they are gone.
+    /// Ends after the attempt under way once [`VaultServer::stop_background`] is called.
     pub fn spawn_lease_expiry(&self) -> JoinHandle<()> {
         let server = self.clone();
         tokio::spawn(async move {
-            loop {
+            while !server.durability.stopping() {
                 server.process_due_leases().await;
-                let wait = server
-                    .next_due_in()
+                server.process_due_rollbacks().await;
+                let due = [server.next_due_in(), server.next_rollback_in()];
+                let wait = due
+                    .into_iter()
+                    .flatten()
+                    .min()
                     .unwrap_or(StdDuration::from_secs(3600))
                     .min(StdDuration::from_secs(3600));
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {}
                     () = server.leases_changed.notified() => {}
+                    () = server.durability.stopped() => {}
                 }
             }
         })
+    }
+
+    /// At a stop: the background worker ends after the attempt under way, and queued
+    /// revocations are waited for (at most `limit`). How many were still running.
+    pub async fn stop_background(&self, limit: StdDuration) -> usize {
+        self.durability.request_stop();
+        self.durability.background_finished(limit).await
     }
 
     /// Makes the expiry worker re-read the lease table and the clock now (useful after a
@@ -324,11 +371,23 @@ impl VaultServer {
 
     // ---- helpers shared by the modules ----
 
-    fn lock(&self) -> MutexGuard<'_, VaultState> {
+    /// The state, locked; what is changed through it is recorded as the lock is released.
+    fn lock(&self) -> Recorded<'_, VaultState> {
         // A panic while holding the lock must not take the server down with it.
-        self.state
+        let state = self
+            .state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Recorded::new(state, self.durability.store.as_ref())
+    }
+
+    /// Waits until everything recorded so far is on disk (at once without a state file);
+    /// the reason if it never will be.
+    async fn kept(&self) -> Result<(), Arc<str>> {
+        match &self.durability.store {
+            Some(store) => store.durable(store.last_seq()).await,
+            None => Ok(()),
+        }
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -382,11 +441,11 @@ impl VaultServer {
 
     fn iam_target_from(&self, root: RootConfig) -> IamTarget {
         IamTarget {
-            endpoint: if root.iam_endpoint.is_empty() {
+            endpoint: self.durability.route(if root.iam_endpoint.is_empty() {
                 self.options.default_aws_endpoint.clone()
             } else {
                 root.iam_endpoint.clone()
-            },
+            }),
             region: if root.iam_endpoint.is_empty() {
                 // The sandbox stands in for IAM's global endpoint, which Vault's SDK signs
                 // for us-east-1 whatever config/root's region is.

@@ -1,4 +1,5 @@
-//! What the server stores: mounts, the AWS engine's config and roles per mount, and leases.
+//! What the server stores: mounts, the AWS engine's config and roles per mount, leases, and
+//! the IAM users it began to create.
 
 use std::collections::BTreeMap;
 
@@ -114,4 +115,24 @@ impl Lease {
         // Once a revocation is queued or being retried, its schedule wins over the expiry.
         Some(self.revoke_at.unwrap_or(self.expire_time))
     }
+}
+
+/// An IAM user the AWS engine began to create, recorded before `CreateUser` as Vault's
+/// write-ahead entry (`user`) is, and removed in the same record as the lease that owns
+/// the user. One left behind (its rollback failed, or the process died in between) is
+/// deleted later, and retried until it is gone: never forgotten.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HalfMadeUser {
+    pub username: String,
+    /// The mount (`aws/`) whose `config/root` reaches the IAM it was created in.
+    pub mount: String,
+    pub started: DateTime<Utc>,
+    /// Failed attempts to delete it so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// When to try again; `None`: as soon as no request is still creating it.
+    #[serde(default)]
+    pub retry_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_error: Option<String>,
 }

@@ -289,6 +289,10 @@ impl VaultServer {
                 ));
             }
         }
+        // And, as Vault's last rollback at unmount, deletes its half-made IAM users.
+        if let Err(e) = self.roll_back_mount(path).await {
+            return Reply::bad_request(format!("cannot disable {path}: {e}"));
+        }
         self.lock().mounts.remove(path);
         self.changed();
         Reply::no_content()

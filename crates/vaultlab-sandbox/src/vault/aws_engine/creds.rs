@@ -1,5 +1,6 @@
 //! `creds/NAME` (and `sts/NAME`): issuing an IAM user through aws-sdk-iam, and registering
-//! its lease.
+//! its lease, durably, before the keys leave (the user is on record from before it exists:
+//! see `vault::rollback`).
 
 use axum::http::StatusCode;
 use chrono::Duration;
@@ -82,16 +83,27 @@ impl VaultServer {
                 .into_iter()
                 .collect(),
         };
+        // As Vault's write-ahead entry: the user is on record before it exists, so it is
+        // never forgotten, whatever happens between here and its lease.
+        let _creating = self.record_half_made_user(mount, &username, now);
+        if !self.durability.is_internal(&target.endpoint)
+            && let Err(failure) = self.kept().await
+        {
+            self.forget_half_made_user(&username);
+            return not_kept(&failure);
+        }
         let client = self.iam_clients.get(&target);
         let key = match iam_client::create_user(&client, &spec).await {
             Ok(key) => key,
             Err(failure) => {
-                if failure.user_created {
-                    // Vault leaves a WAL entry that deletes the half-made user later; the
-                    // sandbox rolls back at once.
-                    if let Err(e) = iam_client::delete_user(&client, &username).await {
-                        tracing::warn!(user = %username, "rollback of a half-created IAM user failed: {e}");
-                    }
+                // With no answer from IAM (a transport error), the user may exist all the
+                // same: only AWS's own error proves CreateUser made nothing.
+                if failure.user_created || failure.error.code.is_none() {
+                    // Vault leaves its write-ahead entry for a rollback minutes later; the
+                    // sandbox tries at once, and keeps the entry if that fails.
+                    let _ = self.roll_back_user(&username).await;
+                } else {
+                    self.forget_half_made_user(&username);
                 }
                 let status = if failure.error.is_throttling() {
                     StatusCode::BAD_GATEWAY
@@ -115,7 +127,7 @@ impl VaultServer {
             id: lease_id.clone(),
             mount: mount.to_owned(),
             role: name.to_owned(),
-            username,
+            username: username.clone(),
             issue_time: now,
             expire_time: now + Duration::seconds(ttl),
             last_renewal: None,
@@ -125,8 +137,19 @@ impl VaultServer {
             revoke_error: None,
             irrevocable: false,
         };
-        self.lock().leases.insert(lease_id.clone(), lease);
+        {
+            // One record: the lease, and the user no longer half-made.
+            let mut state = self.lock();
+            state.leases.insert(lease_id.clone(), lease);
+            state.half_made_users.remove(&username);
+        }
         self.changed();
+        // The lease is on disk before its credentials leave.
+        if let Err(failure) = self.kept().await {
+            // Whoever gets no keys must not leave a user behind.
+            let _ = self.revoke_now(&lease_id).await;
+            return not_kept(&failure);
+        }
         Reply::envelope(Envelope {
             lease_id,
             renewable: true,
@@ -140,4 +163,12 @@ impl VaultServer {
             ..Envelope::default()
         })
     }
+}
+
+/// Vault's answer when its storage fails: a 500 that says so.
+fn not_kept(failure: &str) -> Reply {
+    Reply::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("the credentials were not issued: their lease could not be kept ({failure})"),
+    )
 }
