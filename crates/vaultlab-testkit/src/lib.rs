@@ -3,6 +3,7 @@
 //! missing peer fails the test with the command that installs it; nothing is skipped.
 
 mod postgres;
+pub mod sandbox_load;
 
 pub use postgres::{PG_HINT, Postgres, pg_program};
 
