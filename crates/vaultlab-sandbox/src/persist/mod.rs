@@ -333,3 +333,174 @@ impl Recordable for AwsState {
         store.append(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::Lease;
+
+    struct Sides {
+        vault: Arc<Mutex<VaultState>>,
+        aws: Arc<Mutex<AwsState>>,
+    }
+
+    fn lease(id: &str) -> Lease {
+        let now = chrono::Utc::now();
+        Lease {
+            id: id.into(),
+            mount: "aws/".into(),
+            role: "r".into(),
+            username: format!("vault-{id}"),
+            issue_time: now,
+            expire_time: now,
+            last_renewal: None,
+            renewable: true,
+            revoke_attempts: 0,
+            revoke_at: None,
+            revoke_error: None,
+            irrevocable: false,
+        }
+    }
+
+    /// A store on a fresh state at `path`, fed by two locked sides as the servers are.
+    fn started(path: &Path) -> (Store, Sides) {
+        let (_, state_lock) = open(path).unwrap();
+        let state = SandboxState {
+            format: state::FORMAT_VERSION,
+            vault: VaultState::new(),
+            aws: AwsState::new_account(),
+            log_seq: 0,
+        };
+        let store = Store::start(path, &state, state_lock).unwrap();
+        let sides = Sides {
+            vault: Arc::new(Mutex::new(state.vault)),
+            aws: Arc::new(Mutex::new(state.aws)),
+        };
+        let (vault, aws) = (sides.vault.clone(), sides.aws.clone());
+        store.set_snapshot_source(Box::new(move |store: &Store| {
+            let vault_state = lock(&vault);
+            let log_seq = store.last_seq();
+            SandboxState {
+                format: state::FORMAT_VERSION,
+                vault: vault_state.clone(),
+                aws: lock(&aws).clone(),
+                log_seq,
+            }
+        }));
+        (store, sides)
+    }
+
+    fn issue(store: &Store, sides: &Sides, id: &str) {
+        Recorded::new(lock(&sides.vault), Some(store))
+            .leases
+            .insert(id.into(), lease(id));
+        Recorded::new(lock(&sides.aws), Some(store))
+            .create_user(&format!("vault-{id}"), "/", chrono::Utc::now())
+            .unwrap();
+    }
+
+    fn synced(store: &Store) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(store.durable(store.last_seq())).unwrap();
+    }
+
+    fn leases(state: &SandboxState) -> Vec<&str> {
+        state.vault.leases.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn what_was_synced_is_there_after_a_crash_and_a_compaction_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let (store, sides) = started(&path);
+        issue(&store, &sides, "a");
+        issue(&store, &sides, "b");
+        synced(&store);
+        // No close: as after a kill -9.
+        let state = load(&path).unwrap().unwrap();
+        assert_eq!(leases(&state), ["a", "b"]);
+        assert!(state.aws.users.contains_key("vault-b"));
+        assert_eq!(state.log_seq, 4);
+
+        store.compact().unwrap();
+        Recorded::new(lock(&sides.vault), Some(&store))
+            .leases
+            .remove("a");
+        issue(&store, &sides, "c");
+        synced(&store);
+        let after = load(&path).unwrap().unwrap();
+        assert_eq!(leases(&after), ["b", "c"]);
+        let log = std::fs::read(log_path(&path)).unwrap();
+        assert_eq!(
+            log::parse(&log).unwrap().records.len(),
+            3,
+            "the log holds only what came after the snapshot"
+        );
+        store.close().unwrap();
+        let closed = load(&path).unwrap().unwrap();
+        assert_eq!(leases(&closed), ["b", "c"]);
+        assert_eq!(std::fs::read(log_path(&path)).unwrap(), log::MAGIC);
+    }
+
+    #[test]
+    fn a_torn_last_record_is_dropped_and_damage_before_it_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let (store, sides) = started(&path);
+        issue(&store, &sides, "a");
+        issue(&store, &sides, "b");
+        synced(&store);
+        let log = log_path(&path);
+        let whole = std::fs::read(&log).unwrap();
+
+        std::fs::write(&log, &whole[..whole.len() - 7]).unwrap();
+        let state = load(&path).unwrap().unwrap();
+        assert_eq!(leases(&state), ["a", "b"], "only b's IAM user was torn");
+        assert!(!state.aws.users.contains_key("vault-b"));
+
+        let mut damaged = whole.clone();
+        damaged[log::MAGIC.len() + 30] ^= 0xff;
+        std::fs::write(&log, &damaged).unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(matches!(err, StateError::CorruptLog { .. }), "{err}");
+        assert!(err.to_string().contains("damaged"), "{err}");
+        assert_eq!(std::fs::read(&log).unwrap(), damaged, "left as it is");
+    }
+
+    #[test]
+    fn a_log_without_its_state_file_and_a_second_user_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let (_store, _sides) = started(&path);
+        assert!(matches!(open(&path), Err(StateError::InUse { .. })));
+        let lone = dir.path().join("other.json");
+        std::fs::copy(log_path(&path), log_path(&lone)).unwrap();
+        let err = load(&lone).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the state file it belongs to is not there"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_state_file_of_the_first_format_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.json");
+        let mut old = serde_json::to_value(SandboxState {
+            format: 1,
+            vault: VaultState::new(),
+            aws: AwsState::new_account(),
+            log_seq: 0,
+        })
+        .unwrap();
+        old.as_object_mut().unwrap().remove("log_seq");
+        std::fs::write(&path, old.to_string()).unwrap();
+        let state = load(&path).unwrap().unwrap();
+        assert_eq!(state.format, 1);
+        assert_eq!(state.log_seq, 0);
+    }
+}
