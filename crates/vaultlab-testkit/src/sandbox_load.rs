@@ -395,7 +395,7 @@ pub async fn crash_round(
     let (status, body) = api
         .call(
             "PUT",
-            "sys/leases/revoke-prefix/aws/",
+            "sys/leases/revoke-prefix/aws",
             Some(json!({"sync": true})),
         )
         .await;
