@@ -190,10 +190,6 @@ impl Store {
         *lock(&self.0.source) = Some(source);
     }
 
-    pub fn path(&self) -> &Path {
-        &self.0.path
-    }
-
     /// The position of the last record appended (synced or not).
     pub fn last_seq(&self) -> u64 {
         self.0.writer.last_seq()
