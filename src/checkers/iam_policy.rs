@@ -3,7 +3,7 @@
 //! the sandbox's too), each mistake said in a learner's words.
 
 use serde_json::Value;
-use vaultlab_wire::iam_policy::{self as grammar, Element, OLD_VERSION, Statements, VERSION};
+use vaultlab_wire::iam_policy::{self as grammar, ActionFault, OLD_VERSION, Statements, Violation};
 
 use super::{DocumentCheck, Issue as LintIssue, Severity, SyntaxError as JsonError};
 
@@ -31,92 +31,97 @@ fn json_message(error: &serde_json::Error) -> String {
 
 fn lint(document: &Value) -> Vec<LintIssue> {
     let mut issues = Vec::new();
-    let error = |message: String| LintIssue {
-        severity: Severity::Error,
-        message,
-    };
-    let warning = |message: String| LintIssue {
-        severity: Severity::Warning,
-        message,
-    };
-    let Some(policy) = document.as_object() else {
-        return vec![error(
-            "a policy is a JSON object: { \"Version\": …, \"Statement\": […] }".into(),
-        )];
-    };
-    match policy.get("Version").and_then(Value::as_str) {
-        Some(VERSION) => {}
-        Some(OLD_VERSION) => issues.push(warning(
-            "Version 2008-10-17 is the old policy language: use 2012-10-17".into(),
-        )),
-        Some(other) => issues.push(error(format!(
-            "Version {other:?} is not a policy language version: use \"2012-10-17\""
-        ))),
-        None => issues.push(warning(
-            "no Version: AWS then reads the policy as the old 2008-10-17 language; add \"Version\": \"2012-10-17\"".into(),
-        )),
+    // Warnings for what AWS still takes; the grammar's violations are errors.
+    match document.get("Version").and_then(Value::as_str) {
+        Some(OLD_VERSION) => issues.push(LintIssue {
+            severity: Severity::Warning,
+            message: "Version 2008-10-17 is the old policy language: use 2012-10-17".into(),
+        }),
+        None if document.is_object() && document.get("Version").is_none() => {
+            issues.push(LintIssue {
+                severity: Severity::Warning,
+                message: "no Version: AWS then reads the policy as the old 2008-10-17 language; add \"Version\": \"2012-10-17\"".into(),
+            });
+        }
+        _ => {}
     }
-    let statements: Vec<&Value> = match grammar::statements(document) {
-        Statements::List(list) => list,
-        Statements::Malformed => {
-            issues.push(error(
-                "Statement must be an object or a list of objects".into(),
-            ));
-            return issues;
-        }
-        Statements::Missing => {
-            issues.push(error("no Statement: a policy needs at least one".into()));
-            return issues;
-        }
-    };
-    if statements.is_empty() {
-        issues.push(error(
-            "Statement is empty: the policy allows nothing".into(),
-        ));
-    }
-    for (index, statement) in statements.iter().enumerate() {
-        let name = statement
-            .get("Sid")
-            .and_then(Value::as_str)
-            .map(|sid| format!("statement {sid:?}"))
-            .unwrap_or_else(|| format!("statement {}", index + 1));
-        if !statement.is_object() {
-            issues.push(error(format!("{name} is not an object")));
-            continue;
-        }
-        match grammar::effect(statement) {
-            Ok(_) => {}
-            Err(Some(other)) => issues.push(error(format!(
-                "{name}: Effect {other:?} must be \"Allow\" or \"Deny\" (case matters)"
-            ))),
-            Err(None) => issues.push(error(format!("{name}: no Effect (\"Allow\" or \"Deny\")"))),
-        }
-        match grammar::actions(statement) {
-            Element::Neither => issues.push(error(format!("{name}: no Action"))),
-            Element::Both(_) => issues.push(error(format!(
-                "{name}: Action and NotAction cannot both be given"
-            ))),
-            Element::Positive(actions) | Element::Negative(actions) => {
-                for action in grammar::names(actions) {
-                    match action {
-                        Some(action) if grammar::is_action(action) => {}
-                        Some(action) => issues.push(error(format!(
-                            "{name}: {action:?} is not an action: write service:Action, e.g. \"ec2:DescribeInstances\""
-                        ))),
-                        None => issues.push(error(format!(
-                            "{name}: Action must be a string or a list of strings"
-                        ))),
-                    }
-                }
-            }
-        }
-        if grammar::resources(statement) == Element::Neither {
-            issues.push(error(format!(
-                "{name}: no Resource (use \"*\" for EC2's Describe actions)"
-            )));
-        }
-    }
+    issues.extend(
+        grammar::violations(document)
+            .iter()
+            .map(|violation| LintIssue {
+                severity: Severity::Error,
+                message: in_learners_words(violation, document),
+            }),
+    );
     issues
+}
+
+/// A statement's name as the learner sees it: its Sid, else its place (from 1).
+fn statement_name(document: &Value, index: usize) -> String {
+    let statement = match grammar::statements(document) {
+        Statements::List(list) => list.get(index).copied(),
+        _ => None,
+    };
+    statement
+        .and_then(|s| s.get("Sid"))
+        .and_then(Value::as_str)
+        .map(|sid| format!("statement {sid:?}"))
+        .unwrap_or_else(|| format!("statement {}", index + 1))
+}
+
+fn in_learners_words(violation: &Violation, document: &Value) -> String {
+    use Violation::*;
+    let name = |index: usize| statement_name(document, index);
+    match violation {
+        NotAnObject => "a policy is a JSON object: { \"Version\": …, \"Statement\": […] }".into(),
+        UnknownTopElement(key) => {
+            format!("{key:?} is not a policy element: a policy has Version, Id and Statement")
+        }
+        UnknownVersion(other) => {
+            format!("Version {other:?} is not a policy language version: use \"2012-10-17\"")
+        }
+        NoStatement => "no Statement: a policy needs at least one".into(),
+        StatementMalformed => "Statement must be an object or a list of objects".into(),
+        NoStatements => "Statement is empty: the policy allows nothing".into(),
+        StatementNotAnObject(i) => format!("{} is not an object", name(*i)),
+        UnknownElement(i, key) => format!(
+            "{}: {key:?} is not a statement element (Sid, Effect, Action, NotAction, Resource, NotResource, Condition)",
+            name(*i)
+        ),
+        NoEffect(i) => format!("{}: no Effect (\"Allow\" or \"Deny\")", name(*i)),
+        BadEffect(i, word) => format!(
+            "{}: Effect {word:?} must be \"Allow\" or \"Deny\" (case matters)",
+            name(*i)
+        ),
+        BothActions(i) => format!("{}: Action and NotAction cannot both be given", name(*i)),
+        NoAction(i) => format!("{}: no Action", name(*i)),
+        ActionNotString(i) => format!("{}: Action must be a string or a list of strings", name(*i)),
+        BadAction(i, action, fault) => {
+            let why = match fault {
+                ActionFault::NoService => "AWS refuses an action without its service",
+                ActionFault::ManyColons => "an action has one colon",
+                ActionFault::BadService => "a service name has letters, digits and - only",
+                ActionFault::BadName => "it can match no action",
+            };
+            format!(
+                "{}: {action:?} is not an action ({why}): write service:Action, e.g. \"ec2:DescribeInstances\"",
+                name(*i)
+            )
+        }
+        BothResources(i) => {
+            format!(
+                "{}: Resource and NotResource cannot both be given",
+                name(*i)
+            )
+        }
+        NoResource(i) => format!("{}: no Resource (\"*\" means every resource)", name(*i)),
+        ResourceNotString(i) => {
+            format!(
+                "{}: Resource must be a string or a list of strings",
+                name(*i)
+            )
+        }
+    }
 }
 
 #[cfg(test)]
@@ -177,6 +182,25 @@ mod tests {
         );
         assert!(found.iter().any(|m| m.contains("no Resource")), "{found:?}");
         assert!(!check_policy(text).is_usable());
+    }
+
+    #[test]
+    fn what_aws_refuses_is_an_error_in_the_editor_too() {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Sid":"s","Effect":"Allow","Action":"ec2:*","Resource":"*","NotResource":"arn:x"}]}"#;
+        let found = issues(text);
+        assert_eq!(
+            found,
+            ["statement \"s\": Resource and NotResource cannot both be given"]
+        );
+        assert!(!check_policy(text).is_usable());
+        let typo = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Actions":"ec2:*","Resource":"*"}]}"#;
+        let found = issues(typo);
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("\"Actions\" is not a statement element")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -100,20 +100,198 @@ pub fn names(value: &Value) -> Vec<Option<&str>> {
 
 /// `*`, or `service:Action` where the action may use `*` and `?` wildcards.
 pub fn is_action(action: &str) -> bool {
+    action_fault(action).is_none()
+}
+
+/// What is wrong with an action's spelling, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionFault {
+    /// No `service:` in front (`DescribeInstances`). AWS refuses it.
+    NoService,
+    /// More than one colon. AWS refuses it.
+    ManyColons,
+    /// A service name with characters AWS refuses (letters, digits, `-` and `.` only).
+    BadService,
+    /// A name AWS takes but that can match no action (empty, or with other characters
+    /// than letters, digits and wildcards): only the editor points it out.
+    BadName,
+}
+
+pub fn action_fault(action: &str) -> Option<ActionFault> {
     if action == "*" {
-        return true;
+        return None;
     }
-    let Some((service, name)) = action.split_once(':') else {
-        return false;
+    let mut parts = action.split(':');
+    let (Some(service), Some(name)) = (parts.next(), parts.next()) else {
+        return Some(ActionFault::NoService);
     };
-    !service.is_empty()
-        && service
+    if parts.next().is_some() {
+        return Some(ActionFault::ManyColons);
+    }
+    if service.is_empty()
+        || !service
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !name.is_empty()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Some(ActionFault::BadService);
+    }
+    let name_ok = !name.is_empty()
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
+            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?');
+    (!name_ok).then_some(ActionFault::BadName)
+}
+
+/// The elements a statement may have.
+const STATEMENT_ELEMENTS: [&str; 9] = [
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Principal",
+    "NotPrincipal",
+    "Condition",
+];
+
+/// The elements a policy may have at its top.
+const TOP_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
+
+/// A way a document breaks IAM's policy grammar: the rules live here once, and the editor
+/// and the sandbox each say them in their own words. Statements count from 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    NotAnObject,
+    UnknownTopElement(String),
+    /// A `Version` that is neither policy language (or not a string).
+    UnknownVersion(String),
+    NoStatement,
+    /// `Statement` neither an object nor a list.
+    StatementMalformed,
+    /// `Statement: []`.
+    NoStatements,
+    StatementNotAnObject(usize),
+    UnknownElement(usize, String),
+    NoEffect(usize),
+    /// An effect other than `Allow` or `Deny` (case matters).
+    BadEffect(usize, String),
+    BothActions(usize),
+    /// No `Action`/`NotAction`, or an empty list.
+    NoAction(usize),
+    /// An action that is not a string.
+    ActionNotString(usize),
+    BadAction(usize, String, ActionFault),
+    BothResources(usize),
+    /// No `Resource`/`NotResource`, or an empty list.
+    NoResource(usize),
+    ResourceNotString(usize),
+}
+
+impl Violation {
+    /// What AWS reports only as "Syntax errors in policy." (the document's shape).
+    pub fn is_syntax(&self) -> bool {
+        use Violation::*;
+        matches!(
+            self,
+            NotAnObject
+                | UnknownTopElement(_)
+                | UnknownVersion(_)
+                | StatementMalformed
+                | StatementNotAnObject(_)
+                | UnknownElement(..)
+                | BothActions(_)
+                | BothResources(_)
+                | ActionNotString(_)
+                | ResourceNotString(_)
+        )
+    }
+}
+
+/// Every way `document` breaks the grammar, in document order.
+pub fn violations(document: &Value) -> Vec<Violation> {
+    use Violation::*;
+    let Some(policy) = document.as_object() else {
+        return vec![NotAnObject];
+    };
+    let mut found: Vec<Violation> = policy
+        .keys()
+        .filter(|key| !TOP_ELEMENTS.contains(&key.as_str()))
+        .map(|key| UnknownTopElement(key.clone()))
+        .collect();
+    match policy.get("Version") {
+        None => {}
+        Some(Value::String(v)) if v == VERSION || v == OLD_VERSION => {}
+        Some(other) => found.push(UnknownVersion(
+            other
+                .as_str()
+                .map_or_else(|| other.to_string(), str::to_owned),
+        )),
+    }
+    let statements = match statements(document) {
+        Statements::Missing => {
+            found.push(NoStatement);
+            return found;
+        }
+        Statements::Malformed => {
+            found.push(StatementMalformed);
+            return found;
+        }
+        Statements::List(list) if list.is_empty() => {
+            found.push(NoStatements);
+            return found;
+        }
+        Statements::List(list) => list,
+    };
+    for (index, statement) in statements.into_iter().enumerate() {
+        let Some(elements) = statement.as_object() else {
+            found.push(StatementNotAnObject(index));
+            continue;
+        };
+        found.extend(
+            elements
+                .keys()
+                .filter(|key| !STATEMENT_ELEMENTS.contains(&key.as_str()))
+                .map(|key| UnknownElement(index, key.clone())),
+        );
+        match effect(statement) {
+            Ok(_) => {}
+            Err(Some(word)) => found.push(BadEffect(index, word.to_owned())),
+            Err(None) => found.push(NoEffect(index)),
+        }
+        match actions(statement) {
+            Element::Both(_) => found.push(BothActions(index)),
+            Element::Neither => found.push(NoAction(index)),
+            Element::Positive(list) | Element::Negative(list) => {
+                if list.as_array().is_some_and(Vec::is_empty) {
+                    found.push(NoAction(index));
+                }
+                for action in names(list) {
+                    match action {
+                        None => found.push(ActionNotString(index)),
+                        Some(action) => {
+                            if let Some(fault) = action_fault(action) {
+                                found.push(BadAction(index, action.to_owned(), fault));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        match resources(statement) {
+            Element::Both(_) => found.push(BothResources(index)),
+            Element::Neither => found.push(NoResource(index)),
+            Element::Positive(list) | Element::Negative(list) => {
+                if list.as_array().is_some_and(Vec::is_empty) {
+                    found.push(NoResource(index));
+                }
+                if names(list).contains(&None) {
+                    found.push(ResourceNotString(index));
+                }
+            }
+        }
+    }
+    found
 }
 
 /// Whether `candidate` matches one of the patterns (a string or a list of strings; other
@@ -204,6 +382,58 @@ mod tests {
         assert!(is_action("EC2:describeinstances"));
         assert!(!is_action("ec2 DescribeInstances"));
         assert!(!is_action("ec2:"));
+    }
+
+    #[test]
+    fn violations_name_each_rule_broken_with_its_statement() {
+        use Violation::*;
+        let lab = json!({"Version": VERSION, "Statement": [{"Sid": "a", "Effect": "Allow", "Action": ["ec2:*"], "Resource": ["*"]}]});
+        assert_eq!(violations(&lab), []);
+        let bad = json!({
+            "Version": "2020-01-01",
+            "Statment": [],
+            "Statement": [
+                {"Effect": "allow", "Action": "DescribeInstances", "NotAction": "x", "Resource": "*", "NotResource": "*"},
+                {"Effect": "Deny", "Actions": "ec2:*", "Action": [], "Resource": [1]},
+                "x"
+            ]
+        });
+        let found = violations(&bad);
+        assert_eq!(
+            found,
+            [
+                UnknownTopElement("Statment".into()),
+                UnknownVersion("2020-01-01".into()),
+                BadEffect(0, "allow".into()),
+                BothActions(0),
+                BothResources(0),
+                UnknownElement(1, "Actions".into()),
+                NoAction(1),
+                ResourceNotString(1),
+                StatementNotAnObject(2),
+            ]
+        );
+        assert!(
+            found
+                .iter()
+                .all(|v| v.is_syntax() || matches!(v, BadEffect(..) | NoAction(_)))
+        );
+        assert_eq!(violations(&json!({"Statement": []})), [NoStatements]);
+        assert_eq!(violations(&json!([])), [NotAnObject]);
+    }
+
+    #[test]
+    fn action_faults_tell_what_aws_refuses_from_what_only_matches_nothing() {
+        assert_eq!(
+            action_fault("DescribeInstances"),
+            Some(ActionFault::NoService)
+        );
+        assert_eq!(action_fault("ec2:a:b"), Some(ActionFault::ManyColons));
+        assert_eq!(action_fault("ec 2:Describe"), Some(ActionFault::BadService));
+        assert_eq!(action_fault("ec2:Describe-It"), Some(ActionFault::BadName));
+        assert_eq!(action_fault("ec2:"), Some(ActionFault::BadName));
+        assert_eq!(action_fault("s3.x:Get*"), None);
+        assert_eq!(action_fault("*"), None);
     }
 
     #[test]

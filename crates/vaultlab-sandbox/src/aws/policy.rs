@@ -9,7 +9,9 @@
 
 use serde_json::Value;
 pub use vaultlab_wire::iam_policy::wildcard_match;
-use vaultlab_wire::iam_policy::{self as grammar, Effect, Element, Statements};
+use vaultlab_wire::iam_policy::{
+    self as grammar, ActionFault, Effect, Element, Statements, Violation,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -18,34 +20,50 @@ pub enum Decision {
     ExplicitDeny,
 }
 
-/// Checks a document's shape as PutUserPolicy does; the error is AWS's message.
+/// Checks a document's shape as PutUserPolicy does; the error is AWS's message for the
+/// first thing AWS would refuse (its shape first, then missing parts, then actions'
+/// spelling). The rules are the grammar's, shared with the lab's editor.
 pub fn validate(document: &str) -> Result<(), String> {
     let value: Value =
         serde_json::from_str(document).map_err(|_| "Syntax errors in policy.".to_string())?;
-    if !value.is_object() {
-        return Err("Syntax errors in policy.".into());
-    }
-    let statements = match grammar::statements(&value) {
-        Statements::List(list) if !list.is_empty() => list,
-        _ => return Err("Missing required field Statement".into()),
+    let found = grammar::violations(&value);
+    let message = |violation: &Violation| -> Option<String> {
+        use Violation::*;
+        Some(match violation {
+            v if v.is_syntax() => "Syntax errors in policy.".into(),
+            NoStatement | NoStatements => "Missing required field Statement".into(),
+            BadEffect(..) => "Invalid effect: must be Allow or Deny".into(),
+            NoEffect(_) => "Missing required field Effect".into(),
+            NoAction(_) => "Policy statement must contain actions.".into(),
+            NoResource(_) => "Policy statement must contain resources.".into(),
+            BadAction(_, _, ActionFault::NoService) => {
+                "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.".into()
+            }
+            BadAction(_, _, ActionFault::ManyColons) => {
+                "Actions/Condition can contain only one colon.".into()
+            }
+            BadAction(_, action, ActionFault::BadService) => {
+                let vendor = action.split(':').next().unwrap_or_default();
+                format!("Vendor {vendor} is not valid")
+            }
+            // A name that matches nothing is AWS's to accept.
+            _ => return None,
+        })
     };
-    for statement in statements {
-        if !statement.is_object() {
-            return Err("Syntax errors in policy.".into());
-        }
-        match grammar::effect(statement) {
-            Ok(_) => {}
-            Err(Some(_)) => return Err("Invalid effect: must be Allow or Deny".into()),
-            Err(None) => return Err("Missing required field Effect".into()),
-        }
-        if grammar::actions(statement) == Element::Neither {
-            return Err("Policy statement must contain actions.".into());
-        }
-        if grammar::resources(statement) == Element::Neither {
-            return Err("Policy statement must contain resources.".into());
-        }
+    // AWS's order: the shape, then what is missing, then how actions are spelled.
+    let rank = |violation: &Violation| match violation {
+        v if v.is_syntax() => 0,
+        Violation::BadAction(..) => 2,
+        _ => 1,
+    };
+    let first = found
+        .iter()
+        .filter_map(|v| message(v).map(|m| (rank(v), m)))
+        .min_by_key(|(rank, _)| *rank);
+    match first {
+        Some((_, message)) => Err(message),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Evaluates `action` (e.g. `ec2:DescribeInstances`) on `resource` against every document.
@@ -209,5 +227,47 @@ mod tests {
         assert_eq!(validate("nope"), Err("Syntax errors in policy.".into()));
         assert!(validate(r#"{"Version":"2012-10-17"}"#).is_err());
         assert!(validate(r#"{"Statement":[{"Action":"*","Resource":"*"}]}"#).is_err());
+    }
+
+    #[test]
+    fn what_aws_refuses_is_refused_in_its_words() {
+        let refused = |doc: &str| validate(doc).unwrap_err();
+        assert_eq!(
+            refused(
+                r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","NotResource":"x"}}"#
+            ),
+            "Syntax errors in policy."
+        );
+        assert_eq!(
+            refused(
+                r#"{"Statement":{"Effect":"Allow","Action":"*","NotAction":"x","Resource":"*"}}"#
+            ),
+            "Syntax errors in policy."
+        );
+        assert_eq!(
+            refused(
+                r#"{"Version":"2020-01-01","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#
+            ),
+            "Syntax errors in policy."
+        );
+        assert_eq!(
+            refused(
+                r#"{"Statement":{"Effect":"Allow","Action":"DescribeInstances","Resource":"*"}}"#
+            ),
+            "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+        );
+        assert_eq!(
+            refused(
+                r#"{"Statement":{"Effect":"Allow","Action":"DescribeInstances","Resource":[]}}"#
+            ),
+            "Policy statement must contain resources.",
+            "what is missing comes before how actions are spelled"
+        );
+        assert!(
+            validate(
+                r#"{"Statement":{"Effect":"Allow","Action":"ec2:Describe-It","Resource":"*"}}"#
+            )
+            .is_ok()
+        );
     }
 }
