@@ -128,10 +128,12 @@ pub fn action_fault(action: &str) -> Option<ActionFault> {
     if parts.next().is_some() {
         return Some(ActionFault::ManyColons);
     }
-    if service.is_empty()
-        || !service
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    // `*` alone stands for every service (`*:Describe*`), as AWS accepts.
+    if service != "*"
+        && (service.is_empty()
+            || !service
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
     {
         return Some(ActionFault::BadService);
     }
@@ -433,6 +435,8 @@ mod tests {
         assert_eq!(action_fault("ec2:Describe-It"), Some(ActionFault::BadName));
         assert_eq!(action_fault("ec2:"), Some(ActionFault::BadName));
         assert_eq!(action_fault("s3.x:Get*"), None);
+        assert_eq!(action_fault("*:Describe*"), None);
+        assert_eq!(action_fault("e*:Describe*"), Some(ActionFault::BadService));
         assert_eq!(action_fault("*"), None);
     }
 
