@@ -75,17 +75,25 @@ pub fn load(path: &Path) -> Result<Option<SandboxState>, StateError> {
             });
         }
     };
+    // The format first: a newer file may lack fields this one needs, and must be named
+    // newer, not damaged.
+    #[derive(Deserialize)]
+    struct Format {
+        format: u32,
+    }
+    if let Ok(Format { format }) = serde_json::from_slice::<Format>(&bytes)
+        && format > FORMAT_VERSION
+    {
+        return Err(StateError::NewerFormat {
+            path: path.to_owned(),
+            found: format,
+        });
+    }
     // The reason never quotes the file: a value in it may be a secret.
     let state: SandboxState = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
         path: path.to_owned(),
         reason: describe_json_error(&e),
     })?;
-    if state.format > FORMAT_VERSION {
-        return Err(StateError::NewerFormat {
-            path: path.to_owned(),
-            found: state.format,
-        });
-    }
     Ok(Some(state))
 }
 
@@ -99,4 +107,22 @@ pub fn save(path: &Path, state: &SandboxState) -> Result<u64, StateError> {
         }
     })?;
     Ok(json.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_state_file_is_named_newer_not_missing_a_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, r#"{"format": 9, "seats": {}}"#).unwrap();
+        let error = load(&path).unwrap_err();
+        assert!(
+            matches!(error, StateError::NewerFormat { found: 9, .. }),
+            "{error}"
+        );
+        assert!(!error.to_string().contains("missing field"), "{error}");
+    }
 }
