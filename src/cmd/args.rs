@@ -61,40 +61,43 @@ pub enum Command {
     Labs(LabsArgs),
 }
 
+/// The help heading of the Vault flags. Each flag names it (rather than the struct setting
+/// `next_help_heading`, which would also take the flags a command declares after them:
+/// `walk --keep`, `cleanup --all`).
+const VAULT_HEADING: &str =
+    "Vault connection (each overrides its VAULT_* variable and means live mode)";
+
 /// Where and how to reach Vault. Each flag wins over its environment variable, as the
 /// `vault` CLI's flags do. There is no token flag: a token on a command line ends up in
 /// shell history and `ps`; use VAULT_TOKEN or `vault login` (~/.vault-token).
 #[derive(Debug, Clone, Default, Args)]
-#[command(
-    next_help_heading = "Vault connection (each overrides its VAULT_* variable and means live mode)"
-)]
 pub struct VaultArgs {
     /// Vault's address, e.g. https://vault.example.com:8200 [env: VAULT_ADDR].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = VAULT_HEADING)]
     pub address: Option<String>,
 
     /// The namespace to work in, sent as X-Vault-Namespace [env: VAULT_NAMESPACE].
-    #[arg(long, value_name = "NAMESPACE")]
+    #[arg(long, value_name = "NAMESPACE", help_heading = VAULT_HEADING)]
     pub namespace: Option<String>,
 
     /// A PEM file of CA certificates to trust instead of the system's [env: VAULT_CACERT].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = VAULT_HEADING)]
     pub ca_cert: Option<PathBuf>,
 
     /// A directory of PEM CA certificates to trust instead of the system's
     /// [env: VAULT_CAPATH].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = VAULT_HEADING)]
     pub ca_path: Option<PathBuf>,
 
     /// Do not verify Vault's TLS certificate: only for a throwaway dev server
     /// [env: VAULT_SKIP_VERIFY].
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
-          value_parser = parse_bool_flag)]
+          value_parser = parse_bool_flag, help_heading = VAULT_HEADING)]
     pub tls_skip_verify: Option<bool>,
 
     /// How long to wait for Vault: seconds, or a duration such as 90s or 2m
     /// [env: VAULT_CLIENT_TIMEOUT].
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = VAULT_HEADING)]
     pub client_timeout: Option<String>,
 }
 
@@ -218,4 +221,36 @@ pub struct SandboxArgs {
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 0s, 3s, 500ms, 1m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::{Cli, VAULT_HEADING};
+
+    /// The heading each of a command's flags is listed under (`None`: Options).
+    fn heading_of(command: &str, flag: &str) -> Option<String> {
+        let cli = Cli::command();
+        let command = cli.find_subcommand(command).expect("a command");
+        let arg = command
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(flag))
+            .unwrap_or_else(|| panic!("no --{flag}"));
+        arg.get_help_heading().map(str::to_owned)
+    }
+
+    #[test]
+    fn a_commands_own_flags_are_not_listed_as_vault_connection_flags() {
+        for (command, flag) in [("walk", "keep"), ("cleanup", "all"), ("cleanup", "dry-run")] {
+            assert_eq!(heading_of(command, flag), None, "{command} --{flag}");
+        }
+        for command in ["walk", "cleanup", "doctor"] {
+            assert_eq!(
+                heading_of(command, "address").as_deref(),
+                Some(VAULT_HEADING)
+            );
+        }
+        Cli::command().debug_assert();
+    }
 }
