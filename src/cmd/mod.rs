@@ -56,11 +56,17 @@ fn state_dir() -> Option<PathBuf> {
 }
 
 /// Logs to stderr (the sandbox server, walk); they never carry bodies, tokens or keys.
+/// Coloured only on a terminal, and never with NO_COLOR: a log redirected to a file reads
+/// as plain text.
 fn init_stderr_logging(default_filter: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("VAULTLAB_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
 }

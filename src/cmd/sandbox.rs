@@ -60,9 +60,11 @@ fn print_welcome(
     let guidance = format!(
         "# vaultlab sandbox is serving Vault and AWS at {addr}.\n\
          # Paste the lines above into another terminal, then run the lab with the real CLIs:\n\
-         #   vault secrets enable -path=aws aws        (bao works too)\n\
+         #   vault secrets enable -path=aws aws        # bao works too\n\
          #   vault write aws/config/root access_key=$AWS_ACCESS_KEY_ID secret_key=$AWS_SECRET_ACCESS_KEY region=$AWS_REGION\n\
-         #   vault write aws/roles/my-role credential_type=iam_user policy_document=@policy.json\n\
+         #   vault write aws/roles/my-role credential_type=iam_user policy_document=- <<'POLICY'\n\
+         #   {{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":[\"ec2:*\"],\"Resource\":[\"*\"]}}]}}\n\
+         #   POLICY\n\
          #   vault read aws/creds/my-role\n\
          #   AWS_ACCESS_KEY_ID=<new key> AWS_SECRET_ACCESS_KEY=<new secret> aws ec2 describe-instances\n\
          #   vault lease revoke <lease_id>\n\

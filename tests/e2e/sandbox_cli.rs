@@ -289,3 +289,137 @@ fn corrupt_state_file_is_refused_and_left_untouched() {
         "nothing printed before the refusal"
     );
 }
+
+/// `vaultlab sandbox` with its output going to files, as `vaultlab sandbox > env.sh 2> log`
+/// would: killed on drop.
+struct SandboxIntoFiles {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl SandboxIntoFiles {
+    /// Started, and its guidance written.
+    fn start() -> SandboxIntoFiles {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let child = Command::new(crate::VAULTLAB)
+            .args(["sandbox", "--propagation-delay", "0s"])
+            .stdout(std::fs::File::create(dir.path().join("stdout")).expect("stdout file"))
+            .stderr(std::fs::File::create(dir.path().join("stderr")).expect("stderr file"))
+            .spawn()
+            .expect("start vaultlab sandbox");
+        let sandbox = SandboxIntoFiles { child, dir };
+        poll("the sandbox's guidance", || {
+            sandbox.stdout().contains("Stop with Ctrl-C").then_some(())
+        });
+        sandbox
+    }
+
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stdout")).unwrap_or_default()
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default()
+    }
+
+    /// The printed commands that `keep` picks, as a learner copies them (the comment's
+    /// lead taken off), run in one shell after the printed exports; `vault` is the real
+    /// bao CLI. Returns stdout, or panics with the script and what it said.
+    fn run_printed(&self, mut keep: impl FnMut(&str) -> bool) -> String {
+        let printed = self.stdout();
+        let commands: Vec<&str> = printed
+            .lines()
+            .filter_map(|line| line.strip_prefix("#   "))
+            .filter(|line| keep(line))
+            .collect();
+        let bin = self.dir.path().join("bin");
+        if !bin.exists() {
+            std::fs::create_dir(&bin).expect("bin");
+            std::os::unix::fs::symlink(peer_program("bao"), bin.join("vault")).expect("symlink");
+        }
+        let script = format!("set -e\n{printed}\n{}\n", commands.join("\n"));
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(&script)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("HOME", self.dir.path())
+            .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
+            .output()
+            .expect("sh");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "the guidance failed as printed:\n{script}\n{stdout}\n{stderr}"
+        );
+        stdout
+    }
+}
+
+impl Drop for SandboxIntoFiles {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_printed_guidance_runs_as_printed() {
+    let sandbox = SandboxIntoFiles::start();
+    // Every command up to the first that needs a value from an earlier answer.
+    let mut reached_placeholder = false;
+    let stdout = sandbox.run_printed(|line| {
+        // `<new key>`, `<lease_id>`; not the heredoc's `<<'POLICY'`.
+        reached_placeholder |= line
+            .split('<')
+            .skip(1)
+            .any(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic()));
+        !reached_placeholder && !line.starts_with("curl")
+    });
+    assert!(
+        stdout.contains("lease_id"),
+        "credentials were issued: {stdout}"
+    );
+    let role = run_ok(&mut {
+        let mut command = Command::new(peer_program("bao"));
+        command.envs(exports(&sandbox.stdout()));
+        command.args(["read", "-format=json", "aws/roles/my-role"]);
+        command
+    });
+    assert!(
+        role.contains("ec2:*"),
+        "the printed policy is the role's: {role}"
+    );
+}
+
+/// The `export NAME=value` lines of the sandbox's output.
+fn exports(printed: &str) -> Vec<(String, String)> {
+    printed
+        .lines()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+#[test]
+fn output_going_to_files_has_no_colour_codes() {
+    let sandbox = SandboxIntoFiles::start();
+    // The printed way to arm a fault: the sandbox logs it.
+    let armed = sandbox.run_printed(|line| line.starts_with("curl") && line.contains("aws/creds/"));
+    assert!(armed.contains("\"vault_path\":\"aws/creds/\""), "{armed}");
+    poll("the log line of the armed fault", || {
+        sandbox.stderr().contains("fault armed").then_some(())
+    });
+    for (name, text) in [("stdout", sandbox.stdout()), ("stderr", sandbox.stderr())] {
+        assert!(!text.contains('\x1b'), "colour codes in {name}:\n{text:?}");
+    }
+}
