@@ -20,6 +20,12 @@ pub enum UserError {
     /// `vaultlab sandbox`: it cannot listen, or its state file cannot be used.
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    /// The lab cannot be drawn here: no terminal, or a dumb one.
+    #[error(transparent)]
+    Terminal(#[from] crate::runtime::terminal::TerminalProblem),
+    /// `vaultlab labs --labs DIR`: the folder cannot be listed.
+    #[error(transparent)]
+    Lab(#[from] crate::lab::LabError),
 }
 
 /// Why a command stopped before its end.

@@ -4,12 +4,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::Outcome;
 use super::args::LabsArgs;
+use super::{Outcome, UserError};
 use crate::lab::{DEFAULT_LAB, Labs};
 
 pub fn run(args: LabsArgs) -> Outcome {
     let labs = Labs::new(args.labs.as_deref());
+    // A folder that cannot be listed is the user's to fix: one line, before any output.
+    labs.ids().map_err(UserError::from)?;
     let mut out = std::io::stdout().lock();
     let ok = list(&labs, &mut out)?;
     out.flush()?;
@@ -22,7 +24,7 @@ pub fn run(args: LabsArgs) -> Outcome {
 
 /// Writes one line per lab; returns whether every one could be read.
 pub fn list(labs: &Labs, out: &mut impl Write) -> std::io::Result<bool> {
-    let ids = labs.ids();
+    let ids = labs.ids().unwrap_or_default();
     if ids.is_empty() {
         writeln!(out, "No labs here: a lab is a folder with a lab.toml.")?;
         return Ok(false);

@@ -1,17 +1,23 @@
 //! `vaultlab` without a command: the lab in the terminal.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use color_eyre::eyre::WrapErr;
 
 use super::args::LabArgs;
-use super::{Outcome, init_file_logging, open_session, runtime};
+use super::{Outcome, UserError, init_file_logging, open_session, runtime};
 use crate::runtime::effects::EffectRunner;
 use crate::runtime::terminal;
 use crate::ui::Theme;
 
 pub fn run(args: LabArgs) -> Outcome {
+    // Before anything starts (a sandbox, a journal): a screen nobody can see is no run.
+    terminal::check_usable(
+        std::io::stdout().is_terminal(),
+        std::env::var("TERM").ok().as_deref(),
+    )
+    .map_err(UserError::from)?;
     init_file_logging();
     runtime()?.block_on(async {
         // Errors before the terminal is taken over print as usual.
@@ -25,7 +31,14 @@ pub fn run(args: LabArgs) -> Outcome {
             .with_journal(session.journal.clone());
         // Leases earlier runs left are looked up by the app itself once it runs.
         let (app, initial) = crate::app::init(session.start_inputs(chrono::Utc::now()));
-        let mut tui = terminal::enter().wrap_err("cannot take over the terminal")?;
+        let mut tui = match terminal::enter() {
+            Ok(tui) => tui,
+            Err(error) => {
+                // Nothing ran yet: the sandbox stops, and the terminal's problem is said.
+                session.close().await?;
+                return Err(UserError::from(terminal::TerminalProblem::TakeOver(error)).into());
+            }
+        };
         let result = crate::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
         // After a SIGHUP the terminal is gone and restoring it fails: the session must
         // still be closed (the sandbox stopped, its state saved) and the note written.

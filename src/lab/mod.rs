@@ -29,6 +29,9 @@ pub enum LabError {
     Unknown { id: String, available: String },
     #[error("cannot read {path}: {reason}")]
     Read { path: PathBuf, reason: String },
+    /// `--labs DIR` names a folder that cannot be listed (missing, not a folder, no access).
+    #[error("cannot read the labs folder {path}: {reason}", path = .path.display())]
+    Folder { path: PathBuf, reason: String },
     #[error("{path}, line {line}, column {column}: {problem}", path = .path.display())]
     Invalid {
         path: PathBuf,
@@ -99,8 +102,8 @@ impl Labs {
         }
     }
 
-    /// The ids of the labs there, sorted.
-    pub fn ids(&self) -> Vec<String> {
+    /// The ids of the labs there, sorted; a folder that cannot be listed says why.
+    pub fn ids(&self) -> Result<Vec<String>, LabError> {
         let mut ids: Vec<String> = match self {
             Labs::Embedded => EMBEDDED_LABS
                 .dirs()
@@ -108,20 +111,22 @@ impl Labs {
                 .filter_map(|dir| dir.path().file_name()?.to_str().map(str::to_owned))
                 .collect(),
             Labs::Dir(dir) => std::fs::read_dir(dir)
-                .into_iter()
-                .flatten()
+                .map_err(|e| LabError::Folder {
+                    path: dir.clone(),
+                    reason: e.to_string(),
+                })?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .filter(|path| path.join("lab.toml").is_file())
                 .filter_map(|path| path.file_name()?.to_str().map(str::to_owned))
                 .collect(),
         };
         ids.sort();
-        ids
+        Ok(ids)
     }
 
     /// Loads the lab `id`; one that is not there is named with the ones that are.
     pub fn load(&self, id: &str) -> Result<Lab, LabError> {
-        let ids = self.ids();
+        let ids = self.ids()?;
         if !ids.iter().any(|known| known == id) {
             let available = match ids.is_empty() {
                 true => "none".to_owned(),

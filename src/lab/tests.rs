@@ -55,7 +55,7 @@ fn the_shipped_lab_loads_with_its_six_steps_as_generic_kinds() {
 
 #[test]
 fn every_shipped_lab_loads_and_is_listed() {
-    let ids = Labs::Embedded.ids();
+    let ids = Labs::Embedded.ids().unwrap();
     assert!(ids.contains(&DEFAULT_LAB.to_owned()), "{ids:?}");
     for id in ids {
         let lab = load_embedded(&id).unwrap_or_else(|e| panic!("{e}"));
@@ -84,7 +84,7 @@ fn a_lab_folder_on_disk_overrides_the_words() {
     .expect("valid lab");
     assert_eq!(lab.title, "Our workshop");
     assert_eq!(lab.steps[0].tab, "Mount");
-    assert_eq!(Labs::Dir(dir.path().to_owned()).ids(), ["demo"]);
+    assert_eq!(Labs::Dir(dir.path().to_owned()).ids().unwrap(), ["demo"]);
 }
 
 #[test]

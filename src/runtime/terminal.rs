@@ -92,6 +92,35 @@ impl<W: Write> Backend for QuietBackend<W> {
     }
 }
 
+/// Why the lab cannot take over this terminal: the user's to fix, said in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum TerminalProblem {
+    #[error(
+        "the lab is a full-screen program and its output is not a terminal here: run vaultlab in a terminal, or use `vaultlab walk` for a transcript of the same steps"
+    )]
+    NotATerminal,
+    #[error(
+        "this terminal is TERM=dumb, which cannot show the lab's full screen: run vaultlab in a full terminal (e.g. TERM=xterm-256color), or use `vaultlab walk` for a transcript of the same steps"
+    )]
+    Dumb,
+    #[error(
+        "cannot take over the terminal ({0}): run vaultlab in a terminal, or use `vaultlab walk` for a transcript of the same steps"
+    )]
+    TakeOver(io::Error),
+}
+
+/// Whether the lab can be drawn here, asked before anything starts: output that goes to
+/// a file or a pipe, or a terminal that says it is dumb, would get a screen it cannot show.
+pub fn check_usable(output_is_terminal: bool, term: Option<&str>) -> Result<(), TerminalProblem> {
+    if !output_is_terminal {
+        return Err(TerminalProblem::NotATerminal);
+    }
+    if term == Some("dumb") {
+        return Err(TerminalProblem::Dumb);
+    }
+    Ok(())
+}
+
 /// Raw mode, the alternate screen and bracketed paste (so a pasted policy arrives as one
 /// paste, not as keys). The panic hook restores the terminal before the report prints.
 pub fn enter() -> io::Result<Tui> {
@@ -180,6 +209,24 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn output_to_a_file_or_a_dumb_terminal_is_refused_and_says_to_walk() {
+        use super::{TerminalProblem, check_usable};
+        assert!(check_usable(true, Some("xterm-256color")).is_ok());
+        assert!(check_usable(true, None).is_ok());
+        assert!(matches!(
+            check_usable(false, Some("xterm")),
+            Err(TerminalProblem::NotATerminal)
+        ));
+        let dumb = check_usable(true, Some("dumb")).unwrap_err();
+        assert!(matches!(dumb, TerminalProblem::Dumb));
+        let text = dumb.to_string();
+        assert!(
+            text.contains("vaultlab walk") && !text.contains('\n'),
+            "{text}"
+        );
     }
 
     #[test]

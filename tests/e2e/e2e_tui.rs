@@ -118,3 +118,21 @@ fn quitting_with_a_live_lease_asks_and_can_revoke() {
         "cooked mode again: {screen}"
     );
 }
+
+#[test]
+fn a_dumb_terminal_is_told_so_and_pointed_to_walk() {
+    let binary = crate::VAULTLAB;
+    let tmux = Tmux::start(&format!(
+        "TERM=dumb RUST_BACKTRACE=1 {binary}; echo EXITED $?; sleep 30"
+    ));
+    let screen = tmux.wait_for("EXITED");
+    assert!(screen.contains("EXITED 1"), "{screen}");
+    assert!(screen.contains("TERM=dumb"), "{screen}");
+    assert!(screen.contains("vaultlab walk"), "{screen}");
+    assert!(
+        !screen.contains("SANDBOX"),
+        "no full screen was drawn: {screen}"
+    );
+    let alternate = tmux.tmux(&["display", "-p", "-t", "lab", "#{alternate_on}"]);
+    assert_eq!(String::from_utf8_lossy(&alternate.stdout).trim(), "0");
+}

@@ -64,3 +64,57 @@ fn a_corrupt_sandbox_state_file_is_one_line() {
     assert_eq!(code, Some(1), "{stderr}");
     assert_one_plain_line(&stderr, "is not a vaultlab sandbox state file");
 }
+
+#[test]
+fn without_a_terminal_the_lab_says_to_use_one_or_walk() {
+    // `vaultlab < /dev/null > out`: stdin and stdout are not a terminal.
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(crate::VAULTLAB)
+        .env("HOME", home.path())
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("VAULT_ADDR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run vaultlab");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_one_plain_line(&stderr, "not a terminal");
+    assert!(stderr.contains("vaultlab walk"), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing is drawn into a file");
+}
+
+#[test]
+fn a_labs_folder_that_cannot_be_read_is_one_line_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("no-such-folder");
+    let missing = missing.to_str().expect("utf-8");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").expect("write");
+    let file = file.to_str().expect("utf-8");
+    for args in [
+        &["walk", "--sandbox", "--labs", missing][..],
+        &["labs", "--labs", missing],
+        &["doctor", "--sandbox", "--labs", file],
+    ] {
+        let (code, stderr) = run(args, &[]);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert_one_plain_line(&stderr, "cannot read the labs folder");
+        assert!(
+            stderr.contains("-folder") || stderr.contains("a-file"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_flag_value_is_claps_short_message_without_a_backtrace() {
+    let (code, stderr) = run(&["walk", "--propagation-delay", "soon"], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: invalid value 'soon' for '--propagation-delay"),
+        "{stderr}"
+    );
+    assert!(stderr.lines().count() <= 3, "a short message: {stderr}");
+    assert!(!stderr.contains("Location:"), "{stderr}");
+    assert!(!stderr.contains("BACKTRACE"), "{stderr}");
+}
