@@ -10,6 +10,7 @@ use chrono::Utc;
 use crate::lease::Lifecycle;
 use crate::lease::countdown::format_vault_duration;
 use crate::lease::is_unknown_lease;
+use crate::lease::journal;
 use crate::session::{Session, SessionOptions};
 
 use super::args::CleanupArgs;
@@ -17,6 +18,18 @@ use super::{Outcome, init_stderr_logging, open_session, runtime};
 
 pub fn run(args: CleanupArgs) -> Outcome {
     init_stderr_logging("warn");
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if env("VAULT_ADDR").is_none() && args.vault.address.is_none() {
+        // Not the vault CLI's default address: a journal names the Vault it belongs to.
+        let mut out = std::io::stdout().lock();
+        let open = without_a_vault(journal::data_dir(env).as_deref(), &mut out)?;
+        out.flush()?;
+        return Ok(if open > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     runtime()?.block_on(async {
         let options = SessionOptions {
             force_live: true,
@@ -157,4 +170,70 @@ pub async fn cleanup(
         writeln!(out, "Run `vaultlab cleanup --all` to revoke them.")?;
     }
     Ok(alive)
+}
+
+/// No Vault was named: which journals there are, with the Vault each belongs to, so the
+/// user can name one. Returns how many leases they list as not known to be over.
+pub fn without_a_vault(
+    data_dir: Option<&std::path::Path>,
+    out: &mut impl Write,
+) -> std::io::Result<usize> {
+    writeln!(
+        out,
+        "No Vault was named: set VAULT_ADDR or give --address, and cleanup looks up the leases vaultlab issued there."
+    )?;
+    let Some(data_dir) = data_dir else {
+        writeln!(
+            out,
+            "No lease journals: neither XDG_DATA_HOME nor HOME is set."
+        )?;
+        return Ok(0);
+    };
+    let folder = data_dir.join("leases");
+    let shelf = journal::shelf(data_dir);
+    if shelf.is_empty() {
+        writeln!(
+            out,
+            "No lease journals in {}: no live run has issued a lease from this account.",
+            folder.display()
+        )?;
+        return Ok(0);
+    }
+    writeln!(out, "Lease journals in {}:", folder.display())?;
+    let mut open = 0;
+    for (path, read) in &shelf {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        match read {
+            Ok(shelved) => {
+                open += shelved.open;
+                let vault = match &shelved.namespace {
+                    Some(namespace) => format!("{} (namespace {namespace})", shelved.vault_addr),
+                    None => shelved.vault_addr.clone(),
+                };
+                let leases = match shelved.open {
+                    0 => "no lease open".to_owned(),
+                    n => format!("{n} lease(s) not known to be over"),
+                };
+                writeln!(out, "  {vault}  {leases}  ({name})")?;
+            }
+            Err(reason) => writeln!(out, "  {name}: cannot be read: {reason}")?,
+        }
+    }
+    if let Some(Ok(example)) = shelf
+        .iter()
+        .map(|(_, read)| read)
+        .find(|read| matches!(read, Ok(s) if s.open > 0))
+    {
+        let namespace = example
+            .namespace
+            .as_ref()
+            .map(|ns| format!(" --namespace {ns}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "Run e.g. `vaultlab cleanup --address {}{namespace}` to look them up there.",
+            example.vault_addr
+        )?;
+    }
+    Ok(open)
 }

@@ -175,6 +175,48 @@ pub fn path_for(data_dir: &Path, vault_addr: &str, namespace: Option<&str>) -> P
     data_dir.join("leases").join(format!("{name}.json"))
 }
 
+/// What one journal file says of itself, read without changing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shelved {
+    pub vault_addr: String,
+    pub namespace: Option<String>,
+    /// Leases not known to be over: active, or whose revocation failed.
+    pub open: usize,
+}
+
+/// Every journal file under `data_dir` (the ones kept beside an unreadable journal too),
+/// sorted by name, each read as it is or with why it cannot be: for `vaultlab cleanup`
+/// when no Vault was named. Nothing is moved or written.
+pub fn shelf(data_dir: &Path) -> Vec<(PathBuf, Result<Shelved, String>)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(data_dir.join("leases"))
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let read = match std::fs::read(&path) {
+                Err(e) => Err(e.to_string()),
+                Ok(bytes) => match Contents::of(&bytes) {
+                    Contents::Read(file) => Ok(Shelved {
+                        open: file.entries.iter().filter(|e| e.is_open()).count(),
+                        vault_addr: file.vault_addr,
+                        namespace: file.namespace,
+                    }),
+                    Contents::Newer(found) => Err(format!(
+                        "written by a newer vaultlab (format {found}; this one reads {FORMAT})"
+                    )),
+                    Contents::Damaged(reason) => Err(format!("damaged: {reason}")),
+                },
+            };
+            (path, read)
+        })
+        .collect()
+}
+
 impl Journal {
     /// Opens the journal at `path`, empty if there is none yet. A damaged file is moved
     /// aside (never overwritten) and reported; the journal then starts empty.
@@ -715,6 +757,58 @@ mod tests {
             "left as it is"
         );
         assert_ne!(journal.path(), path.as_path(), "this run writes beside it");
+    }
+
+    #[test]
+    fn the_shelf_lists_each_journal_with_its_vault_and_open_leases_and_moves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = path_for(dir.path(), "https://vault.example:8200", None);
+        let (mut journal, _) =
+            Journal::open(one.clone(), "https://vault.example:8200", None, at(0));
+        journal.record(entry("aws/creds/my-role/a")).unwrap();
+        journal.record(entry("aws/creds/my-role/b")).unwrap();
+        journal
+            .mark("aws/creds/my-role/b", Lifecycle::Revoked { at: at(5) })
+            .unwrap();
+        let two = path_for(dir.path(), "http://127.0.0.1:8200", Some("team-a"));
+        let (mut journal, _) =
+            Journal::open(two.clone(), "http://127.0.0.1:8200", Some("team-a"), at(0));
+        journal.record(entry("aws/creds/my-role/c")).unwrap();
+        journal
+            .mark("aws/creds/my-role/c", Lifecycle::Gone { at: at(5) })
+            .unwrap();
+        let damaged = dir.path().join("leases/x.json");
+        std::fs::write(&damaged, "{").unwrap();
+
+        let shelf = shelf(dir.path());
+        let find = |path: &Path| {
+            shelf
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, r)| r.clone())
+        };
+        assert_eq!(
+            find(&one),
+            Some(Ok(Shelved {
+                vault_addr: "https://vault.example:8200".into(),
+                namespace: None,
+                open: 1
+            }))
+        );
+        assert_eq!(
+            find(&two),
+            Some(Ok(Shelved {
+                vault_addr: "http://127.0.0.1:8200".into(),
+                namespace: Some("team-a".into()),
+                open: 0
+            }))
+        );
+        assert!(find(&damaged).unwrap().unwrap_err().starts_with("damaged"));
+        assert!(
+            damaged.exists(),
+            "a damaged journal is only read, never moved"
+        );
+        assert!(super::shelf(&dir.path().join("nowhere")).is_empty());
     }
 
     #[test]

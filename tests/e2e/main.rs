@@ -3,6 +3,7 @@
 /// The vaultlab binary cargo built for these tests.
 pub const VAULTLAB: &str = env!("CARGO_BIN_EXE_vaultlab");
 
+mod cleanup_cli;
 mod doctor;
 mod e2e_live;
 mod e2e_tui;
