@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::engines::Engine;
 use crate::engines::aws::{self, AwsEngine};
@@ -121,6 +121,7 @@ pub async fn open(
                 vault_addr: sandbox.vault_addr().to_owned(),
                 namespace: None,
                 engine_vars: engine_vars(options),
+                service_endpoint: options.aws_endpoint.clone(),
             },
             lab,
             vault,
@@ -161,6 +162,7 @@ pub async fn open(
             vault_addr: vault.address().to_owned(),
             namespace: vault.config().namespace.clone(),
             engine_vars: engine_vars(options),
+            service_endpoint: aws_endpoint.clone(),
         },
         lab,
         vault,
@@ -205,31 +207,42 @@ impl Session {
         })
     }
 
-    /// What a second terminal needs to reach the same sandbox with the real CLIs. Empty
-    /// in live mode: the learner's shell already has its own settings.
+    /// What a second terminal needs to reach the same sandbox with the real CLIs: the lines
+    /// `vaultlab sandbox` prints, the AWS keys among them (a second terminal without them
+    /// would write empty root keys into Vault). With another AWS endpoint (moto), its URL
+    /// and the keys this run uses for it. Empty in live mode: the learner's shell already
+    /// has its own settings.
     pub fn cli_env(&self) -> Vec<EnvVar> {
         let Some(sandbox) = &self.sandbox else {
             return Vec::new();
         };
-        let plain = |name: &str, value: &str| EnvVar {
-            name: name.to_owned(),
-            value: SecretString::from(value.to_owned()),
-            secret: false,
+        let elsewhere = self
+            .aws_endpoint
+            .as_deref()
+            .filter(|url| *url != sandbox.aws_endpoint_url());
+        let prefilled = |name: &str| {
+            self.prefill
+                .as_ref()
+                .and_then(|p| p.values.get(name))
+                .map(|v| v.expose_secret().to_owned())
         };
-        let mut env = vec![
-            plain("VAULT_ADDR", sandbox.vault_addr()),
-            EnvVar {
-                name: "VAULT_TOKEN".to_owned(),
-                value: SecretString::from(sandbox.root_token().expose().to_owned()),
-                secret: true,
-            },
-        ];
-        if let Some(endpoint) = &self.aws_endpoint {
-            env.push(plain("AWS_ENDPOINT_URL", endpoint));
-        }
-        env.push(plain("AWS_REGION", sandbox.region()));
-        env.push(plain("AWS_DEFAULT_REGION", sandbox.region()));
-        env
+        sandbox
+            .environment()
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let value = match (name, elsewhere) {
+                    ("AWS_ENDPOINT_URL", Some(url)) => url.to_owned(),
+                    ("AWS_ACCESS_KEY_ID", Some(_)) => prefilled(aws::ACCESS_KEY)?,
+                    ("AWS_SECRET_ACCESS_KEY", Some(_)) => prefilled(aws::SECRET_KEY)?,
+                    _ => value,
+                };
+                Some(EnvVar {
+                    name: name.to_owned(),
+                    value: SecretString::from(value),
+                    secret: matches!(name, "VAULT_TOKEN" | "AWS_SECRET_ACCESS_KEY"),
+                })
+            })
+            .collect()
     }
 
     /// Stops the embedded sandbox, if any.

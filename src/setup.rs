@@ -24,6 +24,10 @@ pub struct Connection {
     /// engine must use when it is not AWS's own or the sandbox's); a name without a value
     /// leaves out a body field that is only it.
     pub engine_vars: Vec<(String, String)>,
+    /// Where vaultlab's own calls to the engine's service go when that is not the service
+    /// itself (live mode with --aws-endpoint or AWS_ENDPOINT_URL: moto, LocalStack, a
+    /// sandbox): on screen, so nobody takes it for the real thing.
+    pub service_endpoint: Option<String>,
 }
 
 /// One `export NAME=value` line for a second terminal, so the learner can use the real

@@ -27,6 +27,9 @@ pub enum Effect {
     Journal(JournalChange),
     /// Put text on the terminal's clipboard (OSC 52).
     Clipboard(SecretString),
+    /// Give the terminal back and stop (Ctrl-Z, SIGTSTP); once continued (`fg`), take it
+    /// again and redraw.
+    Suspend,
     /// The run is over: the runtime stops here.
     Quit,
 }

@@ -16,6 +16,10 @@ pub enum Action {
     StartEditing,
     StopEditing,
     NextField,
+    /// `u` on a prefilled form: its prefilled values again.
+    RestoreForm,
+    /// Ctrl-U while editing a form: the field emptied.
+    ClearField,
     NextTemplate,
     RevealSecret,
     CopyExports,
@@ -24,6 +28,8 @@ pub enum Action {
     Extra(usize),
     RunDoctor,
     ToggleHelp,
+    /// Ctrl-Z: give the terminal back and stop, until `fg`.
+    Suspend,
     Quit,
     RevokeAndQuit,
     KeepAndQuit,
@@ -98,19 +104,41 @@ pub fn ctrl_c(key: &KeyEvent) -> bool {
     key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
+/// Ctrl-Z, which raw mode delivers as a key rather than as the terminal's SIGTSTP.
+pub fn ctrl_z(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// Suspending, where there is job control to suspend to: listed on the panes (and so in
+/// their help), obeyed but not listed while editing and over a prompt, whose hints are
+/// about the prompt.
+fn suspend_binding(list: &mut Vec<Binding>, listed: bool) {
+    if cfg!(unix) {
+        list.push(match listed {
+            true => Binding::new("Ctrl-Z", "suspend (fg resumes)", Action::Suspend, ctrl_z),
+            false => Binding::hidden(Action::Suspend, ctrl_z),
+        });
+    }
+}
+
 /// The bindings that apply right now, most specific first.
 pub fn bindings(app: &App) -> Vec<Binding> {
     use Action::*;
-    match app.overlay {
+    let overlay = match app.overlay {
         Some(Overlay::Help) => vec![
             // Ctrl-C means quit wherever it is pressed.
             Binding::new("Ctrl-C", "quit", Quit, ctrl_c),
             Binding::new("any key", "close help", ToggleHelp, |_| true),
         ],
         Some(Overlay::EarlierLeases) => leases::earlier_prompt_bindings(),
-        Some(Overlay::ConfirmQuit) => lifecycle::quit_prompt_bindings(),
-        None => pane_bindings(app),
-    }
+        Some(Overlay::ConfirmQuit) => lifecycle::quit_prompt_bindings(app),
+        None => return pane_bindings(app),
+    };
+    // Ctrl-Z suspends over a prompt too, which is still there after `fg`.
+    let mut list = Vec::new();
+    suspend_binding(&mut list, false);
+    list.extend(overlay);
+    list
 }
 
 /// The bindings of the focused pane, overlays aside: what the help overlay lists.
@@ -121,6 +149,7 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
         list.push(Binding::new("Esc", "stop editing", StopEditing, |k| {
             plain(k, KeyCode::Esc)
         }));
+        suspend_binding(&mut list, false);
         steps::editing_bindings(app, &mut list);
         list.push(Binding::new("Ctrl-C", "quit", Quit, ctrl_c));
         return list;
@@ -143,6 +172,8 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
     list.push(Binding::new("p ←", "previous step", PrevPane, |k| {
         plain(k, KeyCode::Char('p')) || plain(k, KeyCode::Left)
     }));
+    // Before help and quit, which the status bar always keeps: dropped first when short.
+    suspend_binding(&mut list, true);
     list.push(Binding::new("?", "help", ToggleHelp, |k| {
         k.code == KeyCode::Char('?')
     }));
@@ -161,7 +192,7 @@ fn overview_bindings(app: &App, list: &mut Vec<Binding>) {
     if !app.cli_env.is_empty() {
         list.push(Binding::new(
             "v",
-            "show or hide the token",
+            "show or hide the secret values",
             RevealSecret,
             |k| plain(k, KeyCode::Char('v')),
         ));

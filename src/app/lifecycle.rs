@@ -105,18 +105,21 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The prompt when quitting with leases that may be alive.
-pub fn quit_prompt_bindings() -> Vec<Binding> {
+/// The prompt when quitting with leases that may be alive. In sandbox mode nothing can
+/// be kept: the leases end with the embedded sandbox, and `k` says so.
+pub fn quit_prompt_bindings(app: &App) -> Vec<Binding> {
     use Action::*;
+    let (ctrl_c_does, k_does) = match app.leases_end_with_sandbox() {
+        true => ("quit, ending the sandbox", "quit, ending the sandbox"),
+        false => ("keep the leases and quit", "keep and quit"),
+    };
     vec![
-        // A second Ctrl-C leaves; the leases are kept, as with k.
-        Binding::new("Ctrl-C", "keep the leases and quit", KeepAndQuit, ctrl_c),
+        // A second Ctrl-C leaves; the leases are kept (or end with the sandbox), as with k.
+        Binding::new("Ctrl-C", ctrl_c_does, KeepAndQuit, ctrl_c),
         Binding::new("r", "revoke and quit", RevokeAndQuit, |k| {
             plain(k, KeyCode::Char('r'))
         }),
-        Binding::new("k", "keep and quit", KeepAndQuit, |k| {
-            plain(k, KeyCode::Char('k'))
-        }),
+        Binding::new("k", k_does, KeepAndQuit, |k| plain(k, KeyCode::Char('k'))),
         Binding::new("Esc", "stay", StayOpen, |k| {
             plain(k, KeyCode::Esc) || plain(k, KeyCode::Char('q'))
         }),
@@ -124,6 +127,12 @@ pub fn quit_prompt_bindings() -> Vec<Binding> {
 }
 
 impl App {
+    /// The leases live in the embedded sandbox, and end with it when vaultlab quits: there
+    /// is nothing to keep. (With another AWS endpoint, its IAM users would stay there.)
+    pub fn leases_end_with_sandbox(&self) -> bool {
+        self.connection.mode == Mode::Sandbox && self.connection.service_endpoint.is_none()
+    }
+
     /// What to say on stderr once the terminal is restored: the leases left alive, and
     /// where they are kept. `None` when nothing was left behind.
     pub fn exit_note(&self) -> Option<String> {

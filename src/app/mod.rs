@@ -122,6 +122,7 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
     let (mut effects, redraw) = match msg {
         Msg::Tick(now) => leases::tick(app, now),
         Msg::Signal(signal) => (lifecycle::on_signal(app, signal), Redraw::Yes),
+        Msg::Suspend => (vec![Effect::Suspend], Redraw::No),
         Msg::Key(key) => on_key(app, key),
         Msg::Paste(text) => {
             steps::paste(app, &text);
@@ -173,11 +174,22 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 _ => Some(state::Overlay::Help),
             }
         }
+        Action::Suspend => return vec![Effect::Suspend],
         Action::StartEditing => app.editing = true,
         Action::StopEditing => app.editing = false,
         Action::NextField => {
             if let Some(step) = app.pane.step() {
                 steps::form::next_field(app, step);
+            }
+        }
+        Action::RestoreForm => {
+            if let Some(step) = app.pane.step() {
+                steps::form::restore(app, step);
+            }
+        }
+        Action::ClearField => {
+            if let Some(step) = app.pane.step() {
+                steps::form::clear_field(app, step);
             }
         }
         Action::NextTemplate => {
@@ -299,3 +311,6 @@ fn cli_env_snippet(app: &App) -> secrecy::SecretString {
 
 #[cfg(test)]
 mod update_tests;
+
+#[cfg(test)]
+mod input_tests;

@@ -20,6 +20,8 @@ pub enum Msg {
     Tick(DateTime<Utc>),
     /// SIGTERM or SIGHUP: the same path as `q`, or as far as it can go with no one to ask.
     Signal(StopSignal),
+    /// SIGTSTP from outside: suspend, as Ctrl-Z does.
+    Suspend,
     /// Boxed: an answer carries its request and reply, much more than a key.
     Outcome(Box<Outcome>),
 }
@@ -34,6 +36,7 @@ impl std::fmt::Debug for Msg {
             Msg::Paste(text) => write!(f, "Paste(<{} chars>)", text.chars().count()),
             Msg::Tick(now) => write!(f, "Tick({now})"),
             Msg::Signal(signal) => write!(f, "Signal({signal:?})"),
+            Msg::Suspend => f.write_str("Suspend"),
             Msg::Outcome(outcome) => write!(f, "Outcome({outcome:?})"),
         }
     }

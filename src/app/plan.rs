@@ -50,8 +50,8 @@ pub fn build(app: &App, template: &RequestTemplate) -> VaultRequest {
                     secrets.push((name.clone(), secret.clone()));
                 }
             }
-            Some(document) if document_of(app, document).is_some() => {
-                let text = document_of(app, document).unwrap_or_default();
+            Some(document) if document_text(app, document).is_some() => {
+                let text = document_text(app, document).unwrap_or_default();
                 body.insert(name.clone(), Value::String(text));
             }
             Some(variable) if app.lab.engine.vars.contains(&variable) => {
@@ -73,18 +73,27 @@ pub fn build(app: &App, template: &RequestTemplate) -> VaultRequest {
     request
 }
 
-/// The text of the editor whose document is named `document`.
-fn document_of(app: &App, document: &str) -> Option<String> {
+/// The editor whose document is named `document`.
+fn editor_of<'a>(app: &'a App, document: &str) -> Option<&'a crate::app::state::DocumentEditor> {
     app.lab
         .steps
         .iter()
         .enumerate()
         .find_map(|(step, s)| match &s.kind {
-            StepKind::Editor(editor) if editor.document == document => {
-                app.editor(step).map(|e| e.text())
-            }
+            StepKind::Editor(editor) if editor.document == document => app.editor(step),
             _ => None,
         })
+}
+
+/// The text of the editor whose document is named `document`, as typed: what is sent.
+fn document_text(app: &App, document: &str) -> Option<String> {
+    editor_of(app, document).map(|e| e.text())
+}
+
+/// The document named `document` as a command line shows it: compact where its syntax
+/// allows (one line of JSON), as typed otherwise.
+pub fn document_of(app: &App, document: &str) -> Option<String> {
+    editor_of(app, document).map(|e| e.checker.compact(&e.text()))
 }
 
 /// After a step's write, what shows what Vault keeps.

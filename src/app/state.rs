@@ -285,8 +285,9 @@ impl App {
     }
 
     /// A value a template may show: the lab's and the engine's variables, the form's
-    /// plain fields, where Vault is, the current lease and the credentials' plain fields.
-    /// Secrets and documents are never shown: the lab's loader keeps them out of text.
+    /// plain fields, where Vault is, the current lease and the credentials' plain fields,
+    /// an editor's document (compact, as a command line takes it). Secrets are never
+    /// shown, and documents only in commands: the lab's loader keeps them out of the rest.
     pub fn value(&self, name: &str) -> Option<String> {
         if let Some(value) = self.lab.var(name) {
             return Some(value.to_owned());
@@ -294,8 +295,12 @@ impl App {
         if let Some((_, value)) = self.connection.engine_vars.iter().find(|(n, _)| n == name) {
             return Some(value.clone());
         }
+        if let Some(document) = super::plan::document_of(self, name) {
+            return Some(document);
+        }
         match name {
             "vault_addr" => return Some(self.connection.vault_addr.clone()),
+            "service_endpoint" => return self.connection.service_endpoint.clone(),
             "lease_id" => return self.creds.as_ref().map(|c| c.lease.id.clone()),
             _ => {}
         }

@@ -24,12 +24,12 @@ use crate::vault::refusal::VaultRefusal;
 use crate::vault::request::{self, VaultRequest};
 use crate::vault::types::Reply;
 
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub(super) const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const LEASE: &str = "aws/creds/my-role/abcdefghijklmnopqrstuvwx";
 const ISSUED_SECRET: &str = "issuedSECRETissuedSECRETissuedSECRET0000";
 const JOURNAL: &str = "/data/vaultlab/leases/x.json";
 
-fn at(secs: i64) -> DateTime<Utc> {
+pub(super) fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_763_900_000 + secs, 0).unwrap()
 }
 
@@ -49,13 +49,14 @@ fn inputs() -> StartInputs {
                 vault_addr: "http://127.0.0.1:8200".into(),
                 namespace: None,
                 engine_vars: Vec::new(),
+                service_endpoint: None,
             },
             at(0),
         )
     }
 }
 
-fn app() -> App {
+pub(super) fn app() -> App {
     let (app, effects) = init(inputs());
     let reads: Vec<String> = effects
         .iter()
@@ -90,27 +91,27 @@ fn journaled_app() -> App {
     app
 }
 
-fn key(code: KeyCode) -> Msg {
+pub(super) fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(super) fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     update(app, key(code)).0
 }
 
 /// The shipped lab's steps, in its order.
 const ENABLE: usize = 0;
-const ROOT_KEYS: usize = 1;
-const POLICY: usize = 2;
+pub(super) const ROOT_KEYS: usize = 1;
+pub(super) const POLICY: usize = 2;
 const GENERATE: usize = 3;
 const TEST: usize = 4;
 const REVOKE: usize = 5;
 
-fn go_to(app: &mut App, step: usize) {
+pub(super) fn go_to(app: &mut App, step: usize) {
     app.pane = Pane::Step(step);
 }
 
-fn editor(app: &App) -> &DocumentEditor {
+pub(super) fn editor(app: &App) -> &DocumentEditor {
     app.editor(POLICY).unwrap()
 }
 

@@ -20,6 +20,40 @@ pub fn check_policy(text: &str) -> DocumentCheck {
     }
 }
 
+/// Valid JSON without the whitespace between its tokens, its keys in the order written
+/// (`serde_json::Value` would sort them). Text that is not JSON yet keeps its tokens as
+/// typed, its lines trimmed and joined by a space: JSON's strings cannot span lines, so
+/// the one line means what the lines meant, mistakes included.
+pub fn compact(text: &str) -> String {
+    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+        return text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// serde_json's message without its own " at line L column C" tail: we show those apart.
 fn json_message(error: &serde_json::Error) -> String {
     let text = error.to_string();
@@ -145,6 +179,27 @@ mod tests {
             DocumentCheck::Parsed { issues: vec![] }
         );
         assert!(check_policy(LAB_POLICY).is_usable());
+    }
+
+    #[test]
+    fn a_policy_compacts_to_one_line_with_its_keys_in_order_and_strings_kept() {
+        let one_line = compact(LAB_POLICY);
+        assert!(!one_line.contains('\n'), "{one_line}");
+        assert!(
+            one_line.starts_with(r#"{"Version":"2012-10-17","Statement":[{"#),
+            "{one_line}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&one_line).unwrap(),
+            serde_json::from_str::<Value>(LAB_POLICY).unwrap()
+        );
+        let spaced = "{ \"Sid\": \"a b \\\" c\" }";
+        assert_eq!(compact(spaced), "{\"Sid\":\"a b \\\" c\"}");
+        assert_eq!(
+            compact("{ not\n  json\n}\n"),
+            "{ not json }",
+            "one line, as typed"
+        );
     }
 
     #[test]

@@ -71,6 +71,14 @@ impl Checker {
         }
     }
 
+    /// The document on one line, for a command line: JSON without the whitespace between
+    /// its tokens (see `iam_policy::compact`).
+    pub fn compact(self, text: &str) -> String {
+        match self {
+            Checker::IamPolicy => iam_policy::compact(text),
+        }
+    }
+
     /// The syntax's name (`JSON`): "✓ valid JSON".
     pub fn syntax(self) -> &'static str {
         match self {

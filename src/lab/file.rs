@@ -20,6 +20,9 @@ pub struct LabFile {
     pub summary: Text,
     pub sandbox: Text,
     pub live: Text,
+    /// Live mode with vaultlab's own calls to the engine's service going elsewhere than
+    /// the service itself (moto, LocalStack, a sandbox): said instead of `live`.
+    pub live_endpoint: Option<Text>,
     pub second_terminal: Text,
     pub checks: Text,
     #[serde(default)]
@@ -35,6 +38,8 @@ pub struct LeasesFile {
     pub what: Text,
     pub earlier: Text,
     pub at_quit: Text,
+    /// The quit prompt in sandbox mode: what ends with the embedded sandbox.
+    pub at_quit_sandbox: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +138,9 @@ pub struct FieldFile {
     #[serde(default)]
     pub secret: bool,
     pub default: Option<Text>,
+    /// Other names the value goes by in pasted text (`export NAME=value`, `name = value`).
+    #[serde(default)]
+    pub known_as: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -23,10 +23,10 @@ use crate::checkers::{Checker, DocumentCheck};
 use crate::engines::spec::{self, EngineSpec};
 
 /// Values the app has for every lab: where Vault is, and the current lease.
-pub const BUILT_IN: &[&str] = &["vault_addr", "lease_id"];
+pub const BUILT_IN: &[&str] = &["vault_addr", "lease_id", "service_endpoint"];
 
 /// Keys the app's own bindings use on a step's pane: an action cannot take them.
-const TAKEN_KEYS: &str = "npqlrvcetdxX?";
+const TAKEN_KEYS: &str = "npqlrvcetdxXu?";
 
 /// Reads a key a kind of step must have, or says it is missing.
 type Need<'a> = &'a dyn Fn(&Option<Text>, &str) -> Result<String, LabError>;
@@ -49,6 +49,9 @@ enum Use {
     Body,
     /// An `export` line: masked until revealed, copied to the clipboard.
     Export,
+    /// A command the learner would type (`cli`): a document may be in it, as it would be
+    /// on the command line (a heredoc), never a secret.
+    Command,
 }
 
 pub(super) struct Loader<'a> {
@@ -132,11 +135,22 @@ impl<'a> Loader<'a> {
             words: LabWords {
                 sandbox: self.shown(&file.sandbox)?,
                 live: self.shown(&file.live)?,
+                live_endpoint: file
+                    .live_endpoint
+                    .as_ref()
+                    .map(|t| self.shown(t))
+                    .transpose()?,
                 second_terminal: self.shown(&file.second_terminal)?,
                 checks: self.shown(&file.checks)?,
                 lease: self.shown(&file.leases.what)?,
                 lease_earlier: self.shown(&file.leases.earlier)?,
                 lease_at_quit: self.shown(&file.leases.at_quit)?,
+                lease_at_quit_sandbox: file
+                    .leases
+                    .at_quit_sandbox
+                    .as_ref()
+                    .map(|t| self.shown(t))
+                    .transpose()?,
             },
             finish: Finish {
                 done: self.shown(&file.finish.done)?,
@@ -369,11 +383,11 @@ impl<'a> Loader<'a> {
             title: self.shown(&step.title)?,
             explain: self.shown(&step.explain)?,
             enter: self.shown(&step.enter)?,
-            cli: self.shown(&step.cli)?,
+            cli: self.command(&step.cli)?,
             legacy_cli: step
                 .legacy_cli
                 .as_ref()
-                .map(|t| self.shown(t))
+                .map(|t| self.command(t))
                 .transpose()?,
             legacy_note: step
                 .legacy_note
@@ -480,6 +494,7 @@ impl<'a> Loader<'a> {
             name: field.name.get_ref().clone(),
             label: self.shown(&field.label)?,
             secret: field.secret,
+            known_as: field.known_as.clone(),
             default: field
                 .default
                 .as_ref()
@@ -600,6 +615,12 @@ impl<'a> Loader<'a> {
         Ok(text.get_ref().clone())
     }
 
+    /// A command the learner would type: its placeholders checked.
+    fn command(&self, text: &Text) -> Result<String, LabError> {
+        self.check(text, Use::Command)?;
+        Ok(text.get_ref().clone())
+    }
+
     fn check(&self, text: &Text, use_: Use) -> Result<(), LabError> {
         self.check_at(text.get_ref(), text.span(), use_)
     }
@@ -640,16 +661,20 @@ impl<'a> Loader<'a> {
             let allowed = match use_ {
                 Use::Body => alone == Some(name),
                 Use::Export => secret && name.starts_with("creds."),
+                Use::Command => document,
                 Use::Shown => false,
             };
             if !allowed {
-                let what = if secret { "a secret" } else { "a document" };
-                return Err(self.error(
-                    here,
+                let problem = if secret {
                     format!(
-                        "{{{name}}} is {what}: it may only be a request body's whole value (sent, never shown)"
-                    ),
-                ));
+                        "{{{name}}} is a secret: it may only be a request body's whole value (sent, never shown)"
+                    )
+                } else {
+                    format!(
+                        "{{{name}}} is a document: it may only be a request body's whole value, or in a step's cli"
+                    )
+                };
+                return Err(self.error(here, problem));
             }
         }
         Ok(())

@@ -26,6 +26,9 @@ pub struct LabWords {
     /// Where the lab runs, on the overview: on the embedded sandbox, against a real Vault.
     pub sandbox: String,
     pub live: String,
+    /// Live mode, the engine's service reached at `{service_endpoint}` (moto, a sandbox):
+    /// said instead of `live`.
+    pub live_endpoint: Option<String>,
     /// Above the `export` lines for a second terminal (sandbox mode).
     pub second_terminal: String,
     /// What the overview's checks cover, in a few words.
@@ -35,6 +38,8 @@ pub struct LabWords {
     pub lease: String,
     pub lease_earlier: String,
     pub lease_at_quit: String,
+    /// The quit prompt in sandbox mode, where leases end with the embedded sandbox.
+    pub lease_at_quit_sandbox: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +140,9 @@ pub struct Field {
     /// Masked on screen, and sent only as a secret body field.
     pub secret: bool,
     pub default: String,
+    /// Other names the value goes by in pasted text (`AWS_ACCESS_KEY_ID`), matched
+    /// without regard to case, as the field's own name is.
+    pub known_as: Vec<String>,
 }
 
 /// After a write, a read of what Vault keeps (it never returns the secrets).

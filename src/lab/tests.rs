@@ -191,7 +191,7 @@ fn credentials_are_issued_before_they_are_used() {
 fn the_engine_gets_the_fields_it_reads() {
     let error = error(|toml| {
         toml.replace(
-            "{ name = \"region\", label = \"Region\", default = \"us-east-1\" },\n",
+            "{ name = \"region\", label = \"Region\", default = \"us-east-1\", known_as = [\"AWS_REGION\", \"AWS_DEFAULT_REGION\"] },\n",
             "",
         )
         .replace(" region={region}", "")

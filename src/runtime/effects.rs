@@ -76,7 +76,7 @@ impl EffectRunner {
     }
 
     /// Runs one effect to its outcome. Public so `walk` can await effects in order. The
-    /// clipboard and quitting belong to whoever owns the terminal: `None`.
+    /// clipboard, suspending and quitting belong to whoever owns the terminal: `None`.
     pub async fn run(&self, effect: Effect) -> Option<Outcome> {
         Some(match effect {
             Effect::Vault(call) => {
@@ -93,7 +93,7 @@ impl EffectRunner {
                 Outcome::Doctor(doctor::check(&self.vault, &plan, &*self.engine).await)
             }
             Effect::Journal(change) => self.journal(change),
-            Effect::Clipboard(_) | Effect::Quit => return None,
+            Effect::Clipboard(_) | Effect::Suspend | Effect::Quit => return None,
         })
     }
 

@@ -4,6 +4,7 @@
 //! state to decide what to do.
 
 pub mod effects;
+pub mod suspend;
 pub mod terminal;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::app::msg::{Msg, Outcome, StopSignal};
 use crate::app::{App, Effect, Redraw, update};
 use crate::ui::{self, Theme};
 use effects::EffectRunner;
+use suspend::{JobSignal, JobSignals};
 use terminal::Tui;
 
 /// Runs until the app says the run is over; returns the app as it ended.
@@ -31,6 +33,7 @@ pub async fn run(
 ) -> std::io::Result<App> {
     let mut events = EventStream::new();
     let mut stop_signals = StopSignals::new()?;
+    let mut job_signals = JobSignals::new()?;
     // One tick a second is enough for a countdown; an idle app wakes for nothing else.
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -39,7 +42,7 @@ pub async fn run(
     // nothing is drawn or read any more, and the run ends as a SIGHUP ends it, once the
     // requests on their way are answered and journaled.
     let mut terminal_open = true;
-    let mut flow = dispatch(&runner, initial);
+    let mut flow = dispatch(&runner, terminal, initial, &mut redraw);
     while flow == Flow::Go {
         let mut gone = None;
         if redraw == Redraw::Yes && terminal_open {
@@ -73,6 +76,18 @@ pub async fn run(
                 // the leases and leaves. Either way the loop ends cleanly and the terminal
                 // is restored.
                 signal = stop_signals.recv() => Msg::Signal(signal),
+                job = job_signals.recv(), if terminal_open => match job {
+                    JobSignal::Stop => Msg::Suspend,
+                    // Continued after a stop vaultlab did not see coming: the terminal is
+                    // taken back and redrawn. (After its own suspend, it already was.)
+                    JobSignal::Continued => {
+                        if let Err(error) = terminal::take_back(terminal) {
+                            tracing::warn!("cannot take the terminal back: {error}");
+                        }
+                        redraw = Redraw::Yes;
+                        continue;
+                    }
+                },
             },
         };
         let mut effects = Vec::new();
@@ -86,7 +101,7 @@ pub async fn run(
         let (asked, changed) = update(&mut app, msg);
         effects.extend(asked);
         redraw = redraw | changed;
-        flow = dispatch(&runner, effects);
+        flow = dispatch(&runner, terminal, effects, &mut redraw);
     }
     Ok(app)
 }
@@ -105,13 +120,27 @@ enum Flow {
     Stop,
 }
 
-/// Hands each effect to whoever runs it, in order: the terminal's own (the clipboard),
-/// the journal's (at once, so its changes keep their order and none is lost on the way
-/// out), and the rest to their own tasks.
-fn dispatch(runner: &EffectRunner, effects: Vec<Effect>) -> Flow {
+/// Hands each effect to whoever runs it, in order: the terminal's own (the clipboard,
+/// suspending), the journal's (at once, so its changes keep their order and none is lost
+/// on the way out), and the rest to their own tasks.
+fn dispatch(
+    runner: &EffectRunner,
+    terminal: &mut Tui,
+    effects: Vec<Effect>,
+    redraw: &mut Redraw,
+) -> Flow {
     for effect in effects {
         match effect {
             Effect::Quit => return Flow::Stop,
+            Effect::Suspend => {
+                // Requests on their way are answered once the process continues; the
+                // clock is read then, so countdowns are right at once.
+                if let Err(error) = terminal::suspend(terminal) {
+                    tracing::warn!("suspending failed: {error}");
+                    let _ = terminal::take_back(terminal);
+                }
+                *redraw = Redraw::Yes;
+            }
             Effect::Clipboard(text) => runner.report(Outcome::Copied(
                 terminal::copy_to_clipboard(text.expose_secret()).map_err(|e| e.to_string()),
             )),

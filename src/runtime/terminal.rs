@@ -30,6 +30,11 @@ impl<W: Write> QuietBackend<W> {
             cursor_hidden: false,
         }
     }
+
+    /// The terminal was given back meanwhile (suspended): its cursor shows again.
+    fn cursor_shown_elsewhere(&mut self) {
+        self.cursor_hidden = false;
+    }
 }
 
 impl<W: Write> Backend for QuietBackend<W> {
@@ -143,6 +148,37 @@ pub fn enter() -> io::Result<Tui> {
     set_up().inspect_err(|_| {
         let _ = restore();
     })
+}
+
+/// Ctrl-Z or SIGTSTP: the terminal given back as on quit, the process stopped until it
+/// continues (`fg`), then the terminal taken again and the next frame drawn whole.
+pub fn suspend(terminal: &mut Tui) -> io::Result<()> {
+    restore()?;
+    super::suspend::stop_process()?;
+    take_back(terminal)
+}
+
+/// After the process continues: raw mode, the alternate screen and bracketed paste again,
+/// and the next frame drawn whole. Safe when the terminal is still ours (a SIGCONT that
+/// follows vaultlab's own suspend): it is set up again, and redrawn.
+pub fn take_back(terminal: &mut Tui) -> io::Result<()> {
+    // crossterm believes raw mode is still on after a stop it did not see (SIGSTOP), while
+    // the shell has put the terminal back in line mode: leave it first, so raw mode is set
+    // for real.
+    let _ = disable_raw_mode();
+    enable_raw_mode()?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        Clear(ClearType::All)
+    )?;
+    terminal.backend_mut().cursor_shown_elsewhere();
+    terminal.hide_cursor()?;
+    // Both buffers empty: the next draw writes every cell of the cleared screen. (Not
+    // `Terminal::clear`, which asks the terminal where its cursor is first.)
+    terminal.swap_buffers();
+    Ok(())
 }
 
 /// Safe to call more than once, and from a panic hook.

@@ -102,26 +102,46 @@ fn confirm_quit(frame: &mut Frame, app: &App, theme: &Theme) {
     };
     let mut lines = vec![Line::from(Span::styled(heading, theme.warning))];
     lines.extend(revocable_lines(app, false));
+    // In sandbox mode nothing outlives vaultlab: what ends with it is said, not kept.
+    let words = &app.lab.words;
+    let (what_happens, k_does) = match app.leases_end_with_sandbox() {
+        true => (
+            words.lease_at_quit_sandbox.as_deref().unwrap_or(
+                "The embedded sandbox stops when vaultlab quits: its leases end with it.",
+            ),
+            " quit, ending the sandbox   ".to_owned(),
+        ),
+        false => (
+            words.lease_at_quit.as_str(),
+            format!(" keep {it} and quit   "),
+        ),
+    };
     lines.extend([
-        Line::raw(app.fill(&app.lab.words.lease_at_quit)),
+        Line::raw(app.fill(what_happens)),
         Line::raw(""),
         Line::from(vec![
             Span::styled("r", theme.key),
             Span::raw(format!(" revoke {it} and quit   ")),
             Span::styled("k", theme.key),
-            Span::raw(format!(" keep {it} and quit   ")),
+            Span::raw(k_does),
             Span::styled("Esc", theme.key),
             Span::raw(" stay"),
         ]),
     ]);
-    let area = centered(frame.area(), 76, lines.len() as u16 + 2);
+    prompt(frame, lines, " Quit? ");
+}
+
+/// A prompt 76 columns wide, centred, as tall as its lines once wrapped (a lab's words
+/// may take two rows): its keys, on the last line, are never cut off.
+fn prompt(frame: &mut Frame, lines: Vec<Line>, title: &str) {
+    let width = 76u16.min(frame.area().width);
+    let paragraph = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(Block::bordered().title(title.to_owned()));
+    let height = u16::try_from(paragraph.line_count(width)).unwrap_or(u16::MAX);
+    let area = centered(frame.area(), width, height);
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Quit? ")),
-        area,
-    );
+    frame.render_widget(paragraph, area);
 }
 
 /// At start: leases earlier runs left, that Vault says are still alive.
@@ -143,12 +163,5 @@ fn earlier_leases(frame: &mut Frame, app: &App, theme: &Theme) {
             Span::raw(" later"),
         ]),
     ]);
-    let area = centered(frame.area(), 76, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Leases from earlier runs ")),
-        area,
-    );
+    prompt(frame, lines, " Leases from earlier runs ");
 }

@@ -12,6 +12,7 @@ mod lease_journal;
 mod sandbox_cli;
 mod sandbox_durability;
 mod sandbox_load;
+mod tui_terminal;
 mod user_errors;
 mod walk_cli;
 mod walk_moto;

@@ -7,11 +7,22 @@ use app_states::*;
 use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use secrecy::ExposeSecret;
 use vaultlab::app::state::{App, Mode, Pane};
 use vaultlab::ui::{Theme, draw};
 
-/// The screen as text, one line per row.
+/// The screen as text, one line per row; the root secret key must not be on it.
 fn screen(app: &App, width: u16, height: u16) -> String {
+    let out = screen_with_secrets(app, width, height);
+    assert!(
+        !out.contains(ROOT_SECRET),
+        "the root secret key is on screen"
+    );
+    out
+}
+
+/// The screen as text, secrets revealed on purpose allowed.
+fn screen_with_secrets(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal
         .draw(|frame| draw(frame, app, &Theme::plain()))
@@ -25,10 +36,6 @@ fn screen(app: &App, width: u16, height: u16) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    assert!(
-        !out.contains(ROOT_SECRET),
-        "the root secret key is on screen"
-    );
     out
 }
 
@@ -42,13 +49,75 @@ fn snapshot(name: &str, app: &App) {
 #[test]
 fn overview_in_sandbox_mode_offers_the_second_terminals_environment() {
     let mut app = overview_sandbox();
+    let text = screen(&app, 100, 30);
+    assert!(!text.contains(TOKEN), "the token is masked");
+    // The AWS keys too, as `vaultlab sandbox` prints them: the secret masked.
     assert!(
-        !screen(&app, 100, 30).contains(TOKEN),
-        "the token is masked"
+        text.contains("export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("export AWS_SECRET_ACCESS_KEY={}", "•".repeat(40))),
+        "{text}"
     );
     snapshot("overview_sandbox", &app);
     press(&mut app, KeyCode::Char('v'));
-    assert!(screen(&app, 100, 30).contains(TOKEN), "v shows it");
+    let shown = screen_with_secrets(&app, 100, 30);
+    assert!(shown.contains(TOKEN), "v shows the token: {shown}");
+    assert!(
+        shown.contains(&format!(" AWS_SECRET_ACCESS_KEY={ROOT_SECRET}")),
+        "and the secret key: {shown}"
+    );
+    // c copies every line, secrets whole.
+    let effects = press(&mut app, KeyCode::Char('c'));
+    let copied = effects
+        .iter()
+        .find_map(|e| match e {
+            vaultlab::app::Effect::Clipboard(text) => Some(text.expose_secret().to_owned()),
+            _ => None,
+        })
+        .expect("c copies");
+    for line in [
+        "export VAULT_TOKEN=hvs.sandboxTOKENsandboxTOKEN1".to_owned(),
+        "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE".to_owned(),
+        format!("export AWS_SECRET_ACCESS_KEY={ROOT_SECRET}"),
+    ] {
+        assert!(copied.lines().any(|l| l == line), "{line} in {copied}");
+    }
+}
+
+#[test]
+fn at_80_by_24_the_overview_keeps_the_export_lines_in_view() {
+    let text = screen(&overview_sandbox(), 80, 24);
+    assert!(text.contains("Running on vaultlab's own sandbox"), "{text}");
+    assert!(text.contains(" AWS_SECRET_ACCESS_KEY=••••"), "{text}");
+    assert!(text.contains("n or → goes to the first step"), "{text}");
+}
+
+#[test]
+fn live_mode_names_the_aws_endpoint_it_talks_to() {
+    let text = screen(&overview_live_endpoint(), 100, 30);
+    assert!(!text.contains("a real AWS API"), "{text}");
+    assert!(text.contains("http://127.0.0.1:5000"), "{text}");
+    snapshot("overview_live_endpoint", &overview_live_endpoint());
+    let real = screen(&app(Mode::Live), 100, 30);
+    assert!(
+        real.contains("a real AWS API"),
+        "without an endpoint it is AWS: {real}"
+    );
+}
+
+#[test]
+fn a_changed_root_key_can_be_put_back() {
+    let mut app = root_keys_changed();
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("u puts the prefilled values back"), "{text}");
+    press(&mut app, KeyCode::Char('?'));
+    let help = screen(&app, 100, 30);
+    assert!(
+        help.contains("u  put the prefilled values back"),
+        "in the help: {help}"
+    );
 }
 
 #[test]
@@ -114,7 +183,11 @@ fn help_overlay_lists_the_panes_keys() {
 
 #[test]
 fn quit_prompt_when_a_lease_is_active() {
+    // In sandbox mode nothing outlives vaultlab: the prompt says so, and keeps nothing.
+    let text = screen(&quit_prompt(), 100, 30);
+    assert!(!text.contains("keep"), "{text}");
     snapshot("quit_prompt", &quit_prompt());
+    snapshot("quit_prompt_live", &quit_prompt_live());
 }
 
 #[test]

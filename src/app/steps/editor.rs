@@ -4,11 +4,11 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
-use super::{fail, finish_reply, refuse, vault_failure};
+use super::{fail, finish_reply, pasted, refuse, vault_failure};
 use crate::app::effect::{Effect, Purpose, VaultCall};
 use crate::app::keymap::{Action, Binding, plain};
 use crate::app::plan;
-use crate::app::state::App;
+use crate::app::state::{App, StepStatus};
 use crate::checkers::{Checker, DocumentCheck};
 use crate::lab::StepKind;
 use crate::lab::model::EditorStep;
@@ -22,6 +22,9 @@ pub struct DocumentEditor {
     pub check: DocumentCheck,
     /// The template it was loaded from.
     pub template: usize,
+    /// Enter refused the document (its checker found errors): the step's status before,
+    /// put back once the document checks clean, so the failure does not outlive its fix.
+    pub refused_over: Option<StepStatus>,
 }
 
 impl DocumentEditor {
@@ -36,6 +39,7 @@ impl DocumentEditor {
             checker,
             textarea,
             template,
+            refused_over: None,
         }
     }
 
@@ -121,6 +125,7 @@ pub fn next_template(app: &mut App, step: usize, confirmed: bool) {
         return;
     };
     let next = (editor.template + 1) % spec.templates.len();
+    let refused_over = editor.refused_over.clone();
     let name = &spec.templates[next].name;
     let edited = editor.text().trim_end() != spec.templates[editor.template].document.trim_end();
     if edited && !confirmed {
@@ -132,7 +137,9 @@ pub fn next_template(app: &mut App, step: usize, confirmed: bool) {
         app.notice = Some(format!("{}: {name}", capitalised(&spec.document)));
         if let Some(editor) = app.editor_mut(step) {
             *editor = DocumentEditor::new(&spec.templates[next].document, next, spec.checker);
+            editor.refused_over = refused_over;
         }
+        settle_refusal(app, step);
     }
 }
 
@@ -141,19 +148,46 @@ pub fn edit(app: &mut App, step: usize, key: KeyEvent) {
         && editor.textarea.input(key)
     {
         editor.recheck();
+        settle_refusal(app, step);
     }
 }
 
+/// A paste keeps its lines whatever ends them (terminals send CR), so the checker's line
+/// numbers are the editor's.
 pub fn paste(app: &mut App, step: usize, text: &str) {
     if let Some(editor) = app.editor_mut(step) {
-        editor.textarea.insert_str(text);
+        editor.textarea.insert_str(pasted::with_lf(text));
         editor.recheck();
+        settle_refusal(app, step);
+    }
+}
+
+/// The document checks clean again after Enter refused it: the refusal is over.
+fn settle_refusal(app: &mut App, step: usize) {
+    let Some(editor) = app.editor_mut(step) else {
+        return;
+    };
+    if !editor.check.is_usable() {
+        return;
+    }
+    if let Some(before) = editor.refused_over.take()
+        && matches!(app.steps[step].status, StepStatus::Failed(_))
+    {
+        app.steps[step].status = before;
     }
 }
 
 /// Enter: write the document, unless its checker says the service would refuse it.
 pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
     let usable = app.editor(step).is_some_and(|e| e.check.is_usable());
+    let before = app.steps[step].status.clone();
+    if let Some(editor) = app.editor_mut(step) {
+        // The status a refusal hides; the first refusal's, if Enter refuses again.
+        editor.refused_over = match usable {
+            true => None,
+            false => editor.refused_over.take().or(Some(before)),
+        };
+    }
     if !usable {
         // Straight to the mistake, editor open.
         if app.editor_mut(step).is_some_and(|e| e.jump_to_error()) {

@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{describe_reply, fail, finish, refuse, vault_failure};
+use super::{describe_reply, fail, finish, pasted, refuse, vault_failure};
 use crate::app::effect::{Effect, Purpose, VaultCall};
 use crate::app::keymap::{Action, Binding, plain};
 use crate::app::plan;
@@ -78,11 +78,24 @@ impl FieldInput {
         }
     }
 
+    /// Adds text where the cursor is (the end); control characters (a pasted CR) are
+    /// left out, so a field is always one line.
     pub fn push_str(&mut self, text: &str) {
         match self {
-            FieldInput::Plain(value) => value.push_str(text),
+            FieldInput::Plain(value) => value.extend(text.chars().filter(|c| !c.is_control())),
             FieldInput::Secret(secret) => secret.push_str(text),
         }
+    }
+
+    /// Replaces the value; a secret stays a secret.
+    pub fn set(&mut self, text: &str) {
+        self.clear();
+        self.push_str(text);
+    }
+
+    /// The same value, whether shown or secret.
+    fn same_as(&self, other: &FieldInput) -> bool {
+        self.value().expose_secret() == other.value().expose_secret()
     }
 
     fn backspace(&mut self) {
@@ -128,6 +141,9 @@ pub struct FormState {
     pub source: Option<String>,
     /// What the engine found out about the values, once checked.
     pub verified: Option<Verified>,
+    /// The values the form started with (prefilled, or the lab's defaults): `u` puts
+    /// them back after a change, so a mistyped secret never loses the good one.
+    pub initial: Vec<FieldInput>,
 }
 
 impl FormState {
@@ -143,6 +159,7 @@ impl FormState {
             .filter(|_| fields.iter().any(|f| prefilled(&f.name).is_some()))
             .map(|p| p.source.clone());
         Self {
+            initial: inputs.clone(),
             inputs,
             field: 0,
             source,
@@ -152,6 +169,16 @@ impl FormState {
 
     pub fn is_complete(&self) -> bool {
         self.inputs.iter().all(|input| !input.is_blank())
+    }
+
+    /// Prefilled, and changed since: `u` can put the prefilled values back.
+    pub fn can_restore(&self) -> bool {
+        self.source.is_some()
+            && self
+                .inputs
+                .iter()
+                .zip(&self.initial)
+                .any(|(now, then)| !now.same_as(then))
     }
 }
 
@@ -169,12 +196,44 @@ pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
         Action::StartEditing,
         |k| plain(k, KeyCode::Char('e')),
     ));
+    if app.form(step).is_some_and(FormState::can_restore) {
+        list.push(Binding::new(
+            "u",
+            "put the prefilled values back",
+            Action::RestoreForm,
+            |k| plain(k, KeyCode::Char('u')),
+        ));
+    }
 }
 
 pub fn editing_bindings(list: &mut Vec<Binding>) {
     list.push(Binding::new("Tab", "next field", Action::NextField, |k| {
         plain(k, KeyCode::Tab)
     }));
+    list.push(Binding::new(
+        "Ctrl-U",
+        "clear the field",
+        Action::ClearField,
+        |k| k.code == KeyCode::Char('u') && k.modifiers.contains(KeyModifiers::CONTROL),
+    ));
+}
+
+/// `u`: the prefilled values again, in every field.
+pub fn restore(app: &mut App, step: usize) {
+    if let Some(form) = app.form_mut(step) {
+        form.inputs = form.initial.clone();
+        form.verified = None;
+        let source = form.source.clone().unwrap_or_default();
+        app.notice = Some(format!("The values from {source} are back."));
+    }
+}
+
+/// Ctrl-U while editing: the focused field emptied, to type or paste it afresh.
+pub fn clear_field(app: &mut App, step: usize) {
+    if let Some(form) = app.form_mut(step) {
+        form.inputs[form.field].clear();
+        form.verified = None;
+    }
 }
 
 pub fn next_field(app: &mut App, step: usize) {
@@ -205,19 +264,45 @@ pub fn edit(app: &mut App, step: usize, key: KeyEvent) {
     form.verified = None;
 }
 
-/// A paste goes into the focused field, one line of it: a pasted pair of keys must not
-/// put the secret into a field shown in clear.
+/// A paste fills the fields its lines are for (see [`pasted::place`]): a pair of keys
+/// pasted on two lines, with whatever line ends, never puts the secret into a field shown
+/// in clear.
 pub fn paste(app: &mut App, step: usize, text: &str) {
+    let fields = spec(app, step).fields.clone();
     let Some(form) = app.form_mut(step) else {
         return;
     };
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default();
-    form.inputs[form.field].push_str(line);
+    let placement = pasted::place(&fields, form.field, text);
+    for (index, value) in &placement.values {
+        let input = &mut form.inputs[*index];
+        match placement.replace {
+            true => input.set(value),
+            false => input.push_str(value),
+        }
+        form.field = *index;
+    }
     form.verified = None;
+    // A paste of several values says where they went; one line shows where it is typed.
+    if placement.replace || placement.left_out > 0 {
+        let mut labels: Vec<&str> = placement
+            .values
+            .iter()
+            .map(|(index, _)| fields[*index].label.as_str())
+            .collect();
+        labels.dedup();
+        let mut notice = match labels.as_slice() {
+            [] => "Nothing pasted matched a field".to_owned(),
+            [one] => format!("Pasted into {one}"),
+            [rest @ .., last] => format!("Pasted into {} and {last}", rest.join(", ")),
+        };
+        if placement.left_out > 0 {
+            notice.push_str(&format!(
+                "; {} line(s) left out, with no field for them",
+                placement.left_out
+            ));
+        }
+        app.notice = Some(format!("{notice}."));
+    }
 }
 
 /// Enter: the engine checks the values first, when the lab asks it to.

@@ -5,6 +5,7 @@
 pub mod editor;
 pub mod form;
 pub mod issue;
+pub mod pasted;
 pub mod probe;
 pub mod request;
 pub mod revoke;

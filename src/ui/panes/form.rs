@@ -42,10 +42,19 @@ pub fn render(
         })
         .collect();
     if let Some(source) = &form.source {
-        lines.push(Line::from(Span::styled(
-            format!("Prefilled from {source}."),
+        let mut said = vec![Span::styled(
+            format!("Prefilled from {source}"),
             theme.muted,
-        )));
+        )];
+        if form.can_restore() {
+            said.extend([
+                Span::styled("; changed since: ", theme.muted),
+                Span::styled("u", theme.key),
+                Span::styled(" puts the prefilled values back", theme.muted),
+            ]);
+        }
+        said.push(Span::styled(".", theme.muted));
+        lines.push(Line::from(said));
     }
     lines.push(Line::raw(""));
     match &form.verified {

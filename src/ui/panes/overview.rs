@@ -1,32 +1,71 @@
 //! Pane 0: what the lab is about, where it runs, and how far along it is.
+//!
+//! ```text
+//! <title>
+//! <the lab's summary>                       dropped first when rows are short
+//! <where it runs>
+//! <the checks: one line, or what failed>
+//! 1. <step>  ● done …                       dropped next (the tabs carry the marks)
+//! <the second terminal's export lines>      packed several to a row when they fit
+//! n or → goes to the first step; …
+//! ```
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use secrecy::ExposeSecret;
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::App;
 use crate::app::state::Mode;
 use crate::checks::Verdict;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{masked, status_badge};
-use secrecy::ExposeSecret;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut lines = vec![
-        Line::from(Span::styled(app.lab.title.as_str(), theme.title)),
-        Line::raw(""),
-        Line::raw(app.lab.summary.as_str()),
-        Line::raw(""),
-    ];
+    let summary = [Line::raw(app.lab.summary.as_str()), Line::raw("")];
+    let steps = steps(app, theme);
+    // Everything when it fits; else the summary goes, then the step list, so where the
+    // lab runs, its checks and the export lines stay in view.
+    let choices = [(true, true), (false, true), (false, false)];
+    let mut lines = Vec::new();
+    for (with_summary, with_steps) in choices {
+        lines = vec![
+            Line::from(Span::styled(app.lab.title.as_str(), theme.title)),
+            Line::raw(""),
+        ];
+        if with_summary {
+            lines.extend(summary.iter().cloned());
+        }
+        lines.extend(whereabouts_and_checks(app, theme));
+        if with_steps {
+            lines.extend(steps.iter().cloned());
+        }
+        lines.extend(exports(app, theme, area.width));
+        lines.push(keys_line(theme));
+        let height = Paragraph::new(lines.clone())
+            .wrap(Wrap { trim: false })
+            .line_count(area.width);
+        if height <= usize::from(area.height) {
+            break;
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// Where the lab runs, and the doctor's checks: one line when all is well, the details of
+/// what is not.
+fn whereabouts_and_checks<'a>(app: &'a App, theme: &Theme) -> Vec<Line<'a>> {
     let words = &app.lab.words;
-    let whereabouts = match app.connection.mode {
-        Mode::Sandbox => &words.sandbox,
-        Mode::Live => &words.live,
+    // Live mode says where vaultlab's calls to the service go when that is not the
+    // service itself (moto, a sandbox): never "a real AWS API" for an emulator.
+    let whereabouts = match (&app.connection.mode, &app.connection.service_endpoint) {
+        (Mode::Sandbox, _) => &words.sandbox,
+        (Mode::Live, Some(_)) => words.live_endpoint.as_ref().unwrap_or(&words.live),
+        (Mode::Live, None) => &words.live,
     };
-    lines.push(Line::raw(app.fill(whereabouts)));
-    lines.push(Line::raw(""));
-    // The doctor's checks: one line when all is well, the details of what is not.
+    let mut lines = vec![Line::raw(app.fill(whereabouts)), Line::raw("")];
     match &app.doctor {
         None => lines.push(Line::from(Span::styled(
             "Checking that the lab can run here…",
@@ -65,31 +104,64 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     lines.push(Line::raw(""));
-    for (index, step) in app.lab.steps.iter().enumerate() {
-        lines.push(Line::from(vec![
-            Span::raw(format!("  {}. {:<34} ", index + 1, step.title)),
-            status_badge(&app.steps[index].status, theme),
-        ]));
-    }
+    lines
+}
+
+fn steps<'a>(app: &'a App, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines: Vec<Line> = app
+        .lab
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            Line::from(vec![
+                Span::raw(format!("  {}. {:<34} ", index + 1, step.title)),
+                status_badge(&app.steps[index].status, theme),
+            ])
+        })
+        .collect();
     lines.push(Line::raw(""));
-    if !app.cli_env.is_empty() {
-        lines.push(Line::from(Span::styled(
-            app.fill(&words.second_terminal),
-            theme.muted,
-        )));
-        for var in &app.cli_env {
-            let value = if var.secret && !app.cli_env_revealed {
-                masked(var.value.expose_secret().chars().count())
-            } else {
-                var.value.expose_secret().to_owned()
-            };
-            lines.push(Line::from(vec![
-                Span::styled("  export ", theme.muted),
-                Span::styled(format!("{}={value}", var.name), theme.code),
-            ]));
-        }
+    lines
+}
+
+/// The second terminal's `export` lines (sandbox mode), secrets masked until `v`. As many
+/// to a row as fit (`export A=1 B=2` is one shell command), so all of them stay on screen;
+/// `c` copies them one to a line.
+fn exports<'a>(app: &'a App, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    if app.cli_env.is_empty() {
+        return Vec::new();
     }
-    lines.push(Line::from(vec![
+    let mut lines = vec![Line::from(Span::styled(
+        app.fill(&app.lab.words.second_terminal),
+        theme.muted,
+    ))];
+    let lead = "  export";
+    let room = usize::from(width);
+    let mut row: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for var in &app.cli_env {
+        let value = if var.secret && !app.cli_env_revealed {
+            masked(var.value.expose_secret().chars().count())
+        } else {
+            var.value.expose_secret().to_owned()
+        };
+        let assignment = format!(" {}={value}", var.name);
+        if !row.is_empty() && used + assignment.width() > room {
+            lines.push(Line::from(std::mem::take(&mut row)));
+        }
+        if row.is_empty() {
+            row.push(Span::styled(lead, theme.muted));
+            used = lead.width();
+        }
+        used += assignment.width();
+        row.push(Span::styled(assignment, theme.code));
+    }
+    lines.push(Line::from(row));
+    lines
+}
+
+fn keys_line<'a>(theme: &Theme) -> Line<'a> {
+    Line::from(vec![
         Span::styled("n", theme.key),
         Span::raw(" or "),
         Span::styled("→", theme.key),
@@ -98,6 +170,5 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::raw(" runs a step; "),
         Span::styled("?", theme.key),
         Span::raw(" lists every key."),
-    ]));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    ])
 }

@@ -51,6 +51,7 @@ fn inputs(mode: Mode) -> StartInputs {
                 vault_addr: VAULT_ADDR.into(),
                 namespace: None,
                 engine_vars: Vec::new(),
+                service_endpoint: None,
             },
             at(0),
         )
@@ -179,10 +180,38 @@ pub fn overview_sandbox() -> App {
                 value: SecretString::from(TOKEN),
                 secret: true,
             },
+            EnvVar {
+                name: "AWS_ACCESS_KEY_ID".into(),
+                value: SecretString::from("AKIAIOSFODNN7EXAMPLE"),
+                secret: false,
+            },
+            EnvVar {
+                name: "AWS_SECRET_ACCESS_KEY".into(),
+                value: SecretString::from(ROOT_SECRET),
+                secret: true,
+            },
         ],
         ..inputs(Mode::Sandbox)
     })
     .0
+}
+
+/// The overview in live mode, vaultlab's AWS calls going to an emulator (moto).
+pub fn overview_live_endpoint() -> App {
+    let mut inputs = inputs(Mode::Live);
+    inputs.connection.service_endpoint = Some("http://127.0.0.1:5000".into());
+    init(inputs).0
+}
+
+/// Step 2 with the prefilled secret key changed: `u` is offered to put it back.
+pub fn root_keys_changed() -> App {
+    let mut app = app(Mode::Sandbox);
+    go_to(&mut app, ROOT_KEYS);
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('x'));
+    press(&mut app, KeyCode::Esc);
+    app
 }
 
 /// The overview in live mode, the first two steps done with the CLI elsewhere: Vault's
@@ -388,6 +417,14 @@ pub fn help_policy() -> App {
 /// `q` with a live lease: the quit prompt.
 pub fn quit_prompt() -> App {
     let mut app = app(Mode::Sandbox);
+    issue(&mut app);
+    press(&mut app, KeyCode::Char('q'));
+    app
+}
+
+/// The same in live mode: the leases can be kept in AWS.
+pub fn quit_prompt_live() -> App {
+    let mut app = app(Mode::Live);
     issue(&mut app);
     press(&mut app, KeyCode::Char('q'));
     app
