@@ -70,11 +70,13 @@ fn lint(document: &Value) -> Vec<LintIssue> {
         Some(OLD_VERSION) => issues.push(LintIssue {
             severity: Severity::Warning,
             message: "Version 2008-10-17 is the old policy language: use 2012-10-17".into(),
+            at: None,
         }),
         None if document.is_object() && document.get("Version").is_none() => {
             issues.push(LintIssue {
                 severity: Severity::Warning,
                 message: "no Version: AWS then reads the policy as the old 2008-10-17 language; add \"Version\": \"2012-10-17\"".into(),
+                at: None,
             });
         }
         _ => {}
@@ -85,6 +87,7 @@ fn lint(document: &Value) -> Vec<LintIssue> {
             .map(|violation| LintIssue {
                 severity: Severity::Error,
                 message: in_learners_words(violation, document),
+                at: None,
             }),
     );
     issues

@@ -1,8 +1,10 @@
 //! Checkers for the documents a lab's editor holds, run as the learner types: the syntax
 //! first (with the line and column of the first mistake, where the editor can jump), then
-//! the grammar the service expects. A lab names its checker (`checker = "iam-policy"`).
+//! the grammar the service expects. A lab names its checker (`checker = "iam-policy"`,
+//! `checker = "sql"`).
 
 pub mod iam_policy;
+pub mod sql;
 
 /// A document's syntax error, where the editor can jump to it. Lines and columns count
 /// from 1; the column in bytes.
@@ -21,10 +23,19 @@ pub enum Severity {
     Warning,
 }
 
+/// A place in a document: line and column count from 1, the column in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
     pub severity: Severity,
     pub message: String,
+    /// Where the mistake is, when it is in one place (the editor can jump there).
+    pub at: Option<Position>,
 }
 
 /// What a checker found.
@@ -35,6 +46,21 @@ pub enum DocumentCheck {
 }
 
 impl DocumentCheck {
+    /// Where the editor should take the learner: the syntax error, else the first error
+    /// that is in one place.
+    pub fn first_error(&self) -> Option<Position> {
+        match self {
+            DocumentCheck::NotParsed(error) => Some(Position {
+                line: error.line,
+                column: error.column,
+            }),
+            DocumentCheck::Parsed { issues } => issues
+                .iter()
+                .filter(|i| i.severity == Severity::Error)
+                .find_map(|i| i.at),
+        }
+    }
+
     /// Whether the service would take the document.
     pub fn is_usable(&self) -> bool {
         match self {
@@ -50,6 +76,9 @@ impl DocumentCheck {
 pub enum Checker {
     /// An AWS IAM policy document: JSON, then IAM's policy grammar.
     IamPolicy,
+    /// A database role's creation statements for Vault's PostgreSQL plugin: quoting,
+    /// then what Vault and PostgreSQL need of them.
+    Sql,
 }
 
 impl Checker {
@@ -57,17 +86,19 @@ impl Checker {
     pub fn parse(name: &str) -> Option<Checker> {
         match name {
             "iam-policy" => Some(Checker::IamPolicy),
+            "sql" => Some(Checker::Sql),
             _ => None,
         }
     }
 
     pub fn names() -> &'static [&'static str] {
-        &["iam-policy"]
+        &["iam-policy", "sql"]
     }
 
     pub fn check(self, text: &str) -> DocumentCheck {
         match self {
             Checker::IamPolicy => iam_policy::check_policy(text),
+            Checker::Sql => sql::check_statements(text),
         }
     }
 
@@ -83,6 +114,8 @@ impl Checker {
     pub fn syntax(self) -> &'static str {
         match self {
             Checker::IamPolicy => "JSON",
+            // Quotes, parentheses and comments: what can be checked without PostgreSQL.
+            Checker::Sql => "SQL quoting",
         }
     }
 
@@ -90,6 +123,7 @@ impl Checker {
     pub fn grammar(self) -> &'static str {
         match self {
             Checker::IamPolicy => "IAM policy grammar",
+            Checker::Sql => "Vault's creation statements",
         }
     }
 }

@@ -159,11 +159,14 @@ fn unknown_kinds_engines_checkers_and_methods_say_what_there_is() {
     );
     let said = error(|toml| toml.replace("engine = \"aws\"", "engine = \"gcp\""));
     assert!(
-        said.contains("unknown engine \"gcp\"; expected one of: aws"),
+        said.contains("unknown engine \"gcp\"; expected one of: aws, database"),
         "{said}"
     );
-    let said = error(|toml| toml.replace("checker = \"iam-policy\"", "checker = \"sql\""));
-    assert!(said.contains("unknown checker \"sql\""), "{said}");
+    let said = error(|toml| toml.replace("checker = \"iam-policy\"", "checker = \"yaml\""));
+    assert!(
+        said.contains("unknown checker \"yaml\"; expected one of: iam-policy, sql"),
+        "{said}"
+    );
     let said = error(|toml| toml.replace("method = \"POST\"", "method = \"PATCH\""));
     assert!(said.contains("unknown method \"PATCH\""), "{said}");
 }

@@ -47,12 +47,12 @@ impl DocumentEditor {
         self.textarea.lines().join("\n")
     }
 
-    /// Puts the cursor on the syntax error, if there is one.
+    /// Puts the cursor on the syntax error, else on the first error that is in one place.
     pub fn jump_to_error(&mut self) -> bool {
-        let DocumentCheck::NotParsed(error) = &self.check else {
+        let Some(error) = self.check.first_error() else {
             return false;
         };
-        let row = error.line - 1;
+        let row = error.line.saturating_sub(1);
         // The checker counts bytes; the editor's cursor counts characters.
         let column = self
             .textarea

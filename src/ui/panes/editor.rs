@@ -77,9 +77,13 @@ pub fn render(
                     Severity::Error => ("✗ ", theme.failed),
                     Severity::Warning => ("! ", theme.warning),
                 };
+                let place = issue
+                    .at
+                    .map(|at| format!("line {}, column {}: ", at.line, at.column))
+                    .unwrap_or_default();
                 lines.push(Line::from(vec![
                     Span::styled(mark, style),
-                    Span::raw(issue.message.clone()),
+                    Span::raw(format!("{place}{}", issue.message)),
                 ]));
             }
         }
