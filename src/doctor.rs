@@ -97,7 +97,7 @@ pub async fn check(vault: &VaultClient, plan: &DoctorPlan, engine: &dyn Engine) 
     }
 
     checks.push(capabilities_check(vault, &plan.needs).await);
-    checks.push(engine_check(vault, plan.engine, plan.mount.trim_end_matches('/')).await);
+    checks.extend(engine_checks(vault, plan.engine, plan.mount.trim_end_matches('/')).await);
     checks.extend(engine.doctor_checks(plan.values.clone()).await);
     checks
 }
@@ -151,43 +151,59 @@ async fn capabilities_check(vault: &VaultClient, needs: &[(String, Vec<&'static 
     }
 }
 
-/// The lab's engine: mounted where the lab works, or at least available to mount.
-async fn engine_check(vault: &VaultClient, engine: &EngineSpec, mount: &str) -> Check {
+/// The lab's engine: mounted where the lab works, or at least available to mount; and
+/// the plugin it needs, when that is not the engine itself (the database engine's
+/// PostgreSQL plugin), in the catalog.
+async fn engine_checks(vault: &VaultClient, engine: &EngineSpec, mount: &str) -> Vec<Check> {
     let name = engine.name;
-    match vault.list_mounts().await {
+    let (kind, plugin) = engine.catalog;
+    let mounted = match vault.list_mounts().await {
         Ok(mounts) => match mounts.get(&format!("{mount}/")) {
-            Some(m) if m.kind == engine.mount_type => {
-                return Check::pass(format!("the {name} secrets engine is mounted at {mount}/"));
-            }
+            Some(m) if m.kind == engine.mount_type => Some(Check::pass(format!(
+                "the {name} secrets engine is mounted at {mount}/"
+            ))),
             Some(m) => {
-                return Check::fail(
+                return vec![Check::fail(
                     format!(
                         "{mount}/ holds a {} engine, not {}",
                         m.kind, engine.mount_type
                     ),
                     "Disable it, or give the lab another mount path.",
-                );
+                )];
             }
-            None => {}
+            None => None,
         },
-        Err(e) => return Check::warn(format!("mounts could not be listed: {e}"), e.hint()),
+        Err(e) => {
+            return vec![Check::warn(
+                format!("mounts could not be listed: {e}"),
+                e.hint(),
+            )];
+        }
+    };
+    let is_mounted = mounted.is_some();
+    if is_mounted && plugin == engine.mount_type {
+        return mounted.into_iter().collect();
     }
-    match vault
-        .read(&format!("sys/plugins/catalog/secret/{}", engine.mount_type))
+    let available = match vault
+        .read(&format!("sys/plugins/catalog/{kind}/{plugin}"))
         .await
     {
-        Ok(_) => Check::pass(format!(
+        Ok(_) if is_mounted => Check::pass(format!("{plugin} is in the server's plugin catalog")),
+        Ok(_) if plugin == engine.mount_type => Check::pass(format!(
             "the {name} secrets engine is available; the lab mounts it at {mount}/"
+        )),
+        Ok(_) => Check::pass(format!(
+            "the {name} secrets engine and its {plugin} are available; the lab mounts it at {mount}/"
         )),
         Err(VaultError::NotFound { .. }) => Check::fail(engine.missing.0, engine.missing.1),
         Err(e) => Check::warn(
-            format!("whether the {name} engine is available could not be read: {e}"),
+            format!("whether {plugin} is available could not be read: {e}"),
             format!(
-                "The lab's first step will tell: it fails with `plugin not found in the catalog: {}` if it is missing.",
-                engine.mount_type
+                "The lab's steps will tell: they fail with `plugin not found in the catalog: {plugin}` if it is missing."
             ),
         ),
-    }
+    };
+    mounted.into_iter().chain([available]).collect()
 }
 
 #[cfg(test)]

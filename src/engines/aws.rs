@@ -41,10 +41,12 @@ pub const IAM_ACTIONS: &[&str] = &[
 ];
 
 /// The AWS engine, its calls sent to `endpoint` (the sandbox, moto, LocalStack) or, when
-/// `None`, to AWS itself.
+/// `None`, to AWS itself. `own_keys` are the sandbox's admin keys, when the sandbox is
+/// the AWS the lab uses.
 #[derive(Debug, Clone)]
 pub struct AwsEngine {
     pub endpoint: Option<String>,
+    pub own_keys: Option<Prefill>,
 }
 
 /// The keys among `values`: the root keys of the form, or issued credentials.
@@ -73,6 +75,10 @@ impl AwsEngine {
 }
 
 impl Engine for AwsEngine {
+    fn prefill(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<Prefill> {
+        self.own_keys.clone().or_else(|| prefill(env, None))
+    }
+
     fn verify(&self, values: Values) -> BoxFuture<'_, Result<Verified, Failure>> {
         async move {
             let identity = calls::caller_identity(&self.target(&values), &keys(&values))

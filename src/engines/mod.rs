@@ -5,6 +5,7 @@
 //! they are, and the app decides what happens next.
 
 pub mod aws;
+pub mod database;
 pub mod spec;
 
 use std::fmt;
@@ -15,6 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::checks::Check;
 use crate::exchange::{Exchange, Failure};
+use crate::setup::Prefill;
+use crate::vault::refusal::VaultRefusal;
 
 /// Named values a step hands an engine: a form's fields, issued credentials. Every value
 /// is kept secret; `Debug` shows the names only.
@@ -199,6 +202,16 @@ impl EngineReply {
 /// A secrets engine as vaultlab uses it. Object-safe, so a session holds whichever the
 /// lab names.
 pub trait Engine: Send + Sync {
+    /// The values the lab's form starts with (AWS: root keys; database: the connection):
+    /// those of the servers vaultlab runs itself, else found as the service's own CLI
+    /// finds them (`env` reads the environment).
+    fn prefill(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<Prefill>;
+    /// What the learner can do about an error that is the service's own words passed on
+    /// by Vault (PostgreSQL's `password authentication failed`); `None` leaves Vault's
+    /// hint.
+    fn hint(&self, _error: &str) -> Option<String> {
+        None
+    }
     /// Checks a form's values before Vault gets them.
     fn verify(&self, values: Values) -> BoxFuture<'_, Result<Verified, Failure>>;
     /// What issued credentials stand for, found with the form's values; `None` when it
@@ -216,6 +229,14 @@ pub trait Engine: Send + Sync {
     /// The engine's part of `vaultlab doctor`, with the form's values and where they came
     /// from, when there are any.
     fn doctor_checks(&self, values: Option<(Values, String)>) -> BoxFuture<'_, Vec<Check>>;
+}
+
+/// A Vault refusal with the engine's hint, when Vault passed on the service's own error.
+pub fn explain(engine: &dyn Engine, mut refusal: VaultRefusal) -> VaultRefusal {
+    if let Some(hint) = engine.hint(&refusal.message) {
+        refusal.hint = hint;
+    }
+    refusal
 }
 
 /// Runs one call on `engine`, after its delay.

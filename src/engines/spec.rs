@@ -17,6 +17,9 @@ pub struct EngineSpec {
     /// Variables the engine provides to templates, each perhaps without a value (a body
     /// field that is only such a variable is left out when it has none).
     pub vars: &'static [&'static str],
+    /// The plugin catalog entry (`type`, `name`) that shows the server can run the lab:
+    /// `vaultlab doctor` reads `sys/plugins/catalog/TYPE/NAME`.
+    pub catalog: (&'static str, &'static str),
     /// `vaultlab doctor`'s words when the server has no such engine: what, and the fix.
     pub missing: (&'static str, &'static str),
 }
@@ -28,14 +31,31 @@ pub const AWS: EngineSpec = EngineSpec {
     form_fields: &["access_key", "secret_key", "region"],
     creds_fields: &["access_key", "secret_key"],
     vars: &["aws_endpoint"],
+    catalog: ("secret", "aws"),
     missing: (
         "this server has no AWS secrets engine (OpenBao ships without it)",
         "Run the lab on vaultlab's own sandbox (`vaultlab --sandbox`), or on a Vault server; OpenBao needs the openbao-plugin-secrets-aws plugin registered in its catalog.",
     ),
 };
 
+pub const DATABASE: EngineSpec = EngineSpec {
+    id: "database",
+    name: "database",
+    mount_type: "database",
+    form_fields: &["host", "port", "database", "username", "password"],
+    creds_fields: &["username", "password"],
+    vars: &[],
+    // The database engine is built into Vault and OpenBao; the lab needs its PostgreSQL
+    // plugin.
+    catalog: ("database", "postgresql-database-plugin"),
+    missing: (
+        "this server has no postgresql-database-plugin in its plugin catalog",
+        "Use a Vault or OpenBao server, which have it built in, or run the lab with no Vault named: vaultlab then starts an OpenBao dev server itself.",
+    ),
+};
+
 /// Every engine vaultlab knows.
-pub const ENGINES: &[&EngineSpec] = &[&AWS];
+pub const ENGINES: &[&EngineSpec] = &[&AWS, &DATABASE];
 
 pub fn find(id: &str) -> Option<&'static EngineSpec> {
     ENGINES.iter().copied().find(|engine| engine.id == id)

@@ -85,7 +85,7 @@ impl EffectRunner {
                     .vault
                     .send(&call.request)
                     .await
-                    .map_err(|e| VaultRefusal::from(&e));
+                    .map_err(|e| engines::explain(&*self.engine, VaultRefusal::from(&e)));
                 Outcome::Vault { call, reply }
             }
             Effect::Engine(call) => Outcome::Engine(engines::run(&*self.engine, call).await),
