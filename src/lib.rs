@@ -13,6 +13,7 @@ pub mod engines;
 pub mod exchange;
 pub mod lab;
 pub mod lease;
+pub mod local;
 pub mod runtime;
 pub mod session;
 pub mod setup;

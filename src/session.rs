@@ -9,8 +9,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::engines::Engine;
 use crate::engines::aws::{self, AwsEngine};
+use crate::engines::database::{self, DatabaseEngine};
+use crate::engines::{Values, spec};
 use crate::lab::{self, Lab, LabError};
 use crate::lease::journal::{self, Journal, JournalError};
+use crate::local::{LocalError, LocalServers};
 use crate::setup::{Connection, EnvVar, JournalStart, Mode, Prefill, StartInputs};
 use crate::vault::config::VaultFlags;
 use crate::vault::{VaultClient, VaultConfig, VaultError};
@@ -39,6 +42,8 @@ pub struct Session {
     pub prefill: Option<Prefill>,
     /// Running while the session lasts, in sandbox mode.
     pub sandbox: Option<Sandbox>,
+    /// The servers vaultlab started for a lab the sandbox cannot serve (local mode).
+    pub local: Option<LocalServers>,
     /// The lease journal of this Vault (live mode; the embedded sandbox and its leases
     /// end with the process, so there is nothing to remember).
     pub journal: Option<Arc<Mutex<Journal>>>,
@@ -56,6 +61,10 @@ pub enum SessionError {
     Vault(#[from] VaultError),
     #[error("--sandbox and --live cannot both be given")]
     ConflictingModes,
+    #[error(transparent)]
+    Local(#[from] LocalError),
+    #[error("{flag} is for labs on the AWS engine; the {lab} lab does not use it")]
+    NotForLab { flag: &'static str, lab: String },
 }
 
 /// Sandbox unless asked for live mode, or `VAULT_ADDR` is set and sandbox was not asked.
@@ -93,10 +102,26 @@ pub async fn open(
         None => lab::load_embedded(lab_id)?,
     };
     let env = |name: &str| env(name).filter(|value| !value.is_empty());
+    let aws_lab = lab.engine.id == spec::AWS.id;
+    for (flag, given) in [
+        ("--aws-endpoint", options.aws_endpoint.is_some()),
+        ("--propagation-delay", options.propagation_delay.is_some()),
+    ] {
+        if given && !aws_lab {
+            return Err(SessionError::NotForLab {
+                flag,
+                lab: lab.id.clone(),
+            });
+        }
+    }
     // A Vault flag means a real Vault, as VAULT_ADDR does.
     let vault_given = env("VAULT_ADDR").is_some() || options.vault_flags.any();
-    let sandbox_mode = chooses_sandbox(options, vault_given)?;
-    if sandbox_mode {
+    let own_servers = chooses_sandbox(options, vault_given)?;
+    if own_servers && !aws_lab {
+        // The sandbox serves the AWS engine only: other labs get real servers.
+        return open_local(lab, &env).await;
+    }
+    if own_servers {
         let mut sandbox_options = SandboxOptions::default();
         if let Some(delay) = options.propagation_delay {
             sandbox_options.propagation_delay = delay;
@@ -108,12 +133,15 @@ pub async fn open(
         )?;
         let vault = VaultClient::new(config)?;
         // Another AWS endpoint (moto) has its own keys: taken from the environment.
-        let (aws_endpoint, prefill) = match &options.aws_endpoint {
-            Some(url) => (Some(url.clone()), aws::prefill(env, None)),
-            None => (
-                Some(sandbox.aws_endpoint_url().to_owned()),
-                aws::prefill(env, Some(&sandbox)),
-            ),
+        let engine = match &options.aws_endpoint {
+            Some(url) => AwsEngine {
+                endpoint: Some(url.clone()),
+                own_keys: None,
+            },
+            None => AwsEngine {
+                endpoint: Some(sandbox.aws_endpoint_url().to_owned()),
+                own_keys: aws::prefill(|_| None, Some(&sandbox)),
+            },
         };
         return Ok(Session {
             connection: Connection {
@@ -125,12 +153,11 @@ pub async fn open(
             },
             lab,
             vault,
-            engine: Arc::new(AwsEngine {
-                endpoint: aws_endpoint.clone(),
-            }),
-            aws_endpoint,
-            prefill,
+            aws_endpoint: engine.endpoint.clone(),
+            prefill: engine.prefill(&env),
+            engine: Arc::new(engine),
             sandbox: Some(sandbox),
+            local: None,
             journal: None,
             journal_problem: None,
         });
@@ -155,7 +182,16 @@ pub async fn open(
     let aws_endpoint = options
         .aws_endpoint
         .clone()
-        .or_else(|| env("AWS_ENDPOINT_URL"));
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .filter(|_| aws_lab);
+    let engine: Arc<dyn Engine> = if aws_lab {
+        Arc::new(AwsEngine {
+            endpoint: aws_endpoint.clone(),
+            own_keys: None,
+        })
+    } else {
+        Arc::new(DatabaseEngine::default())
+    };
     Ok(Session {
         connection: Connection {
             mode: Mode::Live,
@@ -166,14 +202,56 @@ pub async fn open(
         },
         lab,
         vault,
-        engine: Arc::new(AwsEngine {
-            endpoint: aws_endpoint.clone(),
-        }),
+        prefill: engine.prefill(&env),
+        engine,
         aws_endpoint,
-        prefill: aws::prefill(env, None),
         sandbox: None,
+        local: None,
         journal: journal.map(|journal| Arc::new(Mutex::new(journal))),
         journal_problem,
+    })
+}
+
+/// A lab the sandbox cannot serve, with no Vault named: a Vault dev server and the
+/// engine's servers, started here. Their leases end with them: no journal.
+async fn open_local(
+    lab: Lab,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Session, SessionError> {
+    let needs_postgres = lab.engine.id == spec::DATABASE.id;
+    let local = LocalServers::start(&lab.id, needs_postgres).await?;
+    let config = VaultConfig::new(&local.vault.addr, Some(local.vault.token.clone()))?;
+    let vault = VaultClient::new(config)?;
+    let engine = DatabaseEngine {
+        own: local.postgres.as_ref().map(|pg| Prefill {
+            values: Values::default()
+                .with(database::HOST, SecretString::from(pg.host.clone()))
+                .with(database::PORT, SecretString::from(pg.port.to_string()))
+                .with(database::DATABASE, SecretString::from(pg.database.clone()))
+                .with(database::USERNAME, SecretString::from(pg.user.clone()))
+                .with(database::PASSWORD, pg.password.clone()),
+            source: "the PostgreSQL vaultlab started".to_owned(),
+        }),
+    };
+    Ok(Session {
+        connection: Connection {
+            mode: Mode::Local {
+                started: local.started(),
+            },
+            vault_addr: local.vault.addr.clone(),
+            namespace: None,
+            engine_vars: Vec::new(),
+            service_endpoint: None,
+        },
+        lab,
+        vault,
+        prefill: engine.prefill(env),
+        engine: Arc::new(engine),
+        aws_endpoint: None,
+        sandbox: None,
+        local: Some(local),
+        journal: None,
+        journal_problem: None,
     })
 }
 
@@ -207,12 +285,36 @@ impl Session {
         })
     }
 
-    /// What a second terminal needs to reach the same sandbox with the real CLIs: the lines
-    /// `vaultlab sandbox` prints, the AWS keys among them (a second terminal without them
+    /// What a second terminal needs to reach the same servers with the real CLIs. For the
+    /// servers vaultlab started: Vault's address and token, and PostgreSQL's PG* variables.
+    /// For the sandbox: the lines `vaultlab sandbox` prints, the AWS keys among them (a second terminal without them
     /// would write empty root keys into Vault). With another AWS endpoint (moto), its URL
     /// and the keys this run uses for it. Empty in live mode: the learner's shell already
     /// has its own settings.
     pub fn cli_env(&self) -> Vec<EnvVar> {
+        if let Some(local) = &self.local {
+            let plain = |name: &str, value: &str| EnvVar {
+                name: name.to_owned(),
+                value: SecretString::from(value.to_owned()),
+                secret: false,
+            };
+            let secret = |name: &str, value: &SecretString| EnvVar {
+                name: name.to_owned(),
+                value: value.clone(),
+                secret: true,
+            };
+            let mut env = vec![
+                plain("VAULT_ADDR", &local.vault.addr),
+                secret("VAULT_TOKEN", &local.vault.token),
+            ];
+            if let Some(pg) = &local.postgres {
+                env.push(plain("PGHOST", &pg.host));
+                env.push(plain("PGPORT", &pg.port.to_string()));
+                env.push(plain("PGUSER", &pg.user));
+                env.push(secret("PGPASSWORD", &pg.password));
+            }
+            return env;
+        }
         let Some(sandbox) = &self.sandbox else {
             return Vec::new();
         };
@@ -245,10 +347,14 @@ impl Session {
             .collect()
     }
 
-    /// Stops the embedded sandbox, if any.
+    /// Stops the embedded sandbox, or the servers vaultlab started, if any.
     pub async fn close(self) -> Result<(), SessionError> {
         if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await?;
+        }
+        if let Some(local) = self.local {
+            // A blocking wait of a few milliseconds for each server to stop.
+            tokio::task::block_in_place(|| local.stop())?;
         }
         Ok(())
     }

@@ -8,11 +8,34 @@ use crate::engines::Values;
 use crate::lab::Lab;
 use crate::lease::journal::Entry;
 
-/// Where the lab runs: the embedded sandbox or the learner's own Vault and AWS.
+/// Where the lab runs: the embedded sandbox, real servers vaultlab started for the run,
+/// or the learner's own Vault (and AWS, or PostgreSQL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Sandbox,
+    /// A Vault dev server and the lab's other servers, started by vaultlab on this machine
+    /// and gone when it quits; `started` says which, each beginning with its name
+    /// (`OpenBao 2.7.2 dev server`, `PostgreSQL 15.18`).
+    Local {
+        started: Vec<String>,
+    },
     Live,
+}
+
+impl Mode {
+    /// The mode in a word, as the walk's transcript says it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Sandbox => "Sandbox",
+            Mode::Local { .. } => "Local",
+            Mode::Live => "Live",
+        }
+    }
+
+    /// Whether the servers are vaultlab's own and end with the run (no lease outlives it).
+    pub fn ends_with_run(&self) -> bool {
+        !matches!(self, Mode::Live)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -156,6 +156,9 @@ impl App {
             (_, None, Mode::Sandbox) => {
                 format!("{why}; {kept} lease(s) ended with the embedded sandbox.")
             }
+            (_, None, Mode::Local { .. }) => {
+                format!("{why}; {kept} lease(s) ended with the servers vaultlab started.")
+            }
             (_, None, Mode::Live) => format!(
                 "{why}; {kept} lease(s) may still be alive and no journal was kept: revoke them with `vault lease revoke -prefix {issued}`."
             ),

@@ -102,11 +102,14 @@ impl Checker {
         }
     }
 
-    /// The document on one line, for a command line: JSON without the whitespace between
-    /// its tokens (see `iam_policy::compact`).
+    /// The document as a command line shows it: JSON on one line, without the whitespace
+    /// between its tokens (see `iam_policy::compact`); SQL as typed.
     pub fn compact(self, text: &str) -> String {
         match self {
             Checker::IamPolicy => iam_policy::compact(text),
+            // Statements keep their lines: a quoted argument may span them, and the
+            // plugin splits on `;`, not on line ends.
+            Checker::Sql => text.to_owned(),
         }
     }
 

@@ -13,6 +13,10 @@ pub fn run(args: LabArgs) -> Outcome {
     init_stderr_logging("error");
     runtime()?.block_on(async {
         let session = open_session(&args.session_options()).await?;
+        // Servers it started are stopped, and their directory removed, on a signal too.
+        if let Some(local) = &session.local {
+            local.stop_on_signals()?;
+        }
         let checks = checks(&session).await;
         let mut out = std::io::stdout().lock();
         let ok = report(&checks, &mut out)?;

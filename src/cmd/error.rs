@@ -28,6 +28,21 @@ pub enum UserError {
     Lab(#[from] crate::lab::LabError),
 }
 
+impl UserError {
+    /// The lines to print: one, a multi-line message joined so scripts and logs read it
+    /// whole; but a list of things to install keeps one line for each.
+    pub fn lines(&self) -> Vec<String> {
+        if let UserError::Session(SessionError::Local(local)) = self
+            && let Some(lines) = local.lines()
+        {
+            return lines;
+        }
+        let text = self.to_string();
+        let line: Vec<&str> = text.lines().map(str::trim).collect();
+        vec![line.join(" ")]
+    }
+}
+
 /// Why a command stopped before its end.
 #[derive(Debug)]
 pub enum Stop {
@@ -74,10 +89,9 @@ pub fn exit(outcome: Outcome) -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(Stop::User(error)) => {
-            // One line: a multi-line message is joined, so scripts and logs read it whole.
-            let text = error.to_string();
-            let line: Vec<&str> = text.lines().map(str::trim).collect();
-            eprintln!("vaultlab: {}", line.join(" "));
+            for line in error.lines() {
+                eprintln!("vaultlab: {line}");
+            }
             ExitCode::FAILURE
         }
         Err(Stop::Bug(report)) => {

@@ -23,6 +23,10 @@ pub fn run(args: WalkArgs) -> Outcome {
     init_stderr_logging("warn");
     runtime()?.block_on(async {
         let session = open_session(&args.lab.session_options()).await?;
+        // Servers it started are stopped, and their directory removed, on a signal too.
+        if let Some(local) = &session.local {
+            local.stop_on_signals()?;
+        }
         let mut out = std::io::stdout().lock();
         let result = walk(&session, args.keep, &mut out).await?;
         out.flush()?;
@@ -66,9 +70,14 @@ pub async fn walk(
     let (mut app, initial) = init(inputs);
     writeln!(
         out,
-        "vaultlab walk · {} · {:?} mode · {}",
-        app.lab.title, app.connection.mode, app.connection.vault_addr
+        "vaultlab walk · {} · {} mode · {}",
+        app.lab.title,
+        app.connection.mode.name(),
+        app.connection.vault_addr
     )?;
+    if let crate::setup::Mode::Local { started } = &app.connection.mode {
+        writeln!(out, "started: {}", started.join(", "))?;
+    }
     settle(&mut app, &runner, initial).await;
     let result = walk_steps(&mut app, &runner, out).await?;
     if let Some(lease) = app.active_lease().filter(|_| !keep) {

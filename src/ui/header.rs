@@ -20,10 +20,12 @@ pub fn title<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
     ])
 }
 
-/// Always visible: where the lab's requests go.
-pub fn mode_badge<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
+/// Always visible: where the lab's requests go, and, in local mode, what vaultlab
+/// started when the top border has room for it beside the title.
+pub fn mode_badge<'a>(app: &'a App, theme: &Theme, room: usize) -> Line<'a> {
     let mode = match app.connection.mode {
         Mode::Sandbox => "SANDBOX",
+        Mode::Local { .. } => "LOCAL",
         Mode::Live => "LIVE",
     };
     let mut spans = vec![
@@ -36,6 +38,22 @@ pub fn mode_badge<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
         spans.push(Span::raw(format!(" ns={namespace}")));
     }
     spans.push(Span::raw(" "));
+    if let Mode::Local { started } = &app.connection.mode {
+        // In full, else by name only (`OpenBao + PostgreSQL`), else not at all.
+        let full = format!("· {} ", started.join(", "));
+        let names: Vec<&str> = started
+            .iter()
+            .filter_map(|s| s.split_whitespace().next())
+            .collect();
+        let short = format!("· {} ", names.join(" + "));
+        let width: usize = spans.iter().map(|s| s.content.width()).sum();
+        if let Some(text) = [full, short]
+            .into_iter()
+            .find(|text| width + text.width() <= room)
+        {
+            spans.push(Span::styled(text, theme.muted));
+        }
+    }
     Line::from(spans)
 }
 

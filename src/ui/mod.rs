@@ -24,9 +24,12 @@ use crate::app::App;
 pub use theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let title = header::title(app, theme);
+    // The badge shares the top border with the title, and its corners.
+    let room = usize::from(frame.area().width).saturating_sub(title.width() + 3);
     let outer = Block::bordered()
-        .title(header::title(app, theme))
-        .title_top(header::mode_badge(app, theme).right_aligned());
+        .title(title)
+        .title_top(header::mode_badge(app, theme, room).right_aligned());
     let inner = outer.inner(frame.area());
     frame.render_widget(outer, frame.area());
 

@@ -29,6 +29,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (None, Mode::Sandbox) => {
             "Sandbox: its leases end when vaultlab quits, so none is journaled.".to_owned()
         }
+        (None, Mode::Local { .. }) => {
+            "Servers vaultlab started: their leases end when it quits, so none is journaled."
+                .to_owned()
+        }
         (None, Mode::Live) => "No journal could be kept: note the lease ids.".to_owned(),
     };
     frame.render_widget(

@@ -59,9 +59,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn whereabouts_and_checks<'a>(app: &'a App, theme: &Theme) -> Vec<Line<'a>> {
     let words = &app.lab.words;
     // Live mode says where vaultlab's calls to the service go when that is not the
-    // service itself (moto, a sandbox): never "a real AWS API" for an emulator.
+    // service itself (moto, a sandbox): never "a real AWS API" for an emulator. The lab's
+    // `sandbox` words are for its own servers, embedded or started.
     let whereabouts = match (&app.connection.mode, &app.connection.service_endpoint) {
-        (Mode::Sandbox, _) => &words.sandbox,
+        (Mode::Sandbox | Mode::Local { .. }, _) => &words.sandbox,
         (Mode::Live, Some(_)) => words.live_endpoint.as_ref().unwrap_or(&words.live),
         (Mode::Live, None) => &words.live,
     };

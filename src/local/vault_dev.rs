@@ -1,0 +1,109 @@
+//! A Vault dev server (`bao server -dev`, or `vault server -dev`): in memory, unsealed,
+//! on a loopback port, with a root token vaultlab made. The token reaches the server in
+//! its environment (`BAO_DEV_ROOT_TOKEN_ID`, `VAULT_DEV_ROOT_TOKEN_ID`), not on its command
+//! line, where `ps` would show it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+
+use super::process::{Managed, free_port};
+use super::programs::VaultProgram;
+use super::{LocalError, Shared};
+
+/// How long a dev server may take to answer.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// A running dev server.
+#[derive(Debug, Clone)]
+pub struct DevVault {
+    pub addr: String,
+    pub token: SecretString,
+    /// `OpenBao 2.7.2`.
+    pub version: String,
+}
+
+pub async fn start(
+    program: &VaultProgram,
+    dir: &Path,
+    shared: &Shared,
+) -> Result<DevVault, LocalError> {
+    let home = dir.join("vault");
+    std::fs::create_dir(&home)
+        .map_err(|e| LocalError::io("make the Vault server's directory", e))?;
+    let token = uuid::Uuid::new_v4().to_string();
+    let log = home.join("server.log");
+    let what = format!("{} dev server ({})", program.name, program.path.display());
+    for _ in 0..5 {
+        let port = free_port(true).map_err(|e| LocalError::io("find a free port", e))?;
+        let mut command = std::process::Command::new(&program.path);
+        command
+            .args(["server", "-dev", "-dev-no-store-token"])
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .env("HOME", &home)
+            .env("BAO_DEV_ROOT_TOKEN_ID", &token)
+            .env("VAULT_DEV_ROOT_TOKEN_ID", &token)
+            .env_remove("BAO_ADDR")
+            .env_remove("VAULT_ADDR")
+            .env_remove("BAO_TOKEN")
+            .env_remove("VAULT_TOKEN");
+        // Its stdout is the dev banner, root token and unseal key included: not kept.
+        let server = Managed::spawn("the Vault dev server", command, &log, true, libc::SIGTERM)
+            .map_err(|e| LocalError::start(&what, e.to_string()))?;
+        let index = shared.adopt(server);
+        let addr = format!("http://127.0.0.1:{port}");
+        match wait_ready(&addr, shared, index).await {
+            Ok(version) => {
+                return Ok(DevVault {
+                    addr,
+                    token: SecretString::from(token),
+                    version: format!("{} {version}", program.name),
+                });
+            }
+            Err(Exit::PortTaken) => continue,
+            Err(Exit::Failed(reason)) => return Err(LocalError::start(&what, reason)),
+        }
+    }
+    Err(LocalError::start(
+        &what,
+        "five ports in a row were taken by the time it started".to_owned(),
+    ))
+}
+
+pub(super) enum Exit {
+    /// Someone took the port between our probe and its bind: try another.
+    PortTaken,
+    Failed(String),
+}
+
+/// Waits until `sys/health` says active and unsealed; returns the server's version.
+async fn wait_ready(addr: &str, shared: &Shared, index: usize) -> Result<String, Exit> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| Exit::Failed(e.to_string()))?;
+    let deadline = Instant::now() + READY_WITHIN;
+    loop {
+        if let Ok(response) = client.get(format!("{addr}/v1/sys/health")).send().await
+            && response.status().is_success()
+        {
+            let health: serde_json::Value = response.json().await.unwrap_or_default();
+            return Ok(health["version"].as_str().unwrap_or("").to_owned());
+        }
+        if let Some((status, tail, port_taken)) = shared.exited(index, "address already in use") {
+            return Err(if port_taken {
+                Exit::PortTaken
+            } else {
+                Exit::Failed(format!("it exited ({status}): {tail}"))
+            });
+        }
+        if Instant::now() >= deadline {
+            return Err(Exit::Failed(format!(
+                "it did not answer at {addr} within {READY_WITHIN:?}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
