@@ -41,6 +41,12 @@ fn labs_lists_the_shipped_labs_a_line_each_with_the_default_marked() {
         line.contains("Dynamic secrets with Vault and AWS (default): "),
         "{line}"
     );
+    assert!(
+        stdout.contains(
+            "dynamic-db-postgres  Dynamic PostgreSQL credentials: PostgreSQL roles made on request"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod e2e_live;
 mod e2e_tui;
 mod labs_cli;
 mod lease_journal;
+mod postgres_lab;
 mod sandbox_cli;
 mod sandbox_durability;
 mod sandbox_load;

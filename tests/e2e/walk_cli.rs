@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use vaultlab_testkit as common;
+
 #[test]
 fn walk_completes_the_lab_on_the_sandbox_and_masks_secrets() {
     let home = tempfile::tempdir().expect("tempdir");
@@ -108,40 +110,96 @@ fn every_lab_walks_to_the_end() {
             .find_map(|l| l.strip_prefix("engine = "))
             .map(|e| e.trim_matches('"').to_owned())
             .unwrap_or_else(|| panic!("{id}: no engine"));
-        let args: Vec<&str> = match engine.as_str() {
-            // The embedded sandbox serves Vault's AWS engine and AWS.
-            "aws" => vec![
-                "walk",
-                "--sandbox",
-                "--propagation-delay",
-                "0s",
-                "--lab",
-                &id,
-            ],
-            other => panic!("{id}: no peers known for the {other} engine; add them here"),
-        };
-        let home = tempfile::tempdir().expect("tempdir");
-        let output = Command::new(crate::VAULTLAB)
-            .args(&args)
-            .env("HOME", home.path())
-            .env_remove("VAULT_ADDR")
-            .output()
-            .expect("run vaultlab walk");
-        let transcript = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{id}: walk failed:\n{transcript}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
         let steps = toml.matches("[[steps]]").count();
-        assert!(
-            transcript.contains(&format!("[{steps}/{steps}]")),
-            "{id}: every step: {transcript}"
-        );
+        match engine.as_str() {
+            // The embedded sandbox serves Vault's AWS engine and AWS.
+            "aws" => {
+                let output = walk(
+                    &["--sandbox", "--propagation-delay", "0s", "--lab", &id],
+                    &[],
+                );
+                assert_walked(&id, "sandbox", &output, steps);
+            }
+            // Real OpenBao and PostgreSQL: named (VAULT_ADDR, PG*), then started by
+            // vaultlab itself.
+            "database" => {
+                let bao = common::Bao::dev();
+                let pg = common::Postgres::with_password("walk-superuser-password");
+                let mut env = vec![
+                    ("VAULT_ADDR", bao.url()),
+                    ("VAULT_TOKEN", bao.token.clone()),
+                ];
+                env.extend(pg.env());
+                let output = walk(&["--lab", &id], &env);
+                assert_walked(&id, "a named Vault and PostgreSQL", &output, steps);
+                let transcript = String::from_utf8_lossy(&output.stdout);
+                assert!(transcript.contains("· Live mode ·"), "{transcript}");
+
+                let tmp = tempfile::tempdir().expect("tempdir");
+                let env = vec![
+                    ("PATH", path_with_bao()),
+                    ("TMPDIR", tmp.path().display().to_string()),
+                ];
+                let output = walk(&["--lab", &id], &env);
+                assert_walked(&id, "servers vaultlab started", &output, steps);
+                let transcript = String::from_utf8_lossy(&output.stdout);
+                assert!(
+                    transcript.contains("started: OpenBao ")
+                        && transcript.contains(", PostgreSQL "),
+                    "{transcript}"
+                );
+                assert_eq!(
+                    std::fs::read_dir(tmp.path()).unwrap().count(),
+                    0,
+                    "{id}: the servers' directory is removed"
+                );
+            }
+            other => panic!("{id}: no peers known for the {other} engine; add them here"),
+        }
         walked.push(id);
     }
+    walked.sort();
+    assert_eq!(walked, ["dynamic-db-postgres", "dynamic-secrets-aws"]);
+}
+
+/// PATH with OpenBao's `bao` on it (the test peers' .venv), as a learner who installed it.
+pub fn path_with_bao() -> String {
+    let bao = common::peer_program("bao");
+    format!(
+        "{}:{}",
+        bao.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// `vaultlab walk ARGS` with a fresh HOME, no Vault but what `env` names.
+fn walk(args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+    let home = tempfile::tempdir().expect("tempdir");
+    Command::new(crate::VAULTLAB)
+        .arg("walk")
+        .args(args)
+        .env("HOME", home.path())
+        .env_remove("VAULT_ADDR")
+        .env_remove("VAULT_TOKEN")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("run vaultlab walk")
+}
+
+fn assert_walked(id: &str, on: &str, output: &std::process::Output, steps: usize) {
+    let transcript = String::from_utf8_lossy(&output.stdout);
     assert!(
-        walked.contains(&"dynamic-secrets-aws".to_owned()),
-        "{walked:?}"
+        output.status.success(),
+        "{id} on {on}: walk failed:\n{transcript}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        transcript.contains(&format!("[{steps}/{steps}]")),
+        "{id} on {on}: every step: {transcript}"
+    );
+    assert_eq!(
+        transcript.matches("✓ done").count(),
+        steps,
+        "{id} on {on}: {transcript}"
     );
 }

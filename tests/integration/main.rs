@@ -1,7 +1,8 @@
-//! vaultlab's clients against real peers over HTTP: the embedded sandbox, OpenBao and moto.
+//! vaultlab's clients against real peers over HTTP: the embedded sandbox, OpenBao, moto and PostgreSQL.
 
 mod aws_calls_moto;
 mod aws_calls_sandbox;
+mod database_engine;
 mod sandbox_faults;
 mod sandbox_lab_flow;
 mod vault_client;

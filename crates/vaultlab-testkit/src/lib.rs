@@ -318,6 +318,11 @@ impl Tmux {
     /// Starts `command` in a new tmux server at 100×30 with a fresh HOME, no Vault
     /// settings, and `env` on top.
     pub fn start_with_env(command: &str, env: &[(&str, &str)]) -> Tmux {
+        Self::start_sized(command, env, (100, 30))
+    }
+
+    /// As [`Tmux::start_with_env`], at `size` (columns, rows): 80×24 is a first-class size.
+    pub fn start_sized(command: &str, env: &[(&str, &str)], size: (u16, u16)) -> Tmux {
         let program = peer_program("tmux");
         let home = tempfile::tempdir().expect("tempdir");
         let socket = format!(
@@ -336,9 +341,9 @@ impl Tmux {
                 "-s",
                 "lab",
                 "-x",
-                "100",
+                &size.0.to_string(),
                 "-y",
-                "30",
+                &size.1.to_string(),
             ])
             .arg(command)
             .env("HOME", home.path())
@@ -355,6 +360,20 @@ impl Tmux {
             socket,
             _home: home,
         }
+    }
+
+    /// The HOME the program runs with (its journal and log are under it).
+    pub fn home(&self) -> &std::path::Path {
+        self._home.path()
+    }
+
+    /// The process the pane runs (the shell of the command line given).
+    pub fn pane_pid(&self) -> u32 {
+        let output = self.tmux(&["display-message", "-p", "-t", "lab", "#{pane_pid}"]);
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .expect("tmux names the pane's pid")
     }
 
     pub fn tmux(&self, args: &[&str]) -> std::process::Output {
@@ -625,6 +644,50 @@ pub fn wait_for_listening_port(child: &mut Child, what: &str, wanted: impl Fn(u1
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The children of a process, from `/proc/PID/task/*/children`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|pid| pid.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// Whether a process is still there (a zombie not yet reaped counts as gone).
+pub fn is_running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// The processes whose command line or environment names `text` (a path only they
+/// use); those this user may not read are passed over.
+pub fn processes_naming(text: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != std::process::id() && is_running(*pid))
+        .filter(|pid| {
+            ["cmdline", "environ"].iter().any(|file| {
+                std::fs::read(format!("/proc/{pid}/{file}"))
+                    .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(text))
+            })
+        })
+        .collect()
 }
 
 /// The current lease's countdown in a screen's status bar, e.g. `31d 23:59:58` or `4:50`.

@@ -59,26 +59,55 @@ fn pg_command(program: &str, user: Option<(u32, u32)>) -> Command {
     command
 }
 
-/// A PostgreSQL server with trust authentication for the `postgres` superuser.
+/// A PostgreSQL server whose `postgres` superuser logs in with trust authentication, or
+/// with a password (SCRAM, as a real server asks).
 pub struct Postgres {
     child: Child,
     pub port: u16,
+    /// The superuser's password, when it needs one.
+    pub password: Option<String>,
     _dir: tempfile::TempDir,
 }
 
 impl Postgres {
+    /// Trust authentication: any password, or none, is taken.
     pub fn start() -> Postgres {
+        Self::start_with(None)
+    }
+
+    /// Password authentication: the superuser `postgres` logs in with `password`, and a
+    /// role with a wrong password, or none, is refused.
+    pub fn with_password(password: &str) -> Postgres {
+        Self::start_with(Some(password))
+    }
+
+    fn start_with(password: Option<&str>) -> Postgres {
         let user = pg_user();
         let dir = tempfile::tempdir().expect("temp dir");
         if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown");
         }
         let data = dir.path().join("data");
-        output_of(
-            pg_command("initdb", user)
-                .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
-                .arg(&data),
-        );
+        let mut initdb = pg_command("initdb", user);
+        initdb
+            .args(["-U", "postgres", "--no-sync", "-D"])
+            .arg(&data);
+        match password {
+            None => {
+                initdb.args(["-A", "trust"]);
+            }
+            Some(password) => {
+                let file = dir.path().join("pwfile");
+                std::fs::write(&file, format!("{password}\n")).expect("write pwfile");
+                if let Some((uid, gid)) = user {
+                    std::os::unix::fs::chown(&file, Some(uid), Some(gid)).expect("chown");
+                }
+                initdb
+                    .args(["-A", "scram-sha-256"])
+                    .arg(format!("--pwfile={}", file.display()));
+            }
+        }
+        output_of(&mut initdb);
         // PostgreSQL cannot bind port 0, so a free port is probed; if another process
         // takes it first, postgres exits and the next port is tried.
         for _ in 0..5 {
@@ -99,6 +128,7 @@ impl Postgres {
                     return Postgres {
                         child,
                         port,
+                        password: password.map(str::to_owned),
                         _dir: dir,
                     };
                 }
@@ -117,11 +147,25 @@ impl Postgres {
 
     /// One value from a query, through `psql` as the superuser.
     pub fn query(&self, sql: &str) -> String {
-        output_of(
-            Command::new(pg_program("psql"))
-                .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-                .args(["-U", "postgres", "-d", "postgres", "-tA", "-c", sql]),
-        )
+        let mut psql = Command::new(pg_program("psql"));
+        psql.args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "postgres", "-d", "postgres", "-tA", "-c", sql]);
+        if let Some(password) = &self.password {
+            psql.env("PGPASSWORD", password);
+        }
+        output_of(&mut psql)
+    }
+
+    /// libpq's variables naming this server and its superuser, as a learner sets them.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("PGHOST", "127.0.0.1".to_owned()),
+            ("PGPORT", self.port.to_string()),
+            ("PGUSER", "postgres".to_owned()),
+            ("PGDATABASE", "postgres".to_owned()),
+        ];
+        env.extend(self.password.clone().map(|p| ("PGPASSWORD", p)));
+        env
     }
 }
 
