@@ -106,11 +106,13 @@ impl Shared {
         ))
     }
 
-    /// Stops the servers and removes the directory; a second call does nothing.
+    /// Stops the servers and removes the directory; a second call waits for the first to
+    /// finish (a signal's handler may exit the process as soon as it returns), then does
+    /// nothing.
     fn stop(&self) -> Result<(), LocalError> {
+        let mut dir = self.dir.lock().unwrap_or_else(|p| p.into_inner());
         process::stop_all(&mut self.servers());
-        let dir = self.dir.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match dir {
+        match dir.take() {
             Some(dir) => dir
                 .close()
                 .map_err(|e| LocalError::io("remove the servers' directory", e)),
