@@ -7,10 +7,12 @@ use secrecy::ExposeSecret;
 use super::effect::Effect;
 use super::keymap::{bindings, pane_bindings};
 use super::msg::Msg;
-use super::state::{App, FieldInput, Mode, Overlay, StepStatus};
-use super::update;
-use super::update_tests::{POLICY, ROOT_KEYS, SECRET, app, editor, go_to, key, press};
+use super::state::{App, Connection, FieldInput, Mode, Overlay, StepStatus};
+use super::update_tests::{POLICY, ROOT_KEYS, SECRET, app, at, editor, go_to, key, press};
+use super::{init, update};
 use crate::checkers::DocumentCheck;
+use crate::lab::load_embedded;
+use crate::setup::StartInputs;
 
 fn ctrl(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
@@ -228,8 +230,77 @@ fn in_sandbox_mode_the_quit_prompt_offers_no_keeping() {
     assert_eq!(app.connection.mode, Mode::Sandbox);
     assert!(!said(&app).contains("keep"), "{}", said(&app));
     assert!(said(&app).contains("ending the sandbox"), "{}", said(&app));
+    // The servers vaultlab started end with it too: their leases cannot be kept.
+    app.connection.mode = Mode::Local {
+        started: vec!["OpenBao dev server".into()],
+    };
+    assert!(!said(&app).contains("keep"), "{}", said(&app));
+    assert!(
+        said(&app).contains("stopping the servers"),
+        "{}",
+        said(&app)
+    );
     app.connection.mode = Mode::Live;
     assert!(said(&app).contains("keep"), "{}", said(&app));
+}
+
+/// The PostgreSQL lab on servers vaultlab started, at its connection form, emptied.
+fn postgres_connection_form() -> App {
+    let lab = load_embedded("dynamic-db-postgres").unwrap();
+    let connection = Connection {
+        mode: Mode::Local {
+            started: vec!["OpenBao dev server".into(), "PostgreSQL".into()],
+        },
+        vault_addr: "http://127.0.0.1:8200".into(),
+        namespace: None,
+        engine_vars: Vec::new(),
+        service_endpoint: None,
+    };
+    let (mut app, _) = init(StartInputs::new(lab, connection, at(0)));
+    go_to(&mut app, 1);
+    press(&mut app, KeyCode::Char('e'));
+    let form = app.form_mut(1).unwrap();
+    for input in &mut form.inputs {
+        input.clear();
+    }
+    app
+}
+
+#[test]
+fn psqls_environment_pasted_into_the_postgres_connection_form_fills_its_fields() {
+    let mut app = postgres_connection_form();
+    paste(
+        &mut app,
+        "export PGHOST=db.example\nexport PGPORT=5433\nexport PGDATABASE=lab\n\
+         export PGUSER=vault\nexport PGPASSWORD='pa ss'\n",
+    );
+    assert_eq!(field(&app, "host"), "db.example");
+    assert_eq!(field(&app, "port"), "5433");
+    assert_eq!(field(&app, "database"), "lab");
+    assert_eq!(field(&app, "username"), "vault");
+    assert_eq!(field(&app, "password"), "pa ss");
+    let form = app.form(1).unwrap();
+    assert!(matches!(&form.inputs[4], FieldInput::Secret(_)));
+}
+
+#[test]
+fn the_postgres_roles_cli_carries_the_statements_being_edited_on_stdin() {
+    let app = postgres_connection_form();
+    let shown = app.fill(&app.lab.steps[2].cli);
+    assert!(
+        shown.starts_with("vault write database/roles/my-role db_name=lab-postgres"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("creation_statements=- <<'SQL'\n-- Vault runs"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("CREATE ROLE \"{{name}}\" WITH LOGIN"),
+        "{shown}"
+    );
+    assert!(shown.ends_with("\nSQL"), "{shown}");
+    assert!(!shown.contains('@'), "{shown}");
 }
 
 #[test]

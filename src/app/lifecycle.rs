@@ -105,12 +105,12 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The prompt when quitting with leases that may be alive. In sandbox mode nothing can
-/// be kept: the leases end with the embedded sandbox, and `k` says so.
+/// The prompt when quitting with leases that may be alive. On vaultlab's own servers
+/// nothing can be kept: the leases end with them, and `k` says so.
 pub fn quit_prompt_bindings(app: &App) -> Vec<Binding> {
     use Action::*;
-    let (ctrl_c_does, k_does) = match app.leases_end_with_sandbox() {
-        true => ("quit, ending the sandbox", "quit, ending the sandbox"),
+    let (ctrl_c_does, k_does) = match app.leases_end_with_own_servers() {
+        true => (app.quit_ending_own_servers(), app.quit_ending_own_servers()),
         false => ("keep the leases and quit", "keep and quit"),
     };
     vec![
@@ -127,10 +127,19 @@ pub fn quit_prompt_bindings(app: &App) -> Vec<Binding> {
 }
 
 impl App {
-    /// The leases live in the embedded sandbox, and end with it when vaultlab quits: there
-    /// is nothing to keep. (With another AWS endpoint, its IAM users would stay there.)
-    pub fn leases_end_with_sandbox(&self) -> bool {
-        self.connection.mode == Mode::Sandbox && self.connection.service_endpoint.is_none()
+    /// The leases live in vaultlab's own servers (the embedded sandbox, or those it
+    /// started), and end with them when vaultlab quits: there is nothing to keep. (With
+    /// another AWS endpoint, its IAM users would stay there.)
+    pub fn leases_end_with_own_servers(&self) -> bool {
+        self.connection.mode.ends_with_run() && self.connection.service_endpoint.is_none()
+    }
+
+    /// What `k` does at the quit prompt when the leases end with vaultlab's own servers.
+    pub fn quit_ending_own_servers(&self) -> &'static str {
+        match self.connection.mode {
+            Mode::Local { .. } => "quit, stopping the servers",
+            _ => "quit, ending the sandbox",
+        }
     }
 
     /// What to say on stderr once the terminal is restored: the leases left alive, and

@@ -102,14 +102,14 @@ fn confirm_quit(frame: &mut Frame, app: &App, theme: &Theme) {
     };
     let mut lines = vec![Line::from(Span::styled(heading, theme.warning))];
     lines.extend(revocable_lines(app, false));
-    // In sandbox mode nothing outlives vaultlab: what ends with it is said, not kept.
+    // On vaultlab's own servers nothing outlives it: what ends with them is said, not kept.
     let words = &app.lab.words;
-    let (what_happens, k_does) = match app.leases_end_with_sandbox() {
+    let (what_happens, k_does) = match app.leases_end_with_own_servers() {
         true => (
             words.lease_at_quit_sandbox.as_deref().unwrap_or(
-                "The embedded sandbox stops when vaultlab quits: its leases end with it.",
+                "vaultlab's own servers stop when it quits: their leases end with them.",
             ),
-            " quit, ending the sandbox   ".to_owned(),
+            format!(" {}   ", app.quit_ending_own_servers()),
         ),
         false => (
             words.lease_at_quit.as_str(),
