@@ -29,7 +29,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use tokio::sync::Mutex;
 use vaultlab::aws::{AwsTarget, StaticKeys, describe_instances};
-use vaultlab::vault::types::RoleSpec;
+use vaultlab::vault::request::VaultRequest;
 use vaultlab::vault::{VaultClient, VaultConfig};
 
 const P99_TARGET: Duration = Duration::from_millis(25);
@@ -166,18 +166,29 @@ async fn learner(
 /// The lab's steps 4 to 6, as the app makes them.
 async fn sandbox_cycle(vault: &VaultClient, aws: &AwsTarget, tally: &mut Tally) {
     let started = Instant::now();
-    let creds = vault.generate_aws_creds("aws", "my-role").await;
+    let creds = vault.read("aws/creds/my-role").await;
     tally.record(started, "issue", &creds);
-    let Ok(creds) = creds else { return };
+    let Some(envelope) = creds.ok().and_then(|reply| reply.envelope) else {
+        return;
+    };
+    let field = |name: &str| {
+        envelope
+            .data
+            .as_ref()
+            .and_then(|data| data.get(name))
+            .and_then(|value| value.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
     let keys = StaticKeys {
-        access_key_id: creds.access_key.clone(),
-        secret_access_key: creds.secret_key.clone(),
+        access_key_id: field("access_key"),
+        secret_access_key: SecretString::from(field("secret_key")),
     };
     let started = Instant::now();
     let described = describe_instances(aws, &keys).await;
     tally.record(started, "DescribeInstances", &described);
     let started = Instant::now();
-    let revoked = vault.lease_revoke(&creds.lease.id, false).await;
+    let revoked = vault.lease_revoke(&envelope.lease_id, false).await;
     tally.record(started, "revoke", &revoked);
 }
 
@@ -243,20 +254,27 @@ async fn configure_sandbox(sandbox: &common::SandboxProcess) -> Server {
     let vault_addr = sandbox.var("VAULT_ADDR").to_owned();
     let token = sandbox.var("VAULT_TOKEN").to_owned();
     let vault = vault_client(&vault_addr, &token);
-    vault.enable_aws("aws").await.expect("enable the engine");
     vault
-        .write_aws_root_config(
-            "aws",
-            sandbox.var("AWS_ACCESS_KEY_ID"),
-            &SecretString::from(sandbox.var("AWS_SECRET_ACCESS_KEY").to_owned()),
-            Some(sandbox.var("AWS_REGION")),
-            None,
-            None,
-        )
+        .enable_mount("aws", "aws")
         .await
-        .expect("write the root keys");
+        .expect("enable the engine");
+    let root_keys = VaultRequest::put(
+        "aws/config/root",
+        json!({
+            "access_key": sandbox.var("AWS_ACCESS_KEY_ID"),
+            "region": sandbox.var("AWS_REGION"),
+        }),
+    )
+    .with_secret(
+        "secret_key",
+        &SecretString::from(sandbox.var("AWS_SECRET_ACCESS_KEY").to_owned()),
+    );
+    vault.send(&root_keys).await.expect("write the root keys");
     vault
-        .write_aws_role("aws", "my-role", &RoleSpec::iam_user(POLICY))
+        .write(
+            "aws/roles/my-role",
+            json!({"credential_type": "iam_user", "policy_document": POLICY}),
+        )
         .await
         .expect("write the role");
     Server::Sandbox {

@@ -232,7 +232,7 @@ fn issue_answer(app: &mut App, lease_id: &str, ttl: Duration) -> Vec<Effect> {
         Outcome::Vault {
             call: call(
                 Purpose::Step { step: GENERATE },
-                request::generate_aws_creds("aws", "my-role"),
+                VaultRequest::get("aws/creds/my-role"),
             ),
             reply: ok(json!({
                 "lease_id": lease_id,
@@ -1037,7 +1037,7 @@ fn an_answer_that_is_not_credentials_still_leaves_its_lease_behind() {
         Outcome::Vault {
             call: call(
                 Purpose::Step { step: GENERATE },
-                request::generate_aws_creds("aws", "my-role"),
+                VaultRequest::get("aws/creds/my-role"),
             ),
             reply: ok(json!({"lease_id": LEASE, "lease_duration": 60, "data": {"password": "x"}})),
         },

@@ -4,15 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use secrecy::SecretString;
 use serde_json::Value;
 
 use super::client::{VaultClient, parse, to_envelope, unexpected};
 use super::error::VaultError;
 use super::request;
 use super::types::{
-    AwsCreds, AwsLeaseConfig, AwsRole, AwsRootConfig, Health, LeaseInfo, LeaseLookup, LeaseRenewal,
-    MountInfo, RevokeOutcome, RoleSpec, SealStatus, TokenInfo,
+    Health, LeaseInfo, LeaseLookup, LeaseRenewal, MountInfo, RevokeOutcome, SealStatus, TokenInfo,
 };
 
 impl VaultClient {
@@ -39,17 +37,10 @@ impl VaultClient {
         Ok(self.send_data(&request::list_mounts()).await?.0)
     }
 
-    /// `POST sys/mounts/<path> {"type": kind}`.
+    /// `POST sys/mounts/<path> {"type": kind}`. On a server without that engine's plugin
+    /// (OpenBao and `aws`) this is [`VaultError::EngineNotAvailable`].
     pub async fn enable_mount(&self, path: &str, kind: &str) -> Result<(), VaultError> {
         self.send_no_content(&request::enable_mount(path, kind))
-            .await
-            .map(drop)
-    }
-
-    /// `POST sys/mounts/<path> {"type":"aws"}`. On a server without the AWS plugin (OpenBao)
-    /// this is [`VaultError::EngineNotAvailable`].
-    pub async fn enable_aws(&self, path: &str) -> Result<(), VaultError> {
-        self.send_no_content(&request::enable_aws(path))
             .await
             .map(drop)
     }
@@ -91,99 +82,6 @@ impl VaultClient {
             out.insert((*path).to_owned(), caps);
         }
         Ok(out)
-    }
-
-    // -----------------------------------------------------------------------------------
-    // The AWS secrets engine
-
-    /// `PUT <mount>/config/root` (204). Vault does not check the keys here.
-    pub async fn write_aws_root_config(
-        &self,
-        mount: &str,
-        access_key: &str,
-        secret_key: &SecretString,
-        region: Option<&str>,
-        iam_endpoint: Option<&str>,
-        sts_endpoint: Option<&str>,
-    ) -> Result<(), VaultError> {
-        let req = request::write_aws_root_config(
-            mount,
-            access_key,
-            secret_key,
-            region,
-            iam_endpoint,
-            sts_endpoint,
-        );
-        self.send_no_content(&req).await.map(drop)
-    }
-
-    /// `GET <mount>/config/root`; [`VaultError::NotFound`] (with no message) if never written.
-    pub async fn read_aws_root_config(&self, mount: &str) -> Result<AwsRootConfig, VaultError> {
-        Ok(self
-            .send_data(&request::read_aws_root_config(mount))
-            .await?
-            .0)
-    }
-
-    /// `PUT <mount>/config/lease {lease, lease_max}`.
-    pub async fn write_aws_lease_config(
-        &self,
-        mount: &str,
-        lease: Duration,
-        lease_max: Duration,
-    ) -> Result<(), VaultError> {
-        self.send_no_content(&request::write_aws_lease_config(mount, lease, lease_max))
-            .await
-            .map(drop)
-    }
-
-    /// `GET <mount>/config/lease` (Go durations such as `30m0s`).
-    pub async fn read_aws_lease_config(&self, mount: &str) -> Result<AwsLeaseConfig, VaultError> {
-        let req = request::read_aws_lease_config(mount);
-        let (data, _) = self.send_data::<BTreeMap<String, Value>>(&req).await?;
-        let duration = |field: &str| {
-            data.get(field)
-                .and_then(Value::as_str)
-                .and_then(super::config::parse_duration_second)
-                .ok_or_else(|| unexpected(&req, 200, &format!("`{field}` is not a duration")))
-        };
-        Ok(AwsLeaseConfig {
-            lease: duration("lease")?,
-            lease_max: duration("lease_max")?,
-        })
-    }
-
-    /// `PUT <mount>/roles/<name>`; returns Vault's warnings (e.g. for legacy parameters).
-    pub async fn write_aws_role(
-        &self,
-        mount: &str,
-        name: &str,
-        spec: &RoleSpec,
-    ) -> Result<Vec<String>, VaultError> {
-        let reply = self
-            .send_no_content(&request::write_aws_role(mount, name, spec))
-            .await?;
-        Ok(reply.warnings().to_vec())
-    }
-
-    /// `GET <mount>/roles/<name>`; [`VaultError::NotFound`] (with no message) if missing.
-    pub async fn read_aws_role(&self, mount: &str, name: &str) -> Result<AwsRole, VaultError> {
-        Ok(self
-            .send_data(&request::read_aws_role(mount, name))
-            .await?
-            .0)
-    }
-
-    /// `GET <mount>/creds/<role>`: new keys and their lease.
-    pub async fn generate_aws_creds(
-        &self,
-        mount: &str,
-        role: &str,
-    ) -> Result<AwsCreds, VaultError> {
-        let req = request::generate_aws_creds(mount, role);
-        let (status, body) = self.send_body(&req).await?;
-        let envelope = to_envelope(&req, status, body)?;
-        AwsCreds::from_envelope(&envelope).map_err(|e| unexpected(&req, status, &e.0))
     }
 
     // -----------------------------------------------------------------------------------

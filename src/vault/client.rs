@@ -4,22 +4,20 @@
 //! caller can show the `curl` equivalent with [`VaultClient::curl_equivalent`].
 //!
 //! ```no_run
-//! use vaultlab::vault::{request, types::RoleSpec, VaultClient, VaultError};
+//! use vaultlab::vault::{request, VaultClient, VaultError};
 //!
 //! # async fn lab() -> Result<(), VaultError> {
 //! let vault = VaultClient::from_env()?; // VAULT_ADDR, VAULT_TOKEN or ~/.vault-token, …
-//! let step = request::enable_aws("aws");
+//! let step = request::enable_mount("database", "database");
 //! println!("{}", vault.curl_equivalent(&step.describe()));
-//! match vault.enable_aws("aws").await {
-//!     Ok(()) => {}
+//! match vault.send(&step).await {
+//!     Ok(_) => {}
 //!     Err(e) => eprintln!("{e}\n{}", e.hint()),
 //! }
-//! vault
-//!     .write_aws_role("aws", "my-role", &RoleSpec::iam_user(r#"{"Version":"2012-10-17","Statement":[]}"#))
-//!     .await?;
-//! let creds = vault.generate_aws_creds("aws", "my-role").await?;
-//! println!("{} for {:?}", creds.access_key, creds.lease.duration);
-//! vault.lease_revoke(&creds.lease.id, false).await?;
+//! let creds = vault.read("database/creds/my-role").await?;
+//! if let Some(envelope) = &creds.envelope {
+//!     vault.lease_revoke(&envelope.lease_id, false).await?;
+//! }
 //! # Ok(())
 //! # }
 //! ```

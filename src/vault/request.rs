@@ -10,8 +10,6 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
-use super::types::RoleSpec;
-
 /// What replaces a secret value in a description, a `curl` line or a `Debug` dump.
 pub const REDACTED: &str = "<redacted>";
 
@@ -246,11 +244,6 @@ pub fn enable_mount(path: &str, kind: &str) -> VaultRequest {
     )
 }
 
-/// `vault secrets enable -path=<path> aws`: `POST sys/mounts/<path> {"type":"aws"}`.
-pub fn enable_aws(path: &str) -> VaultRequest {
-    enable_mount(path, "aws")
-}
-
 /// `vault secrets disable <path>`.
 pub fn disable_mount(path: &str) -> VaultRequest {
     VaultRequest::delete(format!("sys/mounts/{}", mount(path)))
@@ -264,73 +257,6 @@ pub fn token_lookup_self() -> VaultRequest {
 /// `vault token capabilities <paths>`.
 pub fn capabilities_self(paths: &[&str]) -> VaultRequest {
     VaultRequest::post("sys/capabilities-self", json!({ "paths": paths }))
-}
-
-/// `vault write aws/config/root access_key=… secret_key=… region=…`.
-pub fn write_aws_root_config(
-    mount_path: &str,
-    access_key: &str,
-    secret_key: &SecretString,
-    region: Option<&str>,
-    iam_endpoint: Option<&str>,
-    sts_endpoint: Option<&str>,
-) -> VaultRequest {
-    let mut body = Map::new();
-    body.insert("access_key".into(), json!(access_key));
-    for (field, value) in [
-        ("region", region),
-        ("iam_endpoint", iam_endpoint),
-        ("sts_endpoint", sts_endpoint),
-    ] {
-        if let Some(value) = value {
-            body.insert(field.into(), json!(value));
-        }
-    }
-    VaultRequest::put(
-        format!("{}/config/root", mount(mount_path)),
-        Value::Object(body),
-    )
-    .with_secret("secret_key", secret_key)
-}
-
-pub fn read_aws_root_config(mount_path: &str) -> VaultRequest {
-    VaultRequest::get(format!("{}/config/root", mount(mount_path)))
-}
-
-/// `vault write aws/config/lease lease=… lease_max=…`, durations sent in seconds (`"1800s"`).
-pub fn write_aws_lease_config(
-    mount_path: &str,
-    lease: Duration,
-    lease_max: Duration,
-) -> VaultRequest {
-    VaultRequest::put(
-        format!("{}/config/lease", mount(mount_path)),
-        json!({
-            "lease": format!("{}s", lease.as_secs()),
-            "lease_max": format!("{}s", lease_max.as_secs()),
-        }),
-    )
-}
-
-pub fn read_aws_lease_config(mount_path: &str) -> VaultRequest {
-    VaultRequest::get(format!("{}/config/lease", mount(mount_path)))
-}
-
-/// `vault write aws/roles/<name> credential_type=… policy_document=…`.
-pub fn write_aws_role(mount_path: &str, name: &str, spec: &RoleSpec) -> VaultRequest {
-    VaultRequest::put(
-        format!("{}/roles/{}", mount(mount_path), name),
-        spec.to_body(),
-    )
-}
-
-pub fn read_aws_role(mount_path: &str, name: &str) -> VaultRequest {
-    VaultRequest::get(format!("{}/roles/{}", mount(mount_path), name))
-}
-
-/// `vault read aws/creds/<role>`.
-pub fn generate_aws_creds(mount_path: &str, role: &str) -> VaultRequest {
-    VaultRequest::get(format!("{}/creds/{}", mount(mount_path), role))
 }
 
 /// `vault lease lookup <id>`.
@@ -361,16 +287,27 @@ pub fn lease_revoke(lease_id: &str, sync: bool) -> VaultRequest {
 mod tests {
     use super::*;
 
+    /// The lab's root keys request, as a lab template builds it: the secret key beside
+    /// the plain body.
+    fn root_config(
+        access_key: &str,
+        secret: &SecretString,
+        endpoint: Option<&str>,
+    ) -> VaultRequest {
+        let mut body = json!({ "access_key": access_key, "region": "us-east-1" });
+        if let Some(endpoint) = endpoint {
+            body["iam_endpoint"] = json!(endpoint);
+        }
+        VaultRequest::put("/aws/config/root", body).with_secret("secret_key", secret)
+    }
+
     #[test]
     fn root_config_description_masks_the_secret_key() {
         let secret = SecretString::from("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned());
-        let req = write_aws_root_config(
-            "aws/",
+        let req = root_config(
             "AKIAIOSFODNN7EXAMPLE",
             &secret,
-            Some("us-east-1"),
             Some("http://127.0.0.1:4566"),
-            None,
         );
         let desc = req.describe();
         assert_eq!(desc.method, "PUT");
@@ -379,7 +316,6 @@ mod tests {
         assert_eq!(body["secret_key"], REDACTED);
         assert_eq!(body["access_key"], "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(body["iam_endpoint"], "http://127.0.0.1:4566");
-        assert!(body.get("sts_endpoint").is_none());
         assert!(!format!("{req:?}").contains("wJalr"));
         // But the wire body carries it.
         assert_eq!(
@@ -391,8 +327,7 @@ mod tests {
     #[test]
     fn curl_line_matches_the_cli_shape_and_masks_token_and_secrets() {
         let secret = SecretString::from("topsecretvalue".to_owned());
-        let desc = write_aws_root_config("aws", "AKIA1", &secret, Some("us-east-1"), None, None)
-            .describe();
+        let desc = root_config("AKIA1", &secret, None).describe();
         let line = curl_line("http://127.0.0.1:8200/", None, true, &desc);
         assert_eq!(
             line,
@@ -431,7 +366,7 @@ mod tests {
 
     #[test]
     fn lab_requests_have_the_documented_shape() {
-        let d = enable_aws("aws").describe();
+        let d = enable_mount("aws", "aws").describe();
         assert_eq!(
             (d.method.as_str(), d.path.as_str()),
             ("POST", "sys/mounts/aws")
@@ -448,19 +383,6 @@ mod tests {
             d.body_redacted,
             Some(json!({"lease_id": "l", "increment": 3600}))
         );
-        let d =
-            write_aws_lease_config("aws", Duration::from_secs(1800), Duration::from_secs(43200))
-                .describe();
-        assert_eq!(
-            d.body_redacted,
-            Some(json!({"lease": "1800s", "lease_max": "43200s"}))
-        );
-        let d = generate_aws_creds("/aws/", "my-role").describe();
-        assert_eq!(
-            (d.method.as_str(), d.path.as_str()),
-            ("GET", "aws/creds/my-role")
-        );
-        assert_eq!(d.body_redacted, None);
     }
 
     #[test]

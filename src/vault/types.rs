@@ -6,9 +6,8 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::request::redact_json;
 use vaultlab_wire::envelope::Envelope;
@@ -197,119 +196,6 @@ impl TokenInfo {
     }
 }
 
-/// `GET aws/config/root` (Vault never returns `secret_key`).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-pub struct AwsRootConfig {
-    #[serde(default)]
-    pub access_key: String,
-    #[serde(default)]
-    pub region: String,
-    #[serde(default)]
-    pub iam_endpoint: String,
-    #[serde(default)]
-    pub sts_endpoint: String,
-    /// -1 means the AWS SDK's default.
-    #[serde(default)]
-    pub max_retries: i64,
-    #[serde(default)]
-    pub username_template: String,
-}
-
-/// `GET aws/config/lease`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AwsLeaseConfig {
-    pub lease: Duration,
-    pub lease_max: Duration,
-}
-
-/// The parameters of `aws/roles/<name>`. Empty lists and `None`s are not sent.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleSpec {
-    /// `iam_user`, `assumed_role`, `federation_token` or `session_token`.
-    pub credential_type: String,
-    /// An IAM policy as a JSON string.
-    pub policy_document: Option<String>,
-    pub policy_arns: Vec<String>,
-    pub role_arns: Vec<String>,
-    pub iam_groups: Vec<String>,
-    pub iam_tags: BTreeMap<String, String>,
-    pub user_path: Option<String>,
-    pub permissions_boundary_arn: Option<String>,
-    pub default_sts_ttl: Option<Duration>,
-    pub max_sts_ttl: Option<Duration>,
-}
-
-impl RoleSpec {
-    /// The lab's role: `credential_type=iam_user policy_document=<json>`.
-    pub fn iam_user(policy_document: impl Into<String>) -> Self {
-        Self {
-            credential_type: "iam_user".into(),
-            policy_document: Some(policy_document.into()),
-            ..Self::default()
-        }
-    }
-
-    pub fn to_body(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("credential_type".into(), json!(self.credential_type));
-        if let Some(doc) = &self.policy_document {
-            body.insert("policy_document".into(), json!(doc));
-        }
-        for (field, list) in [
-            ("policy_arns", &self.policy_arns),
-            ("role_arns", &self.role_arns),
-            ("iam_groups", &self.iam_groups),
-        ] {
-            if !list.is_empty() {
-                body.insert(field.into(), json!(list));
-            }
-        }
-        if !self.iam_tags.is_empty() {
-            body.insert("iam_tags".into(), json!(self.iam_tags));
-        }
-        if let Some(path) = &self.user_path {
-            body.insert("user_path".into(), json!(path));
-        }
-        if let Some(arn) = &self.permissions_boundary_arn {
-            body.insert("permissions_boundary_arn".into(), json!(arn));
-        }
-        if let Some(ttl) = self.default_sts_ttl {
-            body.insert("default_sts_ttl".into(), json!(ttl.as_secs()));
-        }
-        if let Some(ttl) = self.max_sts_ttl {
-            body.insert("max_sts_ttl".into(), json!(ttl.as_secs()));
-        }
-        Value::Object(body)
-    }
-}
-
-/// `GET aws/roles/<name>`. `credential_type` is a comma-joined string; TTLs are seconds.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-pub struct AwsRole {
-    #[serde(default)]
-    pub credential_type: String,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub policy_document: String,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub policy_arns: Vec<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub role_arns: Vec<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub iam_groups: Vec<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub iam_tags: BTreeMap<String, String>,
-    #[serde(default)]
-    pub default_sts_ttl: u64,
-    #[serde(default)]
-    pub max_sts_ttl: u64,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub user_path: String,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub permissions_boundary_arn: String,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub mfa_serial_number: String,
-}
-
 /// A lease as an issuing response describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseInfo {
@@ -325,60 +211,6 @@ impl LeaseInfo {
             duration: Duration::from_secs(envelope.lease_duration),
             renewable: envelope.renewable,
         }
-    }
-}
-
-/// `GET aws/creds/<role>`. `Debug` shows neither the secret key nor the token.
-#[derive(Debug, Clone)]
-pub struct AwsCreds {
-    pub lease: LeaseInfo,
-    pub access_key: String,
-    pub secret_key: SecretString,
-    /// `security_token` (Vault ≤ 1.15, the lab, OpenBao's plugin) or `session_token`
-    /// (Vault ≥ 1.16); `None` for `iam_user`.
-    pub security_token: Option<SecretString>,
-    /// The assumed role's ARN (`assumed_role` only).
-    pub arn: Option<String>,
-    pub request_id: String,
-    pub warnings: Vec<String>,
-}
-
-/// Why a credentials body could not be read; names fields, never values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShapeError(pub String);
-
-impl AwsCreds {
-    /// Reads the credentials envelope. Errors name the missing field, never a value.
-    pub fn from_envelope(envelope: &Envelope) -> Result<Self, ShapeError> {
-        let data = envelope
-            .data
-            .as_ref()
-            .and_then(Value::as_object)
-            .ok_or_else(|| ShapeError("no `data` object in the credentials response".into()))?;
-        let text = |field: &str| -> Result<Option<String>, ShapeError> {
-            match data.get(field) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(ShapeError(format!("`data.{field}` is not a string"))),
-            }
-        };
-        let access_key =
-            text("access_key")?.ok_or_else(|| ShapeError("`data.access_key` is missing".into()))?;
-        let secret_key =
-            text("secret_key")?.ok_or_else(|| ShapeError("`data.secret_key` is missing".into()))?;
-        let security_token = match text("security_token")? {
-            Some(token) => Some(token),
-            None => text("session_token")?,
-        };
-        Ok(Self {
-            lease: LeaseInfo::from_envelope(envelope),
-            access_key,
-            secret_key: SecretString::from(secret_key),
-            security_token: security_token.map(SecretString::from),
-            arn: text("arn")?,
-            request_id: envelope.request_id.clone(),
-            warnings: envelope.warnings.clone().unwrap_or_default(),
-        })
     }
 }
 
@@ -436,118 +268,8 @@ mod tests {
         assert!(!token("team/").reaches_namespace(Some("teamwork")));
         assert!(!token("team/dev/").reaches_namespace(Some("team")));
     }
-    use secrecy::ExposeSecret;
-
     fn envelope(json: &str) -> Envelope {
         serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn creds_with_security_token_null_as_the_lab_shows() {
-        let e = envelope(
-            r#"{"request_id":"r1","lease_id":"aws/creds/my-role/w4eKbMaJOi1xLqG3MWk7y8n6","renewable":true,
-                "lease_duration":2764800,
-                "data":{"access_key":"AKIAEXAMPLE","secret_key":"wJalrSECRET","security_token":null},
-                "wrap_info":null,"warnings":null,"auth":null}"#,
-        );
-        let c = AwsCreds::from_envelope(&e).unwrap();
-        assert_eq!(c.lease.id, "aws/creds/my-role/w4eKbMaJOi1xLqG3MWk7y8n6");
-        assert_eq!(c.lease.duration, Duration::from_secs(2_764_800));
-        assert!(c.lease.renewable);
-        assert_eq!(c.access_key, "AKIAEXAMPLE");
-        assert_eq!(c.secret_key.expose_secret(), "wJalrSECRET");
-        assert!(c.security_token.is_none());
-        assert!(!format!("{c:?}").contains("wJalrSECRET"));
-    }
-
-    #[test]
-    fn creds_with_session_token_as_vault_1_16_shows() {
-        let iam_user = envelope(
-            r#"{"lease_id":"aws/creds/r/x","renewable":true,"lease_duration":60,
-                "data":{"access_key":"AKIA2","secret_key":"s2","session_token":null},"mount_type":"aws"}"#,
-        );
-        let c = AwsCreds::from_envelope(&iam_user).unwrap();
-        assert!(c.security_token.is_none());
-        assert_eq!(c.access_key, "AKIA2");
-
-        let sts = envelope(
-            r#"{"lease_id":"aws/creds/r/y","renewable":false,"lease_duration":3599,
-                "data":{"access_key":"ASIA3","secret_key":"s3","session_token":"FwoGZXIvYXdzTOKEN",
-                        "arn":"arn:aws:sts::123456789012:assumed-role/R/s","ttl":3599}}"#,
-        );
-        let c = AwsCreds::from_envelope(&sts).unwrap();
-        assert_eq!(
-            c.security_token.as_ref().unwrap().expose_secret(),
-            "FwoGZXIvYXdzTOKEN"
-        );
-        assert_eq!(
-            c.arn.as_deref(),
-            Some("arn:aws:sts::123456789012:assumed-role/R/s")
-        );
-        assert!(!c.lease.renewable);
-        assert!(!format!("{c:?}").contains("FwoGZXIvYXdzTOKEN"));
-
-        // Both present (STS on 1.16+): security_token, deprecated but identical, is taken.
-        let both = envelope(
-            r#"{"data":{"access_key":"ASIA4","secret_key":"s4","security_token":"T1","session_token":"T1"}}"#,
-        );
-        let c = AwsCreds::from_envelope(&both).unwrap();
-        assert_eq!(c.security_token.unwrap().expose_secret(), "T1");
-    }
-
-    #[test]
-    fn bad_creds_shapes_name_the_field_not_the_value() {
-        let e = envelope(r#"{"data":{"access_key":"AKIA","secret_key":12345678}}"#);
-        let err = AwsCreds::from_envelope(&e).unwrap_err();
-        assert_eq!(err.0, "`data.secret_key` is not a string");
-        assert!(!err.0.contains("12345678"));
-        let e = envelope(r#"{"data":{"secret_key":"hunter2"}}"#);
-        let err = AwsCreds::from_envelope(&e).unwrap_err();
-        assert_eq!(err.0, "`data.access_key` is missing");
-        assert!(AwsCreds::from_envelope(&envelope("{}")).is_err());
-    }
-
-    #[test]
-    fn role_read_accepts_nulls_and_string_credential_type() {
-        let role: AwsRole = serde_json::from_str(
-            r#"{"credential_type":"iam_user","policy_document":"{\"Version\":\"2012-10-17\"}",
-                "policy_arns":null,"role_arns":null,"iam_groups":null,"iam_tags":null,"default_sts_ttl":0,
-                "max_sts_ttl":0,"user_path":"","permissions_boundary_arn":"","mfa_serial_number":"",
-                "session_tags":null,"external_id":""}"#,
-        )
-        .unwrap();
-        assert_eq!(role.credential_type, "iam_user");
-        assert!(role.policy_arns.is_empty());
-        assert!(role.iam_tags.is_empty());
-    }
-
-    #[test]
-    fn role_spec_body_leaves_out_what_is_unset() {
-        let spec = RoleSpec::iam_user(r#"{"Version":"2012-10-17"}"#);
-        assert_eq!(
-            spec.to_body(),
-            json!({"credential_type":"iam_user","policy_document":"{\"Version\":\"2012-10-17\"}"})
-        );
-        let spec = RoleSpec {
-            credential_type: "assumed_role".into(),
-            role_arns: vec!["arn:aws:iam::1:role/r".into()],
-            default_sts_ttl: Some(Duration::from_secs(900)),
-            ..RoleSpec::default()
-        };
-        assert_eq!(
-            spec.to_body(),
-            json!({"credential_type":"assumed_role","role_arns":["arn:aws:iam::1:role/r"],"default_sts_ttl":900})
-        );
-    }
-
-    #[test]
-    fn root_config_read_takes_the_default_max_retries() {
-        let c: AwsRootConfig = serde_json::from_str(
-            r#"{"access_key":"AKIA","region":"us-west-2","iam_endpoint":"","sts_endpoint":"","max_retries":-1,"username_template":"{{ x }}"}"#,
-        )
-        .unwrap();
-        assert_eq!(c.max_retries, -1);
-        assert_eq!(c.region, "us-west-2");
     }
 
     #[test]

@@ -186,14 +186,14 @@ async fn sts_and_iam_faults_come_in_their_own_error_shape() {
 async fn a_vault_fault_answers_in_vaults_words_for_matching_paths_only() {
     let lab = Lab::start().await;
     let vault = lab.vault();
-    vault.enable_aws("aws").await.expect("enable");
+    vault.enable_mount("aws", "aws").await.expect("enable");
     lab.arm(json!({"vault_path": "aws/creds/", "status": 429, "count": 1}))
         .await;
     lab.arm(json!({"vault_path": "sys/mounts", "method": "post", "status": 503}))
         .await;
     // Neither matches a read of the mount table.
     vault.list_mounts().await.expect("GET sys/mounts");
-    match vault.generate_aws_creds("aws", "my-role").await {
+    match vault.read("aws/creds/my-role").await {
         Err(VaultError::RateLimited { path, errors, .. }) => {
             assert_eq!(path, "aws/creds/my-role");
             assert_eq!(
@@ -203,16 +203,19 @@ async fn a_vault_fault_answers_in_vaults_words_for_matching_paths_only() {
         }
         other => panic!("expected RateLimited, got {other:?}"),
     }
-    match vault.enable_aws("aws2").await {
+    match vault.enable_mount("aws2", "aws").await {
         Err(VaultError::Sealed { errors, .. }) => assert_eq!(errors, ["Vault is sealed"]),
         other => panic!("expected Sealed, got {other:?}"),
     }
     // Used up: the real answers again (no role yet, so Vault's own 400).
     assert!(matches!(
-        vault.generate_aws_creds("aws", "my-role").await,
+        vault.read("aws/creds/my-role").await,
         Err(VaultError::InvalidRequest { .. })
     ));
-    vault.enable_aws("aws2").await.expect("enable again");
+    vault
+        .enable_mount("aws2", "aws")
+        .await
+        .expect("enable again");
 
     // DELETE disarms.
     lab.arm(json!({"vault_path": "sys/", "status": 500, "count": 50}))

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use vaultlab::vault::config::ProxySettings;
 use vaultlab::vault::error::{Access, UnreachableKind};
-use vaultlab::vault::request;
+use vaultlab::vault::request::{self, VaultRequest};
 use vaultlab::vault::types::RevokeOutcome;
 use vaultlab::vault::{VaultClient, VaultConfig, VaultError};
 
@@ -163,7 +163,7 @@ async fn generic_read_list_and_delete_keep_the_envelope() {
 #[tokio::test]
 async fn enable_aws_on_openbao_is_engine_not_available_in_its_own_words() {
     let bao = Bao::dev();
-    let err = bao.client().enable_aws("aws").await.unwrap_err();
+    let err = bao.client().enable_mount("aws", "aws").await.unwrap_err();
     match &err {
         VaultError::EngineNotAvailable {
             engine,
@@ -188,7 +188,7 @@ async fn enable_aws_on_openbao_is_engine_not_available_in_its_own_words() {
 async fn aws_paths_without_a_mount_are_not_found_with_no_handler() {
     let bao = Bao::dev();
     let client = bao.client();
-    let err = client.read_aws_role("aws", "my-role").await.unwrap_err();
+    let err = client.read("aws/roles/my-role").await.unwrap_err();
     match &err {
         VaultError::NotFound { path, errors, .. } => {
             assert_eq!(path, "aws/roles/my-role");
@@ -200,10 +200,7 @@ async fn aws_paths_without_a_mount_are_not_found_with_no_handler() {
         other => panic!("expected NotFound, got {other:?}"),
     }
     assert!(err.hint().contains("enable"));
-    let err = client
-        .generate_aws_creds("aws", "my-role")
-        .await
-        .unwrap_err();
+    let err = client.read("aws/creds/my-role").await.unwrap_err();
     assert!(matches!(err, VaultError::NotFound { .. }), "{err:?}");
 }
 
@@ -594,10 +591,12 @@ async fn the_curl_equivalent_is_a_working_command_without_the_token() {
 
     // The root config's curl line masks the secret key; the request sent is the same one.
     let secret = SecretString::from("wJalrXUtnFEMI-not-shown".to_owned());
-    let line = client.curl_equivalent(
-        &request::write_aws_root_config("aws", "AKIA", &secret, Some("us-east-1"), None, None)
-            .describe(),
-    );
+    let root_config = VaultRequest::put(
+        "aws/config/root",
+        json!({"access_key": "AKIA", "region": "us-east-1"}),
+    )
+    .with_secret("secret_key", &secret);
+    let line = client.curl_equivalent(&root_config.describe());
     assert!(!line.contains("wJalrXUtnFEMI"), "{line}");
     assert!(line.contains(r#""secret_key":"<redacted>""#), "{line}");
 }
