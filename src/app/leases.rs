@@ -102,7 +102,9 @@ pub fn start(app: &mut App, journal: JournalStart) -> Vec<Effect> {
     effects
 }
 
-fn revoke_call(lease_id: &str, sync: bool) -> Effect {
+/// `vault lease revoke`, queued or (`sync`) waited for: the one request every revocation
+/// sends.
+pub(super) fn revoke_call(lease_id: &str, sync: bool) -> Effect {
     VaultCall::now(
         Purpose::Revoke {
             lease_id: lease_id.to_owned(),
@@ -178,13 +180,7 @@ pub fn on_revoked(
     is_current: bool,
 ) -> Vec<Effect> {
     let now = app.now;
-    let state = match &reply {
-        Ok(_) => Lifecycle::Revoked { at: now },
-        Err(refusal) => Lifecycle::RevokeFailed {
-            at: now,
-            error: refusal.message.clone(),
-        },
-    };
+    let state = Lifecycle::after_revocation(reply.as_ref().err(), now);
     if let Some(lease) = app.leases.get_mut(lease_id) {
         lease.state = state.clone();
     }
@@ -309,22 +305,20 @@ pub fn on_looked_up(
                 effects.push(lookup(lease_id, attempt + 1, EXPIRY_CHECK_DELAY));
             }
         }
-        Err(refusal) if refusal.is_unknown_lease() => {
-            lease.state = Lifecycle::Gone { at: now };
-            if journaling {
-                effects.push(Effect::Journal(JournalChange::Mark {
-                    lease_id: lease_id.to_owned(),
-                    state: Lifecycle::Gone { at: now },
-                }));
+        Err(refusal) => match Lifecycle::after_refused_lookup(&refusal, now) {
+            gone @ Lifecycle::Gone { .. } => {
+                lease.state = gone.clone();
+                if journaling {
+                    effects.push(Effect::Journal(JournalChange::Mark {
+                        lease_id: lease_id.to_owned(),
+                        state: gone,
+                    }));
+                }
             }
-        }
-        Err(refusal) if was_checking => {
-            lease.state = Lifecycle::Unknown {
-                error: refusal.message,
-            };
-        }
-        // An expired lease that could not be looked up stays expired; cleanup asks later.
-        Err(_) => {}
+            unknown if was_checking => lease.state = unknown,
+            // An expired lease that could not be looked up stays expired; cleanup asks later.
+            _ => {}
+        },
     }
     if was_checking && app.leases.checking() == 0 {
         offer_to_revoke_earlier(app);

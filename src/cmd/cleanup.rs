@@ -9,9 +9,9 @@ use chrono::Utc;
 
 use crate::lease::Lifecycle;
 use crate::lease::countdown::format_vault_duration;
-use crate::lease::is_unknown_lease;
 use crate::lease::journal;
 use crate::session::{Session, SessionOptions};
+use crate::vault::refusal::VaultRefusal;
 
 use super::args::CleanupArgs;
 use super::{Outcome, init_stderr_logging, open_session, runtime};
@@ -132,37 +132,45 @@ pub async fn cleanup(
                     alive += 1;
                     continue;
                 }
-                match session.vault.lease_revoke(&entry.lease_id, true).await {
-                    Ok(_) => {
-                        writeln!(out, "         revoked")?;
-                        mark(Lifecycle::Revoked { at: Utc::now() });
-                    }
-                    Err(e) => {
-                        writeln!(out, "         NOT revoked: {e}\n         → {}", e.hint())?;
-                        mark(Lifecycle::RevokeFailed {
-                            at: Utc::now(),
-                            error: e.to_string(),
-                        });
+                let refused = match session.vault.lease_revoke(&entry.lease_id, true).await {
+                    Ok(_) => None,
+                    Err(e) => Some(VaultRefusal::from(&e)),
+                };
+                let state = Lifecycle::after_revocation(refused.as_ref(), Utc::now());
+                match &refused {
+                    None => writeln!(out, "         revoked")?,
+                    Some(refusal) => {
+                        writeln!(
+                            out,
+                            "         NOT revoked: {}\n         → {}",
+                            refusal.message, refusal.hint
+                        )?;
                         alive += 1;
                     }
                 }
-            }
-            Err(ref e) if is_unknown_lease(e) => {
-                writeln!(
-                    out,
-                    "  over   {}  (Vault no longer knows it)",
-                    entry.lease_id
-                )?;
-                mark(Lifecycle::Gone { at: Utc::now() });
+                mark(state);
             }
             Err(e) => {
-                writeln!(
-                    out,
-                    "  ?      {}  could not be looked up: {e}\n         → {}",
-                    entry.lease_id,
-                    e.hint()
-                )?;
-                alive += 1;
+                let refusal = VaultRefusal::from(&e);
+                match Lifecycle::after_refused_lookup(&refusal, Utc::now()) {
+                    gone @ Lifecycle::Gone { .. } => {
+                        writeln!(
+                            out,
+                            "  over   {}  (Vault no longer knows it)",
+                            entry.lease_id
+                        )?;
+                        mark(gone);
+                    }
+                    // It may still be alive: the journal keeps it open as it is.
+                    _ => {
+                        writeln!(
+                            out,
+                            "  ?      {}  could not be looked up: {}\n         → {}",
+                            entry.lease_id, refusal.message, refusal.hint
+                        )?;
+                        alive += 1;
+                    }
+                }
             }
         }
     }

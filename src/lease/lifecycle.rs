@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::vault::refusal::VaultRefusal;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "Stored", from = "Stored")]
 pub enum Lifecycle {
@@ -41,6 +43,30 @@ impl Lifecycle {
     /// Not known to be over: worth looking up, and revoking while alive.
     pub fn is_open(&self) -> bool {
         !matches!(self, Lifecycle::Revoked { .. } | Lifecycle::Gone { .. })
+    }
+
+    /// After Vault answered a revocation: revoked, or failed in Vault's (or the network's)
+    /// words, to be tried again.
+    pub fn after_revocation(refused: Option<&VaultRefusal>, at: DateTime<Utc>) -> Lifecycle {
+        match refused {
+            None => Lifecycle::Revoked { at },
+            Some(refusal) => Lifecycle::RevokeFailed {
+                at,
+                error: refusal.message.clone(),
+            },
+        }
+    }
+
+    /// After a lookup Vault refused: gone when Vault no longer knows the lease (it ran out
+    /// of time, or was revoked elsewhere); otherwise it may still be alive.
+    pub fn after_refused_lookup(refusal: &VaultRefusal, at: DateTime<Utc>) -> Lifecycle {
+        if refusal.is_unknown_lease() {
+            Lifecycle::Gone { at }
+        } else {
+            Lifecycle::Unknown {
+                error: refusal.message.clone(),
+            }
+        }
     }
 
     /// Vault's (or the network's) words, for a state that has them.
@@ -118,5 +144,35 @@ mod tests {
         assert_eq!(back, failed);
         assert!(back.is_open());
         assert!(!Lifecycle::Gone { at: at(1) }.is_open());
+    }
+
+    fn refusal(errors: &[&str], invalid_request: bool) -> VaultRefusal {
+        VaultRefusal {
+            message: format!("Vault said: {}", errors.join("; ")),
+            hint: String::new(),
+            status: Some(if invalid_request { 400 } else { 500 }),
+            errors: errors.iter().map(|e| (*e).to_owned()).collect(),
+            invalid_request,
+        }
+    }
+
+    #[test]
+    fn vaults_answers_move_a_lease_on_the_same_way_for_the_app_and_cleanup() {
+        assert_eq!(
+            Lifecycle::after_revocation(None, at(3)),
+            Lifecycle::Revoked { at: at(3) }
+        );
+        let failed =
+            Lifecycle::after_revocation(Some(&refusal(&["permission denied"], false)), at(3));
+        assert_eq!(failed.problem(), Some("Vault said: permission denied"));
+        assert!(failed.is_open());
+        let unknown = refusal(&["invalid lease"], true);
+        assert_eq!(
+            Lifecycle::after_refused_lookup(&unknown, at(4)),
+            Lifecycle::Gone { at: at(4) }
+        );
+        // The same words with another status are not Vault saying it does not know it.
+        let down = refusal(&["invalid lease"], false);
+        assert!(Lifecycle::after_refused_lookup(&down, at(4)).is_open());
     }
 }

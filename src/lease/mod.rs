@@ -8,9 +8,3 @@ pub mod owner;
 pub mod table;
 
 pub use lifecycle::Lifecycle;
-
-/// Vault's answer for a lease it does not know: expired and revoked, or never issued.
-pub fn is_unknown_lease(error: &crate::vault::VaultError) -> bool {
-    matches!(error, crate::vault::VaultError::InvalidRequest { errors, .. }
-        if errors.iter().any(|m| m.contains("invalid lease")))
-}

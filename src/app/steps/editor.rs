@@ -5,9 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
 use super::{fail, finish_reply, pasted, refuse, vault_failure};
-use crate::app::effect::{Effect, Purpose, VaultCall};
+use crate::app::effect::Effect;
 use crate::app::keymap::{Action, Binding, plain};
-use crate::app::plan;
 use crate::app::state::{App, StepStatus};
 use crate::checkers::{Checker, DocumentCheck};
 use crate::lab::StepKind;
@@ -201,10 +200,7 @@ pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
             "Fix what the checker lists (e to edit), or press t for a template.",
         );
     }
-    plan::step_request(app, step)
-        .map(|request| VaultCall::now(Purpose::Step { step }, request))
-        .into_iter()
-        .collect()
+    super::send(app, step)
 }
 
 pub fn on_written(app: &mut App, step: usize, curl: String, reply: Result<Reply, VaultRefusal>) {

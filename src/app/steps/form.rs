@@ -318,14 +318,7 @@ pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
             values: app.values(),
         })];
     }
-    write(app, step)
-}
-
-fn write(app: &App, step: usize) -> Vec<Effect> {
-    plan::step_request(app, step)
-        .map(|request| VaultCall::now(Purpose::Step { step }, request))
-        .into_iter()
-        .collect()
+    super::send(app, step)
 }
 
 /// The engine's verdict on the values: written to Vault when it accepts them.
@@ -335,7 +328,7 @@ pub fn on_verified(app: &mut App, step: usize, result: Result<Verified, Failure>
             if let Some(form) = app.form_mut(step) {
                 form.verified = Some(verified);
             }
-            write(app, step)
+            super::send(app, step)
         }
         Err(failure) => {
             fail(app, step, failure);

@@ -55,13 +55,6 @@ pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
     }
 }
 
-pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
-    plan::step_request(app, step)
-        .map(|request| VaultCall::now(Purpose::Step { step }, request))
-        .into_iter()
-        .collect()
-}
-
 /// Vault's answer. The lease is tracked at once, and journaled before anyone sees the
 /// credentials: a crash or a slow engine from here on forgets nothing, and an answer that
 /// turns out not to be credentials still leaves its lease id behind.

@@ -32,10 +32,9 @@ pub fn run(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     let effects = match app.step_kind(step) {
-        StepKind::Request(_) => request::run(app, step),
+        StepKind::Request(_) | StepKind::Issue(_) => send(app, step),
         StepKind::Form(_) => form::run(app, step),
         StepKind::Editor(_) => editor::run(app, step),
-        StepKind::Issue(_) => issue::run(app, step),
         StepKind::Probe(_) => probe::run(app, step),
         StepKind::Revoke(_) => return revoke::run(app, step),
     };
@@ -43,6 +42,14 @@ pub fn run(app: &mut App) -> Vec<Effect> {
         app.steps[step].status = StepStatus::Running;
     }
     effects
+}
+
+/// Sends a step's own request, the very one `plan` builds and the pane shows.
+fn send(app: &App, step: usize) -> Vec<Effect> {
+    plan::step_request(app, step)
+        .map(|request| VaultCall::now(Purpose::Step { step }, request))
+        .into_iter()
+        .collect()
 }
 
 /// The keys a step pane adds: Enter, then its kind's own.

@@ -19,13 +19,6 @@ fn spec(app: &App, step: usize) -> &RequestStep {
     }
 }
 
-pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
-    plan::step_request(app, step)
-        .map(|request| VaultCall::now(Purpose::Step { step }, request))
-        .into_iter()
-        .collect()
-}
-
 pub fn on_reply(
     app: &mut App,
     step: usize,

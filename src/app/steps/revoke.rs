@@ -4,15 +4,14 @@
 use std::time::Duration;
 
 use super::{fail, issue_hint, refuse, vault_failure};
-use crate::app::effect::{Effect, Purpose, VaultCall};
-use crate::app::leases::journal;
+use crate::app::effect::Effect;
+use crate::app::leases::{journal, revoke_call};
 use crate::app::probe_schedule::{PROOF_ATTEMPTS, probe_delay};
 use crate::app::state::{App, Quit, ShownProof, StepInput, StepStatus};
 use crate::engines::{EngineCall, Proof};
 use crate::exchange::Exchange;
 use crate::lease::Lifecycle;
 use crate::vault::refusal::VaultRefusal;
-use crate::vault::request;
 
 pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
     // Done and proved: say so rather than turn a success into a failure.
@@ -50,13 +49,7 @@ pub fn start(app: &mut App) -> Vec<Effect> {
     if let Some(lease) = app.leases.get_mut(&lease_id) {
         lease.state = Lifecycle::Revoking;
     }
-    vec![VaultCall::now(
-        Purpose::Revoke {
-            lease_id: lease_id.clone(),
-            sync,
-        },
-        request::lease_revoke(&lease_id, sync),
-    )]
+    vec![revoke_call(&lease_id, sync)]
 }
 
 /// Vault answered the revocation of the current lease.
