@@ -1,16 +1,17 @@
-//! Where a lab run's requests go, decided once at start: the embedded sandbox or the
-//! learner's own Vault and AWS. Shared by the TUI and `vaultlab walk`.
+//! Where a lab run's requests go, decided once at start: the embedded sandbox, servers
+//! vaultlab starts for a lab the sandbox cannot serve, or the learner's own Vault and the
+//! engine's service; and the lab's engine, as its `engine` field names it. Shared by the
+//! TUI, `vaultlab walk`, `doctor` and `cleanup`.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use crate::engines::Engine;
-use crate::engines::aws::{self, AwsEngine};
-use crate::engines::database::{self, DatabaseEngine};
-use crate::engines::{Values, spec};
+use crate::engines::aws;
+use crate::engines::database;
+use crate::engines::{self, Engine, Values, spec};
 use crate::lab::{self, Lab, LabError};
 use crate::lease::journal::{self, Journal, JournalError};
 use crate::local::{LocalError, LocalServers};
@@ -38,7 +39,6 @@ pub struct Session {
     pub vault: VaultClient,
     /// The lab's secrets engine, as vaultlab uses it (AWS: STS, EC2, IAM).
     pub engine: Arc<dyn Engine>,
-    pub aws_endpoint: Option<String>,
     pub prefill: Option<Prefill>,
     /// Running while the session lasts, in sandbox mode.
     pub sandbox: Option<Sandbox>,
@@ -117,53 +117,59 @@ pub async fn open(
     // A Vault flag means a real Vault, as VAULT_ADDR does.
     let vault_given = env("VAULT_ADDR").is_some() || options.vault_flags.any();
     let own_servers = chooses_sandbox(options, vault_given)?;
-    if own_servers && !aws_lab {
+    match (own_servers, aws_lab) {
+        (true, true) => open_sandbox(lab, options, &env).await,
         // The sandbox serves the AWS engine only: other labs get real servers.
-        return open_local(lab, &env).await;
+        (true, false) => open_local(lab, &env).await,
+        (false, _) => open_live(lab, options, &env),
     }
-    if own_servers {
-        let mut sandbox_options = SandboxOptions::default();
-        if let Some(delay) = options.propagation_delay {
-            sandbox_options.propagation_delay = delay;
-        }
-        let sandbox = Sandbox::start(sandbox_options).await?;
-        let config = VaultConfig::new(
-            sandbox.vault_addr(),
-            Some(SecretString::from(sandbox.root_token().expose().to_owned())),
-        )?;
-        let vault = VaultClient::new(config)?;
-        // Another AWS endpoint (moto) has its own keys: taken from the environment.
-        let engine = match &options.aws_endpoint {
-            Some(url) => AwsEngine {
-                endpoint: Some(url.clone()),
-                own_keys: None,
-            },
-            None => AwsEngine {
-                endpoint: Some(sandbox.aws_endpoint_url().to_owned()),
-                own_keys: aws::prefill(|_| None, Some(&sandbox)),
-            },
-        };
-        return Ok(Session {
-            connection: Connection {
-                mode: Mode::Sandbox,
-                vault_addr: sandbox.vault_addr().to_owned(),
-                namespace: None,
-                engine_vars: engine_vars(options),
-                service_endpoint: options.aws_endpoint.clone(),
-            },
-            lab,
-            vault,
-            aws_endpoint: engine.endpoint.clone(),
-            prefill: engine.prefill(&env),
-            engine: Arc::new(engine),
-            sandbox: Some(sandbox),
-            local: None,
-            journal: None,
-            journal_problem: None,
-        });
-    }
+}
 
-    let config = VaultConfig::from_sources(&options.vault_flags, |name| env(name))?;
+/// The embedded sandbox: its Vault, and its AWS unless another endpoint (moto) was named.
+async fn open_sandbox(
+    lab: Lab,
+    options: &SessionOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Session, SessionError> {
+    let mut sandbox_options = SandboxOptions::default();
+    if let Some(delay) = options.propagation_delay {
+        sandbox_options.propagation_delay = delay;
+    }
+    let sandbox = Sandbox::start(sandbox_options).await?;
+    let config = VaultConfig::new(
+        sandbox.vault_addr(),
+        Some(SecretString::from(sandbox.root_token().expose().to_owned())),
+    )?;
+    // Another AWS endpoint (moto) has its own keys: taken from the environment.
+    let engine = match &options.aws_endpoint {
+        Some(url) => engines::for_lab(lab.engine, Some(url.clone()), None),
+        None => engines::for_lab(
+            lab.engine,
+            Some(sandbox.aws_endpoint_url().to_owned()),
+            aws::prefill(|_| None, Some(&sandbox)),
+        ),
+    };
+    let connection = Connection {
+        mode: Mode::Sandbox,
+        vault_addr: sandbox.vault_addr().to_owned(),
+        namespace: None,
+        engine_vars: engine_vars(options),
+        service_endpoint: options.aws_endpoint.clone(),
+    };
+    Ok(Session {
+        sandbox: Some(sandbox),
+        ..Session::new(lab, connection, VaultClient::new(config)?, engine, env)
+    })
+}
+
+/// The learner's own Vault, its journal of the leases vaultlab issues there, and the
+/// engine's service as its CLI would find it.
+fn open_live(
+    lab: Lab,
+    options: &SessionOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Session, SessionError> {
+    let config = VaultConfig::from_sources(&options.vault_flags, env)?;
     let vault = VaultClient::new(config)?;
     let (journal, journal_problem) = match journal::data_dir(env) {
         Some(dir) => {
@@ -179,36 +185,23 @@ pub async fn open(
         }
         None => (None, None),
     };
-    let aws_endpoint = options
+    let service_endpoint = options
         .aws_endpoint
         .clone()
         .or_else(|| env("AWS_ENDPOINT_URL"))
-        .filter(|_| aws_lab);
-    let engine: Arc<dyn Engine> = if aws_lab {
-        Arc::new(AwsEngine {
-            endpoint: aws_endpoint.clone(),
-            own_keys: None,
-        })
-    } else {
-        Arc::new(DatabaseEngine::default())
+        .filter(|_| lab.engine.id == spec::AWS.id);
+    let engine = engines::for_lab(lab.engine, service_endpoint.clone(), None);
+    let connection = Connection {
+        mode: Mode::Live,
+        vault_addr: vault.address().to_owned(),
+        namespace: vault.config().namespace.clone(),
+        engine_vars: engine_vars(options),
+        service_endpoint,
     };
     Ok(Session {
-        connection: Connection {
-            mode: Mode::Live,
-            vault_addr: vault.address().to_owned(),
-            namespace: vault.config().namespace.clone(),
-            engine_vars: engine_vars(options),
-            service_endpoint: aws_endpoint.clone(),
-        },
-        lab,
-        vault,
-        prefill: engine.prefill(&env),
-        engine,
-        aws_endpoint,
-        sandbox: None,
-        local: None,
         journal: journal.map(|journal| Arc::new(Mutex::new(journal))),
         journal_problem,
+        ..Session::new(lab, connection, vault, engine, env)
     })
 }
 
@@ -221,41 +214,53 @@ async fn open_local(
     let needs_postgres = lab.engine.id == spec::DATABASE.id;
     let local = LocalServers::start(&lab.id, needs_postgres).await?;
     let config = VaultConfig::new(&local.vault.addr, Some(local.vault.token.clone()))?;
-    let vault = VaultClient::new(config)?;
-    let engine = DatabaseEngine {
-        own: local.postgres.as_ref().map(|pg| Prefill {
-            values: Values::default()
-                .with(database::HOST, SecretString::from(pg.host.clone()))
-                .with(database::PORT, SecretString::from(pg.port.to_string()))
-                .with(database::DATABASE, SecretString::from(pg.database.clone()))
-                .with(database::USERNAME, SecretString::from(pg.user.clone()))
-                .with(database::PASSWORD, pg.password.clone()),
-            source: "the PostgreSQL vaultlab started".to_owned(),
-        }),
+    let own = local.postgres.as_ref().map(|pg| Prefill {
+        values: Values::default()
+            .with(database::HOST, SecretString::from(pg.host.clone()))
+            .with(database::PORT, SecretString::from(pg.port.to_string()))
+            .with(database::DATABASE, SecretString::from(pg.database.clone()))
+            .with(database::USERNAME, SecretString::from(pg.user.clone()))
+            .with(database::PASSWORD, pg.password.clone()),
+        source: "the PostgreSQL vaultlab started".to_owned(),
+    });
+    let engine = engines::for_lab(lab.engine, None, own);
+    let connection = Connection {
+        mode: Mode::Local {
+            started: local.started(),
+        },
+        vault_addr: local.vault.addr.clone(),
+        namespace: None,
+        engine_vars: Vec::new(),
+        service_endpoint: None,
     };
     Ok(Session {
-        connection: Connection {
-            mode: Mode::Local {
-                started: local.started(),
-            },
-            vault_addr: local.vault.addr.clone(),
-            namespace: None,
-            engine_vars: Vec::new(),
-            service_endpoint: None,
-        },
-        lab,
-        vault,
-        prefill: engine.prefill(env),
-        engine: Arc::new(engine),
-        aws_endpoint: None,
-        sandbox: None,
         local: Some(local),
-        journal: None,
-        journal_problem: None,
+        ..Session::new(lab, connection, VaultClient::new(config)?, engine, env)
     })
 }
 
 impl Session {
+    /// A session on servers it does not run, with no journal: each `open_*` adds its own.
+    fn new(
+        lab: Lab,
+        connection: Connection,
+        vault: VaultClient,
+        engine: Arc<dyn Engine>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Session {
+        Session {
+            lab,
+            connection,
+            vault,
+            prefill: engine.prefill(env),
+            engine,
+            sandbox: None,
+            local: None,
+            journal: None,
+            journal_problem: None,
+        }
+    }
+
     /// What the app starts with: the lab, where it runs, the keys found, and the journal
     /// with the leases earlier runs left open.
     pub fn start_inputs(&self, now: chrono::DateTime<chrono::Utc>) -> StartInputs {
@@ -293,58 +298,16 @@ impl Session {
     /// has its own settings.
     pub fn cli_env(&self) -> Vec<EnvVar> {
         if let Some(local) = &self.local {
-            let plain = |name: &str, value: &str| EnvVar {
-                name: name.to_owned(),
-                value: SecretString::from(value.to_owned()),
-                secret: false,
-            };
-            let secret = |name: &str, value: &SecretString| EnvVar {
-                name: name.to_owned(),
-                value: value.clone(),
-                secret: true,
-            };
-            let mut env = vec![
-                plain("VAULT_ADDR", &local.vault.addr),
-                secret("VAULT_TOKEN", &local.vault.token),
-            ];
-            if let Some(pg) = &local.postgres {
-                env.push(plain("PGHOST", &pg.host));
-                env.push(plain("PGPORT", &pg.port.to_string()));
-                env.push(plain("PGUSER", &pg.user));
-                env.push(secret("PGPASSWORD", &pg.password));
-            }
-            return env;
+            return local.environment();
         }
         let Some(sandbox) = &self.sandbox else {
             return Vec::new();
         };
-        let elsewhere = self
-            .aws_endpoint
-            .as_deref()
-            .filter(|url| *url != sandbox.aws_endpoint_url());
-        let prefilled = |name: &str| {
-            self.prefill
-                .as_ref()
-                .and_then(|p| p.values.get(name))
-                .map(|v| v.expose_secret().to_owned())
-        };
-        sandbox
-            .environment()
-            .into_iter()
-            .filter_map(|(name, value)| {
-                let value = match (name, elsewhere) {
-                    ("AWS_ENDPOINT_URL", Some(url)) => url.to_owned(),
-                    ("AWS_ACCESS_KEY_ID", Some(_)) => prefilled(aws::ACCESS_KEY)?,
-                    ("AWS_SECRET_ACCESS_KEY", Some(_)) => prefilled(aws::SECRET_KEY)?,
-                    _ => value,
-                };
-                Some(EnvVar {
-                    name: name.to_owned(),
-                    value: SecretString::from(value),
-                    secret: matches!(name, "VAULT_TOKEN" | "AWS_SECRET_ACCESS_KEY"),
-                })
-            })
-            .collect()
+        aws::sandbox_environment(
+            sandbox,
+            self.connection.service_endpoint.as_deref(),
+            self.prefill.as_ref(),
+        )
     }
 
     /// Stops the embedded sandbox, or the servers vaultlab started, if any.

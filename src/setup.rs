@@ -63,6 +63,24 @@ pub struct EnvVar {
     pub secret: bool,
 }
 
+impl EnvVar {
+    pub fn plain(name: &str, value: &str) -> EnvVar {
+        EnvVar {
+            name: name.to_owned(),
+            value: SecretString::from(value.to_owned()),
+            secret: false,
+        }
+    }
+
+    pub fn secret(name: &str, value: &SecretString) -> EnvVar {
+        EnvVar {
+            name: name.to_owned(),
+            value: value.clone(),
+            secret: true,
+        }
+    }
+}
+
 /// Values to start the lab's form with (the root keys), and where they came from: the
 /// sandbox, the environment, a profile.
 #[derive(Debug, Clone)]

@@ -12,9 +12,37 @@ use crate::aws::error::is_unreachable_code;
 use crate::aws::{AwsCallError, AwsTarget, StaticKeys, calls, clients};
 use crate::checks::Check;
 use crate::exchange::{Exchange, Failure};
-use crate::setup::Prefill;
+use crate::setup::{EnvVar, Prefill};
 use secrecy::SecretString;
 use vaultlab_sandbox::Sandbox;
+
+/// The `export` lines of the sandbox (`vaultlab sandbox` prints them), with another AWS
+/// endpoint (moto) and the keys this run uses for it when one is named (`elsewhere`):
+/// a second terminal without the keys would write empty root keys into Vault.
+pub fn sandbox_environment(
+    sandbox: &Sandbox,
+    elsewhere: Option<&str>,
+    prefill: Option<&Prefill>,
+) -> Vec<EnvVar> {
+    let prefilled = |name: &str| prefill.and_then(|p| p.values.get(name)).cloned();
+    sandbox
+        .environment()
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = match (name, elsewhere) {
+                ("AWS_ENDPOINT_URL", Some(url)) => SecretString::from(url.to_owned()),
+                ("AWS_ACCESS_KEY_ID", Some(_)) => prefilled(ACCESS_KEY)?,
+                ("AWS_SECRET_ACCESS_KEY", Some(_)) => prefilled(SECRET_KEY)?,
+                _ => SecretString::from(value),
+            };
+            Some(EnvVar {
+                name: name.to_owned(),
+                value,
+                secret: matches!(name, "VAULT_TOKEN" | "AWS_SECRET_ACCESS_KEY"),
+            })
+        })
+        .collect()
+}
 
 /// The names of the values the engine reads: the root keys form's fields, and the
 /// issued credentials' fields (Vault's names for both).

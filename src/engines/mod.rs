@@ -9,6 +9,7 @@ pub mod database;
 pub mod spec;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -199,6 +200,25 @@ impl EngineReply {
     }
 }
 
+/// The engine a lab names in its `engine` field. `endpoint` is where vaultlab reaches the
+/// engine's service when that is not the service itself (the sandbox, moto); `own` holds
+/// the values of servers vaultlab runs for it (the sandbox's admin keys, the login of the
+/// PostgreSQL it started), which the lab's form then starts with.
+pub fn for_lab(
+    engine: &spec::EngineSpec,
+    endpoint: Option<String>,
+    own: Option<Prefill>,
+) -> Arc<dyn Engine> {
+    match engine.id {
+        "aws" => Arc::new(aws::AwsEngine {
+            endpoint,
+            own_keys: own,
+        }),
+        "database" => Arc::new(database::DatabaseEngine { own }),
+        other => unreachable!("the {other} engine is in spec::ENGINES without a module"),
+    }
+}
+
 /// A secrets engine as vaultlab uses it. Object-safe, so a session holds whichever the
 /// lab names.
 pub trait Engine: Send + Sync {
@@ -287,5 +307,34 @@ pub async fn run(engine: &dyn Engine, call: EngineCall) -> EngineReply {
                 proof: engine.prove_revoked(creds, values, subject).await,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_a_lab_may_name_is_built_from_its_own_module() {
+        let pg_refusal = "pq: password authentication failed for user \"vault\"";
+        for engine in spec::ENGINES {
+            let built = for_lab(engine, None, None);
+            // Only the database engine knows PostgreSQL's words.
+            assert_eq!(
+                built.hint(pg_refusal).is_some(),
+                engine.id == spec::DATABASE.id,
+                "{}",
+                engine.id
+            );
+        }
+        let own = Prefill {
+            values: Values::default().with("host", SecretString::from("127.0.0.1")),
+            source: "the PostgreSQL vaultlab started".to_owned(),
+        };
+        let database = for_lab(&spec::DATABASE, None, Some(own));
+        let prefill = database
+            .prefill(&|_| None)
+            .expect("its own servers' values");
+        assert_eq!(prefill.values.text("host"), "127.0.0.1");
     }
 }

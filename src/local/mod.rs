@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use postgres::LocalPostgres;
 pub use vault_dev::DevVault;
 
+use crate::setup::EnvVar;
 use process::Managed;
 
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +190,24 @@ impl LocalServers {
             vault,
             postgres,
         })
+    }
+
+    /// What a second terminal needs to reach these servers with the real CLIs: Vault's
+    /// address and token, and PostgreSQL's as libpq (psql) reads them.
+    pub fn environment(&self) -> Vec<EnvVar> {
+        let mut env = vec![
+            EnvVar::plain("VAULT_ADDR", &self.vault.addr),
+            EnvVar::secret("VAULT_TOKEN", &self.vault.token),
+        ];
+        if let Some(pg) = &self.postgres {
+            env.extend([
+                EnvVar::plain("PGHOST", &pg.host),
+                EnvVar::plain("PGPORT", &pg.port.to_string()),
+                EnvVar::plain("PGUSER", &pg.user),
+                EnvVar::secret("PGPASSWORD", &pg.password),
+            ]);
+        }
+        env
     }
 
     /// What was started, for the mode line: `OpenBao 2.7.2 dev server`, `PostgreSQL 15.18`.
