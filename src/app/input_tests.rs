@@ -321,3 +321,23 @@ fn step_3s_cli_carries_the_policy_being_edited_on_stdin() {
     press(&mut app, KeyCode::Char('t'));
     assert!(cli(&app).contains("ec2:DescribeInstances"), "{}", cli(&app));
 }
+
+#[test]
+fn the_labs_commands_are_its_steps_cli_lines_with_what_is_not_known_yet_named() {
+    let app = app();
+    let commands = super::plan::commands(&app);
+    assert_eq!(commands.len(), app.lab.steps.len());
+    assert_eq!(commands[0], "vault secrets enable -path=aws aws");
+    assert!(commands[1].ends_with("region=us-east-1"), "{}", commands[1]);
+    assert!(
+        commands[2].contains("\"ec2:*\""),
+        "the editor's policy: {}",
+        commands[2]
+    );
+    assert_eq!(commands[5], "vault lease revoke <lease_id>");
+    assert!(
+        commands
+            .iter()
+            .all(|c| !c.contains('{') || c.contains("\"Version\""))
+    );
+}

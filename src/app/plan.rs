@@ -96,6 +96,21 @@ pub fn document_of(app: &App, document: &str) -> Option<String> {
     editor_of(app, document).map(|e| e.checker.compact(&e.text()))
 }
 
+/// The lab as a learner would run it with the real CLIs: each step's command line filled
+/// in with this run's values (a document as its editor holds it), and what only an
+/// earlier answer can tell (the lease id) as `<name>`.
+pub fn commands(app: &App) -> Vec<String> {
+    app.lab
+        .steps
+        .iter()
+        .map(|step| {
+            crate::lab::fill_placeholders(&step.cli, |name| {
+                app.value(name).or_else(|| Some(format!("<{name}>")))
+            })
+        })
+        .collect()
+}
+
 /// After a step's write, what shows what Vault keeps.
 pub fn read_back(app: &App, step: usize) -> Option<VaultRequest> {
     match &app.lab.steps.get(step)?.kind {

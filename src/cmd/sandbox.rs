@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use super::args::SandboxArgs;
 use super::{Outcome, init_stderr_logging, runtime};
+use crate::app::plan;
+use crate::engines::{aws, spec};
+use crate::lab;
+use crate::setup::{Connection, Mode, StartInputs};
 use vaultlab_sandbox::{Sandbox, SandboxOptions};
 
 pub fn run(args: SandboxArgs) -> Outcome {
@@ -57,33 +61,83 @@ fn print_welcome(
     }
     writeln!(out)?;
     // Comment lines, so the whole output can be saved and sourced by a shell.
-    let guidance = format!(
-        "# vaultlab sandbox is serving Vault and AWS at {addr}.\n\
-         # Paste the lines above into another terminal, then run the lab with the real CLIs:\n\
-         #   vault secrets enable -path=aws aws        # bao works too\n\
-         #   vault write aws/config/root access_key=$AWS_ACCESS_KEY_ID secret_key=$AWS_SECRET_ACCESS_KEY region=$AWS_REGION\n\
-         #   vault write aws/roles/my-role credential_type=iam_user policy_document=- <<'POLICY'\n\
-         #   {{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":[\"ec2:*\"],\"Resource\":[\"*\"]}}]}}\n\
-         #   POLICY\n\
-         #   vault read aws/creds/my-role\n\
-         #   AWS_ACCESS_KEY_ID=<new key> AWS_SECRET_ACCESS_KEY=<new secret> aws ec2 describe-instances\n\
-         #   vault lease revoke <lease_id>\n\
-         # New access keys take {delay} to become valid, as in AWS.\n\
-         # To show a failure, arm a fault: the next request(s) that match fail as the real service would:\n\
-         #   curl -H \"X-Vault-Token: $VAULT_TOKEN\" -d '{{\"aws_action\":\"DescribeInstances\",\"code\":\"RequestLimitExceeded\",\"count\":3}}' $VAULT_ADDR/vaultlab/faults\n\
-         #   curl -H \"X-Vault-Token: $VAULT_TOKEN\" -d '{{\"vault_path\":\"aws/creds/\",\"status\":429}}' $VAULT_ADDR/vaultlab/faults\n\
-         # {state_note}\n\
-         # Stop with Ctrl-C.",
-        addr = sandbox.vault_addr(),
-        delay = humantime::format_duration(propagation_delay),
-        state_note = match state {
-            Some(path) => format!("State is kept in {} (it holds secrets).", path.display()),
-            None => "Nothing is kept after it stops; --state PATH keeps it.".to_owned(),
-        },
-    );
-    writeln!(out, "{guidance}")?;
+    writeln!(out, "{}", guidance(sandbox, state, propagation_delay))?;
     out.flush()?;
     Ok(())
+}
+
+/// What to do with the sandbox, as shell comments: the sandbox's own words around the
+/// lab it serves, whose commands come from the lab's folder.
+fn guidance(sandbox: &Sandbox, state: &Option<PathBuf>, propagation_delay: Duration) -> String {
+    let lab = served_lab(sandbox);
+    let mut lines = vec![format!(
+        "vaultlab sandbox is serving Vault and AWS at {}.",
+        sandbox.vault_addr()
+    )];
+    if let Some((title, commands, creds_path)) = &lab {
+        lines.push(format!(
+            "Paste the lines above into another terminal, then run the lab \"{title}\" with the real CLIs (bao works as vault):"
+        ));
+        lines.extend(
+            commands
+                .iter()
+                .flat_map(|c| c.lines())
+                .map(|c| format!("  {c}")),
+        );
+        lines.push(format!(
+            "New access keys take {} to become valid, as in AWS.",
+            humantime::format_duration(propagation_delay)
+        ));
+        lines.push(
+            "To show a failure, arm a fault: the next request(s) that match fail as the real service would:"
+                .to_owned(),
+        );
+        lines.push(format!(
+            "  curl -H \"X-Vault-Token: $VAULT_TOKEN\" -d '{{\"aws_action\":\"{}\",\"code\":\"RequestLimitExceeded\",\"count\":3}}' $VAULT_ADDR/vaultlab/faults",
+            aws::PROBE_ACTION
+        ));
+        lines.push(format!(
+            "  curl -H \"X-Vault-Token: $VAULT_TOKEN\" -d '{{\"vault_path\":\"{creds_path}\",\"status\":429}}' $VAULT_ADDR/vaultlab/faults"
+        ));
+    }
+    lines.push(match state {
+        Some(path) => format!("State is kept in {} (it holds secrets).", path.display()),
+        None => "Nothing is kept after it stops; --state PATH keeps it.".to_owned(),
+    });
+    lines.push("Stop with Ctrl-C.".to_owned());
+    lines
+        .iter()
+        .map(|line| format!("# {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The lab the sandbox serves (the default one, on the AWS engine): its title, its
+/// commands filled in with the sandbox's values, and the path its credentials come from
+/// (`aws/creds/`). `None` should that lab not be on the AWS engine.
+fn served_lab(sandbox: &Sandbox) -> Option<(String, Vec<String>, String)> {
+    let lab = lab::load_embedded(lab::DEFAULT_LAB).ok()?;
+    if lab.engine.id != spec::AWS.id {
+        return None;
+    }
+    let connection = Connection {
+        mode: Mode::Sandbox,
+        vault_addr: sandbox.vault_addr().to_owned(),
+        namespace: None,
+        engine_vars: Vec::new(),
+        service_endpoint: None,
+    };
+    let inputs = StartInputs {
+        prefill: aws::prefill(|_| None, Some(sandbox)),
+        ..StartInputs::new(lab, connection, chrono::Utc::now())
+    };
+    let (app, _) = crate::app::init(inputs);
+    let issued = plan::issue_path(&app)?;
+    let creds_path = match issued.rsplit_once('/') {
+        Some((mount_and_kind, _role)) => format!("{mount_and_kind}/"),
+        None => issued,
+    };
+    Some((app.lab.title.clone(), plan::commands(&app), creds_path))
 }
 
 /// Ctrl-C or SIGTERM, listened for from the moment this is called (not first awaited).

@@ -44,6 +44,9 @@ pub fn sandbox_environment(
         .collect()
 }
 
+/// The EC2 call that uses issued keys (the lab's test, and the proof they died).
+pub const PROBE_ACTION: &str = "DescribeInstances";
+
 /// The names of the values the engine reads: the root keys form's fields, and the
 /// issued credentials' fields (Vault's names for both).
 pub const ACCESS_KEY: &str = "access_key";
