@@ -121,7 +121,7 @@ pub enum JournalError {
     #[error("cannot read the lease journal {path}: {reason}")]
     Unreadable { path: PathBuf, reason: String },
     #[error(
-        "the lease journal {path} is damaged ({reason}); it was kept aside as {kept_as} and a new one started. Leases it listed may still be alive: look them up with `vault list sys/leases/lookup/aws/creds/`"
+        "the lease journal {path} is damaged ({reason}); it was kept aside as {kept_as} and a new one started. Leases it listed may still be alive: their ids are in that file, and `vault lease revoke ID` ends one"
     )]
     Corrupt {
         path: PathBuf,
@@ -712,8 +712,15 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, "{ not json").unwrap();
         let (journal, error) = Journal::open(path.clone(), "http://x", None, at(7));
-        let Some(JournalError::Corrupt { kept_as, .. }) = error else {
+        let Some(error @ JournalError::Corrupt { .. }) = error else {
             panic!("{error:?}");
+        };
+        // The journal holds every lab's leases on this Vault: what to do names none.
+        let said = error.to_string();
+        assert!(said.contains("vault lease revoke ID"), "{said}");
+        assert!(!said.contains("aws"), "{said}");
+        let JournalError::Corrupt { kept_as, .. } = error else {
+            unreachable!()
         };
         assert_eq!(std::fs::read_to_string(&kept_as).unwrap(), "{ not json");
         assert!(journal.entries().is_empty());
