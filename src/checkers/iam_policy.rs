@@ -106,6 +106,25 @@ fn statement_name(document: &Value, index: usize) -> String {
         .unwrap_or_else(|| format!("statement {}", index + 1))
 }
 
+/// The first action in the policy written as service:Action, for an example.
+fn example_action(document: &Value) -> Option<&str> {
+    let Statements::List(statements) = grammar::statements(document) else {
+        return None;
+    };
+    statements.into_iter().find_map(|statement| {
+        let (grammar::Element::Positive(value)
+        | grammar::Element::Negative(value)
+        | grammar::Element::Both(value)) = grammar::actions(statement)
+        else {
+            return None;
+        };
+        grammar::names(value)
+            .into_iter()
+            .flatten()
+            .find(|a| a.contains(':') && grammar::is_action(a))
+    })
+}
+
 fn in_learners_words(violation: &Violation, document: &Value) -> String {
     use Violation::*;
     let name = |index: usize| statement_name(document, index);
@@ -140,8 +159,13 @@ fn in_learners_words(violation: &Violation, document: &Value) -> String {
                 ActionFault::BadService => "a service name has letters, digits and - only",
                 ActionFault::BadName => "it can match no action",
             };
+            // The example is the learner's own, where the policy has a well-formed action
+            // with a service: no service is taken for granted.
+            let example = example_action(document)
+                .map(|a| format!(", as {a:?} is"))
+                .unwrap_or_default();
             format!(
-                "{}: {action:?} is not an action ({why}): write service:Action, e.g. \"ec2:DescribeInstances\"",
+                "{}: {action:?} is not an action ({why}): write service:Action{example}",
                 name(*i)
             )
         }
@@ -240,6 +264,26 @@ mod tests {
         );
         assert!(found.iter().any(|m| m.contains("no Resource")), "{found:?}");
         assert!(!check_policy(text).is_usable());
+    }
+
+    #[test]
+    fn an_action_without_its_service_is_shown_one_of_the_policys_own() {
+        let message = |text: &str| {
+            issues(text)
+                .into_iter()
+                .find(|m| m.contains("is not an action"))
+                .unwrap()
+        };
+        let alone = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"GetObject","Resource":"*"}]}"#;
+        let said = message(alone);
+        assert!(said.ends_with("write service:Action"), "{said}");
+        assert!(
+            !said.contains("ec2"),
+            "no service is taken for granted: {said}"
+        );
+        let beside = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket","GetObject"],"Resource":"*"}]}"#;
+        let said = message(beside);
+        assert!(said.ends_with(r#"as "s3:ListBucket" is"#), "{said}");
     }
 
     #[test]
