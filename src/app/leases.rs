@@ -463,12 +463,12 @@ pub fn earlier_prompt_bindings() -> Vec<Binding> {
     use Action::*;
     vec![
         Binding::new("Ctrl-C", "quit", Quit, ctrl_c),
-        Binding::new("r", "revoke the earlier runs' leases", RevokeEarlier, |k| {
+        Binding::new("r", "revoke them now", RevokeEarlier, |k| {
             plain(k, KeyCode::Char('r'))
         }),
         Binding::new("l", "show them in the leases pane", OpenLeases, |k| {
             plain(k, KeyCode::Char('l'))
         }),
-        Binding::new("Esc", "decide later", StayOpen, |k| plain(k, KeyCode::Esc)),
+        Binding::new("Esc", "later", StayOpen, |k| plain(k, KeyCode::Esc)),
     ]
 }

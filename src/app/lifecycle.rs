@@ -109,14 +109,25 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
 /// nothing can be kept: the leases end with them, and `k` says so.
 pub fn quit_prompt_bindings(app: &App) -> Vec<Binding> {
     use Action::*;
+    let it = if app.maybe_alive_leases() == 1 {
+        "it"
+    } else {
+        "them"
+    };
     let (ctrl_c_does, k_does) = match app.leases_end_with_own_servers() {
-        true => (app.quit_ending_own_servers(), app.quit_ending_own_servers()),
-        false => ("keep the leases and quit", "keep and quit"),
+        true => (
+            app.quit_ending_own_servers().to_owned(),
+            app.quit_ending_own_servers().to_owned(),
+        ),
+        false => (
+            "keep the leases and quit".to_owned(),
+            format!("keep {it} and quit"),
+        ),
     };
     vec![
         // A second Ctrl-C leaves; the leases are kept (or end with the sandbox), as with k.
         Binding::new("Ctrl-C", ctrl_c_does, KeepAndQuit, ctrl_c),
-        Binding::new("r", "revoke and quit", RevokeAndQuit, |k| {
+        Binding::new("r", format!("revoke {it} and quit"), RevokeAndQuit, |k| {
             plain(k, KeyCode::Char('r'))
         }),
         Binding::new("k", k_does, KeepAndQuit, |k| plain(k, KeyCode::Char('k'))),

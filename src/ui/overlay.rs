@@ -8,7 +8,9 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::theme::Theme;
 use super::widgets::short_lease_id;
 use crate::app::App;
-use crate::app::keymap::pane_bindings;
+use crate::app::keymap::{Binding, pane_bindings};
+use crate::app::leases::earlier_prompt_bindings;
+use crate::app::lifecycle::quit_prompt_bindings;
 use crate::app::state::Overlay;
 use crate::lease::Lifecycle;
 use crate::lease::table::Origin;
@@ -95,40 +97,44 @@ fn revocable_lines<'a>(app: &App, only_earlier: bool) -> Vec<Line<'a>> {
 
 fn confirm_quit(frame: &mut Frame, app: &App, theme: &Theme) {
     let count = app.maybe_alive_leases();
-    let (heading, it) = if count == 1 {
-        ("A lease is still active".to_owned(), "it")
+    let heading = if count == 1 {
+        "A lease is still active".to_owned()
     } else {
-        (format!("{count} leases may still be alive"), "them")
+        format!("{count} leases may still be alive")
     };
     let mut lines = vec![Line::from(Span::styled(heading, theme.warning))];
     lines.extend(revocable_lines(app, false));
     // On vaultlab's own servers nothing outlives it: what ends with them is said, not kept.
     let words = &app.lab.words;
-    let (what_happens, k_does) = match app.leases_end_with_own_servers() {
-        true => (
-            words.lease_at_quit_sandbox.as_deref().unwrap_or(
-                "vaultlab's own servers stop when it quits: their leases end with them.",
-            ),
-            format!(" {}   ", app.quit_ending_own_servers()),
-        ),
-        false => (
-            words.lease_at_quit.as_str(),
-            format!(" keep {it} and quit   "),
-        ),
+    let what_happens = match app.leases_end_with_own_servers() {
+        true => words
+            .lease_at_quit_sandbox
+            .as_deref()
+            .unwrap_or("vaultlab's own servers stop when it quits: their leases end with them."),
+        false => words.lease_at_quit.as_str(),
     };
     lines.extend([
         Line::raw(app.fill(what_happens)),
         Line::raw(""),
-        Line::from(vec![
-            Span::styled("r", theme.key),
-            Span::raw(format!(" revoke {it} and quit   ")),
-            Span::styled("k", theme.key),
-            Span::raw(k_does),
-            Span::styled("Esc", theme.key),
-            Span::raw(" stay"),
-        ]),
+        keys_line(&quit_prompt_bindings(app), theme),
     ]);
     prompt(frame, lines, " Quit? ");
+}
+
+/// A prompt's keys, as its bindings say them (the status bar and the help say the
+/// same); Ctrl-C, which every screen takes, is left to the status bar.
+fn keys_line(bindings: &[Binding], theme: &Theme) -> Line<'static> {
+    let shown: Vec<&Binding> = bindings
+        .iter()
+        .filter(|b| !b.keys.is_empty() && b.keys != "Ctrl-C")
+        .collect();
+    let mut spans = Vec::new();
+    for (i, binding) in shown.iter().enumerate() {
+        spans.push(Span::styled(binding.keys.clone(), theme.key));
+        let gap = if i + 1 < shown.len() { "   " } else { "" };
+        spans.push(Span::raw(format!(" {}{gap}", binding.description)));
+    }
+    Line::from(spans)
 }
 
 /// A prompt 76 columns wide, centred, as tall as its lines once wrapped (a lab's words
@@ -154,14 +160,7 @@ fn earlier_leases(frame: &mut Frame, app: &App, theme: &Theme) {
     lines.extend([
         Line::raw(app.fill(&app.lab.words.lease_earlier)),
         Line::raw(""),
-        Line::from(vec![
-            Span::styled("r", theme.key),
-            Span::raw(" revoke them now   "),
-            Span::styled("l", theme.key),
-            Span::raw(" show them in the leases pane   "),
-            Span::styled("Esc", theme.key),
-            Span::raw(" later"),
-        ]),
+        keys_line(&earlier_prompt_bindings(), theme),
     ]);
     prompt(frame, lines, " Leases from earlier runs ");
 }
