@@ -95,6 +95,18 @@ impl StepKind {
             StepKind::Revoke(_) => "revoke",
         }
     }
+
+    /// What the step says when Vault refuses its own request; `None` for the kinds whose
+    /// work is the engine's.
+    pub fn failed(&self) -> Option<&str> {
+        match self {
+            StepKind::Request(s) => Some(&s.failed),
+            StepKind::Form(s) => Some(&s.failed),
+            StepKind::Editor(s) => Some(&s.failed),
+            StepKind::Issue(s) => Some(&s.failed),
+            StepKind::Probe(_) | StepKind::Revoke(_) => None,
+        }
+    }
 }
 
 /// A read from Vault that tells a step done already (perhaps done with the CLI): the read

@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
-use super::{fail, finish_reply, pasted, refuse, vault_failure};
+use super::{pasted, refuse};
 use crate::app::effect::Effect;
 use crate::app::keymap::{Action, Binding, plain};
 use crate::app::state::{App, StepStatus};
@@ -204,11 +204,7 @@ pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
 }
 
 pub fn on_written(app: &mut App, step: usize, curl: String, reply: Result<Reply, VaultRefusal>) {
-    match reply {
-        Ok(reply) => finish_reply(app, step, curl, &reply),
-        Err(refusal) => {
-            let what = spec(app, step).failed.clone();
-            fail(app, step, vault_failure(&what, &refusal));
-        }
+    if let Some((_, exchange)) = super::accepted(app, step, curl, reply) {
+        super::finish(app, step, exchange);
     }
 }

@@ -344,17 +344,8 @@ pub fn on_written(
     curl: String,
     reply: Result<Reply, VaultRefusal>,
 ) -> Vec<Effect> {
-    let reply = match reply {
-        Ok(reply) => reply,
-        Err(refusal) => {
-            let what = spec(app, step).failed.clone();
-            fail(app, step, vault_failure(&what, &refusal));
-            return Vec::new();
-        }
-    };
-    let written = Exchange {
-        curl,
-        response: describe_reply(&reply),
+    let Some((_, written)) = super::accepted(app, step, curl, reply) else {
+        return Vec::new();
     };
     match plan::read_back(app, step) {
         Some(request) => vec![VaultCall::now(Purpose::ReadBack { step, written }, request)],

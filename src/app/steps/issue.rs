@@ -7,7 +7,7 @@ use crossterm::event::KeyCode;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use super::{describe_reply, fail, finish, reset_after_issue, vault_failure};
+use super::{fail, finish, reset_after_issue};
 use crate::app::effect::{Effect, JournalChange, Purpose, VaultCall};
 use crate::app::keymap::{Action, Binding, KeyMatch, plain};
 use crate::app::plan;
@@ -64,17 +64,8 @@ pub fn on_reply(
     curl: String,
     reply: Result<Reply, VaultRefusal>,
 ) -> Vec<Effect> {
-    let reply = match reply {
-        Ok(reply) => reply,
-        Err(refusal) => {
-            let what = spec(app, step).failed.clone();
-            fail(app, step, vault_failure(&what, &refusal));
-            return Vec::new();
-        }
-    };
-    let exchange = Exchange {
-        curl,
-        response: describe_reply(&reply),
+    let Some((reply, exchange)) = super::accepted(app, step, curl, reply) else {
+        return Vec::new();
     };
     let creds = creds_of(&reply, &spec(app, step).show);
     let Some(envelope) = reply.envelope.as_ref().filter(|e| !e.lease_id.is_empty()) else {

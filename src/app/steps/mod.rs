@@ -213,6 +213,30 @@ pub fn finish(app: &mut App, step: usize, exchange: Exchange) {
 }
 
 /// Done, with Vault's answer as the pane shows it.
+/// A step's own request answered: Vault's reply and the exchange the pane shows; or, when
+/// Vault refused it, `None` with the step failed in the lab's words and Vault's.
+pub fn accepted(
+    app: &mut App,
+    step: usize,
+    curl: String,
+    reply: Result<Reply, VaultRefusal>,
+) -> Option<(Reply, Exchange)> {
+    match reply {
+        Ok(reply) => {
+            let exchange = Exchange {
+                curl,
+                response: describe_reply(&reply),
+            };
+            Some((reply, exchange))
+        }
+        Err(refusal) => {
+            let what = app.step_kind(step).failed().unwrap_or_default().to_owned();
+            fail(app, step, vault_failure(&what, &refusal));
+            None
+        }
+    }
+}
+
 pub fn finish_reply(app: &mut App, step: usize, curl: String, reply: &Reply) {
     finish(
         app,
