@@ -13,6 +13,7 @@ mod vault_dev;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 pub use postgres::LocalPostgres;
 pub use vault_dev::DevVault;
@@ -61,6 +62,16 @@ impl LocalError {
     }
 }
 
+/// How long a server may take to answer.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// Why a server did not come up.
+enum Exit {
+    /// Someone took the port between our probe and its bind: try another.
+    PortTaken,
+    Failed(String),
+}
+
 /// The servers' processes and their directory, shared with whoever may stop them (a
 /// signal's handler). Stopping is done once; dropping stops.
 #[derive(Debug)]
@@ -105,6 +116,35 @@ impl Shared {
             server.log_tail(),
             server.log_says(words),
         ))
+    }
+
+    /// Asks `answers` until it has the version of server `index`, which is watched the
+    /// while: its exit ends the wait (its port taken by another when its log says
+    /// `port_in_use`), and so does [`READY_WITHIN`], with `silent` saying what it did not do.
+    async fn wait_ready(
+        &self,
+        index: usize,
+        port_in_use: &str,
+        silent: &str,
+        mut answers: impl AsyncFnMut() -> Option<String>,
+    ) -> Result<String, Exit> {
+        let deadline = Instant::now() + READY_WITHIN;
+        loop {
+            if let Some(version) = answers().await {
+                return Ok(version);
+            }
+            if let Some((status, tail, port_taken)) = self.exited(index, port_in_use) {
+                return Err(if port_taken {
+                    Exit::PortTaken
+                } else {
+                    Exit::Failed(format!("it exited ({status}): {tail}"))
+                });
+            }
+            if Instant::now() >= deadline {
+                return Err(Exit::Failed(format!("{silent} within {READY_WITHIN:?}")));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Stops the servers and removes the directory; a second call waits for the first to

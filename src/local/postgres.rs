@@ -5,15 +5,13 @@
 //! logged by its error alone (`log_min_error_statement=panic`).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
 use super::process::{Managed, free_port};
 use super::programs::PostgresPrograms;
-use super::{LocalError, Shared};
-
-const READY_WITHIN: Duration = Duration::from_secs(30);
+use super::{Exit, LocalError, Shared};
 
 /// The superuser initdb makes.
 pub const SUPERUSER: &str = "postgres";
@@ -93,8 +91,8 @@ pub async fn start(
                     version: format!("PostgreSQL {version}"),
                 });
             }
-            Err(super::vault_dev::Exit::PortTaken) => continue,
-            Err(super::vault_dev::Exit::Failed(reason)) => {
+            Err(Exit::PortTaken) => continue,
+            Err(Exit::Failed(reason)) => {
                 return Err(LocalError::start(&what, reason));
             }
         }
@@ -168,8 +166,7 @@ async fn wait_ready(
     password: &SecretString,
     shared: &Shared,
     index: usize,
-) -> Result<String, super::vault_dev::Exit> {
-    use super::vault_dev::Exit;
+) -> Result<String, Exit> {
     let mut config = tokio_postgres::Config::new();
     config
         .host("127.0.0.1")
@@ -178,29 +175,17 @@ async fn wait_ready(
         .dbname(DATABASE)
         .password(password.expose_secret().as_bytes())
         .connect_timeout(Duration::from_secs(2));
-    let deadline = Instant::now() + READY_WITHIN;
-    loop {
-        if let Ok((client, connection)) = config.connect(tokio_postgres::NoTls).await {
+    let silent = format!("it did not let its superuser in on port {port}");
+    shared
+        .wait_ready(index, "Address already in use", &silent, async || {
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await.ok()?;
             tokio::spawn(connection);
             let version = client
                 .query_one("SELECT current_setting('server_version')", &[])
                 .await
                 .map(|row| row.get::<_, String>(0))
                 .unwrap_or_default();
-            return Ok(version.split_whitespace().next().unwrap_or("").to_owned());
-        }
-        if let Some((status, tail, port_taken)) = shared.exited(index, "Address already in use") {
-            return Err(if port_taken {
-                Exit::PortTaken
-            } else {
-                Exit::Failed(format!("it exited ({status}): {tail}"))
-            });
-        }
-        if Instant::now() >= deadline {
-            return Err(Exit::Failed(format!(
-                "it did not let its superuser in on port {port} within {READY_WITHIN:?}"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+            Some(version.split_whitespace().next().unwrap_or("").to_owned())
+        })
+        .await
 }

@@ -4,16 +4,13 @@
 //! line, where `ps` would show it.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use secrecy::SecretString;
 
 use super::process::{Managed, free_port};
 use super::programs::VaultProgram;
-use super::{LocalError, Shared};
-
-/// How long a dev server may take to answer.
-const READY_WITHIN: Duration = Duration::from_secs(30);
+use super::{Exit, LocalError, Shared};
 
 /// A running dev server.
 #[derive(Debug, Clone)]
@@ -71,12 +68,6 @@ pub async fn start(
     ))
 }
 
-pub(super) enum Exit {
-    /// Someone took the port between our probe and its bind: try another.
-    PortTaken,
-    Failed(String),
-}
-
 /// Waits until `sys/health` says active and unsealed; returns the server's version.
 async fn wait_ready(addr: &str, shared: &Shared, index: usize) -> Result<String, Exit> {
     let client = reqwest::Client::builder()
@@ -84,26 +75,16 @@ async fn wait_ready(addr: &str, shared: &Shared, index: usize) -> Result<String,
         .timeout(Duration::from_secs(2))
         .build()
         .map_err(|e| Exit::Failed(e.to_string()))?;
-    let deadline = Instant::now() + READY_WITHIN;
-    loop {
-        if let Ok(response) = client.get(format!("{addr}/v1/sys/health")).send().await
-            && response.status().is_success()
-        {
+    let health = format!("{addr}/v1/sys/health");
+    let silent = format!("it did not answer at {addr}");
+    shared
+        .wait_ready(index, "address already in use", &silent, async || {
+            let response = client.get(&health).send().await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
             let health: serde_json::Value = response.json().await.unwrap_or_default();
-            return Ok(health["version"].as_str().unwrap_or("").to_owned());
-        }
-        if let Some((status, tail, port_taken)) = shared.exited(index, "address already in use") {
-            return Err(if port_taken {
-                Exit::PortTaken
-            } else {
-                Exit::Failed(format!("it exited ({status}): {tail}"))
-            });
-        }
-        if Instant::now() >= deadline {
-            return Err(Exit::Failed(format!(
-                "it did not answer at {addr} within {READY_WITHIN:?}"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+            Some(health["version"].as_str().unwrap_or("").to_owned())
+        })
+        .await
 }
