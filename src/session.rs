@@ -150,11 +150,9 @@ async fn open_sandbox(
         ),
     };
     let connection = Connection {
-        mode: Mode::Sandbox,
-        vault_addr: sandbox.vault_addr().to_owned(),
-        namespace: None,
         engine_vars: engine_vars(options),
         service_endpoint: options.aws_endpoint.clone(),
+        ..Connection::new(Mode::Sandbox, sandbox.vault_addr())
     };
     Ok(Session {
         sandbox: Some(sandbox),
@@ -224,15 +222,12 @@ async fn open_local(
         source: "the PostgreSQL vaultlab started".to_owned(),
     });
     let engine = engines::for_lab(lab.engine, None, own);
-    let connection = Connection {
-        mode: Mode::Local {
+    let connection = Connection::new(
+        Mode::Local {
             started: local.started(),
         },
-        vault_addr: local.vault.addr.clone(),
-        namespace: None,
-        engine_vars: Vec::new(),
-        service_endpoint: None,
-    };
+        &local.vault.addr,
+    );
     Ok(Session {
         local: Some(local),
         ..Session::new(lab, connection, VaultClient::new(config)?, engine, env)

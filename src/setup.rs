@@ -53,6 +53,20 @@ pub struct Connection {
     pub service_endpoint: Option<String>,
 }
 
+impl Connection {
+    /// A Vault at `vault_addr`, in no namespace, with no engine variables and the engine's
+    /// service reached as itself: what vaultlab's own servers are.
+    pub fn new(mode: Mode, vault_addr: impl Into<String>) -> Connection {
+        Connection {
+            mode,
+            vault_addr: vault_addr.into(),
+            namespace: None,
+            engine_vars: Vec::new(),
+            service_endpoint: None,
+        }
+    }
+}
+
 /// One `export NAME=value` line for a second terminal, so the learner can use the real
 /// `vault` and `aws` CLIs against the same server.
 #[derive(Debug, Clone)]

@@ -247,15 +247,12 @@ fn in_sandbox_mode_the_quit_prompt_offers_no_keeping() {
 /// The PostgreSQL lab on servers vaultlab started, at its connection form, emptied.
 fn postgres_connection_form() -> App {
     let lab = load_embedded("dynamic-db-postgres").unwrap();
-    let connection = Connection {
-        mode: Mode::Local {
+    let connection = Connection::new(
+        Mode::Local {
             started: vec!["OpenBao dev server".into(), "PostgreSQL".into()],
         },
-        vault_addr: "http://127.0.0.1:8200".into(),
-        namespace: None,
-        engine_vars: Vec::new(),
-        service_endpoint: None,
-    };
+        "http://127.0.0.1:8200",
+    );
     let (mut app, _) = init(StartInputs::new(lab, connection, at(0)));
     go_to(&mut app, 1);
     press(&mut app, KeyCode::Char('e'));

@@ -44,13 +44,7 @@ fn inputs() -> StartInputs {
         }),
         ..StartInputs::new(
             load_embedded(DEFAULT_LAB).unwrap(),
-            Connection {
-                mode: Mode::Sandbox,
-                vault_addr: "http://127.0.0.1:8200".into(),
-                namespace: None,
-                engine_vars: Vec::new(),
-                service_endpoint: None,
-            },
+            Connection::new(Mode::Sandbox, "http://127.0.0.1:8200"),
             at(0),
         )
     }

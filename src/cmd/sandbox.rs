@@ -120,13 +120,7 @@ fn served_lab(sandbox: &Sandbox) -> Option<(String, Vec<String>, String)> {
     if lab.engine.id != spec::AWS.id {
         return None;
     }
-    let connection = Connection {
-        mode: Mode::Sandbox,
-        vault_addr: sandbox.vault_addr().to_owned(),
-        namespace: None,
-        engine_vars: Vec::new(),
-        service_endpoint: None,
-    };
+    let connection = Connection::new(Mode::Sandbox, sandbox.vault_addr());
     let inputs = StartInputs {
         prefill: aws::prefill(|_| None, Some(sandbox)),
         ..StartInputs::new(lab, connection, chrono::Utc::now())

@@ -46,13 +46,7 @@ fn inputs(mode: Mode) -> StartInputs {
         }),
         ..StartInputs::new(
             load_embedded(DEFAULT_LAB).unwrap(),
-            Connection {
-                mode,
-                vault_addr: VAULT_ADDR.into(),
-                namespace: None,
-                engine_vars: Vec::new(),
-                service_endpoint: None,
-            },
+            Connection::new(mode, VAULT_ADDR),
             at(0),
         )
     }
