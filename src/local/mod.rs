@@ -6,6 +6,7 @@
 //! removes the directory. What is not installed is said, one line per piece, with the
 //! command that installs it.
 
+mod keeper;
 mod postgres;
 mod process;
 pub mod programs;
@@ -79,6 +80,8 @@ struct Shared {
     servers: Mutex<Vec<Managed>>,
     dir: Mutex<Option<tempfile::TempDir>>,
     path: PathBuf,
+    /// Stops the servers and removes the directory if vaultlab is killed outright.
+    keeper: keeper::Keeper,
 }
 
 impl Shared {
@@ -87,7 +90,10 @@ impl Shared {
             .prefix("vaultlab-")
             .tempdir()
             .map_err(|e| LocalError::io("make a temporary directory", e))?;
+        let keeper = keeper::Keeper::start(dir.path())
+            .map_err(|e| LocalError::io("start the servers' keeper (/bin/sh)", e))?;
         Ok(Shared {
+            keeper,
             path: dir.path().to_owned(),
             servers: Mutex::new(Vec::new()),
             dir: Mutex::new(Some(dir)),
@@ -101,6 +107,7 @@ impl Shared {
     /// Takes a started server into the list of those to stop; returns its index.
     fn adopt(&self, server: Managed) -> usize {
         let mut servers = self.servers();
+        self.keeper.watch(server.id(), server.stop_signal());
         servers.push(server);
         servers.len() - 1
     }
@@ -153,12 +160,14 @@ impl Shared {
     fn stop(&self) -> Result<(), LocalError> {
         let mut dir = self.dir.lock().unwrap_or_else(|p| p.into_inner());
         process::stop_all(&mut self.servers());
-        match dir.take() {
+        let removed = match dir.take() {
             Some(dir) => dir
                 .close()
                 .map_err(|e| LocalError::io("remove the servers' directory", e)),
             None => Ok(()),
-        }
+        };
+        self.keeper.release();
+        removed
     }
 }
 

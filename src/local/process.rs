@@ -50,6 +50,15 @@ impl Managed {
         })
     }
 
+    /// Its process id, which is also its process group's.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn stop_signal(&self) -> libc::c_int {
+        self.stop_signal
+    }
+
     /// Whether it has exited, and how.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()

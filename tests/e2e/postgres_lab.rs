@@ -265,7 +265,11 @@ fn sigterm_and_sighup_stop_the_servers_and_remove_their_directory() {
         assert_eq!(vaultlab.len(), 1, "{vaultlab:?}");
         let vaultlab = vaultlab[0];
         let servers = common::children_of(vaultlab);
-        assert_eq!(servers.len(), 2, "bao and postgres: {servers:?}");
+        assert_eq!(
+            servers.len(),
+            3,
+            "bao, postgres and their keeper: {servers:?}"
+        );
         assert_eq!(entries(tmp.path()).len(), 1);
 
         let status = Command::new("kill")
@@ -290,6 +294,41 @@ fn sigterm_and_sighup_stop_the_servers_and_remove_their_directory() {
             assert!(screen.contains("EXITED 0"), "{screen}");
         }
     }
+}
+
+/// `kill -9` gives vaultlab no chance to stop anything: what it started must still stop,
+/// and their directory go, without it.
+#[test]
+fn a_vaultlab_killed_with_sigkill_leaves_no_server_and_no_directory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = path_with_bao();
+    let tmpdir = tmp.path().display().to_string();
+    let tmux = Tmux::start_sized(
+        &in_tmux(&format!("--lab {LAB}")),
+        &[("PATH", &path), ("TMPDIR", &tmpdir)],
+        (100, 30),
+    );
+    tmux.wait_for_all(&["LOCAL http://127.0.0.1:", "checks pass"]);
+    let vaultlab = common::children_of(tmux.pane_pid());
+    assert_eq!(vaultlab.len(), 1, "{vaultlab:?}");
+    let vaultlab = vaultlab[0];
+    let servers_dir = match entries(tmp.path()).as_slice() {
+        [dir] => format!("{tmpdir}/{dir}"),
+        other => panic!("one directory for the servers: {other:?}"),
+    };
+    assert_eq!(
+        common::children_of(vaultlab).len(),
+        3,
+        "bao, postgres and their keeper"
+    );
+    let status = Command::new("kill")
+        .args(["-KILL", &vaultlab.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    wait_until("the servers to stop and their directory to go", || {
+        common::processes_naming(&servers_dir).is_empty() && entries(tmp.path()).is_empty()
+    });
 }
 
 #[test]
