@@ -113,9 +113,11 @@ fn scan(text: &str) -> Result<Vec<Segment>, SyntaxError> {
                 match closing_quote(bytes, i, b'\'', escapes) {
                     Some(end) => (Kind::Single, end),
                     None => {
-                        return Err(syntax_error(
+                        return Err(never_closed(
                             text,
+                            &segments,
                             i,
+                            Kind::Single,
                             "this string is never closed: a ' needs its closing '",
                         ));
                     }
@@ -124,9 +126,11 @@ fn scan(text: &str) -> Result<Vec<Segment>, SyntaxError> {
             b'"' => match closing_quote(bytes, i, b'"', false) {
                 Some(end) => (Kind::Double, end),
                 None => {
-                    return Err(syntax_error(
+                    return Err(never_closed(
                         text,
+                        &segments,
                         i,
+                        Kind::Double,
                         "this quoted name is never closed: a \" needs its closing \"",
                     ));
                 }
@@ -200,6 +204,35 @@ fn scan(text: &str) -> Result<Vec<Segment>, SyntaxError> {
             "this ( is never closed: it needs its )",
         )),
         None => Ok(segments),
+    }
+}
+
+/// A quote never closed, opened at `at`. A quote left open earlier pairs with the next
+/// one and shifts every pair after it, so the one left over is only where the mistake
+/// shows: the first quoted stretch of the same kind that runs past its line's end is
+/// where it was made (a name or a string of the lab's spans one line).
+fn never_closed(
+    text: &str,
+    segments: &[Segment],
+    at: usize,
+    kind: Kind,
+    message: &str,
+) -> SyntaxError {
+    let across_lines = segments
+        .iter()
+        .find(|s| s.kind == kind && text[s.start..s.end].contains('\n'));
+    match (across_lines, kind) {
+        (Some(earlier), Kind::Double) => syntax_error(
+            text,
+            earlier.start,
+            "this quoted name runs on past its line, and a \" after it is never closed: is its closing \" missing here?",
+        ),
+        (Some(earlier), _) => syntax_error(
+            text,
+            earlier.start,
+            "this string runs on past its line, and a ' after it is never closed: is its closing ' missing here?",
+        ),
+        (None, _) => syntax_error(text, at, message),
     }
 }
 
@@ -591,6 +624,18 @@ mod tests {
         assert_eq!((line, column), (2, 12));
         assert!(message.contains("never closed"), "{message}");
         assert!(!check_statements(text).is_usable());
+    }
+
+    #[test]
+    fn a_quote_left_open_early_is_shown_where_it_was_left_not_where_the_last_one_is() {
+        let name = "GRANT x TO \"{{name}} (\nCREATE ROLE \"{{name}}\" WITH LOGIN\n  PASSWORD '{{password}}';";
+        let (line, column, message) = syntax(name);
+        assert_eq!((line, column), (1, 12), "{message}");
+        assert!(message.contains("closing \" missing here"), "{message}");
+        let string = "CREATE ROLE \"{{name}}\" WITH LOGIN\n  PASSWORD '{{password}}\n  VALID UNTIL '{{expiration}}';";
+        let (line, column, message) = syntax(string);
+        assert_eq!((line, column), (2, 12), "{message}");
+        assert!(message.contains("closing ' missing here"), "{message}");
     }
 
     #[test]
