@@ -235,10 +235,7 @@ impl Engine for DatabaseEngine {
         async move {
             let login = Login::of_creds(&creds, &values);
             let attempt = login.connect().await;
-            let refused = match &attempt {
-                Err(e) if e.is_login_refused() => Some(e.clone()),
-                _ => None,
-            };
+            let login_result = attempt.as_ref().map(|_| ()).map_err(Clone::clone);
             let response = match &attempt {
                 Ok(_) => "logged in: PostgreSQL still takes the old password".to_owned(),
                 Err(e) => e.to_string(),
@@ -250,7 +247,7 @@ impl Engine for DatabaseEngine {
                 curl: login.psql("SELECT current_user"),
                 response,
             };
-            proof(refused.as_ref(), exists, exchange)
+            proof(login_result.as_ref().copied(), exists, exchange)
         }
         .boxed()
     }
@@ -369,21 +366,28 @@ pub fn verified(role: &AboutLogin) -> Verified {
     }
 }
 
-/// One look at revoked credentials, in words: the old password refused, and the role gone
-/// from `pg_roles`.
+/// One look at revoked credentials, in words: the old password refused (`login`: `Ok`
+/// when PostgreSQL let it in), and the role gone from `pg_roles`. A PostgreSQL that does
+/// not answer proves nothing either way, and is said to be down, not the login alive.
 pub fn proof(
-    refused: Option<&PgError>,
+    login: Result<(), &PgError>,
     exists: Result<bool, PgError>,
     exchange: Exchange,
 ) -> Proof {
     let gone = matches!(exists, Ok(false));
+    let refused = login.err().filter(|e| e.is_login_refused());
+    let unanswered = login.err().filter(|e| !e.is_login_refused());
     let lines = vec![
-        match refused {
-            Some(e) => ProofLine {
+        match login {
+            Err(e) if e.is_login_refused() => ProofLine {
                 ok: true,
                 text: format!("Login with the old password: refused ({})", e.short()),
             },
-            None => ProofLine {
+            Err(e) => ProofLine {
+                ok: false,
+                text: format!("Login with the old password could not be tried: {e}"),
+            },
+            Ok(()) => ProofLine {
                 ok: false,
                 text: "Login with the old password still works: Vault revokes in the background"
                     .into(),
@@ -404,20 +408,36 @@ pub fn proof(
             },
         },
     ];
-    Proof {
-        summary: format!(
-            "old login refused: {} · role gone: {}",
-            refused.map_or_else(|| "no".to_owned(), PgError::short),
-            if gone { "yes" } else { "no" }
+    let still_alive = match unanswered {
+        Some(e) => Failure::new(
+            "PostgreSQL did not answer: the revocation could not be checked",
+            e.to_string(),
+            "Vault revokes in the background, and it too needs PostgreSQL: once PostgreSQL is back, look up the lease (vault lease lookup) and try logging in with the old password.",
         ),
-        dead: refused.is_some() && gone,
-        lines,
-        exchange,
-        still_alive: Failure::new(
+        None => Failure::new(
             "The revoked login still works",
             "PostgreSQL still takes the old password, or the role is still there.",
             "Vault revokes in the background: look up the lease, or check Vault's log for a revocation error.",
         ),
+    };
+    Proof {
+        summary: format!(
+            "old login refused: {} · role gone: {}",
+            match (refused, unanswered) {
+                (Some(e), _) => e.short(),
+                (None, Some(_)) => "not known, PostgreSQL did not answer".to_owned(),
+                (None, None) => "no".to_owned(),
+            },
+            match &exists {
+                Ok(false) => "yes",
+                Ok(true) => "no",
+                Err(_) => "not known",
+            }
+        ),
+        dead: refused.is_some() && gone,
+        lines,
+        exchange,
+        still_alive,
     }
 }
 
@@ -586,7 +606,7 @@ mod tests {
             )
             .is_login_refused()
         );
-        let dead = proof(Some(&refused), Ok(false), Exchange::default());
+        let dead = proof(Err(&refused), Ok(false), Exchange::default());
         assert!(dead.dead);
         assert_eq!(
             dead.summary,
@@ -596,23 +616,54 @@ mod tests {
             dead.lines[0].text,
             "Login with the old password: refused (password authentication failed)"
         );
-        assert!(!proof(Some(&refused), Ok(true), Exchange::default()).dead);
+        assert!(!proof(Err(&refused), Ok(true), Exchange::default()).dead);
         let dropped = error(
             "28000",
             "role \"v-token-my-role-x-1700000000\" does not exist",
         );
         assert_eq!(
-            proof(Some(&dropped), Ok(false), Exchange::default()).summary,
+            proof(Err(&dropped), Ok(false), Exchange::default()).summary,
             "old login refused: role does not exist · role gone: yes"
         );
-        assert!(!proof(None, Ok(false), Exchange::default()).dead);
+        assert!(!proof(Ok(()), Ok(false), Exchange::default()).dead);
         let unread = proof(
-            Some(&refused),
+            Err(&refused),
             Err(error("connection", "down")),
             Exchange::default(),
         );
         assert!(!unread.dead);
         assert!(!unread.lines[1].ok);
+    }
+
+    #[test]
+    fn a_postgresql_that_does_not_answer_proves_nothing_and_is_not_called_a_live_login() {
+        let down = error(
+            "connection",
+            "error connecting to server: Connection refused (os error 111)",
+        );
+        let looked = proof(Err(&down), Err(down.clone()), Exchange::default());
+        assert!(!looked.dead);
+        assert!(
+            !looked.lines[0].text.contains("still works"),
+            "{}",
+            looked.lines[0].text
+        );
+        assert!(looked.lines[0].text.contains("Connection refused"));
+        assert_eq!(
+            looked.summary,
+            "old login refused: not known, PostgreSQL did not answer · role gone: not known"
+        );
+        assert!(
+            looked
+                .still_alive
+                .what
+                .contains("PostgreSQL did not answer"),
+            "{}",
+            looked.still_alive.what
+        );
+        let alive = proof(Ok(()), Ok(true), Exchange::default());
+        assert!(alive.lines[0].text.contains("still works"));
+        assert_eq!(alive.still_alive.what, "The revoked login still works");
     }
 
     #[test]
