@@ -252,7 +252,13 @@ pub trait Engine: Send + Sync {
 }
 
 /// A Vault refusal with the engine's hint, when Vault passed on the service's own error.
+/// Vault's own refusals keep Vault's hint: no answer, a token refused (401, 403: its
+/// "permission denied" is not PostgreSQL's), a quota (429), sealed or standby (503).
 pub fn explain(engine: &dyn Engine, mut refusal: VaultRefusal) -> VaultRefusal {
+    let vaults_own = matches!(refusal.status, None | Some(401 | 403 | 429 | 503));
+    if vaults_own {
+        return refusal;
+    }
     if let Some(hint) = engine.hint(&refusal.message) {
         refusal.hint = hint;
     }
@@ -313,6 +319,29 @@ pub async fn run(engine: &dyn Engine, call: EngineCall) -> EngineReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refusal(status: Option<u16>, message: &str) -> VaultRefusal {
+        VaultRefusal {
+            message: message.to_owned(),
+            hint: "Vault's own hint".to_owned(),
+            status,
+            errors: vec![message.to_owned()],
+            invalid_request: false,
+        }
+    }
+
+    #[test]
+    fn a_token_vault_refuses_keeps_vaults_hint_and_a_passed_on_postgresql_error_gets_the_engines() {
+        let database = for_lab(&spec::DATABASE, None, None);
+        let denied = "permission denied on PUT database/config/lab-postgres: needs create or update; this token has: list, read (Vault: permission denied)";
+        for status in [Some(403), Some(401), None] {
+            let explained = explain(database.as_ref(), refusal(status, denied));
+            assert_eq!(explained.hint, "Vault's own hint", "{status:?}");
+        }
+        let passed_on = "error creating database object: pq: permission denied to create role";
+        let explained = explain(database.as_ref(), refusal(Some(400), passed_on));
+        assert!(explained.hint.contains("CREATEROLE"), "{}", explained.hint);
+    }
 
     #[test]
     fn every_engine_a_lab_may_name_is_built_from_its_own_module() {
