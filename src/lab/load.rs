@@ -17,7 +17,7 @@ use super::model::{
     Action, Already, DoneWhen, EditorStep, Field, Finish, FormStep, IssueStep, Lab, LabWords,
     ProbeStep, ReadBack, RequestStep, RevokeStep, Step, StepKind, Template,
 };
-use super::template::{Method, RequestTemplate, placeholders, whole};
+use super::template::{Method, RequestTemplate, placeholders, unclosed, whole};
 use super::{LabError, LabSource};
 use crate::checkers::{Checker, DocumentCheck};
 use crate::engines::spec::{self, EngineSpec};
@@ -266,7 +266,8 @@ impl<'a> Loader<'a> {
                 return Err(self.error(
                     span,
                     format!(
-                        "`{key}` does not belong in a {kind} step (it is for: {})",
+                        "`{key}` does not belong in {} {kind} step (it is for: {})",
+                        article(kind),
                         kinds.join(", ")
                     ),
                 ));
@@ -483,8 +484,9 @@ impl<'a> Loader<'a> {
         self.error(
             step.span(),
             format!(
-                "step {:?}: a {kind} step needs `{key}`",
-                step.get_ref().id.get_ref()
+                "step {:?}: {} {kind} step needs `{key}`",
+                step.get_ref().id.get_ref(),
+                article(kind)
             ),
         )
     }
@@ -506,7 +508,16 @@ impl<'a> Loader<'a> {
 
     fn template(&self, template: &TemplateFile, checker: Checker) -> Result<Template, LabError> {
         let relative = template.file.get_ref();
-        let document = self.source.read(relative)?;
+        let document = self.source.read(relative).map_err(|error| match error {
+            LabError::Read { path, reason } => self.error(
+                template.file.span(),
+                format!(
+                    "cannot read {}: {reason}; expected a file in the lab's folder (its path relative to lab.toml)",
+                    path.display()
+                ),
+            ),
+            other => other,
+        })?;
         if let DocumentCheck::NotParsed(error) = checker.check(&document) {
             return Err(LabError::Invalid {
                 path: self.source.display_path(relative),
@@ -628,6 +639,15 @@ impl<'a> Loader<'a> {
     /// Every placeholder in `template` names a value, and no secret or document is shown
     /// or spliced into text.
     fn check_at(&self, template: &str, span: Range<usize>, use_: Use) -> Result<(), LabError> {
+        if let Some((_, name)) = unclosed(template) {
+            let at = self.text[span.clone()]
+                .find(&format!("{{{name}"))
+                .map_or(span.start, |offset| span.start + offset);
+            return Err(self.error(
+                at..at + 1,
+                format!("{{{name} is never closed: expected {{{name}}}"),
+            ));
+        }
         let alone = whole(template);
         for (_, name) in placeholders(template) {
             // Where the placeholder itself is in the file, for the error's line.
@@ -681,6 +701,14 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// `a` or `an`, before a kind of step.
+pub(super) fn article(kind: &str) -> &'static str {
+    match kind.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}
+
 fn names(set: &BTreeSet<String>) -> String {
     if set.is_empty() {
         "none".to_owned()
@@ -690,7 +718,7 @@ fn names(set: &BTreeSet<String>) -> String {
 }
 
 /// The 1-based line and column of a byte offset.
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before

@@ -76,9 +76,21 @@ struct OnDisk(PathBuf);
 impl LabSource for OnDisk {
     fn read(&self, relative: &str) -> Result<String, LabError> {
         let path = self.display_path(relative);
-        std::fs::read_to_string(&path).map_err(|e| LabError::Read {
-            path,
+        let bytes = std::fs::read(&path).map_err(|e| LabError::Read {
+            path: path.clone(),
             reason: e.to_string(),
+        })?;
+        String::from_utf8(bytes).map_err(|e| {
+            // Where the first byte that is not UTF-8 is, in the text before it.
+            let valid = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+            let (line, column) = load::line_and_column(&before, before.len());
+            LabError::Invalid {
+                path,
+                line,
+                column,
+                problem: "a byte that is not UTF-8; expected UTF-8 text".to_owned(),
+            }
         })
     }
 

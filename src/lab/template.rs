@@ -22,6 +22,24 @@ pub fn placeholders(template: &str) -> Vec<(usize, &str)> {
     found
 }
 
+/// A placeholder opened and never closed (`{mount` in `sys/mounts/{mount`): where its `{`
+/// is, and the name after it. A `{` not followed by a name is not one (JSON, Vault's own
+/// `{{name}}`).
+pub fn unclosed(template: &str) -> Option<(usize, &str)> {
+    let bytes = template.as_bytes();
+    template.match_indices('{').find_map(|(open, _)| {
+        if open > 0 && bytes[open - 1] == b'{' {
+            return None;
+        }
+        let after = &template[open + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .unwrap_or(after.len());
+        let closed = after[name_len..].starts_with('}');
+        (name_len > 0 && !closed).then(|| (open, &after[..name_len]))
+    })
+}
+
 /// A placeholder's name: letters, digits, `_`, `-` and `.` (`creds.access_key`). JSON in a
 /// template (`{"Version": …}`) is not one.
 fn is_name(name: &str) -> bool {
@@ -128,6 +146,9 @@ mod tests {
             [(0, "creds.secret_key"), (21, "a-b")]
         );
         assert_eq!(whole("{secret_key}"), Some("secret_key"));
+        assert_eq!(unclosed("sys/mounts/{mount"), Some((11, "mount")));
+        assert_eq!(unclosed("{mount/x} {a}"), Some((0, "mount")));
+        assert_eq!(unclosed("{mount}/{{name}} {\"a\": 1} { x"), None);
         assert_eq!(whole("x{secret_key}"), None);
     }
 }

@@ -220,3 +220,59 @@ fn a_template_that_its_checker_cannot_parse_is_refused_with_its_path_and_line() 
     assert!(error.contains("policies/broken.json, line 2"), "{error}");
     assert!(error.contains("not JSON"), "{error}");
 }
+
+#[test]
+fn a_placeholder_left_open_is_refused_at_its_brace() {
+    let error = error(|toml| {
+        toml.replacen(
+            "path = \"sys/mounts/{mount}\"",
+            "path = \"sys/mounts/{mount\"",
+            1,
+        )
+    });
+    let line = line_of("path = \"sys/mounts/{mount}\"");
+    assert!(
+        error.contains(&format!("lab.toml, line {line}, column ")),
+        "{error}"
+    );
+    assert!(
+        error.contains("{mount is never closed: expected {mount}"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_template_file_that_is_not_there_is_named_at_its_line_in_lab_toml() {
+    let error = error(|toml| toml.replace("policies/deny-all.json", "policies/deny.json"));
+    let line = line_of("policies/deny-all.json");
+    assert!(
+        error.contains(&format!("lab.toml, line {line}, column ")),
+        "{error}"
+    );
+    assert!(error.contains("policies/deny.json"), "{error}");
+    assert!(
+        error.contains("expected a file in the lab's folder"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_editor_step_missing_a_key_is_called_an_editor_step() {
+    let error = error(|toml| toml.replace("failed = \"Vault did not accept the role\"\n", ""));
+    assert!(
+        error.contains("step \"role-policy\": an editor step needs `failed`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_lab_file_that_is_not_utf8_is_refused_at_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path(), |toml| toml).unwrap();
+    let mut bytes = b"id = \"demo\"\n# caf".to_vec();
+    bytes.push(0xE9);
+    std::fs::write(dir.path().join("demo/lab.toml"), bytes).unwrap();
+    let error = load_from_dir(dir.path(), "demo").unwrap_err().to_string();
+    assert!(error.contains("lab.toml, line 2, column 6"), "{error}");
+    assert!(error.contains("expected UTF-8"), "{error}");
+}
