@@ -210,7 +210,10 @@ async fn open_local(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Session, SessionError> {
     let needs_postgres = lab.engine.id == spec::DATABASE.id;
-    let local = LocalServers::start(&lab.id, needs_postgres).await?;
+    let starting = StartingLine::show(needs_postgres);
+    let local = LocalServers::start(&lab.id, needs_postgres).await;
+    drop(starting);
+    let local = local?;
     let config = VaultConfig::new(&local.vault.addr, Some(local.vault.token.clone()))?;
     let own = local.postgres.as_ref().map(|pg| Prefill {
         values: Values::default()
@@ -232,6 +235,36 @@ async fn open_local(
         local: Some(local),
         ..Session::new(lab, connection, VaultClient::new(config)?, engine, env)
     })
+}
+
+/// A line on a terminal's stderr while the servers start (seconds, with nothing else on
+/// screen yet), erased once they have: the full screen or the walk's transcript follows.
+struct StartingLine(bool);
+
+impl StartingLine {
+    fn show(postgres: bool) -> StartingLine {
+        use std::io::{IsTerminal, Write};
+        let mut stderr = std::io::stderr();
+        let shown = stderr.is_terminal();
+        if shown {
+            let what = match postgres {
+                true => "a Vault dev server and PostgreSQL",
+                false => "a Vault dev server",
+            };
+            let _ = write!(stderr, "vaultlab: starting {what} on this machine…");
+            let _ = stderr.flush();
+        }
+        StartingLine(shown)
+    }
+}
+
+impl Drop for StartingLine {
+    fn drop(&mut self) {
+        if self.0 {
+            // Back to the line's start, and erase it.
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 impl Session {

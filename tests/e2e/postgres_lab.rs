@@ -296,6 +296,24 @@ fn sigterm_and_sighup_stop_the_servers_and_remove_their_directory() {
     }
 }
 
+/// Starting the servers takes seconds: the terminal says so meanwhile, not nothing.
+#[test]
+fn while_the_servers_start_the_terminal_says_so() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = path_with_bao();
+    let tmpdir = tmp.path().display().to_string();
+    let tmux = Tmux::start_sized(
+        &in_tmux(&format!("--lab {LAB}")),
+        &[("PATH", &path), ("TMPDIR", &tmpdir)],
+        (80, 24),
+    );
+    tmux.wait_for("vaultlab: starting a Vault dev server and PostgreSQL on this machine…");
+    tmux.wait_for_all(&["LOCAL http://127.0.0.1:", "checks pass"]);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED");
+    assert!(!screen.contains("starting a Vault"), "erased:\n{screen}");
+}
+
 /// `kill -9` gives vaultlab no chance to stop anything: what it started must still stop,
 /// and their directory go, without it.
 #[test]
