@@ -45,9 +45,14 @@ impl Keeper {
     /// Starts the keeper of `dir` and of the servers it will be told about.
     pub fn start(dir: &Path) -> std::io::Result<Keeper> {
         use std::os::unix::process::CommandExt;
+        // The script rides in the environment so that `ps` shows one short line.
         let mut keeper = Command::new("/bin/sh")
-            .args(["-c", SCRIPT, "vaultlab-keeper"])
+            .args(["-c", "eval \"$VAULTLAB_KEEPER\"", "vaultlab-keeper"])
             .arg(dir)
+            // Nothing of vaultlab's environment (a token, a password): only what it needs.
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("VAULTLAB_KEEPER", SCRIPT)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
