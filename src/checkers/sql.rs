@@ -325,6 +325,7 @@ impl<'a> Lint<'a> {
         let create = self.check_create_role(&statements);
         self.check_placeholders(create);
         self.check_semicolons();
+        self.check_missing_semicolons(&statements);
         self.issues
             .sort_by_key(|i| (i.severity, i.at.map(|p| (p.line, p.column))));
         self.issues
@@ -527,6 +528,48 @@ impl<'a> Lint<'a> {
                     );
                 }
             }
+        }
+    }
+
+    /// A statement's first word at the start of a line, inside another statement: the `;`
+    /// before it is likely missing (PostgreSQL then reads both as one, and fails at this
+    /// word). `ALTER DEFAULT PRIVILEGES … GRANT` and `CREATE SCHEMA … CREATE` are one
+    /// statement each, and a `DO` block's body is its own.
+    fn check_missing_semicolons(&mut self, statements: &[Vec<Word>]) {
+        const STARTS: [&str; 5] = ["CREATE", "GRANT", "REVOKE", "ALTER", "DROP"];
+        let mut found = Vec::new();
+        for words in statements {
+            let is = |i: usize, word: &str| {
+                words
+                    .get(i)
+                    .is_some_and(|w| w.text.eq_ignore_ascii_case(word))
+            };
+            let nests =
+                (is(0, "ALTER") && is(1, "DEFAULT")) || (is(0, "CREATE") && is(1, "SCHEMA"));
+            if nests || is(0, "DO") {
+                continue;
+            }
+            let line_start = |at: usize| {
+                let before = &self.text[..at];
+                let line = before.rfind('\n').map_or(before, |n| &before[n + 1..]);
+                line.trim().is_empty()
+            };
+            if let Some(word) = words.iter().skip(1).find(|w| {
+                STARTS.iter().any(|s| w.text.eq_ignore_ascii_case(s))
+                    && self.kind_at(w.at) == Kind::Code
+                    && line_start(w.at)
+            }) {
+                found.push((word.at, word.text.to_uppercase()));
+            }
+        }
+        for (at, word) in found {
+            self.add(
+                Severity::Warning,
+                at,
+                format!(
+                    "is a ; missing before this {word}? PostgreSQL reads everything up to the next ; as one statement, and would fail here"
+                ),
+            );
         }
     }
 
@@ -799,6 +842,30 @@ mod tests {
         assert!(found[0].3.contains("cuts the statements at every ;"));
         let block = "DO $$\nBEGIN\n  CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';\nEND\n$$;";
         assert_eq!(found_severities(block), vec![]);
+    }
+
+    #[test]
+    fn a_missing_semicolon_between_statements_is_shown_at_the_next_statement() {
+        let text = "CREATE ROLE \"{{name}}\" WITH LOGIN\n  PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'\nGRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{{name}}\";";
+        let found = found(text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].0, found[0].1, found[0].2),
+            (Severity::Warning, 3, 1)
+        );
+        assert!(
+            found[0].3.contains("; missing before this GRANT"),
+            "{}",
+            found[0].3
+        );
+        // One statement over several lines, and statements that hold others, are not.
+        for fine in [
+            "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}'\n  VALID UNTIL '{{expiration}}';\nGRANT SELECT\n  ON ALL TABLES IN SCHEMA public\n  TO \"{{name}}\";",
+            "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';\nALTER DEFAULT PRIVILEGES IN SCHEMA public\n  GRANT SELECT ON TABLES TO \"{{name}}\";",
+            "DO $$\nBEGIN\n  CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';\n  GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{{name}}\";\nEND\n$$;",
+        ] {
+            assert_eq!(found_severities(fine), Vec::<Severity>::new(), "{fine}");
+        }
     }
 
     #[test]
