@@ -475,7 +475,11 @@ pub fn refusal(e: PgError) -> Refusal {
             e.to_string(),
             format!("{} Enter tries again.", e.hint()),
         ),
-        code: e.code.clone(),
+        // No SQLSTATE without a server: named as the AWS engine names no answer.
+        code: match e.code.as_str() {
+            "connection" => "Unreachable".to_owned(),
+            code => code.to_owned(),
+        },
         message: e.message.clone(),
         retry,
         waiting,
@@ -681,15 +685,14 @@ mod tests {
         );
         assert!(wrong.failure.hint.ends_with("Enter tries again."));
         assert!(refusal(error("42501", "permission denied for table t")).denied);
-        assert_eq!(
-            refusal(error(
-                "connection",
-                "error connecting to server: Connection refused"
-            ))
-            .failure
-            .what,
-            "No answer from PostgreSQL"
-        );
+        let unanswered = refusal(error(
+            "connection",
+            "error connecting to server: Connection refused",
+        ));
+        assert_eq!(unanswered.failure.what, "No answer from PostgreSQL");
+        // The probe pane's heading: a word of the app's, not the engine's inner tag.
+        assert_eq!(unanswered.code, "Unreachable");
+        assert_eq!(wrong.code, "28P01");
     }
 
     #[test]
