@@ -12,6 +12,11 @@ use crate::runtime::terminal;
 use crate::ui::Theme;
 
 pub fn run(args: LabArgs) -> Outcome {
+    // A lab that is not there, or cannot be read, is said first: it is the same mistake
+    // with a screen or without one. Reading it starts nothing.
+    crate::lab::Labs::new(args.labs.as_deref())
+        .load(&args.lab)
+        .map_err(UserError::from)?;
     // Before anything starts (a sandbox, a journal): a screen nobody can see is no run.
     terminal::check_usable(
         std::io::stdout().is_terminal(),

@@ -81,3 +81,23 @@ fn a_folder_of_labs_is_listed_and_a_broken_lab_is_named_with_its_line() {
     assert!(stderr.contains("broken/lab.toml, line "), "{stderr}");
     assert!(stderr.contains("expected one of:"), "{stderr}");
 }
+
+#[test]
+fn a_lab_that_is_not_there_is_said_before_the_terminal_is_looked_at() {
+    for args in [
+        &["--lab", "dynamic-db-postgre"][..],
+        &["--labs", "/nonexistent-labs", "--lab", "x"],
+    ] {
+        // stdout is a pipe here: the lab's mistake, not "not a terminal", is what to fix.
+        let output = vaultlab(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(!stderr.contains("not a terminal"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no lab named \"dynamic-db-postgre\"")
+                || stderr.contains("cannot read the labs folder /nonexistent-labs"),
+            "{stderr}"
+        );
+    }
+}
