@@ -105,8 +105,15 @@ impl<'a> Loader<'a> {
             .map(|(name, value)| Ok((name.clone(), self.shown(value)?)))
             .collect::<Result<_, LabError>>()?;
         if !vars.iter().any(|(name, _)| name == "mount") {
+            // At the [vars] table when there is one.
+            let table = self
+                .text
+                .match_indices("[vars]")
+                .map(|(at, _)| at)
+                .find(|&at| at == 0 || self.text[..at].ends_with('\n'))
+                .unwrap_or(0);
             return Err(self.error(
-                0..0,
+                table..table,
                 "missing `mount` in [vars]: where the lab's engine is mounted",
             ));
         }

@@ -276,3 +276,15 @@ fn a_lab_file_that_is_not_utf8_is_refused_at_its_line_and_column() {
     assert!(error.contains("lab.toml, line 2, column 6"), "{error}");
     assert!(error.contains("expected UTF-8"), "{error}");
 }
+
+#[test]
+fn a_missing_mount_is_reported_at_the_vars_table() {
+    let error = error(|toml| toml.replace("mount = \"aws\"", "mnt = \"aws\""));
+    let line = line_of("mount = \"aws\"") - 1;
+    assert!(
+        error.contains(&format!(
+            "lab.toml, line {line}, column 1: missing `mount` in [vars]"
+        )),
+        "{error}"
+    );
+}
