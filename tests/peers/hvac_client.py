@@ -65,5 +65,5 @@ if creds:
                                         if u["UserName"].startswith("vault-")])
 step("rotate_root", lambda: client.secrets.aws.rotate_root_iam_credentials()["data"])
 step("no_such_path", lambda: client.adapter.get("/v1/sys/nope"))
-step("not_implemented", lambda: client.adapter.get("/v1/sys/policy"))
+step("not_implemented", lambda: client.adapter.get("/v1/sys/auth"))
 print(json.dumps(steps, indent=1))

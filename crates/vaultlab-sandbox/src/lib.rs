@@ -10,8 +10,11 @@
 //! finish, the engine's listener closes, then the whole state is saved.
 
 pub mod aws;
+pub mod engine_call;
+pub mod events;
 pub mod faults;
 pub mod persist;
+pub mod room;
 pub mod serve;
 pub mod state;
 pub mod vault;
@@ -50,6 +53,16 @@ pub struct SandboxOptions {
     pub region: String,
     /// Connection cap, read timeouts and size bounds (by default from `ulimit -n`).
     pub limits: serve::Limits,
+    /// Serve a workshop room (seats: a namespace and an AWS account each). A state file
+    /// that already holds a room serves it again whatever this says.
+    pub room: Option<RoomOptions>,
+}
+
+/// A room's settings at its first start.
+#[derive(Debug, Clone)]
+pub struct RoomOptions {
+    pub title: String,
+    pub max_seats: usize,
 }
 
 impl Default for SandboxOptions {
@@ -60,6 +73,7 @@ impl Default for SandboxOptions {
             state_path: None,
             region: DEFAULT_REGION.to_owned(),
             limits: serve::Limits::default(),
+            room: None,
         }
     }
 }
@@ -117,6 +131,8 @@ pub struct Sandbox {
     vault: VaultServer,
     aws: AwsEndpoint,
     store: Option<Store>,
+    events: events::Events,
+    room: Option<room::Room>,
     public: Served,
     engine: Served,
     lease_worker: JoinHandle<()>,
@@ -151,6 +167,7 @@ impl Sandbox {
             bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0))?;
 
         let changed: ChangeNotifier = Arc::new(Notify::new());
+        let events = events::Events::default();
         let aws = AwsEndpoint::new(
             aws_state,
             AwsOptions {
@@ -158,7 +175,8 @@ impl Sandbox {
                 region: options.region.clone(),
             },
             changed.clone(),
-        );
+        )
+        .with_events(events.clone());
         // The printed root keys must be in the first snapshot (a learner may have deleted
         // them through the API: they are made again).
         aws.admin_credentials();
@@ -184,6 +202,7 @@ impl Sandbox {
             changed,
         )
         .with_store(store.clone())
+        .with_events(events.clone())
         .with_own_aws_endpoint(&url, &engine_url);
         if let Some(store) = &store {
             let (vault, aws) = (vault.clone(), aws.clone());
@@ -198,6 +217,15 @@ impl Sandbox {
             }));
         }
         let lease_worker = vault.spawn_lease_expiry();
+        let room = match &options.room {
+            Some(room) => Some(room::Room::open(
+                vault.clone(),
+                aws.clone(),
+                &room.title,
+                room.max_seats,
+            )),
+            None => room::Room::existing(vault.clone(), aws.clone()),
+        };
 
         // Vault faults see every request first; AWS faults are answered by the AWS
         // endpoint once a request is authenticated. The admin API is the faults' own.
@@ -205,6 +233,11 @@ impl Sandbox {
         let router = vault
             .router()
             .merge(faults::admin_router(faults.clone(), vault.clone()))
+            .merge(events::http::router(events.clone(), vault.clone()))
+            .merge(match &room {
+                Some(room) => room::http::router(room.clone(), vault.clone()),
+                None => Router::new(),
+            })
             .fallback_service(aws.router_with_faults(faults.clone()))
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
@@ -220,7 +253,7 @@ impl Sandbox {
         // The engine's listener serves its IAM calls only: AWS, faults included. Its
         // answers do not wait for the log: the engine's own record (a lease) comes after
         // theirs, and the Vault request waits for that one (see persist::barrier).
-        let engine_router = aws.router_with_faults(faults);
+        let engine_router = aws.engine_router(faults);
 
         Ok(Self {
             url,
@@ -228,6 +261,8 @@ impl Sandbox {
             vault,
             aws,
             store,
+            events,
+            room,
             public: Served::start(
                 public_listener,
                 public_router,
@@ -254,12 +289,27 @@ impl Sandbox {
         &self.url
     }
 
+    /// The room this sandbox serves, if it is one.
+    pub fn room(&self) -> Option<&room::Room> {
+        self.room.as_ref()
+    }
+
+    /// What happens in the sandbox, as it happens.
+    pub fn events(&self) -> &events::Events {
+        &self.events
+    }
+
     pub fn region(&self) -> &str {
         &self.region
     }
 
     pub fn root_token(&self) -> PersistedSecret {
         self.vault.root_token()
+    }
+
+    /// The AWS endpoint (a room makes an account per seat through it).
+    pub fn aws(&self) -> &AwsEndpoint {
+        &self.aws
     }
 
     /// The sandbox account's admin keys: the lab's "root keys".
@@ -290,6 +340,8 @@ impl Sandbox {
     /// calls to the sandbox itself still served); the background worker finishes what it
     /// is doing; then the whole state is saved.
     pub async fn shutdown(mut self) -> Result<(), SandboxError> {
+        // Open event streams would hold the drain open.
+        self.events.close();
         if !self.public.drain(DRAIN_LIMIT).await {
             tracing::warn!(
                 "requests still running after {}s were cut off",

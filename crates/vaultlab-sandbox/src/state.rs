@@ -17,7 +17,8 @@ use super::vault::VaultState;
 
 /// Bumped when the file's shape changes incompatibly. 2: a log (`F.wal`) continues the
 /// snapshot from `log_seq` on; a vaultlab that reads only format 1 would miss it.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: AWS has several accounts (a row per account; users, groups keyed by account).
+pub const FORMAT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SandboxState {

@@ -25,6 +25,8 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
 /// Runs one IAM action; `Ok(None)` for actions without a result element.
 pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>> {
     let p = call.params;
+    // Every action works in the caller's account: the one its key belongs to.
+    let acct = call.caller.account.as_str();
     match call.action {
         "CreateUser" => {
             let name = p.iam_required("UserName", "userName")?;
@@ -33,19 +35,19 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 call,
                 state,
                 "CreateUser",
-                &format!("arn:aws:iam::{}:user{path}{name}", state.account_id),
+                &format!("arn:aws:iam::{acct}:user{path}{name}"),
             )?;
             let tags = tags(p);
             let boundary = p.get("PermissionsBoundary").map(str::to_string);
-            state.create_user(name, path, call.now)?;
-            state.set_user_extras(name, tags, boundary)?;
-            let user = state.user(name)?;
+            state.create_user(acct, name, path, call.now)?;
+            state.set_user_extras(acct, name, tags, boundary)?;
+            let user = state.user(acct, name)?;
             Ok(Some(node(|x| write_user(x, "User", state, user))))
         }
         "GetUser" => {
             let name = p.get("UserName").unwrap_or(&call.caller.user_name);
-            authorize(call, state, "GetUser", &user_resource(state, name))?;
-            let user = state.user(name)?;
+            authorize(call, state, "GetUser", &user_resource(state, acct, name))?;
+            let user = state.user(acct, name)?;
             Ok(Some(node(|x| write_user(x, "User", state, user))))
         }
         "ListUsers" => {
@@ -53,12 +55,12 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 call,
                 state,
                 "ListUsers",
-                &format!("arn:aws:iam::{}:user/", state.account_id),
+                &format!("arn:aws:iam::{acct}:user/"),
             )?;
             let prefix = p.get("PathPrefix").unwrap_or("/");
             Ok(Some(node(|x| {
                 x.node("Users", |x| {
-                    for user in state.users.values().filter(|u| u.path.starts_with(prefix)) {
+                    for user in state.users_of(acct).filter(|u| u.path.starts_with(prefix)) {
                         write_user(x, "member", state, user);
                     }
                 });
@@ -67,23 +69,33 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
         }
         "DeleteUser" => {
             let name = p.iam_required("UserName", "userName")?;
-            authorize(call, state, "DeleteUser", &user_resource(state, name))?;
-            state.delete_user(name)?;
+            authorize(call, state, "DeleteUser", &user_resource(state, acct, name))?;
+            state.delete_user(acct, name)?;
             Ok(None)
         }
         "PutUserPolicy" => {
             let name = p.iam_required("UserName", "userName")?;
             let policy = p.iam_required("PolicyName", "policyName")?;
             let document = p.iam_required("PolicyDocument", "policyDocument")?;
-            authorize(call, state, "PutUserPolicy", &user_resource(state, name))?;
-            state.put_user_policy(name, policy, document)?;
+            authorize(
+                call,
+                state,
+                "PutUserPolicy",
+                &user_resource(state, acct, name),
+            )?;
+            state.put_user_policy(acct, name, policy, document)?;
             Ok(None)
         }
         "GetUserPolicy" => {
             let name = p.iam_required("UserName", "userName")?;
             let policy = p.iam_required("PolicyName", "policyName")?;
-            authorize(call, state, "GetUserPolicy", &user_resource(state, name))?;
-            let document = state.user_policy(name, policy)?;
+            authorize(
+                call,
+                state,
+                "GetUserPolicy",
+                &user_resource(state, acct, name),
+            )?;
+            let document = state.user_policy(acct, name, policy)?;
             Ok(Some(node(|x| {
                 x.text("UserName", name);
                 x.text("PolicyName", policy);
@@ -95,8 +107,13 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
         }
         "ListUserPolicies" => {
             let name = p.iam_required("UserName", "userName")?;
-            authorize(call, state, "ListUserPolicies", &user_resource(state, name))?;
-            let user = state.user(name)?;
+            authorize(
+                call,
+                state,
+                "ListUserPolicies",
+                &user_resource(state, acct, name),
+            )?;
+            let user = state.user(acct, name)?;
             Ok(Some(node(|x| {
                 x.node("PolicyNames", |x| {
                     for policy in user.inline_policies.keys() {
@@ -109,18 +126,23 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
         "DeleteUserPolicy" => {
             let name = p.iam_required("UserName", "userName")?;
             let policy = p.iam_required("PolicyName", "policyName")?;
-            authorize(call, state, "DeleteUserPolicy", &user_resource(state, name))?;
-            state.delete_user_policy(name, policy)?;
+            authorize(
+                call,
+                state,
+                "DeleteUserPolicy",
+                &user_resource(state, acct, name),
+            )?;
+            state.delete_user_policy(acct, name, policy)?;
             Ok(None)
         }
         "AttachUserPolicy" | "DetachUserPolicy" => {
             let name = p.iam_required("UserName", "userName")?;
             let arn = p.iam_required("PolicyArn", "policyArn")?;
-            authorize(call, state, call.action, &user_resource(state, name))?;
+            authorize(call, state, call.action, &user_resource(state, acct, name))?;
             if call.action == "AttachUserPolicy" {
-                state.attach_user_policy(name, arn)?;
+                state.attach_user_policy(acct, name, arn)?;
             } else {
-                state.detach_user_policy(name, arn)?;
+                state.detach_user_policy(acct, name, arn)?;
             }
             Ok(None)
         }
@@ -130,9 +152,9 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 call,
                 state,
                 "ListAttachedUserPolicies",
-                &user_resource(state, name),
+                &user_resource(state, acct, name),
             )?;
-            let user = state.user(name)?;
+            let user = state.user(acct, name)?;
             Ok(Some(node(|x| {
                 x.node("AttachedPolicies", |x| {
                     for arn in &user.attached_policies {
@@ -152,20 +174,20 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 call,
                 state,
                 "CreateGroup",
-                &format!("arn:aws:iam::{}:group{path}{name}", state.account_id),
+                &format!("arn:aws:iam::{acct}:group{path}{name}"),
             )?;
-            state.create_group(name, path, call.now)?;
-            let group = state.group(name)?;
+            state.create_group(acct, name, path, call.now)?;
+            let group = state.group(acct, name)?;
             Ok(Some(node(|x| write_group(x, "Group", state, group))))
         }
         "GetGroup" => {
             let name = p.iam_required("GroupName", "groupName")?;
-            authorize(call, state, "GetGroup", &group_resource(state, name))?;
-            let group = state.group(name)?;
+            authorize(call, state, "GetGroup", &group_resource(state, acct, name))?;
+            let group = state.group(acct, name)?;
             Ok(Some(node(|x| {
                 write_group(x, "Group", state, group);
                 x.node("Users", |x| {
-                    for user in state.group_members(name) {
+                    for user in state.group_members(acct, name) {
                         write_user(x, "member", state, user);
                     }
                 });
@@ -174,23 +196,38 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
         }
         "DeleteGroup" => {
             let name = p.iam_required("GroupName", "groupName")?;
-            authorize(call, state, "DeleteGroup", &group_resource(state, name))?;
-            state.delete_group(name)?;
+            authorize(
+                call,
+                state,
+                "DeleteGroup",
+                &group_resource(state, acct, name),
+            )?;
+            state.delete_group(acct, name)?;
             Ok(None)
         }
         "PutGroupPolicy" => {
             let name = p.iam_required("GroupName", "groupName")?;
             let policy = p.iam_required("PolicyName", "policyName")?;
             let document = p.iam_required("PolicyDocument", "policyDocument")?;
-            authorize(call, state, "PutGroupPolicy", &group_resource(state, name))?;
-            state.put_group_policy(name, policy, document)?;
+            authorize(
+                call,
+                state,
+                "PutGroupPolicy",
+                &group_resource(state, acct, name),
+            )?;
+            state.put_group_policy(acct, name, policy, document)?;
             Ok(None)
         }
         "GetGroupPolicy" => {
             let name = p.iam_required("GroupName", "groupName")?;
             let policy = p.iam_required("PolicyName", "policyName")?;
-            authorize(call, state, "GetGroupPolicy", &group_resource(state, name))?;
-            let document = state.group_policy(name, policy)?;
+            authorize(
+                call,
+                state,
+                "GetGroupPolicy",
+                &group_resource(state, acct, name),
+            )?;
+            let document = state.group_policy(acct, name, policy)?;
             Ok(Some(node(|x| {
                 x.text("GroupName", name);
                 x.text("PolicyName", policy);
@@ -206,9 +243,9 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 call,
                 state,
                 "ListGroupPolicies",
-                &group_resource(state, name),
+                &group_resource(state, acct, name),
             )?;
-            let group = state.group(name)?;
+            let group = state.group(acct, name)?;
             Ok(Some(node(|x| {
                 x.node("PolicyNames", |x| {
                     for policy in group.inline_policies.keys() {
@@ -225,27 +262,32 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 call,
                 state,
                 "DeleteGroupPolicy",
-                &group_resource(state, name),
+                &group_resource(state, acct, name),
             )?;
-            state.delete_group_policy(name, policy)?;
+            state.delete_group_policy(acct, name, policy)?;
             Ok(None)
         }
         "TagUser" => {
             let name = p.iam_required("UserName", "userName")?;
-            authorize(call, state, "TagUser", &user_resource(state, name))?;
-            state.tag_user(name, tags(p))?;
+            authorize(call, state, "TagUser", &user_resource(state, acct, name))?;
+            state.tag_user(acct, name, tags(p))?;
             Ok(None)
         }
         "UntagUser" => {
             let name = p.iam_required("UserName", "userName")?;
-            authorize(call, state, "UntagUser", &user_resource(state, name))?;
-            state.untag_user(name, &p.list("TagKeys.member"))?;
+            authorize(call, state, "UntagUser", &user_resource(state, acct, name))?;
+            state.untag_user(acct, name, &p.list("TagKeys.member"))?;
             Ok(None)
         }
         "ListUserTags" => {
             let name = p.iam_required("UserName", "userName")?;
-            authorize(call, state, "ListUserTags", &user_resource(state, name))?;
-            let user = state.user(name)?;
+            authorize(
+                call,
+                state,
+                "ListUserTags",
+                &user_resource(state, acct, name),
+            )?;
+            let user = state.user(acct, name)?;
             Ok(Some(node(|x| {
                 x.node("Tags", |x| {
                     for (key, value) in &user.tags {
@@ -261,11 +303,16 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
         "AddUserToGroup" | "RemoveUserFromGroup" => {
             let group = p.iam_required("GroupName", "groupName")?;
             let user = p.iam_required("UserName", "userName")?;
-            authorize(call, state, call.action, &group_resource(state, group))?;
+            authorize(
+                call,
+                state,
+                call.action,
+                &group_resource(state, acct, group),
+            )?;
             if call.action == "AddUserToGroup" {
-                state.add_user_to_group(group, user)?;
+                state.add_user_to_group(acct, group, user)?;
             } else {
-                state.remove_user_from_group(group, user)?;
+                state.remove_user_from_group(acct, group, user)?;
             }
             Ok(None)
         }
@@ -275,12 +322,12 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 call,
                 state,
                 "ListGroupsForUser",
-                &user_resource(state, name),
+                &user_resource(state, acct, name),
             )?;
-            let user = state.user(name)?;
+            let user = state.user(acct, name)?;
             Ok(Some(node(|x| {
                 x.node("Groups", |x| {
-                    for group in user.groups.iter().filter_map(|g| state.groups.get(g)) {
+                    for group in user.groups.iter().filter_map(|g| state.group(acct, g).ok()) {
                         write_group(x, "member", state, group);
                     }
                 });
@@ -292,8 +339,14 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 .get("UserName")
                 .unwrap_or(&call.caller.user_name)
                 .to_string();
-            authorize(call, state, "CreateAccessKey", &user_resource(state, &name))?;
-            let key = state.create_access_key(&name, call.now, call.options.propagation_delay)?;
+            authorize(
+                call,
+                state,
+                "CreateAccessKey",
+                &user_resource(state, acct, &name),
+            )?;
+            let key =
+                state.create_access_key(acct, &name, call.now, call.options.propagation_delay)?;
             Ok(Some(node(|x| {
                 x.node("AccessKey", |x| {
                     x.text("UserName", &key.user_name);
@@ -309,7 +362,7 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
             let source = p.iam_required("PolicySourceArn", "policySourceArn")?;
             authorize(call, state, "SimulatePrincipalPolicy", source)?;
             let name = source.rsplit('/').next().unwrap_or_default();
-            let user = state.user(name)?;
+            let user = state.user(acct, name)?;
             let documents = state.policies_for(user);
             let resources: Vec<&str> = (1..)
                 .map_while(|i| p.get(&format!("ResourceArns.member.{i}")))
@@ -348,9 +401,14 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
         }
         "ListAccessKeys" => {
             let name = p.get("UserName").unwrap_or(&call.caller.user_name);
-            authorize(call, state, "ListAccessKeys", &user_resource(state, name))?;
-            state.user(name)?;
-            let keys = state.keys_of(name);
+            authorize(
+                call,
+                state,
+                "ListAccessKeys",
+                &user_resource(state, acct, name),
+            )?;
+            state.user(acct, name)?;
+            let keys = state.keys_of(acct, name);
             Ok(Some(node(|x| {
                 x.node("AccessKeyMetadata", |x| {
                     for key in keys {
@@ -366,9 +424,9 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                 .get("UserName")
                 .unwrap_or(&call.caller.user_name)
                 .to_string();
-            authorize(call, state, call.action, &user_resource(state, &name))?;
+            authorize(call, state, call.action, &user_resource(state, acct, &name))?;
             if call.action == "DeleteAccessKey" {
-                state.delete_access_key(&name, id)?;
+                state.delete_access_key(acct, &name, id)?;
             } else {
                 let active = match p.iam_required("Status", "status")? {
                     "Active" => true,
@@ -381,7 +439,7 @@ pub fn handle(call: &Call<'_>, state: &mut AwsState) -> ApiResult<Option<String>
                         ));
                     }
                 };
-                state.update_access_key(&name, id, active)?;
+                state.update_access_key(acct, &name, id, active)?;
             }
             Ok(None)
         }
@@ -411,17 +469,17 @@ fn tags(p: &Params) -> Vec<(String, String)> {
 }
 
 /// The ARN AWS checks for an action on a user (path `/` when the user does not exist).
-fn user_resource(state: &AwsState, name: &str) -> String {
-    match state.users.get(name) {
-        Some(user) => state.user_arn(user),
-        None => format!("arn:aws:iam::{}:user/{name}", state.account_id),
+fn user_resource(state: &AwsState, acct: &str, name: &str) -> String {
+    match state.user(acct, name) {
+        Ok(user) => state.user_arn(user),
+        Err(_) => format!("arn:aws:iam::{acct}:user/{name}"),
     }
 }
 
-fn group_resource(state: &AwsState, name: &str) -> String {
-    match state.groups.get(name) {
-        Some(group) => state.group_arn(group),
-        None => format!("arn:aws:iam::{}:group/{name}", state.account_id),
+fn group_resource(state: &AwsState, acct: &str, name: &str) -> String {
+    match state.group(acct, name) {
+        Ok(group) => state.group_arn(group),
+        Err(_) => format!("arn:aws:iam::{acct}:group/{name}"),
     }
 }
 

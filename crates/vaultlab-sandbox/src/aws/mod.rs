@@ -5,8 +5,15 @@
 //! SigV4 scope) → authentication (the scope's date, service and region, then re-signing
 //! with the stored secret) → an armed fault, if one matches → the service's action
 //! handler, which checks the caller's policies → XML in that service's shape.
+//!
+//! It serves several accounts (`store`): a request works in the account of the key that
+//! signed it, so a key never sees another account's users. Every request is told to the
+//! event stream (`crate::events`), with who made it: the engine (it came in through the
+//! engine's listener, saying why: `crate::engine_call`) or a client.
 
+mod accounts;
 mod actions;
+mod auth;
 mod ec2;
 mod error;
 mod iam;
@@ -28,13 +35,17 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
 use super::ChangeNotifier;
 use super::faults::Faults;
+use crate::engine_call::{self, EngineCall};
+use crate::events::{self, AwsCall, Detail, Events, Origin};
 use crate::persist::{Recorded, Store};
 use error::{ApiError, ApiResult};
-pub use store::{AccessKey, AwsState, Group, User};
+pub use store::{
+    ADMIN_USER, AccessKey, Account, AwsState, Group, KeyKind, MAX_ACCOUNTS, User, row_key,
+};
 use vaultlab_wire::secret::PersistedSecret;
 
 /// How the endpoint behaves.
@@ -127,6 +138,9 @@ impl Params {
 /// The authenticated principal of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// The account its key belongs to: every action works there.
+    pub account: String,
+    pub key: KeyKind,
     pub user_name: String,
     pub user_id: String,
     pub arn: String,
@@ -144,9 +158,9 @@ pub struct Call<'a> {
 impl Call<'_> {
     /// The caller's identity policies decide `action` on `resource`.
     fn decide(&self, state: &AwsState, action: &str, resource: &str) -> policy::Decision {
-        match state.users.get(&self.caller.user_name) {
-            Some(user) => policy::evaluate(state.policies_for(user), action, resource),
-            None => policy::Decision::ImplicitDeny,
+        match state.user(&self.caller.account, &self.caller.user_name) {
+            Ok(user) => policy::evaluate(state.policies_for(user), action, resource),
+            Err(_) => policy::Decision::ImplicitDeny,
         }
     }
 }
@@ -161,10 +175,11 @@ pub struct AwsEndpoint {
     faults: Option<Faults>,
     /// The `--state` file's log, which every change is recorded into.
     store: Option<Store>,
+    /// Where every request is told.
+    events: Events,
+    /// Whose requests this router serves: the engine's (its own listener) or anyone's.
+    origin: Origin,
 }
-
-/// How far a request's `X-Amz-Date` may be from our clock, as AWS allows.
-const MAX_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 impl AwsEndpoint {
     pub fn new(state: AwsState, options: AwsOptions, on_change: ChangeNotifier) -> Self {
@@ -174,7 +189,15 @@ impl AwsEndpoint {
             on_change,
             faults: None,
             store: None,
+            events: Events::default(),
+            origin: Origin::Client,
         }
+    }
+
+    /// Tells every request to `events`.
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = events;
+        self
     }
 
     /// Records every change into `store` (the `--state` file's log).
@@ -197,33 +220,19 @@ impl AwsEndpoint {
         Router::new().fallback(handle).with_state(endpoint)
     }
 
-    pub fn snapshot(&self) -> AwsState {
-        self.lock().clone()
+    /// The router for the engine's own listener: as [`AwsEndpoint::router_with_faults`],
+    /// and its requests are the engine's (which says why it makes them).
+    pub fn engine_router(&self, faults: Faults) -> Router {
+        let endpoint = Self {
+            faults: Some(faults),
+            origin: Origin::Engine,
+            ..self.clone()
+        };
+        Router::new().fallback(handle).with_state(endpoint)
     }
 
-    /// The admin user's keys. If a learner deleted them through the API, a new key (and,
-    /// if needed, the admin user) is made so the sandbox stays usable.
-    pub fn admin_credentials(&self) -> AdminCredentials {
-        let (credentials, changed) = {
-            let mut state = self.lock();
-            let changed = state.ensure_admin_key(Utc::now());
-            let key = state
-                .admin_key()
-                .expect("ensure_admin_key made one")
-                .clone();
-            let user = state.user(&key.user_name).expect("admin user exists");
-            let credentials = AdminCredentials {
-                access_key_id: key.id.clone(),
-                secret_access_key: key.secret.clone(),
-                account_id: state.account_id.clone(),
-                user_arn: state.user_arn(user),
-            };
-            (credentials, changed)
-        };
-        if changed {
-            self.on_change.notify_one();
-        }
-        credentials
+    pub fn snapshot(&self) -> AwsState {
+        self.lock().clone()
     }
 
     /// A poisoned lock only means a handler panicked mid-request; the data is still whole
@@ -245,6 +254,11 @@ impl AwsEndpoint {
         if *method == Method::POST {
             params.0.extend(form_urlencoded::parse(body).into_owned());
         }
+        let mut trace = Trace {
+            action: params.get("Action").map(str::to_owned),
+            user: params.get("UserName").map(str::to_owned),
+            ..Trace::default()
+        };
 
         let authorization = headers
             .get(header::AUTHORIZATION)
@@ -266,7 +280,7 @@ impl AwsEndpoint {
                 "InvalidAction",
                 "Could not tell the service from the request: no SigV4 credential scope for iam, sts or ec2 and no known Version.",
             );
-            return Outcome::failed(None, error);
+            return Outcome::failed(None, error, trace);
         };
 
         let now = Utc::now();
@@ -278,7 +292,11 @@ impl AwsEndpoint {
             headers,
             body,
         };
-        let caller = match authenticate(
+        let key_id = authorization
+            .as_ref()
+            .and_then(|a| a.as_ref().ok())
+            .map(|a| a.access_key_id.clone());
+        let caller = match auth::authenticate(
             &state,
             service,
             &self.options.region,
@@ -288,14 +306,26 @@ impl AwsEndpoint {
         ) {
             Ok(caller) => caller,
             Err(error) => {
+                // A deleted key is named (whose it was) though refused as any unknown key.
+                if let Some(retired) = key_id.and_then(|id| state.retired_keys.get(&id)) {
+                    trace.account = Some(retired.account.clone());
+                    trace.caller = Some(retired.user_name.clone());
+                    trace.key = Some(retired.kind);
+                    trace.key_deleted = true;
+                }
+                trace.namespace = account_namespace(&state, trace.account.as_deref());
                 tracing::debug!(
                     service = service.name(),
                     outcome = %error.code,
                     "aws request refused"
                 );
-                return Outcome::failed(Some(service), error);
+                return Outcome::failed(Some(service), error, trace);
             }
         };
+        trace.account = Some(caller.account.clone());
+        trace.caller = Some(caller.user_name.clone());
+        trace.key = Some(caller.key);
+        trace.namespace = account_namespace(&state, Some(&caller.account));
         let Some(action) = params.get("Action").map(str::to_string) else {
             let error = match service {
                 Service::Ec2 => ApiError::new(
@@ -305,7 +335,7 @@ impl AwsEndpoint {
                 ),
                 _ => ApiError::new(StatusCode::BAD_REQUEST, "MissingAction", "Missing Action"),
             };
-            return Outcome::failed(Some(service), error);
+            return Outcome::failed(Some(service), error, trace);
         };
         if let Some((status, code, message)) =
             self.faults.as_ref().and_then(|f| f.take_aws(&action))
@@ -318,7 +348,7 @@ impl AwsEndpoint {
                 outcome = %error.code,
                 "aws request answered by an armed fault"
             );
-            return Outcome::failed(Some(service), error);
+            return Outcome::failed(Some(service), error, trace);
         }
         let call = Call {
             action: &action,
@@ -347,24 +377,88 @@ impl AwsEndpoint {
             service: Some(service),
             result: result.map(|inner| (action, inner)),
             mutated,
+            trace,
         }
+    }
+
+    /// Tells the event stream about one request.
+    fn report(
+        &self,
+        headers: &HeaderMap,
+        service: Option<Service>,
+        trace: Trace,
+        status: StatusCode,
+        error_code: Option<String>,
+        elapsed: Duration,
+    ) {
+        // Only the engine's own listener may say what the engine was doing.
+        let engine = match self.origin {
+            Origin::Engine => headers
+                .get(engine_call::HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(EngineCall::parse),
+            Origin::Client => None,
+        };
+        let namespace = match &engine {
+            Some(call) => call.namespace.clone(),
+            None => trace.namespace,
+        };
+        self.events.emit(Detail::Aws(AwsCall {
+            account: trace.account,
+            namespace,
+            service: service.map_or("unknown", Service::name).to_owned(),
+            action: trace.action.unwrap_or_default(),
+            status: status.as_u16(),
+            error_code,
+            origin: self.origin,
+            purpose: engine.as_ref().map(|c| c.purpose),
+            lease_id: engine.and_then(|c| c.lease_id),
+            key: trace.key,
+            key_deleted: trace.key_deleted,
+            caller: trace.caller,
+            user: trace.user,
+            duration_ms: events::millis(elapsed),
+        }));
     }
 }
 
+/// The namespace an account belongs to, for its events (`""`: none, or the root).
+fn account_namespace(state: &AwsState, account: Option<&str>) -> String {
+    account
+        .and_then(|a| state.account(a))
+        .and_then(|a| a.namespace.clone())
+        .unwrap_or_default()
+}
+
+/// What the event stream is told about a request, learnt as it is processed. Never a
+/// secret: names, not keys.
+#[derive(Debug, Default)]
+struct Trace {
+    action: Option<String>,
+    account: Option<String>,
+    namespace: String,
+    caller: Option<String>,
+    key: Option<KeyKind>,
+    key_deleted: bool,
+    user: Option<String>,
+}
+
 /// What `process` decided: the service (if known), the action with its result XML or an
-/// error, and whether state changed.
+/// error, whether state changed, and what to tell the event stream.
 struct Outcome {
     service: Option<Service>,
     result: Result<(String, Option<String>), ApiError>,
     mutated: bool,
+    trace: Trace,
 }
 
 impl Outcome {
-    fn failed(service: Option<Service>, error: ApiError) -> Self {
+    fn failed(service: Option<Service>, error: ApiError, trace: Trace) -> Self {
         Self {
             service,
             result: Err(error),
             mutated: false,
+            trace,
         }
     }
 }
@@ -385,19 +479,25 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let started = std::time::Instant::now();
     let Outcome {
         service,
         result,
         mutated,
+        trace,
     } = endpoint.process(&method, &uri, &headers, &body);
     if mutated {
         endpoint.on_change.notify_one();
     }
-    match (service, result) {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (status, error_code, response) = match (service, result) {
         (Some(service), Ok((action, inner))) => {
-            let request_id = uuid::Uuid::new_v4().to_string();
             let body = xml::success(service, &action, inner, &request_id);
-            xml_response(StatusCode::OK, &request_id, body)
+            (
+                StatusCode::OK,
+                None,
+                xml_response(StatusCode::OK, &request_id, body),
+            )
         }
         (service, result) => {
             // `process` never succeeds without a service; answer a 500 rather than panic.
@@ -408,7 +508,6 @@ async fn handle(
                     "no service",
                 )
             });
-            let request_id = uuid::Uuid::new_v4().to_string();
             let body = xml::error(
                 service,
                 error.status,
@@ -416,9 +515,22 @@ async fn handle(
                 &error.message,
                 &request_id,
             );
-            xml_response(error.status, &request_id, body)
+            (
+                error.status,
+                Some(error.code.to_string()),
+                xml_response(error.status, &request_id, body),
+            )
         }
-    }
+    };
+    endpoint.report(
+        &headers,
+        service,
+        trace,
+        status,
+        error_code,
+        started.elapsed(),
+    );
+    response
 }
 
 /// A 500 `InternalFailure` in the shape of the service the request was signed for: the
@@ -442,141 +554,4 @@ fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response 
         headers.insert("x-amzn-RequestId", id);
     }
     response
-}
-
-/// The caller behind a SigV4-signed request, or the error AWS gives for it. EC2 answers
-/// every authentication problem as `AuthFailure` (401); IAM and STS name it.
-fn authenticate(
-    state: &AwsState,
-    service: Service,
-    home_region: &str,
-    authorization: Option<Result<sigv4::Authorization, sigv4::ParseError>>,
-    request: &sigv4::SignedRequest<'_>,
-    now: DateTime<Utc>,
-) -> ApiResult<Caller> {
-    let headers = request.headers;
-    let ec2 = service == Service::Ec2;
-    let auth_failure = |message: Option<String>| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "AuthFailure",
-            message.unwrap_or_else(|| {
-                "AWS was not able to validate the provided access credentials".to_owned()
-            }),
-        )
-    };
-    let incomplete = |message: String| {
-        if ec2 {
-            auth_failure(None)
-        } else {
-            ApiError::new(StatusCode::FORBIDDEN, "IncompleteSignature", message)
-        }
-    };
-    let authorization = match authorization {
-        None if ec2 => return Err(auth_failure(None)),
-        None => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "MissingAuthenticationToken",
-                "Request is missing Authentication Token",
-            ));
-        }
-        Some(Err(sigv4::ParseError::UnsupportedAlgorithm)) => {
-            return Err(incomplete(
-                "Unsupported AWS 'algorithm': only AWS4-HMAC-SHA256 is accepted.".to_owned(),
-            ));
-        }
-        Some(Err(sigv4::ParseError::Incomplete(part))) => {
-            return Err(incomplete(format!(
-                "Authorization header requires '{part}' parameter."
-            )));
-        }
-        Some(Ok(a)) => a,
-    };
-    let mismatch = |message: Option<String>| {
-        if ec2 {
-            auth_failure(message)
-        } else {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "SignatureDoesNotMatch",
-                message.unwrap_or_else(|| {
-                    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".to_owned()
-                }),
-            )
-        }
-    };
-    let amz_date = headers
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            incomplete(
-                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-                    .to_owned(),
-            )
-        })?;
-    // The scope is checked before any key is looked up, as AWS's front door does.
-    scope::check(&authorization, service, home_region, amz_date)
-        .map_err(|refused| mismatch(refused.message()))?;
-    // Without the host signed, a captured request could be replayed at another endpoint.
-    if !authorization.signed_headers.iter().any(|h| h == "host") {
-        return Err(incomplete(
-            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
-        ));
-    }
-    let unknown_key = || {
-        if ec2 {
-            auth_failure(None)
-        } else {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "InvalidClientTokenId",
-                "The security token included in the request is invalid.",
-            )
-        }
-    };
-    let Some((key, user)) = state.authenticate(&authorization.access_key_id, now) else {
-        return Err(unknown_key());
-    };
-    // Our keys are all long-term IAM user keys: a session token cannot belong to them, and
-    // AWS refuses such a pair as an invalid token.
-    if headers.contains_key("x-amz-security-token") {
-        return Err(unknown_key());
-    }
-    let signed_at = NaiveDateTime::parse_from_str(amz_date, "%Y%m%dT%H%M%SZ")
-        .map(|t| t.and_utc())
-        .map_err(|_| mismatch(None))?;
-    if !sigv4::verify(request, &authorization, key.secret.expose(), amz_date) {
-        return Err(mismatch(None));
-    }
-    if (now - signed_at).abs() > MAX_SKEW {
-        return Err(if ec2 {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "RequestExpired",
-                "Request has expired.",
-            )
-        } else {
-            let format = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
-            let message = if signed_at < now {
-                format!(
-                    "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
-                    format(now - MAX_SKEW),
-                    format(now)
-                )
-            } else {
-                format!(
-                    "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
-                    format(now + MAX_SKEW),
-                    format(now)
-                )
-            };
-            ApiError::new(StatusCode::FORBIDDEN, "SignatureDoesNotMatch", message)
-        });
-    }
-    Ok(Caller {
-        user_name: user.name.clone(),
-        user_id: user.id.clone(),
-        arn: state.user_arn(user),
-    })
 }

@@ -6,13 +6,13 @@ use super::error::ApiResult;
 use super::store::AwsState;
 use super::xml::Xml;
 
-pub fn handle(call: &Call<'_>, state: &AwsState) -> ApiResult<Option<String>> {
+pub fn handle(call: &Call<'_>, _state: &AwsState) -> ApiResult<Option<String>> {
     match call.action {
         "GetCallerIdentity" => {
             let mut x = Xml::new();
             x.text("Arn", &call.caller.arn);
             x.text("UserId", &call.caller.user_id);
-            x.text("Account", &state.account_id);
+            x.text("Account", &call.caller.account);
             Ok(Some(x.finish()))
         }
         other => Err(super::actions::not_served(

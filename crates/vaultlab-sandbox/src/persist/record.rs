@@ -21,6 +21,12 @@ enum Table {
     IamUser,
     IamGroup,
     AccessKey,
+    AwsAccount,
+    Mount,
+    Namespace,
+    Policy,
+    Token,
+    Seat,
 }
 
 #[derive(Serialize)]
@@ -82,6 +88,11 @@ pub fn vault_rows(state: &mut VaultState, last_meta: &mut Vec<u8>) -> Vec<u8> {
     }
     push_rows(&mut out, Table::Lease, &mut state.leases);
     push_rows(&mut out, Table::HalfMadeUser, &mut state.half_made_users);
+    push_rows(&mut out, Table::Mount, &mut state.mounts);
+    push_rows(&mut out, Table::Namespace, &mut state.namespaces);
+    push_rows(&mut out, Table::Policy, &mut state.policies);
+    push_rows(&mut out, Table::Token, &mut state.tokens);
+    push_rows(&mut out, Table::Seat, &mut state.seats);
     out
 }
 
@@ -92,6 +103,7 @@ pub fn aws_rows(state: &mut AwsState, last_meta: &mut Vec<u8>) -> Vec<u8> {
         push_meta(&mut out, Table::Aws, &meta);
         *last_meta = meta;
     }
+    push_rows(&mut out, Table::AwsAccount, &mut state.accounts);
     push_rows(&mut out, Table::IamUser, &mut state.users);
     push_rows(&mut out, Table::IamGroup, &mut state.groups);
     push_rows(&mut out, Table::AccessKey, &mut state.access_keys);
@@ -102,9 +114,15 @@ pub fn aws_rows(state: &mut AwsState, last_meta: &mut Vec<u8>) -> Vec<u8> {
 pub fn forget_vault_changes(state: &mut VaultState) {
     state.leases.forget_changes();
     state.half_made_users.forget_changes();
+    state.mounts.forget_changes();
+    state.namespaces.forget_changes();
+    state.policies.forget_changes();
+    state.tokens.forget_changes();
+    state.seats.forget_changes();
 }
 
 pub fn forget_aws_changes(state: &mut AwsState) {
+    state.accounts.forget_changes();
     state.users.forget_changes();
     state.groups.forget_changes();
     state.access_keys.forget_changes();
@@ -148,11 +166,20 @@ pub fn apply(payload: &[u8], vault: &mut VaultState, aws: &mut AwsState) -> Resu
                     serde_json::from_value(row.v).map_err(|e| describe_json_error(&e))?;
                 meta.leases = std::mem::take(&mut vault.leases);
                 meta.half_made_users = std::mem::take(&mut vault.half_made_users);
+                // Format 2 kept the mount table in the meta row; format 3 has a row each.
+                if meta.mounts.is_empty() {
+                    meta.mounts = std::mem::take(&mut vault.mounts);
+                }
+                meta.namespaces = std::mem::take(&mut vault.namespaces);
+                meta.policies = std::mem::take(&mut vault.policies);
+                meta.tokens = std::mem::take(&mut vault.tokens);
+                meta.seats = std::mem::take(&mut vault.seats);
                 *vault = meta;
             }
             Table::Aws => {
                 let mut meta: AwsState =
                     serde_json::from_value(row.v).map_err(|e| describe_json_error(&e))?;
+                meta.accounts = std::mem::take(&mut aws.accounts);
                 meta.users = std::mem::take(&mut aws.users);
                 meta.groups = std::mem::take(&mut aws.groups);
                 meta.access_keys = std::mem::take(&mut aws.access_keys);
@@ -163,6 +190,12 @@ pub fn apply(payload: &[u8], vault: &mut VaultState, aws: &mut AwsState) -> Resu
             Table::IamUser => set(&mut aws.users, row.k, row.v)?,
             Table::IamGroup => set(&mut aws.groups, row.k, row.v)?,
             Table::AccessKey => set(&mut aws.access_keys, row.k, row.v)?,
+            Table::AwsAccount => set(&mut aws.accounts, row.k, row.v)?,
+            Table::Mount => set(&mut vault.mounts, row.k, row.v)?,
+            Table::Namespace => set(&mut vault.namespaces, row.k, row.v)?,
+            Table::Policy => set(&mut vault.policies, row.k, row.v)?,
+            Table::Token => set(&mut vault.tokens, row.k, row.v)?,
+            Table::Seat => set(&mut vault.seats, row.k, row.v)?,
         }
     }
     Ok(())
@@ -177,6 +210,7 @@ mod tests {
     fn lease(id: &str) -> Lease {
         Lease {
             id: id.into(),
+            namespace: String::new(),
             mount: "aws/".into(),
             role: "r".into(),
             username: "u".into(),
@@ -204,7 +238,9 @@ mod tests {
         let first = vault_rows(&mut vault, &mut meta.0);
         vault.leases.remove("a");
         let second = vault_rows(&mut vault, &mut meta.0);
-        aws.create_user("vault-x", "/", Utc::now()).unwrap();
+        let account = aws.account_id.clone();
+        aws.create_user(&account, "vault-x", "/", Utc::now())
+            .unwrap();
         let third = aws_rows(&mut aws, &mut meta.1);
         assert!(
             vault_rows(&mut vault, &mut meta.0).is_empty(),
@@ -221,7 +257,7 @@ mod tests {
             "a replay of older rows is undone by the newer ones"
         );
         assert_eq!(replayed_vault.cluster_name, "renamed");
-        assert!(replayed_aws.users.contains_key("vault-x"));
+        assert!(replayed_aws.user(&account, "vault-x").is_ok());
         assert_eq!(replayed_vault.root_token, vault.root_token);
     }
 

@@ -96,6 +96,17 @@ impl<V> TrackedMap<V> {
     pub fn has_changes(&self) -> bool {
         !self.changed.is_empty()
     }
+
+    /// The rows whose keys start with `prefix`, in key order (a range, not a scan).
+    pub fn with_prefix(&self, prefix: impl Into<String>) -> impl Iterator<Item = (&String, &V)> {
+        let prefix: String = prefix.into();
+        self.rows
+            .range::<String, _>((
+                std::ops::Bound::Included(prefix.clone()),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(move |(key, _)| key.starts_with(&prefix))
+    }
 }
 
 impl<V> Deref for TrackedMap<V> {

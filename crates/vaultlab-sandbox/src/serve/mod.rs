@@ -75,13 +75,14 @@ pub async fn serve(
             () = &mut shutdown => break,
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     let slot = tokio::select! {
                         slot = connections.slot() => slot,
                         () = &mut shutdown => break,
                     };
                     tasks.spawn(connection(
                         stream,
+                        peer,
                         slot,
                         router.clone(),
                         limits.clone(),
@@ -101,6 +102,7 @@ pub async fn serve(
 /// One connection, until it ends, is asked to make room while idle, or is drained.
 async fn connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     slot: Slot,
     router: Router,
     limits: Limits,
@@ -120,6 +122,11 @@ async fn connection(
                 if let Some(refusal) = too_large(&request, limits.max_body_bytes) {
                     return Ok::<_, std::convert::Infallible>(refusal);
                 }
+                let mut request = request;
+                // Who is asking (the room rate-limits wrong join codes by address).
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
                 let request = request.map(|body| {
                     let limited = http_body_util::Limited::new(body, limits.max_body_bytes);
                     Body::new(TimeoutBody::new(limited, limits.body_read_timeout))

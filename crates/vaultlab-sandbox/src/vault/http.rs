@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use super::namespace::NsRef;
 use vaultlab_wire::envelope::{Envelope, ErrorBody};
 
 /// What a request asks for, as Vault's `logical.Operation`.
@@ -20,13 +21,44 @@ pub enum Operation {
 /// A parsed request: the path under `/v1/`, the operation, its data, and the token sent.
 #[derive(Debug, Clone)]
 pub struct VaultRequest {
+    /// Under `/v1/`; once the namespace is resolved, the path inside it.
     pub path: String,
     pub operation: Operation,
     pub data: Map<String, Value>,
     pub token: Option<String>,
+    /// `X-Vault-Namespace` as sent.
+    pub namespace_header: Option<String>,
+    /// The namespace that serves the request (the root until resolved).
+    pub ns: NsRef,
+    /// Whether the path named (part of) the namespace: OpenBao then copies no `data` to
+    /// the top level, as the URL is not one of its `injectDataIntoTopRoutes`.
+    pub prefixed: bool,
 }
 
 impl VaultRequest {
+    /// A request with no body, header or token (tests, internal calls).
+    pub fn new(path: &str, operation: Operation) -> Self {
+        Self {
+            path: path.to_owned(),
+            operation,
+            data: Map::new(),
+            token: None,
+            namespace_header: None,
+            ns: NsRef::root(),
+            prefixed: false,
+        }
+    }
+
+    /// 200 with `data`, copied to the top level as well where Vault does that (a sys/
+    /// path named without a namespace prefix).
+    pub fn data_reply(&self, data: Value) -> Reply {
+        if self.prefixed {
+            Reply::data(data)
+        } else {
+            Reply::data_with_top_copy(data)
+        }
+    }
+
     pub fn str_field(&self, key: &str) -> Option<String> {
         match self.data.get(key)? {
             Value::String(s) => Some(s.clone()),
@@ -90,6 +122,22 @@ fn go_type(value: &Value) -> &'static str {
         Value::Bool(_) => "bool",
         Value::Null => "<nil>",
     }
+}
+
+/// The request's token: `X-Vault-Token`, else `Authorization: Bearer …`; `None` if empty.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-vault-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty())
 }
 
 /// Builds a `VaultRequest` from the raw HTTP parts, or the error Vault answers.
@@ -158,23 +206,19 @@ pub fn parse_request(
             }
         }
     }
-    let token = headers
-        .get("x-vault-token")
+    let token = token_from_headers(headers);
+    let namespace_header = headers
+        .get("x-vault-namespace")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| {
-            headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(|t| t.trim().to_owned())
-        })
-        .filter(|t| !t.is_empty());
+        .map(str::to_owned);
     Ok(VaultRequest {
         path: path.trim_start_matches('/').to_owned(),
         operation,
         data,
         token,
+        namespace_header,
+        ns: NsRef::root(),
+        prefixed: false,
     })
 }
 

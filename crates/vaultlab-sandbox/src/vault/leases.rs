@@ -116,6 +116,9 @@ pub fn lookup_data(lease: &Lease, now: DateTime<Utc>) -> Value {
     if let Some(error) = &lease.revoke_error {
         data["revoke_error"] = Value::String(error.clone());
     }
+    if !lease.namespace.is_empty() {
+        data["namespace_path"] = Value::String(lease.namespace.clone());
+    }
     data
 }
 
@@ -138,7 +141,7 @@ impl VaultServer {
             None => (rest, None),
         };
         let reply = match (head, req.operation) {
-            ("lookup", Operation::List) => self.lease_list(tail.unwrap_or("")),
+            ("lookup", Operation::List) => self.lease_list(req, tail.unwrap_or("")),
             ("lookup", Operation::Update) if tail.is_none_or(str::is_empty) => {
                 self.lease_lookup(req)
             }
@@ -166,13 +169,14 @@ impl VaultServer {
         };
         let now = self.now();
         let state = self.lock();
-        match state.leases.get(&id) {
+        match state.leases.get(&req.ns.key(&id)) {
             Some(lease) => Reply::data(lookup_data(lease, now)),
             None => Reply::bad_request("invalid lease"),
         }
     }
 
-    fn lease_list(&self, prefix: &str) -> Reply {
+    /// The request's namespace's leases only: never a child's.
+    fn lease_list(&self, req: &VaultRequest, prefix: &str) -> Reply {
         let mut prefix = prefix.to_owned();
         if !prefix.is_empty() && !prefix.ends_with('/') {
             prefix.push('/');
@@ -180,8 +184,9 @@ impl VaultServer {
         let state = self.lock();
         let mut keys: Vec<String> = state
             .leases
-            .keys()
-            .filter_map(|id| id.strip_prefix(&prefix))
+            .with_prefix(req.ns.key(&prefix))
+            .filter(|(_, lease)| lease.namespace == req.ns.path)
+            .filter_map(|(_, lease)| lease.id.strip_prefix(&prefix))
             .map(|rest| match rest.split_once('/') {
                 Some((dir, _)) => format!("{dir}/"),
                 None => rest.to_owned(),
@@ -213,7 +218,8 @@ impl VaultServer {
         };
         let now = self.now();
         let mut state = self.lock();
-        let Some(lease) = state.leases.get(&id).cloned() else {
+        let key = req.ns.key(&id);
+        let Some(lease) = state.leases.get(&key).cloned() else {
             return Reply::bad_request("lease not found");
         };
         if lease.irrevocable {
@@ -242,7 +248,7 @@ impl VaultServer {
             Ok(v) => v,
             Err(e) => return Reply::bad_request(e),
         };
-        if let Some(stored) = state.leases.get_mut(&id) {
+        if let Some(stored) = state.leases.get_mut(&key) {
             stored.expire_time = now + Duration::seconds(ttl);
             stored.last_renewal = Some(now);
         }
@@ -271,13 +277,14 @@ impl VaultServer {
         let Some(id) = id else {
             return Reply::bad_request("lease_id must be specified");
         };
+        let key = req.ns.key(&id);
         if sync {
-            return match self.revoke_now(&id).await {
+            return match self.revoke_now(&key).await {
                 Ok(()) => Reply::no_content(),
                 Err(e) => Reply::bad_request(e),
             };
         }
-        self.queue_revocation(&id);
+        self.queue_revocation(&key);
         Reply::accepted()
     }
 
@@ -287,7 +294,11 @@ impl VaultServer {
                 Ok(b) => b,
                 Err(reply) => return reply,
             };
-        let ids = self.lease_ids_under(prefix);
+        let ids: Vec<String> = self
+            .lease_ids_under(&req.ns.key(prefix))
+            .into_iter()
+            .filter(|key| self.lease_namespace(key).as_deref() == Some(req.ns.path.as_str()))
+            .collect();
         let total = ids.len();
         for (index, id) in ids.iter().enumerate() {
             if !sync {
@@ -318,7 +329,11 @@ impl VaultServer {
             return Reply::not_found_empty();
         }
         let state = self.lock();
-        let mut leases: Vec<&Lease> = state.leases.values().filter(|l| l.irrevocable).collect();
+        let mut leases: Vec<&Lease> = state
+            .leases
+            .values()
+            .filter(|l| l.irrevocable && l.namespace == req.ns.path)
+            .collect();
         leases.sort_by(|a, b| {
             a.expire_time
                 .cmp(&b.expire_time)
@@ -345,7 +360,11 @@ impl VaultServer {
         let state = self.lock();
         let mut counts = serde_json::Map::new();
         let mut total = 0;
-        for lease in state.leases.values().filter(|l| l.irrevocable) {
+        for lease in state
+            .leases
+            .values()
+            .filter(|l| l.irrevocable && l.namespace == req.ns.path)
+        {
             let accessor = state
                 .mounts
                 .get(&lease.mount)
@@ -357,7 +376,12 @@ impl VaultServer {
         Reply::data(json!({ "lease_count": total, "counts": counts }))
     }
 
-    /// Lease ids under `prefix` (a lease id itself, or a path prefix).
+    /// The namespace path of the lease at `key`.
+    fn lease_namespace(&self, key: &str) -> Option<String> {
+        self.lock().leases.get(key).map(|l| l.namespace.clone())
+    }
+
+    /// Lease keys under `prefix` (a lease's key itself, or a key prefix).
     pub(super) fn lease_ids_under(&self, prefix: &str) -> Vec<String> {
         let state = self.lock();
         if state.leases.contains_key(prefix) {
@@ -626,6 +650,7 @@ mod tests {
     fn lookup_reports_remaining_ttl_and_revoke_error() {
         let lease = Lease {
             id: "aws/creds/r/x".into(),
+            namespace: String::new(),
             mount: "aws/".into(),
             role: "r".into(),
             username: "u".into(),

@@ -11,24 +11,30 @@
 //! `durability` (the state file, half-made users, draining at a stop), `rollback` (deleting
 //! half-made IAM users).
 
+pub mod acl;
 pub mod auth;
 pub mod aws_engine;
 pub mod clock;
+pub mod dispatch;
 pub mod durability;
 pub mod duration;
 pub mod http;
 pub mod iam_client;
 pub mod iam_http;
 pub mod leases;
+pub mod namespace;
+pub mod namespaces_api;
 pub mod not_implemented;
+pub mod report;
 pub mod request_path;
 pub mod rollback;
 pub mod state;
 pub mod sys;
+pub mod tokens;
 pub mod tune;
 pub mod username;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -85,9 +91,25 @@ pub struct VaultState {
     pub cluster_name: String,
     #[serde(default)]
     pub cluster_id: String,
-    /// The mount table, keyed by path with a trailing slash (`sys/`, `aws/`).
+    /// Every namespace's mount table, keyed by the namespace's path then the mount's
+    /// (`aws/`, `room/ada/aws/`; see `namespace`).
     #[serde(default)]
-    pub mounts: BTreeMap<String, Mount>,
+    pub mounts: TrackedMap<Mount>,
+    /// The namespaces below the root, by path (`room/`, `room/ada/`).
+    #[serde(default)]
+    pub namespaces: TrackedMap<namespace::Namespace>,
+    /// ACL policies, by their namespace's path then name (`default`, `room/ada/seat`).
+    #[serde(default)]
+    pub policies: TrackedMap<acl::Policy>,
+    /// Tokens other than the root token, by the SHA-256 of the token (see `tokens`).
+    #[serde(default)]
+    pub tokens: TrackedMap<tokens::TokenEntry>,
+    /// The room's settings, once this sandbox served one (see `crate::room`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<crate::room::RoomConfig>,
+    /// The room's seats, by name.
+    #[serde(default)]
+    pub seats: TrackedMap<crate::room::Seat>,
     /// Live leases by id.
     #[serde(default)]
     pub leases: TrackedMap<Lease>,
@@ -100,8 +122,10 @@ impl VaultState {
     /// A fresh server: a random root token, only Vault's own mounts (sys/, cubbyhole/,
     /// identity/).
     pub fn new() -> Self {
-        let mut mounts = BTreeMap::new();
-        sys::ensure_builtin_mounts(&mut mounts);
+        let mut mounts = TrackedMap::new();
+        sys::ensure_builtin_mounts(&mut mounts, &namespace::NsRef::root());
+        let mut policies = TrackedMap::new();
+        acl::ensure_default_policy(&mut policies, "");
         Self {
             root_token: PersistedSecret::new(sys::new_root_token()),
             root_accessor: username::random_base62(24),
@@ -109,9 +133,21 @@ impl VaultState {
             cluster_name: format!("vault-cluster-{:08x}", rand::random::<u32>()),
             cluster_id: uuid::Uuid::new_v4().to_string(),
             mounts,
+            namespaces: TrackedMap::new(),
+            policies,
+            tokens: TrackedMap::new(),
+            room: None,
+            seats: TrackedMap::new(),
             leases: TrackedMap::new(),
             half_made_users: TrackedMap::new(),
         }
+    }
+
+    /// Brings a state from an older vaultlab to this one's shape: the root namespace's
+    /// `default` policy, Vault's own mounts.
+    pub fn upgrade(&mut self) {
+        sys::ensure_builtin_mounts(&mut self.mounts, &namespace::NsRef::root());
+        acl::ensure_default_policy(&mut self.policies, "");
     }
 }
 
@@ -133,6 +169,8 @@ pub struct VaultServer {
     revoking: Arc<Mutex<HashSet<String>>>,
     iam_clients: iam_client::IamClients,
     durability: durability::Durability,
+    /// Where every request is told.
+    events: crate::events::Events,
 }
 
 /// Removes a lease from the in-progress set when its revocation attempt ends.
@@ -154,7 +192,7 @@ impl Drop for RevokingGuard {
 impl VaultServer {
     pub fn new(state: VaultState, options: VaultOptions, on_change: ChangeNotifier) -> Self {
         let mut state = state;
-        sys::ensure_builtin_mounts(&mut state.mounts);
+        state.upgrade();
         Self {
             state: Arc::new(Mutex::new(state)),
             options,
@@ -164,7 +202,14 @@ impl VaultServer {
             revoking: Arc::new(Mutex::new(HashSet::new())),
             iam_clients: iam_client::IamClients::default(),
             durability: durability::Durability::default(),
+            events: crate::events::Events::default(),
         }
+    }
+
+    /// Tells every request to `events`.
+    pub fn with_events(mut self, events: crate::events::Events) -> Self {
+        self.events = events;
+        self
     }
 
     /// Records every change into `store` (the `--state` file's log).
@@ -212,6 +257,23 @@ impl VaultServer {
         self.lock().root_token.clone()
     }
 
+    /// Reads the state.
+    pub fn read_state<R>(&self, read: impl FnOnce(&VaultState) -> R) -> R {
+        read(&self.lock())
+    }
+
+    /// Changes the state (recorded in the state file's log, as every change).
+    pub fn update_state<R>(&self, change: impl FnOnce(&mut VaultState) -> R) -> R {
+        let result = change(&mut self.lock());
+        self.changed();
+        result
+    }
+
+    /// Whether `token` is the root token (compared in constant time).
+    pub fn is_root_token(&self, token: Option<&str>) -> bool {
+        auth::is_root(token, &self.root_token())
+    }
+
     /// Revokes leases as they reach their TTL (and, at once, those already past it, e.g.
     /// after a restart from a state file), whether or not any client is connected. Also
     /// retries failed revocations with backoff, then keeps them as irrevocable; and
@@ -252,78 +314,6 @@ impl VaultServer {
         self.leases_changed.notify_one();
     }
 
-    /// Handles one parsed request (the router's work, callable directly in tests).
-    pub async fn handle(&self, req: VaultRequest) -> Reply {
-        // Vault's own HTTP handlers, served without a token; each answers only GET (and
-        // sys/health HEAD, sys/init PUT/POST) and 405 `{"errors":[]}` to anything else.
-        let reads = req.operation == http::Operation::Read;
-        match req.path.as_str() {
-            "sys/health" => {
-                return if reads {
-                    self.health(&req)
-                } else {
-                    Reply::method_not_allowed()
-                };
-            }
-            "sys/seal-status" => {
-                return if reads {
-                    self.seal_status()
-                } else {
-                    Reply::method_not_allowed()
-                };
-            }
-            // `vault status` asks for it.
-            "sys/leader" => {
-                return if reads {
-                    sys::leader()
-                } else {
-                    Reply::method_not_allowed()
-                };
-            }
-            "sys/init" => return sys::init(&req),
-            _ => {}
-        }
-        // Vault refuses a write to a path ending in '/' before it looks at the token.
-        if req.operation == http::Operation::Update && req.path.ends_with('/') {
-            return Reply::bad_request("cannot write to a path ending in '/'");
-        }
-        let root = self.root_token();
-        if !auth::is_root(req.token.as_deref(), &root) {
-            return Reply::permission_denied();
-        }
-        if req.path.trim_end_matches('/') == "sys" || req.path.starts_with("sys/") {
-            let rest = req.path.strip_prefix("sys/").unwrap_or("");
-            return self.sys_route(&req, rest).await;
-        }
-        if let Some(rest) = req.path.strip_prefix("auth/token/") {
-            return match rest.trim_end_matches('/') {
-                "lookup-self" => self.lookup_self(&req).warn_ignored(&req, &["token"]),
-                other => not_implemented::token(other),
-            };
-        }
-        let probe = format!("{}/", req.path);
-        let mount = {
-            let state = self.lock();
-            state
-                .mounts
-                .values()
-                .filter(|m| probe.starts_with(&m.path))
-                .max_by_key(|m| m.path.len())
-                .map(|m| (m.path.clone(), m.mount_type.clone()))
-        };
-        match mount {
-            Some((mount, kind)) if kind == "aws" => {
-                let rest = req.path.get(mount.len()..).unwrap_or("").to_owned();
-                self.aws_route(&mount, &rest, &req).await
-            }
-            // cubbyhole/ and identity/ are listed, as in every Vault, but not served.
-            Some((_, kind)) => Reply::not_implemented(format!(
-                "vaultlab sandbox does not implement the {kind} secrets engine; it has only the aws engine"
-            )),
-            None => Reply::no_handler(&req.path),
-        }
-    }
-
     async fn sys_route(&self, req: &VaultRequest, rest: &str) -> Reply {
         use http::Operation;
         let trimmed = rest.trim_end_matches('/');
@@ -336,7 +326,7 @@ impl VaultServer {
             }
             "mounts" => {
                 return match req.operation {
-                    Operation::Read => self.mounts_list(),
+                    Operation::Read => self.mounts_list(req),
                     Operation::List => Reply::unsupported_path(),
                     _ => Reply::unsupported_operation(),
                 };
@@ -357,6 +347,12 @@ impl VaultServer {
         }
         if let Some(path) = rest.strip_prefix("mounts/") {
             return self.mount_route(req, path).await;
+        }
+        if trimmed == "namespaces" || rest.starts_with("namespaces/") {
+            return self.namespaces_route(req, rest).await;
+        }
+        if let Some(reply) = self.policy_route(req, rest) {
+            return reply;
         }
         if let Some(reply) = self.lease_route(req, rest).await {
             let known: &[&str] = match rest.trim_start_matches("leases/").split('/').next() {
@@ -483,7 +479,10 @@ async fn serve(
     if let Err(reply) = request_path::check(raw, &decoded, uri.query()) {
         return reply.into_response();
     }
+    let started = std::time::Instant::now();
     let path = decoded.strip_prefix("/v1").unwrap_or("");
+    let token = http::token_from_headers(&headers);
+    let mut served_in = namespace::NsRef::root();
     let reply = match http::parse_request(&method, path, uri.query(), &headers, &body) {
         Ok(req) => match not_implemented::request_feature(uri.query(), &headers) {
             // Vault's own unauthenticated handlers take neither help nor wrapping.
@@ -494,11 +493,30 @@ async fn serve(
                     Reply::permission_denied()
                 }
             }
-            _ => server.handle(req).await,
+            _ => {
+                let (reply, ns) = server.handle_in(req).await;
+                served_in = ns;
+                reply
+            }
         },
         Err(reply) => reply,
     };
-    reply.into_response()
+    server.report(
+        &method,
+        &served_in,
+        path,
+        token.as_deref(),
+        &reply,
+        started.elapsed(),
+    );
+    let mut response = reply.into_response();
+    // OpenBao echoes the header as it was sent.
+    if let Some(value) = headers.get("x-vault-namespace") {
+        response
+            .headers_mut()
+            .insert("x-vault-namespace", value.clone());
+    }
+    response
 }
 
 #[cfg(test)]

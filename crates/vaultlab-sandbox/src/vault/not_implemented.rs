@@ -147,8 +147,8 @@ pub fn sys(rest: &str) -> Reply {
     match SYS_PATHS.iter().find(|route| under(rest, route)) {
         Some(route) => Reply::not_implemented(format!(
             "vaultlab sandbox does not implement sys/{route}; it serves sys/health, sys/init, \
-             sys/seal-status, sys/leader, sys/mounts (and tune), sys/capabilities-self and \
-             sys/leases"
+             sys/seal-status, sys/leader, sys/mounts (and tune), sys/namespaces, \
+             sys/policies/acl, sys/policy, sys/capabilities-self and sys/leases"
         )),
         None => Reply::unsupported_path(),
     }
@@ -159,8 +159,8 @@ pub fn token(rest: &str) -> Reply {
     let rest = rest.trim_end_matches('/');
     match TOKEN_PATHS.iter().find(|route| under(rest, route)) {
         Some(route) => Reply::not_implemented(format!(
-            "vaultlab sandbox does not implement auth/token/{route}; it has one token, the root \
-             token, which auth/token/lookup-self describes"
+            "vaultlab sandbox does not implement auth/token/{route}; it serves \
+             auth/token/create, auth/token/create-orphan and auth/token/lookup-self"
         )),
         None => Reply::unsupported_path(),
     }

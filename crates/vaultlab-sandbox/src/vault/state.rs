@@ -11,7 +11,11 @@ use vaultlab_wire::secret::PersistedSecret;
 /// One entry of the mount table (`sys/mounts`). `path` ends in `/`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Mount {
+    /// Relative to its namespace, as `sys/mounts` shows it (`aws/`).
     pub path: String,
+    /// Its namespace's path (`""`: the root; `room/ada/`).
+    #[serde(default)]
+    pub namespace: String,
     #[serde(rename = "type")]
     pub mount_type: String,
     pub accessor: String,
@@ -83,8 +87,12 @@ pub struct Role {
 /// A lease on issued credentials.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Lease {
+    /// As clients see it: relative to its namespace, with its `.nsid` suffix.
     pub id: String,
-    /// The mount path (`aws/`) the secret came from.
+    /// Its namespace's path (`""`: the root). The lease table's key is this, then `id`.
+    #[serde(default)]
+    pub namespace: String,
+    /// The mount the secret came from, as the mount table's key (`room/ada/aws/`).
     pub mount: String,
     pub role: String,
     /// The IAM user to delete on revocation.

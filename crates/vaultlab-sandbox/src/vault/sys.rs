@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::VaultServer;
 use super::http::{Operation, Reply, VaultRequest};
+use super::namespace::NsRef;
 use super::state::{AwsEngineState, Mount};
 use super::username::random_base62;
 
@@ -72,11 +73,14 @@ pub const BUILTIN_MOUNTS: &[(&str, &str, &str)] = &[
 
 /// Adds the built-in mounts a table lacks (a new server, or a state file from before
 /// cubbyhole/ and identity/ were listed).
-pub fn ensure_builtin_mounts(mounts: &mut std::collections::BTreeMap<String, Mount>) {
+pub fn ensure_builtin_mounts(mounts: &mut crate::persist::TrackedMap<Mount>, ns: &NsRef) {
     for (path, kind, description) in BUILTIN_MOUNTS {
-        mounts
-            .entry((*path).to_owned())
-            .or_insert_with(|| new_mount(path, kind, description));
+        let key = ns.key(path);
+        if !mounts.contains_key(&key) {
+            let mut mount = new_mount(path, kind, description);
+            mount.namespace = ns.path.clone();
+            mounts.insert(key, mount);
+        }
     }
 }
 
@@ -90,6 +94,7 @@ pub fn new_mount(path: &str, mount_type: &str, description: &str) -> Mount {
     let accessor = format!("{accessor_prefix}_{:08x}", rand::random::<u32>());
     Mount {
         path: path.to_owned(),
+        namespace: String::new(),
         mount_type: mount_type.to_owned(),
         accessor,
         uuid: uuid::Uuid::new_v4().to_string(),
@@ -179,14 +184,15 @@ impl VaultServer {
         }))
     }
 
-    pub(super) fn mounts_list(&self) -> Reply {
+    pub(super) fn mounts_list(&self, req: &VaultRequest) -> Reply {
         let state = self.lock();
         let table: Map<String, Value> = state
             .mounts
             .values()
+            .filter(|m| m.namespace == req.ns.path)
             .map(|m| (m.path.clone(), mount_json(m)))
             .collect();
-        Reply::data_with_top_copy(Value::Object(table))
+        req.data_reply(Value::Object(table))
     }
 
     pub(super) async fn mount_route(&self, req: &VaultRequest, raw_path: &str) -> Reply {
@@ -201,13 +207,14 @@ impl VaultServer {
         match req.operation {
             Operation::Read => {
                 let state = self.lock();
-                match state.mounts.get(&path) {
-                    Some(m) => Reply::data_with_top_copy(mount_json(m)),
+                // A parent may read a child namespace's mount by its relative path.
+                match state.mounts.get(&req.ns.key(&path)) {
+                    Some(m) => req.data_reply(mount_json(m)),
                     None => Reply::bad_request(format!("No secret engine mount at {path}")),
                 }
             }
             Operation::Update => self.mount_enable(req, &path),
-            Operation::Delete => self.mount_disable(&path).await,
+            Operation::Delete => self.mount_disable(req, &path).await,
             // Vault lists `sys/mounts/<path>/`, which no route matches.
             Operation::List => Reply::unsupported_path(),
         }
@@ -244,12 +251,22 @@ impl VaultServer {
         let description = req.str_field("description").unwrap_or_default();
         {
             let mut state = self.lock();
+            let key = req.ns.key(path);
             if let Some(existing) = state
                 .mounts
-                .keys()
-                .find(|m| path.starts_with(m.as_str()) || m.starts_with(path))
+                .values()
+                .filter(|m| m.namespace == req.ns.path)
+                .find(|m| path.starts_with(m.path.as_str()) || m.path.starts_with(path))
             {
-                return Reply::bad_request(format!("path is already in use at {existing}"));
+                return Reply::bad_request(format!("path is already in use at {}", existing.path));
+            }
+            // A child namespace is there (OpenBao names the child's token mount).
+            if let Some(child) = state.namespaces.keys().find(|n| {
+                n.len() > req.ns.path.len()
+                    && n.starts_with(&req.ns.path)
+                    && (key.starts_with(n.as_str()) || n.starts_with(&key))
+            }) {
+                return Reply::bad_request(format!("existing mount at {child}auth/token/"));
             }
             if let Some(refusal) = super::not_implemented::secrets_engine(&mount_type) {
                 return refusal;
@@ -260,16 +277,18 @@ impl VaultServer {
                 ));
             }
             let mut mount = new_mount(path, &mount_type, &description);
+            mount.namespace = req.ns.path.clone();
             (mount.default_lease_ttl, mount.max_lease_ttl) = ttls;
-            state.mounts.insert(path.to_owned(), mount);
+            state.mounts.insert(key, mount);
         }
         self.changed();
         Reply::no_content()
     }
 
-    async fn mount_disable(&self, path: &str) -> Reply {
+    async fn mount_disable(&self, req: &VaultRequest, path: &str) -> Reply {
+        let key = req.ns.key(path);
         // Vault answers 204 for a path with no mount, then refuses its own mounts.
-        if !self.lock().mounts.contains_key(path) {
+        if !self.lock().mounts.contains_key(&key) {
             return Reply::no_content();
         }
         if ["audit/", "auth/", "sys/", "cubbyhole/", "identity/"]
@@ -279,7 +298,7 @@ impl VaultServer {
             return Reply::bad_request(format!("cannot unmount {path:?}"));
         }
         // Vault revokes the mount's leases before it unmounts.
-        let ids = self.lease_ids_under(path);
+        let ids = self.lease_ids_under(&key);
         let total = ids.len();
         for (index, id) in ids.iter().enumerate() {
             if let Err(e) = self.revoke_now(id).await {
@@ -290,10 +309,10 @@ impl VaultServer {
             }
         }
         // And, as Vault's last rollback at unmount, deletes its half-made IAM users.
-        if let Err(e) = self.roll_back_mount(path).await {
+        if let Err(e) = self.roll_back_mount(&key).await {
             return Reply::bad_request(format!("cannot disable {path}: {e}"));
         }
-        self.lock().mounts.remove(path);
+        self.lock().mounts.remove(&key);
         self.changed();
         Reply::no_content()
     }

@@ -218,10 +218,8 @@ mod tests {
 
     fn req(data: Value) -> VaultRequest {
         VaultRequest {
-            path: "sys/mounts/aws".into(),
-            operation: Operation::Update,
             data: data.as_object().unwrap().clone(),
-            token: None,
+            ..VaultRequest::new("sys/mounts/aws", Operation::Update)
         }
     }
 

@@ -914,7 +914,12 @@ async fn state_changes_ring_the_notifier_and_show_in_snapshots() {
         .await
         .expect("a change notification");
     let snapshot = sandbox.endpoint.snapshot();
-    assert!(snapshot.users.contains_key("persisted"));
+    // Users are kept per account.
+    assert!(
+        snapshot
+            .user(&sandbox.admin.account_id, "persisted")
+            .is_ok()
+    );
 
     // A restarted endpoint from the snapshot still knows the admin key.
     let json = serde_json::to_string(&snapshot).unwrap();

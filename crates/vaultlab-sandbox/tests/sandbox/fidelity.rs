@@ -517,7 +517,7 @@ async fn hvac_sees_vaults_answers() {
         steps["not_implemented"]["errors"][0]
             .as_str()
             .unwrap()
-            .starts_with("vaultlab sandbox does not implement sys/policy"),
+            .starts_with("vaultlab sandbox does not implement sys/auth"),
         "{}",
         steps["not_implemented"]
     );
@@ -720,16 +720,12 @@ async fn what_the_sandbox_lacks_is_said_in_its_own_words() {
     let lab = start().await;
     lab.configure().await;
     for path in [
-        "sys/policy/default",
+        "sys/audit",
         "sys/auth",
-        "auth/token/create",
+        "auth/token/roles/x",
         "aws/static-roles/x",
     ] {
-        let method = if path.starts_with("auth/token/create") {
-            "POST"
-        } else {
-            "GET"
-        };
+        let method = "GET";
         let (status, body) = lab.call(method, path, Some(json!({}))).await;
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{path}: {body}");
         assert!(

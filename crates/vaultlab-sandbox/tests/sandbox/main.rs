@@ -1,12 +1,15 @@
 //! The sandbox as its clients meet it: its Vault API and AWS endpoint over HTTP, side by
 //! side with OpenBao and moto, and through boto3 and the aws CLI.
 
+mod accounts_events;
 mod aws_differential;
 mod aws_endpoint;
 mod engine_connections;
 mod fault_bounds;
 mod fidelity;
+mod namespace_differential;
 mod policy_quotas;
+mod room_seats;
 mod serve_limits;
 mod sigv4_scope;
 mod vault_differential;

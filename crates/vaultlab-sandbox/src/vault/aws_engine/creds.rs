@@ -24,12 +24,12 @@ impl VaultServer {
         mount: &str,
         name: &str,
         via_sts: bool,
-        _req: &VaultRequest,
+        req: &VaultRequest,
     ) -> Reply {
         let Some((role, lease_config)) =
             self.engine(mount, |aws| (aws.roles.get(name).cloned(), aws.lease))
         else {
-            return Reply::no_handler(&format!("{mount}creds/{name}"));
+            return Reply::no_handler(&req.path);
         };
         let Some(role) = role else {
             return Reply::bad_request(format!("Role {name:?} not found"));
@@ -122,9 +122,17 @@ impl VaultServer {
         let (ttl, warnings) = calculate_ttl(now, now, 0, backend_ttl, backend_max, mount_ttls)
             .unwrap_or((backend_ttl.max(0), Vec::new()));
         let kind = if via_sts { "sts" } else { "creds" };
-        let lease_id = format!("{mount}{kind}/{name}/{}", random_base62(24));
+        // As clients see it: relative to the namespace, with its suffix.
+        let relative_mount = mount.strip_prefix(&req.ns.path).unwrap_or(mount);
+        let lease_id = format!(
+            "{relative_mount}{kind}/{name}/{}{}",
+            random_base62(24),
+            req.ns.suffix()
+        );
+        let lease_key = req.ns.key(&lease_id);
         let lease = Lease {
             id: lease_id.clone(),
+            namespace: req.ns.path.clone(),
             mount: mount.to_owned(),
             role: name.to_owned(),
             username: username.clone(),
@@ -140,14 +148,14 @@ impl VaultServer {
         {
             // One record: the lease, and the user no longer half-made.
             let mut state = self.lock();
-            state.leases.insert(lease_id.clone(), lease);
+            state.leases.insert(lease_key.clone(), lease);
             state.half_made_users.remove(&username);
         }
         self.changed();
         // The lease is on disk before its credentials leave.
         if let Err(failure) = self.kept().await {
             // Whoever gets no keys must not leave a user behind.
-            let _ = self.revoke_now(&lease_id).await;
+            let _ = self.revoke_now(&lease_key).await;
             return not_kept(&failure);
         }
         Reply::envelope(Envelope {

@@ -412,10 +412,8 @@ mod tests {
 
     fn write(data: Value) -> Result<(Role, Vec<String>), String> {
         let req = VaultRequest {
-            path: "aws/roles/r".into(),
-            operation: Operation::Update,
             data: data.as_object().unwrap().clone(),
-            token: None,
+            ..VaultRequest::new("aws/roles/r", Operation::Update)
         };
         apply_role_write(None, &req)
     }

@@ -1,0 +1,338 @@
+//! The room: the sandbox with seats, for a workshop. Each seat is a Vault namespace
+//! (`room/<name>/`) with a token whose policy reaches that namespace only, and an AWS
+//! account of its own whose admin keys are the seat's "root keys". A learner takes a seat
+//! with the room's join code and a name, and gets back the seat's secret, which alone
+//! gives the same seat back later (`http` serves this under `/vaultlab/room`).
+//!
+//! Seats and the room's settings are kept in the Vault side's state, so they survive a
+//! restart with `--state`. The join code and the seat tokens are secrets; a seat's secret
+//! is kept only as its SHA-256.
+
+pub mod http;
+pub mod limiter;
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::aws::AwsEndpoint;
+use crate::vault::VaultServer;
+use crate::vault::namespace::NsRef;
+use crate::vault::username::random_base62;
+use vaultlab_wire::secret::PersistedSecret;
+
+/// The parent namespace of every seat.
+pub const ROOM_NAMESPACE: &str = "room/";
+/// The most seats a room may be given.
+pub const MAX_SEATS: usize = 1000;
+/// How long a seat's token lasts: a long workshop day.
+pub const SEAT_TOKEN_TTL: i64 = 24 * 3600;
+/// What a seat's token may do: everything in its own namespace, nothing anywhere else
+/// (policy paths are relative to the namespace they are written in).
+pub const SEAT_POLICY: &str = r#"# A room seat: the whole lab in its own namespace, nothing outside it.
+path "*" {
+  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+}
+"#;
+
+/// The room's settings, kept with the state.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RoomConfig {
+    pub title: String,
+    pub join_code: PersistedSecret,
+    pub max_seats: usize,
+    pub opened: DateTime<Utc>,
+}
+
+/// One seat, kept with the state.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Seat {
+    pub name: String,
+    /// `room/<name>/`.
+    pub namespace: String,
+    pub account: String,
+    /// SHA-256 (hex) of the seat's secret.
+    pub secret_hash: String,
+    pub token: PersistedSecret,
+    pub joined: DateTime<Utc>,
+}
+
+/// What a learner gets for a seat (the keys and token included: this goes to the learner
+/// only).
+#[derive(Debug, Clone, Serialize)]
+pub struct SeatGrant {
+    pub title: String,
+    pub seat: String,
+    pub namespace: String,
+    pub vault_token: String,
+    pub seat_secret: String,
+    pub account_id: String,
+    pub aws_access_key_id: String,
+    pub aws_secret_access_key: String,
+    pub rejoined: bool,
+}
+
+/// Why a seat was not given, in words for the learner.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JoinRefusal {
+    #[error("wrong join code: ask the facilitator for the code on the screen")]
+    WrongCode,
+    #[error("too many wrong join codes; try again in {0} s")]
+    TooManyGuesses(u64),
+    #[error("the room is full ({0} seats)")]
+    Full(usize),
+    #[error("seat {0:?} is taken; rejoining it needs the seat secret kept when it was taken")]
+    Taken(String),
+    #[error(
+        "a seat name is 1 to 32 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit"
+    )]
+    BadName,
+    #[error("this sandbox is not a room")]
+    NoRoom,
+    #[error("the seat could not be made: {0}")]
+    Failed(String),
+}
+
+/// A new join code: `XXXX-XXXX` from letters and digits that do not look alike (40 bits).
+pub fn new_join_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut code = String::with_capacity(9);
+    for i in 0..8 {
+        if i == 4 {
+            code.push('-');
+        }
+        code.push(ALPHABET[rand::random_range(0..ALPHABET.len())] as char);
+    }
+    code
+}
+
+/// The code as typed: case and the dash do not matter.
+fn normalized_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Compares in time that depends on the lengths only.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn valid_seat_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The room at run time: its Vault and AWS sides, the guess limiter, and a lock that
+/// makes joins one at a time (so two learners cannot take the last seat or one name).
+#[derive(Clone)]
+pub struct Room {
+    vault: VaultServer,
+    aws: AwsEndpoint,
+    limiter: Arc<Mutex<limiter::Limiter>>,
+    joining: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Room {
+    /// The room of this sandbox: opened with `title` and `max_seats` the first time (a new
+    /// join code is made), as it was kept afterwards.
+    pub fn open(vault: VaultServer, aws: AwsEndpoint, title: &str, max_seats: usize) -> Self {
+        vault.update_state(|state| {
+            if state.room.is_none() {
+                state.room = Some(RoomConfig {
+                    title: title.to_owned(),
+                    join_code: PersistedSecret::new(new_join_code()),
+                    max_seats: max_seats.clamp(1, MAX_SEATS),
+                    opened: Utc::now(),
+                });
+            }
+        });
+        Self {
+            vault,
+            aws,
+            limiter: Arc::default(),
+            joining: Arc::default(),
+        }
+    }
+
+    /// A sandbox's room, if it has one (it was opened once, and kept).
+    pub fn existing(vault: VaultServer, aws: AwsEndpoint) -> Option<Self> {
+        vault
+            .read_state(|state| state.room.is_some())
+            .then(|| Self {
+                vault,
+                aws,
+                limiter: Arc::default(),
+                joining: Arc::default(),
+            })
+    }
+
+    pub fn config(&self) -> RoomConfig {
+        self.vault
+            .read_state(|state| state.room.clone())
+            .expect("a room has its config")
+    }
+
+    pub fn seats(&self) -> Vec<Seat> {
+        self.vault
+            .read_state(|state| state.seats.values().cloned().collect())
+    }
+
+    /// Takes seat `name` with the room's `code`, or gives it back to whoever has its
+    /// `secret`. `from` is the asking address (wrong codes are counted per address).
+    pub async fn join(
+        &self,
+        code: &str,
+        name: &str,
+        secret: Option<&str>,
+        from: std::net::IpAddr,
+    ) -> Result<SeatGrant, JoinRefusal> {
+        let now = std::time::Instant::now();
+        let config = self
+            .vault
+            .read_state(|state| state.room.clone())
+            .ok_or(JoinRefusal::NoRoom)?;
+        {
+            let mut limiter = self.limiter.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Err(wait) = limiter.check(from, now) {
+                return Err(JoinRefusal::TooManyGuesses(wait.as_secs().max(1)));
+            }
+            let wanted = normalized_code(config.join_code.expose());
+            if !same(normalized_code(code).as_bytes(), wanted.as_bytes()) {
+                limiter.failed(from, now);
+                return Err(JoinRefusal::WrongCode);
+            }
+        }
+        if !valid_seat_name(name) {
+            return Err(JoinRefusal::BadName);
+        }
+        let _one_at_a_time = self.joining.lock().await;
+        let existing = self
+            .vault
+            .read_state(|state| state.seats.get(name).cloned());
+        if let Some(seat) = existing {
+            let given = secret.map(hash).unwrap_or_default();
+            if !same(given.as_bytes(), seat.secret_hash.as_bytes()) {
+                return Err(JoinRefusal::Taken(name.to_owned()));
+            }
+            return self.grant(&config, &seat, secret.unwrap_or_default(), true);
+        }
+        let taken = self.vault.read_state(|state| state.seats.len());
+        if taken >= config.max_seats {
+            return Err(JoinRefusal::Full(config.max_seats));
+        }
+        let seat = self.make_seat(name).await?;
+        let (seat, secret) = seat;
+        self.grant(&config, &seat, &secret, false)
+    }
+
+    async fn make_seat(&self, name: &str) -> Result<(Seat, String), JoinRefusal> {
+        let failed = |e: String| JoinRefusal::Failed(e);
+        let path = format!("{ROOM_NAMESPACE}{name}/");
+        let ns: NsRef = self.vault.ensure_namespace(&path).map_err(failed)?;
+        self.vault
+            .put_policy(&ns, "seat", SEAT_POLICY)
+            .map_err(failed)?;
+        let token = self.vault.issue_token(&ns, &["seat"], SEAT_TOKEN_TTL, name);
+        let keys = self
+            .aws
+            .create_account(Some(path.clone()))
+            .map_err(failed)?;
+        let secret = random_base62(32);
+        let seat = Seat {
+            name: name.to_owned(),
+            namespace: path,
+            account: keys.account_id,
+            secret_hash: hash(&secret),
+            token: PersistedSecret::new(token),
+            joined: Utc::now(),
+        };
+        self.vault.update_state(|state| {
+            state.seats.insert(name.to_owned(), seat.clone());
+        });
+        // The seat is kept before its secret leaves.
+        self.vault.kept_now().await.map_err(failed)?;
+        Ok((seat, secret))
+    }
+
+    fn grant(
+        &self,
+        config: &RoomConfig,
+        seat: &Seat,
+        secret: &str,
+        rejoined: bool,
+    ) -> Result<SeatGrant, JoinRefusal> {
+        let keys = self
+            .aws
+            .account_admin_credentials(&seat.account)
+            .ok_or_else(|| {
+                JoinRefusal::Failed(format!("the seat's AWS account {} is gone", seat.account))
+            })?;
+        Ok(SeatGrant {
+            title: config.title.clone(),
+            seat: seat.name.clone(),
+            namespace: seat.namespace.clone(),
+            vault_token: seat.token.expose().to_owned(),
+            seat_secret: secret.to_owned(),
+            account_id: seat.account.clone(),
+            aws_access_key_id: keys.access_key_id,
+            aws_secret_access_key: keys.secret_access_key.expose().to_owned(),
+            rejoined,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_codes_read_aloud_and_compare_loosely() {
+        let code = new_join_code();
+        assert_eq!(code.len(), 9);
+        assert_eq!(&code[4..5], "-");
+        assert_eq!(
+            normalized_code(&code.to_lowercase()),
+            normalized_code(&code)
+        );
+        assert_eq!(normalized_code("k7qf 92xd"), "K7QF92XD");
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn seat_names_are_short_and_plain() {
+        for good in ["ada", "bob-2", "x_1", "9lives"] {
+            assert!(valid_seat_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "Ada",
+            "a b",
+            "-ada",
+            "a/b",
+            &"a".repeat(33),
+            "root/x",
+            "ada.",
+        ] {
+            assert!(!valid_seat_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_seat_policy_reads() {
+        let policy = crate::vault::acl::Policy::new("seat", SEAT_POLICY).unwrap();
+        assert_eq!(policy.rules.len(), 1);
+    }
+}

@@ -1,0 +1,416 @@
+//! `sys/namespaces` (create, read, list, scan, delete) and the token endpoints a namespace
+//! needs (`auth/token/create`, `lookup-self` of a token other than the root token), with
+//! OpenBao 2.7's answers and words.
+//!
+//! Deleting a namespace revokes every lease in it through the engine first (so its IAM
+//! users are deleted), then drops its tokens, mounts and policies: stricter than OpenBao,
+//! which can leave leases issued from outside the namespace behind.
+
+use serde_json::{Map, Value, json};
+
+use super::VaultServer;
+use super::http::{Operation, Reply, VaultRequest};
+use super::namespace::{self, Namespace, NsRef};
+use super::tokens::{self, NewToken, TokenEntry};
+use super::{acl, duration, sys};
+
+/// The most namespaces a server holds: a room's seats, with room to spare.
+pub const MAX_NAMESPACES: usize = 2000;
+/// The most tokens other than the root token (expired ones are dropped first).
+pub const MAX_TOKENS: usize = 20_000;
+
+impl VaultServer {
+    pub(super) async fn namespaces_route(&self, req: &VaultRequest, rest: &str) -> Reply {
+        let name = rest
+            .strip_prefix("namespaces")
+            .unwrap_or("")
+            .trim_start_matches('/');
+        let listing = req.operation == Operation::List
+            || (req.operation == Operation::Read
+                && req.str_field("list").as_deref() == Some("true"));
+        let scanning =
+            req.operation == Operation::Read && req.str_field("scan").as_deref() == Some("true");
+        if name.is_empty() {
+            return match req.operation {
+                _ if scanning => self.namespaces_list(req, true),
+                _ if listing => self.namespaces_list(req, false),
+                _ => Reply::unsupported_operation(),
+            };
+        }
+        if name.starts_with("api-lock/") || name == "api-lock" {
+            return Reply::not_implemented(
+                "vaultlab sandbox does not implement locking namespaces (sys/namespaces/api-lock)",
+            );
+        }
+        let bare = name.strip_suffix('/').unwrap_or(name);
+        if bare.contains('/') {
+            return Reply::bad_request("namespace name cannot contain /");
+        }
+        let path = req.ns.key(&format!("{bare}/"));
+        match req.operation {
+            Operation::List => Reply::unsupported_operation(),
+            Operation::Read => match self.lock().namespaces.get(&path) {
+                Some(ns) => Reply::data(ns.json()),
+                None => Reply::not_found_empty(),
+            },
+            Operation::Update => self.namespace_write(req, bare, &path),
+            Operation::Delete => self.namespace_delete(&path).await,
+        }
+    }
+
+    fn namespaces_list(&self, req: &VaultRequest, scan: bool) -> Reply {
+        let state = self.lock();
+        let mut keys = Vec::new();
+        let mut info = Map::new();
+        for (path, ns) in state.namespaces.with_prefix(req.ns.path.clone()) {
+            let relative = &path[req.ns.path.len()..];
+            // A direct child has one segment (and its trailing slash).
+            if relative.is_empty() || (!scan && relative.trim_end_matches('/').contains('/')) {
+                continue;
+            }
+            keys.push(relative.to_owned());
+            info.insert(relative.to_owned(), ns.json());
+        }
+        if keys.is_empty() {
+            return Reply::not_found_empty();
+        }
+        Reply::data(json!({ "keys": keys, "key_info": info }))
+    }
+
+    fn namespace_write(&self, req: &VaultRequest, name: &str, path: &str) -> Reply {
+        if let Err(e) = namespace::check_name(name) {
+            return Reply::bad_request(e);
+        }
+        let metadata = match req.data.get("custom_metadata") {
+            None | Some(Value::Null) => Default::default(),
+            Some(Value::Object(map)) => {
+                let mut out = std::collections::BTreeMap::new();
+                for (k, v) in map {
+                    let Value::String(v) = v else {
+                        return Reply::bad_request("custom_metadata values must be strings");
+                    };
+                    out.insert(k.clone(), v.clone());
+                }
+                out
+            }
+            Some(_) => return Reply::bad_request("custom_metadata values must be strings"),
+        };
+        let json = {
+            let mut state = self.lock();
+            let mount = format!("{name}/");
+            if state
+                .mounts
+                .values()
+                .any(|m| m.namespace == req.ns.path && m.path == mount)
+            {
+                return Reply::bad_request(format!(
+                    "new namespace conflicts with existing mount: {mount}"
+                ));
+            }
+            if let Some(existing) = state.namespaces.get_mut(path) {
+                existing.custom_metadata = metadata;
+                existing.json()
+            } else {
+                if state.namespaces.len() >= MAX_NAMESPACES {
+                    return Reply::bad_request(format!(
+                        "vaultlab sandbox holds at most {MAX_NAMESPACES} namespaces"
+                    ));
+                }
+                let mut ns = Namespace::new(path, &state.namespaces);
+                ns.custom_metadata = metadata;
+                let made = NsRef::of(&ns);
+                let json = ns.json();
+                state.namespaces.insert(path.to_owned(), ns);
+                sys::ensure_builtin_mounts(&mut state.mounts, &made);
+                acl::ensure_default_policy(&mut state.policies, path);
+                json
+            }
+        };
+        self.changed();
+        Reply::data(json)
+    }
+
+    async fn namespace_delete(&self, path: &str) -> Reply {
+        {
+            let state = self.lock();
+            if !state.namespaces.contains_key(path) {
+                return Reply::warnings(vec!["requested namespace does not exist".into()]);
+            }
+            if state.namespaces.with_prefix(path).any(|(p, _)| p != path) {
+                return Reply::bad_request(
+                    "unable to delete namespace containing child namespaces",
+                );
+            }
+        }
+        if let Err(e) = self.delete_namespace(path).await {
+            return Reply::bad_request(e);
+        }
+        Reply::data(json!({ "status": "in-progress" }))
+    }
+
+    /// Revokes every lease of the namespace at `path` (no children), then forgets it with
+    /// its tokens, mounts and policies.
+    pub async fn delete_namespace(&self, path: &str) -> Result<(), String> {
+        let leases: Vec<String> = self
+            .lock()
+            .leases
+            .iter()
+            .filter(|(_, l)| l.namespace == path)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in leases {
+            self.revoke_now(&key)
+                .await
+                .map_err(|e| format!("failed to revoke {key:?}: {e}"))?;
+        }
+        {
+            let mut state = self.lock();
+            let tokens: Vec<String> = state
+                .tokens
+                .iter()
+                .filter(|(_, t)| t.namespace == path)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in tokens {
+                state.tokens.remove(&key);
+            }
+            let owned = |keys: Vec<String>| keys;
+            let mounts = owned(
+                state
+                    .mounts
+                    .with_prefix(path)
+                    .map(|(k, _)| k.clone())
+                    .collect(),
+            );
+            for key in mounts {
+                state.mounts.remove(&key);
+            }
+            let policies = owned(
+                state
+                    .policies
+                    .with_prefix(path)
+                    .map(|(k, _)| k.clone())
+                    .collect(),
+            );
+            for key in policies {
+                state.policies.remove(&key);
+            }
+            state.namespaces.remove(path);
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// `auth/token/create` and `create-orphan`, in the request's namespace. `parent` is
+    /// the calling token (`None`: the root token).
+    pub(super) fn token_create(
+        &self,
+        req: &VaultRequest,
+        rest: &str,
+        parent: Option<&TokenEntry>,
+    ) -> Reply {
+        if req.operation != Operation::Update {
+            return Reply::unsupported_operation();
+        }
+        let mut policies = match string_list(req.data.get("policies")) {
+            Ok(p) => p,
+            Err(e) => return Reply::bad_request(e),
+        };
+        if policies.iter().any(|p| p == "root") {
+            return if req.ns.is_root() {
+                Reply::not_implemented(
+                    "vaultlab sandbox has one root token; it makes tokens with policies only",
+                )
+            } else {
+                Reply::bad_request("root tokens may not be created from a parent namespace")
+            };
+        }
+        let no_default = match req.bool_field("no_default_policy") {
+            Ok(b) => b,
+            Err(reply) => return reply,
+        };
+        if !no_default && !policies.iter().any(|p| p == "default") {
+            policies.push("default".into());
+        }
+        policies.sort();
+        policies.dedup();
+        if let Some(parent) = parent
+            && !policies.iter().all(|p| parent.policies.contains(p))
+        {
+            return Reply::bad_request("child policies must be subset of parent");
+        }
+        let ttl = match req.data.get("ttl") {
+            None | Some(Value::Null) => super::leases::SYSTEM_MAX_TTL,
+            Some(v) => match duration::parse_duration_second(v) {
+                Ok(n) if n > 0 => n,
+                Ok(_) => super::leases::SYSTEM_MAX_TTL,
+                Err(e) => return Reply::bad_request(super::http::field_error(v, "ttl", &e)),
+            },
+        };
+        let display_name = match req.str_field("display_name") {
+            Some(name) if !name.is_empty() => format!("token-{name}"),
+            _ => "token".to_owned(),
+        };
+        let meta = match req.data.get("meta") {
+            Some(Value::Object(m)) => Some(m.clone()),
+            _ => None,
+        };
+        let orphan = rest.trim_end_matches('/') == "create-orphan"
+            || req.bool_field("no_parent").unwrap_or(false)
+            || parent.is_none() && req.ns.is_root();
+        let now = self.now();
+        let (token, entry, warnings) = {
+            let mut state = self.lock();
+            if state.tokens.len() >= MAX_TOKENS {
+                let expired: Vec<String> = state
+                    .tokens
+                    .iter()
+                    .filter(|(_, t)| t.expired(now))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for key in expired {
+                    state.tokens.remove(&key);
+                }
+                if state.tokens.len() >= MAX_TOKENS {
+                    return Reply::bad_request(format!(
+                        "vaultlab sandbox holds at most {MAX_TOKENS} tokens"
+                    ));
+                }
+            }
+            let warnings: Vec<String> = policies
+                .iter()
+                .filter(|p| !state.policies.contains_key(&req.ns.key(p)))
+                .map(|p| format!("Policy {p:?} does not exist"))
+                .collect();
+            let (token, entry) = tokens::mint(
+                NewToken {
+                    namespace: &req.ns,
+                    policies,
+                    ttl,
+                    display_name,
+                    orphan,
+                    meta,
+                },
+                now,
+            );
+            state.tokens.insert(tokens::key(&token), entry.clone());
+            (token, entry, warnings)
+        };
+        self.changed();
+        let body = json!({
+            "request_id": uuid::Uuid::new_v4().to_string(),
+            "lease_id": "",
+            "renewable": false,
+            "lease_duration": 0,
+            "data": null,
+            "wrap_info": null,
+            "warnings": if warnings.is_empty() { Value::Null } else { json!(warnings) },
+            "auth": entry.auth_json(&token),
+        });
+        Reply::raw(body)
+    }
+
+    pub(super) fn token_lookup_self(&self, req: &VaultRequest, entry: &TokenEntry) -> Reply {
+        if !matches!(req.operation, Operation::Read | Operation::Update) {
+            return Reply::unsupported_operation();
+        }
+        let token = req.token.clone().unwrap_or_default();
+        Reply::data(entry.lookup_json(&token, self.now()))
+    }
+}
+
+/// Vault's comma-separated string slice: a list of strings, or one string with commas.
+fn string_list(value: Option<&Value>) -> Result<Vec<String>, String> {
+    let items: Vec<String> = match value {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s.split(',').map(str::to_owned).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(format!("policies must be strings, not {other}")),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(format!("policies must be a list of strings, not {other}")),
+    };
+    Ok(items
+        .into_iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect())
+}
+
+/// What the room asks of the Vault side for its seats.
+impl VaultServer {
+    /// The namespace at `path` (`room/ada/`), made (with its parents) if missing.
+    pub fn ensure_namespace(&self, path: &str) -> Result<NsRef, String> {
+        let mut made = NsRef::root();
+        let mut at = String::new();
+        for segment in path.trim_end_matches('/').split('/') {
+            namespace::check_name(segment)?;
+            at.push_str(segment);
+            at.push('/');
+            let mut state = self.lock();
+            if let Some(ns) = state.namespaces.get(&at) {
+                made = NsRef::of(ns);
+                continue;
+            }
+            if state.namespaces.len() >= MAX_NAMESPACES {
+                return Err(format!(
+                    "vaultlab sandbox holds at most {MAX_NAMESPACES} namespaces"
+                ));
+            }
+            let ns = Namespace::new(&at, &state.namespaces);
+            made = NsRef::of(&ns);
+            state.namespaces.insert(at.clone(), ns);
+            sys::ensure_builtin_mounts(&mut state.mounts, &made);
+            acl::ensure_default_policy(&mut state.policies, &at);
+        }
+        self.changed();
+        Ok(made)
+    }
+
+    /// Writes the policy `name` in `ns`.
+    pub fn put_policy(&self, ns: &NsRef, name: &str, text: &str) -> Result<(), String> {
+        let policy = acl::Policy::new(name, text)?;
+        self.lock().policies.insert(ns.key(name), policy);
+        self.changed();
+        Ok(())
+    }
+
+    /// A new token in `ns` with `policies` (and `default`), valid for `ttl` seconds.
+    pub fn issue_token(&self, ns: &NsRef, policies: &[&str], ttl: i64, name: &str) -> String {
+        let mut policies: Vec<String> = policies.iter().map(|p| (*p).to_owned()).collect();
+        policies.push("default".into());
+        policies.sort();
+        policies.dedup();
+        let (token, entry) = tokens::mint(
+            NewToken {
+                namespace: ns,
+                policies,
+                ttl,
+                display_name: format!("token-{name}"),
+                orphan: true,
+                meta: None,
+            },
+            self.now(),
+        );
+        self.lock().tokens.insert(tokens::key(&token), entry);
+        self.changed();
+        token
+    }
+
+    /// Whether `token` is a live token of the namespace at `path`.
+    pub fn token_in(&self, token: &str, path: &str) -> bool {
+        let now = self.now();
+        self.lock()
+            .tokens
+            .get(&tokens::key(token))
+            .is_some_and(|t| t.namespace == path && !t.expired(now))
+    }
+
+    /// Waits until what was changed is kept (at once without a state file).
+    pub async fn kept_now(&self) -> Result<(), String> {
+        self.kept().await.map_err(|e| e.to_string())
+    }
+}
