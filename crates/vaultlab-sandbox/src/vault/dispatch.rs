@@ -283,6 +283,28 @@ impl VaultServer {
     }
 }
 
+impl VaultServer {
+    /// What `sys/capabilities-self` answers for `path` (relative to the request's
+    /// namespace): `["root"]` for the root token, else what the token's policies give.
+    pub(super) fn capabilities_of(&self, req: &VaultRequest, path: &str) -> Vec<String> {
+        let entry = match self.caller(req.token.as_deref()) {
+            Some(Caller::Root) => return vec!["root".to_owned()],
+            Some(Caller::Token(entry)) => entry,
+            None => return vec!["deny".to_owned()],
+        };
+        let Some(relative) = acl::relative_to(&entry.namespace, &req.ns.path, path) else {
+            return vec!["deny".to_owned()];
+        };
+        let state = self.lock();
+        let policies: Vec<&acl::Policy> = entry
+            .policies
+            .iter()
+            .filter_map(|name| state.policies.get(&format!("{}{name}", entry.namespace)))
+            .collect();
+        acl::Acl::new(policies).describe(&relative)
+    }
+}
+
 fn is_self_path(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),

@@ -372,10 +372,11 @@ impl VaultServer {
         }
         let mut data = Map::new();
         for p in &paths {
-            data.insert(p.clone(), json!(["root"]));
+            data.insert(p.clone(), json!(self.capabilities_of(req, p)));
         }
         if paths.len() == 1 {
-            data.insert("capabilities".into(), json!(["root"]));
+            let only = data.get(&paths[0]).cloned().unwrap_or(json!(["deny"]));
+            data.insert("capabilities".into(), only);
         }
         Reply::data_with_top_copy(Value::Object(data))
     }

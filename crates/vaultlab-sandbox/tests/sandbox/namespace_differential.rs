@@ -587,6 +587,37 @@ async fn a_namespace_token_works_in_its_namespace_only_as_openbao_does() {
             ));
         }
     }
+    // What a seat token may do, as sys/capabilities-self tells it: the same capabilities
+    // in its namespace, refused in its sibling's.
+    for header in ["room/ada", "room/bob"] {
+        let body = json!({"paths": ["sys/mounts", "sys/leases/revoke-prefix/x"]});
+        let a = theirs
+            .send(
+                "POST",
+                "sys/capabilities-self",
+                Some(header),
+                Some(&tokens[0][0]),
+                Some(body.clone()),
+            )
+            .await;
+        let b = ours
+            .send(
+                "POST",
+                "sys/capabilities-self",
+                Some(header),
+                Some(&tokens[1][0]),
+                Some(body),
+            )
+            .await;
+        if (a.status, &a.body["data"], &a.body.get("errors"))
+            != (b.status, &b.body["data"], &b.body.get("errors"))
+        {
+            diffs.push(format!(
+                "capabilities-self [{header}]\n  openbao: {} {}\n  sandbox: {} {}",
+                a.status, a.body, b.status, b.body
+            ));
+        }
+    }
     // lookup-self from ada's token names its namespace, wherever it is asked.
     let me = ours
         .send(
