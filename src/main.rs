@@ -14,6 +14,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     cmd::exit(match cli.command {
         Some(Command::Sandbox(args)) => cmd::sandbox::run(args),
+        Some(Command::Room(args)) => cmd::room::run(args),
+        Some(Command::Join(args)) => cmd::join::run(args),
         Some(Command::Walk(args)) => cmd::walk::run(args),
         Some(Command::Cleanup(args)) => cmd::cleanup::run(args),
         Some(Command::Doctor(args)) => cmd::doctor::run(args),

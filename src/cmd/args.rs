@@ -48,6 +48,13 @@ pub enum Command {
     /// engine and an AWS-compatible endpoint (IAM, STS, EC2), until Ctrl-C.
     #[command(after_long_help = FAULTS_HELP)]
     Sandbox(SandboxArgs),
+    /// Serve a workshop room: the sandbox with seats, each learner's own Vault namespace
+    /// and AWS account. --headless prints the join line, then one line per request.
+    Room(RoomArgs),
+    /// Take a seat in a room (`vaultlab join URL CODE --name NAME --env` prints the export
+    /// lines for the real vault/bao and aws CLIs). The seat's secret is kept, so the same
+    /// command gets the same seat back.
+    Join(JoinArgs),
     /// Run the lab's steps headless and print a transcript (secrets masked). Exits
     /// non-zero at the first step that fails.
     Walk(WalkArgs),
@@ -217,6 +224,53 @@ pub struct SandboxArgs {
     /// The sandbox account's region.
     #[arg(long, default_value = sandbox::DEFAULT_REGION)]
     pub region: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RoomArgs {
+    /// Address to listen on. Loopback unless asked: 0.0.0.0:8200 serves the LAN (tokens
+    /// and keys then cross it in clear).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8200")]
+    pub listen: SocketAddr,
+
+    /// The room's state (seats, namespaces, accounts, leases); by default room.json in
+    /// vaultlab's data directory. It holds secrets and is written with mode 0600.
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+
+    /// The room's title, shown to learners.
+    #[arg(long, default_value = "vaultlab room")]
+    pub title: String,
+
+    /// How many seats the room has.
+    #[arg(long, default_value_t = 100)]
+    pub seats: usize,
+
+    /// How long a new access key takes to become valid (e.g. 0s, 3s).
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub propagation_delay: Duration,
+
+    /// Serve without the dashboard: the join line, then one line per event.
+    #[arg(long)]
+    pub headless: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The room's address, as its join line shows it (http://10.1.2.3:8200).
+    pub url: String,
+
+    /// The room's join code (K7QF-92XD).
+    pub code: String,
+
+    /// The seat's name: lowercase letters, digits, - and _ (by default your user name).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Print the export lines for the real CLIs (VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
+    /// AWS_ENDPOINT_URL, the seat's AWS keys and region).
+    #[arg(long)]
+    pub env: bool,
 }
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -26,6 +26,9 @@ pub enum UserError {
     /// `vaultlab labs --labs DIR`: the folder cannot be listed.
     #[error(transparent)]
     Lab(#[from] crate::lab::LabError),
+    /// `vaultlab room`, `vaultlab join`: what went wrong, in words for the user.
+    #[error("{0}")]
+    Room(String),
 }
 
 impl UserError {

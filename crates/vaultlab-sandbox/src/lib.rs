@@ -221,10 +221,11 @@ impl Sandbox {
             Some(room) => Some(room::Room::open(
                 vault.clone(),
                 aws.clone(),
+                &options.region,
                 &room.title,
                 room.max_seats,
             )),
-            None => room::Room::existing(vault.clone(), aws.clone()),
+            None => room::Room::existing(vault.clone(), aws.clone(), &options.region),
         };
 
         // Vault faults see every request first; AWS faults are answered by the AWS

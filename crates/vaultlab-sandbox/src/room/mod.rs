@@ -71,6 +71,7 @@ pub struct SeatGrant {
     pub account_id: String,
     pub aws_access_key_id: String,
     pub aws_secret_access_key: String,
+    pub region: String,
     pub rejoined: bool,
 }
 
@@ -141,12 +142,20 @@ pub struct Room {
     aws: AwsEndpoint,
     limiter: Arc<Mutex<limiter::Limiter>>,
     joining: Arc<tokio::sync::Mutex<()>>,
+    /// The sandbox's region, for a seat's AWS settings.
+    region: String,
 }
 
 impl Room {
     /// The room of this sandbox: opened with `title` and `max_seats` the first time (a new
     /// join code is made), as it was kept afterwards.
-    pub fn open(vault: VaultServer, aws: AwsEndpoint, title: &str, max_seats: usize) -> Self {
+    pub fn open(
+        vault: VaultServer,
+        aws: AwsEndpoint,
+        region: &str,
+        title: &str,
+        max_seats: usize,
+    ) -> Self {
         vault.update_state(|state| {
             if state.room.is_none() {
                 state.room = Some(RoomConfig {
@@ -162,11 +171,12 @@ impl Room {
             aws,
             limiter: Arc::default(),
             joining: Arc::default(),
+            region: region.to_owned(),
         }
     }
 
     /// A sandbox's room, if it has one (it was opened once, and kept).
-    pub fn existing(vault: VaultServer, aws: AwsEndpoint) -> Option<Self> {
+    pub fn existing(vault: VaultServer, aws: AwsEndpoint, region: &str) -> Option<Self> {
         vault
             .read_state(|state| state.room.is_some())
             .then(|| Self {
@@ -174,6 +184,7 @@ impl Room {
                 aws,
                 limiter: Arc::default(),
                 joining: Arc::default(),
+                region: region.to_owned(),
             })
     }
 
@@ -287,6 +298,7 @@ impl Room {
             account_id: seat.account.clone(),
             aws_access_key_id: keys.access_key_id,
             aws_secret_access_key: keys.secret_access_key.expose().to_owned(),
+            region: self.region.clone(),
             rejoined,
         })
     }

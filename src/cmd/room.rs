@@ -1,0 +1,142 @@
+//! `vaultlab room --headless`: the room server (the sandbox with seats) without its
+//! dashboard: the join line first, then one line per event (every Vault and AWS request,
+//! the engine's own AWS calls marked as such), until Ctrl-C or SIGTERM.
+//! The dashboard itself (without --headless) is not built yet.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::args::RoomArgs;
+use super::error::UserError;
+use super::sandbox::stop_signal;
+use super::{Outcome, init_stderr_logging, runtime};
+use crate::lease::journal;
+use vaultlab_sandbox::events::{Detail, Event};
+use vaultlab_sandbox::{RoomOptions, Sandbox, SandboxOptions};
+
+pub fn run(args: RoomArgs) -> Outcome {
+    if !args.headless {
+        return Err(UserError::Room(
+            "the room's dashboard is not built yet: run `vaultlab room --headless`".into(),
+        )
+        .into());
+    }
+    let state = match args.state.clone() {
+        Some(path) => path,
+        None => journal::data_dir(|name| std::env::var(name).ok())
+            .map(|dir| dir.join("room.json"))
+            .ok_or_else(|| {
+                UserError::Room(
+                    "no HOME or XDG_DATA_HOME to keep the room in: pass --state PATH".into(),
+                )
+            })?,
+    };
+    if let Some(dir) = state.parent() {
+        vaultlab_wire::private_file::create_private_dir(dir)?;
+    }
+    init_stderr_logging("warn,vaultlab=info");
+    runtime()?.block_on(async {
+        let stop = stop_signal()?;
+        let sandbox = Sandbox::start(SandboxOptions {
+            listen: args.listen,
+            propagation_delay: args.propagation_delay,
+            state_path: Some(state.clone()),
+            room: Some(RoomOptions {
+                title: args.title.clone(),
+                max_seats: args.seats,
+            }),
+            ..SandboxOptions::default()
+        })
+        .await?;
+        let room = sandbox.room().expect("started as a room");
+        let config = room.config();
+        let mut live = sandbox.events().subscribe();
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "vaultlab join {} {}", sandbox.vault_addr(), config.join_code.expose())?;
+            if args.listen.ip().is_unspecified() {
+                writeln!(
+                    out,
+                    "# from other machines, use this machine's LAN address in place of {}",
+                    sandbox.vault_addr()
+                )?;
+            }
+            writeln!(
+                out,
+                "# room {:?}, {} seats, {} taken; state in {}; tokens and keys cross the network in clear (no --tls yet)",
+                config.title,
+                config.max_seats,
+                room.seats().len(),
+                state.display()
+            )?;
+            out.flush()?;
+        }
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                received = live.recv() => match received {
+                    Ok(event) => {
+                        let mut out = std::io::stdout().lock();
+                        writeln!(out, "{}", event_line(&event))?;
+                        out.flush()?;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        println!("# {n} events were too many to print and were skipped");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+        eprintln!("Stopping the room: requests in flight finish, then the state is saved…");
+        sandbox.shutdown().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// One event as a line: time, namespace, what, status (never a secret: events carry none).
+pub fn event_line(event: &Event) -> String {
+    let time = event.time.format("%H:%M:%S");
+    let ns = match event.detail.namespace() {
+        "" => "-".to_owned(),
+        ns => ns.trim_end_matches('/').to_owned(),
+    };
+    match &event.detail {
+        Detail::Vault(v) => {
+            let error = v
+                .error
+                .as_deref()
+                .map(|e| format!("  {}", one_line(e)))
+                .unwrap_or_default();
+            format!(
+                "{time} {ns} vault {} /v1/{} {}{error}",
+                v.method, v.path, v.status
+            )
+        }
+        Detail::Aws(a) => {
+            let who = match a.purpose {
+                Some(purpose) => format!(" (engine: {})", purpose.as_str()),
+                None => String::new(),
+            };
+            let code = a
+                .error_code
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default();
+            let user = a
+                .user
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default();
+            format!(
+                "{time} {ns} aws {}:{}{user} {}{code}{who}",
+                a.service, a.action, a.status
+            )
+        }
+        Detail::Lease(l) => format!("{time} {ns} lease {:?} {}", l.change, l.lease_id),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
