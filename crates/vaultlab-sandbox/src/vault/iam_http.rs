@@ -100,7 +100,13 @@ struct BoundedConnector {
 }
 
 impl HttpConnector for BoundedConnector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+    fn call(&self, mut request: HttpRequest) -> HttpConnectorFuture {
+        // Read here, in the engine's task: what the engine is doing, told to the endpoint.
+        if let Some(call) = crate::engine_call::current() {
+            request
+                .headers_mut()
+                .insert(crate::engine_call::HEADER, call.header_value());
+        }
         let inner = self.inner.clone();
         let budget = self.budget.0.clone();
         HttpConnectorFuture::new(async move {

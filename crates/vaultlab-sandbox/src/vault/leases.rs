@@ -454,12 +454,21 @@ impl VaultServer {
         let Some((lease, target)) = self.revocation_target(id) else {
             return Ok(());
         };
+        let revoking = crate::engine_call::EngineCall {
+            purpose: crate::engine_call::current()
+                .map_or(crate::events::Purpose::Revoke, |c| c.purpose),
+            namespace: lease.namespace.clone(),
+            lease_id: Some(lease.id.clone()),
+        };
         let result = match target {
             Ok(target) => {
                 let client = self.iam_clients.get(&target);
-                super::iam_client::delete_user(&client, &lease.username)
-                    .await
-                    .map_err(|e| e.to_string())
+                crate::engine_call::within(
+                    revoking,
+                    super::iam_client::delete_user(&client, &lease.username),
+                )
+                .await
+                .map_err(|e| e.to_string())
             }
             Err(e) => Err(e),
         };
@@ -535,7 +544,12 @@ impl VaultServer {
                     lease.revoke_at = Some(now);
                 }
             }
-            self.attempt_background_revocation(&id).await;
+            let expiring = crate::engine_call::EngineCall {
+                purpose: crate::events::Purpose::Expiry,
+                namespace: String::new(),
+                lease_id: None,
+            };
+            crate::engine_call::within(expiring, self.attempt_background_revocation(&id)).await;
         }
     }
 

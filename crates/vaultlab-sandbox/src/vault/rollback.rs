@@ -58,10 +58,20 @@ impl VaultServer {
         let Some(entry) = self.lock().half_made_users.get(username).cloned() else {
             return Ok(());
         };
+        let rolling_back = crate::engine_call::EngineCall {
+            purpose: crate::events::Purpose::Rollback,
+            namespace: self
+                .lock()
+                .mounts
+                .get(&entry.mount)
+                .map(|m| m.namespace.clone())
+                .unwrap_or_default(),
+            lease_id: None,
+        };
         let result = match self.iam_target(&entry.mount) {
             Ok(target) => {
                 let client = self.iam_clients.get(&target);
-                iam_client::delete_user(&client, username)
+                crate::engine_call::within(rolling_back, iam_client::delete_user(&client, username))
                     .await
                     .map_err(|e| e.to_string())
             }

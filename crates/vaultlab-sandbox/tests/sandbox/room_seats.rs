@@ -335,6 +335,53 @@ async fn seats_are_isolated_namespaces_and_accounts_and_survive_a_restart() {
             .contains(bob_vault_user)
     );
 
+    // The engine's own AWS calls are in the event stream, with why and for which seat.
+    let (status, polled) = client
+        .vault(
+            "GET",
+            "../vaultlab/events?format=json&since=0&wait=1s",
+            &root,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{polled}");
+    let events = polled["events"].as_array().unwrap();
+    let issued = events
+        .iter()
+        .find(|e| {
+            e["kind"] == "aws" && e["action"] == "CreateUser" && e["namespace"] == "room/ada/"
+        })
+        .unwrap_or_else(|| panic!("{polled:#}"));
+    assert_eq!(
+        (&issued["origin"], &issued["purpose"]),
+        (&json!("engine"), &json!("issue"))
+    );
+    let revoked = events
+        .iter()
+        .find(|e| {
+            e["kind"] == "aws" && e["action"] == "DeleteUser" && e["namespace"] == "room/ada/"
+        })
+        .unwrap_or_else(|| panic!("{polled:#}"));
+    assert_eq!(revoked["purpose"], "revoke");
+    assert_eq!(revoked["lease_id"], json!(ada_lease));
+    let seat_request = events
+        .iter()
+        .find(|e| {
+            e["kind"] == "vault"
+                && e["path"] == "aws/creds/my-role"
+                && e["namespace"] == "room/bob/"
+        })
+        .unwrap_or_else(|| panic!("{polled:#}"));
+    assert_eq!(
+        (&seat_request["client"], &seat_request["status"]),
+        (&json!("token"), &json!(200))
+    );
+    assert!(
+        !polled.to_string().contains(ada_token),
+        "a seat token leaked into the events"
+    );
+
     // A restart with the same state keeps seats, namespaces, policies, tokens and leases.
     sandbox.shutdown().await.unwrap();
     let sandbox = start(Some(state), 2).await;

@@ -93,7 +93,13 @@ impl VaultServer {
             return not_kept(&failure);
         }
         let client = self.iam_clients.get(&target);
-        let key = match iam_client::create_user(&client, &spec).await {
+        let issuing = crate::engine_call::EngineCall {
+            purpose: crate::events::Purpose::Issue,
+            namespace: req.ns.path.clone(),
+            lease_id: None,
+        };
+        let created = crate::engine_call::within(issuing, iam_client::create_user(&client, &spec));
+        let key = match created.await {
             Ok(key) => key,
             Err(failure) => {
                 // With no answer from IAM (a transport error), the user may exist all the

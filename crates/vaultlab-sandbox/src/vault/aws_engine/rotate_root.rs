@@ -12,6 +12,20 @@ use vaultlab_wire::secret::PersistedSecret;
 
 impl VaultServer {
     pub(super) async fn config_rotate_root(&self, mount: &str) -> Reply {
+        let rotating = crate::engine_call::EngineCall {
+            purpose: crate::events::Purpose::RotateRoot,
+            namespace: self
+                .lock()
+                .mounts
+                .get(mount)
+                .map(|m| m.namespace.clone())
+                .unwrap_or_default(),
+            lease_id: None,
+        };
+        crate::engine_call::within(rotating, self.rotate_root_calls(mount)).await
+    }
+
+    async fn rotate_root_calls(&self, mount: &str) -> Reply {
         let Some(root) = self.engine(mount, |aws| aws.root.clone()) else {
             return Reply::no_handler(&format!("{mount}config/rotate-root"));
         };
