@@ -236,6 +236,7 @@ impl Room {
             if !same(given.as_bytes(), seat.secret_hash.as_bytes()) {
                 return Err(JoinRefusal::Taken(name.to_owned()));
             }
+            let seat = self.with_live_token(seat).await?;
             return self.grant(&config, &seat, secret.unwrap_or_default(), true);
         }
         let taken = self.vault.read_state(|state| state.seats.len());
@@ -274,6 +275,27 @@ impl Room {
         // The seat is kept before its secret leaves.
         self.vault.kept_now().await.map_err(failed)?;
         Ok((seat, secret))
+    }
+
+    /// The seat, with a new token if its own has expired (a workshop longer than
+    /// [`SEAT_TOKEN_TTL`], or a room restarted days later).
+    async fn with_live_token(&self, mut seat: Seat) -> Result<Seat, JoinRefusal> {
+        if self.vault.token_in(seat.token.expose(), &seat.namespace) {
+            return Ok(seat);
+        }
+        let ns = self
+            .vault
+            .ensure_namespace(&seat.namespace)
+            .map_err(JoinRefusal::Failed)?;
+        let token = self
+            .vault
+            .issue_token(&ns, &["seat"], SEAT_TOKEN_TTL, &seat.name);
+        seat.token = PersistedSecret::new(token);
+        self.vault.update_state(|state| {
+            state.seats.insert(seat.name.clone(), seat.clone());
+        });
+        self.vault.kept_now().await.map_err(JoinRefusal::Failed)?;
+        Ok(seat)
     }
 
     fn grant(
@@ -340,6 +362,49 @@ mod tests {
         ] {
             assert!(!valid_seat_name(bad), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn rejoining_after_the_seat_token_expired_gives_a_new_one() {
+        use crate::vault::clock::ManualClock;
+        use crate::vault::{VaultOptions, VaultState};
+        let clock = ManualClock::new(Utc::now());
+        let notifier = Arc::new(tokio::sync::Notify::new());
+        let vault = VaultServer::new(
+            VaultState::new(),
+            VaultOptions {
+                default_aws_endpoint: "http://127.0.0.1:9".into(),
+                default_region: "us-east-1".into(),
+            },
+            notifier.clone(),
+        )
+        .with_clock(Arc::new(clock.clone()));
+        let aws = AwsEndpoint::new(
+            crate::aws::AwsState::new_account(),
+            crate::aws::AwsOptions::default(),
+            notifier,
+        );
+        let room = Room::open(vault.clone(), aws, "us-east-1", "t", 5);
+        let code = room.config().join_code.expose().to_owned();
+        let here = std::net::IpAddr::from([127, 0, 0, 1]);
+        let first = room.join(&code, "ada", None, here).await.unwrap();
+        let again = room
+            .join(&code, "ada", Some(&first.seat_secret), here)
+            .await
+            .unwrap();
+        assert_eq!(
+            again.vault_token, first.vault_token,
+            "still alive: the same"
+        );
+        clock.advance(chrono::Duration::seconds(SEAT_TOKEN_TTL + 1));
+        assert!(!vault.token_in(&first.vault_token, "room/ada/"));
+        let later = room
+            .join(&code, "ada", Some(&first.seat_secret), here)
+            .await
+            .unwrap();
+        assert_ne!(later.vault_token, first.vault_token);
+        assert!(vault.token_in(&later.vault_token, "room/ada/"));
+        assert_eq!(later.aws_access_key_id, first.aws_access_key_id);
     }
 
     #[test]
