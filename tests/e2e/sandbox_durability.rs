@@ -126,11 +126,12 @@ async fn sigterm_lets_requests_in_flight_finish_then_saves_with_no_half_made_use
         .values()
         .map(|lease| lease["username"].as_str().unwrap())
         .collect();
+    // Users are kept per account (keyed <account>/<name>), each naming itself.
     let users: BTreeSet<&str> = saved["aws"]["users"]
         .as_object()
         .unwrap()
-        .keys()
-        .map(String::as_str)
+        .values()
+        .map(|user| user["name"].as_str().unwrap())
         .filter(|name| name.starts_with("vault-"))
         .collect();
     assert_eq!(
