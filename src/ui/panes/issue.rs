@@ -17,7 +17,14 @@ use crate::ui::widgets::{field, masked};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, spec: &IssueStep, theme: &Theme) {
     let Some(creds) = &app.creds else {
-        let lines = vec![Line::from(Span::styled(app.fill(&spec.idle), theme.muted))];
+        let mut lines = vec![Line::from(Span::styled(app.fill(&spec.idle), theme.muted))];
+        let elsewhere = app.alive_elsewhere();
+        if elsewhere > 0 {
+            lines.push(Line::raw(""));
+            lines.push(Line::raw(format!(
+                "Vault holds {elsewhere} lease(s) issued elsewhere under this role (l shows them); their keys are not known here."
+            )));
+        }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
         return;
     };
