@@ -54,6 +54,9 @@ pub struct Reconcile {
     fresh_from: Vec<(Subject, u64)>,
     /// The last failure to read the lab's state, said once rather than every round.
     problem: Option<String>,
+    /// The token may not list leases (403): only the leases this run knows are followed,
+    /// rather than a refusal in Vault's audit log every round.
+    cannot_list: bool,
 }
 
 impl Reconcile {
@@ -124,7 +127,7 @@ fn round(app: &mut App) -> Vec<Effect> {
                 .map(|(request, _)| VaultCall::now(Purpose::Done { step, round }, request))
         })
         .collect();
-    if let Some(prefix) = plan::issue_path(app) {
+    if let Some(prefix) = plan::issue_path(app).filter(|_| !app.reconcile.cannot_list) {
         effects.push(VaultCall::now(
             Purpose::ListLeases { round },
             list_leases(&prefix),
@@ -211,9 +214,11 @@ pub fn on_listed(app: &mut App, round: u64, reply: Result<Reply, VaultRefusal>) 
             .and_then(|data| data.get("keys"))
             .and_then(|keys| serde_json::from_value(keys.clone()).ok())
             .unwrap_or_default(),
-        // Nothing is held under the prefix; or the token may not list leases, and only
-        // the leases this run knows are followed.
-        Err(_) => return Vec::new(),
+        Err(refusal) => {
+            // Not allowed: asked no more. (A 404 is Vault's answer for nothing there.)
+            app.reconcile.cannot_list |= refusal.status == Some(403);
+            return Vec::new();
+        }
     };
     if issuing {
         return Vec::new();

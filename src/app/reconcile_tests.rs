@@ -627,3 +627,25 @@ fn the_editor_offers_the_policy_vault_holds_and_asks_before_replacing_edits() {
     assert_eq!(app.steps[POLICY].status, StepStatus::Pending);
     assert!(app.steps.iter().all(|s| s.status != StepStatus::Running));
 }
+
+#[test]
+fn a_token_that_may_not_list_leases_is_not_asked_again() {
+    let mut app = reconciling(app());
+    let effects = round_now(&mut app);
+    answer_call(
+        &mut app,
+        &effects,
+        list_call,
+        Err(VaultRefusal {
+            message: "permission denied on LIST sys/leases/lookup/aws/creds/my-role/".into(),
+            hint: String::new(),
+            status: Some(403),
+            errors: vec!["permission denied".into()],
+            invalid_request: false,
+        }),
+    );
+    assert_eq!(app.notice, None, "the lab runs without it");
+    let effects = round_now(&mut app);
+    assert!(lists(&effects).is_empty());
+    assert_eq!(done_reads(&effects).len(), 3, "the rest goes on");
+}
