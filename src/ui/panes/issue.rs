@@ -21,8 +21,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, spec: &IssueStep, theme:
         let elsewhere = app.alive_elsewhere();
         if elsewhere > 0 {
             lines.push(Line::raw(""));
+            let (count, them) = match elsewhere {
+                1 => ("1 lease".to_owned(), "it"),
+                n => (format!("{n} leases"), "them"),
+            };
             lines.push(Line::raw(format!(
-                "Vault holds {elsewhere} lease(s) issued elsewhere under this role (l shows them); their keys are not known here."
+                "Issued elsewhere under this role: {count} (l shows {them}). Their keys are not known here: Enter generates a set the next steps can use."
             )));
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
