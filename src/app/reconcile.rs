@@ -57,6 +57,8 @@ pub struct Reconcile {
     /// The token may not list leases (403): only the leases this run knows are followed,
     /// rather than a refusal in Vault's audit log every round.
     cannot_list: bool,
+    /// What each step's done check said last (`None`: not read yet).
+    seen_done: Vec<Option<bool>>,
 }
 
 impl Reconcile {
@@ -193,7 +195,13 @@ pub fn on_done(app: &mut App, step: usize, round: u64, reply: Result<Reply, Vaul
         }
         _ => app.reconcile.problem = None,
     }
-    steps::on_done(app, step, reply);
+    let done = steps::is_done(app, step, &reply);
+    let seen = &mut app.reconcile.seen_done;
+    if seen.len() <= step {
+        seen.resize(step + 1, None);
+    }
+    let changed = seen[step].replace(done) != Some(done);
+    steps::on_done(app, step, reply, changed);
 }
 
 /// The leases under the lab's role: those this run does not know were issued elsewhere;

@@ -649,3 +649,49 @@ fn a_token_that_may_not_list_leases_is_not_asked_again() {
     assert!(lists(&effects).is_empty());
     assert_eq!(done_reads(&effects).len(), 3, "the rest goes on");
 }
+
+#[test]
+fn a_failure_the_learner_has_yet_to_read_is_not_covered_by_what_vault_already_held() {
+    let mut app = reconciling(app());
+    let effects = round_now(&mut app);
+    answer_call(
+        &mut app,
+        &effects,
+        done_of(POLICY),
+        role_with(DESCRIBE_ONLY),
+    );
+    assert_eq!(app.steps[POLICY].status, StepStatus::Done);
+    // Enter with a policy Vault refuses: the role it had is still there.
+    go_to(&mut app, POLICY);
+    let written = press(&mut app, KeyCode::Enter);
+    answer_call(
+        &mut app,
+        &written,
+        |c| matches!(c.purpose, Purpose::Step { .. }),
+        refused("Vault rejected PUT aws/roles/my-role (400): invalid policy"),
+    );
+    assert!(matches!(app.steps[POLICY].status, StepStatus::Failed(_)));
+    let effects = round_now(&mut app);
+    answer_call(
+        &mut app,
+        &effects,
+        done_of(POLICY),
+        role_with(DESCRIBE_ONLY),
+    );
+    assert!(
+        matches!(app.steps[POLICY].status, StepStatus::Failed(_)),
+        "Vault holds what it held: the failure stays to be read"
+    );
+    // The role deleted, then written again with the CLI: that is news.
+    let effects = round_now(&mut app);
+    answer_call(&mut app, &effects, done_of(POLICY), not_found());
+    assert!(matches!(app.steps[POLICY].status, StepStatus::Failed(_)));
+    let effects = round_now(&mut app);
+    answer_call(
+        &mut app,
+        &effects,
+        done_of(POLICY),
+        role_with(DESCRIBE_ONLY),
+    );
+    assert_eq!(app.steps[POLICY].status, StepStatus::Done);
+}

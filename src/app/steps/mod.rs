@@ -114,21 +114,29 @@ pub fn issue_hint(app: &App) -> String {
 
 /// A step's done check answered (found, or 404): the step shows done, or, when Vault no
 /// longer holds what it made (an engine disabled, a role deleted elsewhere), pending again.
-/// An editor step also learns the document Vault holds.
-pub fn on_done(app: &mut App, step: usize, reply: Result<Reply, VaultRefusal>) {
-    let done = match &reply {
-        Ok(reply) => plan::done_check(app, step).is_some_and(|(_, test)| test.holds(reply)),
-        Err(_) => false,
-    };
+/// An editor step also learns the document Vault holds. `changed`: what the check says
+/// differs from the last time; a status is only changed on a change, so a failure the
+/// learner has yet to read (Vault refused a new policy for a role that exists) stays.
+pub fn on_done(app: &mut App, step: usize, reply: Result<Reply, VaultRefusal>, changed: bool) {
+    let done = is_done(app, step, &reply);
     if matches!(app.step_kind(step), StepKind::Editor(_)) {
         editor::on_held(app, step, reply.ok().as_ref());
     }
     let state = &mut app.steps[step];
     match state.status {
+        _ if !changed => {}
         StepStatus::Running => {}
         StepStatus::Done if !done => state.status = StepStatus::Pending,
         _ if done => state.status = StepStatus::Done,
         _ => {}
+    }
+}
+
+/// What a done check's answer says: found (a 404 is not).
+pub fn is_done(app: &App, step: usize, reply: &Result<Reply, VaultRefusal>) -> bool {
+    match reply {
+        Ok(reply) => plan::done_check(app, step).is_some_and(|(_, test)| test.holds(reply)),
+        Err(_) => false,
     }
 }
 
