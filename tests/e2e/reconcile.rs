@@ -131,13 +131,16 @@ fn status_bar_says(tmux: &Tmux, texts: &[&str]) -> String {
 /// The sandbox's address and token, read off the overview (`v` shows the token).
 fn overview_exports(tmux: &Tmux) -> (String, String) {
     tmux.keys(&["v"]);
-    let screen = tmux.wait_for("export VAULT_TOKEN=hvs.");
+    let screen = tmux.wait_for("VAULT_TOKEN=hvs.");
+    // `export VAULT_ADDR=… VAULT_TOKEN=…`: a word `NAME=value` on an export line.
     let value = |name: &str| {
         screen
             .lines()
-            .find_map(|line| line.split(&format!("export {name}=")).nth(1))
-            .and_then(|rest| rest.split_whitespace().next())
+            .filter(|line| line.contains(" export "))
+            .flat_map(str::split_whitespace)
+            .find_map(|word| word.strip_prefix(&format!("{name}=")))
             .unwrap_or_else(|| panic!("no {name} on the overview:\n{screen}"))
+            .trim_end_matches('│')
             .to_owned()
     };
     let exports = (value("VAULT_ADDR"), value("VAULT_TOKEN"));
@@ -241,12 +244,12 @@ fn a_role_written_with_the_cli_is_in_the_editor_on_request_and_edits_are_not_los
         !screen.contains("Vault holds a different policy"),
         "the editor now holds what Vault holds: {screen}"
     );
-    // Laid out for editing, a line per element, not Vault's one compact line.
+    // Laid out for editing, a member per line, not Vault's one compact line.
     let tmux_screen = tmux.screen();
     assert!(
         tmux_screen
             .lines()
-            .any(|line| line.contains("\"Effect\": \"Allow\",")),
+            .any(|line| line.contains("2   \"Version\": \"2012-10-17\",")),
         "{tmux_screen}"
     );
 
@@ -315,6 +318,32 @@ fn r_on_a_lease_vault_no_longer_has_says_so_and_the_lease_is_over() {
     tmux.keys(&["r"]);
     wait_for_text(&tmux, &["Vault no longer has"]);
     status_bar_says(&tmux, &[&short(&lease_id), "revoked elsewhere"]);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED");
+    assert!(screen.contains("EXITED 0"), "{screen}");
+}
+
+#[test]
+fn a_lease_shortened_elsewhere_counts_down_from_vaults_time_and_reads_expired() {
+    let sandbox = SandboxProcess::start(crate::VAULTLAB, &["--propagation-delay", "0s"]);
+    let aws = AwsAccount::of_sandbox(&sandbox);
+    let data = tempfile::tempdir().expect("tempdir");
+    let shell = SecondShell::of_sandbox(&sandbox);
+    let tmux = live_lab_with_a_lease(&sandbox, &aws, data.path());
+    let [lease_id] = shell.lease_ids().try_into().expect("one lease");
+    status_bar_says(&tmux, &[&short(&lease_id), "31d 23:"]);
+
+    // Renewed in the second shell for a few seconds: Vault counts them from now.
+    shell.bao(&["lease", "renew", "-increment=6s", &lease_id]);
+    let countdown = format!("{} 0:0", short(&lease_id));
+    let line = status_bar_says(&tmux, &[&countdown]);
+    assert!(!line.contains("31d"), "{line}");
+    // Its time up, Vault ends it: it reads expired, not revoked.
+    let line = status_bar_says(&tmux, &[&short(&lease_id), "expired"]);
+    assert!(!line.contains("revoked"), "{line}");
+    tmux.keys(&["l"]);
+    tmux.wait_for_all(&["this run", "expired"]);
+    // Nothing is left alive: q quits at once.
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("EXITED");
     assert!(screen.contains("EXITED 0"), "{screen}");
