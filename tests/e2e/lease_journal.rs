@@ -588,10 +588,11 @@ fn a_short_lease_counts_down_to_expired_vault_deletes_the_user_and_the_journal_c
     let aws = AwsAccount::of_sandbox(&sandbox);
     let data = tempfile::tempdir().expect("tempdir");
     let tmux = live_lab_through_step_3(&sandbox, &aws, data.path());
-    // A lease of a few seconds, written as a learner would with the CLI.
+    // A lease of a few seconds, written as a learner would with the CLI (long enough that
+    // its user is still there once the screen shows it on a loaded machine).
     let bao = sandbox
         .command(common::peer_program("bao"))
-        .args(["write", "aws/config/lease", "lease=4s", "lease_max=8s"])
+        .args(["write", "aws/config/lease", "lease=10s", "lease_max=20s"])
         .output()
         .expect("bao write aws/config/lease");
     assert!(
@@ -601,7 +602,7 @@ fn a_short_lease_counts_down_to_expired_vault_deletes_the_user_and_the_journal_c
     );
 
     tmux.keys(&["n", "Enter"]);
-    let screen = tmux.wait_for("lease_duration  4s");
+    let screen = tmux.wait_for("lease_duration  10s");
     assert!(screen.contains("lease aws/creds/my-role/"), "{screen}");
     assert_eq!(aws.vault_users().len(), 1);
 
