@@ -115,6 +115,9 @@ pub struct StartInputs {
     pub journal: Option<JournalStart>,
     /// A problem to show at once (a journal that could not be read).
     pub notice: Option<String>,
+    /// How often to read Vault again on the clock, so the screen follows what Vault holds
+    /// (the TUI); `None`: only when asked (`walk`).
+    pub reconcile_every: Option<std::time::Duration>,
     pub now: DateTime<Utc>,
 }
 
@@ -128,6 +131,7 @@ impl StartInputs {
             cli_env: Vec::new(),
             journal: None,
             notice: None,
+            reconcile_every: None,
             now,
         }
     }

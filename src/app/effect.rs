@@ -75,14 +75,14 @@ impl VaultCall {
 /// What a Vault answer is for.
 #[derive(Debug, Clone)]
 pub enum Purpose {
-    /// Whether step `step` is done already (perhaps with the CLI, in another terminal).
-    Done {
-        step: usize,
-    },
+    /// Whether step `step` is done already (perhaps with the CLI, in another terminal), as
+    /// part of reconciliation round `round`.
+    Done { step: usize, round: u64 },
+    /// The leases Vault holds under the lab's role (`LIST sys/leases/lookup/<prefix>/`), as
+    /// part of reconciliation round `round`: new ones were issued elsewhere.
+    ListLeases { round: u64 },
     /// The step's own request.
-    Step {
-        step: usize,
-    },
+    Step { step: usize },
     /// Vault refused the step's request (`path is already in use`): is it done already?
     Recheck {
         step: usize,
@@ -90,15 +90,9 @@ pub enum Purpose {
         refusal: VaultRefusal,
     },
     /// Read back what Vault keeps after the step's write.
-    ReadBack {
-        step: usize,
-        written: Exchange,
-    },
+    ReadBack { step: usize, written: Exchange },
     /// One of a step's actions (`s`: short leases).
-    Action {
-        step: usize,
-        action: usize,
-    },
+    Action { step: usize, action: usize },
     Revoke {
         lease_id: String,
         /// Vault finished it (204, or its error) rather than queuing it (202).
@@ -109,9 +103,12 @@ pub enum Purpose {
         /// `None`: Vault's default increment.
         asked: Option<Duration>,
     },
+    /// What Vault says of a lease: at start, after its time is up (asked again until Vault
+    /// forgets it, `attempt` counting), or as part of reconciliation round `round` (once).
     Lookup {
         lease_id: String,
         attempt: u32,
+        round: Option<u64>,
     },
 }
 
@@ -123,9 +120,19 @@ impl Purpose {
             | Purpose::ReadBack { step, .. }
             | Purpose::Action { step, .. } => Some(*step),
             Purpose::Done { .. }
+            | Purpose::ListLeases { .. }
             | Purpose::Revoke { .. }
             | Purpose::Renew { .. }
             | Purpose::Lookup { .. } => None,
+        }
+    }
+
+    /// The reconciliation round an answer belongs to, if it is one.
+    pub fn round(&self) -> Option<u64> {
+        match self {
+            Purpose::Done { round, .. } | Purpose::ListLeases { round } => Some(*round),
+            Purpose::Lookup { round, .. } => *round,
+            _ => None,
         }
     }
 }

@@ -21,6 +21,8 @@ pub enum Action {
     /// Ctrl-U while editing a form: the field emptied.
     ClearField,
     NextTemplate,
+    /// Load the document Vault holds into the editor.
+    LoadHeld,
     RevealSecret,
     CopyExports,
     Renew,

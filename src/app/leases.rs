@@ -10,44 +10,58 @@ use crossterm::event::KeyCode;
 use super::Redraw;
 use super::effect::{Effect, JournalChange, Purpose, VaultCall};
 use super::keymap::{Action, Binding, ctrl_c, plain};
+use super::reconcile::Subject;
 use super::state::{App, Overlay, Pane, Quit, RENEW_INCREMENTS};
 use super::steps;
 use crate::exchange::Exchange;
 use crate::lease::Lifecycle;
+use crate::lease::seen::Seen;
 use crate::lease::table::{Origin, Renewal, TrackedLease, describe_renewal};
 use crate::setup::JournalStart;
 use crate::vault::refusal::VaultRefusal;
 use crate::vault::request;
-use crate::vault::types::{LeaseLookup, Reply};
+use crate::vault::types::Reply;
 
 /// After a lease's time is up, how often and how long to ask Vault whether it is gone.
 pub const EXPIRY_CHECK_DELAY: Duration = Duration::from_secs(2);
 pub const EXPIRY_CHECKS: u32 = 30;
 
-/// A change for the journal, when this run keeps one.
+/// A change for the journal, when this run keeps one and the lease is in it (a lease
+/// issued elsewhere is not vaultlab's to remember).
 pub fn journal(app: &App, lease_id: String, state: Lifecycle) -> Option<Effect> {
-    app.journaling()
+    let elsewhere = app
+        .leases
+        .get(&lease_id)
+        .is_some_and(|lease| lease.origin == Origin::Elsewhere);
+    (app.journaling() && !elsewhere)
         .then_some(Effect::Journal(JournalChange::Mark { lease_id, state }))
 }
 
 /// The clock. Leases whose time is up are looked up once Vault has had a moment to
-/// revoke them, so the journal can close them. The screen changes with a countdown, a
-/// lease running out, or a test waiting on its spinner.
+/// revoke them, so the journal can close them (by the reconciliation's rounds, when it
+/// runs). The screen changes with a countdown, a lease running out, or a test waiting on
+/// its spinner.
 pub fn tick(app: &mut App, now: DateTime<Utc>) -> (Vec<Effect>, Redraw) {
     let before = app.now;
     app.now = now;
     let mut effects = Vec::new();
     let mut redraw =
         (0..app.steps.len()).any(|step| app.probe(step).is_some_and(|p| p.result.is_none()));
+    let chained = app.reconcile.every.is_none();
     for lease in app.leases.iter_mut() {
-        redraw |= lease.is_active(now) || (lease.expires_at > before && lease.expires_at <= now);
+        // A countdown on screen moves once a second, whatever else wakes the app.
+        redraw |= (lease.is_active(now) && lease.label(before) != lease.label(now))
+            || (lease.expires_at > before && lease.expires_at <= now);
         if lease.state == Lifecycle::Active && now >= lease.expires_at {
             lease.state = Lifecycle::Expired;
-            effects.push(lookup(&lease.lease_id, 1, EXPIRY_CHECK_DELAY));
+            redraw = true;
+            if chained {
+                effects.push(lookup(&lease.lease_id, 1, EXPIRY_CHECK_DELAY));
+            }
         }
     }
-    let redraw = Redraw::from(redraw || !effects.is_empty());
-    (effects, redraw)
+    effects.extend(super::reconcile::on_tick(app));
+    (effects, Redraw::from(redraw))
 }
 
 fn lookup(lease_id: &str, attempt: u32, delay: Duration) -> Effect {
@@ -56,6 +70,7 @@ fn lookup(lease_id: &str, attempt: u32, delay: Duration) -> Effect {
         Purpose::Lookup {
             lease_id: lease_id.to_owned(),
             attempt,
+            round: None,
         },
         request::lease_lookup(lease_id),
     )
@@ -118,6 +133,7 @@ pub fn renew(app: &mut App, lease_id: String, increment: Option<Duration>) -> Ve
     if let Some(lease) = app.leases.get_mut(&lease_id) {
         lease.renewing = true;
     }
+    app.reconcile.acted_on(Subject::Lease(lease_id.clone()));
     vec![VaultCall::now(
         Purpose::Renew {
             lease_id: lease_id.clone(),
@@ -141,6 +157,7 @@ pub fn revoke_now(app: &mut App, lease_id: &str) -> Vec<Effect> {
     match app.leases.get_mut(lease_id) {
         Some(lease) if lease.is_revocable(app.now) => {
             lease.state = Lifecycle::Revoking;
+            app.reconcile.acted_on(Subject::Lease(lease_id.to_owned()));
             vec![revoke_call(lease_id, true)]
         }
         _ => Vec::new(),
@@ -246,6 +263,25 @@ pub fn on_renewed(
                 })];
             }
         }
+        // Revoked or expired elsewhere: said, and over here too.
+        Err(refusal) if refusal.is_lease_gone() => {
+            lease.state = Lifecycle::Gone { at: now };
+            app.notice = Some(
+                "Vault no longer has this lease (revoked or expired elsewhere): not renewed."
+                    .into(),
+            );
+            return journal(app, lease_id.to_owned(), Lifecycle::Gone { at: now })
+                .into_iter()
+                .collect();
+        }
+        Err(refusal) if refusal.said("lease expired") => {
+            lease.state = Lifecycle::Expired;
+            lease.expires_at = lease.expires_at.min(now);
+            app.notice = Some(format!(
+                "Vault did not renew the lease: its time is up ({}).",
+                refusal.message
+            ));
+        }
         Err(refusal) => {
             app.notice = Some(format!(
                 "Vault did not renew the lease: {}",
@@ -256,71 +292,97 @@ pub fn on_renewed(
     Vec::new()
 }
 
-/// What Vault says of a lease: alive for so long, out of time but not yet revoked (asked
-/// again in a moment), or gone (closed in the journal).
+/// What Vault says of a lease looked up at start or after its time: alive for so long,
+/// out of time but not yet revoked (asked again in a moment), or gone (closed in the
+/// journal).
 pub fn on_looked_up(
     app: &mut App,
     lease_id: &str,
     attempt: u32,
     reply: Result<Reply, VaultRefusal>,
 ) -> Vec<Effect> {
+    on_seen(app, lease_id, attempt, None, Seen::of_reply(reply))
+}
+
+/// A lookup's answer, read as [`Seen`], applied to the table. `round` is the
+/// reconciliation round that asked, if one did: it asks again itself, so no chain of
+/// lookups follows an out-of-time answer.
+pub fn on_seen(
+    app: &mut App,
+    lease_id: &str,
+    attempt: u32,
+    round: Option<u64>,
+    seen: Seen,
+) -> Vec<Effect> {
     let now = app.now;
-    let journaling = app.journaling();
     // A lease revoked meanwhile stays as it is: the answer is older than what we know.
     let Some(lease) = app.leases.get_mut(lease_id).filter(|l| {
         matches!(
             l.state,
-            Lifecycle::Checking | Lifecycle::Active | Lifecycle::Expired
+            Lifecycle::Checking
+                | Lifecycle::Active
+                | Lifecycle::Expired
+                | Lifecycle::Unknown { .. }
+                | Lifecycle::RevokeFailed { .. }
         )
     }) else {
         return Vec::new();
     };
-    let was_checking = lease.state == Lifecycle::Checking;
-    let facts = reply.and_then(|reply| {
-        reply
-            .data()
-            .cloned()
-            .and_then(|data| serde_json::from_value::<LeaseLookup>(data).ok())
-            .ok_or_else(|| VaultRefusal {
-                message: "Vault's answer to the lookup had no lease in it".to_owned(),
-                hint: String::new(),
-                status: Some(reply.status),
-                errors: Vec::new(),
-                invalid_request: false,
-            })
-    });
+    let was = lease.state.clone();
+    let was_alive = lease.is_active(now);
     let mut effects = Vec::new();
-    match facts {
-        Ok(facts) if facts.ttl > 0 => {
-            lease.state = Lifecycle::Active;
-            lease.expires_at =
-                crate::lease::countdown::expiry(now, Duration::from_secs(facts.ttl.unsigned_abs()));
-            lease.renewable = facts.renewable;
+    match seen {
+        Seen::Alive { left, renewable } => {
+            if matches!(
+                was,
+                Lifecycle::Checking | Lifecycle::Expired | Lifecycle::Unknown { .. }
+            ) {
+                lease.state = Lifecycle::Active;
+            }
+            // Vault counts whole seconds from its own moment: only a real change (a
+            // renewal elsewhere) moves a countdown already running.
+            let expiry = crate::lease::countdown::expiry(now, left);
+            if was == Lifecycle::Checking
+                || (expiry - lease.expires_at).abs() > chrono::Duration::seconds(2)
+            {
+                lease.expires_at = expiry;
+            }
+            lease.renewable = renewable;
         }
         // Out of time, but Vault has not revoked it yet: ask again in a moment.
-        Ok(_) => {
+        Seen::OutOfTime => {
             lease.state = Lifecycle::Expired;
             lease.expires_at = lease.expires_at.min(now);
-            if attempt < EXPIRY_CHECKS {
+            if round.is_none() && attempt < EXPIRY_CHECKS {
                 effects.push(lookup(lease_id, attempt + 1, EXPIRY_CHECK_DELAY));
             }
         }
-        Err(refusal) => match Lifecycle::after_refused_lookup(&refusal, now) {
-            gone @ Lifecycle::Gone { .. } => {
-                lease.state = gone.clone();
-                if journaling {
-                    effects.push(Effect::Journal(JournalChange::Mark {
-                        lease_id: lease_id.to_owned(),
-                        state: gone,
-                    }));
-                }
+        Seen::Gone => {
+            lease.state = Lifecycle::Gone { at: now };
+            let label = lease.label(now);
+            if was_alive {
+                app.notice = Some(format!(
+                    "Lease {} {label}: Vault no longer has it.",
+                    crate::lease::short_lease_id(lease_id)
+                ));
             }
-            unknown if was_checking => lease.state = unknown,
-            // An expired lease that could not be looked up stays expired; cleanup asks later.
-            _ => {}
-        },
+            effects.extend(journal(
+                app,
+                lease_id.to_owned(),
+                Lifecycle::Gone { at: now },
+            ));
+        }
+        Seen::Unknown(error) if was == Lifecycle::Checking => {
+            lease.state = Lifecycle::Unknown { error };
+        }
+        // An expired lease that could not be looked up stays expired; cleanup asks later.
+        Seen::Unknown(_) => {}
     }
-    if was_checking && app.leases.checking() == 0 {
+    let earlier = app
+        .leases
+        .get(lease_id)
+        .is_some_and(|l| l.origin == Origin::EarlierRun);
+    if was == Lifecycle::Checking && earlier && app.leases.checking() == 0 {
         offer_to_revoke_earlier(app);
     }
     effects

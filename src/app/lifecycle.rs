@@ -8,6 +8,7 @@ use super::keymap::{Action, Binding, ctrl_c, plain};
 use super::leases;
 use super::msg::StopSignal;
 use super::state::{App, Mode, Overlay};
+use crate::lease::table::Origin;
 
 /// Whether, and how, the run is ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,7 +95,8 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::RevokeAndQuit => {
             app.overlay = None;
             app.quit = Quit::AfterRevocations;
-            let effects = leases::revoke_all(app, |_| true, true);
+            // A lease issued elsewhere is left to whoever issued it.
+            let effects = leases::revoke_all(app, |l| l.origin != Origin::Elsewhere, true);
             if effects.is_empty() && app.leases.revoking() == 0 {
                 app.quit = Quit::Now;
             }

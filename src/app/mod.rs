@@ -10,6 +10,7 @@ pub mod msg;
 pub mod pane;
 pub mod plan;
 pub mod probe_schedule;
+pub mod reconcile;
 pub mod state;
 pub mod steps;
 
@@ -61,6 +62,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         cli_env,
         journal,
         notice,
+        reconcile_every,
         now,
     } = inputs;
     let steps = lab
@@ -94,7 +96,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         editing: false,
         overlay: None,
         notice,
-        template_confirm: false,
+        confirm: None,
         now,
         doctor: None,
         cli_env,
@@ -107,12 +109,15 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         pane_before_leases: Pane::Overview,
         journal_path: None,
         journal_problem: None,
+        reconcile: reconcile::Reconcile::every(reconcile_every),
     };
-    let mut effects = steps::refresh(&app);
+    let mut effects = Vec::new();
     effects.push(Effect::Doctor(plan::doctor_plan(&app)));
     if let Some(journal) = journal {
         effects.extend(leases::start(&mut app, journal));
     }
+    // The first reading of Vault: which steps are done already, which leases it holds.
+    effects.extend(reconcile::now(&mut app));
     (app, effects)
 }
 
@@ -129,9 +134,17 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
             (Vec::new(), Redraw::Yes)
         }
         Msg::Outcome(outcome) => {
+            // Reconciliation's answers mostly change nothing: the screen is drawn only when
+            // they do.
+            let shown = outcome.round().map(|_| reconcile::Shown::of(app));
             let effects = on_outcome(app, *outcome);
             lifecycle::settle(app);
-            (effects, Redraw::Yes)
+            reconcile::settle_prompts(app);
+            let redraw = match shown {
+                Some(before) => Redraw::from(reconcile::Shown::of(app) != before),
+                None => Redraw::Yes,
+            };
+            (effects, redraw)
         }
     };
     if app.should_quit() && !was_over {
@@ -155,9 +168,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> (Vec<Effect>, Redraw) {
 
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     app.notice = None;
-    // A second `t` confirms replacing an edited policy; any other key calls it off.
-    let template_confirmed =
-        std::mem::take(&mut app.template_confirm) && matches!(action, Action::NextTemplate);
+    // A second `t` (or `g`) confirms replacing an edited document; any other key calls it
+    // off.
+    let confirmed = app.confirm.take() == Some(action);
     match action {
         Action::NextPane | Action::PrevPane => {
             let steps = app.steps.len();
@@ -165,8 +178,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 Action::NextPane => app.pane.next(steps),
                 _ => app.pane.prev(steps),
             };
-            // A step done meanwhile with the CLI, in another terminal, shows done.
-            return steps::refresh(app);
+            // What the new pane shows is read again at once, not at the next round.
+            return reconcile::now(app);
         }
         Action::ToggleHelp => {
             app.overlay = match app.overlay {
@@ -194,7 +207,12 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::NextTemplate => {
             if let Some(step) = app.pane.step() {
-                steps::editor::next_template(app, step, template_confirmed);
+                steps::editor::next_template(app, step, confirmed);
+            }
+        }
+        Action::LoadHeld => {
+            if let Some(step) = app.pane.step() {
+                steps::editor::load_held(app, step, confirmed);
             }
         }
         Action::RevealSecret if app.pane == Pane::Overview => {
@@ -207,7 +225,9 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::CopyExports => return steps::issue::copy(app),
         Action::RunDoctor => {
             app.doctor = None;
-            return vec![Effect::Doctor(plan::doctor_plan(app))];
+            let mut effects = vec![Effect::Doctor(plan::doctor_plan(app))];
+            effects.extend(reconcile::now(app));
+            return effects;
         }
         Action::Extra(action) => {
             if let Some(step) = app.pane.step() {
@@ -244,7 +264,8 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
             let curl = plan::curl(app, &call.request);
             use effect::Purpose;
             match call.purpose {
-                Purpose::Done { step } => steps::on_done(app, step, reply),
+                Purpose::Done { step, round } => reconcile::on_done(app, step, round, reply),
+                Purpose::ListLeases { round } => return reconcile::on_listed(app, round, reply),
                 Purpose::Step { step } => return steps::on_reply(app, step, curl, reply),
                 Purpose::Recheck {
                     step,
@@ -263,7 +284,14 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 Purpose::Renew { lease_id, asked } => {
                     return leases::on_renewed(app, &lease_id, asked, reply);
                 }
-                Purpose::Lookup { lease_id, attempt } => {
+                Purpose::Lookup {
+                    lease_id,
+                    round: Some(round),
+                    ..
+                } => return reconcile::on_looked_up(app, &lease_id, round, reply),
+                Purpose::Lookup {
+                    lease_id, attempt, ..
+                } => {
                     return leases::on_looked_up(app, &lease_id, attempt, reply);
                 }
             }
@@ -309,6 +337,8 @@ fn cli_env_snippet(app: &App) -> secrecy::SecretString {
     secrecy::SecretString::from(text)
 }
 
+#[cfg(test)]
+mod reconcile_tests;
 #[cfg(test)]
 mod update_tests;
 

@@ -79,6 +79,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The reconciliation round a Vault answer belongs to, if it is one.
+    pub fn round(&self) -> Option<u64> {
+        match self {
+            Outcome::Vault { call, .. } => call.purpose.round(),
+            _ => None,
+        }
+    }
+
     /// The lease an outcome is about. Outcomes about older credentials arrive late when
     /// the learner generates new ones meanwhile; they must not touch the new ones.
     pub fn lease_id(&self) -> Option<&str> {

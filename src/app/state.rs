@@ -10,7 +10,7 @@ use crate::checks::Check;
 use crate::engines::{Proof, Refusal, Values};
 use crate::exchange::{Exchange, Failure};
 use crate::lab::{Lab, StepKind};
-use crate::lease::table::{LeaseTable, TrackedLease};
+use crate::lease::table::{LeaseTable, Origin, TrackedLease};
 use crate::vault::types::LeaseInfo;
 use secrecy::ExposeSecret;
 
@@ -124,8 +124,9 @@ pub struct App {
     pub overlay: Option<Overlay>,
     /// A one-line message for the status bar (copied, renewed, …).
     pub notice: Option<String>,
-    /// `t` was pressed over an edited document; a second `t` replaces it.
-    pub template_confirm: bool,
+    /// A key that replaces the learner's edits (`t`, `g`) was pressed once: pressed again
+    /// at once, it goes ahead; any other key calls it off.
+    pub confirm: Option<super::keymap::Action>,
     pub now: DateTime<Utc>,
     /// The doctor's checks, once run.
     pub doctor: Option<Vec<Check>>,
@@ -149,6 +150,8 @@ pub struct App {
     pub journal_path: Option<String>,
     /// The last change the journal could not take: it may miss some of this run's leases.
     pub journal_problem: Option<String>,
+    /// The steady reading of Vault that keeps the screen true to it.
+    pub reconcile: super::reconcile::Reconcile,
 }
 
 impl App {
@@ -248,15 +251,35 @@ impl App {
         RENEW_INCREMENTS[self.renew_increment.min(RENEW_INCREMENTS.len() - 1)]
     }
 
-    /// Leases that may be alive in Vault: what quitting asks about.
+    /// The lease the status bar shows: one still alive before a newer one that ended.
+    pub fn lease_that_matters(&self) -> Option<&TrackedLease> {
+        let current = self.creds.as_ref().map(|c| c.lease.id.as_str());
+        self.leases.that_matters(current, self.now)
+    }
+
+    /// Leases that may be alive in Vault, wherever they were issued.
     pub fn revocable_leases(&self) -> usize {
         self.leases.revocable(self.now).count()
     }
 
-    /// Leases that may be alive when the run ends: the revocable ones, and those whose
-    /// revocation is still on its way (quitting cancels it, so Vault may never get it).
+    /// Leases that may be alive when the run ends, which quitting asks about: vaultlab's
+    /// own revocable ones (this run's and earlier runs'; a lease issued elsewhere is left
+    /// to whoever issued it), and every revocation still on its way (quitting cancels it,
+    /// so Vault may never get it).
     pub fn maybe_alive_leases(&self) -> usize {
-        self.revocable_leases() + self.leases.revoking()
+        self.leases
+            .revocable(self.now)
+            .filter(|l| l.origin != Origin::Elsewhere)
+            .count()
+            + self.leases.revoking()
+    }
+
+    /// Leases issued elsewhere that may be alive: left as they are when the run ends.
+    pub fn alive_elsewhere(&self) -> usize {
+        self.leases
+            .revocable(self.now)
+            .filter(|l| l.origin == Origin::Elsewhere)
+            .count()
     }
 
     /// Requests whose answer must not be lost: credentials being issued (their lease is

@@ -4,6 +4,7 @@
 //! `checker = "sql"`).
 
 pub mod iam_policy;
+pub mod json_layout;
 pub mod sql;
 
 /// A document's syntax error, where the editor can jump to it. Lines and columns count
@@ -119,6 +120,38 @@ impl Checker {
             Checker::IamPolicy => "JSON",
             // Quotes, parentheses and comments: what can be checked without PostgreSQL.
             Checker::Sql => "SQL quoting",
+        }
+    }
+
+    /// A document as a server keeps it (JSON on one compact line), laid out for editing.
+    pub fn laid_out(self, text: &str) -> String {
+        match self {
+            Checker::IamPolicy => json_layout::indent(text).unwrap_or_else(|| text.to_owned()),
+            // Statements are kept as they were typed.
+            Checker::Sql => text.to_owned(),
+        }
+    }
+
+    /// Whether two texts are the same document, however laid out (JSON: the same value;
+    /// SQL: the same statements, each with its outer whitespace trimmed).
+    pub fn same(self, a: &str, b: &str) -> bool {
+        match self {
+            Checker::IamPolicy => {
+                let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+                match (parse(a), parse(b)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => a.trim() == b.trim(),
+                }
+            }
+            Checker::Sql => {
+                let statements = |text: &str| -> Vec<String> {
+                    text.split(';')
+                        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                };
+                statements(a) == statements(b)
+            }
         }
     }
 

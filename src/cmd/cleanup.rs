@@ -10,6 +10,7 @@ use chrono::Utc;
 use crate::lease::Lifecycle;
 use crate::lease::countdown::format_vault_duration;
 use crate::lease::journal;
+use crate::lease::seen::Seen;
 use crate::session::{Session, SessionOptions};
 use crate::vault::refusal::VaultRefusal;
 
@@ -111,10 +112,13 @@ pub async fn cleanup(
             Lifecycle::RevokeFailed { error, .. } => Some(error.clone()),
             _ => None,
         };
-        match session.vault.lease_lookup(&entry.lease_id).await {
-            Ok(lookup) => {
-                let left =
-                    format_vault_duration(std::time::Duration::from_secs(lookup.ttl.max(0) as u64));
+        // Read as the TUI reads it: a lease Vault no longer has is over, one out of time
+        // is Vault's to revoke.
+        let answer = session.vault.lease_lookup(&entry.lease_id).await;
+        let hint = answer.as_ref().err().map(|e| e.hint().to_owned());
+        match Seen::of_lookup(answer.map_err(|e| VaultRefusal::from(&e))) {
+            Seen::Alive { left, .. } => {
+                let left = format_vault_duration(left);
                 writeln!(
                     out,
                     "  alive  {}  (role {}, {left} left)",
@@ -150,27 +154,29 @@ pub async fn cleanup(
                 }
                 mark(state);
             }
-            Err(e) => {
-                let refusal = VaultRefusal::from(&e);
-                match Lifecycle::after_refused_lookup(&refusal, Utc::now()) {
-                    gone @ Lifecycle::Gone { .. } => {
-                        writeln!(
-                            out,
-                            "  over   {}  (Vault no longer knows it)",
-                            entry.lease_id
-                        )?;
-                        mark(gone);
-                    }
-                    // It may still be alive: the journal keeps it open as it is.
-                    _ => {
-                        writeln!(
-                            out,
-                            "  ?      {}  could not be looked up: {}\n         → {}",
-                            entry.lease_id, refusal.message, refusal.hint
-                        )?;
-                        alive += 1;
-                    }
-                }
+            Seen::OutOfTime => {
+                writeln!(
+                    out,
+                    "  ending {}  (out of time: Vault is revoking it)",
+                    entry.lease_id
+                )?;
+            }
+            Seen::Gone => {
+                writeln!(
+                    out,
+                    "  over   {}  (Vault no longer knows it)",
+                    entry.lease_id
+                )?;
+                mark(Lifecycle::Gone { at: Utc::now() });
+            }
+            Seen::Unknown(error) => {
+                writeln!(
+                    out,
+                    "  ?      {}  could not be looked up: {error}\n         → {}",
+                    entry.lease_id,
+                    hint.unwrap_or_default()
+                )?;
+                alive += 1;
             }
         }
     }

@@ -35,7 +35,11 @@ pub fn run(args: LabArgs) -> Outcome {
         let runner = EffectRunner::new(session.vault.clone(), session.engine.clone(), outcomes_tx)
             .with_journal(session.journal.clone());
         // Leases earlier runs left are looked up by the app itself once it runs.
-        let (app, initial) = crate::app::init(session.start_inputs(chrono::Utc::now()));
+        let inputs = crate::setup::StartInputs {
+            reconcile_every: Some(crate::app::reconcile::EVERY),
+            ..session.start_inputs(chrono::Utc::now())
+        };
+        let (app, initial) = crate::app::init(inputs);
         let mut tui = match terminal::enter() {
             Ok(tui) => tui,
             Err(error) => {

@@ -60,7 +60,7 @@ impl Lifecycle {
     /// After a lookup Vault refused: gone when Vault no longer knows the lease (it ran out
     /// of time, or was revoked elsewhere); otherwise it may still be alive.
     pub fn after_refused_lookup(refusal: &VaultRefusal, at: DateTime<Utc>) -> Lifecycle {
-        if refusal.is_unknown_lease() {
+        if refusal.is_lease_gone() {
             Lifecycle::Gone { at }
         } else {
             Lifecycle::Unknown {

@@ -5,6 +5,19 @@ pub mod countdown;
 pub mod journal;
 pub mod lifecycle;
 pub mod owner;
+pub mod seen;
 pub mod table;
 
 pub use lifecycle::Lifecycle;
+
+/// A lease id with its random tail shortened, as the screens and notices say it: enough
+/// to tell two apart (`aws/creds/my-role/…wxyz`).
+pub fn short_lease_id(lease_id: &str) -> String {
+    match lease_id.rsplit_once('/') {
+        Some((prefix, tail)) if tail.chars().count() > 6 => {
+            let start = tail.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+            format!("{prefix}/…{}", &tail[start..])
+        }
+        _ => lease_id.to_owned(),
+    }
+}

@@ -14,6 +14,9 @@ pub enum Origin {
     ThisRun,
     /// Found open in the journal at start.
     EarlierRun,
+    /// Found in Vault under the lab's role, issued by someone else (the CLI in another
+    /// terminal, another vaultlab): shown and followed, never journaled.
+    Elsewhere,
 }
 
 /// The last renewal: what was asked, what Vault granted, and its warning.
@@ -81,6 +84,21 @@ impl TrackedLease {
         }
     }
 
+    /// A lease found in Vault under the lab's role, not issued by this run; being looked up.
+    pub fn elsewhere(lease_id: impl Into<String>, role: impl Into<String>) -> Self {
+        Self {
+            origin: Origin::Elsewhere,
+            state: Lifecycle::Checking,
+            ..Self::issued(
+                lease_id,
+                role,
+                DateTime::<Utc>::MAX_UTC,
+                Duration::ZERO,
+                false,
+            )
+        }
+    }
+
     /// Its time is up: out of time while active, or already known to be.
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         match self.state {
@@ -142,7 +160,8 @@ impl TrackedLease {
                 Duration::ZERO => "revoke failed".to_owned(),
                 left => format!("{} · revoke failed", format_countdown(left)),
             },
-            Lifecycle::Gone { .. } => "gone".to_owned(),
+            Lifecycle::Gone { .. } if self.revoked_elsewhere() => "revoked elsewhere".to_owned(),
+            Lifecycle::Gone { .. } => "expired".to_owned(),
             Lifecycle::Unknown { .. } => "unknown".to_owned(),
         }
     }
@@ -150,6 +169,11 @@ impl TrackedLease {
     /// Vault's (or the network's) words, for a state that has them.
     pub fn problem(&self) -> Option<&str> {
         self.state.problem()
+    }
+
+    /// Vault forgot it before its time (give or take a clock's skew): someone revoked it.
+    pub fn revoked_elsewhere(&self) -> bool {
+        matches!(self.state, Lifecycle::Gone { at } if at + chrono::Duration::seconds(2) < self.expires_at)
     }
 }
 
@@ -215,11 +239,31 @@ impl LeaseTable {
         self.leases.iter().filter(move |l| l.is_revocable(now))
     }
 
+    /// The lease a status line shows: one whose keys still work before one in between
+    /// (being looked up, being revoked) before one that has ended; among equals, the
+    /// current credentials' (`current`), then the newest. So a lease still alive is not
+    /// hidden behind a newer one that ended.
+    pub fn that_matters(&self, current: Option<&str>, now: DateTime<Utc>) -> Option<&TrackedLease> {
+        let rank = |lease: &TrackedLease| match lease.state {
+            _ if lease.is_active(now) => 0,
+            Lifecycle::Checking | Lifecycle::Revoking | Lifecycle::Unknown { .. } => 1,
+            _ => 2,
+        };
+        self.leases
+            .iter()
+            .enumerate()
+            .min_by_key(|(index, lease)| {
+                let is_current = Some(lease.lease_id.as_str()) == current;
+                (rank(lease), !is_current, std::cmp::Reverse(*index))
+            })
+            .map(|(_, lease)| lease)
+    }
+
     /// Earlier runs' leases still being looked up.
     pub fn checking(&self) -> usize {
         self.leases
             .iter()
-            .filter(|l| l.state == Lifecycle::Checking)
+            .filter(|l| l.state == Lifecycle::Checking && l.origin == Origin::EarlierRun)
             .count()
     }
 

@@ -73,7 +73,10 @@ fn revocable_lines<'a>(app: &App, only_earlier: bool) -> Vec<Line<'a>> {
     let leases: Vec<_> = app
         .leases
         .iter()
-        .filter(|l| l.is_revocable(app.now) || (!only_earlier && l.state == Lifecycle::Revoking))
+        .filter(|l| {
+            (l.is_revocable(app.now) && l.origin != Origin::Elsewhere)
+                || (!only_earlier && l.state == Lifecycle::Revoking)
+        })
         .filter(|l| !only_earlier || l.origin == Origin::EarlierRun)
         .collect();
     let mut lines: Vec<Line> = leases
@@ -104,6 +107,13 @@ fn confirm_quit(frame: &mut Frame, app: &App, theme: &Theme) {
     };
     let mut lines = vec![Line::from(Span::styled(heading, theme.warning))];
     lines.extend(revocable_lines(app, false));
+    let elsewhere = app.alive_elsewhere();
+    if elsewhere > 0 && !app.leases_end_with_own_servers() {
+        lines.push(Line::from(Span::styled(
+            format!("  ({elsewhere} more issued elsewhere: left to whoever issued them)"),
+            theme.muted,
+        )));
+    }
     // On vaultlab's own servers nothing outlives it: what ends with them is said, not kept.
     let words = &app.lab.words;
     let what_happens = match app.leases_end_with_own_servers() {

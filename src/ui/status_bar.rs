@@ -12,14 +12,16 @@ use crate::app::App;
 use crate::app::keymap::bindings;
 use crate::lease::Lifecycle;
 
-/// The current credentials' lease and its countdown, and how many others may be alive.
+/// The lease that matters (the current credentials' while it may be alive, else one still
+/// alive before one that ended) and its countdown, and how many others may be alive.
 pub fn lease_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
+    let shown = app.lease_that_matters();
     let others = app
         .leases
         .revocable(app.now)
-        .filter(|l| Some(l.lease_id.as_str()) != app.current_lease().map(|c| c.lease_id.as_str()))
+        .filter(|l| Some(l.lease_id.as_str()) != shown.map(|s| s.lease_id.as_str()))
         .count();
-    let mut line = match app.current_lease() {
+    let mut line = match shown {
         None => Line::from(Span::styled("no lease yet", theme.muted)),
         Some(lease) => {
             let style = match lease.state {

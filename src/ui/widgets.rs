@@ -39,16 +39,7 @@ pub fn masked(len: usize) -> String {
     "•".repeat(len.min(40))
 }
 
-/// A lease id with its random tail shortened: enough to tell two apart.
-pub fn short_lease_id(lease_id: &str) -> String {
-    match lease_id.rsplit_once('/') {
-        Some((prefix, tail)) if tail.chars().count() > 6 => {
-            let start = tail.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
-            format!("{prefix}/…{}", &tail[start..])
-        }
-        _ => lease_id.to_owned(),
-    }
-}
+pub use crate::lease::short_lease_id;
 
 /// `text` broken into rows of at most `width` columns at spaces; a word longer than a row
 /// (a URL, a key) is split where the row ends. Runs of spaces inside a row are kept (a

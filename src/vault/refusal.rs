@@ -35,9 +35,10 @@ impl VaultRefusal {
         self.status == Some(404)
     }
 
-    /// Vault's answer for a lease it does not know: expired and revoked, or never issued.
-    pub fn is_unknown_lease(&self) -> bool {
-        self.invalid_request && self.said("invalid lease")
+    /// Vault no longer has the lease a lookup or renewal named: `invalid lease` is the
+    /// lookup's word for it, `lease not found` the renewal's.
+    pub fn is_lease_gone(&self) -> bool {
+        self.invalid_request && (self.said("invalid lease") || self.said("lease not found"))
     }
 
     /// Whether one of Vault's messages contains `words` (`path is already in use`).

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 /// The screen's text as one line: borders gone, wrapped lines joined, so a sentence can be
 /// found wherever the terminal's width broke it.
-fn flat(screen: &str) -> String {
+pub(crate) fn flat(screen: &str) -> String {
     screen
         .replace(['│', '┌', '┐', '└', '┘'], " ")
         .split_whitespace()
@@ -20,7 +20,7 @@ fn flat(screen: &str) -> String {
 }
 
 /// Waits until the screen shows every one of `texts`, however they wrap; returns it flat.
-fn wait_for_text(tmux: &Tmux, texts: &[&str]) -> String {
+pub(crate) fn wait_for_text(tmux: &Tmux, texts: &[&str]) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let screen = flat(&tmux.screen());
@@ -74,7 +74,7 @@ fn next_step_done(tmux: &Tmux, step: u32) -> String {
 }
 
 /// Arms a fault in the sandbox with its root token.
-fn arm(sandbox: &SandboxProcess, fault: Value) {
+pub(crate) fn arm(sandbox: &SandboxProcess, fault: Value) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let status = runtime.block_on(async {
         reqwest::Client::new()

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{SandboxProcess, Tmux};
 
 /// An AWS account: the endpoint and the root keys the lab gives Vault.
-struct AwsAccount {
+pub(crate) struct AwsAccount {
     endpoint: String,
     access_key_id: String,
     secret_access_key: String,
@@ -23,7 +23,7 @@ struct AwsAccount {
 }
 
 impl AwsAccount {
-    fn of_sandbox(sandbox: &SandboxProcess) -> AwsAccount {
+    pub(crate) fn of_sandbox(sandbox: &SandboxProcess) -> AwsAccount {
         AwsAccount {
             endpoint: sandbox.var("AWS_ENDPOINT_URL").to_owned(),
             access_key_id: sandbox.var("AWS_ACCESS_KEY_ID").to_owned(),
@@ -130,7 +130,7 @@ fn live_env(
 }
 
 /// vaultlab --live in tmux; after it exits, its status and the terminal's mode show.
-fn start_live(sandbox_env: &[(String, String)], aws: &AwsAccount, data: &Path) -> Tmux {
+pub(crate) fn start_live(sandbox_env: &[(String, String)], aws: &AwsAccount, data: &Path) -> Tmux {
     let env = live_env(sandbox_env, aws, data);
     let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let flag = aws
@@ -152,7 +152,11 @@ fn start_live(sandbox_env: &[(String, String)], aws: &AwsAccount, data: &Path) -
 }
 
 /// A live run with the first three steps done and credentials generated.
-fn live_lab_with_a_lease(sandbox: &SandboxProcess, aws: &AwsAccount, data: &Path) -> Tmux {
+pub(crate) fn live_lab_with_a_lease(
+    sandbox: &SandboxProcess,
+    aws: &AwsAccount,
+    data: &Path,
+) -> Tmux {
     let tmux = live_lab_through_step_3(sandbox, aws, data);
     tmux.keys(&["n", "Enter"]);
     tmux.wait_for("access_key");
@@ -289,7 +293,11 @@ fn assert_no_secrets(data: &Path, secrets: &[&str]) {
     }
 }
 
-fn cleanup(sandbox_env: &[(String, String)], data: &Path, args: &[&str]) -> (i32, String) {
+pub(crate) fn cleanup(
+    sandbox_env: &[(String, String)],
+    data: &Path,
+    args: &[&str],
+) -> (i32, String) {
     let output = Command::new(crate::VAULTLAB)
         .arg("cleanup")
         .args(args)
@@ -313,7 +321,7 @@ fn cleanup(sandbox_env: &[(String, String)], data: &Path, args: &[&str]) -> (i32
 }
 
 /// `aws/creds/my-role/…wxyz`, as the TUI shortens a lease id.
-fn short(lease_id: &str) -> String {
+pub(crate) fn short(lease_id: &str) -> String {
     let tail: Vec<char> = lease_id.chars().collect();
     let last4: String = tail[tail.len() - 4..].iter().collect();
     format!("…{last4}")
@@ -580,10 +588,11 @@ fn a_short_lease_counts_down_to_expired_vault_deletes_the_user_and_the_journal_c
     let aws = AwsAccount::of_sandbox(&sandbox);
     let data = tempfile::tempdir().expect("tempdir");
     let tmux = live_lab_through_step_3(&sandbox, &aws, data.path());
-    // A lease of a few seconds, written as a learner would with the CLI.
+    // A lease of a few seconds, written as a learner would with the CLI (long enough that
+    // its user is still there once the screen shows it on a loaded machine).
     let bao = sandbox
         .command(common::peer_program("bao"))
-        .args(["write", "aws/config/lease", "lease=4s", "lease_max=8s"])
+        .args(["write", "aws/config/lease", "lease=10s", "lease_max=20s"])
         .output()
         .expect("bao write aws/config/lease");
     assert!(
@@ -593,17 +602,19 @@ fn a_short_lease_counts_down_to_expired_vault_deletes_the_user_and_the_journal_c
     );
 
     tmux.keys(&["n", "Enter"]);
-    let screen = tmux.wait_for("lease_duration  4s");
+    let screen = tmux.wait_for("lease_duration  10s");
     assert!(screen.contains("lease aws/creds/my-role/"), "{screen}");
     assert_eq!(aws.vault_users().len(), 1);
 
     // The countdown reaches zero on screen, and Vault revokes the lease on its own.
     tmux.wait_for("expired");
     aws.wait_until_no_vault_users();
-    // vaultlab asks Vault, learns the lease is gone, and closes it in the journal.
+    // vaultlab asks Vault, learns the lease is gone, and closes it in the journal; the
+    // pane says what happened to it: it expired (nobody revoked it).
     tmux.keys(&["l"]);
-    tmux.wait_for_all(&["this run", "gone"]);
     wait_for_journal_state(data.path(), "gone");
+    let screen = tmux.wait_for_all(&["this run", "expired"]);
+    assert!(!screen.contains("revoked elsewhere"), "{screen}");
     let (code, report) = cleanup(&sandbox.env, data.path(), &[]);
     assert_eq!(code, 0, "{report}");
     assert!(report.starts_with("0 lease(s)"), "{report}");

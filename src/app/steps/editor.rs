@@ -1,5 +1,6 @@
 //! An editor step (the role's policy): a document, its templates, its checker run as it
-//! is typed; Enter writes it.
+//! is typed; Enter writes it. The step's done check reads the document Vault holds (written
+//! with the CLI, say): `g` loads it, asking first over the learner's edits.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
@@ -7,6 +8,7 @@ use ratatui_textarea::TextArea;
 use super::{pasted, refuse};
 use crate::app::effect::Effect;
 use crate::app::keymap::{Action, Binding, plain};
+use crate::app::plan;
 use crate::app::state::{App, StepStatus};
 use crate::checkers::{Checker, DocumentCheck};
 use crate::lab::StepKind;
@@ -14,20 +16,39 @@ use crate::lab::model::EditorStep;
 use crate::vault::refusal::VaultRefusal;
 use crate::vault::types::Reply;
 
+/// Where an editor's document came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// One of the lab's templates, by its place.
+    Template(usize),
+    /// What Vault holds.
+    Vault,
+}
+
 /// A document being edited and checked.
 pub struct DocumentEditor {
     pub textarea: TextArea<'static>,
     pub checker: Checker,
     pub check: DocumentCheck,
-    /// The template it was loaded from.
+    /// The template `t` moves on from.
     pub template: usize,
     /// Enter refused the document (its checker found errors): the step's status before,
     /// put back once the document checks clean, so the failure does not outlive its fix.
     pub refused_over: Option<StepStatus>,
+    pub source: Source,
+    /// The text as loaded: the learner's edits are what differs from it.
+    loaded: String,
+    /// The document Vault holds, laid out for editing, as the step's done check last read
+    /// it; `None` when Vault holds none (or it was not read yet).
+    pub held: Option<String>,
 }
 
 impl DocumentEditor {
     pub fn new(document: &str, template: usize, checker: Checker) -> Self {
+        Self::load(document, template, Source::Template(template), checker)
+    }
+
+    fn load(document: &str, template: usize, source: Source, checker: Checker) -> Self {
         let mut textarea = TextArea::new(document.lines().map(str::to_owned).collect());
         // Line numbers, so "line 3, column 5" can be found at a glance.
         textarea.set_line_number_style(
@@ -39,11 +60,26 @@ impl DocumentEditor {
             textarea,
             template,
             refused_over: None,
+            source,
+            loaded: document.to_owned(),
+            held: None,
         }
     }
 
     pub fn text(&self) -> String {
         self.textarea.lines().join("\n")
+    }
+
+    /// The learner changed the document since it was loaded.
+    pub fn is_edited(&self) -> bool {
+        self.text().trim_end() != self.loaded.trim_end()
+    }
+
+    /// Vault holds a document other than the one in the editor.
+    pub fn held_differs(&self) -> bool {
+        self.held
+            .as_ref()
+            .is_some_and(|held| !self.checker.same(held, &self.text()))
     }
 
     /// Puts the cursor on the syntax error, else on the first error that is in one place.
@@ -81,6 +117,8 @@ impl std::fmt::Debug for DocumentEditor {
             .field("text", &self.text())
             .field("check", &self.check)
             .field("template", &self.template)
+            .field("source", &self.source)
+            .field("held", &self.held)
             .finish()
     }
 }
@@ -94,6 +132,14 @@ fn spec(app: &App, step: usize) -> &EditorStep {
 
 pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
     let document = &spec(app, step).document;
+    if app.editor(step).is_some_and(DocumentEditor::held_differs) {
+        list.push(Binding::new(
+            "g",
+            format!("load the {document} Vault holds"),
+            Action::LoadHeld,
+            |k| plain(k, KeyCode::Char('g')),
+        ));
+    }
     list.push(Binding::new(
         "e",
         format!("edit the {document}"),
@@ -123,22 +169,91 @@ pub fn next_template(app: &mut App, step: usize, confirmed: bool) {
     let Some(editor) = app.editor(step) else {
         return;
     };
-    let next = (editor.template + 1) % spec.templates.len();
+    let next = match editor.source {
+        Source::Template(_) => (editor.template + 1) % spec.templates.len(),
+        // From what Vault holds, t goes back to the template it had before.
+        Source::Vault => editor.template,
+    };
     let refused_over = editor.refused_over.clone();
     let name = &spec.templates[next].name;
-    let edited = editor.text().trim_end() != spec.templates[editor.template].document.trim_end();
-    if edited && !confirmed {
-        app.template_confirm = true;
+    if editor.is_edited() && !confirmed {
+        app.confirm = Some(Action::NextTemplate);
         app.notice = Some(format!(
             "t again replaces your edits with \"{name}\"; any other key keeps them"
         ));
     } else {
         app.notice = Some(format!("{}: {name}", capitalised(&spec.document)));
         if let Some(editor) = app.editor_mut(step) {
+            let held = editor.held.take();
             *editor = DocumentEditor::new(&spec.templates[next].document, next, spec.checker);
             editor.refused_over = refused_over;
+            editor.held = held;
         }
         settle_refusal(app, step);
+    }
+}
+
+/// `g`: the document Vault holds, in place of the editor's; over edits, only once asked
+/// twice in a row.
+pub fn load_held(app: &mut App, step: usize, confirmed: bool) {
+    let document = spec(app, step).document.clone();
+    let Some(editor) = app.editor(step) else {
+        return;
+    };
+    let Some(held) = editor.held.clone() else {
+        app.notice = Some(format!("Vault holds no {document} yet."));
+        return;
+    };
+    if editor.is_edited() && !confirmed {
+        app.confirm = Some(Action::LoadHeld);
+        app.notice = Some(format!(
+            "g again replaces your edits with the {document} Vault holds; any other key keeps them"
+        ));
+        return;
+    }
+    let read = plan::done_check(app, step)
+        .map(|(request, _)| format!(" ({})", request.path))
+        .unwrap_or_default();
+    if let Some(editor) = app.editor_mut(step) {
+        let (template, checker) = (editor.template, editor.checker);
+        let refused_over = editor.refused_over.take();
+        *editor = DocumentEditor::load(&held, template, Source::Vault, checker);
+        editor.held = Some(held);
+        editor.refused_over = refused_over;
+    }
+    app.notice = Some(format!(
+        "{}: loaded from Vault{read}",
+        capitalised(&document)
+    ));
+    settle_refusal(app, step);
+}
+
+/// The step's done check read what Vault holds (`None`: nothing, a 404): the document, at
+/// the field the step's request writes it to (`policy_document`), laid out for editing.
+pub fn on_held(app: &mut App, step: usize, reply: Option<&Reply>) {
+    let spec = spec(app, step);
+    let field = spec.request.body.iter().find_map(|(name, value)| {
+        let text = value.as_str()?;
+        (crate::lab::template::whole(text) == Some(spec.document.as_str())).then_some(name)
+    });
+    let value = field.and_then(|field| reply?.data()?.get(field));
+    let text = match value {
+        Some(serde_json::Value::String(text)) => Some(text.clone()),
+        // A list of statements (a database role's), one per line.
+        Some(serde_json::Value::Array(items)) if items.iter().all(|i| i.is_string()) => Some(
+            items
+                .iter()
+                .filter_map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        Some(serde_json::Value::Null) | None => None,
+        Some(other) => serde_json::to_string_pretty(other).ok(),
+    };
+    if let Some(editor) = app.editor_mut(step) {
+        editor.held = text
+            .filter(|text| !text.trim().is_empty())
+            .map(|text| editor.checker.laid_out(&text));
     }
 }
 

@@ -109,6 +109,14 @@ fn role(app: &App, step: usize) -> String {
         .map_or_else(|| app.lab.steps[step].id.clone(), str::to_owned)
 }
 
+/// The role of the lab's issue step, for leases found under it.
+pub fn role_of(app: &App) -> String {
+    app.issue_step().map_or_else(
+        || app.lab.var("role").unwrap_or_default().to_owned(),
+        |step| role(app, step),
+    )
+}
+
 /// The journal has the lease (or could not take it: then the credentials show with a
 /// warning).
 pub fn on_journaled(app: &mut App, lease_id: &str, problem: Option<String>) -> Vec<Effect> {

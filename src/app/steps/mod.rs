@@ -31,6 +31,9 @@ pub fn run(app: &mut App) -> Vec<Effect> {
         app.notice = Some("Already running…".to_owned());
         return Vec::new();
     }
+    // Reconciliation's answers sent before this do not describe what it does.
+    app.reconcile
+        .acted_on(super::reconcile::Subject::Step(step));
     let effects = match app.step_kind(step) {
         StepKind::Request(_) | StepKind::Issue(_) => send(app, step),
         StepKind::Form(_) => form::run(app, step),
@@ -109,33 +112,31 @@ pub fn issue_hint(app: &App) -> String {
     }
 }
 
-/// Reads from Vault which steps are done already: the learner may have done some with
-/// the CLI in another terminal.
-pub fn refresh(app: &App) -> Vec<Effect> {
-    (0..app.steps.len())
-        .filter_map(|step| {
-            plan::done_check(app, step)
-                .map(|(request, _)| VaultCall::now(Purpose::Done { step }, request))
-        })
-        .collect()
+/// A step's done check answered (found, or 404): the step shows done, or, when Vault no
+/// longer holds what it made (an engine disabled, a role deleted elsewhere), pending again.
+/// An editor step also learns the document Vault holds. `changed`: what the check says
+/// differs from the last time; a status is only changed on a change, so a failure the
+/// learner has yet to read (Vault refused a new policy for a role that exists) stays.
+pub fn on_done(app: &mut App, step: usize, reply: Result<Reply, VaultRefusal>, changed: bool) {
+    let done = is_done(app, step, &reply);
+    if matches!(app.step_kind(step), StepKind::Editor(_)) {
+        editor::on_held(app, step, reply.ok().as_ref());
+    }
+    let state = &mut app.steps[step];
+    match state.status {
+        _ if !changed => {}
+        StepStatus::Running => {}
+        StepStatus::Done if !done => state.status = StepStatus::Pending,
+        _ if done => state.status = StepStatus::Done,
+        _ => {}
+    }
 }
 
-pub fn on_done(app: &mut App, step: usize, reply: Result<Reply, VaultRefusal>) {
-    let done = match reply {
-        Ok(reply) => plan::done_check(app, step).is_some_and(|(_, test)| test.holds(&reply)),
-        // Nothing there: not done.
-        Err(refusal) if refusal.is_not_found() => false,
-        Err(refusal) => {
-            app.notice = Some(format!(
-                "Could not read the lab's state from Vault: {}",
-                refusal.message
-            ));
-            false
-        }
-    };
-    let state = &mut app.steps[step];
-    if done && state.status != StepStatus::Running {
-        state.status = StepStatus::Done;
+/// What a done check's answer says: found (a 404 is not).
+pub fn is_done(app: &App, step: usize, reply: &Result<Reply, VaultRefusal>) -> bool {
+    match reply {
+        Ok(reply) => plan::done_check(app, step).is_some_and(|(_, test)| test.holds(reply)),
+        Err(_) => false,
     }
 }
 

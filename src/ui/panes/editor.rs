@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::app::App;
+use crate::app::steps::editor::Source;
 use crate::checkers::{DocumentCheck, Severity};
 use crate::lab::model::EditorStep;
 use crate::ui::theme::Theme;
@@ -25,7 +26,10 @@ pub fn render(
     let [editor_area, check_area] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
 
-    let template = &spec.templates[editor.template].name;
+    let template = match editor.source {
+        Source::Template(index) => spec.templates[index].name.clone(),
+        Source::Vault => format!("the {} Vault holds", spec.document),
+    };
     let title = if app.editing {
         " editing — Esc stops "
     } else {
@@ -89,6 +93,17 @@ pub fn render(
         }
     }
     lines.push(Line::raw(""));
+    if editor.held_differs() {
+        // Written elsewhere (the CLI), or not yet written from here.
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("Vault holds a different {}: ", spec.document),
+                theme.warning,
+            ),
+            Span::styled("g", theme.key),
+            Span::styled(" loads it", theme.warning),
+        ]));
+    }
     lines.push(Line::from(Span::styled("t: next template", theme.muted)));
     frame.render_widget(
         Paragraph::new(lines)

@@ -17,7 +17,18 @@ use crate::ui::widgets::{field, masked};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, spec: &IssueStep, theme: &Theme) {
     let Some(creds) = &app.creds else {
-        let lines = vec![Line::from(Span::styled(app.fill(&spec.idle), theme.muted))];
+        let mut lines = vec![Line::from(Span::styled(app.fill(&spec.idle), theme.muted))];
+        let elsewhere = app.alive_elsewhere();
+        if elsewhere > 0 {
+            lines.push(Line::raw(""));
+            let (count, them) = match elsewhere {
+                1 => ("1 lease".to_owned(), "it"),
+                n => (format!("{n} leases"), "them"),
+            };
+            lines.push(Line::raw(format!(
+                "Issued elsewhere under this role: {count} (l shows {them}). Their keys are not known here: Enter generates a set the next steps can use."
+            )));
+        }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
         return;
     };

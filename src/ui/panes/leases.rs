@@ -64,7 +64,7 @@ fn rows<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     }
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "  {:<28} {:<10} {:<12} {}",
+            "  {:<28} {:<10} {:<16} {}",
             "lease", "role", "from", "left / state"
         ),
         theme.muted,
@@ -78,11 +78,12 @@ fn rows<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
         let from = match lease.origin {
             Origin::ThisRun => "this run",
             Origin::EarlierRun => "earlier run",
+            Origin::Elsewhere => "issued elsewhere",
         };
         let mut spans = vec![
             Span::styled(marker, theme.key),
             Span::raw(format!(
-                "{:<28} {:<10} {:<12} ",
+                "{:<28} {:<10} {:<16} ",
                 short_lease_id(&lease.lease_id),
                 lease.role,
                 from
