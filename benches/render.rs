@@ -1,5 +1,5 @@
-//! Render cost: every pane in a representative state, and the overlays, drawn at 200×60
-//! into a TestBackend. Each iteration is a full repaint (the back buffer is cleared
+//! Render cost: every pane in a representative state, and the overlays, drawn at 80×24
+//! and at 200×60 into a TestBackend. Each iteration is a full repaint (the back buffer is cleared
 //! first), the worst case: the first frame, or a resize. Target: under 1 ms each.
 //!
 //! `cargo bench --bench render`; without `--bench` (as `cargo test --all-targets` runs
@@ -16,24 +16,28 @@ use std::time::Duration;
 use vaultlab::app::App;
 use vaultlab::ui::{Theme, draw};
 
-const WIDTH: u16 = 200;
-const HEIGHT: u16 = 60;
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 60)];
 
 fn repaint(terminal: &mut Terminal<TestBackend>, app: &App, theme: &Theme) {
     terminal.clear().unwrap();
-    terminal.draw(|frame| draw(frame, app, theme)).unwrap();
+    terminal
+        .draw(|frame| {
+            draw(frame, app, theme);
+        })
+        .unwrap();
 }
 
 /// A drawn screen is the whole frame (both bottom corners written), with no secret in it.
 fn check(name: &str, terminal: &Terminal<TestBackend>) {
     let buffer = terminal.backend().buffer();
+    let (width, height) = (buffer.area.width, buffer.area.height);
     let text: String = buffer.content().iter().map(|cell| cell.symbol()).collect();
     assert_eq!(
-        buffer[(0, HEIGHT - 1)].symbol(),
+        buffer[(0, height - 1)].symbol(),
         "└",
         "{name}: no bottom border"
     );
-    assert_eq!(buffer[(WIDTH - 1, HEIGHT - 1)].symbol(), "┘", "{name}");
+    assert_eq!(buffer[(width - 1, height - 1)].symbol(), "┘", "{name}");
     assert!(
         !text.contains(app_states::ROOT_SECRET),
         "{name}: root secret on screen"
@@ -46,16 +50,18 @@ fn check(name: &str, terminal: &Terminal<TestBackend>) {
 
 fn render(c: &mut Criterion) {
     let theme = Theme::colored();
-    let mut group = c.benchmark_group("render 200x60");
-    for (name, app) in app_states::every_screen() {
-        let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
-        repaint(&mut terminal, &app, &theme);
-        check(name, &terminal);
-        group.bench_function(name, |b| {
-            b.iter(|| repaint(&mut terminal, black_box(&app), &theme))
-        });
+    for (width, height) in SIZES {
+        let mut group = c.benchmark_group(format!("render {width}x{height}"));
+        for (name, app) in app_states::every_screen() {
+            let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+            repaint(&mut terminal, &app, &theme);
+            check(name, &terminal);
+            group.bench_function(name, |b| {
+                b.iter(|| repaint(&mut terminal, black_box(&app), &theme))
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group! {

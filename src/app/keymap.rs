@@ -5,8 +5,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::scroll::ScrollMove;
 use super::state::{App, Overlay, Pane};
-use super::{leases, lifecycle, steps};
+use super::{leases, lifecycle, scroll, steps};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -46,6 +47,11 @@ pub enum Action {
     RevokeSelected,
     RevokeAll,
     RevokeEarlier,
+    /// Moves the focused pane's view over its content.
+    Scroll(ScrollMove),
+    /// `m`: the status bar's message in full, over the pane.
+    ShowMessage,
+    CloseMessage,
 }
 
 pub struct Binding {
@@ -132,6 +138,10 @@ pub fn bindings(app: &App) -> Vec<Binding> {
             Binding::new("Ctrl-C", "quit", Quit, ctrl_c),
             Binding::new("any key", "close help", ToggleHelp, |_| true),
         ],
+        Some(Overlay::Message) => vec![
+            Binding::new("Ctrl-C", "quit", Quit, ctrl_c),
+            Binding::new("any key", "close", CloseMessage, |_| true),
+        ],
         Some(Overlay::EarlierLeases) => leases::earlier_prompt_bindings(),
         Some(Overlay::ConfirmQuit) => lifecycle::quit_prompt_bindings(app),
         None => return pane_bindings(app),
@@ -161,6 +171,12 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
         Pane::Step(step) => steps::bindings(app, step, &mut list),
         Pane::Overview => overview_bindings(app, &mut list),
         Pane::Finish => {}
+    }
+    scroll::bindings(app, &mut list);
+    if app.notice.is_some() {
+        list.push(Binding::new("m", "the whole message", ShowMessage, |k| {
+            plain(k, KeyCode::Char('m'))
+        }));
     }
     if app.pane != Pane::Leases {
         leases::renew_binding(app, &mut list);

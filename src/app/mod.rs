@@ -11,6 +11,7 @@ pub mod pane;
 pub mod plan;
 pub mod probe_schedule;
 pub mod reconcile;
+pub mod scroll;
 pub mod state;
 pub mod steps;
 
@@ -106,6 +107,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         leases: Default::default(),
         lease_cursor: 0,
         renew_increment: DEFAULT_RENEW_INCREMENT,
+        scroll: Default::default(),
         pane_before_leases: Pane::Overview,
         journal_path: None,
         journal_problem: None,
@@ -129,6 +131,10 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
         Msg::Signal(signal) => (lifecycle::on_signal(app, signal), Redraw::Yes),
         Msg::Suspend => (vec![Effect::Suspend], Redraw::No),
         Msg::Key(key) => on_key(app, key),
+        Msg::Wheel { down } => (Vec::new(), on_wheel(app, down)),
+        Msg::Measured { pane, room } => {
+            (Vec::new(), Redraw::from(scroll::measured(app, pane, room)))
+        }
         Msg::Paste(text) => {
             steps::paste(app, &text);
             (Vec::new(), Redraw::Yes)
@@ -166,7 +172,41 @@ fn on_key(app: &mut App, key: KeyEvent) -> (Vec<Effect>, Redraw) {
     }
 }
 
+/// The wheel scrolls the pane, or moves the leases pane's selection; not under a prompt.
+fn on_wheel(app: &mut App, down: bool) -> Redraw {
+    use scroll::{ScrollMove, WHEEL_ROWS};
+    if app.overlay.is_some() {
+        return Redraw::No;
+    }
+    if app.pane == Pane::Leases {
+        let action = if down {
+            Action::NextLease
+        } else {
+            Action::PrevLease
+        };
+        leases::on_action(app, action);
+        return Redraw::Yes;
+    }
+    let step = match down {
+        true => ScrollMove::Down(WHEEL_ROWS),
+        false => ScrollMove::Up(WHEEL_ROWS),
+    };
+    Redraw::from(scroll::apply(app, step))
+}
+
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        // Scrolling and opening the message leave the message where it is.
+        Action::Scroll(step) => {
+            scroll::apply(app, step);
+            return Vec::new();
+        }
+        Action::ShowMessage => {
+            app.overlay = Some(state::Overlay::Message);
+            return Vec::new();
+        }
+        _ => {}
+    }
     app.notice = None;
     // A second `t` (or `g`) confirms replacing an edited document; any other key calls it
     // off.
@@ -188,7 +228,13 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::Suspend => return vec![Effect::Suspend],
-        Action::StartEditing => app.editing = true,
+        Action::StartEditing => {
+            app.editing = true;
+            // The editor in sight, its explanation scrolled away if the pane is short.
+            scroll::apply(app, scroll::ScrollMove::Anchor);
+        }
+        Action::CloseMessage => app.overlay = None,
+        Action::Scroll(_) | Action::ShowMessage => {}
         Action::StopEditing => app.editing = false,
         Action::NextField => {
             if let Some(step) = app.pane.step() {
@@ -234,7 +280,11 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 return steps::issue::action(app, step, action);
             }
         }
-        Action::RunStep => return steps::run(app),
+        Action::RunStep => {
+            // What the step answers in sight, below its explanation.
+            scroll::apply(app, scroll::ScrollMove::Anchor);
+            return steps::run(app);
+        }
         Action::Quit | Action::KeepAndQuit | Action::StayOpen | Action::RevokeAndQuit => {
             return lifecycle::on_action(app, action);
         }
@@ -344,3 +394,6 @@ mod update_tests;
 
 #[cfg(test)]
 mod input_tests;
+
+#[cfg(test)]
+mod scroll_tests;

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use super::effect::{JournalChange, Purpose, VaultCall};
+use super::pane::Pane;
+use super::scroll::Room;
 use crate::checks::Check;
 use crate::engines::EngineReply;
 pub use crate::exchange::{Exchange, Failure};
@@ -22,6 +24,15 @@ pub enum Msg {
     Signal(StopSignal),
     /// SIGTSTP from outside: suspend, as Ctrl-Z does.
     Suspend,
+    /// The mouse wheel turned a notch (down: towards the end of the content).
+    Wheel {
+        down: bool,
+    },
+    /// The view drew a pane and measured its content: what scrolling moves within.
+    Measured {
+        pane: Pane,
+        room: Room,
+    },
     /// Boxed: an answer carries its request and reply, much more than a key.
     Outcome(Box<Outcome>),
 }
@@ -37,6 +48,8 @@ impl std::fmt::Debug for Msg {
             Msg::Tick(now) => write!(f, "Tick({now})"),
             Msg::Signal(signal) => write!(f, "Signal({signal:?})"),
             Msg::Suspend => f.write_str("Suspend"),
+            Msg::Wheel { down } => write!(f, "Wheel {{ down: {down} }}"),
+            Msg::Measured { pane, room } => write!(f, "Measured({pane:?}, {room:?})"),
             Msg::Outcome(outcome) => write!(f, "Outcome({outcome:?})"),
         }
     }

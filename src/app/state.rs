@@ -108,6 +108,8 @@ pub enum Overlay {
     ConfirmQuit,
     /// Earlier runs left leases Vault says are alive: revoke them, look, or later.
     EarlierLeases,
+    /// The status bar's message in full (`m`), for one too long for the bar.
+    Message,
 }
 
 #[derive(Debug)]
@@ -143,6 +145,8 @@ pub struct App {
     pub lease_cursor: usize,
     /// Index into `RENEW_INCREMENTS`: the increment the leases pane renews with.
     pub renew_increment: usize,
+    /// How far each pane's content is scrolled.
+    pub scroll: super::scroll::Scrolls,
     /// Where `l` (or Esc) on the leases pane goes back to.
     pub pane_before_leases: Pane,
     /// The journal file, in live mode (the sandbox's leases end with it); leases are

@@ -10,7 +10,7 @@ pub mod terminal;
 use std::time::Duration;
 
 use chrono::Utc;
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
 use futures::StreamExt;
 use secrecy::ExposeSecret;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -46,8 +46,19 @@ pub async fn run(
     while flow == Flow::Go {
         let mut gone = None;
         if redraw == Redraw::Yes && terminal_open {
-            if let Err(error) = terminal.draw(|frame| ui::draw(frame, &app, &theme)) {
-                gone = Some(error);
+            let mut drawn = None;
+            match terminal.draw(|frame| drawn = Some(ui::draw(frame, &app, &theme))) {
+                Err(error) => gone = Some(error),
+                // What the view measured goes back to `update`, as any input does.
+                Ok(_) => {
+                    if let Some(msg) = drawn.and_then(|d| d.feedback(&app)) {
+                        let (_, changed) = update(&mut app, msg);
+                        redraw = changed;
+                        if redraw == Redraw::Yes {
+                            continue;
+                        }
+                    }
+                }
             }
             redraw = Redraw::No;
         }
@@ -59,6 +70,11 @@ pub async fn run(
                         Msg::Key(key)
                     }
                     Some(Ok(Event::Paste(text))) => Msg::Paste(text),
+                    Some(Ok(Event::Mouse(mouse))) => match mouse.kind {
+                        MouseEventKind::ScrollDown => Msg::Wheel { down: true },
+                        MouseEventKind::ScrollUp => Msg::Wheel { down: false },
+                        _ => continue,
+                    },
                     Some(Ok(Event::Resize(..))) => {
                         redraw = Redraw::Yes;
                         continue;

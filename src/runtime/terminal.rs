@@ -126,8 +126,8 @@ pub fn check_usable(output_is_terminal: bool, term: Option<&str>) -> Result<(), 
     Ok(())
 }
 
-/// Raw mode, the alternate screen and bracketed paste (so a pasted policy arrives as one
-/// paste, not as keys). The panic hook restores the terminal before the report prints.
+/// Raw mode, the alternate screen, bracketed paste (so a pasted policy arrives as one
+/// paste, not as keys) and the wheel's reports. The panic hook restores the terminal before the report prints.
 pub fn enter() -> io::Result<Tui> {
     install_panic_hook();
     enable_raw_mode()?;
@@ -139,6 +139,7 @@ pub fn enter() -> io::Result<Tui> {
             io::stdout(),
             EnterAlternateScreen,
             EnableBracketedPaste,
+            WheelReports(true),
             Clear(ClearType::All)
         )?;
         let mut terminal = Terminal::new(QuietBackend::new(io::stdout()))?;
@@ -171,6 +172,7 @@ pub fn take_back(terminal: &mut Tui) -> io::Result<()> {
         io::stdout(),
         EnterAlternateScreen,
         EnableBracketedPaste,
+        WheelReports(true),
         Clear(ClearType::All)
     )?;
     terminal.backend_mut().cursor_shown_elsewhere();
@@ -181,11 +183,32 @@ pub fn take_back(terminal: &mut Tui) -> io::Result<()> {
     Ok(())
 }
 
+/// Mouse reports of button presses only, the wheel's among them (xterm's mode 1000, in
+/// SGR form, 1006), so the wheel scrolls. Not crossterm's `EnableMouseCapture`, which also
+/// asks for every motion (1003): each move of the mouse would wake the lab. Text can still
+/// be selected with Shift held, as in any program that reads the mouse.
+struct WheelReports(bool);
+
+impl crossterm::Command for WheelReports {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        match self.0 {
+            true => f.write_str("\x1b[?1000h\x1b[?1006h"),
+            false => f.write_str("\x1b[?1006l\x1b[?1000l"),
+        }
+    }
+
+    #[cfg(windows)]
+    fn execute_winapi(&self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Safe to call more than once, and from a panic hook.
 pub fn restore() -> io::Result<()> {
     let mut stdout = io::stdout();
     let leave = execute!(
         stdout,
+        WheelReports(false),
         DisableBracketedPaste,
         LeaveAlternateScreen,
         crossterm::cursor::Show

@@ -9,6 +9,7 @@
 //! ```
 //! Overlays (help, quit prompt) are drawn last, over everything.
 
+mod column;
 mod header;
 mod overlay;
 mod panes;
@@ -21,15 +22,36 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::widgets::Block;
 
 use crate::app::App;
+use crate::app::msg::Msg;
+use crate::app::scroll::Room;
+use crate::app::state::Pane;
 pub use theme::Theme;
 
-pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+/// What a draw measured of the focused pane. The runtime gives it back to `update`
+/// (`feedback`), so scrolling moves within the content the learner sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    pub pane: Pane,
+    pub room: Room,
+}
+
+impl Drawn {
+    /// The message that tells `update` of a measure it does not have yet.
+    pub fn feedback(&self, app: &App) -> Option<Msg> {
+        (app.scroll.get(self.pane).room != self.room).then_some(Msg::Measured {
+            pane: self.pane,
+            room: self.room,
+        })
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     let title = header::title(app, theme);
     // The badge shares the top border with the title, and its corners.
-    let room = usize::from(frame.area().width).saturating_sub(title.width() + 3);
+    let badge_room = usize::from(frame.area().width).saturating_sub(title.width() + 3);
     let outer = Block::bordered()
         .title(title)
-        .title_top(header::mode_badge(app, theme, room).right_aligned());
+        .title_top(header::mode_badge(app, theme, badge_room).right_aligned());
     let inner = outer.inner(frame.area());
     frame.render_widget(outer, frame.area());
 
@@ -40,7 +62,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     ])
     .areas(inner);
     header::render_tabs(frame, tabs, app, theme);
-    panes::render(frame, body, app, theme);
+    let room = panes::render(frame, body, app, theme);
     status_bar::render(frame, status, app, theme);
     overlay::render(frame, app, theme);
+    Drawn {
+        pane: app.pane(),
+        room,
+    }
 }

@@ -31,7 +31,19 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         Some(Overlay::Help) => help(frame, app, theme),
         Some(Overlay::ConfirmQuit) => confirm_quit(frame, app, theme),
         Some(Overlay::EarlierLeases) => earlier_leases(frame, app, theme),
+        Some(Overlay::Message) => message(frame, app, theme),
     }
+}
+
+/// The status bar's message in full: one too long for the bar is cut there, with `m`.
+fn message(frame: &mut Frame, app: &App, theme: &Theme) {
+    let text = app.notice.clone().unwrap_or_default();
+    let lines = vec![
+        Line::raw(text),
+        Line::raw(""),
+        Line::from(Span::styled("Any key closes this message.", theme.muted)),
+    ];
+    prompt(frame, lines, " Message ");
 }
 
 fn help(frame: &mut Frame, app: &App, theme: &Theme) {
@@ -53,11 +65,17 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme) {
         "Text inputs take keys only while editing: e starts, Esc stops.",
         theme.muted,
     )));
+    if app.pane() != crate::app::state::Pane::Leases {
+        lines.push(Line::from(Span::styled(
+            "The wheel scrolls too; hold Shift to select text with the mouse.",
+            theme.muted,
+        )));
+    }
     lines.push(Line::from(Span::styled(
         "Any key closes this help.",
         theme.muted,
     )));
-    let area = centered(frame.area(), 66, lines.len() as u16 + 2);
+    let area = centered(frame.area(), 68, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)

@@ -9,12 +9,19 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use super::theme::Theme;
 use super::widgets::short_lease_id;
 use crate::app::App;
-use crate::app::keymap::bindings;
+use crate::app::keymap::{Action, bindings};
+use crate::app::state::Pane;
 use crate::lease::Lifecycle;
 
 /// The lease that matters (the current credentials' while it may be alive, else one still
 /// alive before one that ended) and its countdown, and how many others may be alive.
 pub fn lease_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
+    lease_summary(app, theme, true)
+}
+
+/// The lease line; without its id (`lease 31d 23:59:58 +2`) when `with_id` is false, for
+/// a bar short of room.
+fn lease_summary<'a>(app: &App, theme: &Theme, with_id: bool) -> Line<'a> {
     let shown = app.lease_that_matters();
     let others = app
         .leases
@@ -22,7 +29,8 @@ pub fn lease_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
         .filter(|l| Some(l.lease_id.as_str()) != shown.map(|s| s.lease_id.as_str()))
         .count();
     let mut line = match shown {
-        None => Line::from(Span::styled("no lease yet", theme.muted)),
+        None if with_id => Line::from(Span::styled("no lease yet", theme.muted)),
+        None => Line::default(),
         Some(lease) => {
             let style = match lease.state {
                 _ if lease.is_expired(app.now) => theme.failed,
@@ -30,65 +38,152 @@ pub fn lease_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
                 Lifecycle::Revoking | Lifecycle::Checking => theme.running,
                 _ => theme.failed,
             };
-            Line::from(vec![
-                Span::styled("lease ", theme.muted),
-                Span::raw(short_lease_id(&lease.lease_id)),
-                Span::raw(" "),
-                Span::styled(lease.label(app.now), style),
-            ])
+            let mut spans = vec![Span::styled("lease ", theme.muted)];
+            if with_id {
+                spans.push(Span::raw(format!("{} ", short_lease_id(&lease.lease_id))));
+            }
+            spans.push(Span::styled(lease.label(app.now), style));
+            Line::from(spans)
         }
     };
     if others > 0 {
-        line.push_span(Span::styled(format!(" +{others} more"), theme.warning));
+        let more = match (with_id, shown) {
+            (true, _) => format!(" +{others} more"),
+            (false, Some(_)) => format!(" +{others}"),
+            (false, None) => format!("leases +{others}"),
+        };
+        line.push_span(Span::styled(more, theme.warning));
     }
     line
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let lease = lease_line(app, theme);
-    let lease_width = lease.width() as u16 + 1;
-    let [left, right] =
-        Layout::horizontal([Constraint::Length(lease_width), Constraint::Min(0)]).areas(area);
-    frame.render_widget(Paragraph::new(lease), left);
+/// One key hint of the bar.
+struct Hint {
+    keys: String,
+    description: String,
+    /// Kept whatever the room: the key that moves the lab on, help, quit, a prompt's keys.
+    kept: bool,
+}
 
-    // Hints in order while they fit; the last two (help, quit) always stay.
-    let all: Vec<_> = bindings(app)
+impl Hint {
+    fn width(&self, form: Form) -> usize {
+        self.keys.width() + 1 + self.text(form).width()
+    }
+
+    /// The description in `form`: whole; short (`Enter run`, `n next`, a prompt's words
+    /// up to their first comma); or its first word.
+    fn text(&self, form: Form) -> &str {
+        let short = match self.keys.as_str() {
+            "Enter" => "run",
+            "n →" => "next",
+            "m" => "message",
+            _ => self.description.split(',').next().unwrap_or_default(),
+        };
+        match form {
+            Form::Whole => &self.description,
+            Form::Short => short,
+            Form::Word => short.split(' ').next().unwrap_or_default(),
+        }
+    }
+}
+
+/// How much of a kept key's description the bar shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Whole,
+    Short,
+    Word,
+}
+
+const SEPARATOR: usize = 3;
+
+/// Whether a binding's hint must stay on the bar.
+fn kept(action: Action, pane: Pane, over_a_prompt: bool) -> bool {
+    use Action::*;
+    match action {
+        // The leases pane is the last: `n` goes nowhere from there.
+        NextPane => pane != Pane::Leases,
+        RunStep | StartEditing | StopEditing | CloseLeases | ToggleHelp | ShowMessage
+        | CloseMessage => true,
+        Quit => !over_a_prompt,
+        _ => over_a_prompt,
+    }
+}
+
+/// Left to right: the lease, a notice, the keys. Room is given in this order: the kept
+/// keys, the lease (without its id if it must), the notice (cut with `…`, and `m` shows
+/// it whole), then the other keys in their order. Only when the other keys are all gone
+/// are the kept ones shortened (`Enter run`).
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let width = usize::from(area.width);
+    let over_a_prompt = app.overlay.is_some();
+    let hints: Vec<Hint> = bindings(app)
         .into_iter()
         .filter(|b| !b.keys.is_empty())
+        .map(|b| Hint {
+            kept: kept(b.action, app.pane(), over_a_prompt),
+            keys: b.keys,
+            description: b.description,
+        })
         .collect();
-    let hint_width = |b: &crate::app::keymap::Binding| {
-        b.keys.chars().count() + b.description.chars().count() + 4
+    let kept_width = |form: Form| -> usize {
+        hints
+            .iter()
+            .filter(|h| h.kept)
+            .map(|h| h.width(form) + SEPARATOR)
+            .sum()
     };
-    let reserved: usize = all.iter().rev().take(2).map(hint_width).sum();
+    // A notice asks for some room too, before it is cut.
+    let notice_room = app
+        .notice
+        .as_ref()
+        .map_or(0, |notice| notice.width().min(24) + 2);
+    let fits = |form: Form, lease: &Line| kept_width(form) + lease.width() + notice_room < width;
+    let (full, compact) = (
+        lease_summary(app, theme, true),
+        lease_summary(app, theme, false),
+    );
+    let (form, lease) = if fits(Form::Whole, &full) {
+        (Form::Whole, full)
+    } else if fits(Form::Whole, &compact) {
+        (Form::Whole, compact)
+    } else if fits(Form::Short, &compact) {
+        (Form::Short, compact)
+    } else {
+        (Form::Word, compact)
+    };
+    let lease_width = lease.width() + usize::from(lease.width() > 0);
+    let mut room = width.saturating_sub(lease_width + kept_width(form));
+
     let mut spans = Vec::new();
     if let Some(notice) = &app.notice {
-        // A long notice is cut (the pane says it in full) so help and quit stay visible.
-        let room = (right.width as usize).saturating_sub(reserved + 3);
-        spans.push(Span::styled(
-            format!("{}  ", truncate(notice, room)),
-            theme.warning,
-        ));
+        let cut = truncate(notice, room.saturating_sub(2));
+        room = room.saturating_sub(cut.width() + 2);
+        spans.push(Span::styled(format!("{cut}  "), theme.warning));
     }
-    let mut budget =
-        (right.width as usize).saturating_sub(reserved + Line::from(spans.clone()).width());
-    let (head, tail) = all.split_at(all.len().saturating_sub(2));
-    let mut shown: Vec<_> = Vec::new();
-    for binding in head {
-        let width = hint_width(binding);
-        if width > budget {
-            break;
+    let mut shown = Vec::new();
+    for hint in &hints {
+        if hint.kept {
+            shown.push(hint);
+        } else if form == Form::Whole && hint.width(Form::Whole) + SEPARATOR <= room {
+            room -= hint.width(Form::Whole) + SEPARATOR;
+            shown.push(hint);
         }
-        budget -= width;
-        shown.push(binding);
     }
-    shown.extend(tail);
-    for (index, binding) in shown.into_iter().enumerate() {
+    for (index, hint) in shown.into_iter().enumerate() {
         if index > 0 {
             spans.push(Span::styled(" · ", theme.muted));
         }
-        spans.push(Span::styled(binding.keys.clone(), theme.key));
-        spans.push(Span::raw(format!(" {}", binding.description)));
+        spans.push(Span::styled(hint.keys.clone(), theme.key));
+        let text = hint.text(if hint.kept { form } else { Form::Whole });
+        spans.push(Span::raw(format!(" {text}")));
     }
+    let [left, right] = Layout::horizontal([
+        Constraint::Length(u16::try_from(lease_width).unwrap_or(u16::MAX)),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(lease), left);
     frame.render_widget(Paragraph::new(Line::from(spans)).right_aligned(), right);
 }
 

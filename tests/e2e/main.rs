@@ -15,6 +15,7 @@ mod room_cli;
 mod sandbox_cli;
 mod sandbox_durability;
 mod sandbox_load;
+mod small_terminal;
 mod tui_terminal;
 mod user_errors;
 mod walk_cli;

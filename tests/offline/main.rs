@@ -1,4 +1,5 @@
 //! Tests that need no peer: the app's screens drawn from states built by messages alone.
 
 mod app_states;
+mod sizes;
 mod ui_snapshots;

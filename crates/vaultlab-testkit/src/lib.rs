@@ -690,20 +690,17 @@ pub fn processes_naming(text: &str) -> Vec<u32> {
         .collect()
 }
 
-/// The current lease's countdown in a screen's status bar, e.g. `31d 23:59:58` or `4:50`.
+/// The current lease's countdown in a screen's status bar, e.g. `31d 23:59:58` or `4:50`,
+/// with the lease's id before it or, on a bar short of room, without.
 pub fn countdown(screen: &str) -> String {
-    let bottom = screen
+    let bar = screen
         .lines()
         .rev()
-        .find(|l| l.contains("lease aws/creds/"))
-        .expect("a lease line");
-    bottom
-        .split("lease aws/creds/my-role/")
-        .nth(1)
-        .expect("lease id")
-        .split_whitespace()
-        .skip(1)
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ")
+        .find_map(|l| l.strip_prefix("│lease "))
+        .expect("a lease in the status bar");
+    let mut words = bar.split_whitespace().peekable();
+    if words.peek().is_some_and(|w| w.contains("/creds/")) {
+        words.next();
+    }
+    words.take(2).collect::<Vec<_>>().join(" ")
 }

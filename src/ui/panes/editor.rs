@@ -1,52 +1,104 @@
 //! An editor step's body (the role's policy): the document in an editor, and its checker's
 //! findings as it is typed.
 
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use crate::app::App;
+use crate::app::state::DocumentEditor;
 use crate::app::steps::editor::Source;
 use crate::checkers::{DocumentCheck, Severity};
 use crate::lab::model::EditorStep;
+use crate::ui::column::Part;
 use crate::ui::theme::Theme;
 
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
+/// Rows of the document the editor shows at least, wherever it can (80×24 included).
+pub const MIN_DOCUMENT_ROWS: u16 = 8;
+
+/// The editor and its checker's verdict side by side (stacked when narrow), as tall as
+/// the document, at least `MIN_DOCUMENT_ROWS` of it, and at most what the pane shows
+/// under its "more above" mark.
+pub fn part<'a>(
+    width: u16,
+    visible: u16,
+    app: &'a App,
     step: usize,
-    spec: &EditorStep,
+    spec: &'a EditorStep,
     theme: &Theme,
-) {
+) -> Part<'a> {
     let Some(editor) = app.editor(step) else {
-        return;
+        return Part::gap(0);
     };
-    let [editor_area, check_area] =
-        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
-
-    let template = match editor.source {
-        Source::Template(index) => spec.templates[index].name.clone(),
-        Source::Vault => format!("the {} Vault holds", spec.document),
-    };
-    let title = if app.editing {
-        " editing — Esc stops "
+    let theme = *theme;
+    let side_by_side = width >= 60;
+    let check_width = if side_by_side { width * 2 / 5 } else { width };
+    let check = check_lines(editor, spec, &theme);
+    let check_rows = Paragraph::new(check.clone())
+        .wrap(Wrap { trim: true })
+        .line_count(check_width.saturating_sub(2));
+    let check_rows = u16::try_from(check_rows)
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let document_rows = u16::try_from(editor.textarea.lines().len()).unwrap_or(u16::MAX);
+    let editor_rows = document_rows
+        .saturating_add(2)
+        .min(visible.saturating_sub(1))
+        .max(MIN_DOCUMENT_ROWS + 2);
+    let height = if side_by_side {
+        editor_rows.max(check_rows)
     } else {
-        " e to edit "
+        editor_rows + check_rows
     };
-    let block = Block::bordered()
-        .title(format!(" {template} "))
-        .title_bottom(Line::from(title).right_aligned())
-        .border_style(if app.editing {
-            theme.accent
+    Part::widget(height, move |buf, area| {
+        let (editor_area, check_area) = if side_by_side {
+            let [e, c] = Layout::horizontal([
+                Constraint::Length(width - check_width),
+                Constraint::Length(check_width),
+            ])
+            .areas(area);
+            (e, c)
         } else {
-            theme.muted
-        });
-    let inner = block.inner(editor_area);
-    frame.render_widget(block, editor_area);
-    frame.render_widget(&editor.textarea, inner);
+            let [e, c] =
+                Layout::vertical([Constraint::Length(editor_rows), Constraint::Min(0)]).areas(area);
+            (e, c)
+        };
+        let template = match editor.source {
+            Source::Template(index) => spec.templates[index].name.clone(),
+            Source::Vault => format!("the {} Vault holds", spec.document),
+        };
+        let state = if app.editing {
+            " editing — Esc stops "
+        } else {
+            " e to edit "
+        };
+        let mut block = Block::bordered()
+            .title(Line::from(format!(" {template} ")))
+            .title_bottom(Line::from(state).right_aligned())
+            .border_style(if app.editing {
+                theme.accent
+            } else {
+                theme.muted
+            });
+        // Where the document stops parsing, on the editor's own frame too.
+        if let DocumentCheck::NotParsed(error) = &editor.check {
+            block = block.title_bottom(Line::from(Span::styled(
+                format!(" ✗ line {}:{} ", error.line, error.column),
+                theme.failed,
+            )));
+        }
+        let inner = block.inner(editor_area);
+        block.render(editor_area, buf);
+        (&editor.textarea).render(inner, buf);
+        Paragraph::new(check)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" check ").border_style(theme.muted))
+            .render(check_area, buf);
+    })
+}
 
+/// The checker's verdict: valid or not, where it stops parsing, what it finds.
+fn check_lines<'a>(editor: &DocumentEditor, spec: &EditorStep, theme: &Theme) -> Vec<Line<'a>> {
     let syntax = editor.checker.syntax();
     let mut lines = Vec::new();
     match &editor.check {
@@ -105,10 +157,5 @@ pub fn render(
         ]));
     }
     lines.push(Line::from(Span::styled("t: next template", theme.muted)));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(Block::bordered().title(" check ").border_style(theme.muted)),
-        check_area,
-    );
+    lines
 }

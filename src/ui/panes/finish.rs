@@ -3,12 +3,13 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
+use crate::app::scroll::Room;
+use crate::ui::column::{Column, Part};
 use crate::ui::theme::Theme;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
     let finish = &app.lab.finish;
     let done = app.steps_done();
     let all = app.steps.len();
@@ -32,5 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     for idea in &finish.try_next {
         lines.push(Line::raw(format!("• {}", app.fill(idea))));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    let mut column = Column::default();
+    column.push(Part::text(lines, area.width));
+    column.render(frame, area, app.scroll.get(app.pane), theme)
 }

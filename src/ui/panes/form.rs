@@ -1,27 +1,24 @@
 //! A form step's body (the root keys): the fields, secrets masked, and what the engine
 //! found out about them once checked.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
 use crate::app::state::FieldInput;
 use crate::lab::model::FormStep;
+use crate::ui::column::Part;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{field, masked};
 
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
+pub fn part<'a>(
+    width: u16,
+    app: &'a App,
     step: usize,
-    spec: &FormStep,
+    spec: &'a FormStep,
     theme: &Theme,
-) {
+) -> Part<'a> {
     let Some(form) = app.form(step) else {
-        return;
+        return Part::gap(0);
     };
     let mut lines: Vec<Line> = spec
         .fields
@@ -68,5 +65,5 @@ pub fn render(
         }
         None => lines.push(Line::from(Span::styled(app.fill(&spec.idle), theme.muted))),
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+    Part::text(lines, width)
 }

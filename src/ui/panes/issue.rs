@@ -1,21 +1,19 @@
 //! An issue step's body (generate credentials): the credentials and their lease, secrets
 //! masked until revealed, and the lines that put them in a shell.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::ExposeSecret;
 
 use crate::app::App;
 use crate::app::steps::issue::export_lines;
 use crate::lab::model::IssueStep;
 use crate::lease::countdown::format_vault_duration;
+use crate::ui::column::Part;
 use crate::ui::status_bar::lease_line;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{field, masked};
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, spec: &IssueStep, theme: &Theme) {
+pub fn part<'a>(width: u16, app: &'a App, spec: &'a IssueStep, theme: &Theme) -> Part<'a> {
     let Some(creds) = &app.creds else {
         let mut lines = vec![Line::from(Span::styled(app.fill(&spec.idle), theme.muted))];
         let elsewhere = app.alive_elsewhere();
@@ -29,8 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, spec: &IssueStep, theme:
                 "Issued elsewhere under this role: {count} (l shows {them}). Their keys are not known here: Enter generates a set the next steps can use."
             )));
         }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
-        return;
+        return Part::text(lines, width);
     };
     let mut lines = vec![
         field("lease_id", creds.lease.id.clone(), theme),
@@ -72,5 +69,5 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, spec: &IssueStep, theme:
         format!("v {verb} {} · c copies the export lines", spec.secret_name),
         theme.muted,
     )));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+    Part::text(lines, width)
 }

@@ -4,26 +4,22 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::app::App;
+use crate::app::scroll::{PaneScroll, Room, ScrollAt};
 use crate::app::state::Mode;
 use crate::app::steps::issue_hint;
 use crate::lease::Lifecycle;
 use crate::lease::countdown::format_vault_duration;
 use crate::lease::table::{Origin, TrackedLease, describe_renewal};
+use crate::ui::column::{Column, Part};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{field, hanging, short_lease_id};
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let [heading, table, detail] = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Min(3),
-        Constraint::Length(8),
-    ])
-    .areas(area);
-
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
     let whereabouts = match (&app.journal_path, &app.connection.mode) {
         (Some(path), _) => format!("Journal: {path}"),
         (None, Mode::Sandbox) => {
@@ -35,21 +31,76 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         (None, Mode::Live) => "No journal could be kept: note the lease ids.".to_owned(),
     };
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(Span::styled("Leases", theme.title)),
-            Line::from(Span::styled(app.fill(&app.lab.words.lease), theme.muted)),
-            Line::from(Span::styled(whereabouts, theme.muted)),
-        ]),
-        heading,
-    );
+    let heading = Paragraph::new(vec![
+        Line::from(Span::styled("Leases", theme.title)),
+        Line::from(Span::styled(app.fill(&app.lab.words.lease), theme.muted)),
+        Line::from(Span::styled(whereabouts, theme.muted)),
+    ])
+    .wrap(Wrap { trim: false });
+    let heading_rows = u16::try_from(heading.line_count(area.width)).unwrap_or(u16::MAX);
+    let table_lines = rows(app, area.width, theme);
+    let detail_lines = selected(app, area.width, theme);
+    // The selected lease in full below the table, as tall as it needs while the table
+    // keeps four rows; cut with a mark beyond that.
+    let detail_rows = u16::try_from(detail_lines.len() + 1)
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(heading_rows.min(4) + 4));
+    let [heading_area, table, detail] = Layout::vertical([
+        Constraint::Length(heading_rows.min(4)),
+        Constraint::Min(0),
+        Constraint::Length(detail_rows),
+    ])
+    .areas(area);
+    frame.render_widget(heading, heading_area);
 
-    frame.render_widget(Paragraph::new(rows(app, table.width, theme)), table);
+    // The table follows the selection: its row stays in view.
+    let cursor_row = cursor_row(app, area.width);
+    let offset = if cursor_row + 1 < table.height {
+        0
+    } else {
+        cursor_row + 3 - table.height
+    };
+    let mut column = Column::default();
+    column.push(Part::text(table_lines, table.width));
+    column.render(frame, table, at_row(offset), theme);
 
     let block = Block::new().borders(Borders::TOP).border_style(theme.muted);
     let inner = block.inner(detail);
     frame.render_widget(block, detail);
-    frame.render_widget(Paragraph::new(selected(app, inner.width, theme)), inner);
+    let mut column = Column::default();
+    column.push(Part::text(detail_lines, inner.width));
+    column.render(frame, inner, at_row(0), theme);
+    // Nothing here scrolls with the keys: ↑ and ↓ move the selection.
+    Room::default()
+}
+
+fn at_row(row: u16) -> PaneScroll {
+    PaneScroll {
+        at: ScrollAt::Row(row),
+        room: Room::default(),
+    }
+}
+
+/// The table's row of the selected lease: the header, then each lease and its problem.
+fn cursor_row(app: &App, width: u16) -> u16 {
+    let mut row = 1u16;
+    for (index, lease) in app.leases.iter().enumerate() {
+        if index == app.lease_cursor {
+            break;
+        }
+        row += 1;
+        if let Some(words) = lease.problem() {
+            let rows = hanging(
+                "    ",
+                Style::default(),
+                &format!("Vault: {words}"),
+                Style::default(),
+                width,
+            );
+            row += u16::try_from(rows.len()).unwrap_or(u16::MAX);
+        }
+    }
+    row
 }
 
 fn rows<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {

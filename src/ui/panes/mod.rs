@@ -13,17 +13,20 @@ mod revoke;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
+use super::column::{Column, Part};
 use super::theme::Theme;
 use super::widgets::{hanging, one_line, status_badge, wrap_text};
 use crate::app::App;
 use crate::app::plan::planned_curl;
+use crate::app::scroll::Room;
 use crate::app::state::{Pane, StepStatus};
 use crate::lab::StepKind;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// Draws the focused pane; returns what its content measured, for scrolling.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
     match app.pane() {
         Pane::Overview => overview::render(frame, area, app, theme),
         Pane::Finish => finish::render(frame, area, app, theme),
@@ -37,30 +40,13 @@ pub fn command(app: &App, template: &str) -> String {
     app.fill(template)
 }
 
-fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
+/// A step pane: its heading stays; below it one column scrolls: the explanation, the
+/// step's own part (the anchor Enter scrolls to), a failure, then the commands, which
+/// sit at the bottom when everything fits.
+fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) -> Room {
     let lab_step = &app.lab.steps[index];
-    let kind = &lab_step.kind;
     let view = &app.steps[index];
-
-    let explain = Paragraph::new(command(app, &lab_step.explain))
-        .wrap(Wrap { trim: true })
-        .style(theme.muted);
-    let explain_height = u16::try_from(explain.line_count(area.width).min(6)).unwrap_or(6);
-    // Long commands wrap rather than being cut; the footer takes at most half the pane
-    // (its top border included).
-    let footer_lines = footer(app, index, area.width, theme);
-    let footer_height = u16::try_from(footer_lines.len() + 1)
-        .unwrap_or(u16::MAX)
-        .min(area.height / 2);
-    let [heading, explain_area, body, footer_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(explain_height),
-        Constraint::Min(3),
-        Constraint::Length(footer_height),
-    ])
-    .spacing(0)
-    .areas(area);
-
+    let [heading, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let heading_line = Line::from(vec![
         Span::styled(
             format!("Step {} of {} · ", index + 1, app.steps.len()),
@@ -71,34 +57,46 @@ fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
         status_badge(&view.status, theme),
     ]);
     frame.render_widget(Paragraph::new(heading_line), heading);
-    frame.render_widget(explain, explain_area);
 
-    let body_block = Block::new().borders(Borders::TOP).border_style(theme.muted);
-    let body_inner = body_block.inner(body);
-    frame.render_widget(body_block, body);
-    let failure = match &view.status {
-        StepStatus::Failed(f) => failure_lines(f, body_inner.width, theme),
-        _ => Vec::new(),
-    };
-    let failure_height = u16::try_from(failure.len())
-        .unwrap_or(u16::MAX)
-        .min(body_inner.height / 2);
-    let [main, failure_area] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(failure_height)])
-            .areas(body_inner);
-    match kind {
-        StepKind::Request(spec) => request::render(frame, main, app, index, spec, theme),
-        StepKind::Form(spec) => form::render(frame, main, app, index, spec, theme),
-        StepKind::Editor(spec) => editor::render(frame, main, app, index, spec, theme),
-        StepKind::Issue(spec) => issue::render(frame, main, app, spec, theme),
-        StepKind::Probe(spec) => probe::render(frame, main, app, index, spec, theme),
-        StepKind::Revoke(spec) => revoke::render(frame, main, app, index, spec, theme),
+    let width = rest.width;
+    let mut column = Column::default();
+    column.push(Part::text(
+        vec![Line::styled(command(app, &lab_step.explain), theme.muted)],
+        width,
+    ));
+    column.push(rule(theme));
+    column.mark_anchor();
+    column.push(body(app, index, width, rest.height, theme));
+    if let StepStatus::Failed(failure) = &view.status {
+        column.push(Part::text(failure_lines(failure, width, theme), width));
     }
-    frame.render_widget(Paragraph::new(failure), failure_area);
+    column.mark_flex();
+    column.push(rule(theme));
+    column.push(Part::text(footer(app, index, width, theme), width));
+    column.render(frame, rest, app.scroll.get(app.pane), theme)
+}
 
-    let footer = Paragraph::new(Text::from(footer_lines))
-        .block(Block::new().borders(Borders::TOP).border_style(theme.muted));
-    frame.render_widget(footer, footer_area);
+/// The step's own part, by its kind.
+fn body<'a>(app: &'a App, index: usize, width: u16, visible: u16, theme: &Theme) -> Part<'a> {
+    match &app.lab.steps[index].kind {
+        StepKind::Request(spec) => request::part(width, app, index, spec, theme),
+        StepKind::Form(spec) => form::part(width, app, index, spec, theme),
+        StepKind::Editor(spec) => editor::part(width, visible, app, index, spec, theme),
+        StepKind::Issue(spec) => issue::part(width, app, spec, theme),
+        StepKind::Probe(spec) => probe::part(width, app, index, spec, theme),
+        StepKind::Revoke(spec) => revoke::part(width, app, index, spec, theme),
+    }
+}
+
+/// A thin rule between the parts of a step.
+fn rule<'a>(theme: &Theme) -> Part<'a> {
+    let style = theme.muted;
+    Part::widget(1, move |buf, area| {
+        Block::new()
+            .borders(Borders::TOP)
+            .border_style(style)
+            .render(area, buf);
+    })
 }
 
 /// A failure wrapped at `width`: what failed, the server's words, what to do next (after

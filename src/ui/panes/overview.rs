@@ -2,56 +2,47 @@
 //!
 //! ```text
 //! <title>
-//! <the lab's summary>                       dropped first when rows are short
+//! <the lab's summary>
 //! <where it runs>
 //! <the checks: one line, or what failed>
-//! 1. <step>  ● done …                       dropped next (the tabs carry the marks)
+//! 1. <step>  ● done …
 //! <the second terminal's export lines>      packed several to a row when they fit
-//! n or → goes to the first step; …
+//! n or → goes to the first step; …          stays in view; the rest scrolls
 //! ```
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use secrecy::ExposeSecret;
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::App;
+use crate::app::scroll::Room;
 use crate::app::state::Mode;
 use crate::checks::Verdict;
+use crate::ui::column::{Column, Part};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{masked, status_badge};
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let summary = [Line::raw(app.lab.summary.as_str()), Line::raw("")];
-    let steps = steps(app, theme);
-    // Everything when it fits; else the summary goes, then the step list, so where the
-    // lab runs, its checks and the export lines stay in view.
-    let choices = [(true, true), (false, true), (false, false)];
-    let mut lines = Vec::new();
-    for (with_summary, with_steps) in choices {
-        lines = vec![
-            Line::from(Span::styled(app.lab.title.as_str(), theme.title)),
-            Line::raw(""),
-        ];
-        if with_summary {
-            lines.extend(summary.iter().cloned());
-        }
-        lines.extend(whereabouts_and_checks(app, theme));
-        if with_steps {
-            lines.extend(steps.iter().cloned());
-        }
-        lines.extend(exports(app, theme, area.width));
-        lines.push(keys_line(theme));
-        let height = Paragraph::new(lines.clone())
-            .wrap(Wrap { trim: false })
-            .line_count(area.width);
-        if height <= usize::from(area.height) {
-            break;
-        }
-    }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
+    // The keys stay in view at the bottom; everything above scrolls when it must.
+    let [content, keys] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let width = content.width;
+    let mut lines = vec![
+        Line::from(Span::styled(app.lab.title.as_str(), theme.title)),
+        Line::raw(""),
+        Line::raw(app.lab.summary.as_str()),
+        Line::raw(""),
+    ];
+    lines.extend(whereabouts_and_checks(app, theme));
+    lines.extend(steps(app, theme));
+    lines.extend(exports(app, theme, width));
+    let mut column = Column::default();
+    column.push(Part::text(lines, width));
+    let room = column.render(frame, content, app.scroll.get(app.pane), theme);
+    frame.render_widget(Paragraph::new(keys_line(theme)), keys);
+    room
 }
 
 /// Where the lab runs, and the doctor's checks: one line when all is well, the details of

@@ -1,26 +1,23 @@
 //! A probe step's body (test the keys): the engine's use of the credentials, retried
 //! while they propagate, saying why it waits.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
 use crate::app::steps::issue_hint;
 use crate::lab::model::ProbeStep;
+use crate::ui::column::Part;
 use crate::ui::theme::Theme;
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
+pub fn part<'a>(
+    width: u16,
+    app: &'a App,
     step: usize,
-    spec: &ProbeStep,
+    spec: &'a ProbeStep,
     theme: &Theme,
-) {
+) -> Part<'a> {
     let mut lines = Vec::new();
     match (&app.creds, app.probe(step)) {
         (None, _) => lines.push(Line::from(Span::styled(
@@ -62,5 +59,5 @@ pub fn render(
             }
         }
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    Part::text(lines, width)
 }

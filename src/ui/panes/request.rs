@@ -1,24 +1,21 @@
 //! A request step's body (enable the engine): the lab's facts, and where the step stands.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
 use crate::app::state::StepStatus;
 use crate::lab::model::RequestStep;
+use crate::ui::column::Part;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::field;
 
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
+pub fn part<'a>(
+    width: u16,
+    app: &'a App,
     step: usize,
-    spec: &RequestStep,
+    spec: &'a RequestStep,
     theme: &Theme,
-) {
+) -> Part<'a> {
     let state = match app.steps[step].status {
         StepStatus::Done => &spec.done,
         StepStatus::Running => &spec.running,
@@ -31,5 +28,5 @@ pub fn render(
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::raw(app.fill(state)));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+    Part::text(lines, width)
 }

@@ -1,25 +1,22 @@
 //! A revoke step's body: revoke the lease, then the engine's proof that the credentials
 //! are dead.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
 use crate::app::steps::issue_hint;
 use crate::lab::model::RevokeStep;
 use crate::lease::Lifecycle;
+use crate::ui::column::Part;
 use crate::ui::theme::Theme;
 
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
+pub fn part<'a>(
+    width: u16,
+    app: &'a App,
     step: usize,
-    spec: &RevokeStep,
+    spec: &'a RevokeStep,
     theme: &Theme,
-) {
+) -> Part<'a> {
     let mut lines = Vec::new();
     let revoked = app
         .current_lease()
@@ -48,5 +45,5 @@ pub fn render(
             }
         }
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    Part::text(lines, width)
 }

@@ -538,20 +538,35 @@ pub fn earlier_leases_prompt() -> App {
     with_earlier_leases()
 }
 
-/// Every pane in a representative state, and the overlays: what the render benchmark draws.
+/// The leases pane's renewal message, too long for the status bar, opened whole with `m`.
+pub fn message_overlay() -> App {
+    let mut app = leases_pane_capped_renewal();
+    press(&mut app, KeyCode::Char('m'));
+    app
+}
+
+/// Every pane in a representative state, and the overlays: what the render benchmark
+/// draws, and what the snapshots at every size show.
 pub fn every_screen() -> Vec<(&'static str, App)> {
     vec![
         ("overview", overview_sandbox()),
+        ("overview live", overview_live_partly_done()),
         ("1 enable", enable_done()),
+        ("1 enable failed", enable_failed()),
         ("2 root keys", root_keys_account_root()),
-        ("3 policy", policy_json_error()),
+        ("2 root keys changed", root_keys_changed()),
+        ("3 policy", policy_lab()),
+        ("3 policy json error", policy_json_error()),
         ("4 generate", generate_masked()),
         ("5 test", test_waiting()),
+        ("5 test ok", test_ok()),
         ("6 revoke", revoke_proved()),
         ("finish", finish_all_done()),
         ("leases", leases_pane_capped_renewal()),
         ("earlier leases prompt", earlier_leases_prompt()),
         ("help overlay", help_policy()),
         ("quit overlay", quit_prompt()),
+        ("quit overlay live", quit_prompt_live()),
+        ("message overlay", message_overlay()),
     ]
 }
