@@ -7,7 +7,8 @@
 //! │ lease …  31d 23:59:58 │ notice │ Enter run · n next · ? help · q quit     │  status bar
 //! └───────────────────────────────────────────────────────────────────────────┘
 //! ```
-//! Overlays (help, quit prompt) are drawn last, over everything.
+//! Overlays (help, quit prompt) are drawn last, over everything. Below 80×24 one screen
+//! says the size needed instead.
 
 mod column;
 mod header;
@@ -18,8 +19,9 @@ pub mod theme;
 mod widgets;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
-use ratatui::widgets::Block;
+use ratatui::layout::{Alignment, Constraint, Flex, Layout};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::app::App;
 use crate::app::msg::Msg;
@@ -27,25 +29,38 @@ use crate::app::scroll::Room;
 use crate::app::state::Pane;
 pub use theme::Theme;
 
-/// What a draw measured of the focused pane. The runtime gives it back to `update`
-/// (`feedback`), so scrolling moves within the content the learner sees.
+/// The smallest terminal the lab is drawn in; below it, a screen says so.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+/// What a draw measured of the focused pane (nothing when the terminal was too small to
+/// draw it). The runtime gives it back to `update` (`feedback`), so scrolling moves within
+/// the content the learner sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Drawn {
     pub pane: Pane,
-    pub room: Room,
+    pub room: Option<Room>,
 }
 
 impl Drawn {
     /// The message that tells `update` of a measure it does not have yet.
     pub fn feedback(&self, app: &App) -> Option<Msg> {
-        (app.scroll.get(self.pane).room != self.room).then_some(Msg::Measured {
+        let room = self.room?;
+        (app.scroll.get(self.pane).room != room).then_some(Msg::Measured {
             pane: self.pane,
-            room: self.room,
+            room,
         })
     }
 }
 
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        too_small(frame, theme);
+        return Drawn {
+            pane: app.pane(),
+            room: None,
+        };
+    }
     let title = header::title(app, theme);
     // The badge shares the top border with the title, and its corners.
     let badge_room = usize::from(frame.area().width).saturating_sub(title.width() + 3);
@@ -67,6 +82,35 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     overlay::render(frame, app, theme);
     Drawn {
         pane: app.pane(),
-        room,
+        room: Some(room),
     }
+}
+
+/// One screen instead of a lab cut to pieces: the size needed and the size there is. The
+/// lab goes on meanwhile, and is drawn again as it is once the window is large enough.
+fn too_small(frame: &mut Frame, theme: &Theme) {
+    let area = frame.area();
+    let (width, height) = MIN_SIZE;
+    let lines = vec![
+        Line::styled(
+            format!("vaultlab needs a terminal of at least {width}×{height}."),
+            theme.title,
+        ),
+        Line::raw(format!(
+            "This one is {}×{}: make the window larger or the font smaller.",
+            area.width, area.height
+        )),
+        Line::styled(
+            "The lab goes on meanwhile and comes back as it was.",
+            theme.muted,
+        ),
+    ];
+    let paragraph = Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .alignment(Alignment::Center);
+    let rows = u16::try_from(paragraph.line_count(area.width)).unwrap_or(u16::MAX);
+    let [middle] = Layout::vertical([Constraint::Length(rows.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    frame.render_widget(paragraph, middle);
 }

@@ -51,3 +51,13 @@ fn at_80x24_the_overview_scrolls_to_its_export_lines_and_back() {
     tmux.keys(&["Home"]);
     tmux.wait_for_all(&["Dynamic secrets with Vault and AWS", "more lines below"]);
 }
+
+#[test]
+fn a_terminal_below_80x24_is_told_the_size_needed_and_the_lab_comes_back() {
+    let tmux = lab_at_80x24();
+    tmux.tmux(&["resize-window", "-t", "lab", "-x", "70", "-y", "20"]);
+    let screen = tmux.wait_for("vaultlab needs a terminal of at least 80×24.");
+    assert!(screen.contains("This one is 70×20"), "{screen}");
+    tmux.tmux(&["resize-window", "-t", "lab", "-x", "80", "-y", "24"]);
+    tmux.wait_for_all(&["SANDBOX", "Overview", "n or → goes to the first step"]);
+}

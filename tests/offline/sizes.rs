@@ -191,3 +191,39 @@ fn at_80x24_the_policy_editor_shows_eight_lines_and_where_the_json_breaks() {
     assert!(text.contains("line 3, column 3"), "{text}");
     assert!(text.contains("✗ line 3:3"), "on the editor's frame: {text}");
 }
+
+#[test]
+fn at_80x24_the_help_of_every_pane_fits_whole() {
+    for (name, mut app) in all_states() {
+        // While editing, ? is typed into the input.
+        if app.overlay.is_some() || app.editing {
+            continue;
+        }
+        settled(&mut app, 80, 24);
+        press(&mut app, KeyCode::Char('?'));
+        let text = settled(&mut app, 80, 24);
+        assert!(text.contains("Keys on this pane"), "{name}: {text}");
+        assert!(text.contains("Any key closes this help."), "{name}: {text}");
+    }
+}
+
+#[test]
+fn below_80x24_one_screen_says_the_size_needed_and_the_lab_comes_back_as_it_was() {
+    let mut app = overview_sandbox();
+    settled(&mut app, 80, 24);
+    press(&mut app, KeyCode::End);
+    let at_the_end = settled(&mut app, 80, 24);
+    for (width, height) in [(79, 24), (80, 23), (60, 20)] {
+        let text = settled(&mut app, width, height);
+        assert!(
+            text.contains("vaultlab needs a terminal of at least 80×24."),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("This one is {width}×{height}")),
+            "{text}"
+        );
+        assert!(!text.contains("Overview"), "no lab cut to pieces: {text}");
+    }
+    assert_eq!(settled(&mut app, 80, 24), at_the_end, "scrolled as before");
+}
