@@ -11,13 +11,23 @@ use super::widgets::status_mark;
 use crate::app::App;
 use crate::app::state::{Mode, Pane};
 
-pub fn title<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
-    Line::from(vec![
+/// The frame's title: vaultlab and the lab's title, or vaultlab alone when the lab's title
+/// would run into the mode badge (which says where requests go: it always stays whole).
+pub fn title<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
+    let full = Line::from(vec![
         Span::styled(" vaultlab ", theme.accent),
         Span::raw("· "),
         Span::styled(app.lab.title.as_str(), theme.title),
         Span::raw(" "),
-    ])
+    ]);
+    // Within the two corners; both end in a space of their own.
+    let room = usize::from(width).saturating_sub(2);
+    // The badge without what it adds only when there is room (what local mode started).
+    if full.width() + mode_badge(app, theme, 0).width() <= room {
+        full
+    } else {
+        Line::from(Span::styled(" vaultlab ", theme.accent))
+    }
 }
 
 /// Always visible: where the lab's requests go, and, in local mode, what vaultlab

@@ -61,7 +61,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
             room: None,
         };
     }
-    let title = header::title(app, theme);
+    let title = header::title(app, theme, area.width);
     // The badge shares the top border with the title, and its corners.
     let badge_room = usize::from(frame.area().width).saturating_sub(title.width() + 3);
     let outer = Block::bordered()

@@ -227,3 +227,25 @@ fn below_80x24_one_screen_says_the_size_needed_and_the_lab_comes_back_as_it_was(
     }
     assert_eq!(settled(&mut app, 80, 24), at_the_end, "scrolled as before");
 }
+
+#[test]
+fn at_80x24_where_requests_go_stays_whole_and_the_labs_title_gives_way() {
+    let mut app = app(Mode::Live);
+    app.connection.vault_addr = "https://vault.internal.example.com:8200".into();
+    app.connection.namespace = Some("admin/team-a".into());
+    let text = settled(&mut app, 80, 24);
+    let top = text.lines().next().unwrap_or_default();
+    assert!(
+        top.contains("LIVE https://vault.internal.example.com:8200 ns=admin/team-a"),
+        "{top}"
+    );
+    assert!(top.starts_with("┌ vaultlab ─"), "{top}");
+    // With room, both.
+    let text = settled(&mut app, 120, 30);
+    let top = text.lines().next().unwrap_or_default();
+    assert!(
+        top.contains("vaultlab · Dynamic secrets with Vault and AWS"),
+        "{top}"
+    );
+    assert!(top.contains("ns=admin/team-a"), "{top}");
+}
