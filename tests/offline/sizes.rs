@@ -249,3 +249,21 @@ fn at_80x24_where_requests_go_stays_whole_and_the_labs_title_gives_way() {
     );
     assert!(top.contains("ns=admin/team-a"), "{top}");
 }
+
+#[test]
+fn at_80x24_the_leases_table_follows_the_selection_and_marks_what_it_hides() {
+    let mut app = many_earlier_leases();
+    let top = settled(&mut app, 80, 24);
+    assert!(top.contains("▶ aws/creds/my-role/…Xn00"), "{top}");
+    assert!(top.contains("more lines below"), "{top}");
+    for _ in 0..14 {
+        press(&mut app, KeyCode::Down);
+    }
+    let bottom = settled(&mut app, 80, 24);
+    assert!(bottom.contains("▶ aws/creds/my-role/…Xn14"), "{bottom}");
+    assert!(bottom.contains("more lines above"), "{bottom}");
+    assert!(
+        bottom.contains("selected        aws/creds/my-role/"),
+        "{bottom}"
+    );
+}

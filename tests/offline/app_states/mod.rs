@@ -533,6 +533,33 @@ pub fn leases_pane_capped_renewal() -> App {
     app
 }
 
+/// Fifteen leases earlier runs left, being looked up, on the leases pane: more rows than it
+/// has at 80×24.
+pub fn many_earlier_leases() -> App {
+    let leftovers = (0..15)
+        .map(|i| Entry {
+            lease_id: earlier_id(&format!("n{i:02}")),
+            mount: "aws".into(),
+            role: "my-role".into(),
+            issued_at: at(-3600),
+            ttl_seconds: 7200,
+            expires_at: Some(at(3600)),
+            state: Lifecycle::Active,
+            owner: None,
+        })
+        .collect();
+    let (mut app, _) = init(StartInputs {
+        journal: Some(JournalStart {
+            path: "/home/learner/.local/share/vaultlab/leases/http___127.0.0.1_8200.json".into(),
+            leftovers,
+            other_runs: 0,
+        }),
+        ..inputs(Mode::Live)
+    });
+    press(&mut app, KeyCode::Char('l'));
+    app
+}
+
 /// At start, earlier runs' leases found alive: the prompt offering to revoke them.
 pub fn earlier_leases_prompt() -> App {
     with_earlier_leases()
