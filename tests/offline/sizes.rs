@@ -10,6 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vaultlab::app::state::{App, Mode, Overlay, Pane};
 use vaultlab::app::update;
+use vaultlab::lab::StepKind;
 use vaultlab::ui::{Theme, draw};
 
 use crate::app_states::*;
@@ -34,12 +35,13 @@ pub fn settled(app: &mut App, width: u16, height: u16) -> String {
 #[test]
 fn every_pane_and_overlay_at_80x24_100x30_and_200x60() {
     for (width, height) in SIZES {
-        for (name, mut app) in every_screen() {
+        for (name, mut app) in every_screen().into_iter().chain(every_postgres_screen()) {
             let text = settled(&mut app, width, height);
             assert!(
                 !text.contains(ISSUED_SECRET),
                 "{name}: the secret key shows"
             );
+            assert!(!text.contains(PG_SECRET), "{name}: the password shows");
             let snapshot = format!("{width}x{height}_{}", name.replace(' ', "_"));
             insta::with_settings!({filters => vec![(r"aws/creds/my-role/[A-Za-z0-9]{24}", "aws/creds/my-role/########################")]}, {
                 insta::assert_snapshot!(snapshot, text);
@@ -61,7 +63,11 @@ fn primary_keys(app: &App) -> Vec<&'static str> {
     }
     let mut keys = match app.pane {
         // A form or an editor: e is how its values change.
-        Pane::Step(ROOT_KEYS | POLICY) => vec!["Enter ", "e ", "n "],
+        Pane::Step(step)
+            if matches!(app.step_kind(step), StepKind::Form(_) | StepKind::Editor(_)) =>
+        {
+            vec!["Enter ", "e ", "n "]
+        }
         Pane::Step(_) => vec!["Enter ", "n "],
         Pane::Overview | Pane::Finish => vec!["n "],
         Pane::Leases => vec!["l Esc"],
@@ -78,6 +84,7 @@ fn primary_keys(app: &App) -> Vec<&'static str> {
 fn all_states() -> Vec<(String, App)> {
     let mut states: Vec<(String, App)> = every_screen()
         .into_iter()
+        .chain(every_postgres_screen())
         .map(|(name, app)| (name.to_owned(), app))
         .collect();
     let fresh = |issued: bool| {
@@ -135,7 +142,7 @@ fn pane_rows(text: &str) -> Vec<String> {
 
 #[test]
 fn at_80x24_every_line_of_every_pane_can_be_scrolled_into_view() {
-    for (name, mut app) in every_screen() {
+    for (name, mut app) in every_screen().into_iter().chain(every_postgres_screen()) {
         if app.overlay.is_some() {
             continue;
         }

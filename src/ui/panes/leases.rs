@@ -37,16 +37,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
         Line::from(Span::styled(whereabouts, theme.muted)),
     ])
     .wrap(Wrap { trim: false });
-    let heading_rows = u16::try_from(heading.line_count(area.width)).unwrap_or(u16::MAX);
+    // The heading whole (a lab's words and a journal's path may wrap), up to six rows.
+    let heading_rows = u16::try_from(heading.line_count(area.width))
+        .unwrap_or(u16::MAX)
+        .min(6);
     let table_lines = rows(app, area.width, theme);
     let detail_lines = selected(app, area.width, theme);
     // The selected lease in full below the table, as tall as it needs while the table
     // keeps four rows; cut with a mark beyond that.
     let detail_rows = u16::try_from(detail_lines.len() + 1)
         .unwrap_or(u16::MAX)
-        .min(area.height.saturating_sub(heading_rows.min(4) + 4));
+        .min(area.height.saturating_sub(heading_rows + 4));
     let [heading_area, table, detail] = Layout::vertical([
-        Constraint::Length(heading_rows.min(4)),
+        Constraint::Length(heading_rows),
         Constraint::Min(0),
         Constraint::Length(detail_rows),
     ])

@@ -597,3 +597,75 @@ pub fn every_screen() -> Vec<(&'static str, App)> {
         ("message overlay", message_overlay()),
     ]
 }
+
+/// The PostgreSQL lab's database password, prefilled: it must never be on screen.
+pub const PG_SECRET: &str = "pgSECRETpgSECRETpgSECRET";
+
+/// The PostgreSQL lab on the servers vaultlab started (local mode), fresh, its
+/// connection form prefilled with the password of the PostgreSQL it started.
+pub fn postgres() -> App {
+    let lab = load_embedded("dynamic-db-postgres").unwrap();
+    let connection = Connection {
+        mode: Mode::Local {
+            started: vec!["OpenBao 2.7.2 dev server".into(), "PostgreSQL 15.18".into()],
+        },
+        vault_addr: VAULT_ADDR.into(),
+        namespace: None,
+        engine_vars: Vec::new(),
+        service_endpoint: None,
+    };
+    init(StartInputs {
+        prefill: Some(Prefill {
+            values: Values::default()
+                .with("port", SecretString::from("40123"))
+                .with("password", SecretString::from(PG_SECRET)),
+            source: "the PostgreSQL vaultlab started".into(),
+        }),
+        ..StartInputs::new(lab, connection, at(0))
+    })
+    .0
+}
+
+/// The PostgreSQL lab on `pane`.
+fn postgres_on(pane: Pane) -> App {
+    let mut app = postgres();
+    app.pane = pane;
+    app
+}
+
+/// The role's SQL with a quote left open on line 3: the checker points at it.
+pub fn postgres_sql_error() -> App {
+    let mut app = postgres_on(Pane::Step(2));
+    press(&mut app, KeyCode::Char('e'));
+    for code in [
+        KeyCode::Down,
+        KeyCode::Down,
+        KeyCode::End,
+        KeyCode::Char('\''),
+    ] {
+        press(&mut app, code);
+    }
+    app
+}
+
+/// Every pane of the PostgreSQL lab before its steps run, its editor with an error, and
+/// the help over it: what the snapshots at every size show of the second lab.
+pub fn every_postgres_screen() -> Vec<(&'static str, App)> {
+    let mut help = postgres_on(Pane::Step(2));
+    press(&mut help, KeyCode::Char('?'));
+    let mut quit = postgres();
+    press(&mut quit, KeyCode::Char('q'));
+    vec![
+        ("pg overview", postgres()),
+        ("pg 1 enable", postgres_on(Pane::Step(0))),
+        ("pg 2 connection", postgres_on(Pane::Step(1))),
+        ("pg 3 role", postgres_on(Pane::Step(2))),
+        ("pg 3 role sql error", postgres_sql_error()),
+        ("pg 4 generate", postgres_on(Pane::Step(3))),
+        ("pg 5 test", postgres_on(Pane::Step(4))),
+        ("pg 6 revoke", postgres_on(Pane::Step(5))),
+        ("pg finish", postgres_on(Pane::Finish)),
+        ("pg leases", postgres_on(Pane::Leases)),
+        ("pg help overlay", help),
+    ]
+}
