@@ -70,14 +70,18 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     let inner = outer.inner(frame.area());
     frame.render_widget(outer, frame.area());
 
-    let [tabs, body, status] = Layout::vertical([
+    // A notice too long for the status bar has rows of its own above it.
+    let notice_rows = status_bar::notice_rows(app, theme, inner.width);
+    let [tabs, body, notice, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
+        Constraint::Length(notice_rows),
         Constraint::Length(1),
     ])
     .areas(inner);
     header::render_tabs(frame, tabs, app, theme);
     let room = panes::render(frame, body, app, theme);
+    status_bar::render_notice(frame, notice, app, theme);
     status_bar::render(frame, status, app, theme);
     overlay::render(frame, app, theme);
     Drawn {

@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
-use super::widgets::short_lease_id;
+use super::widgets::{short_lease_id, wrap_text};
 use crate::app::App;
 use crate::app::keymap::{Action, bindings};
 use crate::app::state::Pane;
@@ -110,14 +110,10 @@ fn kept(action: Action, pane: Pane, over_a_prompt: bool) -> bool {
     }
 }
 
-/// Left to right: the lease, a notice, the keys. Room is given in this order: the kept
-/// keys, the lease (without its id if it must), the notice (cut with `…`, and `m` shows
-/// it whole), then the other keys in their order. Only when the other keys are all gone
-/// are the kept ones shortened (`Enter run`).
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let width = usize::from(area.width);
+/// The bar's key hints, each marked whether it must stay.
+fn hints(app: &App) -> Vec<Hint> {
     let over_a_prompt = app.overlay.is_some();
-    let hints: Vec<Hint> = bindings(app)
+    bindings(app)
         .into_iter()
         .filter(|b| !b.keys.is_empty())
         .map(|b| Hint {
@@ -125,20 +121,71 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             keys: b.keys,
             description: b.description,
         })
+        .collect()
+}
+
+fn kept_width(hints: &[Hint], form: Form) -> usize {
+    hints
+        .iter()
+        .filter(|h| h.kept)
+        .map(|h| h.width(form) + SEPARATOR)
+        .sum()
+}
+
+/// Whether the notice fits on the bar whole, beside the kept keys in full and the lease
+/// without its id. When it does not, it has rows of its own above the bar.
+fn notice_inline(app: &App, theme: &Theme, width: u16) -> bool {
+    app.notice.as_ref().is_none_or(|notice| {
+        notice.width()
+            + 2
+            + kept_width(&hints(app), Form::Whole)
+            + lease_summary(app, theme, false).width()
+            < usize::from(width)
+    })
+}
+
+/// Rows the notice takes above the bar: none when it fits on the bar, else as many as it
+/// wraps to, two at most (`m` shows the rest).
+pub fn notice_rows(app: &App, theme: &Theme, width: u16) -> u16 {
+    match &app.notice {
+        Some(notice) if !notice_inline(app, theme, width) => {
+            wrap_text(notice, usize::from(width)).len().clamp(1, 2) as u16
+        }
+        _ => 0,
+    }
+}
+
+/// The notice on its own rows above the bar, its second row cut with `… m` past two.
+pub fn render_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(notice) = &app.notice else { return };
+    let width = usize::from(area.width);
+    let mut rows = wrap_text(notice, width);
+    if rows.len() > 2 {
+        let rest = rows[1..].join(" ");
+        rows.truncate(1);
+        rows.push(format!("{} m", truncate(&rest, width.saturating_sub(2))));
+    }
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .map(|row| Line::from(Span::styled(row, theme.warning)))
         .collect();
-    let kept_width = |form: Form| -> usize {
-        hints
-            .iter()
-            .filter(|h| h.kept)
-            .map(|h| h.width(form) + SEPARATOR)
-            .sum()
-    };
-    // A notice asks for some room too, before it is cut.
-    let notice_room = app
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// Left to right: the lease, a notice, the keys. Room is given in this order: the kept
+/// keys, the lease (without its id if it must), the notice (when it fits whole; else it
+/// is above the bar), then the other keys in their order. Only when the other keys are
+/// all gone are the kept ones shortened (`Enter run`).
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let width = usize::from(area.width);
+    let hints = hints(app);
+    let notice = app
         .notice
         .as_ref()
-        .map_or(0, |notice| notice.width().min(24) + 2);
-    let fits = |form: Form, lease: &Line| kept_width(form) + lease.width() + notice_room < width;
+        .filter(|_| notice_inline(app, theme, area.width));
+    let notice_room = notice.map_or(0, |notice| notice.width() + 2);
+    let fits =
+        |form: Form, lease: &Line| kept_width(&hints, form) + lease.width() + notice_room < width;
     let (full, compact) = (
         lease_summary(app, theme, true),
         lease_summary(app, theme, false),
@@ -153,10 +200,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (Form::Word, compact)
     };
     let lease_width = lease.width() + usize::from(lease.width() > 0);
-    let mut room = width.saturating_sub(lease_width + kept_width(form));
+    let mut room = width.saturating_sub(lease_width + kept_width(&hints, form));
 
     let mut spans = Vec::new();
-    if let Some(notice) = &app.notice {
+    if let Some(notice) = notice {
         let cut = truncate(notice, room.saturating_sub(2));
         room = room.saturating_sub(cut.width() + 2);
         spans.push(Span::styled(format!("{cut}  "), theme.warning));

@@ -274,3 +274,21 @@ fn at_80x24_the_leases_table_follows_the_selection_and_marks_what_it_hides() {
         "{bottom}"
     );
 }
+
+#[test]
+fn a_message_too_long_for_the_status_bar_shows_whole_above_it() {
+    for (width, height) in SIZES {
+        let mut app = leases_pane_capped_renewal();
+        let text = settled(&mut app, width, height);
+        assert!(
+            text.contains("Lease renewed: granted 4m50s of the 15m asked: capped by the max TTL."),
+            "{width}x{height}: {text}"
+        );
+        assert!(!text.contains("Lease renewed: granted 4m50s…"), "{text}");
+        let bar = text
+            .lines()
+            .nth(usize::from(height) - 2)
+            .unwrap_or_default();
+        assert!(bar.contains("l Esc back"), "{bar}");
+    }
+}
