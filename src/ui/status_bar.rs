@@ -111,11 +111,13 @@ fn kept(action: Action, pane: Pane, over_a_prompt: bool) -> bool {
 }
 
 /// The bar's key hints, each marked whether it must stay.
-fn hints(app: &App) -> Vec<Hint> {
+/// `m` (the message whole) only when the message is cut: `with_message`.
+fn hints(app: &App, with_message: bool) -> Vec<Hint> {
     let over_a_prompt = app.overlay.is_some();
     bindings(app)
         .into_iter()
         .filter(|b| !b.keys.is_empty())
+        .filter(|b| with_message || b.action != Action::ShowMessage)
         .map(|b| Hint {
             kept: kept(b.action, app.pane(), over_a_prompt),
             keys: b.keys,
@@ -138,7 +140,7 @@ fn notice_inline(app: &App, theme: &Theme, width: u16) -> bool {
     app.notice.as_ref().is_none_or(|notice| {
         notice.width()
             + 2
-            + kept_width(&hints(app), Form::Whole)
+            + kept_width(&hints(app, false), Form::Whole)
             + lease_summary(app, theme, false).width()
             < usize::from(width)
     })
@@ -153,6 +155,13 @@ pub fn notice_rows(app: &App, theme: &Theme, width: u16) -> u16 {
         }
         _ => 0,
     }
+}
+
+/// Whether the notice is cut somewhere: past the two rows above the bar.
+fn notice_cut(app: &App, theme: &Theme, width: u16) -> bool {
+    app.notice.as_ref().is_some_and(|notice| {
+        !notice_inline(app, theme, width) && wrap_text(notice, usize::from(width)).len() > 2
+    })
 }
 
 /// The notice on its own rows above the bar, its second row cut with `… m` past two.
@@ -178,7 +187,7 @@ pub fn render_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// all gone are the kept ones shortened (`Enter run`).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = usize::from(area.width);
-    let hints = hints(app);
+    let hints = hints(app, notice_cut(app, theme, area.width));
     let notice = app
         .notice
         .as_ref()

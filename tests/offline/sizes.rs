@@ -73,9 +73,6 @@ fn primary_keys(app: &App) -> Vec<&'static str> {
         Pane::Leases => vec!["l Esc"],
     };
     keys.extend(["? ", "q "]);
-    if app.notice.is_some() {
-        keys.push("m ");
-    }
     keys
 }
 
@@ -120,6 +117,14 @@ fn at_every_size_the_status_bar_keeps_the_key_that_moves_the_lab_on() {
                 .lines()
                 .nth(usize::from(height) - 2)
                 .unwrap_or_default();
+            // A notice shows, on the bar or above it.
+            if let Some(notice) = &app.notice {
+                let start: String = notice.chars().take(20).collect();
+                assert!(
+                    text.contains(&start),
+                    "{name}: {notice:?} not shown:\n{text}"
+                );
+            }
             for key in primary_keys(&app) {
                 assert!(
                     bar.contains(key),
