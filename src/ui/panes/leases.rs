@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::App;
 use crate::app::scroll::{PaneScroll, Room, ScrollAt};
@@ -116,9 +117,26 @@ fn rows<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
             theme.muted,
         ))];
     }
+    let from = |lease: &TrackedLease| match lease.origin {
+        Origin::ThisRun => "this run",
+        Origin::EarlierRun => "earlier run",
+        Origin::Elsewhere => "issued elsewhere",
+    };
+    // Each column as wide as its widest value, so the state keeps its room at 80 columns.
+    let column = |header: &str, value: &dyn Fn(&TrackedLease) -> String| {
+        app.leases
+            .iter()
+            .map(|lease| value(lease).width())
+            .chain([header.width()])
+            .max()
+            .unwrap_or_default()
+    };
+    let id_width = column("lease", &|l| short_lease_id(&l.lease_id));
+    let role_width = column("role", &|l| l.role.clone());
+    let from_width = column("from", &|l| from(l).to_owned());
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "  {:<28} {:<10} {:<16} {}",
+            "  {:<id_width$}  {:<role_width$}  {:<from_width$}  {}",
             "lease", "role", "from", "left / state"
         ),
         theme.muted,
@@ -129,18 +147,13 @@ fn rows<'a>(app: &App, width: u16, theme: &Theme) -> Vec<Line<'a>> {
         } else {
             "  "
         };
-        let from = match lease.origin {
-            Origin::ThisRun => "this run",
-            Origin::EarlierRun => "earlier run",
-            Origin::Elsewhere => "issued elsewhere",
-        };
         let mut spans = vec![
             Span::styled(marker, theme.key),
             Span::raw(format!(
-                "{:<28} {:<10} {:<16} ",
+                "{:<id_width$}  {:<role_width$}  {:<from_width$}  ",
                 short_lease_id(&lease.lease_id),
                 lease.role,
-                from
+                from(lease)
             )),
             Span::styled(lease.label(app.now), state_style(lease, app, theme)),
         ];
