@@ -281,8 +281,13 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::RunStep => {
-            // What the step answers in sight, below its explanation.
-            scroll::apply(app, scroll::ScrollMove::Anchor);
+            // What the step answers in sight, below its explanation; an editor's answer
+            // is what was sent and what came back, at the end of its pane.
+            let to = match app.pane.step().map(|step| app.step_kind(step)) {
+                Some(crate::lab::StepKind::Editor(_)) => scroll::ScrollMove::Bottom,
+                _ => scroll::ScrollMove::Anchor,
+            };
+            scroll::apply(app, to);
             return steps::run(app);
         }
         Action::Quit | Action::KeepAndQuit | Action::StayOpen | Action::RevokeAndQuit => {

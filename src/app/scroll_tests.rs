@@ -125,8 +125,15 @@ fn enter_and_e_bring_the_steps_own_part_into_view() {
     assert_eq!(offset(&app), ROOM.anchor);
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Home);
+    // An editor's answer is what was sent and what came back, at the end.
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(offset(&app), ROOM.max_offset(), "the exchange in view");
+    // Another step's answer is its own part.
+    go_to(&mut app, POLICY + 1);
+    measured(&mut app, ROOM);
     press(&mut app, KeyCode::Enter);
     assert_eq!(offset(&app), ROOM.anchor, "the answer in view");
+    go_to(&mut app, POLICY);
     // A pane with room for everything does not move.
     measured(
         &mut app,

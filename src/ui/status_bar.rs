@@ -182,9 +182,9 @@ pub fn render_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// Left to right: the lease, a notice, the keys. Room is given in this order: the kept
-/// keys, the lease (without its id if it must), the notice (when it fits whole; else it
-/// is above the bar), then the other keys in their order. Only when the other keys are
-/// all gone are the kept ones shortened (`Enter run`).
+/// keys, the lease (its id kept by shortening the kept keys' words, `Enter run`, then
+/// dropped if it must), the notice (when it fits whole; else it is above the bar), then
+/// the other keys in their order, while the kept ones are whole.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = usize::from(area.width);
     let hints = hints(app, notice_cut(app, theme, area.width));
@@ -199,8 +199,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         lease_summary(app, theme, true),
         lease_summary(app, theme, false),
     );
+    // Which lease the countdown is of outweighs the words of a kept key: "Enter run".
     let (form, lease) = if fits(Form::Whole, &full) {
         (Form::Whole, full)
+    } else if fits(Form::Short, &full) {
+        (Form::Short, full)
     } else if fits(Form::Whole, &compact) {
         (Form::Whole, compact)
     } else if fits(Form::Short, &compact) {
