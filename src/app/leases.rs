@@ -164,6 +164,19 @@ pub fn revoke_now(app: &mut App, lease_id: &str) -> Vec<Effect> {
     }
 }
 
+/// A revocation Vault queued, asked again waiting for Vault to finish it (revoking a
+/// lease twice is harmless): on the way out, where no proof follows.
+pub fn see_through(app: &mut App, lease_id: &str) -> Vec<Effect> {
+    match app.leases.get_mut(lease_id) {
+        Some(lease) if matches!(lease.state, Lifecycle::RevokeQueued { .. }) => {
+            lease.state = Lifecycle::Revoking;
+            app.reconcile.acted_on(Subject::Lease(lease_id.to_owned()));
+            vec![revoke_call(lease_id, true)]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Revokes every lease that may still be alive and that `which` picks. On the way out
 /// (`quitting`) each waits for Vault, since no proof will follow to close its entry.
 pub fn revoke_all(
@@ -177,33 +190,48 @@ pub fn revoke_all(
         .filter(|lease| which(lease))
         .map(|l| l.lease_id.clone())
         .collect();
-    ids.iter()
+    let mut effects: Vec<Effect> = ids
+        .iter()
         .flat_map(|id| match quitting {
             true => revoke_now(app, id),
             false => revoke(app, id),
         })
-        .collect()
+        .collect();
+    if quitting {
+        let queued: Vec<String> = app
+            .leases
+            .queued()
+            .filter(|lease| which(lease))
+            .map(|l| l.lease_id.clone())
+            .collect();
+        effects.extend(queued.iter().flat_map(|id| see_through(app, id)));
+    }
+    effects
 }
 
-/// Vault answered a revocation. Its journal entry closes once Vault has finished (a
-/// queued one waits for the proof); a failure stays open with Vault's words, to be tried
-/// again at the next start and by `vaultlab cleanup`.
+/// Vault answered a revocation. One Vault finished (204) is over and closes its journal
+/// entry; one Vault queued (202) is not over until the proof finds its keys dead; a
+/// failure stays open with Vault's words, to be tried again at the next start and by
+/// `vaultlab cleanup`.
 pub fn on_revoked(
     app: &mut App,
     lease_id: &str,
-    sync: bool,
     curl: String,
     reply: Result<Reply, VaultRefusal>,
     is_current: bool,
 ) -> Vec<Effect> {
     let now = app.now;
-    let state = Lifecycle::after_revocation(reply.as_ref().err(), now);
+    let queued = matches!(&reply, Ok(reply) if reply.status == 202);
+    let state = match queued {
+        true => Lifecycle::RevokeQueued { at: now },
+        false => Lifecycle::after_revocation(reply.as_ref().err(), now),
+    };
     if let Some(lease) = app.leases.get_mut(lease_id) {
         lease.state = state.clone();
     }
-    let mut effects: Vec<Effect> = match (&reply, sync) {
-        (Ok(_), false) => None,
-        _ => journal(app, lease_id.to_owned(), state),
+    let mut effects: Vec<Effect> = match queued {
+        true => None,
+        false => journal(app, lease_id.to_owned(), state),
     }
     .into_iter()
     .collect();
@@ -212,6 +240,11 @@ pub fn on_revoked(
             "Vault did not revoke the lease: {} (kept in the journal; tried again at the next start and by `vaultlab cleanup`)",
             refusal.message
         ));
+    }
+    if queued && matches!(app.quit, Quit::AfterRevocations | Quit::WhenSettled) {
+        // No proof follows on the way out: Vault is asked again, to finish it first.
+        effects.extend(see_through(app, lease_id));
+        return effects;
     }
     if app.quit == Quit::AfterRevocations {
         if reply.is_err() {
@@ -230,6 +263,27 @@ pub fn on_revoked(
         effects.extend(steps::revoke::on_revoked(app, result));
     }
     effects
+}
+
+/// What the proof found of a lease's keys after its revocation: dead, the revocation is
+/// over (closed in the journal); still alive after every look (`gave_up`, in the proof's
+/// words), it failed, to be revoked again. Anything else: still looking.
+pub fn on_proof(app: &mut App, lease_id: &str, dead: bool, gave_up: Option<String>) -> Vec<Effect> {
+    let at = app.now;
+    let state = match (dead, gave_up) {
+        (true, _) => Lifecycle::Revoked { at },
+        (false, Some(error)) => Lifecycle::RevokeFailed { at, error },
+        (false, None) => return Vec::new(),
+    };
+    match app.leases.get_mut(lease_id) {
+        // A revocation sent again meanwhile (on the way out) has its own answer to come.
+        Some(lease) if lease.state == Lifecycle::Revoking => return Vec::new(),
+        Some(lease) if lease.state.is_open() => lease.state = state.clone(),
+        _ => {}
+    }
+    journal(app, lease_id.to_owned(), state)
+        .into_iter()
+        .collect()
 }
 
 pub fn on_renewed(

@@ -333,8 +333,8 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 Purpose::Action { step, action } => {
                     steps::issue::on_action_reply(app, step, action, reply)
                 }
-                Purpose::Revoke { lease_id, sync } => {
-                    return leases::on_revoked(app, &lease_id, sync, curl, reply, is_current);
+                Purpose::Revoke { lease_id, .. } => {
+                    return leases::on_revoked(app, &lease_id, curl, reply, is_current);
                 }
                 Purpose::Renew { lease_id, asked } => {
                     return leases::on_renewed(app, &lease_id, asked, reply);

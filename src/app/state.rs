@@ -268,14 +268,15 @@ impl App {
 
     /// Leases that may be alive when the run ends, which quitting asks about: vaultlab's
     /// own revocable ones (this run's and earlier runs'; a lease issued elsewhere is left
-    /// to whoever issued it), and every revocation still on its way (quitting cancels it,
-    /// so Vault may never get it).
+    /// to whoever issued it), every revocation still on its way (quitting cancels it,
+    /// so Vault may never get it), and every one Vault queued and was not seen to finish.
     pub fn maybe_alive_leases(&self) -> usize {
         self.leases
             .revocable(self.now)
             .filter(|l| l.origin != Origin::Elsewhere)
             .count()
             + self.leases.revoking()
+            + self.leases.queued().count()
     }
 
     /// Leases issued elsewhere that may be alive: left as they are when the run ends.

@@ -801,7 +801,10 @@ fn revoking_proves_the_keys_dead_before_the_step_is_done() {
         ),
         "queued: its journal entry waits for the proof: {effects:?}"
     );
-    assert_eq!(app.current_lease().unwrap().label(app.now), "revoked");
+    // Queued is not over: the keys may work until the proof finds them dead.
+    assert_eq!(app.current_lease().unwrap().label(app.now), "revoke queued");
+    assert!(app.active_lease().is_none(), "not to be revoked again");
+    assert_eq!(app.maybe_alive_leases(), 1, "quitting now would ask");
     let effects = proved(&mut app, LEASE, 1, false);
     assert!(
         matches!(
@@ -811,12 +814,64 @@ fn revoking_proves_the_keys_dead_before_the_step_is_done() {
         "keeps checking"
     );
     assert_eq!(app.steps[REVOKE].status, StepStatus::Running);
+    assert_eq!(app.current_lease().unwrap().label(app.now), "revoke queued");
     let effects = proved(&mut app, LEASE, 2, true);
     assert_eq!(app.steps[REVOKE].status, StepStatus::Done);
+    assert_eq!(app.current_lease().unwrap().label(app.now), "revoked");
+    assert_eq!(app.maybe_alive_leases(), 0);
     assert!(
         matches!(effects.as_slice(), [e] if is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::Revoked { .. }))),
         "dead keys close the journal entry: {effects:?}"
     );
+}
+
+#[test]
+fn keys_that_outlive_every_look_fail_the_revocation_and_it_can_be_tried_again() {
+    let mut app = journaled_app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, REVOKE);
+    press(&mut app, KeyCode::Enter);
+    revoked(&mut app, LEASE, no_content(202));
+    let last = crate::app::probe_schedule::PROOF_ATTEMPTS;
+    let effects = proved(&mut app, LEASE, last, false);
+    assert!(matches!(app.steps[REVOKE].status, StepStatus::Failed(_)));
+    let lease = app.current_lease().unwrap();
+    assert!(
+        matches!(&lease.state, Lifecycle::RevokeFailed { error, .. } if error.contains("still work")),
+        "{:?}",
+        lease.state
+    );
+    assert!(
+        matches!(effects.as_slice(), [e] if is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::RevokeFailed { .. }))),
+        "kept open in the journal, to be revoked again: {effects:?}"
+    );
+    assert_eq!(app.revocable_leases(), 1);
+}
+
+#[test]
+fn quitting_after_a_queued_revocation_waits_for_vault_to_finish_it() {
+    let mut app = journaled_app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, REVOKE);
+    press(&mut app, KeyCode::Enter);
+    revoked(&mut app, LEASE, no_content(202));
+    press(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.overlay, Some(Overlay::ConfirmQuit), "its keys may work");
+    let effects = press(&mut app, KeyCode::Char('r'));
+    assert!(
+        matches!(vault_calls(&effects).as_slice(), [c] if matches!(&c.purpose, Purpose::Revoke { lease_id, sync: true } if lease_id == LEASE)),
+        "asked again, waiting for Vault: {effects:?}"
+    );
+    assert!(!app.should_quit());
+    let effects = revoked_sync(&mut app, LEASE, true, no_content(204));
+    assert!(app.should_quit());
+    assert!(
+        effects
+            .iter()
+            .any(|e| is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::Revoked { .. }))),
+        "{effects:?}"
+    );
+    assert_eq!(app.exit_note(), None);
 }
 
 #[test]
@@ -1432,7 +1487,7 @@ fn a_late_lookup_does_not_bring_a_revoked_lease_back() {
     looked_up(&mut app, LEASE, 1, lookup_answer(LEASE, 600));
     assert!(matches!(
         app.current_lease().unwrap().state,
-        Lifecycle::Revoked { .. }
+        Lifecycle::RevokeQueued { .. }
     ));
 }
 
@@ -1487,11 +1542,15 @@ fn sighup_while_revoking_waits_for_the_answer() {
     update(&mut app, Msg::Signal(StopSignal::Hangup));
     assert!(!app.should_quit(), "the revocation is on its way");
     let effects = revoked(&mut app, LEASE, no_content(202));
-    assert!(app.should_quit());
-    assert!(
-        matches!(effects.as_slice(), [Effect::Quit]),
-        "no proof once leaving: {effects:?}"
+    assert!(!app.should_quit(), "Vault only queued it");
+    assert_eq!(
+        revoke_ids(&effects),
+        [LEASE],
+        "no proof once leaving: Vault is asked to finish it: {effects:?}"
     );
+    let effects = revoked_sync(&mut app, LEASE, true, no_content(204));
+    assert!(app.should_quit());
+    assert!(matches!(effects.as_slice(), [Effect::Quit]), "{effects:?}");
     assert_eq!(
         app.exit_note().unwrap(),
         "stopped by SIGHUP (the terminal closed); no lease was left alive."
@@ -1513,7 +1572,11 @@ fn quitting_while_a_revocation_is_on_its_way_asks_and_the_note_counts_it() {
     let effects = press(&mut app, KeyCode::Char('r'));
     assert!(effects.is_empty(), "not asked twice: {effects:?}");
     assert!(!app.should_quit());
-    revoked(&mut app, LEASE, no_content(202));
+    // Queued, it is asked again, waiting for Vault to finish it.
+    let effects = revoked(&mut app, LEASE, no_content(202));
+    assert_eq!(revoke_ids(&effects), [LEASE]);
+    assert!(!app.should_quit());
+    revoked_sync(&mut app, LEASE, true, no_content(204));
     assert!(app.should_quit());
     assert_eq!(app.exit_note(), None);
 

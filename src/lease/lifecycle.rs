@@ -20,6 +20,11 @@ pub enum Lifecycle {
     Expired,
     /// A revocation is on its way.
     Revoking,
+    /// Vault queued the revocation (202) and was not seen to finish it: the keys may work
+    /// until the proof finds them dead, so it is not over (nor journaled as over) yet.
+    RevokeQueued {
+        at: DateTime<Utc>,
+    },
     Revoked {
         at: DateTime<Utc>,
     },
@@ -98,6 +103,7 @@ impl From<Lifecycle> for Stored {
             | Lifecycle::Active
             | Lifecycle::Expired
             | Lifecycle::Revoking
+            | Lifecycle::RevokeQueued { .. }
             | Lifecycle::Unknown { .. } => Stored::Active,
         }
     }
@@ -129,6 +135,7 @@ mod tests {
             Lifecycle::Checking,
             Lifecycle::Expired,
             Lifecycle::Revoking,
+            Lifecycle::RevokeQueued { at: at(3) },
             Lifecycle::Unknown {
                 error: "refused".into(),
             },

@@ -130,7 +130,10 @@ impl TrackedLease {
     /// Time left, zero unless active.
     pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
         match self.state {
-            Lifecycle::Active | Lifecycle::Revoking | Lifecycle::RevokeFailed { .. } => {
+            Lifecycle::Active
+            | Lifecycle::Revoking
+            | Lifecycle::RevokeQueued { .. }
+            | Lifecycle::RevokeFailed { .. } => {
                 (self.expires_at - now).to_std().unwrap_or(Duration::ZERO)
             }
             _ => Duration::ZERO,
@@ -154,6 +157,7 @@ impl TrackedLease {
             Lifecycle::Checking => "checking…".to_owned(),
             Lifecycle::Expired => "expired".to_owned(),
             Lifecycle::Revoking => "revoking…".to_owned(),
+            Lifecycle::RevokeQueued { .. } => "revoke queued".to_owned(),
             Lifecycle::Revoked { .. } => "revoked".to_owned(),
             // Still alive as far as anyone knows, so its time left still matters.
             Lifecycle::RevokeFailed { .. } => match self.remaining(now) {
@@ -246,7 +250,10 @@ impl LeaseTable {
     pub fn that_matters(&self, current: Option<&str>, now: DateTime<Utc>) -> Option<&TrackedLease> {
         let rank = |lease: &TrackedLease| match lease.state {
             _ if lease.is_active(now) => 0,
-            Lifecycle::Checking | Lifecycle::Revoking | Lifecycle::Unknown { .. } => 1,
+            Lifecycle::Checking
+            | Lifecycle::Revoking
+            | Lifecycle::RevokeQueued { .. }
+            | Lifecycle::Unknown { .. } => 1,
             _ => 2,
         };
         self.leases
@@ -273,6 +280,13 @@ impl LeaseTable {
             .iter()
             .filter(|l| l.state == Lifecycle::Revoking)
             .count()
+    }
+
+    /// Revocations Vault queued and was not yet seen to finish: their keys may still work.
+    pub fn queued(&self) -> impl Iterator<Item = &TrackedLease> {
+        self.leases
+            .iter()
+            .filter(|l| matches!(l.state, Lifecycle::RevokeQueued { .. }))
     }
 }
 

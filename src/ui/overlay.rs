@@ -93,7 +93,11 @@ fn revocable_lines<'a>(app: &App, only_earlier: bool) -> Vec<Line<'a>> {
         .iter()
         .filter(|l| {
             (l.is_revocable(app.now) && l.origin != Origin::Elsewhere)
-                || (!only_earlier && l.state == Lifecycle::Revoking)
+                || (!only_earlier
+                    && matches!(
+                        l.state,
+                        Lifecycle::Revoking | Lifecycle::RevokeQueued { .. }
+                    ))
         })
         .filter(|l| !only_earlier || l.origin == Origin::EarlierRun)
         .collect();

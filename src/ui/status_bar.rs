@@ -35,7 +35,9 @@ fn lease_summary<'a>(app: &App, theme: &Theme, with_id: bool) -> Line<'a> {
             let style = match lease.state {
                 _ if lease.is_expired(app.now) => theme.failed,
                 Lifecycle::Active => theme.done,
-                Lifecycle::Revoking | Lifecycle::Checking => theme.running,
+                Lifecycle::Revoking | Lifecycle::RevokeQueued { .. } | Lifecycle::Checking => {
+                    theme.running
+                }
                 _ => theme.failed,
             };
             let mut spans = vec![Span::styled("lease ", theme.muted)];

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{fail, issue_hint, refuse, vault_failure};
 use crate::app::effect::Effect;
-use crate::app::leases::{journal, revoke_call};
+use crate::app::leases::{self, revoke_call};
 use crate::app::probe_schedule::{PROOF_ATTEMPTS, probe_delay};
 use crate::app::state::{App, Quit, ShownProof, StepInput, StepStatus};
 use crate::engines::{EngineCall, Proof};
@@ -100,18 +100,23 @@ pub fn on_proved(app: &mut App, step: usize, attempt: u32, proof: Proof) -> Vec<
     let still_alive = proof.still_alive.clone();
     app.steps[step].exchange = Some(proof.exchange.clone());
     app.steps[step].input = StepInput::Revoke(Some(ShownProof { attempt, proof }));
+    let lease_id = app.creds.as_ref().map(|c| c.lease.id.clone());
+    let gave_up = !dead && attempt >= PROOF_ATTEMPTS;
+    // The lease follows the proof: over once its keys are dead, failed if they outlive it.
+    let effects = match &lease_id {
+        Some(lease_id) => {
+            let words = gave_up.then(|| format!("{} {}", still_alive.what, still_alive.detail));
+            leases::on_proof(app, lease_id, dead, words.map(|w| w.trim().to_owned()))
+        }
+        None => Vec::new(),
+    };
     if dead {
         app.steps[step].status = StepStatus::Done;
-        let lease_id = app.creds.as_ref().map(|c| c.lease.id.clone());
-        let at = app.now;
-        return lease_id
-            .and_then(|lease_id| journal(app, lease_id, Lifecycle::Revoked { at }))
-            .into_iter()
-            .collect();
+        return effects;
     }
-    if attempt >= PROOF_ATTEMPTS {
+    if gave_up {
         fail(app, step, still_alive);
-        return Vec::new();
+        return effects;
     }
     prove(app, step, attempt + 1, probe_delay(attempt))
 }

@@ -178,7 +178,7 @@ fn state_style(lease: &TrackedLease, app: &App, theme: &Theme) -> ratatui::style
     match lease.state {
         _ if lease.is_expired(app.now) => theme.muted,
         Lifecycle::Active => theme.done,
-        Lifecycle::Checking | Lifecycle::Revoking => theme.running,
+        Lifecycle::Checking | Lifecycle::Revoking | Lifecycle::RevokeQueued { .. } => theme.running,
         Lifecycle::RevokeFailed { .. } | Lifecycle::Unknown { .. } => theme.failed,
         Lifecycle::Expired | Lifecycle::Revoked { .. } | Lifecycle::Gone { .. } => theme.muted,
     }

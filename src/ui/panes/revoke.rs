@@ -18,18 +18,21 @@ pub fn part<'a>(
     theme: &Theme,
 ) -> Part<'a> {
     let mut lines = Vec::new();
-    let revoked = app
-        .current_lease()
-        .is_some_and(|l| matches!(l.state, Lifecycle::Revoked { .. }));
+    // Vault's answer before the first look at the keys: finished, or only queued.
+    let answered = app.current_lease().and_then(|l| match l.state {
+        Lifecycle::Revoked { .. } => Some("Revoked. Checking the keys…"),
+        Lifecycle::RevokeQueued { .. } => Some("Vault queued the revocation. Checking the keys…"),
+        _ => None,
+    });
     match (&app.creds, app.proof(step)) {
         (None, _) => lines.push(Line::from(Span::styled(
             format!("Generate credentials in {} first.", issue_hint(app)),
             theme.muted,
         ))),
-        (Some(_), None) if !revoked => {
-            lines.push(Line::from(Span::styled(app.fill(&spec.idle), theme.muted)))
-        }
-        (Some(_), None) => lines.push(Line::raw("Revoked. Checking…")),
+        (Some(_), None) => match answered {
+            Some(words) => lines.push(Line::raw(words)),
+            None => lines.push(Line::from(Span::styled(app.fill(&spec.idle), theme.muted))),
+        },
         (Some(_), Some(shown)) => {
             lines.push(Line::raw(format!("Check {}:", shown.attempt)));
             for line in &shown.proof.lines {
