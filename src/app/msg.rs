@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
-use super::effect::{JournalChange, Purpose, VaultCall};
+use super::effect::{Effect, JournalChange, Purpose, VaultCall};
 use super::pane::Pane;
 use super::scroll::Room;
 use crate::checks::Check;
@@ -84,7 +84,8 @@ pub enum Outcome {
     },
     /// The clipboard was written, or could not be.
     Copied(Result<(), String>),
-    /// An effect could not finish (it panicked): its step, if any, has failed.
+    /// An effect other than a Vault request could not finish (it panicked): its step, if
+    /// any, has failed. (A Vault request that panicked comes back as a refusal.)
     Crashed {
         step: Option<usize>,
         failure: Failure,
@@ -92,6 +93,29 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// What an effect that panicked comes to. A Vault request fails as a refusal would, in
+    /// the crash's words, so whatever it was for ends as a failure does (a revocation
+    /// failed and kept open, a renewal no longer on its way, a round answered) and no one
+    /// waits for it; another effect fails its step.
+    pub fn crashed(effect: &Effect, failure: Failure) -> Outcome {
+        match effect {
+            Effect::Vault(call) => Outcome::Vault {
+                call: call.clone(),
+                reply: Err(VaultRefusal {
+                    message: format!("{}: {}", failure.what, failure.detail),
+                    hint: failure.hint,
+                    status: None,
+                    errors: Vec::new(),
+                    invalid_request: false,
+                }),
+            },
+            _ => Outcome::Crashed {
+                step: effect.step(),
+                failure,
+            },
+        }
+    }
+
     /// The reconciliation round a Vault answer belongs to, if it is one.
     pub fn round(&self) -> Option<u64> {
         match self {

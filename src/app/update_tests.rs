@@ -1127,16 +1127,42 @@ fn a_crashed_effect_fails_its_step_so_it_can_run_again() {
     let mut app = app();
     go_to(&mut app, ENABLE);
     let effects = press(&mut app, KeyCode::Enter);
-    let step = effects[0].step();
     outcome(
         &mut app,
-        Outcome::Crashed {
-            step,
-            failure: Failure::new("internal error", "", ""),
-        },
+        Outcome::crashed(&effects[0], Failure::new("internal error", "", "")),
     );
     assert!(matches!(app.steps[ENABLE].status, StepStatus::Failed(_)));
     assert_eq!(press(&mut app, KeyCode::Enter).len(), 1, "it runs again");
+}
+
+#[test]
+fn a_crashed_revocation_fails_as_a_refusal_would_and_a_hangup_still_leaves() {
+    let mut app = journaled_app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, REVOKE);
+    let effects = press(&mut app, KeyCode::Enter);
+    update(&mut app, Msg::Signal(StopSignal::Hangup));
+    assert!(!app.should_quit(), "the revocation is on its way");
+    let effects = outcome(
+        &mut app,
+        Outcome::crashed(
+            &effects[0],
+            Failure::new("internal error", "it panicked", ""),
+        ),
+    );
+    let lease = app.current_lease().unwrap();
+    assert!(
+        matches!(&lease.state, Lifecycle::RevokeFailed { error, .. } if error.contains("internal error")),
+        "not left revoking: {:?}",
+        lease.state
+    );
+    assert!(app.should_quit(), "nothing is on its way any more");
+    assert!(
+        effects
+            .iter()
+            .any(|e| is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::RevokeFailed { .. }))),
+        "kept open in the journal: {effects:?}"
+    );
 }
 
 #[test]

@@ -53,20 +53,29 @@ impl EffectRunner {
     /// effect must not leave its step running forever: it is reported as failed.
     pub fn spawn(&self, effect: Effect) {
         let runner = self.clone();
+        // What it was, for the outcome of a panic: a request without its answer still
+        // has its purpose (a revocation must not stay "revoking").
         let step = effect.step();
+        let call = match &effect {
+            Effect::Vault(call) => Some(call.clone()),
+            _ => None,
+        };
         let task = tokio::spawn(async move { runner.run(effect).await });
         let outcomes = self.clone();
         tokio::spawn(async move {
             let outcome = match task.await {
                 Ok(outcome) => outcome,
-                Err(error) if error.is_panic() => Some(Outcome::Crashed {
-                    step,
-                    failure: Failure::new(
+                Err(error) if error.is_panic() => {
+                    let failure = Failure::new(
                         "vaultlab hit an internal error",
                         "the operation panicked; the log file has the details",
                         "Please report it. The step can be run again.",
-                    ),
-                }),
+                    );
+                    Some(match call {
+                        Some(call) => Outcome::crashed(&Effect::Vault(call), failure),
+                        None => Outcome::Crashed { step, failure },
+                    })
+                }
                 Err(_) => None,
             };
             if let Some(outcome) = outcome {
