@@ -11,7 +11,7 @@ use super::Redraw;
 use super::effect::{Effect, JournalChange, Purpose, VaultCall};
 use super::keymap::{Action, Binding, ctrl_c, plain};
 use super::reconcile::Subject;
-use super::state::{App, Overlay, Pane, Quit, RENEW_INCREMENTS};
+use super::state::{App, Overlay, Pane, Quit, RENEW_INCREMENTS, StepStatus};
 use super::steps;
 use crate::exchange::Exchange;
 use crate::lease::Lifecycle;
@@ -45,8 +45,11 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> (Vec<Effect>, Redraw) {
     let before = app.now;
     app.now = now;
     let mut effects = Vec::new();
-    let mut redraw =
-        (0..app.steps.len()).any(|step| app.probe(step).is_some_and(|p| p.result.is_none()));
+    // A spinner turns while a test of the keys is under way (and only then).
+    let mut redraw = (0..app.steps.len()).any(|step| {
+        app.steps[step].status == StepStatus::Running
+            && app.probe(step).is_some_and(|p| p.result.is_none())
+    });
     let chained = app.reconcile.every.is_none();
     for lease in app.leases.iter_mut() {
         // A countdown on screen moves once a second, whatever else wakes the app.

@@ -371,7 +371,7 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
         }
         Outcome::Copied(Err(error)) => app.notice = Some(format!("Could not copy: {error}")),
         Outcome::Crashed { step, failure } => match step {
-            Some(step) => steps::fail(app, step, failure),
+            Some(step) => steps::crashed(app, step, failure),
             None => app.notice = Some(format!("{}: {}", failure.what, failure.detail)),
         },
     }

@@ -737,6 +737,35 @@ fn the_lease_counts_down_with_the_clock_and_the_screen_changes_only_with_it() {
 }
 
 #[test]
+fn a_test_of_the_keys_that_panicked_stops_its_spinner_and_its_redraws() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, TEST);
+    let effects = press(&mut app, KeyCode::Enter);
+    // Within one second of the countdown, only the spinner moves.
+    let soon = |app: &App| Msg::Tick(app.now + chrono::Duration::milliseconds(100));
+    let tick = soon(&app);
+    let (_, redraw) = update(&mut app, tick);
+    assert_eq!(redraw, super::Redraw::Yes, "the spinner turns");
+    outcome(
+        &mut app,
+        Outcome::crashed(&effects[0], Failure::new("internal error", "", "")),
+    );
+    assert!(matches!(app.steps[TEST].status, StepStatus::Failed(_)));
+    let tick = soon(&app);
+    let (_, redraw) = update(&mut app, tick);
+    assert_eq!(
+        redraw,
+        super::Redraw::No,
+        "nothing is being tested any more"
+    );
+    assert!(
+        app.probe(TEST).is_none(),
+        "the pane no longer says it waits"
+    );
+}
+
+#[test]
 fn the_test_retries_while_the_key_propagates_then_succeeds() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(3600));

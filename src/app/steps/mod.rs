@@ -253,6 +253,17 @@ pub fn fail(app: &mut App, step: usize, failure: Failure) {
     app.steps[step].status = StepStatus::Failed(failure);
 }
 
+/// What the step was doing panicked: it failed, and a test of the keys on its way is
+/// over (its pane no longer waits for it, nor the clock redraws its spinner).
+pub fn crashed(app: &mut App, step: usize, failure: Failure) {
+    if let StepInput::Probe(probe) = &mut app.steps[step].input
+        && probe.as_ref().is_some_and(|p| p.result.is_none())
+    {
+        *probe = None;
+    }
+    fail(app, step, failure);
+}
+
 /// Enter refused before anything was sent: what is missing and how to fix it.
 pub fn refuse(app: &mut App, step: usize, what: &str, hint: &str) -> Vec<Effect> {
     fail(app, step, Failure::new(what, "", hint));
