@@ -278,11 +278,13 @@ pub fn on_proof(app: &mut App, lease_id: &str, dead: bool, gave_up: Option<Strin
         (false, Some(error)) => Lifecycle::RevokeFailed { at, error },
         (false, None) => return Vec::new(),
     };
+    // Only a revocation Vault queued waits for the proof (one sent again meanwhile, on
+    // the way out, has its own answer to come).
     match app.leases.get_mut(lease_id) {
-        // A revocation sent again meanwhile (on the way out) has its own answer to come.
-        Some(lease) if lease.state == Lifecycle::Revoking => return Vec::new(),
-        Some(lease) if lease.state.is_open() => lease.state = state.clone(),
-        _ => {}
+        Some(lease) if matches!(lease.state, Lifecycle::RevokeQueued { .. }) => {
+            lease.state = state.clone();
+        }
+        _ => return Vec::new(),
     }
     journal(app, lease_id.to_owned(), state)
         .into_iter()
@@ -373,18 +375,31 @@ pub fn on_seen(
 ) -> Vec<Effect> {
     let now = app.now;
     // A lease revoked meanwhile stays as it is: the answer is older than what we know.
+    let proving = app.creds.as_ref().is_some_and(|c| c.lease.id == lease_id);
     let Some(lease) = app.leases.get_mut(lease_id).filter(|l| {
         matches!(
             l.state,
             Lifecycle::Checking
                 | Lifecycle::Active
                 | Lifecycle::Expired
+                | Lifecycle::RevokeQueued { .. }
                 | Lifecycle::Unknown { .. }
                 | Lifecycle::RevokeFailed { .. }
         )
     }) else {
         return Vec::new();
     };
+    // A revocation Vault queued, whose keys are no longer looked at (newer credentials
+    // came): over once Vault has finished it; until then it stays queued.
+    if matches!(lease.state, Lifecycle::RevokeQueued { .. }) {
+        if proving || seen != Seen::Gone {
+            return Vec::new();
+        }
+        lease.state = Lifecycle::Revoked { at: now };
+        return journal(app, lease_id.to_owned(), Lifecycle::Revoked { at: now })
+            .into_iter()
+            .collect();
+    }
     let was = lease.state.clone();
     let was_alive = lease.is_active(now);
     let mut effects = Vec::new();

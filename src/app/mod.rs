@@ -27,6 +27,7 @@ use state::{Pane, Quit, StepInput};
 use steps::editor::DocumentEditor;
 use steps::form::FormState;
 
+use crate::engines::EngineReply;
 use crate::setup::StartInputs;
 
 /// Whether the screen may have changed: the runtime draws only then.
@@ -351,6 +352,10 @@ fn on_outcome(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 }
             }
         }
+        // A proof about older keys still closes their lease.
+        Outcome::Engine(EngineReply::Proved {
+            lease_id, proof, ..
+        }) if !is_current => return leases::on_proof(app, &lease_id, proof.dead, None),
         Outcome::Engine(_) if !is_current => {}
         Outcome::Engine(reply) => return steps::on_engine(app, reply),
         Outcome::Doctor(checks) => app.doctor = Some(checks),

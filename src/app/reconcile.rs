@@ -135,10 +135,11 @@ fn round(app: &mut App) -> Vec<Effect> {
             list_leases(&prefix),
         ));
     }
+    let current = app.creds.as_ref().map(|c| c.lease.id.clone());
     let held: Vec<String> = app
         .leases
         .iter()
-        .filter(|lease| worth_asking(lease))
+        .filter(|lease| worth_asking(lease, current.as_deref()))
         .map(|lease| lease.lease_id.clone())
         .collect();
     effects.extend(held.iter().map(|id| lookup(id, round)));
@@ -163,16 +164,21 @@ fn lookup(lease_id: &str, round: u64) -> Effect {
     )
 }
 
-/// Vault may still hold it, and no request of this run about it is on its way.
-fn worth_asking(lease: &TrackedLease) -> bool {
+/// Vault may still hold it, and no request of this run about it is on its way. A
+/// revocation Vault queued is the proof's to follow, while the proof runs: for the
+/// current credentials.
+fn worth_asking(lease: &TrackedLease, current: Option<&str>) -> bool {
+    let queued = matches!(lease.state, Lifecycle::RevokeQueued { .. })
+        && current != Some(lease.lease_id.as_str());
     !lease.renewing
-        && matches!(
-            lease.state,
-            Lifecycle::Active
-                | Lifecycle::Expired
-                | Lifecycle::Unknown { .. }
-                | Lifecycle::RevokeFailed { .. }
-        )
+        && (queued
+            || matches!(
+                lease.state,
+                Lifecycle::Active
+                    | Lifecycle::Expired
+                    | Lifecycle::Unknown { .. }
+                    | Lifecycle::RevokeFailed { .. }
+            ))
 }
 
 /// A step's done check answered: fresh answers say whether the step is done now.

@@ -1045,6 +1045,76 @@ fn outcomes_about_older_credentials_do_not_touch_new_ones() {
 }
 
 #[test]
+fn a_proof_that_arrives_after_new_credentials_still_closes_its_lease() {
+    const NEW: &str = "aws/creds/my-role/NEWNEWNEWNEWNEWNEWNEWNEW";
+    let mut app = journaled_app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, REVOKE);
+    press(&mut app, KeyCode::Enter);
+    revoked(&mut app, LEASE, no_content(202));
+    // New credentials while the old keys are being looked at.
+    issue_lease(&mut app, NEW, Duration::from_secs(3600));
+    let effects = proved(&mut app, LEASE, 1, true);
+    assert!(
+        matches!(effects.as_slice(), [e] if is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::Revoked { .. }))),
+        "the old lease's journal entry closes: {effects:?}"
+    );
+    assert!(matches!(
+        app.leases.get(LEASE).unwrap().state,
+        Lifecycle::Revoked { .. }
+    ));
+    assert_eq!(app.current_lease().unwrap().lease_id, NEW);
+    assert_eq!(app.current_lease().unwrap().state, Lifecycle::Active);
+    assert_eq!(
+        app.steps[REVOKE].status,
+        StepStatus::Pending,
+        "the new credentials are not revoked"
+    );
+}
+
+#[test]
+fn a_queued_revocation_whose_proof_was_cut_short_follows_vault() {
+    const NEW: &str = "aws/creds/my-role/NEWNEWNEWNEWNEWNEWNEWNEW";
+    let mut app = journaled_app();
+    issue(&mut app, Duration::from_secs(3600));
+    go_to(&mut app, REVOKE);
+    press(&mut app, KeyCode::Enter);
+    revoked(&mut app, LEASE, no_content(202));
+    issue_lease(&mut app, NEW, Duration::from_secs(3600));
+    // Still alive at its last look: no more looks follow for keys no longer shown.
+    assert!(proved(&mut app, LEASE, 1, false).is_empty());
+    assert!(matches!(
+        app.leases.get(LEASE).unwrap().state,
+        Lifecycle::RevokeQueued { .. }
+    ));
+    // Vault's lookup says it finished: the lease is over, and so is its entry.
+    let effects = outcome(
+        &mut app,
+        Outcome::Vault {
+            call: call(
+                Purpose::Lookup {
+                    lease_id: LEASE.into(),
+                    attempt: 0,
+                    round: Some(1),
+                },
+                request::lease_lookup(LEASE),
+            ),
+            reply: unknown_lease(),
+        },
+    );
+    assert!(matches!(
+        app.leases.get(LEASE).unwrap().state,
+        Lifecycle::Revoked { .. }
+    ));
+    assert!(
+        effects
+            .iter()
+            .any(|e| is_journal_mark(e, LEASE, |s| matches!(s, Lifecycle::Revoked { .. }))),
+        "{effects:?}"
+    );
+}
+
+#[test]
 fn enter_on_a_proved_revocation_keeps_it_done() {
     let mut app = app();
     issue(&mut app, Duration::from_secs(3600));
