@@ -594,6 +594,49 @@ fn prefilled_root_keys_are_checked_then_written_then_read_back() {
 }
 
 #[test]
+fn the_root_keys_cannot_be_edited_while_they_are_checked() {
+    let mut app = app();
+    go_to(&mut app, ROOT_KEYS);
+    // The access key changed, so `u` would have something to put back.
+    for code in [KeyCode::Char('e'), KeyCode::Char('Z'), KeyCode::Esc] {
+        press(&mut app, code);
+    }
+    let typed = app.form(ROOT_KEYS).unwrap().inputs[0].value();
+    let typed = typed.expose_secret().to_owned();
+    assert!(typed.ends_with('Z'), "{typed}");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.steps[ROOT_KEYS].status, StepStatus::Running);
+    let hints: Vec<String> = crate::app::keymap::bindings(&app)
+        .into_iter()
+        .map(|b| b.keys)
+        .collect();
+    assert!(
+        !hints.iter().any(|k| k == "e" || k == "u"),
+        "not offered: {hints:?}"
+    );
+    for code in [KeyCode::Char('e'), KeyCode::Char('X'), KeyCode::Char('u')] {
+        press(&mut app, code);
+        assert!(!app.editing, "not while the keys are checked");
+    }
+    let effects = outcome(
+        &mut app,
+        Outcome::Engine(EngineReply::Verified {
+            step: ROOT_KEYS,
+            result: Ok(Verified::default()),
+        }),
+    );
+    let [write] = vault_calls(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    let sent = write.request.describe();
+    assert_eq!(
+        sent.body_redacted.as_ref().unwrap()["access_key"],
+        typed.as_str(),
+        "the keys written are the keys checked"
+    );
+}
+
+#[test]
 fn keys_typed_while_editing_go_to_the_field_not_to_the_keymap() {
     let mut app = app();
     go_to(&mut app, ROOT_KEYS);

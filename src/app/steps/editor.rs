@@ -140,12 +140,14 @@ pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
             |k| plain(k, KeyCode::Char('g')),
         ));
     }
-    list.push(Binding::new(
-        "e",
-        format!("edit the {document}"),
-        Action::StartEditing,
-        |k| plain(k, KeyCode::Char('e')),
-    ));
+    if app.steps[step].status != StepStatus::Running {
+        list.push(Binding::new(
+            "e",
+            format!("edit the {document}"),
+            Action::StartEditing,
+            |k| plain(k, KeyCode::Char('e')),
+        ));
+    }
     list.push(Binding::new(
         "t",
         format!("next {document} template"),

@@ -8,7 +8,7 @@ use super::{describe_reply, fail, finish, pasted, refuse, vault_failure};
 use crate::app::effect::{Effect, Purpose, VaultCall};
 use crate::app::keymap::{Action, Binding, plain};
 use crate::app::plan;
-use crate::app::state::App;
+use crate::app::state::{App, StepStatus};
 use crate::engines::{EngineCall, Verified};
 use crate::exchange::{Exchange, Failure};
 use crate::lab::StepKind;
@@ -190,6 +190,10 @@ fn spec(app: &App, step: usize) -> &FormStep {
 }
 
 pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
+    // The values being checked and sent stay as they are until the step answers.
+    if app.steps[step].status == StepStatus::Running {
+        return;
+    }
     list.push(Binding::new(
         "e",
         spec(app, step).edit.clone(),
