@@ -137,6 +137,7 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
             (Vec::new(), Redraw::from(scroll::measured(app, pane, room)))
         }
         Msg::Paste(text) => {
+            app.confirm = None;
             steps::paste(app, &text);
             (Vec::new(), Redraw::Yes)
         }
@@ -167,6 +168,12 @@ fn on_key(app: &mut App, key: KeyEvent) -> (Vec<Effect>, Redraw) {
         Some(action) => (on_action(app, action), Redraw::Yes),
         None if app.editing => {
             steps::edit(app, key);
+            (Vec::new(), Redraw::Yes)
+        }
+        // A key that does nothing still calls off a replacement asked for (t, g), and
+        // the question with it.
+        None if app.confirm.take().is_some() => {
+            app.notice = None;
             (Vec::new(), Redraw::Yes)
         }
         None => (Vec::new(), Redraw::No),

@@ -745,6 +745,33 @@ fn t_over_an_edited_policy_asks_before_replacing_it() {
 }
 
 #[test]
+fn a_key_that_does_nothing_still_calls_off_a_replacement_asked_for() {
+    let mut app = app();
+    go_to(&mut app, POLICY);
+    press(&mut app, KeyCode::Char('e'));
+    update(&mut app, Msg::Paste(" ".into()));
+    press(&mut app, KeyCode::Esc);
+    let edited = editor(&app).text();
+
+    press(&mut app, KeyCode::Char('t'));
+    let (_, redraw) = update(&mut app, key(KeyCode::Char('z')));
+    assert_eq!(redraw, super::Redraw::Yes, "the question goes");
+    assert_eq!(app.notice, None);
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(editor(&app).text(), edited, "asked again, not replaced");
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap_or_default()
+            .contains("t again")
+    );
+    // So does a paste.
+    update(&mut app, Msg::Paste("{}".into()));
+    press(&mut app, KeyCode::Char('t'));
+    assert_eq!(editor(&app).text(), edited, "asked again after a paste");
+}
+
+#[test]
 fn pasting_goes_into_the_editor_only_while_editing() {
     let mut app = app();
     go_to(&mut app, POLICY);
