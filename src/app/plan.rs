@@ -7,11 +7,13 @@ use serde_json::{Map, Value};
 
 use super::state::App;
 use crate::doctor::DoctorPlan;
+use crate::engines::Values;
 use crate::lab::StepKind;
 use crate::lab::model::DoneWhen;
-use crate::lab::template::{Method, RequestTemplate, whole};
+use crate::lab::template::{Method, RequestTemplate, placeholders, whole};
 use crate::vault::request::{self, VaultRequest, curl_line};
 use crate::vault::types::Reply;
+use secrecy::SecretString;
 
 /// The request a step sends (a probe uses the engine, not Vault).
 pub fn step_request(app: &App, step: usize) -> Option<VaultRequest> {
@@ -45,9 +47,9 @@ pub fn build(app: &App, template: &RequestTemplate) -> VaultRequest {
             continue;
         };
         match whole(text) {
-            Some(field) if app.lab.fields().any(|f| f.name == field && f.secret) => {
-                if let Some(secret) = values.get(field) {
-                    secrets.push((name.clone(), secret.clone()));
+            Some(field) if app.lab.is_secret(field) => {
+                if let Some(secret) = secret_value(app, &values, field) {
+                    secrets.push((name.clone(), secret));
                 }
             }
             Some(document) if document_text(app, document).is_some() => {
@@ -58,6 +60,11 @@ pub fn build(app: &App, template: &RequestTemplate) -> VaultRequest {
                 if let Some(value) = app.value(variable) {
                     body.insert(name.clone(), Value::String(value));
                 }
+            }
+            // A secret inside other text (the loader refuses it; should one get by) makes
+            // the whole value a secret.
+            _ if placeholders(text).iter().any(|(_, n)| app.lab.is_secret(n)) => {
+                secrets.push((name.clone(), SecretString::from(app.fill(text))));
             }
             _ => {
                 body.insert(name.clone(), Value::String(app.fill(text)));
@@ -71,6 +78,14 @@ pub fn build(app: &App, template: &RequestTemplate) -> VaultRequest {
         request = request.with_secret(&name, &secret);
     }
     request
+}
+
+/// A secret's value: a form field's, or the current credentials' field (`creds.NAME`).
+fn secret_value(app: &App, values: &Values, name: &str) -> Option<SecretString> {
+    match name.strip_prefix("creds.") {
+        Some(field) => app.creds.as_ref()?.fields.get(field).cloned(),
+        None => values.get(name).cloned(),
+    }
 }
 
 /// The editor whose document is named `document`.

@@ -1365,6 +1365,31 @@ fn s_on_the_generate_pane_asks_for_short_leases() {
     assert!(app.notice.as_deref().unwrap_or_default().contains("2m"));
 }
 
+#[test]
+fn a_credentials_secret_in_a_request_body_is_sent_but_never_shown() {
+    let mut app = app();
+    issue(&mut app, Duration::from_secs(3600));
+    // A lab whose action sends the issued secret key, under a name of its own choosing.
+    let crate::lab::StepKind::Issue(spec) = &mut app.lab.steps[GENERATE].kind else {
+        panic!("the generate step issues");
+    };
+    spec.actions[0]
+        .request
+        .body
+        .push(("passphrase".into(), json!("{creds.secret_key}")));
+    go_to(&mut app, GENERATE);
+    let effects = press(&mut app, KeyCode::Char('s'));
+    let [write] = vault_calls(&effects)[..] else {
+        panic!("{effects:?}");
+    };
+    let curl = crate::app::plan::curl(&app, &write.request);
+    assert!(!curl.contains(ISSUED_SECRET), "{curl}");
+    assert!(curl.contains(r#""passphrase":"<redacted>""#), "{curl}");
+    assert!(!format!("{:?}", write.request).contains(ISSUED_SECRET));
+    let sent = write.request.body_to_send().unwrap();
+    assert_eq!(sent["passphrase"], ISSUED_SECRET, "sent as it is");
+}
+
 const OLDER: &str = "aws/creds/my-role/olderolderolderolder0000";
 
 #[test]

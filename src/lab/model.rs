@@ -266,6 +266,17 @@ impl Lab {
             })
     }
 
+    /// Whether a placeholder names a secret the lab declares: a form field marked secret,
+    /// or a credentials field its issue step lists as secret (`creds.secret_key`).
+    pub fn is_secret(&self, name: &str) -> bool {
+        match name.strip_prefix("creds.") {
+            Some(field) => self
+                .issue()
+                .is_some_and(|(_, issue)| issue.secret.iter().any(|s| s == field)),
+            None => self.fields().any(|f| f.name == name && f.secret),
+        }
+    }
+
     /// Every form field of the lab, in order.
     pub fn fields(&self) -> impl Iterator<Item = &Field> {
         self.steps.iter().flat_map(|s| match &s.kind {
