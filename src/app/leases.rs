@@ -261,7 +261,7 @@ pub fn on_revoked(
     if is_current {
         let result = reply.map(|reply| Exchange {
             curl,
-            response: steps::describe_reply(&reply),
+            response: steps::describe_reply(app, &reply),
         });
         effects.extend(steps::revoke::on_revoked(app, result));
     }

@@ -1390,6 +1390,33 @@ fn a_credentials_secret_in_a_request_body_is_sent_but_never_shown() {
     assert_eq!(sent["passphrase"], ISSUED_SECRET, "sent as it is");
 }
 
+#[test]
+fn a_field_the_lab_declares_secret_is_masked_in_the_answer_shown_whatever_its_name() {
+    let mut app = app();
+    // A lab whose credentials carry a secret under a name of its own.
+    let crate::lab::StepKind::Issue(spec) = &mut app.lab.steps[GENERATE].kind else {
+        panic!("the generate step issues");
+    };
+    spec.secret.push("signing_key".into());
+    go_to(&mut app, GENERATE);
+    let effects = press(&mut app, KeyCode::Enter);
+    answer(
+        &mut app,
+        &effects,
+        ok(json!({
+            "lease_id": LEASE,
+            "lease_duration": 3600,
+            "renewable": true,
+            "data": {"access_key": "AKIAISSUED", "secret_key": ISSUED_SECRET,
+                     "security_token": null, "signing_key": "SIGNINGsigningSIGNING"},
+        })),
+    );
+    let shown = &app.steps[GENERATE].exchange.as_ref().unwrap().response;
+    assert!(shown.contains("AKIAISSUED"), "{shown}");
+    assert!(!shown.contains("SIGNINGsigningSIGNING"), "{shown}");
+    assert!(!shown.contains(ISSUED_SECRET), "{shown}");
+}
+
 const OLDER: &str = "aws/creds/my-role/olderolderolderolder0000";
 
 #[test]

@@ -14,6 +14,8 @@ pub struct EngineSpec {
     pub form_fields: &'static [&'static str],
     /// The fields of issued credentials the engine uses.
     pub creds_fields: &'static [&'static str],
+    /// The fields of its requests and answers that are secrets, masked wherever shown.
+    pub secret_fields: &'static [&'static str],
     /// Variables the engine provides to templates, each perhaps without a value (a body
     /// field that is only such a variable is left out when it has none).
     pub vars: &'static [&'static str],
@@ -30,6 +32,7 @@ pub const AWS: EngineSpec = EngineSpec {
     mount_type: "aws",
     form_fields: &["access_key", "secret_key", "region"],
     creds_fields: &["access_key", "secret_key"],
+    secret_fields: &["secret_key", "security_token", "session_token"],
     vars: &["aws_endpoint"],
     catalog: ("secret", "aws"),
     missing: (
@@ -44,6 +47,8 @@ pub const DATABASE: EngineSpec = EngineSpec {
     mount_type: "database",
     form_fields: &["host", "port", "database", "username", "password"],
     creds_fields: &["username", "password"],
+    // A connection's and a role's password, and the private key of key-pair auth.
+    secret_fields: &["password", "private_key"],
     vars: &[],
     // The database engine is built into Vault and OpenBao; the lab needs its PostgreSQL
     // plugin.

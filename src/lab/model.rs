@@ -277,6 +277,14 @@ impl Lab {
         }
     }
 
+    /// Whether a field of a Vault request or answer is a secret, by what the lab declares
+    /// (its issue step's secret fields, its form's secret fields) and its engine does.
+    pub fn is_secret_field(&self, field: &str) -> bool {
+        self.engine.secret_fields.contains(&field)
+            || self.is_secret(field)
+            || self.is_secret(&format!("creds.{field}"))
+    }
+
     /// Every form field of the lab, in order.
     pub fn fields(&self) -> impl Iterator<Item = &Field> {
         self.steps.iter().flat_map(|s| match &s.kind {

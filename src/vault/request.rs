@@ -166,20 +166,32 @@ fn mount(mount: &str) -> &str {
 /// A copy of `value` with every [`SECRET_FIELDS`] value (at any depth) replaced by
 /// [`REDACTED`], unless it is `null` (a `security_token: null` says something useful).
 pub fn redact_json(value: &Value) -> Value {
+    redact_json_by(value, &|_| false)
+}
+
+/// The same, masking also every field `secret` names: the fields a lab and its engine
+/// declare secret, whatever they are called.
+pub fn redact_json_by(value: &Value, secret: &dyn Fn(&str) -> bool) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if SECRET_FIELDS.contains(&k.as_str()) && !v.is_null() {
+                    let named = SECRET_FIELDS.contains(&k.as_str()) || secret(k);
+                    let v = if named && !v.is_null() {
                         Value::String(REDACTED.to_owned())
                     } else {
-                        redact_json(v)
+                        redact_json_by(v, secret)
                     };
                     (k.clone(), v)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| redact_json_by(item, secret))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

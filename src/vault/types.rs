@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use super::request::redact_json;
+use super::request::{REDACTED, redact_json_by};
 use vaultlab_wire::envelope::Envelope;
 
 /// A generic call's answer: the HTTP status and, when there was a body, the whole envelope
@@ -32,19 +32,34 @@ impl Reply {
             .unwrap_or(&[])
     }
 
-    /// The envelope as JSON with secret fields masked, for showing "the raw response".
-    pub fn redacted_json(&self) -> Option<Value> {
+    /// The envelope as JSON with secret fields masked, for showing "the raw response":
+    /// the well-known secret names, and every field `secret` names (what the lab and its
+    /// engine declare secret).
+    pub fn redacted_json_by(&self, secret: &dyn Fn(&str) -> bool) -> Option<Value> {
         self.envelope
             .as_ref()
-            .map(|e| redact_json(&serde_json::to_value(e).unwrap_or(Value::Null)))
+            .map(|e| redact_json_by(&serde_json::to_value(e).unwrap_or(Value::Null), secret))
+    }
+
+    /// The same, by the well-known secret names alone.
+    pub fn redacted_json(&self) -> Option<Value> {
+        self.redacted_json_by(&|_| false)
     }
 }
 
+/// Knowing no lab, `Debug` masks every value in `data` (the fields are kept): what an
+/// answer carries there may be a secret by any name.
 impl fmt::Debug for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut envelope = self.redacted_json();
+        if let Some(Value::Object(data)) = envelope.as_mut().and_then(|e| e.get_mut("data")) {
+            for value in data.values_mut().filter(|v| !v.is_null()) {
+                *value = Value::String(REDACTED.to_owned());
+            }
+        }
         f.debug_struct("Reply")
             .field("status", &self.status)
-            .field("envelope", &self.redacted_json())
+            .field("envelope", &envelope)
             .finish()
     }
 }
@@ -273,15 +288,21 @@ mod tests {
     }
 
     #[test]
-    fn reply_debug_masks_secrets() {
+    fn reply_debug_masks_every_value_in_data_whatever_its_name() {
         let reply = Reply {
             status: 200,
             envelope: Some(envelope(
-                r#"{"lease_id":"aws/creds/r/x","data":{"access_key":"AKIA","secret_key":"verysecret"}}"#,
+                r#"{"lease_id":"aws/creds/r/x","data":{"access_key":"AKIA","secret_key":"verysecret","signing_key":"alsosecret","token_ttl":null}}"#,
             )),
         };
         let debug = format!("{reply:?}");
-        assert!(!debug.contains("verysecret"), "{debug}");
-        assert!(debug.contains("AKIA"));
+        for secret in ["verysecret", "alsosecret", "AKIA"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(
+            debug.contains("signing_key"),
+            "the fields are kept: {debug}"
+        );
+        assert!(debug.contains("aws/creds/r/x"), "{debug}");
     }
 }

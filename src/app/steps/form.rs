@@ -375,7 +375,7 @@ pub fn on_read_back(
                 response: format!(
                     "{}\nread back: {}",
                     written.response,
-                    describe_reply(&reply)
+                    describe_reply(app, &reply)
                 ),
             },
         ),

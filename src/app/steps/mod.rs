@@ -226,7 +226,7 @@ pub fn accepted(
         Ok(reply) => {
             let exchange = Exchange {
                 curl,
-                response: describe_reply(&reply),
+                response: describe_reply(app, &reply),
             };
             Some((reply, exchange))
         }
@@ -244,7 +244,7 @@ pub fn finish_reply(app: &mut App, step: usize, curl: String, reply: &Reply) {
         step,
         Exchange {
             curl,
-            response: describe_reply(reply),
+            response: describe_reply(app, reply),
         },
     );
 }
@@ -274,9 +274,10 @@ pub fn vault_failure(what: &str, refusal: &VaultRefusal) -> Failure {
     Failure::new(what, refusal.message.clone(), refusal.hint.clone())
 }
 
-/// What came back, as the pane shows it: the envelope with secrets masked, or the status.
-pub fn describe_reply(reply: &Reply) -> String {
-    match reply.redacted_json() {
+/// What came back, as the pane shows it: the envelope with secrets masked (by what the
+/// lab and its engine declare secret, and the well-known names), or the status.
+pub fn describe_reply(app: &App, reply: &Reply) -> String {
+    match reply.redacted_json_by(&|field| app.lab.is_secret_field(field)) {
         Some(json) => serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string()),
         None => match reply.status {
             202 => "202 Accepted (queued)".to_owned(),
