@@ -213,7 +213,6 @@ pub fn finish(app: &mut App, step: usize, exchange: Exchange) {
     state.exchange = Some(exchange);
 }
 
-/// Done, with Vault's answer as the pane shows it.
 /// A step's own request answered: Vault's reply and the exchange the pane shows; or, when
 /// Vault refused it, `None` with the step failed in the lab's words and Vault's.
 pub fn accepted(
