@@ -83,9 +83,20 @@ impl<'a> Loader<'a> {
         }
     }
 
-    pub(super) fn load(mut self) -> Result<Lab, LabError> {
+    /// Reads the lab in the folder named `folder`: `--lab` finds a lab by its folder, so
+    /// the file's `id` must be that name.
+    pub(super) fn load(mut self, folder: &str) -> Result<Lab, LabError> {
         let file: LabFile = toml::from_str(&self.text)
             .map_err(|e| self.error(e.span().unwrap_or(0..0), e.message().trim().to_owned()))?;
+        if file.id.get_ref() != folder {
+            return Err(self.error(
+                file.id.span(),
+                format!(
+                    "id {:?} differs from the lab's folder name; expected id = {folder:?}",
+                    file.id.get_ref()
+                ),
+            ));
+        }
         let engine = spec::find(file.engine.get_ref()).ok_or_else(|| {
             let ids: Vec<&str> = spec::ENGINES.iter().map(|e| e.id).collect();
             self.error(

@@ -150,8 +150,8 @@ impl Labs {
             });
         }
         match self {
-            Labs::Embedded => load::Loader::new(&Embedded(&EMBEDDED_LABS, id))?.load(),
-            Labs::Dir(dir) => load::Loader::new(&OnDisk(dir.join(id)))?.load(),
+            Labs::Embedded => load::Loader::new(&Embedded(&EMBEDDED_LABS, id))?.load(id),
+            Labs::Dir(dir) => load::Loader::new(&OnDisk(dir.join(id)))?.load(id),
         }
     }
 }

@@ -17,7 +17,13 @@ fn demo(dir: &Path, edit: impl Fn(String) -> String) -> Result<Lab, LabError> {
     ] {
         std::fs::write(lab.join(file), source.read(file).unwrap()).unwrap();
     }
-    std::fs::write(lab.join("lab.toml"), edit(source.read("lab.toml").unwrap())).unwrap();
+    // The folder's name is the lab's id.
+    let toml = source.read("lab.toml").unwrap().replacen(
+        &format!("id = {DEFAULT_LAB:?}"),
+        "id = \"demo\"",
+        1,
+    );
+    std::fs::write(lab.join("lab.toml"), edit(toml)).unwrap();
     load_from_dir(dir, "demo")
 }
 
@@ -286,5 +292,18 @@ fn a_missing_mount_is_reported_at_the_vars_table() {
             "lab.toml, line {line}, column 1: missing `mount` in [vars]"
         )),
         "{error}"
+    );
+}
+
+#[test]
+fn a_lab_whose_id_is_not_its_folder_name_is_refused_at_the_id() {
+    let said = error(|toml| toml.replacen("id = \"demo\"", "id = \"other\"", 1));
+    assert!(
+        said.contains(&format!(
+            "demo/lab.toml, line {}",
+            line_of("id = \"dynamic-secrets-aws\"")
+        )) && said.contains("\"other\" differs from the lab's folder name")
+            && said.contains("expected id = \"demo\""),
+        "{said}"
     );
 }

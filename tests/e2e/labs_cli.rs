@@ -24,7 +24,10 @@ fn copy_lab(labs: &Path, id: &str, edit: impl Fn(String) -> String) {
         let path = entry.expect("entry").path();
         std::fs::copy(&path, lab.join("policies").join(path.file_name().unwrap())).expect("copy");
     }
-    let toml = std::fs::read_to_string(source.join("lab.toml")).expect("lab.toml");
+    // The folder's name is the lab's id.
+    let toml = std::fs::read_to_string(source.join("lab.toml"))
+        .expect("lab.toml")
+        .replacen("id = \"dynamic-secrets-aws\"", &format!("id = {id:?}"), 1);
     std::fs::write(lab.join("lab.toml"), edit(toml)).expect("write");
 }
 
