@@ -118,11 +118,7 @@ pub fn commands(app: &App) -> Vec<String> {
     app.lab
         .steps
         .iter()
-        .map(|step| {
-            crate::lab::fill_placeholders(&step.cli, |name| {
-                app.value(name).or_else(|| Some(format!("<{name}>")))
-            })
-        })
+        .map(|step| app.fill_shown(&step.cli))
         .collect()
 }
 

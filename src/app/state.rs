@@ -348,6 +348,14 @@ impl App {
         crate::lab::fill_placeholders(template, |name| self.value(name))
     }
 
+    /// A command or text to show: filled as `fill` does, and what only a later answer can
+    /// tell (the lease id before there is a lease) as `<name>`, the way man pages write it.
+    pub fn fill_shown(&self, template: &str) -> String {
+        crate::lab::fill_placeholders(template, |name| {
+            self.value(name).or_else(|| Some(format!("<{name}>")))
+        })
+    }
+
     /// How long the test of the credentials (step `step`) has been waiting.
     pub fn probe_elapsed(&self, step: usize) -> Option<Duration> {
         self.probe(step)

@@ -37,7 +37,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
 
 /// The step's command with the lab's values filled in.
 pub fn command(app: &App, template: &str) -> String {
-    app.fill(template)
+    app.fill_shown(template)
 }
 
 /// A step pane: its heading stays; below it one column scrolls: the explanation, the
