@@ -338,3 +338,16 @@ fn the_labs_commands_are_its_steps_cli_lines_with_what_is_not_known_yet_named() 
             .all(|c| !c.contains('{') || c.contains("\"Version\""))
     );
 }
+
+#[test]
+fn a_running_step_does_not_offer_enter_and_says_so_when_pressed() {
+    let mut app = app();
+    go_to(&mut app, ROOT_KEYS);
+    let offered = |app: &App| pane_bindings(app).iter().any(|b| b.keys == "Enter");
+    assert!(offered(&app), "Enter runs the step");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.steps[ROOT_KEYS].status, StepStatus::Running);
+    assert!(!offered(&app), "nothing to offer while it runs");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.notice.as_deref(), Some("Already running…"));
+}

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use vaultlab::app::state::{App, Mode, Overlay, Pane};
+use vaultlab::app::state::{App, Mode, Overlay, Pane, StepStatus};
 use vaultlab::app::update;
 use vaultlab::lab::StepKind;
 use vaultlab::ui::{Theme, draw};
@@ -62,6 +62,8 @@ fn primary_keys(app: &App) -> Vec<&'static str> {
         return vec!["Esc stop"];
     }
     let mut keys = match app.pane {
+        // Running: nothing to start; the lab moves on with n.
+        Pane::Step(step) if app.steps[step].status == StepStatus::Running => vec!["n "],
         // A form or an editor: e is how its values change.
         Pane::Step(step)
             if matches!(app.step_kind(step), StepKind::Form(_) | StepKind::Editor(_)) =>

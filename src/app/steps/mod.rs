@@ -57,8 +57,10 @@ fn send(app: &App, step: usize) -> Vec<Effect> {
 
 /// The keys a step pane adds: Enter, then its kind's own.
 pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
+    // While the step runs, Enter only answers "Already running…": it is not offered.
+    let running = app.steps[step].status == StepStatus::Running;
     list.push(Binding::new(
-        "Enter",
+        if running { "" } else { "Enter" },
         app.lab.steps[step].enter.clone(),
         Action::RunStep,
         |k| plain(k, KeyCode::Enter),
