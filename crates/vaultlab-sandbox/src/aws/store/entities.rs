@@ -132,37 +132,14 @@ impl AwsState {
         policy: &str,
         document: &str,
     ) -> ApiResult<()> {
-        check_name("policyName", policy, 128)?;
-        quotas::check_document_length(document)?;
-        super::super::policy::validate(document).map_err(|m| ApiError::malformed_policy(&m))?;
+        check_inline_policy(policy, document)?;
         let user = self.user_mut(account, user)?;
-        let others = user
-            .inline_policies
-            .iter()
-            .filter(|(name, _)| *name != policy);
-        quotas::check_inline_total(
-            "user",
-            &user.name,
-            quotas::USER_INLINE_TOTAL,
-            others.map(|(_, doc)| doc.as_str()),
-            document,
-        )?;
-        user.inline_policies.insert(policy.into(), document.into());
-        Ok(())
+        let quota = (quotas::USER_INLINE_TOTAL, "user", user.name.as_str());
+        put_inline(&mut user.inline_policies, quota, policy, document)
     }
 
     pub fn user_policy(&self, account: &str, user: &str, policy: &str) -> ApiResult<&str> {
-        self.user(account, user)?
-            .inline_policies
-            .get(policy)
-            .map(String::as_str)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "NoSuchEntity",
-                    format!("The user policy with name {policy} cannot be found."),
-                )
-            })
+        inline(&self.user(account, user)?.inline_policies, "user", policy)
     }
 
     pub fn delete_user_policy(&mut self, account: &str, user: &str, policy: &str) -> ApiResult<()> {
@@ -253,40 +230,21 @@ impl AwsState {
         policy: &str,
         document: &str,
     ) -> ApiResult<()> {
-        check_name("policyName", policy, 128)?;
-        quotas::check_document_length(document)?;
-        super::super::policy::validate(document).map_err(|m| ApiError::malformed_policy(&m))?;
+        check_inline_policy(policy, document)?;
         let group = self
             .groups
             .get_mut(&row_key(account, group))
             .ok_or_else(|| ApiError::no_such_group(group))?;
-        let others = group
-            .inline_policies
-            .iter()
-            .filter(|(name, _)| *name != policy);
-        quotas::check_inline_total(
-            "group",
-            &group.name,
-            quotas::GROUP_INLINE_TOTAL,
-            others.map(|(_, doc)| doc.as_str()),
-            document,
-        )?;
-        group.inline_policies.insert(policy.into(), document.into());
-        Ok(())
+        let quota = (quotas::GROUP_INLINE_TOTAL, "group", group.name.as_str());
+        put_inline(&mut group.inline_policies, quota, policy, document)
     }
 
     pub fn group_policy(&self, account: &str, group: &str, policy: &str) -> ApiResult<&str> {
-        self.group(account, group)?
-            .inline_policies
-            .get(policy)
-            .map(String::as_str)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "NoSuchEntity",
-                    format!("The group policy with name {policy} cannot be found."),
-                )
-            })
+        inline(
+            &self.group(account, group)?.inline_policies,
+            "group",
+            policy,
+        )
     }
 
     pub fn delete_group_policy(
@@ -320,4 +278,43 @@ impl AwsState {
         }
         Ok(())
     }
+}
+
+/// A policy name and document AWS takes as an inline policy.
+fn check_inline_policy(policy: &str, document: &str) -> ApiResult<()> {
+    check_name("policyName", policy, 128)?;
+    quotas::check_document_length(document)?;
+    super::super::policy::validate(document).map_err(|m| ApiError::malformed_policy(&m))
+}
+
+/// Puts (or replaces) an inline policy of a user or a group, within the total size AWS
+/// allows the owner's inline policies: `quota` is (that total, "user"/"group", its name).
+fn put_inline(
+    policies: &mut BTreeMap<String, String>,
+    (total, kind, owner): (usize, &str, &str),
+    policy: &str,
+    document: &str,
+) -> ApiResult<()> {
+    let others = policies
+        .iter()
+        .filter(|(name, _)| *name != policy)
+        .map(|(_, doc)| doc.as_str());
+    quotas::check_inline_total(kind, owner, total, others, document)?;
+    policies.insert(policy.into(), document.into());
+    Ok(())
+}
+
+/// An inline policy of a user or a group (`kind`), or AWS's NoSuchEntity.
+fn inline<'a>(
+    policies: &'a BTreeMap<String, String>,
+    kind: &str,
+    policy: &str,
+) -> ApiResult<&'a str> {
+    policies.get(policy).map(String::as_str).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NoSuchEntity",
+            format!("The {kind} policy with name {policy} cannot be found."),
+        )
+    })
 }
