@@ -170,6 +170,7 @@ impl<'a> Loader<'a> {
                     .collect::<Result<_, _>>()?,
             },
             steps,
+            notes: Default::default(),
         })
     }
 
