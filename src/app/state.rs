@@ -156,6 +156,8 @@ pub struct App {
     pub journal_problem: Option<String>,
     /// The steady reading of Vault that keeps the screen true to it.
     pub reconcile: super::reconcile::Reconcile,
+    /// The AWS calls Vault's engine made, and whether they show (`i`).
+    pub inside: crate::inside::Inside,
 }
 
 impl App {
