@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod doctor;
 pub mod engines;
 pub mod exchange;
+pub mod inside;
 pub mod lab;
 pub mod lease;
 pub mod local;

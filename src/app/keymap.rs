@@ -49,6 +49,8 @@ pub enum Action {
     RevokeEarlier,
     /// Moves the focused pane's view over its content.
     Scroll(ScrollMove),
+    /// `i`: the inside view (the AWS calls Vault's engine makes) shown or hidden.
+    ToggleInside,
     /// `m`: the status bar's message in full, over the pane.
     ShowMessage,
     CloseMessage,
@@ -190,6 +192,12 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
     list.push(Binding::new("p ←", "previous step", PrevPane, |k| {
         plain(k, KeyCode::Char('p')) || plain(k, KeyCode::Left)
     }));
+    list.push(Binding::new(
+        "i",
+        "inside view: Vault's AWS calls",
+        ToggleInside,
+        |k| plain(k, KeyCode::Char('i')),
+    ));
     // Before help and quit, which the status bar always keeps: dropped first when short.
     suspend_binding(&mut list, true);
     list.push(Binding::new("?", "help", ToggleHelp, |k| {

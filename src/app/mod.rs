@@ -114,6 +114,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         journal_problem: None,
         reconcile: reconcile::Reconcile::every(reconcile_every),
         stage: Default::default(),
+        inside: Default::default(),
     };
     let mut effects = Vec::new();
     effects.push(Effect::Doctor(plan::doctor_plan(&app)));
@@ -138,6 +139,7 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
         Msg::Measured { pane, room } => {
             (Vec::new(), Redraw::from(scroll::measured(app, pane, room)))
         }
+        Msg::Inside(seen) => (Vec::new(), Redraw::from(crate::inside::on_seen(app, seen))),
         Msg::Paste(text) => {
             app.confirm = None;
             steps::paste(app, &text);
@@ -264,6 +266,7 @@ pub(crate) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             scroll::apply(app, scroll::ScrollMove::Anchor);
         }
         Action::CloseMessage => app.overlay = None,
+        Action::ToggleInside => crate::inside::Inside::toggle(app),
         Action::Scroll(_) | Action::ShowMessage => {}
         Action::StopEditing => app.editing = false,
         Action::NextField => {

@@ -38,6 +38,8 @@ pub enum Msg {
         pane: Pane,
         room: Room,
     },
+    /// What the embedded sandbox saw Vault's engine do (the inside view).
+    Inside(crate::inside::Seen),
     /// Boxed: an answer carries its request and reply, much more than a key.
     Outcome(Box<Outcome>),
 }
@@ -56,6 +58,7 @@ impl std::fmt::Debug for Msg {
             Msg::Suspend => f.write_str("Suspend"),
             Msg::Wheel { down } => write!(f, "Wheel {{ down: {down} }}"),
             Msg::Measured { pane, room } => write!(f, "Measured({pane:?}, {room:?})"),
+            Msg::Inside(seen) => write!(f, "Inside({seen:?})"),
             Msg::Outcome(outcome) => write!(f, "Outcome({outcome:?})"),
         }
     }

@@ -158,6 +158,8 @@ pub struct App {
     pub reconcile: super::reconcile::Reconcile,
     /// On stage (`--present`): presenter mode, autoplay, what `notes` follows.
     pub stage: crate::present::Stage,
+    /// The AWS calls Vault's engine made, and whether they show (`i`).
+    pub inside: crate::inside::Inside,
 }
 
 impl App {

@@ -181,6 +181,10 @@ pub struct WalkArgs {
     /// Keep the lease the walk issued if it ends early, instead of revoking it.
     #[arg(long)]
     pub keep: bool,
+
+    /// Under each step, the AWS calls Vault's engine made for it (sandbox mode).
+    #[arg(long)]
+    pub inside: bool,
 }
 
 #[derive(Debug, Clone, Args)]

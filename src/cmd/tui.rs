@@ -32,6 +32,13 @@ pub fn run(args: LabArgs, stage: StageArgs) -> Outcome {
         if let Some(problem) = &session.journal_problem {
             eprintln!("vaultlab: {problem}");
         }
+        // The sandbox's events for the inside view, when its own AWS serves Vault's engine
+        // (another endpoint's calls are out of its sight).
+        let inside_feed = session
+            .sandbox
+            .as_ref()
+            .filter(|_| session.connection.service_endpoint.is_none())
+            .map(|sandbox| crate::inside::feed::spawn(sandbox.events(), outcomes_tx.clone()));
         let mut runner =
             EffectRunner::new(session.vault.clone(), session.engine.clone(), outcomes_tx)
                 .with_journal(session.journal.clone());
@@ -85,6 +92,9 @@ pub fn run(args: LabArgs, stage: StageArgs) -> Outcome {
         let result = crate::runtime::run(&mut tui, app, theme, runner, outcomes_rx, initial).await;
         // After a SIGHUP the terminal is gone and restoring it fails: the session must
         // still be closed (the sandbox stopped, its state saved) and the note written.
+        if let Some(feed) = inside_feed {
+            feed.abort();
+        }
         let restored = terminal::restore();
         let closed = session.close().await;
         let app = result.wrap_err("the terminal failed")?;

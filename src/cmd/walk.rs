@@ -12,6 +12,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::msg::Msg;
 use crate::app::state::{App, StepStatus};
 use crate::app::{Effect, init, update};
+use crate::inside::Availability;
+use crate::inside::feed::Drain;
+use crate::inside::rows::{Row, burst_rows};
 use crate::lab::StepKind;
 use crate::runtime::effects::EffectRunner;
 use crate::session::Session;
@@ -28,7 +31,7 @@ pub fn run(args: WalkArgs) -> Outcome {
             local.stop_on_signals()?;
         }
         let mut out = std::io::stdout().lock();
-        let result = walk(&session, args.keep, &mut out).await?;
+        let result = walk(&session, args.keep, args.inside, &mut out).await?;
         out.flush()?;
         drop(out);
         session.close().await?;
@@ -50,10 +53,12 @@ pub enum WalkResult {
 }
 
 /// Walks the lab's steps. Unless `keep`, a lease still active at the end (a step after
-/// issuing failed) is revoked, so a scripted demo leaves no IAM user behind.
+/// issuing failed) is revoked, so a scripted demo leaves no IAM user behind. With
+/// `inside`, the AWS calls Vault's engine made go under each step.
 pub async fn walk(
     session: &Session,
     keep: bool,
+    inside: bool,
     out: &mut impl Write,
 ) -> std::io::Result<WalkResult> {
     let (outcomes, _unused) = tokio::sync::mpsc::unbounded_channel();
@@ -68,6 +73,10 @@ pub async fn walk(
         journal.leftovers.clear();
     }
     let (mut app, initial) = init(inputs);
+    let mut inside = match inside {
+        true => Some(Inside::new(session, &app)),
+        false => None,
+    };
     writeln!(
         out,
         "vaultlab walk · {} · {} mode · {}",
@@ -78,8 +87,14 @@ pub async fn walk(
     if let crate::setup::Mode::Local { started } = &app.connection.mode {
         writeln!(out, "started: {}", started.join(", "))?;
     }
+    if let Some(Inside {
+        note: Some(note), ..
+    }) = &inside
+    {
+        writeln!(out, "inside: {note}")?;
+    }
     settle(&mut app, &runner, initial).await;
-    let result = walk_steps(&mut app, &runner, out).await?;
+    let result = walk_steps(&mut app, &runner, inside.as_mut(), out).await?;
     if let Some(lease) = app.active_lease().filter(|_| !keep) {
         writeln!(
             out,
@@ -89,6 +104,9 @@ pub async fn walk(
         // As a learner would: q, then r at the prompt (revoke and quit).
         press(&mut app, &runner, KeyCode::Char('q')).await;
         press(&mut app, &runner, KeyCode::Char('r')).await;
+        if let Some(inside) = inside.as_mut() {
+            inside.print(&mut app, out)?;
+        }
     }
     if result == WalkResult::Completed {
         writeln!(out, "\n{}", app.fill(&app.lab.finish.done))?;
@@ -99,6 +117,7 @@ pub async fn walk(
 async fn walk_steps(
     app: &mut App,
     runner: &EffectRunner,
+    mut inside: Option<&mut Inside>,
     out: &mut impl Write,
 ) -> std::io::Result<WalkResult> {
     let count = app.lab.steps.len();
@@ -109,6 +128,9 @@ async fn walk_steps(
         writeln!(out, "  $ {}", app.fill(&step.cli))?;
         press(app, runner, KeyCode::Enter).await;
         report(app, index, out)?;
+        if let Some(inside) = inside.as_deref_mut() {
+            inside.print(app, out)?;
+        }
         // Anything but done is a failure: a step left pending or running did not happen.
         match &app.steps[index].status {
             StepStatus::Done => {}
@@ -200,5 +222,56 @@ fn report(app: &App, index: usize, out: &mut impl Write) -> std::io::Result<()> 
             writeln!(out, "    → {}", failure.hint)
         }
         other => writeln!(out, "  ? {other:?}"),
+    }
+}
+
+/// `--inside`: the sandbox's events, read after each step, printed under it.
+struct Inside {
+    drain: Option<Drain>,
+    /// Why there is nothing to print (not the sandbox's own AWS).
+    note: Option<&'static str>,
+    /// How many of the app's bursts were printed already.
+    printed: usize,
+}
+
+impl Inside {
+    fn new(session: &Session, app: &App) -> Inside {
+        let note = Availability::of(app).reason();
+        Inside {
+            drain: session
+                .sandbox
+                .as_ref()
+                .filter(|_| note.is_none())
+                .map(|sandbox| Drain::new(sandbox.events())),
+            note,
+            printed: 0,
+        }
+    }
+
+    /// What the engine did since the last look, through `update` as the TUI takes it.
+    fn print(&mut self, app: &mut App, out: &mut impl Write) -> std::io::Result<()> {
+        let Some(drain) = &mut self.drain else {
+            return Ok(());
+        };
+        for seen in drain.take() {
+            update(app, Msg::Inside(seen));
+        }
+        // A walk makes a handful of bursts, far fewer than the app keeps.
+        let bursts = &app.inside.bursts;
+        let fresh = &bursts[self.printed.min(bursts.len())..];
+        for (n, burst) in fresh.iter().enumerate() {
+            if n == 0 {
+                writeln!(out, "  inside Vault (the AWS calls its engine made):")?;
+            }
+            for row in burst_rows(app, burst) {
+                let indent = match row {
+                    Row::Call { .. } => "    ",
+                    _ => "   ",
+                };
+                writeln!(out, "{indent}{}", row.plain())?;
+            }
+        }
+        self.printed = bursts.len();
+        Ok(())
     }
 }

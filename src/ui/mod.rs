@@ -12,6 +12,7 @@
 
 mod column;
 mod header;
+mod inside;
 mod overlay;
 mod panes;
 pub mod present;
@@ -84,7 +85,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     ])
     .areas(inner);
     header::render_tabs(frame, tabs, app, theme);
+    let (body, inside_box) = inside::split(app, body);
     let room = panes::render(frame, body, app, theme);
+    if let Some(area) = inside_box {
+        inside::render(frame, area, app, theme);
+    }
     status_bar::render_notice(frame, notice, app, theme);
     status_bar::render(frame, status, app, theme);
     overlay::render(frame, app, theme);

@@ -75,6 +75,14 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme) {
         "Any key closes this help.",
         theme.muted,
     )));
+    // The tabs and the status bar stay in sight (the box is centred): blank rows go
+    // first when short.
+    let room = usize::from(frame.area().height.saturating_sub(6));
+    while lines.len() > room
+        && let Some(blank) = lines.iter().rposition(|l| l.width() == 0)
+    {
+        lines.remove(blank);
+    }
     let area = centered(frame.area(), 68, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(

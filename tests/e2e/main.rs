@@ -7,6 +7,7 @@ mod cleanup_cli;
 mod doctor;
 mod e2e_live;
 mod e2e_tui;
+mod inside_view;
 mod labs_cli;
 mod lease_journal;
 mod postgres_lab;

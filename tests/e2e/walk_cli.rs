@@ -203,3 +203,65 @@ fn assert_walked(id: &str, on: &str, output: &std::process::Output, steps: usize
         "{id} on {on}: {transcript}"
     );
 }
+
+#[test]
+fn walk_inside_puts_the_engines_aws_calls_under_the_step_that_made_them() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(crate::VAULTLAB)
+        .args(["walk", "--sandbox", "--inside", "--propagation-delay", "0s"])
+        .env("HOME", home.path())
+        .env_remove("VAULT_ADDR")
+        .output()
+        .expect("run vaultlab walk --inside");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{transcript}");
+    let section = |from: &str, to: &str| -> String {
+        let start = transcript
+            .find(from)
+            .unwrap_or_else(|| panic!("no {from}: {transcript}"));
+        let end = transcript[start..]
+            .find(to)
+            .map_or(transcript.len(), |e| start + e);
+        transcript[start..end].to_owned()
+    };
+    let in_order = |text: &str, wanted: &[&str]| {
+        let mut at = 0;
+        for w in wanted {
+            let found = text[at..]
+                .find(w)
+                .unwrap_or_else(|| panic!("no {w} after byte {at}:\n{text}"));
+            at += found + w.len();
+        }
+    };
+    let issue = section("[4/6]", "[5/6]");
+    in_order(
+        &issue,
+        &[
+            "inside Vault",
+            "$ vault read aws/creds/my-role",
+            "iam:CreateUser vault-root-my-role-",
+            "iam:PutUserPolicy",
+            "iam:CreateAccessKey",
+        ],
+    );
+    let revoke = section("[6/6]", "All six steps done.");
+    in_order(
+        &revoke,
+        &[
+            "inside Vault",
+            "$ vault lease revoke",
+            "iam:ListAccessKeys",
+            "iam:DeleteAccessKey",
+            "iam:DeleteUserPolicy",
+            "iam:DeleteUser ",
+        ],
+    );
+    // The other steps make no AWS calls through Vault.
+    for step in ["[1/6]", "[2/6]", "[3/6]"] {
+        let next = format!("[{}/6]", step.as_bytes()[1] - b'0' + 1);
+        assert!(
+            !section(step, &next).contains("inside Vault"),
+            "{transcript}"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 mod aws_calls_moto;
 mod aws_calls_sandbox;
 mod database_engine;
+mod inside_view;
 mod sandbox_faults;
 mod sandbox_lab_flow;
 mod vault_client;
