@@ -9,6 +9,7 @@ pub mod error;
 pub mod join;
 pub mod labs;
 pub mod room;
+pub mod room_dashboard;
 pub mod sandbox;
 pub mod tui;
 pub mod walk;
