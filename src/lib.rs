@@ -15,7 +15,6 @@ pub mod exchange;
 pub mod lab;
 pub mod lease;
 pub mod local;
-pub mod room_wire;
 pub mod runtime;
 pub mod session;
 pub mod setup;

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::room_wire::{RoomReport, RoomStatus, SeatLog};
+use vaultlab_wire::room::{RoomReport, RoomStatus, SeatLog};
 
 #[derive(Clone)]
 pub struct RoomControl {

@@ -22,9 +22,9 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::room_wire::{RoomStatus, SeatLog};
 pub use msg::{Done, Effect, Msg};
 pub use update::update;
+use vaultlab_wire::room::{RoomStatus, SeatLog};
 
 /// What the dashboard starts from: where the room is and how it is served.
 #[derive(Debug, Clone)]
@@ -151,7 +151,7 @@ impl Dashboard {
     }
 
     /// The seats as the table shows them: filtered, then sorted.
-    pub fn rows(&self) -> Vec<&crate::room_wire::SeatStatus> {
+    pub fn rows(&self) -> Vec<&vaultlab_wire::room::SeatStatus> {
         match &self.room {
             Some(room) => seats::rows(&room.seats, self.sort, self.filter, self.now),
             None => Vec::new(),

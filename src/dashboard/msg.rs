@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::app::msg::StopSignal;
-use crate::room_wire::{RoomStatus, SeatLog};
+use vaultlab_wire::room::{RoomStatus, SeatLog};
 
 /// `Debug` leaves typed characters and pasted text out: a broadcast may be anything.
 #[derive(Clone)]

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::room_wire::RoomReport;
+use vaultlab_wire::room::RoomReport;
 
 /// Writes `path` (Markdown) and the same path with `.json`; returns the JSON's path.
 pub fn write(path: &Path, report: &RoomReport) -> std::io::Result<PathBuf> {
@@ -98,8 +98,8 @@ pub fn markdown(report: &RoomReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::room_wire::{SeatError, SeatReport, StepProgress};
     use chrono::DateTime;
+    use vaultlab_wire::room::{SeatError, SeatReport, StepProgress};
 
     #[test]
     fn the_report_lists_each_seat_and_its_errors() {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::room_wire::SeatStatus;
+use vaultlab_wire::room::SeatStatus;
 
 /// A seat is stuck when no step has been done for this long.
 pub const STUCK_AFTER: TimeDelta = TimeDelta::minutes(3);
@@ -204,7 +204,7 @@ pub fn lease_cell(seat: &SeatStatus, now: DateTime<Utc>, width: usize) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::room_wire::{LeaseSummary, SeatError, StepProgress};
+    use vaultlab_wire::room::{LeaseSummary, SeatError, StepProgress};
 
     fn at(secs: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()

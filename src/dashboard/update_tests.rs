@@ -8,7 +8,7 @@ use super::seats::{Filter, SortBy};
 use super::{Confirm, Dashboard, Done, Effect, Msg, Prompt, Start, View, update};
 use crate::app::Redraw;
 use crate::app::msg::StopSignal;
-use crate::room_wire::{RoomStatus, RoomSummary, SeatLog, SeatStatus, StepProgress};
+use vaultlab_wire::room::{RoomStatus, RoomSummary, SeatLog, SeatStatus, StepProgress};
 
 fn at(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap() + TimeDelta::milliseconds(ms)

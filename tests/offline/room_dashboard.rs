@@ -7,11 +7,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vaultlab::dashboard::{Dashboard, Done, Msg, Start, update, view};
-use vaultlab::room_wire::{
+use vaultlab::ui::Theme;
+use vaultlab_wire::room::{
     Broadcast, LeaseSummary, RoomStatus, RoomSummary, SeatError, SeatLog, SeatLogEntry, SeatStatus,
     StepProgress,
 };
-use vaultlab::ui::Theme;
 
 use crate::sizes::SIZES;
 
