@@ -8,6 +8,7 @@ pub mod aws;
 pub mod checkers;
 pub mod checks;
 pub mod cmd;
+pub mod dashboard;
 pub mod doctor;
 pub mod engines;
 pub mod exchange;

@@ -10,6 +10,7 @@ pub mod join;
 pub mod labs;
 pub mod notes;
 pub mod room;
+pub mod room_dashboard;
 pub mod sandbox;
 pub mod tui;
 pub mod walk;

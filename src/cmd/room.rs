@@ -1,9 +1,10 @@
 //! `vaultlab room --headless`: the room server (the sandbox with seats) without its
 //! dashboard: the join line first, then one line per event (every Vault and AWS request,
 //! the engine's own AWS calls marked as such), until Ctrl-C or SIGTERM.
-//! The dashboard itself (without --headless) is not built yet.
+//! Without --headless, the same room with the facilitator's dashboard (`room_dashboard`).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::args::RoomArgs;
@@ -15,39 +16,17 @@ use vaultlab_sandbox::events::{Detail, Event};
 use vaultlab_sandbox::{RoomOptions, Sandbox, SandboxOptions};
 
 pub fn run(args: RoomArgs) -> Outcome {
+    let state = state_path(&args)?;
     if !args.headless {
-        return Err(UserError::Room(
-            "the room's dashboard is not built yet: run `vaultlab room --headless`".into(),
-        )
-        .into());
+        return super::room_dashboard::run(args, state);
     }
-    let state = match args.state.clone() {
-        Some(path) => path,
-        None => journal::data_dir(|name| std::env::var(name).ok())
-            .map(|dir| dir.join("room.json"))
-            .ok_or_else(|| {
-                UserError::Room(
-                    "no HOME or XDG_DATA_HOME to keep the room in: pass --state PATH".into(),
-                )
-            })?,
-    };
     if let Some(dir) = state.parent() {
         vaultlab_wire::private_file::create_private_dir(dir)?;
     }
     init_stderr_logging("warn,vaultlab=info");
     runtime()?.block_on(async {
         let stop = stop_signal()?;
-        let sandbox = Sandbox::start(SandboxOptions {
-            listen: args.listen,
-            propagation_delay: args.propagation_delay,
-            state_path: Some(state.clone()),
-            room: Some(RoomOptions {
-                title: args.title.clone(),
-                max_seats: args.seats,
-            }),
-            ..SandboxOptions::default()
-        })
-        .await?;
+        let sandbox = Sandbox::start(sandbox_options(&args, &state)).await?;
         let room = sandbox.room().expect("started as a room");
         let config = room.config();
         let mut live = sandbox.events().subscribe();
@@ -92,6 +71,34 @@ pub fn run(args: RoomArgs) -> Outcome {
         sandbox.shutdown().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Where the room keeps its state: --state, else room.json in vaultlab's data directory.
+pub(super) fn state_path(args: &RoomArgs) -> Result<PathBuf, super::Stop> {
+    match args.state.clone() {
+        Some(path) => Ok(path),
+        None => Ok(journal::data_dir(|name| std::env::var(name).ok())
+            .map(|dir| dir.join("room.json"))
+            .ok_or_else(|| {
+                UserError::Room(
+                    "no HOME or XDG_DATA_HOME to keep the room in: pass --state PATH".into(),
+                )
+            })?),
+    }
+}
+
+/// The sandbox a room is: the same with the dashboard or without.
+pub(super) fn sandbox_options(args: &RoomArgs, state: &Path) -> SandboxOptions {
+    SandboxOptions {
+        listen: args.listen,
+        propagation_delay: args.propagation_delay,
+        state_path: Some(state.to_owned()),
+        room: Some(RoomOptions {
+            title: args.title.clone(),
+            max_seats: args.seats,
+        }),
+        ..SandboxOptions::default()
+    }
 }
 
 /// One event as a line: time, namespace, what, status (never a secret: events carry none).

@@ -176,7 +176,7 @@ fn dispatch(
 /// in raw mode Ctrl-C is a key, so these only come from elsewhere, and their default
 /// action would leave the terminal raw.
 #[cfg(unix)]
-struct StopSignals {
+pub(crate) struct StopSignals {
     terminate: tokio::signal::unix::Signal,
     interrupt: tokio::signal::unix::Signal,
     quit: tokio::signal::unix::Signal,
@@ -185,7 +185,7 @@ struct StopSignals {
 
 #[cfg(unix)]
 impl StopSignals {
-    fn new() -> std::io::Result<Self> {
+    pub(crate) fn new() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
         Ok(Self {
             terminate: signal(SignalKind::terminate())?,
@@ -195,7 +195,7 @@ impl StopSignals {
         })
     }
 
-    async fn recv(&mut self) -> StopSignal {
+    pub(crate) async fn recv(&mut self) -> StopSignal {
         tokio::select! {
             _ = self.terminate.recv() => StopSignal::Terminate,
             _ = self.interrupt.recv() => StopSignal::Terminate,
@@ -206,7 +206,7 @@ impl StopSignals {
 }
 
 #[cfg(not(unix))]
-struct StopSignals;
+pub(crate) struct StopSignals;
 
 #[cfg(not(unix))]
 impl StopSignals {

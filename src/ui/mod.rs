@@ -18,7 +18,7 @@ mod panes;
 pub mod present;
 mod status_bar;
 pub mod theme;
-mod widgets;
+pub(crate) mod widgets;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Flex, Layout};
@@ -101,7 +101,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
 
 /// One screen instead of a lab cut to pieces: the size needed and the size there is. The
 /// lab goes on meanwhile, and is drawn again as it is once the window is large enough.
-fn too_small(frame: &mut Frame, theme: &Theme) {
+pub fn too_small(frame: &mut Frame, theme: &Theme) {
     let area = frame.area();
     let (width, height) = MIN_SIZE;
     let lines = vec![

@@ -2,5 +2,6 @@
 
 mod app_states;
 mod presenter;
+mod room_dashboard;
 mod sizes;
 mod ui_snapshots;
