@@ -14,6 +14,7 @@ pub mod exchange;
 pub mod lab;
 pub mod lease;
 pub mod local;
+pub mod present;
 pub mod runtime;
 pub mod session;
 pub mod setup;

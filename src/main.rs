@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Some(Command::Cleanup(args)) => cmd::cleanup::run(args),
         Some(Command::Doctor(args)) => cmd::doctor::run(args),
         Some(Command::Labs(args)) => cmd::labs::run(args),
-        None => cmd::tui::run(cli.lab),
+        Some(Command::Notes(args)) => cmd::notes::run(args),
+        None => cmd::tui::run(cli.lab, cli.stage),
     })
 }

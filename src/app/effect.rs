@@ -32,6 +32,10 @@ pub enum Effect {
     Suspend,
     /// The run is over: the runtime stops here.
     Quit,
+    /// Tell `vaultlab notes` what the projector shows now (presenter mode).
+    Publish(Box<crate::present::Published>),
+    /// Send `Msg::Autoplay { wake, .. }` after `after`: autoplay's clock.
+    Wake { after: Duration, wake: u64 },
 }
 
 impl Effect {

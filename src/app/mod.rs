@@ -113,6 +113,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         journal_path: None,
         journal_problem: None,
         reconcile: reconcile::Reconcile::every(reconcile_every),
+        stage: Default::default(),
     };
     let mut effects = Vec::new();
     effects.push(Effect::Doctor(plan::doctor_plan(&app)));
@@ -129,6 +130,7 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
     let was_over = app.should_quit();
     let (mut effects, redraw) = match msg {
         Msg::Tick(now) => leases::tick(app, now),
+        Msg::Autoplay { wake, now } => crate::present::autoplay::on_wake(app, wake, now),
         Msg::Signal(signal) => (lifecycle::on_signal(app, signal), Redraw::Yes),
         Msg::Suspend => (vec![Effect::Suspend], Redraw::No),
         Msg::Key(key) => on_key(app, key),
@@ -155,6 +157,8 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
             (effects, redraw)
         }
     };
+    // What `vaultlab notes` follows, when it changed (presenter mode only).
+    effects.extend(crate::present::publish(app));
     if app.should_quit() && !was_over {
         // Nothing more is sent; what the journal must learn still is.
         effects.retain(|effect| matches!(effect, Effect::Journal(_)));
@@ -164,6 +168,20 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
 }
 
 fn on_key(app: &mut App, key: KeyEvent) -> (Vec<Effect>, Redraw) {
+    use crate::present::autoplay::{HANDED_OVER, Route, on_key as autoplay_key};
+    match autoplay_key(app, &key) {
+        Route::Consumed(effects) => return (effects, Redraw::Yes),
+        Route::HandedOver => {
+            let (effects, _) = on_app_key(app, key);
+            app.notice.get_or_insert_with(|| HANDED_OVER.to_owned());
+            return (effects, Redraw::Yes);
+        }
+        Route::Pass => {}
+    }
+    on_app_key(app, key)
+}
+
+fn on_app_key(app: &mut App, key: KeyEvent) -> (Vec<Effect>, Redraw) {
     match action_for(app, &key) {
         Some(action) => (on_action(app, action), Redraw::Yes),
         None if app.editing => {
@@ -202,7 +220,11 @@ fn on_wheel(app: &mut App, down: bool) -> Redraw {
     Redraw::from(scroll::apply(app, step))
 }
 
-fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+/// What an action does; autoplay takes the same actions a presenter's keys would.
+pub(crate) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    if let Some(effects) = crate::present::guard(app, action) {
+        return effects;
+    }
     match action {
         // Scrolling and opening the message leave the message where it is.
         Action::Scroll(step) => {

@@ -20,6 +20,11 @@ pub enum Msg {
     Paste(String),
     /// The clock: `update` never reads it itself.
     Tick(DateTime<Utc>),
+    /// The wake-up autoplay asked for (`Effect::Wake`) is due.
+    Autoplay {
+        wake: u64,
+        now: DateTime<Utc>,
+    },
     /// SIGTERM or SIGHUP: the same path as `q`, or as far as it can go with no one to ask.
     Signal(StopSignal),
     /// SIGTSTP from outside: suspend, as Ctrl-Z does.
@@ -46,6 +51,7 @@ impl std::fmt::Debug for Msg {
             },
             Msg::Paste(text) => write!(f, "Paste(<{} chars>)", text.chars().count()),
             Msg::Tick(now) => write!(f, "Tick({now})"),
+            Msg::Autoplay { wake, now } => write!(f, "Autoplay({wake}, {now})"),
             Msg::Signal(signal) => write!(f, "Signal({signal:?})"),
             Msg::Suspend => f.write_str("Suspend"),
             Msg::Wheel { down } => write!(f, "Wheel {{ down: {down} }}"),

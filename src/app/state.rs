@@ -156,6 +156,8 @@ pub struct App {
     pub journal_problem: Option<String>,
     /// The steady reading of Vault that keeps the screen true to it.
     pub reconcile: super::reconcile::Reconcile,
+    /// On stage (`--present`): presenter mode, autoplay, what `notes` follows.
+    pub stage: crate::present::Stage,
 }
 
 impl App {

@@ -26,6 +26,28 @@ pub struct Cli {
 
     #[command(flatten)]
     pub lab: LabArgs,
+
+    #[command(flatten)]
+    pub stage: StageArgs,
+}
+
+/// On stage: the projector layout, autoplay. Only for the lab in the terminal.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StageArgs {
+    /// Presenter mode, for a projector: big headings, high contrast, the lease countdown
+    /// prominent, few key hints, secrets and tokens never shown. `vaultlab notes` in a
+    /// second terminal shows the speaker notes of the pane on screen.
+    #[arg(long)]
+    pub present: bool,
+
+    /// With --present: the lab runs itself, typing each step's command before running it.
+    /// Space pauses, n/p step, any other key takes over.
+    #[arg(long, requires = "present")]
+    pub autoplay: bool,
+
+    /// With --autoplay: how long each pane stays once its step is done.
+    #[arg(long, value_name = "DURATION", default_value = "4s", value_parser = parse_duration, requires = "autoplay")]
+    pub pace: Duration,
 }
 
 const FAULTS_HELP: &str = "\
@@ -66,6 +88,17 @@ pub enum Command {
     Doctor(LabArgs),
     /// List the labs, one a line: its id, its title, what it is about.
     Labs(LabsArgs),
+    /// Speaker notes on a second screen: follows the newest `vaultlab --present` on this
+    /// machine (or --pid), showing the notes of the pane on the projector, a clock and the
+    /// time spent on the pane. Waits for one when none is running.
+    Notes(NotesArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NotesArgs {
+    /// Follow the presenting vaultlab with this process id rather than the newest.
+    #[arg(long)]
+    pub pid: Option<u32>,
 }
 
 /// The help heading of the Vault flags. Each flag names it (rather than the struct setting

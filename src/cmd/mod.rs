@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod error;
 pub mod join;
 pub mod labs;
+pub mod notes;
 pub mod room;
 pub mod sandbox;
 pub mod tui;

@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::WrapErr;
 
-use super::args::LabArgs;
+use super::args::{LabArgs, StageArgs};
 use super::{Outcome, UserError, init_file_logging, open_session, runtime};
 use crate::runtime::effects::EffectRunner;
 use crate::runtime::terminal;
 use crate::ui::Theme;
 
-pub fn run(args: LabArgs) -> Outcome {
+pub fn run(args: LabArgs, stage: StageArgs) -> Outcome {
     // A lab that is not there, or cannot be read, is said first: it is the same mistake
     // with a screen or without one. Reading it starts nothing.
     crate::lab::Labs::new(args.labs.as_deref())
@@ -27,19 +27,53 @@ pub fn run(args: LabArgs) -> Outcome {
     runtime()?.block_on(async {
         // Errors before the terminal is taken over print as usual.
         let session = open_session(&args.session_options()).await?;
-        let theme = Theme::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
+        let theme = Theme::for_run(std::env::var("NO_COLOR").ok().as_deref(), stage.present);
         let (outcomes_tx, outcomes_rx) = tokio::sync::mpsc::unbounded_channel();
         if let Some(problem) = &session.journal_problem {
             eprintln!("vaultlab: {problem}");
         }
-        let runner = EffectRunner::new(session.vault.clone(), session.engine.clone(), outcomes_tx)
-            .with_journal(session.journal.clone());
+        let mut runner =
+            EffectRunner::new(session.vault.clone(), session.engine.clone(), outcomes_tx)
+                .with_journal(session.journal.clone());
+        // On stage, the socket `vaultlab notes` follows; without it the show goes on.
+        let mut stage_problem = None;
+        #[cfg(unix)]
+        if stage.present {
+            use crate::present::socket::{Presence, dir};
+            match dir().map(|dir| Presence::start(&dir).map_err(|e| (dir, e))) {
+                Some(Ok(presence)) => runner = runner.with_stage(Some(presence)),
+                Some(Err((dir, error))) => {
+                    stage_problem = Some(format!(
+                        "Speaker notes are off: cannot open a socket in {}: {error}",
+                        dir.display()
+                    ))
+                }
+                None => {
+                    stage_problem = Some(
+                        "Speaker notes are off: no XDG_RUNTIME_DIR or HOME to put their socket in."
+                            .to_owned(),
+                    )
+                }
+            }
+        }
         // Leases earlier runs left are looked up by the app itself once it runs.
         let inputs = crate::setup::StartInputs {
             reconcile_every: Some(crate::app::reconcile::EVERY),
             ..session.start_inputs(chrono::Utc::now())
         };
-        let (app, initial) = crate::app::init(inputs);
+        let (mut app, mut initial) = crate::app::init(inputs);
+        if stage.present {
+            initial.extend(crate::present::start(
+                &mut app,
+                crate::present::StageOptions {
+                    labs_dir: args.labs.clone(),
+                    autoplay: stage.autoplay.then_some(stage.pace),
+                },
+            ));
+            if let Some(problem) = stage_problem {
+                app.notice = Some(problem);
+            }
+        }
         let mut tui = match terminal::enter() {
             Ok(tui) => tui,
             Err(error) => {

@@ -181,6 +181,7 @@ impl<'a> Loader<'a> {
                     .collect::<Result<_, _>>()?,
             },
             steps,
+            notes: Default::default(),
         })
     }
 

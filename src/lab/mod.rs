@@ -9,6 +9,7 @@ mod file;
 mod kinds;
 mod load;
 pub mod model;
+pub mod notes;
 pub mod template;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ pub enum LabError {
 /// Where a lab's files come from.
 trait LabSource {
     fn read(&self, relative: &str) -> Result<String, LabError>;
+    /// Whether the lab's folder has this file (a lab may have no notes).
+    fn has(&self, relative: &str) -> bool;
     fn display_path(&self, relative: &str) -> PathBuf;
 }
 
@@ -68,6 +71,10 @@ impl LabSource for Embedded<'_> {
 
     fn display_path(&self, relative: &str) -> PathBuf {
         Path::new("labs").join(self.1).join(relative)
+    }
+
+    fn has(&self, relative: &str) -> bool {
+        self.0.get_file(Path::new(self.1).join(relative)).is_some()
     }
 }
 
@@ -96,6 +103,10 @@ impl LabSource for OnDisk {
 
     fn display_path(&self, relative: &str) -> PathBuf {
         self.0.join(relative)
+    }
+
+    fn has(&self, relative: &str) -> bool {
+        self.display_path(relative).exists()
     }
 }
 
@@ -149,10 +160,20 @@ impl Labs {
                 available,
             });
         }
-        match self {
-            Labs::Embedded => load::Loader::new(&Embedded(&EMBEDDED_LABS, id))?.load(id),
-            Labs::Dir(dir) => load::Loader::new(&OnDisk(dir.join(id)))?.load(id),
-        }
+        let (embedded, on_disk);
+        let source: &dyn LabSource = match self {
+            Labs::Embedded => {
+                embedded = Embedded(&EMBEDDED_LABS, id);
+                &embedded
+            }
+            Labs::Dir(dir) => {
+                on_disk = OnDisk(dir.join(id));
+                &on_disk
+            }
+        };
+        let mut lab = load::Loader::new(source)?.load(id)?;
+        lab.notes = notes::load(source, &lab)?;
+        Ok(lab)
     }
 }
 

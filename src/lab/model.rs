@@ -18,6 +18,8 @@ pub struct Lab {
     pub words: LabWords,
     pub finish: Finish,
     pub steps: Vec<Step>,
+    /// What a presenter says on each pane (`notes.toml`), for `vaultlab notes`.
+    pub notes: super::notes::LabNotes,
 }
 
 /// The lab's words outside its steps.

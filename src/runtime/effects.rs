@@ -22,6 +22,9 @@ pub struct EffectRunner {
     outcomes: UnboundedSender<Msg>,
     /// The lease journal (live mode).
     journal: Option<Arc<Mutex<Journal>>>,
+    /// The socket `vaultlab notes` reads (presenter mode).
+    #[cfg(unix)]
+    stage: Option<Arc<crate::present::socket::Presence>>,
 }
 
 impl EffectRunner {
@@ -35,7 +38,38 @@ impl EffectRunner {
             engine,
             outcomes,
             journal: None,
+            #[cfg(unix)]
+            stage: None,
         }
+    }
+
+    /// Publishes the stage's state on this socket (presenter mode).
+    #[cfg(unix)]
+    pub fn with_stage(mut self, stage: Option<crate::present::socket::Presence>) -> Self {
+        self.stage = stage.map(Arc::new);
+        self
+    }
+
+    /// Tells `vaultlab notes` what the projector shows now.
+    pub fn publish(&self, published: &crate::present::Published) {
+        #[cfg(unix)]
+        if let Some(stage) = &self.stage {
+            stage.publish(published);
+        }
+        #[cfg(not(unix))]
+        let _ = published;
+    }
+
+    /// Sends autoplay's wake-up `wake` after `after`: its clock, nothing more.
+    pub fn wake(&self, after: std::time::Duration, wake: u64) {
+        let outcomes = self.outcomes.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let _ = outcomes.send(Msg::Autoplay {
+                wake,
+                now: chrono::Utc::now(),
+            });
+        });
     }
 
     pub fn with_journal(mut self, journal: Option<Arc<Mutex<Journal>>>) -> Self {
@@ -102,7 +136,11 @@ impl EffectRunner {
                 Outcome::Doctor(doctor::check(&self.vault, &plan, &*self.engine).await)
             }
             Effect::Journal(change) => self.journal(change),
-            Effect::Clipboard(_) | Effect::Suspend | Effect::Quit => return None,
+            Effect::Clipboard(_)
+            | Effect::Suspend
+            | Effect::Quit
+            | Effect::Publish(_)
+            | Effect::Wake { .. } => return None,
         })
     }
 

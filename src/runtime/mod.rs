@@ -160,6 +160,8 @@ fn dispatch(
             Effect::Clipboard(text) => runner.report(Outcome::Copied(
                 terminal::copy_to_clipboard(text.expose_secret()).map_err(|e| e.to_string()),
             )),
+            Effect::Publish(published) => runner.publish(&published),
+            Effect::Wake { after, wake } => runner.wake(after, wake),
             Effect::Journal(change) => {
                 let outcome = tokio::task::block_in_place(|| runner.journal(change));
                 runner.report(outcome);

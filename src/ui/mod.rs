@@ -14,6 +14,7 @@ mod column;
 mod header;
 mod overlay;
 mod panes;
+pub mod present;
 mod status_bar;
 pub mod theme;
 mod widgets;
@@ -60,6 +61,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
             pane: app.pane(),
             room: None,
         };
+    }
+    if app.stage.presenting {
+        return present::draw(frame, app, theme);
     }
     let title = header::title(app, theme, area.width);
     // The badge shares the top border with the title, and its corners.

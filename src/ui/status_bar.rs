@@ -125,6 +125,8 @@ fn hints(app: &App, with_message: bool) -> Vec<Hint> {
             keys: b.keys,
             description: b.description,
         })
+        // On stage, only the keys that move the lab on.
+        .filter(|h| h.kept || !app.stage.presenting)
         .collect()
 }
 

@@ -32,6 +32,24 @@ impl Theme {
         }
     }
 
+    /// For a projector (`--present`): bright colours and bold, no dark grey, which a
+    /// projector washes out.
+    pub fn high_contrast() -> Self {
+        let bold = |color| Style::new().fg(color).add_modifier(Modifier::BOLD);
+        Self {
+            title: bold(Color::White),
+            accent: bold(Color::LightCyan),
+            done: bold(Color::LightGreen),
+            failed: bold(Color::LightRed),
+            running: bold(Color::LightYellow),
+            muted: Style::new().fg(Color::Gray),
+            key: bold(Color::LightCyan),
+            selected: Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            warning: bold(Color::LightYellow),
+            code: bold(Color::LightBlue),
+        }
+    }
+
     pub fn plain() -> Self {
         let bold = Style::new().add_modifier(Modifier::BOLD);
         Self {
@@ -53,6 +71,15 @@ impl Theme {
         match no_color {
             Some(value) if !value.is_empty() => Self::plain(),
             _ => Self::colored(),
+        }
+    }
+
+    /// The theme for a run: high contrast on stage, unless `NO_COLOR` asks for none.
+    pub fn for_run(no_color: Option<&str>, presenting: bool) -> Self {
+        match (no_color.is_some_and(|v| !v.is_empty()), presenting) {
+            (true, _) => Self::plain(),
+            (false, true) => Self::high_contrast(),
+            (false, false) => Self::colored(),
         }
     }
 }
