@@ -10,6 +10,7 @@ mod e2e_tui;
 mod labs_cli;
 mod lease_journal;
 mod postgres_lab;
+mod present;
 mod reconcile;
 mod room_cli;
 mod sandbox_cli;

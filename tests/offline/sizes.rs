@@ -52,7 +52,7 @@ fn every_pane_and_overlay_at_80x24_100x30_and_200x60() {
 
 /// The keys that must stay in the status bar: the ones that move the lab on, or answer
 /// the prompt that is open.
-fn primary_keys(app: &App) -> Vec<&'static str> {
+pub fn primary_keys(app: &App) -> Vec<&'static str> {
     match app.overlay {
         Some(Overlay::Help) | Some(Overlay::Message) => return vec!["any key"],
         Some(Overlay::ConfirmQuit) | Some(Overlay::EarlierLeases) => return vec!["r ", "Esc"],
