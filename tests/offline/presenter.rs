@@ -122,7 +122,10 @@ fn wake(app: &mut App, number: u64, now: DateTime<Utc>) -> (Vec<Effect>, Redraw)
 
 /// Autoplay on the fresh lab at a 2 s pace; its first wake-up.
 fn autoplaying() -> (App, u64) {
-    let mut app = app(Mode::Sandbox);
+    autoplaying_from(app(Mode::Sandbox))
+}
+
+fn autoplaying_from(mut app: App) -> (App, u64) {
     let effects = present::start(
         &mut app,
         StageOptions {
@@ -240,4 +243,22 @@ fn app_with_creds() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
     app
+}
+
+#[test]
+fn autoplay_waits_while_a_prompt_is_open() {
+    // Keys alive: SIGTERM asks whether to revoke them.
+    let mut app = app_with_creds();
+    app.pane = Pane::Overview;
+    let (mut app, first) = autoplaying_from(app);
+    update(
+        &mut app,
+        Msg::Signal(vaultlab::app::msg::StopSignal::Terminate),
+    );
+    let opened = app.overlay;
+    assert!(opened.is_some(), "SIGTERM asks");
+    let (effects, _) = wake(&mut app, first, at(60));
+    assert_eq!(app.pane, Pane::Overview, "autoplay moved under the prompt");
+    assert_eq!(app.overlay, opened);
+    assert!(wake_of(&effects).is_some(), "it looks again later");
 }
