@@ -12,7 +12,7 @@ use vaultlab::app::{Redraw, update};
 use vaultlab::present::{self, HIDDEN, StageOptions};
 
 use crate::app_states::*;
-use crate::sizes::{SIZES, primary_keys, settled};
+use crate::sizes::{SIZES, every_line_scrolls_into_view_at_80x24, primary_keys, settled};
 
 /// `app` put on stage as `vaultlab --present` does.
 fn on_stage(mut app: App) -> App {
@@ -61,6 +61,11 @@ fn on_stage_every_pane_and_overlay_at_80x24_100x30_and_200x60() {
             });
         }
     }
+}
+
+#[test]
+fn on_stage_at_80x24_every_line_of_every_pane_can_be_scrolled_into_view() {
+    every_line_scrolls_into_view_at_80x24(every_screen_on_stage());
 }
 
 #[test]
