@@ -174,7 +174,8 @@ mod tests {
     /// The shipped lab with `notes` as its notes file, loaded from a folder.
     fn with_notes(notes: Option<&str>) -> Result<Lab, LabError> {
         let dir = tempfile::tempdir().unwrap();
-        let lab_dir = dir.path().join("demo");
+        // The folder named as the lab's id, as the loader asks.
+        let lab_dir = dir.path().join(DEFAULT_LAB);
         let shipped = crate::lab::Embedded(&crate::lab::EMBEDDED_LABS, DEFAULT_LAB);
         for file in [
             "lab.toml",
@@ -189,7 +190,7 @@ mod tests {
         if let Some(notes) = notes {
             std::fs::write(lab_dir.join(FILE), notes).unwrap();
         }
-        load_from_dir(dir.path(), "demo")
+        load_from_dir(dir.path(), DEFAULT_LAB)
     }
 
     #[test]
