@@ -73,7 +73,11 @@ pub fn run(args: LabArgs, stage: StageArgs) -> Outcome {
             initial.extend(crate::present::start(
                 &mut app,
                 crate::present::StageOptions {
-                    labs_dir: args.labs.clone(),
+                    // Whole, so `notes` finds the same folder from wherever it runs.
+                    labs_dir: args
+                        .labs
+                        .as_ref()
+                        .map(|dir| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())),
                     autoplay: stage.autoplay.then_some(stage.pace),
                 },
             ));

@@ -174,7 +174,7 @@ mod tests {
     /// The shipped lab with `notes` as its notes file, loaded from a folder.
     fn with_notes(notes: Option<&str>) -> Result<Lab, LabError> {
         let dir = tempfile::tempdir().unwrap();
-        // In a folder named as the lab's id, as the loader asks.
+        // The folder named as the lab's id, as the loader asks.
         let lab_dir = dir.path().join(DEFAULT_LAB);
         let shipped = crate::lab::Embedded(&crate::lab::EMBEDDED_LABS, DEFAULT_LAB);
         for file in [

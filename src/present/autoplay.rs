@@ -211,6 +211,10 @@ pub fn on_wake(app: &mut App, number: u64, now: DateTime<Utc>) -> (Vec<Effect>, 
     if autoplay.wake != number || autoplay.paused {
         return (Vec::new(), Redraw::No);
     }
+    // A prompt is open (a SIGTERM asks whether to revoke): it is answered first.
+    if app.overlay.is_some() {
+        return (wake(app, POLL), Redraw::No);
+    }
     let pace = autoplay.pace;
     match &mut autoplay.phase {
         Phase::Dwell { until } => {

@@ -12,7 +12,7 @@ use vaultlab::app::{Redraw, update};
 use vaultlab::present::{self, HIDDEN, StageOptions};
 
 use crate::app_states::*;
-use crate::sizes::{SIZES, primary_keys, settled};
+use crate::sizes::{SIZES, every_line_scrolls_into_view_at_80x24, primary_keys, settled};
 
 /// `app` put on stage as `vaultlab --present` does.
 fn on_stage(mut app: App) -> App {
@@ -61,6 +61,11 @@ fn on_stage_every_pane_and_overlay_at_80x24_100x30_and_200x60() {
             });
         }
     }
+}
+
+#[test]
+fn on_stage_at_80x24_every_line_of_every_pane_can_be_scrolled_into_view() {
+    every_line_scrolls_into_view_at_80x24(every_screen_on_stage());
 }
 
 #[test]
@@ -122,7 +127,10 @@ fn wake(app: &mut App, number: u64, now: DateTime<Utc>) -> (Vec<Effect>, Redraw)
 
 /// Autoplay on the fresh lab at a 2 s pace; its first wake-up.
 fn autoplaying() -> (App, u64) {
-    let mut app = app(Mode::Sandbox);
+    autoplaying_from(app(Mode::Sandbox))
+}
+
+fn autoplaying_from(mut app: App) -> (App, u64) {
     let effects = present::start(
         &mut app,
         StageOptions {
@@ -240,4 +248,22 @@ fn app_with_creds() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
     app
+}
+
+#[test]
+fn autoplay_waits_while_a_prompt_is_open() {
+    // Keys alive: SIGTERM asks whether to revoke them.
+    let mut app = app_with_creds();
+    app.pane = Pane::Overview;
+    let (mut app, first) = autoplaying_from(app);
+    update(
+        &mut app,
+        Msg::Signal(vaultlab::app::msg::StopSignal::Terminate),
+    );
+    let opened = app.overlay;
+    assert!(opened.is_some(), "SIGTERM asks");
+    let (effects, _) = wake(&mut app, first, at(60));
+    assert_eq!(app.pane, Pane::Overview, "autoplay moved under the prompt");
+    assert_eq!(app.overlay, opened);
+    assert!(wake_of(&effects).is_some(), "it looks again later");
 }

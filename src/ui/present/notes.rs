@@ -80,7 +80,7 @@ pub fn draw(
                 )),
                 Line::styled("Looking again every second.", theme.muted),
             ];
-            ("vaultlab notes · waiting".to_owned(), None, lines)
+            (vec!["vaultlab notes · waiting".to_owned()], None, lines)
         }
         NotesScreen::Following {
             pid,
@@ -90,8 +90,11 @@ pub fn draw(
             problem,
         } => {
             let which = match live {
-                1 => format!("following pid {pid}"),
-                n => format!("following pid {pid} (newest of {n} presenting; --pid chooses)"),
+                1 => vec![format!("following pid {pid}")],
+                n => vec![
+                    format!("following pid {pid} (newest of {n} presenting; --pid chooses)"),
+                    format!("following pid {pid} (newest of {n})"),
+                ],
             };
             let mut lines = Vec::new();
             if let Some(problem) = problem {
@@ -102,7 +105,10 @@ pub fn draw(
                 lines.extend(notes_lines(*notes, published, theme));
             }
             (
-                format!("vaultlab notes · {which}"),
+                which
+                    .into_iter()
+                    .map(|which| format!("vaultlab notes · {which}"))
+                    .collect(),
                 published.map(|p| p.since),
                 lines,
             )
@@ -113,6 +119,14 @@ pub fn draw(
         .map(|spent| format!(" · on this pane {}", minutes(spent)))
         .unwrap_or_default();
     let right = format!("{clock}{on_step}");
+    // The longest way of saying whom it follows that fits beside the clock.
+    let room = usize::from(area.width).saturating_sub(right.chars().count() + 1);
+    let who = who
+        .iter()
+        .find(|who| who.chars().count() <= room)
+        .or(who.last())
+        .cloned()
+        .unwrap_or_default();
     let [left_area, right_area] = Layout::horizontal([
         Constraint::Min(0),
         Constraint::Length(u16::try_from(right.chars().count()).unwrap_or(0)),
