@@ -140,7 +140,20 @@ pub fn event_line(event: &Event) -> String {
                 a.service, a.action, a.status
             )
         }
-        Detail::Lease(l) => format!("{time} {ns} lease {:?} {}", l.change, l.lease_id),
+        Detail::Lease(l) => format!("{time} {ns} lease {} {}", l.change.as_str(), l.lease_id),
+        Detail::Room(r) => {
+            let seat = r
+                .seat
+                .as_deref()
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default();
+            let detail = r
+                .detail
+                .as_deref()
+                .map(|d| format!(" {}", one_line(d)))
+                .unwrap_or_default();
+            format!("{time} {ns} room {}{seat}{detail}", r.change.as_str())
+        }
     }
 }
 
