@@ -290,6 +290,10 @@ pub struct RoomArgs {
     /// Serve without the dashboard: the join line, then one line per event.
     #[arg(long)]
     pub headless: bool,
+
+    /// An action on the running room (without one, `vaultlab room` starts the room).
+    #[command(subcommand)]
+    pub action: Option<super::room_control::RoomAction>,
 }
 
 #[derive(Debug, Args)]

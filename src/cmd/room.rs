@@ -8,14 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::args::RoomArgs;
-use super::error::UserError;
 use super::sandbox::stop_signal;
 use super::{Outcome, init_stderr_logging, runtime};
-use crate::lease::journal;
 use vaultlab_sandbox::events::{Detail, Event};
 use vaultlab_sandbox::{RoomOptions, Sandbox, SandboxOptions};
 
 pub fn run(args: RoomArgs) -> Outcome {
+    if let Some(action) = args.action {
+        return super::room_control::run(action, args.state);
+    }
     let state = state_path(&args)?;
     if !args.headless {
         return super::room_dashboard::run(args, state);
@@ -29,6 +30,12 @@ pub fn run(args: RoomArgs) -> Outcome {
         let sandbox = Sandbox::start(sandbox_options(&args, &state)).await?;
         let room = sandbox.room().expect("started as a room");
         let config = room.config();
+        // For `vaultlab room status` and the others, from a second terminal.
+        let _control = super::room_control::ControlFile::write(
+            &state,
+            sandbox.vault_addr(),
+            sandbox.root_token().expose(),
+        )?;
         let mut live = sandbox.events().subscribe();
         {
             let mut out = std::io::stdout().lock();
@@ -75,16 +82,7 @@ pub fn run(args: RoomArgs) -> Outcome {
 
 /// Where the room keeps its state: --state, else room.json in vaultlab's data directory.
 pub(super) fn state_path(args: &RoomArgs) -> Result<PathBuf, super::Stop> {
-    match args.state.clone() {
-        Some(path) => Ok(path),
-        None => Ok(journal::data_dir(|name| std::env::var(name).ok())
-            .map(|dir| dir.join("room.json"))
-            .ok_or_else(|| {
-                UserError::Room(
-                    "no HOME or XDG_DATA_HOME to keep the room in: pass --state PATH".into(),
-                )
-            })?),
-    }
+    super::room_control::state_path(args.state.clone())
 }
 
 /// The sandbox a room is: the same with the dashboard or without.
@@ -140,7 +138,20 @@ pub fn event_line(event: &Event) -> String {
                 a.service, a.action, a.status
             )
         }
-        Detail::Lease(l) => format!("{time} {ns} lease {:?} {}", l.change, l.lease_id),
+        Detail::Lease(l) => format!("{time} {ns} lease {} {}", l.change.as_str(), l.lease_id),
+        Detail::Room(r) => {
+            let seat = r
+                .seat
+                .as_deref()
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default();
+            let detail = r
+                .detail
+                .as_deref()
+                .map(|d| format!(" {}", one_line(d)))
+                .unwrap_or_default();
+            format!("{time} {ns} room {}{seat}{detail}", r.change.as_str())
+        }
     }
 }
 

@@ -37,6 +37,18 @@ pub fn run(args: RoomArgs, state: PathBuf) -> Outcome {
     init_file_logging();
     runtime()?.block_on(async {
         let sandbox = Sandbox::start(super::room::sandbox_options(&args, &state)).await?;
+        // For `vaultlab room status` and the others, from a second terminal.
+        let _control = match super::room_control::ControlFile::write(
+            &state,
+            sandbox.vault_addr(),
+            sandbox.root_token().expose(),
+        ) {
+            Ok(control) => control,
+            Err(stop) => {
+                sandbox.shutdown().await?;
+                return Err(stop);
+            }
+        };
         let code = sandbox
             .room()
             .expect("started as a room")

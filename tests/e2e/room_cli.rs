@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use common::peer_program;
 
-struct Room {
-    child: Child,
-    url: String,
-    code: String,
+pub(crate) struct Room {
+    pub(crate) child: Child,
+    pub(crate) url: String,
+    pub(crate) code: String,
     lines: mpsc::Receiver<String>,
 }
 
@@ -25,7 +25,7 @@ impl Drop for Room {
     }
 }
 
-fn start_room(state: &std::path::Path) -> Room {
+pub(crate) fn start_room(state: &std::path::Path) -> Room {
     let mut child = Command::new(crate::VAULTLAB)
         .args([
             "room",
@@ -66,7 +66,7 @@ fn start_room(state: &std::path::Path) -> Room {
 
 impl Room {
     /// Waits (with a deadline) for a printed line containing `text`.
-    fn wait_for_line(&self, text: &str) -> String {
+    pub(crate) fn wait_for_line(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut seen = Vec::new();
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -80,7 +80,7 @@ impl Room {
     }
 }
 
-fn join(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn join(home: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(crate::VAULTLAB)
         .arg("join")
         .args(args)
@@ -90,7 +90,7 @@ fn join(home: &std::path::Path, args: &[&str]) -> std::process::Output {
         .expect("run vaultlab join")
 }
 
-fn exports(output: &std::process::Output) -> Vec<(String, String)> {
+pub(crate) fn exports(output: &std::process::Output) -> Vec<(String, String)> {
     assert!(
         output.status.success(),
         "join failed: {}",
@@ -106,7 +106,11 @@ fn exports(output: &std::process::Output) -> Vec<(String, String)> {
         .collect()
 }
 
-fn bao(env: &[(String, String)], home: &std::path::Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn bao(
+    env: &[(String, String)],
+    home: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
     Command::new(peer_program("bao"))
         .args(args)
         .env("HOME", home)

@@ -221,12 +221,18 @@ impl Sandbox {
             Some(room) => Some(room::Room::open(
                 vault.clone(),
                 aws.clone(),
+                events.clone(),
                 &options.region,
                 &room.title,
                 room.max_seats,
             )),
-            None => room::Room::existing(vault.clone(), aws.clone(), &options.region),
+            None => {
+                room::Room::existing(vault.clone(), aws.clone(), events.clone(), &options.region)
+            }
         };
+        if let Some(room) = &room {
+            room.start_tracking();
+        }
 
         // Vault faults see every request first; AWS faults are answered by the AWS
         // endpoint once a request is authenticated. The admin API is the faults' own.
@@ -355,6 +361,10 @@ impl Sandbox {
         }
         let _ = tokio::time::timeout(DRAIN_LIMIT, &mut self.lease_worker).await;
         self.lease_worker.abort();
+        if let Some(room) = &self.room {
+            // What the last requests did to the seats' progress is kept too.
+            room.stop_tracking().await;
+        }
         self.engine.drain(Duration::from_secs(5)).await;
         if let Some(store) = self.store.take() {
             tokio::task::spawn_blocking(move || store.close())

@@ -388,9 +388,10 @@ impl AwsEndpoint {
         service: Option<Service>,
         trace: Trace,
         status: StatusCode,
-        error_code: Option<String>,
+        error: Option<(String, String)>,
         elapsed: Duration,
     ) {
+        let (error_code, error_message) = error.unzip();
         // Only the engine's own listener may say what the engine was doing.
         let engine = match self.origin {
             Origin::Engine => headers
@@ -410,6 +411,7 @@ impl AwsEndpoint {
             action: trace.action.unwrap_or_default(),
             status: status.as_u16(),
             error_code,
+            error_message: error_message.map(|m| events::bounded_error(&m)),
             origin: self.origin,
             purpose: engine.as_ref().map(|c| c.purpose),
             lease_id: engine.and_then(|c| c.lease_id),
@@ -490,7 +492,7 @@ async fn handle(
         endpoint.on_change.notify_one();
     }
     let request_id = uuid::Uuid::new_v4().to_string();
-    let (status, error_code, response) = match (service, result) {
+    let (status, error, response) = match (service, result) {
         (Some(service), Ok((action, inner))) => {
             let body = xml::success(service, &action, inner, &request_id);
             (
@@ -517,19 +519,12 @@ async fn handle(
             );
             (
                 error.status,
-                Some(error.code.to_string()),
+                Some((error.code.to_string(), error.message.clone())),
                 xml_response(error.status, &request_id, body),
             )
         }
     };
-    endpoint.report(
-        &headers,
-        service,
-        trace,
-        status,
-        error_code,
-        started.elapsed(),
-    );
+    endpoint.report(&headers, service, trace, status, error, started.elapsed());
     response
 }
 

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Each server-sent event has `id:` its sequence number, `event:` its kind (`vault`, `aws`,
-//! `lease`) and `data:` the event as JSON. A subscriber that falls behind gets
+//! `lease`, `room`) and `data:` the event as JSON. A subscriber that falls behind gets
 //! `event: lagged` with `{"missed": n}` and goes on from the oldest event still held. The
 //! stream ends when the sandbox stops.
 
@@ -119,7 +119,7 @@ async fn follow(
         .into_response()
 }
 
-fn parse_wait(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_wait(text: &str) -> Result<Duration, String> {
     let value = serde_json::Value::String(text.to_owned());
     crate::vault::duration::parse_duration_second(&value)
         .ok()
@@ -169,6 +169,7 @@ fn kind(event: &Event) -> &'static str {
         super::Detail::Vault(_) => "vault",
         super::Detail::Aws(_) => "aws",
         super::Detail::Lease(_) => "lease",
+        super::Detail::Room(_) => "room",
     }
 }
 

@@ -1,6 +1,7 @@
 //! What happens in the sandbox, as a stream of events: every Vault request, every AWS
-//! request (the engine's own calls on Vault's behalf included, with why it made them), and
-//! every lease issued, renewed, revoked or expired. For a room's live dashboard and for a
+//! request (the engine's own calls on Vault's behalf included, with why it made them),
+//! every lease issued, renewed, revoked or expired, and a room's seats taken and its
+//! facilitator's actions. For a room's live dashboard and for a
 //! presenter's "inside view" of what Vault does in AWS on a learner's behalf.
 //!
 //! Events carry names, paths, statuses, error words and timings; never a secret (no token,
@@ -47,6 +48,8 @@ pub enum Detail {
     Vault(VaultCall),
     Aws(AwsCall),
     Lease(LeaseChange),
+    /// What happened in a workshop room: a seat taken, a facilitator's action.
+    Room(RoomChange),
 }
 
 impl Detail {
@@ -56,6 +59,7 @@ impl Detail {
             Detail::Vault(v) => &v.namespace,
             Detail::Aws(a) => &a.namespace,
             Detail::Lease(l) => &l.namespace,
+            Detail::Room(r) => &r.namespace,
         }
     }
 }
@@ -154,6 +158,9 @@ pub struct AwsCall {
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
+    /// The error's message, in AWS's words as the sandbox answered them (names no key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
     pub origin: Origin,
     /// Why the engine made it (engine calls only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,6 +213,61 @@ pub struct LeaseChange {
     pub ttl_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl LeaseChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseChangeKind::Issued => "issued",
+            LeaseChangeKind::Renewed => "renewed",
+            LeaseChangeKind::Revoked => "revoked",
+            LeaseChangeKind::Expired => "expired",
+            LeaseChangeKind::RevokeFailed => "revoke_failed",
+            LeaseChangeKind::Irrevocable => "irrevocable",
+        }
+    }
+}
+
+/// What happened in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomChangeKind {
+    /// A seat was taken.
+    Joined,
+    /// A seat was given back to whoever holds its secret.
+    Rejoined,
+    Broadcast,
+    Pace,
+    ShortLeases,
+    /// The facilitator revoked a seat's leases.
+    SeatRevoked,
+    Ended,
+}
+
+impl RoomChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomChangeKind::Joined => "joined",
+            RoomChangeKind::Rejoined => "rejoined",
+            RoomChangeKind::Broadcast => "broadcast",
+            RoomChangeKind::Pace => "pace",
+            RoomChangeKind::ShortLeases => "short_leases",
+            RoomChangeKind::SeatRevoked => "seat_revoked",
+            RoomChangeKind::Ended => "ended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RoomChange {
+    /// The seat's namespace (`room/ada/`), or `room/` for the whole room.
+    pub namespace: String,
+    pub change: RoomChangeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat: Option<String>,
+    /// The broadcast message, the pace, a count: what the change was, in a few words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// The sandbox's event stream: cheap to clone.

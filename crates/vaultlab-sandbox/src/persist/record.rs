@@ -27,6 +27,8 @@ enum Table {
     Policy,
     Token,
     Seat,
+    SeatProgress,
+    SeatLog,
 }
 
 #[derive(Serialize)]
@@ -93,6 +95,8 @@ pub fn vault_rows(state: &mut VaultState, last_meta: &mut Vec<u8>) -> Vec<u8> {
     push_rows(&mut out, Table::Policy, &mut state.policies);
     push_rows(&mut out, Table::Token, &mut state.tokens);
     push_rows(&mut out, Table::Seat, &mut state.seats);
+    push_rows(&mut out, Table::SeatProgress, &mut state.seat_progress);
+    push_rows(&mut out, Table::SeatLog, &mut state.seat_log);
     out
 }
 
@@ -119,6 +123,8 @@ pub fn forget_vault_changes(state: &mut VaultState) {
     state.policies.forget_changes();
     state.tokens.forget_changes();
     state.seats.forget_changes();
+    state.seat_progress.forget_changes();
+    state.seat_log.forget_changes();
 }
 
 pub fn forget_aws_changes(state: &mut AwsState) {
@@ -174,6 +180,8 @@ pub fn apply(payload: &[u8], vault: &mut VaultState, aws: &mut AwsState) -> Resu
                 meta.policies = std::mem::take(&mut vault.policies);
                 meta.tokens = std::mem::take(&mut vault.tokens);
                 meta.seats = std::mem::take(&mut vault.seats);
+                meta.seat_progress = std::mem::take(&mut vault.seat_progress);
+                meta.seat_log = std::mem::take(&mut vault.seat_log);
                 *vault = meta;
             }
             Table::Aws => {
@@ -196,6 +204,8 @@ pub fn apply(payload: &[u8], vault: &mut VaultState, aws: &mut AwsState) -> Resu
             Table::Policy => set(&mut vault.policies, row.k, row.v)?,
             Table::Token => set(&mut vault.tokens, row.k, row.v)?,
             Table::Seat => set(&mut vault.seats, row.k, row.v)?,
+            Table::SeatProgress => set(&mut vault.seat_progress, row.k, row.v)?,
+            Table::SeatLog => set(&mut vault.seat_log, row.k, row.v)?,
         }
     }
     Ok(())

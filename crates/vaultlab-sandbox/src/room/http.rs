@@ -4,8 +4,19 @@
 //! POST /vaultlab/room/join   {"code","name","seat_secret"?}   no token: the code is the key
 //!      200 the seat (token, AWS keys, seat secret)   403 wrong code   429 too many guesses
 //!      409 room full, or the name taken (without its secret)   400 a bad name
-//! GET  /vaultlab/room        the facilitator's (root) token: title, code, seats
+//! GET  /vaultlab/room                          root token: `RoomStatus`
+//! GET  /vaultlab/room/seats/{name}/events?limit=200   root: `SeatLog`, newest first
+//! POST /vaultlab/room/broadcast {"message"}      root: 204 ("" clears it)
+//! POST /vaultlab/room/pace {"step": 3|null}      root: 204
+//! POST /vaultlab/room/short-leases {"ttl","max_ttl"}  root: 200 {"seats": n}
+//! POST /vaultlab/room/seats/{name}/revoke        root: 200 {"revoked": n}
+//! POST /vaultlab/room/end                        root: 200 `RoomReport`; joins then get 410
+//! GET  /vaultlab/room/seat?since=V&wait=10s      a seat's token: `SeatNotice`, at once if
+//!                                                its version is past V, else when it moves
 //! ```
+//!
+//! The wire types are `vaultlab_wire::room`'s; the contract is `room-api.md`. Any token but
+//! the root token gets Vault's plain 403 on the facilitator's paths.
 //!
 //! Errors are `{"errors":["…"]}`, as Vault's are. A seat's answer is marked not to be
 //! cached: it holds the seat's token and keys.
@@ -31,6 +42,7 @@ pub fn router(room: Room, vault: VaultServer) -> axum::Router {
     axum::Router::new()
         .route(JOIN_PATH, post(join))
         .route(ROOM_PATH, get(status))
+        .merge(super::http_control::router())
         .with_state((room, vault))
 }
 
@@ -42,7 +54,7 @@ struct JoinRequest {
     seat_secret: Option<String>,
 }
 
-fn refusal(status: StatusCode, message: String) -> Response {
+pub(super) fn refusal(status: StatusCode, message: String) -> Response {
     (status, Json(json!({ "errors": [message] }))).into_response()
 }
 
@@ -67,13 +79,7 @@ async fn join(
         )
         .await
     {
-        Ok(grant) => {
-            let mut response = Json(grant).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
+        Ok(grant) => no_store(Json(grant).into_response()),
         Err(why) => {
             let status = match &why {
                 JoinRefusal::WrongCode => StatusCode::FORBIDDEN,
@@ -81,6 +87,7 @@ async fn join(
                 JoinRefusal::Full(_) | JoinRefusal::Taken(_) => StatusCode::CONFLICT,
                 JoinRefusal::BadName => StatusCode::BAD_REQUEST,
                 JoinRefusal::NoRoom => StatusCode::NOT_FOUND,
+                JoinRefusal::Ended => StatusCode::GONE,
                 JoinRefusal::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
             };
             let mut response = refusal(status, why.to_string());
@@ -98,26 +105,11 @@ async fn status(State((room, vault)): State<(Room, VaultServer)>, headers: Heade
     if !vault.is_root_token(token_from_headers(&headers).as_deref()) {
         return Reply::permission_denied().into_response();
     }
-    let config = room.config();
-    let seats: Vec<_> = room
-        .seats()
-        .into_iter()
-        .map(|s| {
-            json!({
-                "name": s.name,
-                "namespace": s.namespace,
-                "account_id": s.account,
-                "joined": s.joined,
-            })
-        })
-        .collect();
-    let mut response = Json(json!({
-        "title": config.title,
-        "join_code": config.join_code.expose(),
-        "max_seats": config.max_seats,
-        "seats": seats,
-    }))
-    .into_response();
+    no_store(Json(room.status()).into_response())
+}
+
+/// Marks an answer that holds a secret (the join code, a seat's token) not to be cached.
+pub(super) fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -8,8 +8,12 @@
 //! restart with `--state`. The join code and the seat tokens are secrets; a seat's secret
 //! is kept only as its SHA-256.
 
+pub mod control;
 pub mod http;
+pub mod http_control;
 pub mod limiter;
+pub mod progress;
+pub mod tracker;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -18,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::aws::AwsEndpoint;
+use crate::events::{Detail, Events, RoomChange, RoomChangeKind};
 use crate::vault::VaultServer;
 use crate::vault::namespace::NsRef;
 use crate::vault::username::random_base62;
@@ -44,6 +49,15 @@ pub struct RoomConfig {
     pub join_code: PersistedSecret,
     pub max_seats: usize,
     pub opened: DateTime<Utc>,
+    /// The facilitator's message to every learner.
+    #[serde(default)]
+    pub broadcast: Option<vaultlab_wire::room::Broadcast>,
+    /// Steps after this one are held.
+    #[serde(default)]
+    pub pace: Option<u8>,
+    /// When the facilitator ended the room: no more joins.
+    #[serde(default)]
+    pub ended: Option<DateTime<Utc>>,
 }
 
 /// One seat, kept with the state.
@@ -92,6 +106,8 @@ pub enum JoinRefusal {
     BadName,
     #[error("this sandbox is not a room")]
     NoRoom,
+    #[error("the room has ended")]
+    Ended,
     #[error("the seat could not be made: {0}")]
     Failed(String),
 }
@@ -144,6 +160,9 @@ pub struct Room {
     joining: Arc<tokio::sync::Mutex<()>>,
     /// The sandbox's region, for a seat's AWS settings.
     region: String,
+    events: Events,
+    /// What learners' long polls wait on (see `tracker`).
+    notices: tracker::Notices,
 }
 
 impl Room {
@@ -152,6 +171,7 @@ impl Room {
     pub fn open(
         vault: VaultServer,
         aws: AwsEndpoint,
+        events: Events,
         region: &str,
         title: &str,
         max_seats: usize,
@@ -163,6 +183,9 @@ impl Room {
                     join_code: PersistedSecret::new(new_join_code()),
                     max_seats: max_seats.clamp(1, MAX_SEATS),
                     opened: Utc::now(),
+                    broadcast: None,
+                    pace: None,
+                    ended: None,
                 });
             }
         });
@@ -172,11 +195,18 @@ impl Room {
             limiter: Arc::default(),
             joining: Arc::default(),
             region: region.to_owned(),
+            events,
+            notices: tracker::Notices::default(),
         }
     }
 
     /// A sandbox's room, if it has one (it was opened once, and kept).
-    pub fn existing(vault: VaultServer, aws: AwsEndpoint, region: &str) -> Option<Self> {
+    pub fn existing(
+        vault: VaultServer,
+        aws: AwsEndpoint,
+        events: Events,
+        region: &str,
+    ) -> Option<Self> {
         vault
             .read_state(|state| state.room.is_some())
             .then(|| Self {
@@ -185,6 +215,8 @@ impl Room {
                 limiter: Arc::default(),
                 joining: Arc::default(),
                 region: region.to_owned(),
+                events,
+                notices: tracker::Notices::default(),
             })
     }
 
@@ -224,6 +256,9 @@ impl Room {
                 return Err(JoinRefusal::WrongCode);
             }
         }
+        if config.ended.is_some() {
+            return Err(JoinRefusal::Ended);
+        }
         if !valid_seat_name(name) {
             return Err(JoinRefusal::BadName);
         }
@@ -237,15 +272,44 @@ impl Room {
                 return Err(JoinRefusal::Taken(name.to_owned()));
             }
             let seat = self.with_live_token(seat).await?;
-            return self.grant(&config, &seat, secret.unwrap_or_default(), true);
+            let grant = self.grant(&config, &seat, secret.unwrap_or_default(), true)?;
+            self.tell(
+                &seat.namespace,
+                RoomChangeKind::Rejoined,
+                Some(&seat.name),
+                None,
+            );
+            return Ok(grant);
         }
         let taken = self.vault.read_state(|state| state.seats.len());
         if taken >= config.max_seats {
             return Err(JoinRefusal::Full(config.max_seats));
         }
-        let seat = self.make_seat(name).await?;
-        let (seat, secret) = seat;
-        self.grant(&config, &seat, &secret, false)
+        let (seat, secret) = self.make_seat(name).await?;
+        let grant = self.grant(&config, &seat, &secret, false)?;
+        self.tell(
+            &seat.namespace,
+            RoomChangeKind::Joined,
+            Some(&seat.name),
+            None,
+        );
+        Ok(grant)
+    }
+
+    /// Tells the event stream what happened in the room.
+    fn tell(
+        &self,
+        namespace: &str,
+        change: RoomChangeKind,
+        seat: Option<&str>,
+        detail: Option<String>,
+    ) {
+        self.events.emit(Detail::Room(RoomChange {
+            namespace: namespace.to_owned(),
+            change,
+            seat: seat.map(str::to_owned),
+            detail,
+        }));
     }
 
     async fn make_seat(&self, name: &str) -> Result<(Seat, String), JoinRefusal> {
@@ -384,7 +448,7 @@ mod tests {
             crate::aws::AwsOptions::default(),
             notifier,
         );
-        let room = Room::open(vault.clone(), aws, "us-east-1", "t", 5);
+        let room = Room::open(vault.clone(), aws, Events::default(), "us-east-1", "t", 5);
         let code = room.config().join_code.expose().to_owned();
         let here = std::net::IpAddr::from([127, 0, 0, 1]);
         let first = room.join(&code, "ada", None, here).await.unwrap();

@@ -11,6 +11,7 @@ use super::VaultServer;
 use super::duration::{format_go_duration, parse_duration_second};
 use super::http::{Operation, Reply, VaultRequest};
 use super::state::Lease;
+use crate::events::LeaseChangeKind;
 use vaultlab_wire::envelope::Envelope;
 
 /// Vault's system default and max lease TTL: 32 days.
@@ -248,12 +249,16 @@ impl VaultServer {
             Ok(v) => v,
             Err(e) => return Reply::bad_request(e),
         };
-        if let Some(stored) = state.leases.get_mut(&key) {
+        let renewed = state.leases.get_mut(&key).map(|stored| {
             stored.expire_time = now + Duration::seconds(ttl);
             stored.last_renewal = Some(now);
-        }
+            stored.clone()
+        });
         drop(state);
         self.changed();
+        if let Some(lease) = renewed {
+            self.report_lease(&lease, LeaseChangeKind::Renewed, None);
+        }
         Reply::envelope(Envelope {
             lease_id: id,
             renewable: true,
@@ -307,6 +312,10 @@ impl VaultServer {
             }
             if let Err(e) = self.revoke_now(id).await {
                 if force {
+                    let lease = self.lock().leases.get(id).cloned();
+                    if let Some(lease) = lease {
+                        self.report_lease(&lease, LeaseChangeKind::Revoked, Some(&e));
+                    }
                     self.forget_lease(id);
                     continue;
                 }
@@ -454,9 +463,10 @@ impl VaultServer {
         let Some((lease, target)) = self.revocation_target(id) else {
             return Ok(());
         };
+        let purpose =
+            crate::engine_call::current().map_or(crate::events::Purpose::Revoke, |c| c.purpose);
         let revoking = crate::engine_call::EngineCall {
-            purpose: crate::engine_call::current()
-                .map_or(crate::events::Purpose::Revoke, |c| c.purpose),
+            purpose,
             namespace: lease.namespace.clone(),
             lease_id: Some(lease.id.clone()),
         };
@@ -475,6 +485,12 @@ impl VaultServer {
         match result {
             Ok(()) => {
                 self.forget_lease(id);
+                let change = if purpose == crate::events::Purpose::Expiry {
+                    LeaseChangeKind::Expired
+                } else {
+                    LeaseChangeKind::Revoked
+                };
+                self.report_lease(&lease, change, None);
                 tracing::info!(lease_id = id, "lease revoked");
                 Ok(())
             }
@@ -492,7 +508,7 @@ impl VaultServer {
         let outcome = self.revoke_now(id).await;
         let Err(error) = outcome else { return };
         let now = self.now();
-        {
+        let reported = {
             let mut state = self.lock();
             let Some(lease) = state.leases.get_mut(id) else {
                 return;
@@ -516,8 +532,15 @@ impl VaultServer {
                     "lease revocation failed; will retry"
                 );
             }
-        }
+            lease.clone()
+        };
         self.changed();
+        let change = if reported.irrevocable {
+            LeaseChangeKind::Irrevocable
+        } else {
+            LeaseChangeKind::RevokeFailed
+        };
+        self.report_lease(&reported, change, Some(&error));
     }
 
     /// The worker's loop body: acts on every lease due at `now`.

@@ -28,6 +28,7 @@ pub mod not_implemented;
 pub mod report;
 pub mod request_path;
 pub mod rollback;
+pub mod room_ops;
 pub mod state;
 pub mod sys;
 pub mod tokens;
@@ -110,6 +111,12 @@ pub struct VaultState {
     /// The room's seats, by name.
     #[serde(default)]
     pub seats: TrackedMap<crate::room::Seat>,
+    /// Each seat's progress, by name (see `crate::room::progress`).
+    #[serde(default)]
+    pub seat_progress: TrackedMap<crate::room::progress::SeatProgress>,
+    /// Each seat's log, by `crate::room::progress::log_key`.
+    #[serde(default)]
+    pub seat_log: TrackedMap<vaultlab_wire::room::SeatLogEntry>,
     /// Live leases by id.
     #[serde(default)]
     pub leases: TrackedMap<Lease>,
@@ -138,6 +145,8 @@ impl VaultState {
             tokens: TrackedMap::new(),
             room: None,
             seats: TrackedMap::new(),
+            seat_progress: TrackedMap::new(),
+            seat_log: TrackedMap::new(),
             leases: TrackedMap::new(),
             half_made_users: TrackedMap::new(),
         }

@@ -10,7 +10,8 @@ use axum::http::Method;
 use super::VaultServer;
 use super::http::Reply;
 use super::namespace::NsRef;
-use crate::events::{self, Client, Detail, VaultCall};
+use super::state::Lease;
+use crate::events::{self, Client, Detail, LeaseChange, LeaseChangeKind, VaultCall};
 
 impl VaultServer {
     pub(super) fn report(
@@ -42,6 +43,23 @@ impl VaultServer {
             duration_ms: events::millis(elapsed),
             client,
             error,
+        }));
+    }
+}
+
+impl VaultServer {
+    /// Tells the event stream what happened to `lease`: its TTL from now when issued or
+    /// renewed, the error when a revocation failed.
+    pub(super) fn report_lease(&self, lease: &Lease, change: LeaseChangeKind, error: Option<&str>) {
+        let ttl_seconds = matches!(change, LeaseChangeKind::Issued | LeaseChangeKind::Renewed)
+            .then(|| (lease.expire_time - self.now()).num_seconds().max(0));
+        self.events.emit(Detail::Lease(LeaseChange {
+            namespace: lease.namespace.clone(),
+            lease_id: lease.id.clone(),
+            change,
+            iam_user: Some(lease.username.clone()),
+            ttl_seconds,
+            error: error.map(events::bounded_error),
         }));
     }
 }

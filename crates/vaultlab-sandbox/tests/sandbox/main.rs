@@ -9,6 +9,7 @@ mod fault_bounds;
 mod fidelity;
 mod namespace_differential;
 mod policy_quotas;
+mod room_control;
 mod room_seats;
 mod serve_limits;
 mod sigv4_scope;

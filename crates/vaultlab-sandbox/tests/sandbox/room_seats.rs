@@ -10,10 +10,10 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
 use vaultlab_sandbox::{RoomOptions, Sandbox, SandboxOptions};
 
-const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}]}"#;
+pub(crate) const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}]}"#;
 const DENIED: &str = "1 error occurred:\n\t* permission denied\n\n";
 
-async fn start(state: Option<std::path::PathBuf>, seats: usize) -> Sandbox {
+pub(crate) async fn start(state: Option<std::path::PathBuf>, seats: usize) -> Sandbox {
     Sandbox::start(SandboxOptions {
         propagation_delay: Duration::ZERO,
         state_path: state,
@@ -27,20 +27,20 @@ async fn start(state: Option<std::path::PathBuf>, seats: usize) -> Sandbox {
     .unwrap()
 }
 
-struct Client {
-    url: String,
-    http: reqwest::Client,
+pub(crate) struct Client {
+    pub(crate) url: String,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Client {
-    fn of(sandbox: &Sandbox) -> Self {
+    pub(crate) fn of(sandbox: &Sandbox) -> Self {
         Self {
             url: sandbox.vault_addr().to_owned(),
             http: reqwest::Client::new(),
         }
     }
 
-    async fn join(&self, code: &str, name: &str, secret: Option<&str>) -> (u16, Value) {
+    pub(crate) async fn join(&self, code: &str, name: &str, secret: Option<&str>) -> (u16, Value) {
         let mut body = json!({"code": code, "name": name});
         if let Some(secret) = secret {
             body["seat_secret"] = json!(secret);
@@ -56,7 +56,7 @@ impl Client {
     }
 
     /// A Vault request with `token`, in namespace `ns` (header form) if given.
-    async fn vault(
+    pub(crate) async fn vault(
         &self,
         method: &str,
         path: &str,
@@ -82,7 +82,7 @@ impl Client {
     }
 }
 
-fn iam(url: &str, id: &str, secret: &str) -> aws_sdk_iam::Client {
+pub(crate) fn iam(url: &str, id: &str, secret: &str) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(
         aws_sdk_iam::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -93,7 +93,7 @@ fn iam(url: &str, id: &str, secret: &str) -> aws_sdk_iam::Client {
     )
 }
 
-fn ec2(url: &str, id: &str, secret: &str) -> aws_sdk_ec2::Client {
+pub(crate) fn ec2(url: &str, id: &str, secret: &str) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -106,7 +106,7 @@ fn ec2(url: &str, id: &str, secret: &str) -> aws_sdk_ec2::Client {
 
 /// The six steps of the lab with a seat's token, as `vault` with VAULT_NAMESPACE would
 /// send them; the lease id issued.
-async fn do_the_lab(client: &Client, seat: &Value) -> String {
+pub(crate) async fn do_the_lab(client: &Client, seat: &Value) -> String {
     let token = seat["vault_token"].as_str().unwrap();
     let ns = seat["namespace"].as_str();
     let ok = |(status, body): (u16, Value), what: &str| {

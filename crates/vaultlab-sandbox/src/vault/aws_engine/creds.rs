@@ -151,6 +151,7 @@ impl VaultServer {
             revoke_error: None,
             irrevocable: false,
         };
+        let issued = lease.clone();
         {
             // One record: the lease, and the user no longer half-made.
             let mut state = self.lock();
@@ -164,6 +165,7 @@ impl VaultServer {
             let _ = self.revoke_now(&lease_key).await;
             return not_kept(&failure);
         }
+        self.report_lease(&issued, crate::events::LeaseChangeKind::Issued, None);
         Reply::envelope(Envelope {
             lease_id,
             renewable: true,

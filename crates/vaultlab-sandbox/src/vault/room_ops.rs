@@ -1,0 +1,92 @@
+//! What a workshop room's facilitator does to a seat's namespace, through the server
+//! rather than its HTTP API: revoke every lease in it (as `sys/leases/revoke-prefix` with
+//! `sync`, the IAM users deleted first), set every AWS mount's `config/lease`, list its
+//! live leases; and which namespace a token belongs to.
+
+use super::VaultServer;
+use super::state::{AwsEngineState, LeaseConfig};
+use super::tokens;
+
+/// A lease as a room's dashboard shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveLease {
+    pub id: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl VaultServer {
+    /// Revokes every lease of the namespace at `path` now; how many were revoked, and
+    /// the errors of those that could not be (they stay, and are retried as any lease).
+    pub async fn revoke_namespace_leases(&self, path: &str) -> (usize, Vec<String>) {
+        let keys: Vec<String> = self
+            .lock()
+            .leases
+            .iter()
+            .filter(|(_, lease)| lease.namespace == path)
+            .map(|(key, _)| key.clone())
+            .collect();
+        let mut revoked = 0;
+        let mut errors = Vec::new();
+        for key in keys {
+            match self.revoke_now(&key).await {
+                Ok(()) => revoked += 1,
+                Err(e) => errors.push(e),
+            }
+        }
+        (revoked, errors)
+    }
+
+    /// Writes `config/lease` (`ttl`, `max_ttl` in seconds) on every AWS mount of the
+    /// namespace at `path`; how many mounts it was written on.
+    pub fn set_namespace_lease_config(&self, path: &str, ttl: i64, max_ttl: i64) -> usize {
+        let written = {
+            let mut state = self.lock();
+            let keys: Vec<String> = state
+                .mounts
+                .iter()
+                .filter(|(_, m)| m.namespace == path && m.mount_type == "aws")
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in &keys {
+                if let Some(mount) = state.mounts.get_mut(key) {
+                    mount.aws.get_or_insert_with(AwsEngineState::default).lease =
+                        Some(LeaseConfig {
+                            lease: ttl,
+                            lease_max: max_ttl,
+                        });
+                }
+            }
+            keys.len()
+        };
+        if written > 0 {
+            self.changed();
+        }
+        written
+    }
+
+    /// The leases of the namespace at `path` not yet revoked, soonest to expire first.
+    pub fn namespace_leases(&self, path: &str) -> Vec<LiveLease> {
+        let mut leases: Vec<LiveLease> = self
+            .lock()
+            .leases
+            .values()
+            .filter(|lease| lease.namespace == path)
+            .map(|lease| LiveLease {
+                id: lease.id.clone(),
+                expires_at: lease.expire_time,
+            })
+            .collect();
+        leases.sort_by(|a, b| a.expires_at.cmp(&b.expires_at).then(a.id.cmp(&b.id)));
+        leases
+    }
+
+    /// The namespace path of a live token other than the root token.
+    pub fn token_namespace(&self, token: &str) -> Option<String> {
+        let now = self.now();
+        self.lock()
+            .tokens
+            .get(&tokens::key(token))
+            .filter(|t| !t.expired(now))
+            .map(|t| t.namespace.clone())
+    }
+}

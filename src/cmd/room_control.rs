@@ -1,0 +1,445 @@
+//! `vaultlab room status|broadcast|pace|short-leases|revoke|end`: the facilitator's
+//! actions against a running room, from a second terminal or a script. The room's process
+//! writes `room-control.json` (mode 0600) beside its state file: its address, its root
+//! token, its pid; these commands read it (`--state PATH` picks another room) and use the
+//! room's control API (`vaultlab_wire::room`). A mistake is one line and a non-zero exit,
+//! and nothing is written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use vaultlab_wire::private_file;
+use vaultlab_wire::room::{RoomReport, RoomStatus};
+
+use super::error::UserError;
+use super::{Outcome, Stop, runtime};
+use crate::lease::journal;
+
+/// The control file's name, beside the room's state file.
+pub const CONTROL_FILE: &str = "room-control.json";
+
+#[derive(Debug, Subcommand)]
+pub enum RoomAction {
+    /// The room's seats: steps (✓ done, · not yet), live leases, last error, idle time.
+    Status {
+        /// The room's status as JSON (the control API's RoomStatus).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        at: StateArg,
+    },
+    /// Show a one-line message in every learner's status bar ("" takes it away).
+    Broadcast {
+        message: String,
+        #[command(flatten)]
+        at: StateArg,
+    },
+    /// Hold the room at a step (1 to 6): later steps wait for you; `free` lifts it.
+    Pace {
+        #[arg(value_name = "STEP|free")]
+        step: String,
+        #[command(flatten)]
+        at: StateArg,
+    },
+    /// Every seat's leases last 2m (at most 5m) from now on, to watch them expire.
+    ShortLeases {
+        #[command(flatten)]
+        at: StateArg,
+    },
+    /// Revoke every lease of one seat.
+    Revoke {
+        seat: String,
+        #[command(flatten)]
+        at: StateArg,
+    },
+    /// End the room: every lease in every seat revoked, no vault-* IAM user left, joins
+    /// refused; writes a report (Markdown, and JSON beside it).
+    End {
+        /// Where to write the Markdown report (the JSON one gets .json); by default
+        /// room-report-<date>.md in the current folder.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        #[command(flatten)]
+        at: StateArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StateArg {
+    /// The room's state file, as `vaultlab room --state` was given it (by default
+    /// room.json in vaultlab's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+}
+
+/// What `room-control.json` holds.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Control {
+    pub addr: String,
+    pub root_token: String,
+    pub pid: u32,
+}
+
+fn refuse(message: impl Into<String>) -> Stop {
+    UserError::Room(message.into()).into()
+}
+
+/// The room's state file: `--state`, else room.json in vaultlab's data directory.
+pub fn state_path(state: Option<PathBuf>) -> Result<PathBuf, Stop> {
+    match state {
+        Some(path) => Ok(path),
+        None => journal::data_dir(|name| std::env::var(name).ok())
+            .map(|dir| dir.join("room.json"))
+            .ok_or_else(|| {
+                refuse("no HOME or XDG_DATA_HOME to keep the room in: pass --state PATH")
+            }),
+    }
+}
+
+fn control_path(state: &Path) -> PathBuf {
+    state
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(CONTROL_FILE)
+}
+
+/// `room-control.json` while the room runs; removed when dropped (a clean exit).
+pub struct ControlFile(PathBuf);
+
+impl ControlFile {
+    pub fn write(state: &Path, addr: &str, root_token: &str) -> Result<Self, Stop> {
+        let path = control_path(state);
+        let control = Control {
+            addr: addr.to_owned(),
+            root_token: root_token.to_owned(),
+            pid: std::process::id(),
+        };
+        private_file::write_private(
+            &path,
+            &serde_json::to_vec_pretty(&control).expect("serializes"),
+        )?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for ControlFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 sends nothing, it only asks; EPERM means it exists under another user.
+    // SAFETY: kill has no memory effects.
+    let answered = unsafe { libc::kill(pid, 0) };
+    answered == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// The running room of `state`, or why there is none.
+fn find(state: &Path) -> Result<Control, Stop> {
+    let none = || refuse(format!("no room is running (state {})", state.display()));
+    let bytes = std::fs::read(control_path(state)).map_err(|_| none())?;
+    let control: Control = serde_json::from_slice(&bytes).map_err(|_| none())?;
+    if !alive(control.pid) {
+        return Err(none());
+    }
+    Ok(control)
+}
+
+/// The step a pace names: 1 to 6, or `free` (None).
+fn parse_pace(text: &str) -> Result<Option<u8>, Stop> {
+    match text.trim() {
+        "free" => Ok(None),
+        step => match step.parse::<u8>() {
+            Ok(n @ 1..=6) => Ok(Some(n)),
+            _ => Err(refuse(format!(
+                "{text:?} is not a step: the pace is a step from 1 to 6, or free"
+            ))),
+        },
+    }
+}
+
+/// Where the report goes: the Markdown file and the JSON one beside it.
+fn report_paths(report: Option<PathBuf>) -> Result<(PathBuf, PathBuf), Stop> {
+    let markdown = report.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "room-report-{}.md",
+            Utc::now().format("%Y%m%d-%H%M%S")
+        ))
+    });
+    let mut json = markdown.with_extension("json");
+    if json == markdown {
+        json = PathBuf::from(format!("{}.json", markdown.display()));
+    }
+    let dir = markdown
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(refuse(format!(
+            "cannot write the report to {}: there is no folder {}",
+            markdown.display(),
+            dir.display()
+        )));
+    }
+    for path in [&markdown, &json] {
+        if path.is_dir() {
+            return Err(refuse(format!(
+                "cannot write the report to {}: it is a folder",
+                path.display()
+            )));
+        }
+    }
+    Ok((markdown, json))
+}
+
+/// `parent_state`: a `--state` given before the action (`vaultlab room --state P status`).
+pub fn run(action: RoomAction, parent_state: Option<PathBuf>) -> Outcome {
+    // Everything the user typed is checked before the room is asked anything.
+    let (state, request) = match action {
+        RoomAction::Status { json, at } => (at.state, Request::Status { json }),
+        RoomAction::Broadcast { message, at } => {
+            let message = message.trim().to_owned();
+            if message.contains(['\n', '\r']) {
+                return Err(refuse("a broadcast is one line"));
+            }
+            if message.chars().count() > 200 {
+                return Err(refuse("a broadcast is at most 200 characters"));
+            }
+            (at.state, Request::Broadcast(message))
+        }
+        RoomAction::Pace { step, at } => (at.state, Request::Pace(parse_pace(&step)?)),
+        RoomAction::ShortLeases { at } => (at.state, Request::ShortLeases),
+        RoomAction::Revoke { seat, at } => (at.state, Request::Revoke(seat)),
+        RoomAction::End { report, at } => (at.state, Request::End(report_paths(report)?)),
+    };
+    let state = state_path(state.or(parent_state))?;
+    let control = find(&state)?;
+    runtime()?.block_on(async move {
+        let room = Remote::new(control, &state)?;
+        request.send(&room).await
+    })
+}
+
+enum Request {
+    Status { json: bool },
+    Broadcast(String),
+    Pace(Option<u8>),
+    ShortLeases,
+    Revoke(String),
+    End((PathBuf, PathBuf)),
+}
+
+impl Request {
+    async fn send(self, room: &Remote) -> Outcome {
+        let mut out = std::io::stdout().lock();
+        match self {
+            Request::Status { json } => {
+                let status: RoomStatus = room.call("GET", "", None).await?;
+                if json {
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string_pretty(&status).expect("serializes")
+                    )?;
+                } else {
+                    write!(out, "{}", super::room_table::render(&status, Utc::now()))?;
+                }
+            }
+            Request::Broadcast(message) => {
+                room.call::<Value>("POST", "/broadcast", Some(json!({ "message": message })))
+                    .await?;
+                match message.as_str() {
+                    "" => writeln!(out, "broadcast cleared")?,
+                    _ => writeln!(out, "broadcast to every seat: {message}")?,
+                }
+            }
+            Request::Pace(step) => {
+                room.call::<Value>("POST", "/pace", Some(json!({ "step": step })))
+                    .await?;
+                match step {
+                    Some(step) => writeln!(
+                        out,
+                        "the room is held at step {step}: later steps wait for `vaultlab room pace free`"
+                    )?,
+                    None => writeln!(out, "the room is free: every step is open")?,
+                }
+            }
+            Request::ShortLeases => {
+                let answer: Value = room.call("POST", "/short-leases", Some(json!({}))).await?;
+                writeln!(
+                    out,
+                    "config/lease 2m (max 5m) written in {} seats; leases issued from now on expire together",
+                    answer["seats"]
+                )?;
+            }
+            Request::Revoke(seat) => {
+                let answer: Value = room
+                    .call(
+                        "POST",
+                        &format!("/seats/{}/revoke", path_segment(&seat)),
+                        None,
+                    )
+                    .await?;
+                writeln!(out, "{} leases of seat {seat} revoked", answer["revoked"])?;
+            }
+            Request::End((markdown, json_path)) => {
+                let report: RoomReport = room.call("POST", "/end", None).await?;
+                private_file::write_private(
+                    &json_path,
+                    &serde_json::to_vec_pretty(&report).expect("serializes"),
+                )?;
+                private_file::write_private(
+                    &markdown,
+                    super::room_table::report_markdown(&report).as_bytes(),
+                )?;
+                writeln!(
+                    out,
+                    "the room has ended: {} leases revoked, {} vault-* IAM users left; report in {} and {}",
+                    report.leases_revoked,
+                    report.vault_users_left,
+                    markdown.display(),
+                    json_path.display()
+                )?;
+                if report.vault_users_left > 0 {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// A seat name as one URL path segment.
+fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The running room, over HTTP with its root token.
+struct Remote {
+    control: Control,
+    state: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Remote {
+    fn new(control: Control, state: &Path) -> Result<Self, Stop> {
+        let http = reqwest::Client::builder()
+            // Ending a big room revokes every lease before it answers.
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| refuse(format!("cannot make an HTTP client: {e}")))?;
+        Ok(Self {
+            control,
+            state: state.to_owned(),
+            http,
+        })
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<T, Stop> {
+        let url = format!("{}/vaultlab/room{path}", self.control.addr);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request = self
+            .http
+            .request(method, &url)
+            .header("X-Vault-Token", &self.control.root_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| {
+            if e.is_connect() {
+                refuse(format!(
+                    "no room is running (state {})",
+                    self.state.display()
+                ))
+            } else {
+                refuse(format!(
+                    "the room at {} did not answer: {e}",
+                    self.control.addr
+                ))
+            }
+        })?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let why = answer["errors"][0]
+                .as_str()
+                .unwrap_or("no reason given")
+                .to_owned();
+            return Err(refuse(match status.as_u16() {
+                403 => format!(
+                    "the room at {} refused the facilitator's token ({why}): is {} from another room?",
+                    self.control.addr,
+                    control_path(&self.state).display()
+                ),
+                _ => why,
+            }));
+        }
+        let text = if text.is_empty() { "null" } else { &text };
+        serde_json::from_str(text).map_err(|e| {
+            refuse(format!(
+                "the room at {} answered what this vaultlab cannot read ({e})",
+                self.control.addr
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pace_is_a_step_or_free() {
+        assert_eq!(parse_pace("3").ok(), Some(Some(3)));
+        assert_eq!(parse_pace("free").ok(), Some(None));
+        for bad in ["0", "7", "three", "", "-1"] {
+            assert!(parse_pace(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_json_report_goes_beside_the_markdown_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = dir.path().join("day1.md");
+        let (m, j) = report_paths(Some(md.clone())).unwrap();
+        assert_eq!((m, j), (md, dir.path().join("day1.json")));
+        let bare = dir.path().join("day1");
+        assert_eq!(
+            report_paths(Some(bare)).unwrap().1,
+            dir.path().join("day1.json")
+        );
+        let json = dir.path().join("r.json");
+        assert_eq!(
+            report_paths(Some(json)).unwrap().1,
+            dir.path().join("r.json.json")
+        );
+        assert!(report_paths(Some(dir.path().join("nowhere/r.md"))).is_err());
+    }
+
+    #[test]
+    fn seat_names_are_one_path_segment() {
+        assert_eq!(path_segment("ada-2"), "ada-2");
+        assert_eq!(path_segment("a/b"), "a%2Fb");
+    }
+}

@@ -1,0 +1,252 @@
+//! `vaultlab room status|broadcast|pace|short-leases|revoke|end` from a second terminal,
+//! against a running `vaultlab room --headless`: they find it through room-control.json
+//! beside its state, act, and say what they did; a mistake (no room running, a bad step,
+//! an unknown seat, a report folder that does not exist) is one line, exit 1, and nothing
+//! written or changed.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use vaultlab_wire::room::{RoomReport, RoomStatus};
+
+use super::room_cli::{bao, exports, join, start_room};
+
+fn room(state: &Path, args: &[&str]) -> Output {
+    Command::new(crate::VAULTLAB)
+        .arg("room")
+        .args(args)
+        .arg("--state")
+        .arg(state)
+        .output()
+        .expect("run vaultlab room")
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The one line a refusal prints, after checking it is one line with exit 1 and no output.
+fn refused(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stderr
+}
+
+fn status(state: &Path) -> RoomStatus {
+    serde_json::from_str(&ok(&room(state, &["status", "--json"]))).expect("RoomStatus")
+}
+
+fn var(env: &[(String, String)], key: &str) -> String {
+    env.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap()
+}
+
+#[test]
+fn a_second_terminal_drives_the_room_and_ends_it_with_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let mut room_process = start_room(&state);
+    let control = dir.path().join("room-control.json");
+    assert_eq!(
+        std::fs::metadata(&control).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let ada = exports(&join(
+        &home,
+        &[
+            &room_process.url,
+            &room_process.code,
+            "--name",
+            "ada",
+            "--env",
+        ],
+    ));
+    let run = |args: &[&str]| {
+        let out = bao(&ada, &home, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["secrets", "enable", "aws"]);
+    run(&[
+        "write",
+        "aws/config/root",
+        &format!("access_key={}", var(&ada, "AWS_ACCESS_KEY_ID")),
+        &format!("secret_key={}", var(&ada, "AWS_SECRET_ACCESS_KEY")),
+        "region=us-east-1",
+    ]);
+    run(&[
+        "write",
+        "aws/roles/my-role",
+        "credential_type=iam_user",
+        r#"policy_document={"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}]}"#,
+    ]);
+    run(&["read", "aws/creds/my-role"]);
+
+    // The table, once the room has taken in the four steps.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let table = loop {
+        let table = ok(&room(&state, &["status"]));
+        if table.contains("✓✓✓✓··") {
+            break table;
+        }
+        assert!(std::time::Instant::now() < deadline, "{table}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let row = table.lines().find(|l| l.starts_with("ada ")).expect(&table);
+    assert!(row.contains("1 (next "), "{row}");
+    assert!(
+        table.contains("joined 1 · done per step 1:1 2:1 3:1 4:1 5:0 6:0 · leases alive 1"),
+        "{table}"
+    );
+    assert!(!table.contains(&var(&ada, "VAULT_TOKEN")));
+
+    assert_eq!(
+        ok(&room(&state, &["broadcast", "break until 11:00"])),
+        "broadcast to every seat: break until 11:00\n"
+    );
+    room_process.wait_for_line("room broadcast break until 11:00");
+    assert!(ok(&room(&state, &["pace", "3"])).contains("held at step 3"));
+    assert!(ok(&room(&state, &["short-leases"])).contains("written in 1 seats"));
+    let now = status(&state);
+    assert_eq!(
+        (now.pace, now.broadcast.map(|b| b.message)),
+        (Some(3), Some("break until 11:00".into()))
+    );
+    assert_eq!(
+        ok(&room(&state, &["revoke", "ada"])),
+        "1 leases of seat ada revoked\n"
+    );
+    run(&["read", "aws/creds/my-role"]);
+
+    let report = dir.path().join("day1.md");
+    let said = ok(&room(
+        &state,
+        &["end", "--report", report.to_str().unwrap()],
+    ));
+    assert!(
+        said.contains("1 leases revoked, 0 vault-* IAM users left"),
+        "{said}"
+    );
+    assert!(
+        said.contains("day1.md") && said.contains("day1.json"),
+        "{said}"
+    );
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        markdown.contains("| ada | ✓✓✓✓·· | 2 | 2 | 0 |"),
+        "{markdown}"
+    );
+    let json: RoomReport =
+        serde_json::from_slice(&std::fs::read(dir.path().join("day1.json")).unwrap()).unwrap();
+    assert_eq!(
+        (json.vault_users_left, json.leases_revoked, json.seats.len()),
+        (0, 1, 1)
+    );
+    let late = join(
+        &dir.path().join("late"),
+        &[
+            &room_process.url,
+            &room_process.code,
+            "--name",
+            "bob",
+            "--env",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&late.stderr).contains("the room has ended"));
+    assert!(status(&state).ended.is_some());
+
+    // A clean exit takes the control file away.
+    // SAFETY: a signal to the room this test started.
+    unsafe { libc::kill(room_process.child.id() as i32, libc::SIGTERM) };
+    let _ = room_process.child.wait();
+    assert!(!control.exists());
+    assert!(refused(&room(&state, &["status"])).contains("no room is running (state "));
+}
+
+#[test]
+fn mistakes_are_one_line_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    // No room yet: nothing to find.
+    for args in [
+        &["status"][..],
+        &["broadcast", "hi"],
+        &["pace", "2"],
+        &["end"],
+    ] {
+        let line = refused(&room(&state, args));
+        assert!(
+            line.contains(&format!("no room is running (state {})", state.display())),
+            "{line}"
+        );
+    }
+    // A control file left by a process that is gone.
+    std::fs::write(
+        dir.path().join("room-control.json"),
+        r#"{"addr":"http://127.0.0.1:9","root_token":"x","pid":999999999}"#,
+    )
+    .unwrap();
+    assert!(refused(&room(&state, &["status"])).contains("no room is running"));
+    std::fs::remove_file(dir.path().join("room-control.json")).unwrap();
+
+    let _running = start_room(&state);
+    let before: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    for (args, words) in [
+        (
+            &["pace", "7"][..],
+            "\"7\" is not a step: the pace is a step from 1 to 6, or free",
+        ),
+        (&["pace", "three"], "\"three\" is not a step"),
+        (
+            &["revoke", "nobody"],
+            "no seat named \"nobody\" in this room",
+        ),
+        (&["broadcast", "two\nlines"], "a broadcast is one line"),
+        (
+            &["end", "--report", "/nonexistent-folder/r.md"],
+            "there is no folder /nonexistent-folder",
+        ),
+    ] {
+        let line = refused(&room(&state, args));
+        assert!(line.contains(words), "{args:?}: {line}");
+    }
+    let after: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "nothing written: {before:?} {after:?}"
+    );
+    let now = status(&state);
+    assert_eq!(
+        (now.pace, now.broadcast, now.ended),
+        (None, None, None),
+        "nothing changed"
+    );
+}
