@@ -3,5 +3,6 @@
 mod app_states;
 mod presenter;
 mod room_dashboard;
+mod room_seat;
 mod sizes;
 mod ui_snapshots;
