@@ -14,6 +14,7 @@ mod postgres_lab;
 mod present;
 mod reconcile;
 mod room_cli;
+mod room_tui;
 mod sandbox_cli;
 mod sandbox_durability;
 mod sandbox_load;
