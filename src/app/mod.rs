@@ -11,6 +11,7 @@ pub mod pane;
 pub mod plan;
 pub mod probe_schedule;
 pub mod reconcile;
+pub mod room;
 pub mod scroll;
 pub mod state;
 pub mod steps;
@@ -115,6 +116,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         reconcile: reconcile::Reconcile::every(reconcile_every),
         stage: Default::default(),
         inside: Default::default(),
+        room: None,
     };
     let mut effects = Vec::new();
     effects.push(Effect::Doctor(plan::doctor_plan(&app)));
@@ -136,6 +138,7 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
         Msg::Suspend => (vec![Effect::Suspend], Redraw::No),
         Msg::Key(key) => on_key(app, key),
         Msg::Wheel { down } => (Vec::new(), on_wheel(app, down)),
+        Msg::Room(notice) => (Vec::new(), room::on_notice(app, notice)),
         Msg::Measured { pane, room } => {
             (Vec::new(), Redraw::from(scroll::measured(app, pane, room)))
         }
@@ -159,6 +162,7 @@ pub fn update(app: &mut App, msg: Msg) -> (Vec<Effect>, Redraw) {
             (effects, redraw)
         }
     };
+    let redraw = redraw | room::settle(app);
     // What `vaultlab notes` follows, when it changed (presenter mode only).
     effects.extend(crate::present::publish(app));
     if app.should_quit() && !was_over {
@@ -308,6 +312,9 @@ pub(crate) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             effects.extend(reconcile::now(app));
             return effects;
         }
+        // A step the facilitator holds the room before does not run; the status bar
+        // says why (`room::settle`).
+        Action::RunStep | Action::Extra(_) if room::held_here(app).is_some() => {}
         Action::Extra(action) => {
             if let Some(step) = app.pane.step() {
                 return steps::issue::action(app, step, action);
@@ -439,3 +446,6 @@ mod input_tests;
 
 #[cfg(test)]
 mod scroll_tests;
+
+#[cfg(test)]
+mod room_tests;

@@ -42,6 +42,8 @@ pub enum Msg {
     Inside(crate::inside::Seen),
     /// Boxed: an answer carries its request and reply, much more than a key.
     Outcome(Box<Outcome>),
+    /// What the workshop room says to this seat (broadcast, pace, end).
+    Room(vaultlab_wire::room::SeatNotice),
 }
 
 impl std::fmt::Debug for Msg {
@@ -60,6 +62,7 @@ impl std::fmt::Debug for Msg {
             Msg::Measured { pane, room } => write!(f, "Measured({pane:?}, {room:?})"),
             Msg::Inside(seen) => write!(f, "Inside({seen:?})"),
             Msg::Outcome(outcome) => write!(f, "Outcome({outcome:?})"),
+            Msg::Room(notice) => write!(f, "Room(version {})", notice.version),
         }
     }
 }

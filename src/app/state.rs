@@ -160,6 +160,8 @@ pub struct App {
     pub stage: crate::present::Stage,
     /// The AWS calls Vault's engine made, and whether they show (`i`).
     pub inside: crate::inside::Inside,
+    /// The room and seat, when the lab runs in a workshop room's seat (`vaultlab join`).
+    pub room: Option<super::room::RoomSeat>,
 }
 
 impl App {

@@ -71,11 +71,12 @@ pub enum Command {
     #[command(after_long_help = FAULTS_HELP)]
     Sandbox(SandboxArgs),
     /// Serve a workshop room: the sandbox with seats, each learner's own Vault namespace
-    /// and AWS account. --headless prints the join line, then one line per request.
+    /// and AWS account, with the facilitator's dashboard (--headless: the join line, then
+    /// one line per request).
     Room(RoomArgs),
-    /// Take a seat in a room (`vaultlab join URL CODE --name NAME --env` prints the export
-    /// lines for the real vault/bao and aws CLIs). The seat's secret is kept, so the same
-    /// command gets the same seat back.
+    /// Take a seat in a room and open the lab in it (with --env, print the export lines
+    /// for the real vault/bao and aws CLIs instead). The seat's secret is kept, so the
+    /// same command gets the same seat back.
     Join(JoinArgs),
     /// Run the lab's steps headless and print a transcript (secrets masked). Exits
     /// non-zero at the first step that fails.

@@ -5,12 +5,13 @@
 //! The seat's secret is kept (mode 0600, in vaultlab's data directory, one file per room
 //! and seat name), so running the same command again gets the same seat back and nobody
 //! else can take it by its name. Nothing is written unless a seat was given.
-//! Opening the lab TUI in the seat (without --env) is not built yet.
+//! Without --env, the lab's TUI opens in the seat (`join_tui`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -34,97 +35,130 @@ fn refuse(message: impl Into<String>) -> super::Stop {
 
 pub fn run(args: JoinArgs) -> Outcome {
     if !args.env {
-        return Err(refuse(
-            "opening the lab in a seat is not built yet: run `vaultlab join URL CODE --env` and use the real CLIs",
-        ));
+        return super::join_tui::run(args);
     }
     let url = room_url(&args.url)?;
-    let name = match args.name.clone() {
-        Some(name) => name,
-        None => default_name().ok_or_else(|| refuse("name the seat with --name NAME"))?,
-    };
-    let kept_path = kept_path(&url, &name)?;
-    let kept: Option<KeptSeat> = std::fs::read(&kept_path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let name = seat_name(args.name.clone())?;
     runtime()?.block_on(async {
-        let mut body = json!({"code": args.code, "name": name});
-        if let Some(kept) = &kept {
-            body["seat_secret"] = json!(kept.seat_secret);
-        }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .map_err(|e| refuse(format!("cannot make an HTTP client: {e}")))?;
-        let response = http
-            .post(format!("{url}/vaultlab/room/join"))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| refuse(format!("no room answers at {url}: {e}")))?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            let why = answer["errors"][0]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("{url} answered {status}: is it a vaultlab room?"));
-            return Err(refuse(format!("no seat in the room at {url}: {why}")));
-        }
-        let field = |key: &str| -> Result<String, super::Stop> {
-            answer[key].as_str().map(str::to_owned).ok_or_else(|| {
-                refuse(format!(
-                    "{url} answered without {key}: is it a vaultlab room?"
-                ))
-            })
-        };
-        if answer["rejoined"] != json!(true) {
-            let keep = KeptSeat {
-                url: url.clone(),
-                name: name.clone(),
-                seat_secret: field("seat_secret")?,
-            };
-            if let Some(dir) = kept_path.parent() {
-                private_file::create_private_dir(dir)?;
-            }
-            private_file::write_private(
-                &kept_path,
-                &serde_json::to_vec_pretty(&keep).expect("serializes"),
-            )?;
-        }
-        let namespace = field("namespace")?;
+        let seat = take_seat(&url, &args.code, &name).await?;
+        let namespace = seat.namespace.trim_end_matches('/').to_owned();
         let lines = [
             ("VAULT_ADDR", url.clone()),
-            ("VAULT_TOKEN", field("vault_token")?),
-            (
-                "VAULT_NAMESPACE",
-                namespace.trim_end_matches('/').to_owned(),
-            ),
+            ("VAULT_TOKEN", seat.vault_token.expose_secret().to_owned()),
+            ("VAULT_NAMESPACE", namespace),
             ("AWS_ENDPOINT_URL", url.clone()),
-            ("AWS_ACCESS_KEY_ID", field("aws_access_key_id")?),
-            ("AWS_SECRET_ACCESS_KEY", field("aws_secret_access_key")?),
-            ("AWS_REGION", field("region")?),
-            ("AWS_DEFAULT_REGION", field("region")?),
+            ("AWS_ACCESS_KEY_ID", seat.aws_access_key_id.clone()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                seat.aws_secret_access_key.expose_secret().to_owned(),
+            ),
+            ("AWS_REGION", seat.region.clone()),
+            ("AWS_DEFAULT_REGION", seat.region.clone()),
         ];
         for (key, value) in lines {
             println!("export {key}={}", shell_quote(&value));
         }
         println!(
             "# seat {name} in room {:?}{}; the seat's secret is kept in {}",
-            answer["title"].as_str().unwrap_or(""),
-            if answer["rejoined"] == json!(true) {
-                " (rejoined)"
-            } else {
-                ""
-            },
-            kept_path.display()
+            seat.title,
+            if seat.rejoined { " (rejoined)" } else { "" },
+            seat.kept_path.display()
         );
         Ok(ExitCode::SUCCESS)
     })
 }
 
+/// A seat taken (or taken back): where, and what it works with.
+pub struct TakenSeat {
+    pub title: String,
+    pub name: String,
+    /// `room/<name>/`.
+    pub namespace: String,
+    pub vault_token: SecretString,
+    pub aws_access_key_id: String,
+    pub aws_secret_access_key: SecretString,
+    pub region: String,
+    pub rejoined: bool,
+    /// Where the seat's secret is kept.
+    pub kept_path: PathBuf,
+}
+
+/// --name, else the user's name.
+pub(super) fn seat_name(given: Option<String>) -> Result<String, super::Stop> {
+    match given {
+        Some(name) => Ok(name),
+        None => default_name().ok_or_else(|| refuse("name the seat with --name NAME")),
+    }
+}
+
+/// Takes seat `name` in the room at `url` (a checked `room_url`), or takes it back with
+/// the secret kept from an earlier join; keeps a new seat's secret (mode 0600). A refusal
+/// is one line in the room's words; nothing is written unless a seat was given.
+pub(super) async fn take_seat(url: &str, code: &str, name: &str) -> Result<TakenSeat, super::Stop> {
+    let kept_path = kept_path(url, name)?;
+    let kept: Option<KeptSeat> = std::fs::read(&kept_path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let mut body = json!({"code": code, "name": name});
+    if let Some(kept) = &kept {
+        body["seat_secret"] = json!(kept.seat_secret);
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|e| refuse(format!("cannot make an HTTP client: {e}")))?;
+    let response = http
+        .post(format!("{url}/vaultlab/room/join"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| refuse(format!("no room answers at {url}: {e}")))?;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let why = answer["errors"][0]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{url} answered {status}: is it a vaultlab room?"));
+        return Err(refuse(format!("no seat in the room at {url}: {why}")));
+    }
+    let field = |key: &str| -> Result<String, super::Stop> {
+        answer[key].as_str().map(str::to_owned).ok_or_else(|| {
+            refuse(format!(
+                "{url} answered without {key}: is it a vaultlab room?"
+            ))
+        })
+    };
+    let rejoined = answer["rejoined"] == json!(true);
+    if !rejoined {
+        let keep = KeptSeat {
+            url: url.to_owned(),
+            name: name.to_owned(),
+            seat_secret: field("seat_secret")?,
+        };
+        if let Some(dir) = kept_path.parent() {
+            private_file::create_private_dir(dir)?;
+        }
+        private_file::write_private(
+            &kept_path,
+            &serde_json::to_vec_pretty(&keep).expect("serializes"),
+        )?;
+    }
+    Ok(TakenSeat {
+        title: answer["title"].as_str().unwrap_or("").to_owned(),
+        name: name.to_owned(),
+        namespace: field("namespace")?,
+        vault_token: SecretString::from(field("vault_token")?),
+        aws_access_key_id: field("aws_access_key_id")?,
+        aws_secret_access_key: SecretString::from(field("aws_secret_access_key")?),
+        region: field("region")?,
+        rejoined,
+        kept_path,
+    })
+}
+
 /// The room's address, checked: `http(s)://host[:port]`, without a trailing slash.
-fn room_url(text: &str) -> Result<String, super::Stop> {
+pub(super) fn room_url(text: &str) -> Result<String, super::Stop> {
     let parsed = reqwest::Url::parse(text.trim()).map_err(|e| {
         refuse(format!(
             "{text:?} is not a room's address ({e}); it looks like http://10.1.2.3:8200"

@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod doctor;
 pub mod error;
 pub mod join;
+pub mod join_tui;
 pub mod labs;
 pub mod notes;
 pub mod room;
@@ -30,7 +31,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, Stop> {
 
 /// The session a command runs against, from the process's environment.
 async fn open_session(options: &SessionOptions) -> Result<Session, Stop> {
-    Ok(session::open(options, |name| std::env::var(name).ok()).await?)
+    open_session_with(options, |name| std::env::var(name).ok()).await
+}
+
+/// The session a command runs against, in an environment the command gives (a seat's).
+async fn open_session_with(
+    options: &SessionOptions,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Session, Stop> {
+    Ok(session::open(options, env).await?)
 }
 
 /// The TUI owns the terminal, so its log goes to a file (never a secret in it).

@@ -20,13 +20,32 @@ pub fn title<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
         Span::styled(app.lab.title.as_str(), theme.title),
         Span::raw(" "),
     ]);
+    // In a workshop room, the room and the seat in place of the lab's title; the seat
+    // alone when short of room.
+    let seat = |with_room: bool| {
+        app.room.as_ref().map(|r| {
+            let room = match with_room {
+                true => format!("· room {} · seat ", r.title),
+                false => "· seat ".to_owned(),
+            };
+            Line::from(vec![
+                Span::styled(" vaultlab ", theme.accent),
+                Span::raw(room),
+                Span::styled(r.seat.as_str(), theme.title),
+                Span::raw(" "),
+            ])
+        })
+    };
     // Within the two corners; both end in a space of their own.
     let room = usize::from(width).saturating_sub(2);
     // The badge without what it adds only when there is room (what local mode started).
-    if full.width() + mode_badge(app, theme, 0).width() <= room {
-        full
-    } else {
-        Line::from(Span::styled(" vaultlab ", theme.accent))
+    let badge = mode_badge(app, theme, 0).width();
+    let fits = |line: &Line| line.width() + badge <= room;
+    match (seat(true), seat(false)) {
+        (Some(whole), _) if fits(&whole) => whole,
+        (Some(_), Some(short)) if fits(&short) => short,
+        (None, _) if fits(&full) => full,
+        _ => Line::from(Span::styled(" vaultlab ", theme.accent)),
     }
 }
 

@@ -15,6 +15,7 @@ mod present;
 mod reconcile;
 mod room_cli;
 mod room_control_cli;
+mod room_tui;
 mod sandbox_cli;
 mod sandbox_durability;
 mod sandbox_load;

@@ -4,5 +4,6 @@ mod app_states;
 mod notes_screen;
 mod presenter;
 mod room_dashboard;
+mod room_seat;
 mod sizes;
 mod ui_snapshots;

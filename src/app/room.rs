@@ -1,0 +1,100 @@
+//! The room a learner's seat is in (`vaultlab join`): what the facilitator says to the
+//! room (a broadcast), how far the room may go (the pace), and whether it has ended, as
+//! the room's seat notices tell them. They come in as messages (`Msg::Room`), from a
+//! task that follows the room's long poll; here they become the status bar's words and a
+//! hold on the steps after the pace.
+
+use vaultlab_wire::room::SeatNotice;
+
+use super::{App, Redraw};
+
+/// The seat, and what the room last said to it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoomSeat {
+    pub title: String,
+    pub seat: String,
+    pub broadcast: Option<String>,
+    /// Steps after this one (1-based) are held until the facilitator opens them.
+    pub pace: Option<u8>,
+    pub ended: bool,
+    /// The notice version last taken in (the long poll asks for newer ones).
+    pub version: u64,
+    /// The words this module last put on the status bar: the room's line is put back
+    /// once another notice has gone, and replaced rather than stacked.
+    shown: Option<String>,
+}
+
+impl RoomSeat {
+    pub fn new(title: impl Into<String>, seat: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            seat: seat.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A notice from the room. Redrawn when it changed what the learner sees.
+pub fn on_notice(app: &mut App, notice: SeatNotice) -> Redraw {
+    let Some(room) = app.room.as_mut() else {
+        return Redraw::No;
+    };
+    if notice.version < room.version {
+        return Redraw::No;
+    }
+    let before = room.clone();
+    room.version = notice.version;
+    room.title = notice.title;
+    room.broadcast = notice
+        .broadcast
+        .map(|b| b.message)
+        .filter(|m| !m.is_empty());
+    room.pace = notice.pace;
+    room.ended = notice.ended;
+    Redraw::from(*room != before)
+}
+
+/// Why step `step` (0-based) cannot run now: the facilitator holds the room before it.
+pub fn held(app: &App, step: usize) -> Option<String> {
+    let pace = usize::from(app.room.as_ref()?.pace?);
+    (step + 1 > pace).then(|| format!("The facilitator will open step {}.", step + 1))
+}
+
+/// Why the focused pane's step cannot run now, if it cannot.
+pub fn held_here(app: &App) -> Option<String> {
+    held(app, app.pane.step()?)
+}
+
+/// What the room has to say on the status bar: the hold on the focused step, the
+/// facilitator's broadcast, the room's end.
+fn room_line(app: &App) -> Option<String> {
+    let room = app.room.as_ref()?;
+    let mut parts = Vec::new();
+    if room.ended {
+        parts.push("The room has ended: its leases are revoked.".to_owned());
+    } else if let Some(words) = held_here(app) {
+        parts.push(words);
+    }
+    if let Some(message) = &room.broadcast {
+        parts.push(format!("Facilitator: {message}"));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// After every message: the room's line is on the status bar unless another notice is
+/// (a step's outcome, a copy), which it gives way to until that one goes.
+pub fn settle(app: &mut App) -> Redraw {
+    let Some(shown) = app.room.as_ref().map(|r| r.shown.clone()) else {
+        return Redraw::No;
+    };
+    if app.notice.is_some() && app.notice != shown {
+        return Redraw::No;
+    }
+    let line = room_line(app);
+    let changed = app.notice != line;
+    app.notice = line.clone();
+    if let Some(room) = app.room.as_mut() {
+        room.shown = line;
+    }
+    Redraw::from(changed)
+}

@@ -1,0 +1,134 @@
+//! A lab in a workshop room's seat: the facilitator's broadcast on the status bar, the
+//! pace holding the later steps, the room's end, all from `Msg::Room` alone.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use vaultlab_wire::room::{Broadcast, SeatNotice};
+
+use super::room::RoomSeat;
+use super::state::{App, Pane};
+use super::update;
+use super::update_tests::{app, at};
+use crate::app::Redraw;
+
+fn seated() -> App {
+    let mut app = app();
+    app.room = Some(RoomSeat::new("Thursday", "ada"));
+    app
+}
+
+fn notice(version: u64, broadcast: Option<&str>, pace: Option<u8>) -> SeatNotice {
+    SeatNotice {
+        version,
+        title: "Thursday".into(),
+        seat: "ada".into(),
+        broadcast: broadcast.map(|message| Broadcast {
+            message: message.into(),
+            at: at(0),
+        }),
+        pace,
+        ended: false,
+        steps: Vec::new(),
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<super::Effect> {
+    update(
+        app,
+        super::Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+    )
+    .0
+}
+
+#[test]
+fn the_facilitators_broadcast_shows_on_the_status_bar_and_stays() {
+    let mut app = seated();
+    let (_, redraw) = update(
+        &mut app,
+        super::Msg::Room(notice(1, Some("Break till 10:45"), None)),
+    );
+    assert_eq!(redraw, Redraw::Yes);
+    assert_eq!(app.notice.as_deref(), Some("Facilitator: Break till 10:45"));
+    // Another notice takes the bar while it is news; the broadcast comes back after.
+    app.notice = Some("Copied.".into());
+    update(&mut app, super::Msg::Tick(at(1)));
+    assert_eq!(app.notice.as_deref(), Some("Copied."));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.notice.as_deref(), Some("Facilitator: Break till 10:45"));
+    // Cleared by the facilitator: gone from the bar.
+    update(&mut app, super::Msg::Room(notice(2, None, None)));
+    assert_eq!(app.notice, None);
+}
+
+#[test]
+fn a_notice_older_than_the_one_shown_changes_nothing() {
+    let mut app = seated();
+    update(&mut app, super::Msg::Room(notice(5, Some("new"), None)));
+    let (_, redraw) = update(&mut app, super::Msg::Room(notice(4, Some("old"), None)));
+    assert_eq!(redraw, Redraw::No);
+    assert_eq!(app.notice.as_deref(), Some("Facilitator: new"));
+    // The same notice again (a long poll that timed out) is not redrawn.
+    let (_, redraw) = update(&mut app, super::Msg::Room(notice(5, Some("new"), None)));
+    assert_eq!(redraw, Redraw::No);
+}
+
+#[test]
+fn pace_holds_the_steps_after_it_and_free_opens_them() {
+    let mut app = seated();
+    update(&mut app, super::Msg::Room(notice(1, None, Some(1))));
+    app.pane = Pane::Step(1);
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "step 2 ran while held"
+    );
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("The facilitator will open step 2.")
+    );
+    // Step 1 is open.
+    app.pane = Pane::Step(0);
+    assert!(
+        !key(&mut app, KeyCode::Enter).is_empty(),
+        "step 1 did not run"
+    );
+    // Moving onto a held step says so before Enter.
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.pane, Pane::Step(1));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("The facilitator will open step 2.")
+    );
+    update(&mut app, super::Msg::Room(notice(2, None, None)));
+    assert_eq!(app.notice, None);
+    assert!(
+        !key(&mut app, KeyCode::Enter).is_empty(),
+        "step 2 stayed held"
+    );
+}
+
+#[test]
+fn a_hold_and_a_broadcast_share_the_bar_and_the_end_is_said() {
+    let mut app = seated();
+    app.pane = Pane::Step(4);
+    update(&mut app, super::Msg::Room(notice(1, Some("wait"), Some(3))));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("The facilitator will open step 5. · Facilitator: wait")
+    );
+    let mut ended = notice(2, None, None);
+    ended.ended = true;
+    update(&mut app, super::Msg::Room(ended));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("The room has ended: its leases are revoked.")
+    );
+}
+
+#[test]
+fn outside_a_room_notices_change_nothing() {
+    let mut app = app();
+    let (_, redraw) = update(&mut app, super::Msg::Room(notice(1, Some("hi"), Some(1))));
+    assert_eq!(redraw, Redraw::No);
+    assert_eq!(app.notice, None);
+    app.pane = Pane::Step(3);
+    assert!(!key(&mut app, KeyCode::Enter).is_empty());
+}

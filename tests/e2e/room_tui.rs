@@ -1,0 +1,157 @@
+//! The room's two screens, the built binary in tmux: the facilitator's dashboard (its
+//! join line, its quit prompt, the room kept after it) and a learner's lab TUI in a seat
+//! (`vaultlab join URL CODE`), whose steps run in the seat's own namespace.
+
+use vaultlab_testkit as common;
+
+use std::process::{Command, Output};
+
+use common::{Tmux, free_port, peer_program};
+
+/// `vaultlab join URL CODE --name NAME --env` with `home` (where the seat's secret is kept).
+fn join_env(home: &std::path::Path, url: &str, code: &str, name: &str) -> Output {
+    Command::new(crate::VAULTLAB)
+        .args(["join", url, code, "--name", name, "--env"])
+        .env("HOME", home)
+        .env_remove("XDG_DATA_HOME")
+        .output()
+        .expect("run vaultlab join --env")
+}
+
+fn exports(output: &Output) -> Vec<(String, String)> {
+    assert!(
+        output.status.success(),
+        "join failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_owned(), v.trim_matches('\'').to_owned())
+        })
+        .collect()
+}
+
+/// The join line's URL and code, as the dashboard shows it (plain at 80×24).
+fn join_line(screen: &str) -> (String, String) {
+    let line = screen
+        .lines()
+        .find_map(|l| l.split("vaultlab join ").nth(1))
+        .expect("a join line on the dashboard");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    (
+        words[0].to_owned(),
+        words[1].trim_end_matches('│').to_owned(),
+    )
+}
+
+/// A dashboard on a free port at 80×24, its state in the tmux HOME; the pane stays open
+/// after it exits so what it printed can be read.
+fn dashboard() -> (Tmux, u16) {
+    let port = free_port();
+    let tmux = Tmux::start_sized(
+        &format!(
+            "{} room --listen 127.0.0.1:{port} --seats 3 --title e2e --propagation-delay 0s; echo EXITED $?; sleep 600",
+            crate::VAULTLAB
+        ),
+        &[],
+        (80, 24),
+    );
+    (tmux, port)
+}
+
+#[test]
+fn the_dashboard_shows_the_join_line_learners_use_and_q_asks_before_stopping_the_room() {
+    let (tmux, port) = dashboard();
+    let screen = tmux.wait_for(&format!("vaultlab join http://127.0.0.1:{port} "));
+    assert!(screen.contains("no TLS"), "{screen}");
+    let (url, code) = join_line(&screen);
+    // The line on the screen is the one that works.
+    let learner = tempfile::tempdir().unwrap();
+    let env = exports(&join_env(learner.path(), &url, &code, "ada"));
+    assert!(
+        env.iter()
+            .any(|(k, v)| k == "VAULT_NAMESPACE" && v == "room/ada"),
+        "{env:?}"
+    );
+
+    // q asks; Esc keeps the room served.
+    tmux.keys(&["q"]);
+    tmux.wait_for("Stop serving the room?");
+    tmux.keys(&["Escape"]);
+    let screen = tmux.wait_for("q quit");
+    assert!(!screen.contains("Stop serving the room?"), "{screen}");
+    // Help, and any key closes it.
+    tmux.keys(&["?"]);
+    tmux.wait_for("Keys on the seats");
+    tmux.keys(&["x"]);
+    tmux.wait_for("Enter the seat's event log");
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("Stop serving the room?");
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("EXITED 0");
+    assert!(screen.contains("the room stopped"), "{screen}");
+    // The terminal is given back: the shell's own lines, no frame left over.
+    assert!(!screen.contains("┌ vaultlab room"), "{screen}");
+
+    // The room kept the seat: the same learner gets it back from a room served again.
+    let kept = tmux.home().join(".local/share/vaultlab/room.json");
+    assert!(kept.exists(), "no state at {}", kept.display());
+}
+
+#[test]
+fn a_learner_joins_with_the_tui_and_its_steps_run_in_the_seats_namespace() {
+    let (room, port) = dashboard();
+    let screen = room.wait_for(&format!("vaultlab join http://127.0.0.1:{port} "));
+    let (url, code) = join_line(&screen);
+    // The learner's own Vault settings would point elsewhere: they are set aside.
+    let learner = Tmux::start_with_env(
+        &format!("{} join {url} {code} --name ada", crate::VAULTLAB),
+        &[
+            ("VAULT_NAMESPACE", "elsewhere"),
+            ("AWS_ACCESS_KEY_ID", "AKIAELSEWHERE"),
+        ],
+    );
+    let screen = learner.wait_for_all(&["seat ada", "LIVE", "ns=room/ada"]);
+    assert!(screen.contains("room e2e · seat ada"), "{screen}");
+    // Step 1 in the seat: the engine enabled in room/ada.
+    learner.keys(&["n"]);
+    learner.wait_for("Step 1 of 6");
+    learner.keys(&["Enter"]);
+    learner.wait_for("1 Enable ✓");
+    // Step 2's keys are the seat's account's.
+    learner.keys(&["n"]);
+    let screen = learner.wait_for("Step 2 of 6");
+    assert!(screen.contains("seat ada's AWS account"), "{screen}");
+    assert!(!screen.contains("AKIAELSEWHERE"), "{screen}");
+
+    // What the TUI did is in the seat's namespace, as the real CLI sees it with the
+    // seat's own settings (the same seat, taken back with its kept secret).
+    let env = exports(&join_env(learner.home(), &url, &code, "ada"));
+    let mounts = Command::new(peer_program("bao"))
+        .args(["secrets", "list", "-format=json"])
+        .env("HOME", learner.home())
+        .env_remove("BAO_ADDR")
+        .env_remove("BAO_TOKEN")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("run bao");
+    let listed = String::from_utf8_lossy(&mounts.stdout);
+    assert!(
+        listed.contains("\"aws/\""),
+        "{listed}{}",
+        String::from_utf8_lossy(&mounts.stderr)
+    );
+    // Another seat's namespace has no aws/ mount: the step ran in ada's only.
+    let other = exports(&join_env(learner.home(), &url, &code, "bob"));
+    let mounts = Command::new(peer_program("bao"))
+        .args(["secrets", "list", "-format=json"])
+        .env("HOME", learner.home())
+        .envs(other.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("run bao");
+    assert!(!String::from_utf8_lossy(&mounts.stdout).contains("\"aws/\""));
+}
