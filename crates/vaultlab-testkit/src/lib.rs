@@ -16,8 +16,15 @@ pub const INSTALL_HINT: &str = "run `scripts/test` once (it installs the test pe
 
 /// The checkout's top folder (where `.venv`, `labs/` and `tests/peers/` are).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
+    // The package under test, as cargo says when it runs the test (checkouts sharing one
+    // target dir share this crate's build, so the compile-time path may be another's);
+    // its workspace root is the nearest folder up with Cargo.lock.
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    package
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .unwrap_or(&package)
         .canonicalize()
         .expect("the workspace root exists")
 }
