@@ -235,3 +235,32 @@ fn a_revocation_vault_queued_heads_the_calls_that_follow_its_answer() {
         Some(("PUT sys/leases/revoke", 202))
     );
 }
+
+#[test]
+fn on_stage_the_inside_view_is_on_and_takes_room_once_the_engine_called_aws() {
+    let screen = |app: &App| {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        let theme = crate::ui::Theme::for_run(None, true);
+        terminal
+            .draw(|frame| {
+                crate::ui::draw(frame, app, &theme);
+            })
+            .unwrap();
+        format!("{:?}", terminal.backend().buffer())
+    };
+    let mut app = app();
+    crate::present::start(&mut app, crate::present::StageOptions::default());
+    assert!(app.inside.shown, "on stage it is on");
+    app.pane = Pane::Step(ISSUE);
+    assert!(
+        !screen(&app).contains("inside Vault"),
+        "no empty box before the engine called AWS"
+    );
+    issue(&mut app, 0);
+    let shown = screen(&app);
+    assert!(
+        shown.contains("inside Vault") && shown.contains("iam:CreateUser"),
+        "{shown}"
+    );
+}

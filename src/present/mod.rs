@@ -53,8 +53,8 @@ pub struct StageOptions {
 pub fn start(app: &mut App, options: StageOptions) -> Vec<Effect> {
     app.stage.presenting = true;
     app.stage.labs_dir = options.labs_dir;
-    // TODO(inside view, on the record branch): switch it on here (`app.inside.shown =
-    // true`) and draw its box in `ui::present::draw` as `ui::draw` does, once both land.
+    // On stage the inside view is on: what Vault does in AWS is the point of the show.
+    app.inside.shown = true;
     let mut effects = Vec::new();
     if let Some(pace) = options.autoplay {
         effects.extend(autoplay::start(app, pace));
