@@ -245,6 +245,10 @@ impl Room {
             .into_iter()
             .map(|(revoked, _)| revoked)
             .sum();
+        // The seats' tokens keep no policy: an ended room issues nothing more.
+        for seat in &seats {
+            self.vault.strip_namespace_tokens(&seat.namespace);
+        }
         let vault_users_left = self
             .aws
             .accounts()

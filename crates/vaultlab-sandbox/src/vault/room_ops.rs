@@ -15,14 +15,15 @@ pub struct LiveLease {
 }
 
 impl VaultServer {
-    /// Revokes every lease of the namespace at `path` now; how many were revoked, and
+    /// Revokes every lease of the namespace at `path` (and of the namespaces under it) now;
+    /// how many were revoked, and
     /// the errors of those that could not be (they stay, and are retried as any lease).
     pub async fn revoke_namespace_leases(&self, path: &str) -> (usize, Vec<String>) {
         let keys: Vec<String> = self
             .lock()
             .leases
             .iter()
-            .filter(|(_, lease)| lease.namespace == path)
+            .filter(|(_, lease)| lease.namespace.starts_with(path))
             .map(|(key, _)| key.clone())
             .collect();
         let mut revoked = 0;
@@ -64,13 +65,14 @@ impl VaultServer {
         written
     }
 
-    /// The leases of the namespace at `path` not yet revoked, soonest to expire first.
+    /// The leases of the namespace at `path` (and those under it) not yet revoked, soonest
+    /// to expire first.
     pub fn namespace_leases(&self, path: &str) -> Vec<LiveLease> {
         let mut leases: Vec<LiveLease> = self
             .lock()
             .leases
             .values()
-            .filter(|lease| lease.namespace == path)
+            .filter(|lease| lease.namespace.starts_with(path))
             .map(|lease| LiveLease {
                 id: lease.id.clone(),
                 expires_at: lease.expire_time,
@@ -78,6 +80,33 @@ impl VaultServer {
             .collect();
         leases.sort_by(|a, b| a.expires_at.cmp(&b.expires_at).then(a.id.cmp(&b.id)));
         leases
+    }
+
+    /// Takes every policy from the tokens of the namespace at `path` and of those under
+    /// it: for a room that has ended, whose seats must issue nothing more but may still
+    /// hear from the room that it ended. Vault then answers them `permission denied`.
+    /// How many tokens lost their policies.
+    pub fn strip_namespace_tokens(&self, path: &str) -> usize {
+        let stripped = {
+            let mut state = self.lock();
+            let keys: Vec<String> = state
+                .tokens
+                .iter()
+                .filter(|(_, t)| t.namespace.starts_with(path) && !t.policies.is_empty())
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in &keys {
+                // Through get_mut, so the change is recorded in the state's log.
+                if let Some(token) = state.tokens.get_mut(key) {
+                    token.policies.clear();
+                }
+            }
+            keys.len()
+        };
+        if stripped > 0 {
+            self.changed();
+        }
+        stripped
     }
 
     /// The namespace path of a live token other than the root token.
