@@ -51,7 +51,15 @@ pub fn on_notice(app: &mut App, notice: SeatNotice) -> Redraw {
         .filter(|m| !m.is_empty());
     room.pace = notice.pace;
     room.ended = notice.ended;
-    Redraw::from(*room != before)
+    let news =
+        (&room.broadcast, room.pace, room.ended) != (&before.broadcast, before.pace, before.ended);
+    let changed = *room != before;
+    // What the facilitator just said takes the bar at once, over a notice of the lab's
+    // own: a learner idle after a step would otherwise never see it.
+    if news {
+        app.notice = None;
+    }
+    Redraw::from(changed)
 }
 
 /// Why step `step` (0-based) cannot run now: the facilitator holds the room before it.

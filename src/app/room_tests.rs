@@ -132,3 +132,21 @@ fn outside_a_room_notices_change_nothing() {
     app.pane = Pane::Step(3);
     assert!(!key(&mut app, KeyCode::Enter).is_empty());
 }
+
+#[test]
+fn a_new_broadcast_takes_the_bar_over_a_notice_of_the_lab() {
+    let mut app = seated();
+    app.notice = Some("Enabled: aws/ is mounted.".into());
+    update(
+        &mut app,
+        super::Msg::Room(notice(1, Some("Break till 10:45"), None)),
+    );
+    assert_eq!(app.notice.as_deref(), Some("Facilitator: Break till 10:45"));
+    // A notice that says nothing new leaves the lab's own alone.
+    app.notice = Some("Copied.".into());
+    update(
+        &mut app,
+        super::Msg::Room(notice(2, Some("Break till 10:45"), None)),
+    );
+    assert_eq!(app.notice.as_deref(), Some("Copied."));
+}
