@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 
 use vaultlab_wire::room::{RoomReport, RoomStatus, SeatLog};
 
+/// How long ending a room may take (the command line's `room end` waits as long).
+const END_TIMEOUT: Duration = Duration::from_secs(120);
+
 #[derive(Clone)]
 pub struct RoomControl {
     http: reqwest::Client,
@@ -78,8 +81,14 @@ impl RoomControl {
         Ok(answer["revoked"].as_u64().unwrap_or(0) as usize)
     }
 
+    /// Ending revokes every lease of every seat before the room answers: it gets minutes,
+    /// not the 10 s other calls get, so a big room's report is not lost to a timeout.
     pub async fn end(&self) -> Result<RoomReport, String> {
-        self.call(Method::POST, "/vaultlab/room/end", None).await
+        let bytes = self
+            .send_with(Method::POST, "/vaultlab/room/end", None, Some(END_TIMEOUT))
+            .await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{} answered what is not a room's answer ({e})", self.addr))
     }
 
     async fn call_empty(&self, path: &str, body: Value) -> Result<(), String> {
@@ -104,10 +113,24 @@ impl RoomControl {
         path: &str,
         body: Option<Value>,
     ) -> Result<Vec<u8>, String> {
+        self.send_with(method, path, body, None).await
+    }
+
+    /// `send`, with a timeout of its own in place of the client's.
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, String> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.addr))
             .header("X-Vault-Token", self.token.expose_secret());
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }

@@ -5,17 +5,16 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use vaultlab_wire::private_file;
 use vaultlab_wire::room::RoomReport;
 
-/// Writes `path` (Markdown) and the same path with `.json`; returns the JSON's path.
+/// Writes `path` (Markdown) and the same path with `.json`, each whole or not at all and
+/// readable by its owner only (it names the learners); returns the JSON's path.
 pub fn write(path: &Path, report: &RoomReport) -> std::io::Result<PathBuf> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
     let json_path = path.with_extension("json");
     let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-    std::fs::write(&json_path, json)?;
-    std::fs::write(path, markdown(report))?;
+    private_file::write_private(&json_path, &json)?;
+    private_file::write_private(path, markdown(report).as_bytes())?;
     Ok(json_path)
 }
 
@@ -136,7 +135,7 @@ mod tests {
             "{text}"
         );
         let dir = tempfile::tempdir().unwrap();
-        let json = write(&dir.path().join("r/report.md"), &report).unwrap();
+        let json = write(&dir.path().join("report.md"), &report).unwrap();
         let back: RoomReport = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
         assert_eq!(back, report);
     }
