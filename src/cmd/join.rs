@@ -21,12 +21,27 @@ use super::{Outcome, runtime};
 use crate::lease::journal;
 use vaultlab_wire::private_file;
 
-/// What is kept of a seat: where, which, and its secret.
-#[derive(Debug, Serialize, Deserialize)]
+/// What is kept of a seat: where, which, and its secret (written to a 0600 file only).
+#[derive(Serialize, Deserialize)]
 struct KeptSeat {
     url: String,
     name: String,
-    seat_secret: String,
+    #[serde(
+        serialize_with = "expose_for_the_file",
+        deserialize_with = "secret_from_the_file"
+    )]
+    seat_secret: SecretString,
+}
+
+fn expose_for_the_file<S: serde::Serializer>(
+    secret: &SecretString,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose_secret())
+}
+
+fn secret_from_the_file<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+    String::deserialize(d).map(SecretString::from)
 }
 
 fn refuse(message: impl Into<String>) -> super::Stop {
@@ -101,7 +116,7 @@ pub(super) async fn take_seat(url: &str, code: &str, name: &str) -> Result<Taken
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let mut body = json!({"code": code, "name": name});
     if let Some(kept) = &kept {
-        body["seat_secret"] = json!(kept.seat_secret);
+        body["seat_secret"] = json!(kept.seat_secret.expose_secret());
     }
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
@@ -130,21 +145,8 @@ pub(super) async fn take_seat(url: &str, code: &str, name: &str) -> Result<Taken
         })
     };
     let rejoined = answer["rejoined"] == json!(true);
-    if !rejoined {
-        let keep = KeptSeat {
-            url: url.to_owned(),
-            name: name.to_owned(),
-            seat_secret: field("seat_secret")?,
-        };
-        if let Some(dir) = kept_path.parent() {
-            private_file::create_private_dir(dir)?;
-        }
-        private_file::write_private(
-            &kept_path,
-            &serde_json::to_vec_pretty(&keep).expect("serializes"),
-        )?;
-    }
-    Ok(TakenSeat {
+    // Every field checked before anything is kept: a broken answer writes nothing.
+    let seat = TakenSeat {
         title: answer["title"].as_str().unwrap_or("").to_owned(),
         name: name.to_owned(),
         namespace: field("namespace")?,
@@ -154,7 +156,22 @@ pub(super) async fn take_seat(url: &str, code: &str, name: &str) -> Result<Taken
         region: field("region")?,
         rejoined,
         kept_path,
-    })
+    };
+    if !rejoined {
+        let keep = KeptSeat {
+            url: url.to_owned(),
+            name: name.to_owned(),
+            seat_secret: SecretString::from(field("seat_secret")?),
+        };
+        if let Some(dir) = seat.kept_path.parent() {
+            private_file::create_private_dir(dir)?;
+        }
+        private_file::write_private(
+            &seat.kept_path,
+            &serde_json::to_vec_pretty(&keep).expect("serializes"),
+        )?;
+    }
+    Ok(seat)
 }
 
 /// The room's address, checked: `http(s)://host[:port]`, without a trailing slash.

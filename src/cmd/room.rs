@@ -21,9 +21,7 @@ pub fn run(args: RoomArgs) -> Outcome {
     if !args.headless {
         return super::room_dashboard::run(args, state);
     }
-    if let Some(dir) = state.parent() {
-        vaultlab_wire::private_file::create_private_dir(dir)?;
-    }
+    super::room_control::prepare_state_dir(args.state.is_some(), &state)?;
     init_stderr_logging("warn,vaultlab=info");
     runtime()?.block_on(async {
         let stop = stop_signal()?;

@@ -1,7 +1,7 @@
 //! `vaultlab room status|broadcast|pace|short-leases|revoke|end`: the facilitator's
 //! actions against a running room, from a second terminal or a script. The room's process
-//! writes `room-control.json` (mode 0600) beside its state file: its address, its root
-//! token, its pid; these commands read it (`--state PATH` picks another room) and use the
+//! writes `<state>.control.json` (`room.control.json` for `room.json`; mode 0600) beside
+//! its state file: its address, its root token, its pid; these commands read it (`--state PATH` picks another room) and use the
 //! room's control API (`vaultlab_wire::room`). A mistake is one line and a non-zero exit,
 //! and nothing is written.
 
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use vaultlab_wire::private_file;
@@ -20,9 +21,6 @@ use vaultlab_wire::room::{RoomReport, RoomStatus};
 use super::error::UserError;
 use super::{Outcome, Stop, runtime};
 use crate::lease::journal;
-
-/// The control file's name, beside the room's state file.
-pub const CONTROL_FILE: &str = "room-control.json";
 
 #[derive(Debug, Subcommand)]
 pub enum RoomAction {
@@ -78,16 +76,48 @@ pub struct StateArg {
     pub state: Option<PathBuf>,
 }
 
-/// What `room-control.json` holds.
-#[derive(Debug, Serialize, Deserialize)]
+/// What the control file holds.
+#[derive(Serialize, Deserialize)]
 pub struct Control {
     pub addr: String,
-    pub root_token: String,
+    #[serde(with = "exposed")]
+    pub root_token: SecretString,
     pub pid: u32,
+}
+
+/// The token is written to the 0600 control file, the one place it must go.
+mod exposed {
+    use secrecy::{ExposeSecret, SecretString};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(token: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(token.expose_secret())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+        String::deserialize(d).map(SecretString::from)
+    }
 }
 
 fn refuse(message: impl Into<String>) -> Stop {
     UserError::Room(message.into()).into()
+}
+
+/// Makes ready the folder of a room's state that is about to start: vaultlab's own data
+/// directory is made (0700); a folder the user named with --state must exist and is left
+/// as it is.
+pub fn prepare_state_dir(named: bool, state: &Path) -> Result<(), Stop> {
+    let dir = private_file::parent_dir(state);
+    if named {
+        if !dir.is_dir() {
+            return Err(refuse(format!(
+                "the folder of --state {} does not exist: create it, or name a file in a folder that does",
+                state.display()
+            )));
+        }
+        return Ok(());
+    }
+    Ok(private_file::create_private_dir(&dir)?)
 }
 
 /// The room's state file: `--state`, else room.json in vaultlab's data directory.
@@ -102,22 +132,28 @@ pub fn state_path(state: Option<PathBuf>) -> Result<PathBuf, Stop> {
     }
 }
 
-fn control_path(state: &Path) -> PathBuf {
-    state
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join(CONTROL_FILE)
+/// `room.control.json` beside `room.json`: one per state, so rooms whose states share a
+/// folder do not take each other's.
+pub fn control_path(state: &Path) -> PathBuf {
+    let name = state
+        .file_stem()
+        .map_or_else(|| "room".into(), |stem| stem.to_string_lossy().into_owned());
+    private_file::parent_dir(state).join(format!("{name}.control.json"))
 }
 
-/// `room-control.json` while the room runs; removed when dropped (a clean exit).
+/// The control file while the room runs; removed when dropped (a clean exit).
 pub struct ControlFile(PathBuf);
 
 impl ControlFile {
+    /// `addr`: where the room serves; a wildcard address is written as loopback, which
+    /// every system connects to.
     pub fn write(state: &Path, addr: &str, root_token: &str) -> Result<Self, Stop> {
         let path = control_path(state);
         let control = Control {
-            addr: addr.to_owned(),
-            root_token: root_token.to_owned(),
+            addr: addr
+                .replace("://0.0.0.0:", "://127.0.0.1:")
+                .replace("://[::]:", "://[::1]:"),
+            root_token: SecretString::from(root_token.to_owned()),
             pid: std::process::id(),
         };
         private_file::write_private(
@@ -209,8 +245,10 @@ pub fn run(action: RoomAction, parent_state: Option<PathBuf>) -> Outcome {
         RoomAction::Status { json, at } => (at.state, Request::Status { json }),
         RoomAction::Broadcast { message, at } => {
             let message = message.trim().to_owned();
-            if message.contains(['\n', '\r']) {
-                return Err(refuse("a broadcast is one line"));
+            if message.chars().any(char::is_control) {
+                return Err(refuse(
+                    "a broadcast is one line of plain text (no tabs or control characters)",
+                ));
             }
             if message.chars().count() > 200 {
                 return Err(refuse("a broadcast is at most 200 characters"));
@@ -224,10 +262,21 @@ pub fn run(action: RoomAction, parent_state: Option<PathBuf>) -> Outcome {
     };
     let state = state_path(state.or(parent_state))?;
     let control = find(&state)?;
-    runtime()?.block_on(async move {
+    let sent = runtime()?.block_on(async move {
         let room = Remote::new(control, &state)?;
         request.send(&room).await
-    })
+    });
+    match sent {
+        // `vaultlab room status | head`: the reader has what it wanted.
+        Err(Stop::Bug(report))
+            if report
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(ExitCode::SUCCESS)
+        }
+        other => other,
+    }
 }
 
 enum Request {
@@ -294,14 +343,23 @@ impl Request {
             }
             Request::End((markdown, json_path)) => {
                 let report: RoomReport = room.call("POST", "/end", None).await?;
-                private_file::write_private(
-                    &json_path,
-                    &serde_json::to_vec_pretty(&report).expect("serializes"),
-                )?;
-                private_file::write_private(
-                    &markdown,
-                    super::room_table::report_markdown(&report).as_bytes(),
-                )?;
+                // The room has ended whatever happens now: a report that cannot be
+                // written goes to stdout rather than being lost.
+                let json = serde_json::to_vec_pretty(&report).expect("serializes");
+                let written = private_file::write_private(&json_path, &json).and_then(|()| {
+                    private_file::write_private(
+                        &markdown,
+                        crate::dashboard::report::markdown(&report).as_bytes(),
+                    )
+                });
+                if let Err(error) = written {
+                    out.write_all(&json)?;
+                    writeln!(out)?;
+                    return Err(refuse(format!(
+                        "the room has ended, but its report could not be written to {} ({error}): it is printed above as JSON",
+                        markdown.display()
+                    )));
+                }
                 writeln!(
                     out,
                     "the room has ended: {} leases revoked, {} vault-* IAM users left; report in {} and {}",
@@ -361,7 +419,7 @@ impl Remote {
         let mut request = self
             .http
             .request(method, &url)
-            .header("X-Vault-Token", &self.control.root_token);
+            .header("X-Vault-Token", self.control.root_token.expose_secret());
         if let Some(body) = body {
             request = request.json(&body);
         }

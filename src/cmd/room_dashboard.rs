@@ -31,9 +31,7 @@ pub fn run(args: RoomArgs, state: PathBuf) -> Outcome {
             "the dashboard is a full-screen program and needs a terminal: run `vaultlab room --headless` to serve the room without it".into(),
         )
     })?;
-    if let Some(dir) = state.parent() {
-        vaultlab_wire::private_file::create_private_dir(dir)?;
-    }
+    super::room_control::prepare_state_dir(args.state.is_some(), &state)?;
     init_file_logging();
     runtime()?.block_on(async {
         let sandbox = Sandbox::start(super::room::sandbox_options(&args, &state)).await?;

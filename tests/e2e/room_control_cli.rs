@@ -1,5 +1,5 @@
 //! `vaultlab room status|broadcast|pace|short-leases|revoke|end` from a second terminal,
-//! against a running `vaultlab room --headless`: they find it through room-control.json
+//! against a running `vaultlab room --headless`: they find it through room.control.json
 //! beside its state, act, and say what they did; a mistake (no room running, a bad step,
 //! an unknown seat, a report folder that does not exist) is one line, exit 1, and nothing
 //! written or changed.
@@ -60,7 +60,7 @@ fn a_second_terminal_drives_the_room_and_ends_it_with_a_report() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("room.json");
     let mut room_process = start_room(&state);
-    let control = dir.path().join("room-control.json");
+    let control = dir.path().join("room.control.json");
     assert_eq!(
         std::fs::metadata(&control).unwrap().permissions().mode() & 0o777,
         0o600
@@ -154,7 +154,7 @@ fn a_second_terminal_drives_the_room_and_ends_it_with_a_report() {
     );
     let markdown = std::fs::read_to_string(&report).unwrap();
     assert!(
-        markdown.contains("| ada | ✓✓✓✓·· | 2 | 2 | 0 |"),
+        markdown.contains("| ada | 1 2 3 4 | ") && markdown.contains(" | 0 | 2 | 2 |"),
         "{markdown}"
     );
     let json: RoomReport =
@@ -203,12 +203,12 @@ fn mistakes_are_one_line_and_change_nothing() {
     }
     // A control file left by a process that is gone.
     std::fs::write(
-        dir.path().join("room-control.json"),
+        dir.path().join("room.control.json"),
         r#"{"addr":"http://127.0.0.1:9","root_token":"x","pid":999999999}"#,
     )
     .unwrap();
     assert!(refused(&room(&state, &["status"])).contains("no room is running"));
-    std::fs::remove_file(dir.path().join("room-control.json")).unwrap();
+    std::fs::remove_file(dir.path().join("room.control.json")).unwrap();
 
     let _running = start_room(&state);
     let before: Vec<_> = std::fs::read_dir(dir.path())
@@ -248,5 +248,51 @@ fn mistakes_are_one_line_and_change_nothing() {
         (now.pace, now.broadcast, now.ended),
         (None, None, None),
         "nothing changed"
+    );
+}
+
+#[test]
+fn a_state_in_a_folder_that_does_not_exist_is_one_line_and_a_named_folder_keeps_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere/room.json");
+    let output = Command::new(crate::VAULTLAB)
+        .args(["room", "--headless", "--state"])
+        .arg(&missing)
+        .output()
+        .expect("run vaultlab room");
+    let line = refused(&output);
+    assert!(
+        line.contains("the folder of --state") && line.contains("does not exist"),
+        "{line}"
+    );
+    assert!(!dir.path().join("nowhere").exists(), "nothing made");
+
+    // A bare file name: the room starts in the current folder, which keeps its mode.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut room = Command::new(crate::VAULTLAB)
+        .current_dir(dir.path())
+        .args([
+            "room",
+            "--headless",
+            "--listen",
+            "127.0.0.1:0",
+            "--state",
+            "room.json",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the room");
+    let control = dir.path().join("room.control.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !control.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = room.kill();
+    let _ = room.wait();
+    assert!(control.exists(), "the room started with a bare --state");
+    assert_eq!(
+        std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777,
+        0o755
     );
 }
