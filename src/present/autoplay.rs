@@ -75,7 +75,6 @@ impl Autoplay {
                     .map_or(line.len(), |(i, _)| i);
                 Some(&line[..end])
             }
-            Phase::Running { step: running } if *running == step => None,
             _ => None,
         }
     }
@@ -163,14 +162,18 @@ fn toggle_pause(app: &mut App) -> Vec<Effect> {
 /// The phase a pane starts autoplay in: a step's command to type, the overview to show
 /// for the pace; at the finish, autoplay is over.
 fn arrive(app: &mut App) {
-    let now = app.now;
     let phase = match app.pane {
         Pane::Step(step) => Phase::Typing {
             step,
             line: app.fill(&app.lab.steps[step].cli),
             shown: 0,
         },
-        Pane::Overview => Phase::Dwell { until: now },
+        Pane::Overview => match &app.stage.autoplay {
+            Some(autoplay) => Phase::Dwell {
+                until: app.now + autoplay.pace,
+            },
+            None => return,
+        },
         Pane::Finish | Pane::Leases => {
             if app.stage.autoplay.take().is_some() {
                 app.notice = Some("Autoplay finished: the keys are yours.".to_owned());
@@ -179,12 +182,7 @@ fn arrive(app: &mut App) {
         }
     };
     if let Some(autoplay) = app.stage.autoplay.as_mut() {
-        autoplay.phase = match phase {
-            Phase::Dwell { .. } => Phase::Dwell {
-                until: now + autoplay.pace,
-            },
-            other => other,
-        };
+        autoplay.phase = phase;
     }
 }
 

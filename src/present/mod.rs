@@ -4,8 +4,8 @@
 //! that carries it (`socket`) is run by the runtime and by `vaultlab notes`.
 //!
 //! Other parts of the app read one flag, [`Stage::presenting`]: secrets stay masked, the
-//! status bar keeps only the keys that move the lab on, and (once it exists) the inside
-//! view is switched on.
+//! status bar keeps only the keys that move the lab on. Going on stage also switches the
+//! inside view on (`app.inside.shown`).
 
 pub mod autoplay;
 pub mod published;
