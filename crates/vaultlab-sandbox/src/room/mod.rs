@@ -42,6 +42,14 @@ path "*" {
 }
 "#;
 
+/// A seat's policy once the room has ended: nothing at all (its notices still answer: they
+/// are the room's, not Vault's).
+pub const ENDED_SEAT_POLICY: &str = r#"# A room seat after the room ended: nothing.
+path "*" {
+  capabilities = ["deny"]
+}
+"#;
+
 /// The room's settings, kept with the state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RoomConfig {
@@ -544,5 +552,7 @@ mod tests {
     fn the_seat_policy_reads() {
         let policy = crate::vault::acl::Policy::new("seat", SEAT_POLICY).unwrap();
         assert_eq!(policy.rules.len(), 1);
+        let ended = crate::vault::acl::Policy::new("seat", ENDED_SEAT_POLICY).unwrap();
+        assert_eq!(ended.rules.len(), 1);
     }
 }

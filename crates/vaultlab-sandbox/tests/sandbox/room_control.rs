@@ -536,6 +536,23 @@ async fn ending_the_room_revokes_every_lease_and_leaves_no_vault_user_in_any_acc
         )
         .await;
     assert_eq!(notice["ended"], true);
+    // A seat can make no new lease after the end: its token is refused, in Vault's words.
+    let (status, body) = client
+        .vault(
+            "GET",
+            "aws/creds/my-role",
+            seats[0]["vault_token"].as_str().unwrap(),
+            Some("room/ada"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            403,
+            json!({"errors": ["1 error occurred:\n\t* permission denied\n\n"]})
+        )
+    );
     sandbox.shutdown().await.unwrap();
 }
 
