@@ -1,7 +1,10 @@
-//! A room on one sandbox: simulated learners, each doing the lab's loop (issue credentials,
-//! DescribeInstances signed with the new keys, revoke) against one `vaultlab sandbox`
-//! process, then the same shape of load (token create, lookup-self with the new token,
-//! revoke) against an OpenBao dev server, as the reference.
+//! A room on one sandbox: simulated learners, each in a seat of its own (`vaultlab room
+//! --headless`: a Vault namespace and an AWS account per seat, taken with the join code),
+//! doing the lab's loop there (issue credentials, DescribeInstances signed with the new
+//! keys, revoke) with the seat's token and keys; then the same shape of load (token
+//! create, lookup-self with the new token, revoke) against an OpenBao dev server, as the
+//! reference. Last, every seat holds two leases and the room is ended: how long until
+//! every lease is revoked and no `vault-*` user is left.
 //!
 //! Two phases per server, on loopback only, bounded in time and in requests:
 //! - **paced**: 100 learners, each starting one cycle a second (300 requests a second in
@@ -112,20 +115,23 @@ fn ms(d: Duration) -> String {
 /// Where the learners send their requests.
 #[derive(Clone)]
 enum Server {
-    /// `vaultlab sandbox`: Vault at `vault_addr`, AWS at `aws`.
-    Sandbox {
-        vault_addr: String,
-        token: String,
-        aws: AwsTarget,
-    },
+    /// `vaultlab room`: each learner in seat `index`, set up by [`take_seats`].
+    Room { seats: Arc<Vec<Seat>> },
     /// `bao server -dev`.
     Bao { vault_addr: String, token: String },
 }
 
-fn vault_client(addr: &str, token: &str) -> VaultClient {
+/// A seat: its Vault (token, namespace) and its AWS account.
+struct Seat {
+    vault: VaultClient,
+    aws: AwsTarget,
+}
+
+fn vault_client(addr: &str, token: &str, namespace: Option<&str>) -> VaultClient {
     let mut config = VaultConfig::new(addr, Some(SecretString::from(token.to_owned())))
         .expect("a loopback Vault address");
     config.timeout = Duration::from_secs(10);
+    config.namespace = namespace.map(str::to_owned);
     VaultClient::new(config).expect("a Vault client")
 }
 
@@ -138,22 +144,25 @@ async fn learner(
     budget: Arc<AtomicU64>,
 ) -> Tally {
     let mut tally = Tally::default();
-    let (addr, token) = match &server {
-        Server::Sandbox {
-            vault_addr, token, ..
-        }
-        | Server::Bao { vault_addr, token } => (vault_addr.clone(), token.clone()),
+    let bao_root = match &server {
+        Server::Bao { vault_addr, token } => Some(vault_client(vault_addr, token, None)),
+        Server::Room { .. } => None,
     };
-    let vault = vault_client(&addr, &token);
     // Spread the learners over one pace, so the room does not click in unison.
     if let Some(pace) = load.pace {
         tokio::time::sleep(pace.mul_f64(index as f64 / load.learners as f64)).await;
     }
     while Instant::now() < deadline && budget.fetch_sub(3, Ordering::Relaxed) >= 3 {
         let cycle = Instant::now();
-        match &server {
-            Server::Sandbox { aws, .. } => sandbox_cycle(&vault, aws, &mut tally).await,
-            Server::Bao { vault_addr, .. } => bao_cycle(&vault, vault_addr, &mut tally).await,
+        match (&server, &bao_root) {
+            (Server::Room { seats }, _) => {
+                let seat = &seats[index];
+                sandbox_cycle(&seat.vault, &seat.aws, &mut tally).await;
+            }
+            (Server::Bao { vault_addr, .. }, Some(root)) => {
+                bao_cycle(root, vault_addr, &mut tally).await
+            }
+            (Server::Bao { .. }, None) => unreachable!("a bao learner has the root client"),
         }
         tally.cycles += 1;
         if let Some(pace) = load.pace {
@@ -214,7 +223,7 @@ async fn bao_cycle(root: &VaultClient, addr: &str, tally: &mut Tally) {
         return;
     };
     // A client for the new token, as the sandbox cycle makes an SDK client for new keys.
-    let user = vault_client(addr, &token);
+    let user = vault_client(addr, &token, None);
     let started = Instant::now();
     let looked_up = user.token_lookup_self().await;
     tally.record(started, "lookup-self", &looked_up);
@@ -249,42 +258,128 @@ async fn run(server: &Server, load: Load) -> Tally {
     total
 }
 
-/// engine, root keys and role, once, as a facilitator would before the room arrives.
-async fn configure_sandbox(sandbox: &common::SandboxProcess) -> Server {
-    let vault_addr = sandbox.var("VAULT_ADDR").to_owned();
-    let token = sandbox.var("VAULT_TOKEN").to_owned();
-    let vault = vault_client(&vault_addr, &token);
-    vault
-        .enable_mount("aws", "aws")
-        .await
-        .expect("enable the engine");
-    let root_keys = VaultRequest::put(
-        "aws/config/root",
-        json!({
-            "access_key": sandbox.var("AWS_ACCESS_KEY_ID"),
-            "region": sandbox.var("AWS_REGION"),
-        }),
+/// `vaultlab room --headless` on a free loopback port, its state in `dir`; the child, the
+/// room's address, its join code and the facilitator's (root) token.
+fn start_room(dir: &std::path::Path, seats: usize) -> (RoomProcess, String, String, String) {
+    use std::io::BufRead;
+    let state = dir.join("room.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vaultlab"))
+        .args([
+            "room",
+            "--headless",
+            "--listen",
+            "127.0.0.1:0",
+            "--propagation-delay",
+            "0s",
+        ])
+        .args(["--seats", &seats.to_string(), "--state"])
+        .arg(&state)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start vaultlab room");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("its stdout")).lines();
+    let first = lines.next().expect("the join line").expect("a line");
+    // The rest (one line per request) is read and dropped, so the room never blocks on it.
+    std::thread::spawn(move || lines.for_each(drop));
+    let words: Vec<&str> = first.split_whitespace().collect();
+    assert_eq!(&words[..2], ["vaultlab", "join"], "{first}");
+    let control: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("room-control.json")).expect("room-control.json"),
     )
-    .with_secret(
-        "secret_key",
-        &SecretString::from(sandbox.var("AWS_SECRET_ACCESS_KEY").to_owned()),
-    );
-    vault.send(&root_keys).await.expect("write the root keys");
-    vault
-        .write(
-            "aws/roles/my-role",
-            json!({"credential_type": "iam_user", "policy_document": POLICY}),
-        )
-        .await
-        .expect("write the role");
-    Server::Sandbox {
-        vault_addr,
+    .expect("its JSON");
+    let token = control["root_token"]
+        .as_str()
+        .expect("the root token")
+        .to_owned();
+    (
+        RoomProcess(child),
+        words[2].to_owned(),
+        words[3].to_owned(),
         token,
-        aws: AwsTarget {
-            endpoint_url: Some(sandbox.var("AWS_ENDPOINT_URL").to_owned()),
-            region: sandbox.var("AWS_REGION").to_owned(),
-        },
+    )
+}
+
+struct RoomProcess(std::process::Child);
+
+impl Drop for RoomProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
+}
+
+/// Every learner takes a seat with the join code and sets the engine up in it, as the
+/// lab's steps 1 to 3 do (not timed).
+async fn take_seats(url: &str, code: &str, learners: usize) -> Vec<Seat> {
+    let http = reqwest::Client::new();
+    let mut seats = Vec::new();
+    for index in 0..learners {
+        let grant: serde_json::Value = http
+            .post(format!("{url}/vaultlab/room/join"))
+            .json(&json!({"code": code, "name": format!("learner-{index}")}))
+            .send()
+            .await
+            .expect("join")
+            .error_for_status()
+            .expect("a seat")
+            .json()
+            .await
+            .expect("the seat's JSON");
+        let text = |key: &str| grant[key].as_str().expect(key).to_owned();
+        let vault = vault_client(url, &text("vault_token"), Some(&text("namespace")));
+        vault
+            .enable_mount("aws", "aws")
+            .await
+            .expect("enable the engine");
+        let root_keys = VaultRequest::put(
+            "aws/config/root",
+            json!({"access_key": text("aws_access_key_id"), "region": text("region")}),
+        )
+        .with_secret(
+            "secret_key",
+            &SecretString::from(text("aws_secret_access_key")),
+        );
+        vault.send(&root_keys).await.expect("write the root keys");
+        vault
+            .write(
+                "aws/roles/my-role",
+                json!({"credential_type": "iam_user", "policy_document": POLICY}),
+            )
+            .await
+            .expect("write the role");
+        seats.push(Seat {
+            vault,
+            aws: AwsTarget {
+                endpoint_url: Some(url.to_owned()),
+                region: text("region"),
+            },
+        });
+    }
+    seats
+}
+
+/// Two live leases in every seat, then the room ended; how long the end took, and its
+/// report.
+async fn end_with_leases(url: &str, root: &str, seats: &[Seat]) -> (Duration, serde_json::Value) {
+    for seat in seats {
+        for _ in 0..2 {
+            seat.vault.read("aws/creds/my-role").await.expect("a lease");
+        }
+    }
+    let started = Instant::now();
+    let report: serde_json::Value = reqwest::Client::new()
+        .post(format!("{url}/vaultlab/room/end"))
+        .header("X-Vault-Token", root)
+        .send()
+        .await
+        .expect("end the room")
+        .error_for_status()
+        .expect("the room ended")
+        .json()
+        .await
+        .expect("the report");
+    (started.elapsed(), report)
 }
 
 /// A line for `scripts/bench`; only full runs measure the targets' load.
@@ -329,14 +424,16 @@ fn main() {
     };
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
 
-    let sandbox = common::SandboxProcess::start(
-        env!("CARGO_BIN_EXE_vaultlab"),
-        &["--propagation-delay", "0s"],
-    );
-    let server = runtime.block_on(configure_sandbox(&sandbox));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (room, url, code, root) = start_room(dir.path(), paced.learners);
+    let seats = Arc::new(runtime.block_on(take_seats(&url, &code, paced.learners)));
+    let server = Server::Room {
+        seats: seats.clone(),
+    };
     let ours = runtime.block_on(run(&server, paced));
     let ours_flat = runtime.block_on(run(&server, flat_out));
-    drop(sandbox);
+    let (ended_in, report) = runtime.block_on(end_with_leases(&url, &root, &seats));
+    drop(room);
 
     let bao = common::Bao::dev();
     let server = Server::Bao {
@@ -353,8 +450,18 @@ fn main() {
         paced.pace.unwrap_or_default(),
         paced.duration
     );
-    println!("  vaultlab sandbox, paced:   {}", ours.summary());
-    println!("  vaultlab sandbox, flat out: {}", ours_flat.summary());
+    println!("  vaultlab room (a seat each), paced:   {}", ours.summary());
+    println!(
+        "  vaultlab room (a seat each), flat out: {}",
+        ours_flat.summary()
+    );
+    println!(
+        "  vaultlab room end, {} seats x 2 leases: {} ({} leases revoked, {} vault-* users left)",
+        paced.learners,
+        ms(ended_in),
+        report["leases_revoked"],
+        report["vault_users_left"]
+    );
     println!("  bao dev server, paced:     {}", theirs.summary());
     println!("  bao dev server, flat out:   {}", theirs_flat.summary());
     for error in ours.errors.iter().chain(&ours_flat.errors) {
@@ -411,7 +518,31 @@ fn main() {
         ),
     );
 
+    let revoked = report["leases_revoked"].as_u64().unwrap_or(0) as usize;
+    let users_left = report["vault_users_left"].as_u64().unwrap_or(u64::MAX);
+    result(
+        &format!("room end: {} seats x 2 live leases", paced.learners),
+        &format!(
+            "{} ({revoked} revoked, {users_left} vault-* users left)",
+            ms(ended_in)
+        ),
+        "< 10 s, 0 users left",
+        if ended_in < Duration::from_secs(10) && users_left == 0 {
+            "ok"
+        } else {
+            "MISSED"
+        },
+        "-",
+    );
+
     // Whatever the mode: every request must have succeeded, and some must have been made.
+    // A learner stopped by the deadline between issue and revoke leaves a lease too.
+    assert!(
+        revoked >= 2 * paced.learners,
+        "every lease revoked: {revoked} of at least {}",
+        2 * paced.learners
+    );
+    assert_eq!(users_left, 0, "no vault-* user left");
     assert!(ours.cycles > 0 && theirs.cycles > 0, "no cycle completed");
     assert_eq!(errors, 0, "the sandbox failed requests: {:?}", ours.errors);
     assert_eq!(

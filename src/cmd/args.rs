@@ -313,6 +313,12 @@ pub struct JoinArgs {
     /// AWS_ENDPOINT_URL, the seat's AWS keys and region).
     #[arg(long)]
     pub env: bool,
+
+    /// Run the lab's steps headless in the seat, as `vaultlab walk` does, printing a
+    /// transcript. Stops before a step the facilitator holds (exit 3); exit 1 at a step
+    /// that fails.
+    #[arg(long, conflicts_with = "env")]
+    pub walk: bool,
 }
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -5,7 +5,8 @@
 //! The seat's secret is kept (mode 0600, in vaultlab's data directory, one file per room
 //! and seat name), so running the same command again gets the same seat back and nobody
 //! else can take it by its name. Nothing is written unless a seat was given.
-//! Without --env, the lab's TUI opens in the seat (`join_tui`).
+//! Without --env, the lab's TUI opens in the seat (`join_tui`); with --walk, the lab's
+//! steps run headless in it (`join_walk`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,9 @@ fn refuse(message: impl Into<String>) -> super::Stop {
 }
 
 pub fn run(args: JoinArgs) -> Outcome {
+    if args.walk {
+        return super::join_walk::run(args);
+    }
     if !args.env {
         return super::join_tui::run(args);
     }

@@ -114,7 +114,7 @@ pub fn run(args: JoinArgs) -> Outcome {
 /// The environment the lab runs with in the seat: the seat's Vault and AWS settings in
 /// place of the learner's own VAULT_* and AWS_* (which would point elsewhere), the rest
 /// (HOME, XDG_*) as it is.
-fn seat_env(url: &str, seat: &TakenSeat) -> impl Fn(&str) -> Option<String> + use<> {
+pub(super) fn seat_env(url: &str, seat: &TakenSeat) -> impl Fn(&str) -> Option<String> + use<> {
     // Held as secrets until asked for: the token and the secret key are among them.
     let secret = |value: &str| SecretString::from(value.to_owned());
     let values = [

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod error;
 pub mod join;
 pub mod join_tui;
+pub mod join_walk;
 pub mod labs;
 pub mod notes;
 pub mod room;

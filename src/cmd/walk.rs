@@ -41,6 +41,10 @@ pub fn run(args: WalkArgs) -> Outcome {
                 eprintln!("vaultlab walk: step {step} failed: {what}");
                 Ok(ExitCode::FAILURE)
             }
+            WalkResult::Held { step, line } => {
+                eprintln!("vaultlab walk: step {step} is held: {line}");
+                Ok(ExitCode::from(HELD_EXIT))
+            }
         }
     })
 }
@@ -49,8 +53,24 @@ pub fn run(args: WalkArgs) -> Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WalkResult {
     Completed,
-    Failed { step: usize, what: String },
+    Failed {
+        step: usize,
+        what: String,
+    },
+    /// Stopped before `step` (1-based): a room's facilitator holds it (`line` says so).
+    Held {
+        step: usize,
+        line: String,
+    },
 }
+
+/// The exit code of a walk stopped by a hold (not a failure: the step did not run).
+pub const HELD_EXIT: u8 = 3;
+
+/// Asked before each step (1-based) whether it may run: `Some(line)` holds it, in the
+/// words to print (a room's pace).
+pub type Gate<'a> =
+    &'a (dyn Fn(usize) -> futures::future::BoxFuture<'static, Option<String>> + Sync);
 
 /// Walks the lab's steps. Unless `keep`, a lease still active at the end (a step after
 /// issuing failed) is revoked, so a scripted demo leaves no IAM user behind. With
@@ -59,6 +79,18 @@ pub async fn walk(
     session: &Session,
     keep: bool,
     inside: bool,
+    out: &mut impl Write,
+) -> std::io::Result<WalkResult> {
+    walk_gated(session, keep, inside, None, out).await
+}
+
+/// [`walk`], asking `gate` before each step; a held step ends the walk, and the lease an
+/// earlier step issued is kept (it is the seat's, and the room's end revokes it).
+pub async fn walk_gated(
+    session: &Session,
+    keep: bool,
+    inside: bool,
+    gate: Option<Gate<'_>>,
     out: &mut impl Write,
 ) -> std::io::Result<WalkResult> {
     let (outcomes, _unused) = tokio::sync::mpsc::unbounded_channel();
@@ -94,8 +126,9 @@ pub async fn walk(
         writeln!(out, "inside: {note}")?;
     }
     settle(&mut app, &runner, initial).await;
-    let result = walk_steps(&mut app, &runner, inside.as_mut(), out).await?;
-    if let Some(lease) = app.active_lease().filter(|_| !keep) {
+    let result = walk_steps(&mut app, &runner, inside.as_mut(), gate, out).await?;
+    let held = matches!(result, WalkResult::Held { .. });
+    if let Some(lease) = app.active_lease().filter(|_| !keep && !held) {
         writeln!(
             out,
             "\nRevoking the lease this walk issued: {}",
@@ -118,10 +151,34 @@ async fn walk_steps(
     app: &mut App,
     runner: &EffectRunner,
     mut inside: Option<&mut Inside>,
+    gate: Option<Gate<'_>>,
     out: &mut impl Write,
 ) -> std::io::Result<WalkResult> {
     let count = app.lab.steps.len();
     for index in 0..count {
+        if let Some(line) = match gate {
+            Some(gate) => gate(index + 1).await,
+            None => None,
+        } {
+            writeln!(
+                out,
+                "\n[{}/{count}] {}",
+                index + 1,
+                app.lab.steps[index].title
+            )?;
+            writeln!(out, "  ⏸ {line}")?;
+            if let Some(lease) = app.active_lease() {
+                writeln!(
+                    out,
+                    "  the lease {} stays: the room's end revokes it",
+                    lease.lease_id
+                )?;
+            }
+            return Ok(WalkResult::Held {
+                step: index + 1,
+                line,
+            });
+        }
         press(app, runner, KeyCode::Char('n')).await;
         let step = &app.lab.steps[index];
         writeln!(out, "\n[{}/{count}] {}", index + 1, step.title)?;

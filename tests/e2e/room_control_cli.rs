@@ -296,3 +296,91 @@ fn a_state_in_a_folder_that_does_not_exist_is_one_line_and_a_named_folder_keeps_
         0o755
     );
 }
+
+#[test]
+fn join_walk_runs_the_lab_in_a_seat_and_stops_where_the_facilitator_holds_the_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let running = start_room(&state);
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let walk = || {
+        join(
+            &home,
+            &[&running.url, &running.code, "--name", "ada", "--walk"],
+        )
+    };
+
+    ok(&room(&state, &["pace", "3"]));
+    let held = walk();
+    let stdout = String::from_utf8_lossy(&held.stdout);
+    let stderr = String::from_utf8_lossy(&held.stderr);
+    assert_eq!(held.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("[3/6]") && stdout.contains("✓ done"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("⏸ the facilitator will open step 4 (the room is held at step 3)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("[5/6]"), "{stdout}");
+    assert_eq!(
+        stderr.trim(),
+        "vaultlab join --walk: stopped before step 4: the facilitator will open step 4 (the room is held at step 3)"
+    );
+    let steps = |status: &RoomStatus| -> Vec<bool> {
+        status.seats[0]
+            .steps
+            .iter()
+            .map(|s| s.done_at.is_some())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while steps(&status(&state)) != [true, true, true, false, false, false] {
+        assert!(std::time::Instant::now() < deadline, "{:?}", status(&state));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        status(&state).seats[0].last_error.is_none(),
+        "the first walk made no mistake"
+    );
+
+    // Freed: the same command takes the seat back and walks the whole lab.
+    ok(&room(&state, &["pace", "free"]));
+    let freed = walk();
+    let stdout = String::from_utf8_lossy(&freed.stdout);
+    assert!(
+        freed.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&freed.stderr)
+    );
+    assert!(
+        stdout.contains("seat ada in room \"e2e\" (rejoined)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[6/6]"), "{stdout}");
+    while steps(&status(&state)) != [true; 6] {
+        assert!(std::time::Instant::now() < deadline, "{:?}", status(&state));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let now = status(&state);
+    assert!(now.seats[0].leases.is_empty(), "{now:?}");
+    // The second walk enabled the engine again: Vault refused, and the room says so.
+    let error = now.seats[0].last_error.clone().expect("the refusal");
+    assert_eq!(
+        (error.what.as_str(), error.status),
+        ("POST /v1/sys/mounts/aws", 400)
+    );
+    assert_eq!(error.message, "path is already in use at aws/");
+
+    // A wrong code: one line, exit 1, nothing kept.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let refused_walk = join(
+        &other,
+        &[&running.url, "AAAA-AAAA", "--name", "eve", "--walk"],
+    );
+    assert!(refused(&refused_walk).contains("wrong join code"));
+    assert!(!other.join(".local").exists());
+}

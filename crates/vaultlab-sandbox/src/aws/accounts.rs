@@ -58,6 +58,17 @@ impl AwsEndpoint {
             .collect()
     }
 
+    /// Every account but the default one, with the Vault namespace it belongs to.
+    pub fn account_namespaces(&self) -> Vec<(String, Option<String>)> {
+        let state = self.lock();
+        state
+            .accounts
+            .iter()
+            .filter(|(id, _)| **id != state.account_id)
+            .map(|(id, account)| (id.clone(), account.namespace.clone()))
+            .collect()
+    }
+
     /// Every account's id, the default one first.
     pub fn accounts(&self) -> Vec<String> {
         let state = self.lock();

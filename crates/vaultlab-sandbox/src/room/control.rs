@@ -16,6 +16,8 @@ use crate::events::RoomChangeKind;
 
 /// The longest broadcast, in characters.
 pub const MAX_BROADCAST_CHARS: usize = 200;
+/// How long the end goes on revoking while leases or `vault-*` users are left.
+const END_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// What "short leases for all" writes by default: Vault's `config/lease` 2m / 5m.
 pub const SHORT_LEASE: (i64, i64) = (120, 300);
 
@@ -237,25 +239,47 @@ impl Room {
         })
         .await?;
         let seats = self.seats();
-        let revocations = seats
-            .iter()
-            .map(|seat| self.vault.revoke_namespace_leases(&seat.namespace));
-        let leases_revoked = futures::future::join_all(revocations)
-            .await
-            .into_iter()
-            .map(|(revoked, _)| revoked)
-            .sum();
-        // The seats' tokens keep no policy: an ended room issues nothing more.
+        // No new lease from here on: every seat's token is refused everything (its
+        // notices still answer, so learners hear that the room has ended).
         for seat in &seats {
-            self.vault.strip_namespace_tokens(&seat.namespace);
+            let closed = self
+                .vault
+                .ensure_namespace(&seat.namespace)
+                .and_then(|ns| self.vault.put_policy(&ns, "seat", super::ENDED_SEAT_POLICY));
+            if let Err(e) = closed {
+                return Err(refused(StatusCode::INTERNAL_SERVER_ERROR, e));
+            }
         }
-        let vault_users_left = self
-            .aws
-            .accounts()
-            .iter()
-            .flat_map(|account| self.aws.account_users(account))
-            .filter(|user| user.starts_with("vault-"))
-            .count();
+        self.kept().await?;
+        // Revoked in passes: a lease issued by a request already under way when the seat
+        // closed, or a revocation that failed, is taken by the next pass.
+        let deadline = tokio::time::Instant::now() + END_WAIT;
+        let mut leases_revoked = 0;
+        let vault_users_left = loop {
+            let revocations = seats
+                .iter()
+                .map(|seat| self.vault.revoke_namespace_leases(&seat.namespace));
+            leases_revoked += futures::future::join_all(revocations)
+                .await
+                .into_iter()
+                .map(|(revoked, _)| revoked)
+                .sum::<usize>();
+            let users_left = self
+                .aws
+                .accounts()
+                .iter()
+                .flat_map(|account| self.aws.account_users(account))
+                .filter(|user| user.starts_with("vault-"))
+                .count();
+            let leases_left: usize = seats
+                .iter()
+                .map(|seat| self.vault.namespace_leases(&seat.namespace).len())
+                .sum();
+            if (users_left == 0 && leases_left == 0) || tokio::time::Instant::now() >= deadline {
+                break users_left;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
         // The revocations' events are in the stream; the report counts them.
         self.settle().await;
         let config = self.config();

@@ -42,6 +42,14 @@ path "*" {
 }
 "#;
 
+/// A seat's policy once the room has ended: nothing at all (its notices still answer: they
+/// are the room's, not Vault's).
+pub const ENDED_SEAT_POLICY: &str = r#"# A room seat after the room ended: nothing.
+path "*" {
+  capabilities = ["deny"]
+}
+"#;
+
 /// The room's settings, kept with the state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RoomConfig {
@@ -189,7 +197,7 @@ impl Room {
                 });
             }
         });
-        Self {
+        let room = Self {
             vault,
             aws,
             limiter: Arc::default(),
@@ -197,7 +205,9 @@ impl Room {
             region: region.to_owned(),
             events,
             notices: tracker::Notices::default(),
-        }
+        };
+        room.remove_orphan_accounts();
+        room
     }
 
     /// A sandbox's room, if it has one (it was opened once, and kept).
@@ -207,7 +217,7 @@ impl Room {
         events: Events,
         region: &str,
     ) -> Option<Self> {
-        vault
+        let room = vault
             .read_state(|state| state.room.is_some())
             .then(|| Self {
                 vault,
@@ -217,7 +227,31 @@ impl Room {
                 region: region.to_owned(),
                 events,
                 notices: tracker::Notices::default(),
-            })
+            })?;
+        room.remove_orphan_accounts();
+        Some(room)
+    }
+
+    /// Deletes the accounts of seats that were never kept: a join that stopped (the
+    /// process killed) between making the seat's AWS account and keeping the seat. Nobody
+    /// got their keys (a seat's answer leaves only once the seat is kept), so nothing is
+    /// lost; without this they would stay, unseen by the room and its end.
+    fn remove_orphan_accounts(&self) {
+        let seated: std::collections::HashSet<String> = self
+            .vault
+            .read_state(|state| state.seats.values().map(|s| s.namespace.clone()).collect());
+        for (account, namespace) in self.aws.account_namespaces() {
+            let Some(namespace) = namespace else { continue };
+            if namespace.starts_with(ROOM_NAMESPACE) && !seated.contains(&namespace) {
+                let users = self.aws.delete_account(&account);
+                tracing::warn!(
+                    account,
+                    namespace,
+                    users = users.len(),
+                    "removed the AWS account of a seat that was never kept (a join cut short)"
+                );
+            }
+        }
     }
 
     pub fn config(&self) -> RoomConfig {
@@ -471,9 +505,54 @@ mod tests {
         assert_eq!(later.aws_access_key_id, first.aws_access_key_id);
     }
 
+    #[tokio::test]
+    async fn an_account_made_for_a_seat_never_kept_is_removed_when_the_room_opens() {
+        let notifier = Arc::new(tokio::sync::Notify::new());
+        let vault = VaultServer::new(
+            crate::vault::VaultState::new(),
+            crate::vault::VaultOptions {
+                default_aws_endpoint: "http://127.0.0.1:9".into(),
+                default_region: "us-east-1".into(),
+            },
+            notifier.clone(),
+        );
+        let aws = AwsEndpoint::new(
+            crate::aws::AwsState::new_account(),
+            crate::aws::AwsOptions::default(),
+            notifier,
+        );
+        let room = Room::open(
+            vault.clone(),
+            aws.clone(),
+            Events::default(),
+            "us-east-1",
+            "t",
+            5,
+        );
+        let code = room.config().join_code.expose().to_owned();
+        let ada = room
+            .join(&code, "ada", None, std::net::IpAddr::from([127, 0, 0, 1]))
+            .await
+            .unwrap();
+        // A join cut short: the account made, the seat not.
+        let ghost = aws.create_account(Some("room/ghost/".into())).unwrap();
+        let other = aws.create_account(None).unwrap();
+        Room::existing(vault, aws.clone(), Events::default(), "us-east-1").unwrap();
+        let left: Vec<String> = aws
+            .account_namespaces()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert!(left.contains(&ada.account_id));
+        assert!(left.contains(&other.account_id), "not a seat's: left alone");
+        assert!(!left.contains(&ghost.account_id));
+    }
+
     #[test]
     fn the_seat_policy_reads() {
         let policy = crate::vault::acl::Policy::new("seat", SEAT_POLICY).unwrap();
         assert_eq!(policy.rules.len(), 1);
+        let ended = crate::vault::acl::Policy::new("seat", ENDED_SEAT_POLICY).unwrap();
+        assert_eq!(ended.rules.len(), 1);
     }
 }

@@ -82,33 +82,6 @@ impl VaultServer {
         leases
     }
 
-    /// Takes every policy from the tokens of the namespace at `path` and of those under
-    /// it: for a room that has ended, whose seats must issue nothing more but may still
-    /// hear from the room that it ended. Vault then answers them `permission denied`.
-    /// How many tokens lost their policies.
-    pub fn strip_namespace_tokens(&self, path: &str) -> usize {
-        let stripped = {
-            let mut state = self.lock();
-            let keys: Vec<String> = state
-                .tokens
-                .iter()
-                .filter(|(_, t)| t.namespace.starts_with(path) && !t.policies.is_empty())
-                .map(|(key, _)| key.clone())
-                .collect();
-            for key in &keys {
-                // Through get_mut, so the change is recorded in the state's log.
-                if let Some(token) = state.tokens.get_mut(key) {
-                    token.policies.clear();
-                }
-            }
-            keys.len()
-        };
-        if stripped > 0 {
-            self.changed();
-        }
-        stripped
-    }
-
     /// The namespace path of a live token other than the root token.
     pub fn token_namespace(&self, token: &str) -> Option<String> {
         let now = self.now();

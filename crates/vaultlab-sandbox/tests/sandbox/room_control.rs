@@ -536,7 +536,7 @@ async fn ending_the_room_revokes_every_lease_and_leaves_no_vault_user_in_any_acc
         )
         .await;
     assert_eq!(notice["ended"], true);
-    // A seat's token issues nothing more: Vault's own refusal (an ACL's words).
+    // A seat can make no new lease after the end: its token is refused, in Vault's words.
     let (status, body) = client
         .vault(
             "GET",
@@ -601,4 +601,45 @@ async fn a_seat_token_gets_vaults_403_on_the_facilitators_paths() {
         "nothing changed: {after}"
     );
     sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_cut_short_after_its_account_leaves_no_account_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let sandbox = start(Some(state.clone()), 3).await;
+    let client = Client::of(&sandbox);
+    let (status, ada) = client.join(&code(&sandbox), "ada", None).await;
+    assert_eq!(status, 200, "{ada}");
+    // What a join killed between making the seat's account and keeping the seat leaves.
+    let ghost = sandbox
+        .aws()
+        .create_account(Some("room/ghost/".into()))
+        .unwrap();
+    sandbox.shutdown().await.unwrap();
+
+    let again = start(Some(state), 3).await;
+    let accounts: Vec<String> = again
+        .aws()
+        .account_namespaces()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        accounts,
+        [ada["account_id"].as_str().unwrap()],
+        "ghost {} gone",
+        ghost.account_id
+    );
+    // The seat that was kept still works with its keys.
+    let users = iam(
+        again.vault_addr(),
+        ada["aws_access_key_id"].as_str().unwrap(),
+        ada["aws_secret_access_key"].as_str().unwrap(),
+    )
+    .list_users()
+    .send()
+    .await;
+    assert!(users.is_ok(), "{users:?}");
+    again.shutdown().await.unwrap();
 }
