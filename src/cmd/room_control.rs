@@ -349,7 +349,7 @@ impl Request {
                 let written = private_file::write_private(&json_path, &json).and_then(|()| {
                     private_file::write_private(
                         &markdown,
-                        crate::dashboard::report::markdown(&report).as_bytes(),
+                        super::room_table::report_markdown(&report).as_bytes(),
                     )
                 });
                 if let Err(error) = written {

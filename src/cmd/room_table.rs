@@ -2,7 +2,7 @@
 //! report as Markdown (`vaultlab room end`). Plain text: no colour, one seat a row.
 
 use chrono::{DateTime, Utc};
-use vaultlab_wire::room::{RoomStatus, StepProgress};
+use vaultlab_wire::room::{RoomReport, RoomStatus, StepProgress};
 
 /// The longest last error shown in a row, in characters.
 const ERROR_CHARS: usize = 60;
@@ -107,6 +107,57 @@ pub fn render(status: &RoomStatus, now: DateTime<Utc>) -> String {
         ));
     }
     out
+}
+
+/// The end report, for a facilitator's records.
+pub fn report_markdown(report: &RoomReport) -> String {
+    let mut md = format!(
+        "# Room report: {}\n\nOpened {} · ended {} · {} leases revoked at the end · {} `vault-*` IAM users left\n\n",
+        report.title,
+        report.opened.format("%Y-%m-%d %H:%M:%S UTC"),
+        report.ended.format("%Y-%m-%d %H:%M:%S UTC"),
+        report.leases_revoked,
+        report.vault_users_left
+    );
+    md.push_str(
+        "| seat | steps | leases issued | leases revoked | errors |\n|---|---|---|---|---|\n",
+    );
+    for seat in &report.seats {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            seat.name,
+            steps(&seat.steps),
+            seat.leases_issued,
+            seat.leases_revoked,
+            seat.errors.len()
+        ));
+    }
+    for seat in &report.seats {
+        md.push_str(&format!("\n## {}\n\n", seat.name));
+        for step in &seat.steps {
+            match step.done_at {
+                Some(at) => md.push_str(&format!(
+                    "- step {} done at {}\n",
+                    step.step,
+                    at.format("%H:%M:%S")
+                )),
+                None => md.push_str(&format!("- step {} not done\n", step.step)),
+            }
+        }
+        if !seat.errors.is_empty() {
+            md.push_str("\nErrors met:\n\n");
+            for error in &seat.errors {
+                md.push_str(&format!(
+                    "- {} `{}` {}: {}\n",
+                    error.at.format("%H:%M:%S"),
+                    error.what,
+                    error.status,
+                    error.message.replace('|', "\\|")
+                ));
+            }
+        }
+    }
+    md
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ fn a_second_terminal_drives_the_room_and_ends_it_with_a_report() {
     );
     let markdown = std::fs::read_to_string(&report).unwrap();
     assert!(
-        markdown.contains("| ada | 1 2 3 4 | ") && markdown.contains(" | 0 | 2 | 2 |"),
+        markdown.contains("| ada | ✓✓✓✓·· | 2 | 2 | 0 |"),
         "{markdown}"
     );
     let json: RoomReport =
