@@ -21,8 +21,11 @@ pub enum Msg {
     Suspend,
     /// The room, read (or why it could not be).
     Status(Result<RoomStatus, String>),
-    /// A seat's event log, read.
-    Log(Result<SeatLog, String>),
+    /// A seat's event log, read (or why it could not be), named by the seat asked for.
+    Log {
+        seat: String,
+        result: Result<SeatLog, String>,
+    },
     /// A facilitator action, done (or refused, in the room's words).
     Done(Result<Done, String>),
 }
@@ -39,7 +42,7 @@ impl std::fmt::Debug for Msg {
             Msg::Signal(signal) => write!(f, "Signal({signal:?})"),
             Msg::Suspend => f.write_str("Suspend"),
             Msg::Status(result) => write!(f, "Status(ok: {})", result.is_ok()),
-            Msg::Log(result) => write!(f, "Log(ok: {})", result.is_ok()),
+            Msg::Log { seat, result } => write!(f, "Log({seat}, ok: {})", result.is_ok()),
             Msg::Done(result) => write!(f, "Done({result:?})"),
         }
     }

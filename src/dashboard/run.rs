@@ -98,7 +98,10 @@ fn spawn(control: &RoomControl, dashboard: &Dashboard, effect: Effect, tx: Unbou
     tokio::spawn(async move {
         let msg = match effect {
             Effect::FetchStatus => Msg::Status(control.status().await),
-            Effect::FetchLog(seat) => Msg::Log(control.seat_log(&seat).await),
+            Effect::FetchLog(seat) => Msg::Log {
+                result: control.seat_log(&seat).await,
+                seat,
+            },
             Effect::Broadcast(message) => Msg::Done(
                 control
                     .broadcast(&message)

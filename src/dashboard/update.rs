@@ -68,9 +68,13 @@ pub fn update(d: &mut Dashboard, msg: Msg) -> (Vec<Effect>, Redraw) {
                 }
             }
         }
-        Msg::Log(result) => match &mut d.view {
+        Msg::Log {
+            seat: asked,
+            result,
+        } => match &mut d.view {
+            // An answer for a seat no longer shown leaves the shown one's alone.
+            View::Log { seat, .. } if *seat != asked => false,
             View::Log {
-                seat,
                 log,
                 in_flight,
                 problem,
@@ -78,13 +82,11 @@ pub fn update(d: &mut Dashboard, msg: Msg) -> (Vec<Effect>, Redraw) {
             } => {
                 *in_flight = false;
                 match result {
-                    Ok(read) if read.seat == *seat => {
+                    Ok(read) => {
                         let changed = problem.take().is_some() || log.as_ref() != Some(&read);
                         *log = Some(read);
                         changed
                     }
-                    // An answer for a seat no longer shown.
-                    Ok(_) => false,
                     Err(why) => {
                         let changed = problem.as_ref() != Some(&why);
                         *problem = Some(why);

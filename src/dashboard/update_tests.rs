@@ -166,10 +166,24 @@ fn enter_opens_the_seats_log_which_is_read_each_second_and_esc_closes_it() {
         seat: seat.into(),
         entries: Vec::new(),
     };
-    // An answer for another seat (one closed meanwhile) is dropped.
-    update(&mut d, Msg::Log(Ok(log("bo"))));
-    assert!(matches!(&d.view, View::Log { log: None, .. }));
-    update(&mut d, Msg::Log(Ok(log("ada"))));
+    // An answer for another seat (one closed meanwhile), or its failure, is dropped and
+    // leaves the shown seat's read in flight.
+    let for_seat = |seat: &str, result| Msg::Log {
+        seat: seat.into(),
+        result,
+    };
+    update(&mut d, for_seat("bo", Ok(log("bo"))));
+    update(&mut d, for_seat("bo", Err("no room answers".into())));
+    assert!(matches!(
+        &d.view,
+        View::Log {
+            log: None,
+            problem: None,
+            in_flight: true,
+            ..
+        }
+    ));
+    update(&mut d, for_seat("ada", Ok(log("ada"))));
     assert!(matches!(&d.view, View::Log { log: Some(_), .. }));
     let same = d.room.clone().unwrap();
     update(&mut d, Msg::Status(Ok(same)));

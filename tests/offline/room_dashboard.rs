@@ -215,10 +215,13 @@ fn every_screen() -> Vec<(&'static str, Dashboard)> {
         .collect();
     update(
         &mut log,
-        Msg::Log(Ok(SeatLog {
+        Msg::Log {
             seat: "linus".to_owned(),
-            entries,
-        })),
+            result: Ok(SeatLog {
+                seat: "linus".to_owned(),
+                entries,
+            }),
+        },
     );
     screens.push(("seat log", log));
 
