@@ -209,6 +209,11 @@ pub fn pane_bindings(app: &App) -> Vec<Binding> {
     list
 }
 
+/// `v`, or nothing to list on stage, where it reveals nothing (and says so if pressed).
+pub fn reveal_key(app: &App) -> &'static str {
+    if app.stage.presenting { "" } else { "v" }
+}
+
 /// The overview: the checks again, and the second terminal's environment.
 fn overview_bindings(app: &App, list: &mut Vec<Binding>) {
     use Action::*;
@@ -217,7 +222,7 @@ fn overview_bindings(app: &App, list: &mut Vec<Binding>) {
     }));
     if !app.cli_env.is_empty() {
         list.push(Binding::new(
-            "v",
+            reveal_key(app),
             "show or hide the secret values",
             RevealSecret,
             |k| plain(k, KeyCode::Char('v')),

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyCode;
 use vaultlab::app::effect::Effect;
+use vaultlab::app::keymap::pane_bindings;
 use vaultlab::app::msg::Msg;
 use vaultlab::app::state::{App, Mode, Pane, StepStatus};
 use vaultlab::app::{Redraw, update};
@@ -92,6 +93,10 @@ fn on_stage_v_never_shows_a_token_or_a_secret_key() {
         let offers_v = app.overlay.is_none()
             && (matches!(app.pane, Pane::Overview) && !app.cli_env.is_empty()
                 || app.pane == Pane::Step(GENERATE) && app.creds.is_some());
+        assert!(
+            !pane_bindings(&app).iter().any(|b| b.keys == "v"),
+            "{name}: v offered on stage, where it reveals nothing"
+        );
         for _ in 0..2 {
             press(&mut app, KeyCode::Char('v'));
             // Every size, and one tall enough for all of the pane.

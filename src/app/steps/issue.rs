@@ -41,7 +41,7 @@ pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
     }
     if app.creds.is_some() {
         list.push(Binding::new(
-            "v",
+            super::super::keymap::reveal_key(app),
             format!("show or hide {}", spec.secret_name),
             Action::RevealSecret,
             |k| plain(k, KeyCode::Char('v')),
