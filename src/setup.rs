@@ -118,6 +118,10 @@ pub struct StartInputs {
     /// How often to read Vault again on the clock, so the screen follows what Vault holds
     /// (the TUI); `None`: only when asked (`walk`).
     pub reconcile_every: Option<std::time::Duration>,
+    /// On stage (`--present`, autoplay), when asked.
+    pub stage: Option<crate::present::StageOptions>,
+    /// The workshop room's seat the lab runs in (`vaultlab join`).
+    pub room: Option<crate::app::room::RoomSeat>,
     pub now: DateTime<Utc>,
 }
 
@@ -132,6 +136,8 @@ impl StartInputs {
             journal: None,
             notice: None,
             reconcile_every: None,
+            stage: None,
+            room: None,
             now,
         }
     }

@@ -66,6 +66,8 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         journal,
         notice,
         reconcile_every,
+        stage,
+        room: seat,
         now,
     } = inputs;
     let steps = lab
@@ -116,7 +118,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         reconcile: reconcile::Reconcile::every(reconcile_every),
         stage: Default::default(),
         inside: Default::default(),
-        room: None,
+        room: seat,
     };
     let mut effects = Vec::new();
     effects.push(Effect::Doctor(plan::doctor_plan(&app)));
@@ -125,6 +127,9 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
     }
     // The first reading of Vault: which steps are done already, which leases it holds.
     effects.extend(reconcile::now(&mut app));
+    if let Some(stage) = stage {
+        effects.extend(crate::present::start(&mut app, stage));
+    }
     (app, effects)
 }
 

@@ -71,10 +71,10 @@ pub fn run(args: JoinArgs) -> Outcome {
         .with_journal(session.journal.clone());
         let inputs = crate::setup::StartInputs {
             reconcile_every: Some(crate::app::reconcile::EVERY),
+            room: Some(RoomSeat::new(seat.title.clone(), seat.name.clone())),
             ..session.start_inputs(chrono::Utc::now())
         };
-        let (mut app, initial) = crate::app::init(inputs);
-        app.room = Some(RoomSeat::new(seat.title.clone(), seat.name.clone()));
+        let (app, initial) = crate::app::init(inputs);
         let notices = tokio::spawn(follow_notices(
             url.clone(),
             SecretString::from(seat.vault_token.expose_secret().to_owned()),

@@ -64,27 +64,21 @@ pub fn run(args: LabArgs, stage: StageArgs) -> Outcome {
             }
         }
         // Leases earlier runs left are looked up by the app itself once it runs.
+        let start = session.start_inputs(chrono::Utc::now());
         let inputs = crate::setup::StartInputs {
             reconcile_every: Some(crate::app::reconcile::EVERY),
-            ..session.start_inputs(chrono::Utc::now())
+            stage: stage.present.then(|| crate::present::StageOptions {
+                // Whole, so `notes` finds the same folder from wherever it runs.
+                labs_dir: args
+                    .labs
+                    .as_ref()
+                    .map(|dir| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())),
+                autoplay: stage.autoplay.then_some(stage.pace),
+            }),
+            notice: stage_problem.or(start.notice.clone()),
+            ..start
         };
-        let (mut app, mut initial) = crate::app::init(inputs);
-        if stage.present {
-            initial.extend(crate::present::start(
-                &mut app,
-                crate::present::StageOptions {
-                    // Whole, so `notes` finds the same folder from wherever it runs.
-                    labs_dir: args
-                        .labs
-                        .as_ref()
-                        .map(|dir| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())),
-                    autoplay: stage.autoplay.then_some(stage.pace),
-                },
-            ));
-            if let Some(problem) = stage_problem {
-                app.notice = Some(problem);
-            }
-        }
+        let (app, initial) = crate::app::init(inputs);
         let mut tui = match terminal::enter() {
             Ok(tui) => tui,
             Err(error) => {
