@@ -158,7 +158,8 @@ pub fn ago(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// A countdown to `until`: `4:59`, `1:02:03`, `expired`.
+/// A countdown to `until`: `4:59`, `1:02:03`, `31d23h` (Vault's default 32 days),
+/// `expired`.
 pub fn countdown(until: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (until - now).num_seconds();
     if secs <= 0 {
@@ -166,7 +167,8 @@ pub fn countdown(until: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
     match secs {
         0..3600 => format!("{}:{:02}", secs / 60, secs % 60),
-        _ => format!("{}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60),
+        3600..86400 => format!("{}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60),
+        _ => format!("{}d{:02}h", secs / 86400, secs % 86400 / 3600),
     }
 }
 
@@ -286,6 +288,7 @@ mod tests {
         assert_eq!(ago(at(0), at(7380)), "2h03m");
         assert_eq!(countdown(at(299), at(0)), "4:59");
         assert_eq!(countdown(at(3723), at(0)), "1:02:03");
+        assert_eq!(countdown(at(32 * 86400 - 3), at(0)), "31d23h");
         assert_eq!(countdown(at(0), at(1)), "expired");
     }
 

@@ -155,3 +155,148 @@ fn a_learner_joins_with_the_tui_and_its_steps_run_in_the_seats_namespace() {
         .expect("run bao");
     assert!(!String::from_utf8_lossy(&mounts.stdout).contains("\"aws/\""));
 }
+
+/// `program args…` with a seat's exports (and nothing of the test's own Vault or AWS).
+fn in_seat(
+    program: &str,
+    env: &[(String, String)],
+    home: &std::path::Path,
+    args: &[&str],
+) -> String {
+    let output = Command::new(peer_program(program))
+        .args(args)
+        .env("HOME", home)
+        .env_remove("BAO_ADDR")
+        .env_remove("BAO_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The dashboard's row of `seat` (its name first on the line).
+fn row<'a>(screen: &'a str, seat: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.trim_start_matches('│').starts_with(&format!("{seat} ")))
+        .unwrap_or("")
+}
+
+#[test]
+fn the_dashboard_shows_each_seats_steps_and_its_broadcast_and_pace_reach_a_learners_tui() {
+    let port = free_port();
+    let room = Tmux::start_sized(
+        &format!(
+            "{} room --listen 127.0.0.1:{port} --seats 3 --title e2e --propagation-delay 0s",
+            crate::VAULTLAB
+        ),
+        &[],
+        (120, 30),
+    );
+    // Big letters at this size: z makes the line plain, to be read off the screen.
+    room.wait_for("no TLS");
+    room.keys(&["z"]);
+    let screen = room.wait_for(&format!("vaultlab join http://127.0.0.1:{port} "));
+    let (url, code) = join_line(&screen);
+
+    // A learner in the TUI, and one with bao and aws from --env.
+    let ada = Tmux::start_with_env(
+        &format!("{} join {url} {code} --name ada", crate::VAULTLAB),
+        &[],
+    );
+    ada.wait_for("seat ada");
+    let bob_home = tempfile::tempdir().unwrap();
+    let bob = exports(&join_env(bob_home.path(), &url, &code, "bob"));
+    let var = |name: &str| bob.iter().find(|(k, _)| k == name).unwrap().1.clone();
+    in_seat("bao", &bob, bob_home.path(), &["secrets", "enable", "aws"]);
+    in_seat(
+        "bao",
+        &bob,
+        bob_home.path(),
+        &[
+            "write",
+            "aws/config/root",
+            &format!("access_key={}", var("AWS_ACCESS_KEY_ID")),
+            &format!("secret_key={}", var("AWS_SECRET_ACCESS_KEY")),
+            "region=us-east-1",
+        ],
+    );
+    in_seat(
+        "bao",
+        &bob,
+        bob_home.path(),
+        &[
+            "write",
+            "aws/roles/my-role",
+            "credential_type=iam_user",
+            r#"policy_document={"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#,
+        ],
+    );
+    let creds = in_seat(
+        "bao",
+        &bob,
+        bob_home.path(),
+        &["read", "-format=json", "aws/creds/my-role"],
+    );
+    let creds: serde_json::Value = serde_json::from_str(&creds).unwrap();
+    // Step 5: DescribeInstances signed by the key Vault's engine made.
+    let mut dynamic = bob.clone();
+    for (name, field) in [
+        ("AWS_ACCESS_KEY_ID", "access_key"),
+        ("AWS_SECRET_ACCESS_KEY", "secret_key"),
+    ] {
+        dynamic.retain(|(k, _)| k != name);
+        dynamic.push((name.into(), creds["data"][field].as_str().unwrap().into()));
+    }
+    in_seat(
+        "aws",
+        &dynamic,
+        bob_home.path(),
+        &["ec2", "describe-instances"],
+    );
+
+    // The dashboard shows each seat's steps: bob through step 5, ada on step 1.
+    let screen = room.wait_for_all(&["joined 2/3", "✓ ✓ ✓ ✓ ✓ ▶"]);
+    assert!(row(&screen, "bob").contains("✓ ✓ ✓ ✓ ✓ ▶"), "{screen}");
+    assert!(row(&screen, "ada").contains("▶ · · · · ·"), "{screen}");
+    // Ada's step 1 in the TUI shows on the dashboard within its refresh.
+    ada.keys(&["n"]);
+    ada.wait_for("Step 1 of 6");
+    ada.keys(&["Enter"]);
+    ada.wait_for("1 Enable ✓");
+    let screen = room.wait_for("✓ ▶ · · · ·");
+    assert!(row(&screen, "ada").contains("✓ ▶ · · · ·"), "{screen}");
+
+    // The facilitator's broadcast reaches ada's status bar.
+    room.keys(&["b"]);
+    room.wait_for("One line every learner sees");
+    room.keys(&["Break until 10:45", "Enter"]);
+    room.wait_for("Broadcast sent");
+    ada.wait_for("Facilitator: Break until 10:45");
+
+    // Pace 1: ada's step 2 is held, and says so; free opens it again.
+    room.keys(&["p"]);
+    room.wait_for("Hold the room at a step");
+    room.keys(&["1"]);
+    room.wait_for("held at step 1");
+    ada.keys(&["n"]);
+    ada.wait_for_all(&["Step 2 of 6", "The facilitator will open step 2."]);
+    room.keys(&["p"]);
+    room.wait_for("Hold the room at a step");
+    room.keys(&["f"]);
+    room.wait_for("every step open");
+    let screen = ada.wait_for("Facilitator: Break until 10:45");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut screen = screen;
+    while screen.contains("will open step 2") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        screen = ada.screen();
+    }
+    assert!(!screen.contains("will open step 2"), "{screen}");
+}
