@@ -300,3 +300,75 @@ fn the_dashboard_shows_each_seats_steps_and_its_broadcast_and_pace_reach_a_learn
     }
     assert!(!screen.contains("will open step 2"), "{screen}");
 }
+
+#[test]
+fn ending_the_room_from_the_dashboard_revokes_the_seats_leases_and_writes_the_report() {
+    let (room, port) = dashboard();
+    let screen = room.wait_for(&format!("vaultlab join http://127.0.0.1:{port} "));
+    let (url, code) = join_line(&screen);
+    let home = tempfile::tempdir().unwrap();
+    let env = exports(&join_env(home.path(), &url, &code, "ada"));
+    let var = |name: &str| env.iter().find(|(k, _)| k == name).unwrap().1.clone();
+    in_seat("bao", &env, home.path(), &["secrets", "enable", "aws"]);
+    in_seat(
+        "bao",
+        &env,
+        home.path(),
+        &[
+            "write",
+            "aws/config/root",
+            &format!("access_key={}", var("AWS_ACCESS_KEY_ID")),
+            &format!("secret_key={}", var("AWS_SECRET_ACCESS_KEY")),
+            "region=us-east-1",
+        ],
+    );
+    in_seat(
+        "bao",
+        &env,
+        home.path(),
+        &[
+            "write",
+            "aws/roles/my-role",
+            "credential_type=iam_user",
+            r#"policy_document={"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#,
+        ],
+    );
+    in_seat("bao", &env, home.path(), &["read", "aws/creds/my-role"]);
+    room.wait_for("leases alive 1");
+
+    room.keys(&["E"]);
+    room.wait_for("End the room?");
+    room.keys(&["y"]);
+    let screen = room.wait_for("The room has ended: 1 leases revoked, 0 vault-* IAM users left");
+    // Joining is refused from then on, in the room's words.
+    let refused = join_env(home.path(), &url, &code, "bob");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("ended"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // The report, Markdown and JSON, beside the room's state.
+    let dir = room.home().join(".local/share/vaultlab");
+    let reports: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("room-report-")
+        })
+        .collect();
+    assert_eq!(reports.len(), 2, "{reports:?}\n{screen}");
+    let json = reports
+        .iter()
+        .find(|p| p.extension().unwrap() == "json")
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    assert_eq!(report["vault_users_left"], 0);
+    assert_eq!(report["seats"][0]["name"], "ada");
+    // q leaves an ended room without asking.
+    room.keys(&["q"]);
+    room.wait_for("EXITED 0");
+}
