@@ -70,6 +70,7 @@ pub fn bindings(d: &Dashboard) -> Vec<Binding> {
         keys.push(bind("E", "end the room", false));
     }
     keys.push(bind("z", "join line big or small", false));
+    keys.push(bind("Ctrl-Z", "suspend (the room waits too)", false));
     keys.push(bind("?", "help", true));
     keys.push(bind("q", "quit", true));
     keys

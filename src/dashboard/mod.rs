@@ -61,6 +61,9 @@ pub struct Dashboard {
     pub big_join: bool,
     /// The room has ended: the report was written here.
     pub report_written: Option<PathBuf>,
+    /// Ctrl-Z was pressed once: the room is served by this process, so suspending it
+    /// stops the room too; a second Ctrl-Z at once suspends anyway.
+    pub suspend_asked: bool,
     pub quit: bool,
 }
 
@@ -130,6 +133,7 @@ impl Dashboard {
             notice: None,
             big_join: true,
             report_written: None,
+            suspend_asked: false,
             quit: false,
         };
         (dashboard, vec![Effect::FetchStatus])

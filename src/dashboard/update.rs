@@ -173,10 +173,23 @@ fn done_words(d: &mut Dashboard, done: Done) -> String {
     }
 }
 
+/// Said at the first Ctrl-Z.
+pub const SUSPEND_WARNING: &str = "Ctrl-Z stops the room with the dashboard: learners' requests wait until fg. Ctrl-Z again to suspend anyway.";
+
 fn on_key(d: &mut Dashboard, key: KeyEvent, effects: &mut Vec<Effect>) -> bool {
+    let asked = std::mem::take(&mut d.suspend_asked);
     if ctrl_z(&key) {
-        effects.push(Effect::Suspend);
-        return false;
+        if asked {
+            d.notice = None;
+            effects.push(Effect::Suspend);
+        } else {
+            d.suspend_asked = true;
+            d.notice = Some(SUSPEND_WARNING.to_owned());
+        }
+        return true;
+    }
+    if asked && d.notice.as_deref() == Some(SUSPEND_WARNING) {
+        d.notice = None;
     }
     if d.help {
         d.help = false;

@@ -326,10 +326,24 @@ fn quitting_asks_first_and_sigterm_twice_or_sighup_leaves() {
 }
 
 #[test]
-fn ctrl_z_suspends_and_help_closes_on_any_key() {
+fn ctrl_z_warns_that_the_room_stops_too_and_suspends_at_the_second() {
     let mut d = started();
     let ctrl_z = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL);
+    assert_eq!(update(&mut d, Msg::Key(ctrl_z)).0, []);
+    assert_eq!(d.notice.as_deref(), Some(super::update::SUSPEND_WARNING));
     assert_eq!(update(&mut d, Msg::Key(ctrl_z)).0, [Effect::Suspend]);
+    // Another key between the two calls it off.
+    update(&mut d, Msg::Key(ctrl_z));
+    char(&mut d, 's');
+    assert_eq!(d.notice, None);
+    assert_eq!(update(&mut d, Msg::Key(ctrl_z)).0, []);
+    // SIGTSTP from outside suspends at once: whoever sent it meant it.
+    assert_eq!(update(&mut d, Msg::Suspend).0, [Effect::Suspend]);
+}
+
+#[test]
+fn help_closes_on_any_key() {
+    let mut d = started();
     char(&mut d, '?');
     assert!(d.help);
     // The key that closes the help does nothing else.

@@ -146,11 +146,10 @@ fn help(frame: &mut Frame, d: &Dashboard, theme: &Theme) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Steps: ✓ done · ▶ the one the learner is on · · not yet. A seat is stuck when no step was done for 3 minutes. Progress comes from what each seat does in its own namespace and AWS account, with the TUI or the real CLIs.",
+        "✓ done · ▶ the learner's step · · not yet; stuck: no step done for 3 min. Progress is read from each seat's namespace and AWS account (TUI or real CLIs).",
         theme.muted,
     ));
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Any key closes this help.", theme.muted));
+    // That any key closes it is the hint bar's to say, below the box.
     boxed(frame, lines, " Help ");
 }
 
