@@ -59,8 +59,16 @@ fn a_seat_shows_its_room_the_broadcast_and_the_held_steps() {
                 text.contains("Facilitator: Break until 10:45"),
                 "{name}:\n{text}"
             );
+            let bar = text
+                .lines()
+                .nth(usize::from(height) - 2)
+                .unwrap_or_default();
             if name == "held step" {
                 assert!(text.contains("The facilitator will open step 4."), "{text}");
+                // Enter would do nothing there: it is not offered.
+                assert!(!bar.contains("Enter"), "{bar}");
+            } else {
+                assert!(bar.contains("Enter"), "{bar}");
             }
             insta::assert_snapshot!(
                 format!("seat_{width}x{height}_{}", name.replace(' ', "_")),

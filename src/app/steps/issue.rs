@@ -31,9 +31,15 @@ fn spec(app: &App, step: usize) -> &IssueStep {
 
 pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
     let spec = spec(app, step);
+    // Held by the facilitator (`app::room`): bound, but not offered, as Enter.
+    let held = crate::app::room::held(app, step).is_some();
     for (index, action) in spec.actions.iter().enumerate() {
         list.push(Binding {
-            keys: action.key.to_string(),
+            keys: if held {
+                String::new()
+            } else {
+                action.key.to_string()
+            },
             description: action.label.clone(),
             action: Action::Extra(index),
             matches: KeyMatch::Plain(action.key),

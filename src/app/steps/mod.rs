@@ -57,10 +57,12 @@ fn send(app: &App, step: usize) -> Vec<Effect> {
 
 /// The keys a step pane adds: Enter, then its kind's own.
 pub fn bindings(app: &App, step: usize, list: &mut Vec<Binding>) {
-    // While the step runs, Enter only answers "Already running…": it is not offered.
+    // While the step runs, Enter only answers "Already running…": it is not offered; nor
+    // while the facilitator holds the room before the step (`app::room`).
     let running = app.steps[step].status == StepStatus::Running;
+    let held = super::room::held(app, step).is_some();
     list.push(Binding::new(
-        if running { "" } else { "Enter" },
+        if running || held { "" } else { "Enter" },
         app.lab.steps[step].enter.clone(),
         Action::RunStep,
         |k| plain(k, KeyCode::Enter),
