@@ -26,6 +26,12 @@ pub enum UserError {
     /// `vaultlab labs --labs DIR`: the folder cannot be listed.
     #[error(transparent)]
     Lab(#[from] crate::lab::LabError),
+    /// `--record`: the recording cannot be written.
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
+    /// `vaultlab replay`: the file is not a recording it can play.
+    #[error(transparent)]
+    Cast(#[from] crate::record::CastError),
     /// `vaultlab room`, `vaultlab join`: what went wrong, in words for the user.
     #[error("{0}")]
     Room(String),
