@@ -7,6 +7,7 @@
 pub mod cast;
 pub mod check;
 pub mod player;
+pub mod svg;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Stdout, Write};
