@@ -29,6 +29,12 @@ pub enum UserError {
     /// `--record`: the recording cannot be written.
     #[error(transparent)]
     Record(#[from] crate::record::RecordError),
+    /// `vaultlab replay`: the file cannot be read.
+    #[error("cannot read the recording {}: {source}", path.display())]
+    ReadRecording {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     /// `vaultlab replay`: the file is not a recording it can play.
     #[error(transparent)]
     Cast(#[from] crate::record::CastError),

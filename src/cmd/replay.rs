@@ -18,23 +18,11 @@ use crate::record::cast;
 use crate::record::player::{Control, Next, Player};
 use crate::runtime::terminal;
 
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read the recording {path}: {source}")]
-pub struct ReadError {
-    path: String,
-    source: std::io::Error,
-}
-
 pub fn run(args: ReplayArgs) -> Outcome {
     let name = args.file.display().to_string();
-    let text = std::fs::read(&args.file).map_err(|source| {
-        UserError::Room(
-            ReadError {
-                path: name.clone(),
-                source,
-            }
-            .to_string(),
-        )
+    let text = std::fs::read(&args.file).map_err(|source| UserError::ReadRecording {
+        path: args.file.clone(),
+        source,
     })?;
     let text = String::from_utf8(text).map_err(|e| {
         UserError::Cast(cast::CastError::NotAHeader {
