@@ -17,6 +17,7 @@ pub mod lab;
 pub mod lease;
 pub mod local;
 pub mod present;
+pub mod record;
 pub mod runtime;
 pub mod session;
 pub mod setup;

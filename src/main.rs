@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Some(Command::Doctor(args)) => cmd::doctor::run(args),
         Some(Command::Labs(args)) => cmd::labs::run(args),
         Some(Command::Notes(args)) => cmd::notes::run(args),
+        Some(Command::Replay(args)) => cmd::replay::run(args),
         None => cmd::tui::run(cli.lab, cli.stage),
     })
 }

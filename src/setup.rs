@@ -122,6 +122,8 @@ pub struct StartInputs {
     pub stage: Option<crate::present::StageOptions>,
     /// The workshop room's seat the lab runs in (`vaultlab join`).
     pub room: Option<crate::app::room::RoomSeat>,
+    /// `--record`: secrets are never revealed on screen.
+    pub recording: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -138,6 +140,7 @@ impl StartInputs {
             reconcile_every: None,
             stage: None,
             room: None,
+            recording: false,
             now,
         }
     }

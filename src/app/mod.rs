@@ -68,6 +68,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         reconcile_every,
         stage,
         room: seat,
+        recording,
         now,
     } = inputs;
     let steps = lab
@@ -117,6 +118,7 @@ pub fn init(inputs: StartInputs) -> (App, Vec<Effect>) {
         journal_problem: None,
         reconcile: reconcile::Reconcile::every(reconcile_every),
         stage: Default::default(),
+        recording,
         inside: Default::default(),
         room: seat,
     };
@@ -302,6 +304,9 @@ pub(crate) fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             if let Some(step) = app.pane.step() {
                 steps::editor::load_held(app, step, confirmed);
             }
+        }
+        Action::RevealSecret if app.recording => {
+            app.notice = Some("Secrets stay masked while recording (--record).".to_owned());
         }
         Action::RevealSecret if app.pane == Pane::Overview => {
             app.cli_env_revealed = !app.cli_env_revealed;

@@ -158,6 +158,8 @@ pub struct App {
     pub reconcile: super::reconcile::Reconcile,
     /// On stage (`--present`): presenter mode, autoplay, what `notes` follows.
     pub stage: crate::present::Stage,
+    /// The screen is being recorded (`--record`): secrets cannot be revealed.
+    pub recording: bool,
     /// The AWS calls Vault's engine made, and whether they show (`i`).
     pub inside: crate::inside::Inside,
     /// The room and seat, when the lab runs in a workshop room's seat (`vaultlab join`).

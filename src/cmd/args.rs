@@ -31,7 +31,7 @@ pub struct Cli {
     pub stage: StageArgs,
 }
 
-/// On stage: the projector layout, autoplay. Only for the lab in the terminal.
+/// On stage: the projector layout, autoplay, a recording. Only for the lab in the terminal.
 #[derive(Debug, Clone, Default, Args)]
 pub struct StageArgs {
     /// Presenter mode, for a projector: big headings, high contrast, the lease countdown
@@ -48,6 +48,11 @@ pub struct StageArgs {
     /// With --autoplay: how long each pane stays once its step is done.
     #[arg(long, value_name = "DURATION", default_value = "4s", value_parser = parse_duration, requires = "autoplay")]
     pub pace: Duration,
+
+    /// Record the session to FILE as asciicast v2 (what asciinema plays; `vaultlab
+    /// replay FILE` plays it here), secrets masked as on screen.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 const FAULTS_HELP: &str = "\
@@ -93,6 +98,31 @@ pub enum Command {
     /// machine (or --pid), showing the notes of the pane on the projector, a clock and the
     /// time spent on the pane. Waits for one when none is running.
     Notes(NotesArgs),
+    /// Play a recording (`--record FILE`, or any asciicast v2 file) in this terminal:
+    /// space pauses and resumes, n or → shows the next frame, q quits.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The recording (asciicast v2).
+    pub file: PathBuf,
+
+    /// How much faster than recorded: 2 plays twice as fast, 0.5 at half speed.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+
+    /// The longest pause between two frames, in seconds at the recorded speed (a demo
+    /// left idle while the presenter talked plays on without the wait).
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub idle_limit: f64,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed > 0.0 && speed.is_finite() => Ok(speed),
+        _ => Err(format!("{text:?} is not a speed (examples: 1, 2, 0.5)")),
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -186,6 +216,10 @@ pub struct WalkArgs {
     /// Under each step, the AWS calls Vault's engine made for it (sandbox mode).
     #[arg(long)]
     pub inside: bool,
+
+    /// Record the transcript to FILE as asciicast v2 (`vaultlab replay FILE` plays it).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -26,6 +26,18 @@ pub enum UserError {
     /// `vaultlab labs --labs DIR`: the folder cannot be listed.
     #[error(transparent)]
     Lab(#[from] crate::lab::LabError),
+    /// `--record`: the recording cannot be written.
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
+    /// `vaultlab replay`: the file cannot be read.
+    #[error("cannot read the recording {}: {source}", path.display())]
+    ReadRecording {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// `vaultlab replay`: the file is not a recording it can play.
+    #[error(transparent)]
+    Cast(#[from] crate::record::CastError),
     /// `vaultlab room`, `vaultlab join`: what went wrong, in words for the user.
     #[error("{0}")]
     Room(String),

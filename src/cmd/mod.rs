@@ -11,6 +11,7 @@ pub mod join_tui;
 pub mod join_walk;
 pub mod labs;
 pub mod notes;
+pub mod replay;
 pub mod room;
 pub mod room_control;
 pub mod room_dashboard;

@@ -14,15 +14,31 @@ use crate::ui::Theme;
 pub fn run(args: LabArgs, stage: StageArgs) -> Outcome {
     // A lab that is not there, or cannot be read, is said first: it is the same mistake
     // with a screen or without one. Reading it starts nothing.
-    crate::lab::Labs::new(args.labs.as_deref())
+    let lab = crate::lab::Labs::new(args.labs.as_deref())
         .load(&args.lab)
         .map_err(UserError::from)?;
-    // Before anything starts (a sandbox, a journal): a screen nobody can see is no run.
-    terminal::check_usable(
+    // A recording that cannot be written is said before anything starts.
+    let record = stage.record.clone();
+    let mut recording = record
+        .as_deref()
+        .map(|path| {
+            let size = crossterm::terminal::size().unwrap_or((80, 24));
+            crate::record::start(path, size, &format!("vaultlab · {}", lab.title), Vec::new())
+        })
+        .transpose()
+        .map_err(UserError::from)?;
+    // Before anything starts (a sandbox, a journal): a screen nobody can see is no run,
+    // and leaves no recording behind.
+    if let Err(problem) = terminal::check_usable(
         std::io::stdout().is_terminal(),
         std::env::var("TERM").ok().as_deref(),
-    )
-    .map_err(UserError::from)?;
+    ) {
+        if let Some(path) = &record {
+            drop(recording.take());
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(UserError::from(problem).into());
+    }
     init_file_logging();
     runtime()?.block_on(async {
         // Errors before the terminal is taken over print as usual.
@@ -76,10 +92,18 @@ pub fn run(args: LabArgs, stage: StageArgs) -> Outcome {
                 autoplay: stage.autoplay.then_some(stage.pace),
             }),
             notice: stage_problem.or(start.notice.clone()),
+            recording: recording.is_some(),
             ..start
         };
         let (app, initial) = crate::app::init(inputs);
-        let mut tui = match terminal::enter() {
+        if let Some(recording) = &mut recording {
+            // Revealing is refused while recording (`recording` in the start-up inputs);
+            // these are masked on the way to the file all the same.
+            for secret in session_secrets(&session) {
+                recording.add_secret(secret);
+            }
+        }
+        let mut tui = match terminal::enter_recording(recording) {
             Ok(tui) => tui,
             Err(error) => {
                 // Nothing ran yet: the sandbox stops, and the terminal's problem is said.
@@ -110,4 +134,27 @@ pub fn run(args: LabArgs, stage: StageArgs) -> Outcome {
         closed?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The secrets this run knows from the start: the sandbox's root token and AWS keys, the
+/// second terminal's secret values.
+pub(super) fn session_secrets(session: &crate::session::Session) -> Vec<secrecy::SecretString> {
+    let mut secrets: Vec<secrecy::SecretString> = session
+        .cli_env()
+        .into_iter()
+        .filter(|var| var.secret)
+        .map(|var| var.value)
+        .collect();
+    if let Some(sandbox) = &session.sandbox {
+        secrets.push(sandbox.root_token().expose().to_owned().into());
+        secrets.push(
+            sandbox
+                .admin_credentials()
+                .secret_access_key
+                .expose()
+                .to_owned()
+                .into(),
+        );
+    }
+    secrets
 }

@@ -16,6 +16,7 @@ use crate::inside::Availability;
 use crate::inside::feed::Drain;
 use crate::inside::rows::{Row, burst_rows};
 use crate::lab::StepKind;
+use crate::record::Transcript;
 use crate::runtime::effects::EffectRunner;
 use crate::session::Session;
 
@@ -24,16 +25,34 @@ use super::{Outcome, init_stderr_logging, open_session, runtime};
 
 pub fn run(args: WalkArgs) -> Outcome {
     init_stderr_logging("warn");
+    // A recording that cannot be written is said before anything starts.
+    let recording = args
+        .record
+        .as_deref()
+        .map(|path| {
+            let title = format!("vaultlab walk · {}", args.lab.lab);
+            crate::record::start(path, crate::record::transcript_size(), &title, Vec::new())
+        })
+        .transpose()
+        .map_err(super::UserError::from)?;
     runtime()?.block_on(async {
         let session = open_session(&args.lab.session_options()).await?;
         // Servers it started are stopped, and their directory removed, on a signal too.
         if let Some(local) = &session.local {
             local.stop_on_signals()?;
         }
-        let mut out = std::io::stdout().lock();
+        let mut out = Transcript::new(std::io::stdout().lock(), recording);
+        for secret in super::tui::session_secrets(&session) {
+            out.add_secret(secret);
+        }
         let result = walk(&session, args.keep, args.inside, &mut out).await?;
-        out.flush()?;
-        drop(out);
+        if let (Some(written), Some(path)) = (out.finish()?, &args.record) {
+            eprintln!(
+                "vaultlab walk: recorded {} KiB to {} (vaultlab replay plays it)",
+                written.div_ceil(1024),
+                path.display()
+            );
+        }
         session.close().await?;
         match result {
             WalkResult::Completed => Ok(ExitCode::SUCCESS),

@@ -144,10 +144,8 @@ pub fn pane_rows(app: &App, pane: Pane) -> Vec<Row> {
     }
     if rows.is_empty() {
         rows.push(Row::Note(match pane {
-            Pane::Step(_) => "No AWS calls yet: Vault's engine calls AWS when this step's \
-                              command runs (Enter)."
-                .to_owned(),
-            _ => "No AWS calls yet: they show here as Vault's engine makes them.".to_owned(),
+            Pane::Step(_) => "no AWS calls for this step yet (i hides this)".to_owned(),
+            _ => "no AWS calls yet (i hides this)".to_owned(),
         }));
     }
     rows

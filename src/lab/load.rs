@@ -26,7 +26,7 @@ use crate::engines::spec::{self, EngineSpec};
 pub const BUILT_IN: &[&str] = &["vault_addr", "lease_id", "service_endpoint"];
 
 /// Keys the app's own bindings use on a step's pane: an action cannot take them.
-const TAKEN_KEYS: &str = "npqlrvcetdxXu?";
+const TAKEN_KEYS: &str = "npqlrvcetdxXui?";
 
 /// Reads a key a kind of step must have, or says it is missing.
 type Need<'a> = &'a dyn Fn(&Option<Text>, &str) -> Result<String, LabError>;

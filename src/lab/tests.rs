@@ -307,3 +307,9 @@ fn a_lab_whose_id_is_not_its_folder_name_is_refused_at_the_id() {
         "{said}"
     );
 }
+
+#[test]
+fn an_action_cannot_take_the_inside_views_key() {
+    let said = error(|toml| toml.replace("key = \"s\"", "key = \"i\""));
+    assert!(said.contains("key 'i' is the app's own"), "{said}");
+}

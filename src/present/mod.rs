@@ -5,7 +5,7 @@
 //!
 //! Other parts of the app read one flag, [`Stage::presenting`]: secrets stay masked, the
 //! status bar keeps only the keys that move the lab on. Going on stage also switches the
-//! inside view on (`app.inside.shown`).
+//! inside view on (`app.inside.shown`) where the sandbox can show it.
 
 pub mod autoplay;
 pub mod published;
@@ -53,8 +53,11 @@ pub struct StageOptions {
 pub fn start(app: &mut App, options: StageOptions) -> Vec<Effect> {
     app.stage.presenting = true;
     app.stage.labs_dir = options.labs_dir;
-    // On stage the inside view is on: what Vault does in AWS is the point of the show.
-    app.inside.shown = true;
+    // What makes dynamic secrets click on stage: the inside view, on where the sandbox
+    // can show it (`i` still hides it).
+    if crate::inside::Availability::of(app) == crate::inside::Availability::Here {
+        app.inside.shown = true;
+    }
     let mut effects = Vec::new();
     if let Some(pace) = options.autoplay {
         effects.extend(autoplay::start(app, pace));

@@ -75,7 +75,8 @@ pub async fn run(
                         MouseEventKind::ScrollUp => Msg::Wheel { down: false },
                         _ => continue,
                     },
-                    Some(Ok(Event::Resize(..))) => {
+                    Some(Ok(Event::Resize(width, height))) => {
+                        terminal.backend_mut().writer_mut().resized(width, height);
                         redraw = Redraw::Yes;
                         continue;
                     }

@@ -1,6 +1,6 @@
 //! Taking over the terminal and always giving it back: on quit, on error and on panic.
 
-use std::io::{self, Stdout, Write};
+use std::io::{self, Write};
 
 use crossterm::clipboard::CopyToClipboard;
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
@@ -13,7 +13,10 @@ use ratatui::backend::{Backend, ClearType as ClearRegion, CrosstermBackend, Wind
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 
-pub type Tui = Terminal<QuietBackend<Stdout>>;
+use crate::record::{CastFile, Screen};
+
+/// The terminal, through [`Screen`]: with `--record`, each frame is also recorded.
+pub type Tui = Terminal<QuietBackend<Screen>>;
 
 /// The crossterm backend, silent when a frame changed nothing. ratatui ends every draw
 /// with colour resets and hides the cursor again, so a screen redrawn each second with
@@ -29,6 +32,11 @@ impl<W: Write> QuietBackend<W> {
             inner: CrosstermBackend::new(writer),
             cursor_hidden: false,
         }
+    }
+
+    /// Where the frames go.
+    pub fn writer_mut(&mut self) -> &mut W {
+        self.inner.writer_mut()
     }
 
     /// The terminal was given back meanwhile (suspended): its cursor shows again.
@@ -129,6 +137,11 @@ pub fn check_usable(output_is_terminal: bool, term: Option<&str>) -> Result<(), 
 /// Raw mode, the alternate screen, bracketed paste (so a pasted policy arrives as one
 /// paste, not as keys) and the wheel's reports. The panic hook restores the terminal before the report prints.
 pub fn enter() -> io::Result<Tui> {
+    enter_recording(None)
+}
+
+/// As [`enter`]; with a recording, every frame drawn goes into it too.
+pub fn enter_recording(recording: Option<CastFile>) -> io::Result<Tui> {
     install_panic_hook();
     enable_raw_mode()?;
     let set_up = || -> io::Result<Tui> {
@@ -142,7 +155,7 @@ pub fn enter() -> io::Result<Tui> {
             WheelReports(true),
             Clear(ClearType::All)
         )?;
-        let mut terminal = Terminal::new(QuietBackend::new(io::stdout()))?;
+        let mut terminal = Terminal::new(QuietBackend::new(Screen::new(recording)))?;
         terminal.hide_cursor()?;
         Ok(terminal)
     };
@@ -176,6 +189,7 @@ pub fn take_back(terminal: &mut Tui) -> io::Result<()> {
         Clear(ClearType::All)
     )?;
     terminal.backend_mut().cursor_shown_elsewhere();
+    terminal.backend_mut().writer_mut().cleared();
     terminal.hide_cursor()?;
     // Both buffers empty: the next draw writes every cell of the cleared screen. (Not
     // `Terminal::clear`, which asks the terminal where its cursor is first.)

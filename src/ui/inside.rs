@@ -15,12 +15,23 @@ use crate::inside::rows::{Row, after, pane_rows, took};
 /// The rows the pane above keeps, at least: its heading, its command, its hint.
 const PANE_KEEPS: u16 = 11;
 
-/// Splits `body` into the pane's area and the box's, when the view is shown.
-pub fn split(app: &App, body: Rect) -> (Rect, Option<Rect>) {
+/// Splits `body` into the pane's area and the box's, when the view is shown. With nothing
+/// to list (only a note: no calls yet, or why there can be none), one row without a frame,
+/// or, with `quiet` (on stage, where the view is on by itself), nothing at all.
+pub fn split(app: &App, body: Rect, quiet: bool) -> (Rect, Option<Rect>) {
     if !app.inside.shown {
         return (body, None);
     }
-    let wanted = u16::try_from(pane_rows(app, app.pane()).len())
+    let rows = pane_rows(app, app.pane());
+    if let [Row::Note(_)] = rows[..] {
+        if quiet || body.height <= PANE_KEEPS {
+            return (body, None);
+        }
+        let [pane, note] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
+        return (pane, Some(note));
+    }
+    let wanted = u16::try_from(rows.len())
         .unwrap_or(u16::MAX)
         .saturating_add(2);
     // Two fifths of the body at most, and never below what the pane must keep.
@@ -36,6 +47,17 @@ pub fn split(app: &App, body: Rect) -> (Rect, Option<Rect>) {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows = pane_rows(app, app.pane());
+    if let [Row::Note(note)] = &rows[..] {
+        let line = Line::from(vec![
+            Span::styled("inside Vault: ", theme.title),
+            Span::styled(
+                cut(note, usize::from(area.width).saturating_sub(14)),
+                theme.muted,
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     let inner_rows = usize::from(area.height.saturating_sub(2));
     let width = usize::from(area.width.saturating_sub(2));
     let hidden = rows.len().saturating_sub(inner_rows);

@@ -85,7 +85,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     ])
     .areas(inner);
     header::render_tabs(frame, tabs, app, theme);
-    let (body, inside_box) = inside::split(app, body);
+    let (body, inside_box) = inside::split(app, body, false);
     let room = panes::render(frame, body, app, theme);
     if let Some(area) = inside_box {
         inside::render(frame, area, app, theme);

@@ -32,7 +32,7 @@ fn rows_of(screen: &str, wanted: &[&str]) -> Vec<usize> {
 fn at_80x24_the_inside_view_shows_the_creds_read_and_the_revoke_call_by_call() {
     let tmux = lab_at_80x24("");
     tmux.keys(&["i"]);
-    tmux.wait_for_all(&["inside Vault", "No AWS calls yet"]);
+    tmux.wait_for("inside Vault: no AWS calls yet");
     for step in 1..=3 {
         tmux.keys(&["n", "Enter"]);
         tmux.wait_for_all(&[&format!("Step {step} of 6"), "● done"]);

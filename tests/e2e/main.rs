@@ -13,6 +13,7 @@ mod lease_journal;
 mod postgres_lab;
 mod present;
 mod reconcile;
+mod recording;
 mod room_cli;
 mod room_control_cli;
 mod room_tui;

@@ -59,12 +59,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     header::render_tabs(frame, tabs, app, theme);
     render_heading(frame, heading, app, theme, big);
     frame.render_widget(Paragraph::new(typing), typed);
-    // On stage the inside view takes room only once Vault's engine has called AWS for
-    // this pane: an empty box would only push the step down.
-    let (body, inside_box) = match app.inside.for_pane(app.pane()).next() {
-        Some(_) => super::inside::split(app, body),
-        None => (body, None),
-    };
+    let (body, inside_box) = super::inside::split(app, body, true);
     let room = panes::render(frame, with_margin(body), app, theme);
     if let Some(area) = inside_box {
         super::inside::render(frame, with_margin(area), app, theme);

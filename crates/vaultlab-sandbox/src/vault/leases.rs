@@ -558,17 +558,25 @@ impl VaultServer {
             if self.durability.stopping() {
                 return;
             }
+            // A lease still inside its TTL is due because someone asked for its revocation
+            // (queued, or a failed one retried): that is a revocation, not an expiry, even
+            // when this worker gets to it before the task the request spawned.
+            let mut purpose = crate::events::Purpose::Expiry;
             {
                 let mut state = self.lock();
-                if let Some(lease) = state.leases.get_mut(&id)
-                    && lease.revoke_at.is_none()
-                {
-                    // Expired: from now on it is a queued revocation.
-                    lease.revoke_at = Some(now);
+                if let Some(lease) = state.leases.get_mut(&id) {
+                    match lease.revoke_at {
+                        // Expired: from now on it is a queued revocation.
+                        None => lease.revoke_at = Some(now),
+                        Some(_) if lease.expire_time > now => {
+                            purpose = crate::events::Purpose::Revoke;
+                        }
+                        Some(_) => {}
+                    }
                 }
             }
             let expiring = crate::engine_call::EngineCall {
-                purpose: crate::events::Purpose::Expiry,
+                purpose,
                 namespace: String::new(),
                 lease_id: None,
             };
