@@ -44,17 +44,7 @@ pub fn run(args: JoinArgs) -> Outcome {
     init_file_logging();
     runtime()?.block_on(async {
         let seat = take_seat(&url, &args.code, &name).await?;
-        let options = SessionOptions {
-            force_live: true,
-            vault_flags: VaultFlags {
-                address: Some(url.clone()),
-                namespace: Some(seat.namespace.trim_end_matches('/').to_owned()),
-                ..VaultFlags::default()
-            },
-            ..SessionOptions::default()
-        };
-        let env = seat_env(&url, &seat);
-        let mut session = open_session_with(&options, |name| env(name)).await?;
+        let mut session = open_seat_session(&url, &seat).await?;
         if let Some(prefill) = session.prefill.as_mut() {
             prefill.source = format!("seat {}'s AWS account", seat.name);
         }
@@ -109,6 +99,25 @@ pub fn run(args: JoinArgs) -> Outcome {
         closed?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The lab's session in the seat: live, against the room, in the seat's namespace, with
+/// the seat's environment.
+pub(super) async fn open_seat_session(
+    url: &str,
+    seat: &TakenSeat,
+) -> Result<crate::session::Session, super::Stop> {
+    let options = SessionOptions {
+        force_live: true,
+        vault_flags: VaultFlags {
+            address: Some(url.to_owned()),
+            namespace: Some(seat.namespace.trim_end_matches('/').to_owned()),
+            ..VaultFlags::default()
+        },
+        ..SessionOptions::default()
+    };
+    let env = seat_env(url, seat);
+    open_session_with(&options, |name| env(name)).await
 }
 
 /// The environment the lab runs with in the seat: the seat's Vault and AWS settings in

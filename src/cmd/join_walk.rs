@@ -16,11 +16,9 @@ use secrecy::{ExposeSecret, SecretString};
 use super::args::JoinArgs;
 use super::error::UserError;
 use super::join::{room_url, seat_name, take_seat};
-use super::join_tui::seat_env;
+use super::join_tui::open_seat_session;
 use super::walk::{HELD_EXIT, WalkResult, walk_gated};
-use super::{Outcome, init_stderr_logging, open_session_with, runtime};
-use crate::session::SessionOptions;
-use crate::vault::config::VaultFlags;
+use super::{Outcome, init_stderr_logging, runtime};
 use vaultlab_wire::room::SeatNotice;
 
 pub fn run(args: JoinArgs) -> Outcome {
@@ -29,17 +27,7 @@ pub fn run(args: JoinArgs) -> Outcome {
     init_stderr_logging("warn");
     runtime()?.block_on(async {
         let seat = take_seat(&url, &args.code, &name).await?;
-        let options = SessionOptions {
-            force_live: true,
-            vault_flags: VaultFlags {
-                address: Some(url.clone()),
-                namespace: Some(seat.namespace.trim_end_matches('/').to_owned()),
-                ..VaultFlags::default()
-            },
-            ..SessionOptions::default()
-        };
-        let env = seat_env(&url, &seat);
-        let session = open_session_with(&options, |name| env(name)).await?;
+        let session = open_seat_session(&url, &seat).await?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .build()
