@@ -285,7 +285,7 @@ fn start_room(dir: &std::path::Path, seats: usize) -> (RoomProcess, String, Stri
     let words: Vec<&str> = first.split_whitespace().collect();
     assert_eq!(&words[..2], ["vaultlab", "join"], "{first}");
     let control: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.join("room-control.json")).expect("room-control.json"),
+        &std::fs::read(dir.join("room.control.json")).expect("room.control.json"),
     )
     .expect("its JSON");
     let token = control["root_token"]

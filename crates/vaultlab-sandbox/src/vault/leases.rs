@@ -547,12 +547,13 @@ impl VaultServer {
     pub(super) async fn process_due_leases(&self) {
         let now = self.now();
         let busy = self.revoking.lock().expect("revoking lock").clone();
+        // By the lease table's key (a namespace's leases are keyed by its path, then id).
         let due: Vec<String> = self
             .lock()
             .leases
-            .values()
-            .filter(|l| !busy.contains(&l.id) && l.due_at().is_some_and(|at| at <= now))
-            .map(|l| l.id.clone())
+            .iter()
+            .filter(|(key, l)| !busy.contains(*key) && l.due_at().is_some_and(|at| at <= now))
+            .map(|(key, _)| key.clone())
             .collect();
         for id in due {
             if self.durability.stopping() {
@@ -590,9 +591,9 @@ impl VaultServer {
         let busy = self.revoking.lock().expect("revoking lock").clone();
         self.lock()
             .leases
-            .values()
-            .filter(|l| !busy.contains(&l.id))
-            .filter_map(Lease::due_at)
+            .iter()
+            .filter(|(key, _)| !busy.contains(*key))
+            .filter_map(|(_, l)| l.due_at())
             .min()
             .map(|at| (at - now).to_std().unwrap_or(StdDuration::ZERO))
     }

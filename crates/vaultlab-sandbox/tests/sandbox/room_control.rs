@@ -643,3 +643,69 @@ async fn a_join_cut_short_after_its_account_leaves_no_account_after_a_restart() 
     assert!(users.is_ok(), "{users:?}");
     again.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seats_short_lease_expires_by_itself_and_its_user_goes() {
+    let sandbox = start(None, 3).await;
+    let client = Client::of(&sandbox);
+    let root = sandbox.root_token().expose().to_owned();
+    let (_, seat) = client.join(&code(&sandbox), "ada", None).await;
+    let first = do_the_lab(&client, &seat).await;
+    let token = seat["vault_token"].as_str().unwrap();
+    let (status, _) = client
+        .vault(
+            "PUT",
+            "sys/leases/revoke",
+            token,
+            Some("room/ada"),
+            Some(json!({ "lease_id": first })),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, body) = client
+        .room(
+            "POST",
+            "/short-leases",
+            &root,
+            Some(json!({"ttl": "1s", "max_ttl": "2s"})),
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({"seats": 1})));
+    let (status, _) = client
+        .vault("GET", "aws/creds/my-role", token, Some("room/ada"), None)
+        .await;
+    assert_eq!(status, 200);
+    client
+        .status_when(&root, |b| b["summary"]["leases_alive"] == 1)
+        .await;
+    // Nobody revokes it: it expires by itself.
+    client
+        .status_when(&root, |b| b["summary"]["leases_alive"] == 0)
+        .await;
+    let (_, log) = client.room("GET", "/seats/ada/events", &root, None).await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "lease" && e["method"] == "expired"),
+        "{log:#}"
+    );
+    let users = iam(
+        &client.url,
+        seat["aws_access_key_id"].as_str().unwrap(),
+        seat["aws_secret_access_key"].as_str().unwrap(),
+    )
+    .list_users()
+    .send()
+    .await
+    .unwrap();
+    assert!(
+        users
+            .users()
+            .iter()
+            .all(|u| !u.user_name().starts_with("vault-")),
+        "{users:?}"
+    );
+    sandbox.shutdown().await.unwrap();
+}
