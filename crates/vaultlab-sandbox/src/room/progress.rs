@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use vaultlab_wire::room::{SeatError, SeatLogEntry, StepProgress};
 
 use crate::events::{
-    AwsCall, Detail, Event, KeyKind, LeaseChange, LeaseChangeKind, Origin, VaultCall,
+    AwsCall, Detail, Event, KeyKind, LeaseChange, LeaseChangeKind, Origin, Purpose, VaultCall,
 };
 use crate::vault::state::Mount;
 
@@ -178,6 +178,17 @@ impl SeatProgress {
         let mut step_done = false;
         let client = call.origin == Origin::Client;
         let mut expected_refusal = false;
+        // The engine deleting a lease's key: from here its key is refused, though the
+        // lease's own event (after the user is gone) may come after a refusal the
+        // learner's proof already met.
+        if !client
+            && call.status < 400
+            && call.action == "DeleteAccessKey"
+            && matches!(call.purpose, Some(Purpose::Revoke | Purpose::Expiry))
+            && let Some(user) = &call.user
+        {
+            self.remember_revoked(user);
+        }
         if client {
             self.last_activity = Some(at);
             if call.status == 200
@@ -238,6 +249,18 @@ impl SeatProgress {
         }
     }
 
+    /// An IAM user whose key is (being) deleted by a revocation: a refusal of its key is
+    /// step 6. Bounded, oldest forgotten first.
+    fn remember_revoked(&mut self, user: &str) {
+        if self.revoked_users.iter().any(|u| u == user) {
+            return;
+        }
+        if self.revoked_users.len() == MAX_REVOKED_USERS {
+            self.revoked_users.remove(0);
+        }
+        self.revoked_users.push(user.to_owned());
+    }
+
     fn lease(&mut self, change: &LeaseChange, at: DateTime<Utc>) -> Observed {
         let mut step_done = false;
         let mut status = 200;
@@ -251,10 +274,7 @@ impl SeatProgress {
             LeaseChangeKind::Revoked | LeaseChangeKind::Expired => {
                 self.leases_revoked += 1;
                 if let Some(user) = &change.iam_user {
-                    if self.revoked_users.len() == MAX_REVOKED_USERS {
-                        self.revoked_users.remove(0);
-                    }
-                    self.revoked_users.push(user.clone());
+                    self.remember_revoked(user);
                 }
             }
             LeaseChangeKind::Renewed => {}
@@ -331,6 +351,33 @@ mod tests {
             ttl_seconds: None,
             error: None,
         })
+    }
+
+    #[test]
+    fn a_refusal_met_while_the_engine_is_still_revoking_is_step_six() {
+        let mut p = SeatProgress::default();
+        p.observe(&at(lease(LeaseChangeKind::Issued, "vault-u1")));
+        let Detail::Aws(mut deleting) = aws("DeleteAccessKey", 200, KeyKind::Admin, false, "admin")
+        else {
+            unreachable!()
+        };
+        deleting.service = "iam".into();
+        deleting.origin = Origin::Engine;
+        deleting.purpose = Some(Purpose::Revoke);
+        deleting.user = Some("vault-u1".into());
+        p.observe(&at(Detail::Aws(deleting)));
+        // The learner's proof meets the refusal before the lease's own event.
+        let proof = p.observe(&at(aws(
+            "DescribeInstances",
+            401,
+            KeyKind::Dynamic,
+            true,
+            "vault-u1",
+        )));
+        assert!(proof.step_done);
+        assert!(p.errors.is_empty(), "an expected refusal: {:?}", p.errors);
+        p.observe(&at(lease(LeaseChangeKind::Revoked, "vault-u1")));
+        assert_eq!(p.revoked_users, ["vault-u1"], "remembered once");
     }
 
     #[test]
