@@ -222,6 +222,21 @@ fn at_80x24_the_policy_editor_shows_eight_lines_and_where_the_json_breaks() {
     assert!(text.contains("not valid JSON"), "{text}");
     assert!(text.contains("line 3, column 3"), "{text}");
     assert!(text.contains("✗ line 3:3"), "on the editor's frame: {text}");
+    assert!(
+        !text.contains('↕'),
+        "the whole document fits its box: {text}"
+    );
+    // Grown past what its box can show: the frame says so, and where the cursor is.
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Enter);
+    }
+    let text = settled(&mut app, 80, 24);
+    let lines = app.editor(POLICY).unwrap().textarea.lines().len();
+    let row = app.editor(POLICY).unwrap().textarea.cursor().0 + 1;
+    assert!(
+        text.contains(&format!("↕ line {row} of {lines}")),
+        "more than the box shows is marked: {text}"
+    );
 }
 
 #[test]

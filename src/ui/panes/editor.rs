@@ -80,6 +80,18 @@ pub fn part<'a>(
             } else {
                 theme.muted
             });
+        // A document taller than its box says so, and where the cursor is in it: the
+        // editor scrolls with the cursor (↑/↓, PgUp/PgDn while editing).
+        if document_rows > editor_area.height.saturating_sub(2) {
+            let row = editor.textarea.cursor().0;
+            block = block.title_top(
+                Line::from(Span::styled(
+                    format!(" ↕ line {} of {document_rows} ", row + 1),
+                    theme.warning,
+                ))
+                .right_aligned(),
+            );
+        }
         // Where the document stops parsing, on the editor's own frame too.
         if let DocumentCheck::NotParsed(error) = &editor.check {
             block = block.title_bottom(Line::from(Span::styled(
