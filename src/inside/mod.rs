@@ -222,9 +222,12 @@ pub fn on_seen(app: &mut App, seen: Seen) -> bool {
             // between are no one's cause.
             if let Some(last) = inside.bursts.last_mut()
                 && !last.closed
+                && last.request.is_none()
                 && made_by(last.why, &path)
             {
-                last.closed = true;
+                // A revocation Vault queued (202) goes on after its answer: the calls
+                // still to come for its lease join this burst.
+                last.closed = status != 202;
                 last.request = Some(request);
                 return inside.shown;
             }

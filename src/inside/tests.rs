@@ -264,3 +264,33 @@ fn on_stage_the_inside_view_is_on_and_takes_room_once_the_engine_called_aws() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_queued_revocation_answered_between_its_calls_stays_one_burst() {
+    let mut app = app();
+    app.pane = Pane::Step(REVOKE);
+    seen(
+        &mut app,
+        call(10, Why::Revoke, "ListAccessKeys", Some(LEASE)),
+    );
+    seen(
+        &mut app,
+        Seen::Vault {
+            method: "PUT".into(),
+            path: "sys/leases/revoke".into(),
+            status: 202,
+            duration_ms: 2.0,
+        },
+    );
+    for action in ["DeleteAccessKey", "DeleteUserPolicy", "DeleteUser"] {
+        seen(&mut app, call(20, Why::Revoke, action, Some(LEASE)));
+    }
+    // The reconciliation's read after it is no one's cause, and takes no burst's place.
+    seen(&mut app, vault("PUT", "sys/leases/revoke"));
+    assert_eq!(app.inside.bursts.len(), 1, "{:?}", app.inside.bursts);
+    assert_eq!(app.inside.bursts[0].calls.len(), 4);
+    assert_eq!(
+        app.inside.bursts[0].request.as_ref().map(|r| r.1),
+        Some(202)
+    );
+}
