@@ -207,30 +207,12 @@ impl AwsState {
             );
         }
         self.admin_user.clear();
-        let old_users: Vec<String> = self
-            .users
-            .keys()
-            .filter(|k| !k.contains('/'))
-            .cloned()
-            .collect();
-        for name in old_users {
-            if let Some(mut user) = self.users.remove(&name) {
-                user.account = account.clone();
-                self.users.insert(row_key(&account, &name), user);
-            }
-        }
-        let old_groups: Vec<String> = self
-            .groups
-            .keys()
-            .filter(|k| !k.contains('/'))
-            .cloned()
-            .collect();
-        for name in old_groups {
-            if let Some(mut group) = self.groups.remove(&name) {
-                group.account = account.clone();
-                self.groups.insert(row_key(&account, &name), group);
-            }
-        }
+        move_into_account(&mut self.users, &account, |user, id| {
+            user.account = id.into()
+        });
+        move_into_account(&mut self.groups, &account, |group, id| {
+            group.account = id.into()
+        });
         let unowned: Vec<String> = self
             .access_keys
             .values()
@@ -454,3 +436,18 @@ pub(super) fn ensure_new<'a>(
 
 #[cfg(test)]
 mod tests;
+
+/// Rows of an older state, keyed by name alone, moved under `account` (`<account>/<name>`).
+fn move_into_account<V>(
+    rows: &mut TrackedMap<V>,
+    account: &str,
+    set_account: impl Fn(&mut V, &str),
+) {
+    let old: Vec<String> = rows.keys().filter(|k| !k.contains('/')).cloned().collect();
+    for name in old {
+        if let Some(mut row) = rows.remove(&name) {
+            set_account(&mut row, account);
+            rows.insert(row_key(account, &name), row);
+        }
+    }
+}
