@@ -55,6 +55,7 @@ macro_rules! client {
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(signing_region(stringify!($name), target)))
                 .credentials_provider(keys.credentials())
+                .http_client(super::https::https_client())
                 .retry_config($sdk::config::retry::RetryConfig::disabled())
                 .timeout_config(
                     $sdk::config::timeout::TimeoutConfig::builder()

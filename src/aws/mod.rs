@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod clients;
 pub mod error;
+mod https;
 pub mod profile;
 
 pub use calls::{

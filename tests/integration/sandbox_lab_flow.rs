@@ -77,6 +77,7 @@ impl Lab {
 
     fn ec2(&self, key: &str, secret: &str) -> aws_sdk_ec2::Client {
         let config = aws_sdk_ec2::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(self.sandbox.aws_endpoint_url())
@@ -89,6 +90,7 @@ impl Lab {
     fn admin_iam(&self) -> aws_sdk_iam::Client {
         let admin = self.sandbox.admin_credentials();
         let config = aws_sdk_iam::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(self.sandbox.aws_endpoint_url())

@@ -131,6 +131,7 @@ pub struct MotoAdmin {
 pub async fn enforce_moto_auth(moto: &PeerProcess) -> MotoAdmin {
     use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_iam::Config::builder()
+        .http_client(crate::sdk_http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(moto.url())
@@ -710,4 +711,11 @@ pub fn countdown(screen: &str) -> String {
         words.next();
     }
     words.take(2).collect::<Vec<_>>().join(" ")
+}
+
+/// The HTTP client for the tests' SDK clients: the SDK crates are built without a default
+/// one (see the app's `aws::https`), and every peer a test talks to is on loopback, in
+/// plain HTTP.
+pub fn sdk_http_client() -> aws_sdk_iam::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_http()
 }

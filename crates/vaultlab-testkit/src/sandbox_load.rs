@@ -174,6 +174,7 @@ impl SandboxApi {
     fn iam(&self, key: &str, secret: &str) -> aws_sdk_iam::Client {
         use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
         let config = aws_sdk_iam::Config::builder()
+            .http_client(crate::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.url)
@@ -204,6 +205,7 @@ impl SandboxApi {
     pub async fn key_works(&self, key: &str, secret: &str) -> bool {
         use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
         let config = aws_sdk_sts::Config::builder()
+            .http_client(crate::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.url)

@@ -31,6 +31,7 @@ fn credentials(keys: &AdminCredentials) -> Credentials {
 fn iam(url: &str, keys: &AdminCredentials) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(
         aws_sdk_iam::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(url)
@@ -42,6 +43,7 @@ fn iam(url: &str, keys: &AdminCredentials) -> aws_sdk_iam::Client {
 fn sts(url: &str, keys: &AdminCredentials) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(url)
@@ -53,6 +55,7 @@ fn sts(url: &str, keys: &AdminCredentials) -> aws_sdk_sts::Client {
 fn ec2(url: &str, keys: &AdminCredentials) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(url)

@@ -53,6 +53,7 @@ impl Sandbox {
 
     fn iam(&self, keys: &Keys) -> aws_sdk_iam::Client {
         let config = aws_sdk_iam::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.url)
@@ -64,6 +65,7 @@ impl Sandbox {
 
     fn sts(&self, keys: &Keys) -> aws_sdk_sts::Client {
         let config = aws_sdk_sts::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(aws_sdk_sts::config::Region::new("us-east-1"))
             .endpoint_url(&self.url)
@@ -77,6 +79,7 @@ impl Sandbox {
 
     fn ec2(&self, keys: &Keys) -> aws_sdk_ec2::Client {
         let config = aws_sdk_ec2::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
             .region(aws_sdk_ec2::config::Region::new("us-east-1"))
             .endpoint_url(&self.url)

@@ -65,6 +65,7 @@ impl Lab {
     fn ec2(&self, secret: &str) -> aws_sdk_ec2::Client {
         let admin = self.sandbox.admin_credentials();
         let config = aws_sdk_ec2::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(self.sandbox.region().to_owned()))
             .endpoint_url(self.sandbox.aws_endpoint_url())

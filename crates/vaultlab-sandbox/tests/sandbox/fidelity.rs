@@ -93,6 +93,7 @@ impl Lab {
 
     fn iam_as(&self, key: &str, secret: &str) -> aws_sdk_iam::Client {
         let config = aws_sdk_iam::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.url)
@@ -825,6 +826,7 @@ async fn what_the_sandbox_lacks_is_said_in_its_own_words() {
     let (key, secret) = lab.admin();
     let ec2 = aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
             .region(aws_sdk_ec2::config::Region::new("us-east-1"))
             .endpoint_url(&lab.url)

@@ -41,6 +41,7 @@ async fn sandbox() -> Sandbox {
 fn iam(sandbox: &Sandbox) -> aws_sdk_iam::Client {
     let admin = sandbox.admin_credentials();
     let config = aws_sdk_iam::Config::builder()
+        .http_client(vaultlab_testkit::sdk_http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(sandbox.aws_endpoint_url())

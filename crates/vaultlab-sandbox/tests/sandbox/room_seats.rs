@@ -85,6 +85,7 @@ impl Client {
 pub(crate) fn iam(url: &str, id: &str, secret: &str) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(
         aws_sdk_iam::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(url)
@@ -96,6 +97,7 @@ pub(crate) fn iam(url: &str, id: &str, secret: &str) -> aws_sdk_iam::Client {
 pub(crate) fn ec2(url: &str, id: &str, secret: &str) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(url)

@@ -148,6 +148,7 @@ impl Sandbox {
 
     fn iam(&self) -> aws_sdk_iam::Client {
         let config = aws_sdk_iam::Config::builder()
+            .http_client(vaultlab_testkit::sdk_http_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(self.moto.url())
