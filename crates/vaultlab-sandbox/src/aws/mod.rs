@@ -179,6 +179,10 @@ pub struct AwsEndpoint {
     events: Events,
     /// Whose requests this router serves: the engine's (its own listener) or anyone's.
     origin: Origin,
+    /// Held from a request's state change to its event, so events come in the order the
+    /// state changed: a learner's proof refused because the engine just deleted the key
+    /// must not be told before the deletion (the room's progress reads that order).
+    order: Arc<Mutex<()>>,
 }
 
 impl AwsEndpoint {
@@ -191,6 +195,7 @@ impl AwsEndpoint {
             store: None,
             events: Events::default(),
             origin: Origin::Client,
+            order: Arc::default(),
         }
     }
 
@@ -482,6 +487,7 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let started = std::time::Instant::now();
+    let order = endpoint.order.lock().unwrap_or_else(|e| e.into_inner());
     let Outcome {
         service,
         result,
@@ -525,6 +531,7 @@ async fn handle(
         }
     };
     endpoint.report(&headers, service, trace, status, error, started.elapsed());
+    drop(order);
     response
 }
 
