@@ -45,9 +45,15 @@ pub fn run(args: NotesArgs) -> Outcome {
         let mut screen = Screen {
             dir: dir.display().to_string(),
             pid: args.pid,
-            ..Screen::default()
+            polls: 0,
+            following: None,
+            published: None,
+            lab: None,
+            now: chrono::Local::now(),
+            scroll: 0,
+            max_scroll: 0,
         };
-        let result = screen.run(&mut tui, heard, &theme).await;
+        let result = run_screen(&mut screen, &mut tui, heard, &theme).await;
         follower.abort();
         let restored = terminal::restore();
         result.map_err(|e| color_eyre::eyre::eyre!("the terminal failed: {e}"))?;
@@ -65,8 +71,14 @@ enum Heard {
         pid: u32,
         live: usize,
     },
-    State(Box<crate::present::Published>),
+    /// The presenter's state, with the lab it names when that lab is not the one sent
+    /// last (read here, off the screen's loop).
+    State(Box<(crate::present::Published, Option<ShownLab>)>),
 }
+
+/// The lab whose notes show, or why it could not be read.
+#[cfg(unix)]
+type ShownLab = Result<crate::lab::Lab, String>;
 
 /// Finds the instance to follow, reads its states, and starts again when it goes away.
 #[cfg(unix)]
@@ -76,6 +88,7 @@ async fn follow(
     heard: tokio::sync::mpsc::UnboundedSender<Heard>,
 ) {
     use tokio::io::AsyncBufReadExt;
+    let mut sent: Option<(String, Option<std::path::PathBuf>)> = None;
     loop {
         match crate::present::socket::connect(&dir, choice).await {
             None => {
@@ -94,13 +107,22 @@ async fn follow(
                 }
                 let mut lines = tokio::io::BufReader::new(found.stream).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
-                    match serde_json::from_str(&line) {
-                        Ok(state) => {
-                            if heard.send(Heard::State(Box::new(state))).is_err() {
-                                return;
-                            }
+                    let state: crate::present::Published = match serde_json::from_str(&line) {
+                        Ok(state) => state,
+                        Err(error) => {
+                            tracing::warn!("a state notes cannot read: {error}");
+                            continue;
                         }
-                        Err(error) => tracing::warn!("a state notes cannot read: {error}"),
+                    };
+                    let named = (state.lab.clone(), state.labs_dir.clone());
+                    let lab = (sent.as_ref() != Some(&named)).then(|| {
+                        crate::lab::Labs::new(named.1.as_deref())
+                            .load(&named.0)
+                            .map_err(|e| e.to_string())
+                    });
+                    sent = Some(named);
+                    if heard.send(Heard::State(Box::new((state, lab)))).is_err() {
+                        return;
                     }
                 }
             }
@@ -108,153 +130,292 @@ async fn follow(
     }
 }
 
+/// What reaches the notes screen.
+#[cfg(unix)]
+enum Msg {
+    Key(crossterm::event::KeyEvent),
+    Heard(Heard),
+    /// The clock, read by the loop once a second.
+    Tick(chrono::DateTime<chrono::Local>),
+    /// The frame just drawn: how far its notes can scroll.
+    Drawn {
+        max_scroll: u16,
+    },
+    /// SIGTERM or SIGHUP, or the terminal gone.
+    Stop,
+}
+
+/// What the loop is asked to do after a message.
+#[cfg(unix)]
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    Stay,
+    Suspend,
+    Quit,
+}
+
 /// The notes screen's state.
 #[cfg(unix)]
-#[derive(Default)]
 struct Screen {
     dir: String,
     pid: Option<u32>,
     polls: u64,
     following: Option<(u32, usize)>,
     published: Option<crate::present::Published>,
-    /// The lab whose notes show, by its id and folder, or why it could not be read.
-    lab: Option<(
-        String,
-        Option<std::path::PathBuf>,
-        Result<crate::lab::Lab, String>,
-    )>,
+    lab: Option<ShownLab>,
+    now: chrono::DateTime<chrono::Local>,
     scroll: u16,
     max_scroll: u16,
 }
 
+/// The only place the screen's state changes.
 #[cfg(unix)]
-impl Screen {
-    async fn run(
-        &mut self,
-        tui: &mut crate::runtime::terminal::Tui,
-        mut heard: tokio::sync::mpsc::UnboundedReceiver<Heard>,
-        theme: &crate::ui::Theme,
-    ) -> std::io::Result<()> {
-        use crossterm::event::{Event, EventStream, KeyEventKind};
-        use futures::StreamExt;
-        let mut events = EventStream::new();
-        let mut clock = tokio::time::interval(Duration::from_secs(1));
-        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            self.draw(tui, theme)?;
-            tokio::select! {
-                event = events.next() => match event {
-                    Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
-                        if !self.on_key(key) {
-                            return Ok(());
-                        }
+fn update(screen: &mut Screen, msg: Msg) -> Next {
+    match msg {
+        Msg::Key(key) => return on_key(screen, key),
+        Msg::Heard(news) => hear(screen, news),
+        Msg::Tick(now) => screen.now = now,
+        Msg::Drawn { max_scroll } => {
+            screen.max_scroll = max_scroll;
+            screen.scroll = screen.scroll.min(max_scroll);
+        }
+        Msg::Stop => return Next::Quit,
+    }
+    Next::Stay
+}
+
+#[cfg(unix)]
+fn on_key(screen: &mut Screen, key: crossterm::event::KeyEvent) -> Next {
+    use crate::app::keymap::{ctrl_c, plain};
+    use crossterm::event::{KeyCode, KeyModifiers};
+    if ctrl_c(&key) || plain(&key, KeyCode::Char('q')) || plain(&key, KeyCode::Esc) {
+        return Next::Quit;
+    }
+    if key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return Next::Suspend;
+    }
+    let page = 10;
+    screen.scroll = match key.code {
+        KeyCode::Up | KeyCode::Char('k') => screen.scroll.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => screen.scroll.saturating_add(1),
+        KeyCode::PageUp => screen.scroll.saturating_sub(page),
+        KeyCode::PageDown | KeyCode::Char(' ') => screen.scroll.saturating_add(page),
+        KeyCode::Home => 0,
+        KeyCode::End => screen.max_scroll,
+        _ => screen.scroll,
+    }
+    .min(screen.max_scroll);
+    Next::Stay
+}
+
+#[cfg(unix)]
+fn hear(screen: &mut Screen, news: Heard) {
+    match news {
+        Heard::Waiting => {
+            screen.following = None;
+            screen.published = None;
+            screen.polls += 1;
+        }
+        Heard::Following { pid, live } => screen.following = Some((pid, live)),
+        Heard::State(news) => {
+            let (state, lab) = *news;
+            let moved = screen
+                .published
+                .as_ref()
+                .is_none_or(|p| p.pane != state.pane);
+            if moved {
+                screen.scroll = 0;
+            }
+            if let Some(lab) = lab {
+                screen.lab = Some(lab);
+            }
+            screen.published = Some(state);
+        }
+    }
+}
+
+/// Keys, the clock, signals and what the follower hears become messages; the screen is
+/// drawn after each.
+#[cfg(unix)]
+async fn run_screen(
+    screen: &mut Screen,
+    tui: &mut crate::runtime::terminal::Tui,
+    mut heard: tokio::sync::mpsc::UnboundedReceiver<Heard>,
+    theme: &crate::ui::Theme,
+) -> std::io::Result<()> {
+    use crate::runtime::StopSignals;
+    use crate::runtime::suspend::{JobSignal, JobSignals};
+    use crate::runtime::terminal;
+    use crossterm::event::{Event, EventStream, KeyEventKind};
+    use futures::StreamExt;
+    let mut events = EventStream::new();
+    let mut stop_signals = StopSignals::new()?;
+    let mut job_signals = JobSignals::new()?;
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let max_scroll = draw(screen, tui, theme)?;
+        update(screen, Msg::Drawn { max_scroll });
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => Msg::Stop,
+            },
+            _ = clock.tick() => Msg::Tick(chrono::Local::now()),
+            Some(news) = heard.recv() => Msg::Heard(news),
+            _ = stop_signals.recv() => Msg::Stop,
+            job = job_signals.recv() => match job {
+                JobSignal::Stop => {
+                    suspend(tui);
+                    continue;
+                }
+                JobSignal::Continued => {
+                    if let Err(error) = terminal::take_back(tui) {
+                        tracing::warn!("cannot take the terminal back: {error}");
                     }
-                    Some(Ok(_)) => {}
-                    Some(Err(error)) => return Err(error),
-                    None => return Ok(()),
-                },
-                _ = clock.tick() => {}
-                Some(news) = heard.recv() => self.hear(news),
-            }
-        }
-    }
-
-    /// A key; `false` to quit.
-    fn on_key(&mut self, key: crossterm::event::KeyEvent) -> bool {
-        use crate::app::keymap::{ctrl_c, plain};
-        use crossterm::event::KeyCode;
-        if ctrl_c(&key) || plain(&key, KeyCode::Char('q')) || plain(&key, KeyCode::Esc) {
-            return false;
-        }
-        let page = 10;
-        self.scroll = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.scroll.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => self.scroll.saturating_add(1),
-            KeyCode::PageUp => self.scroll.saturating_sub(page),
-            KeyCode::PageDown | KeyCode::Char(' ') => self.scroll.saturating_add(page),
-            KeyCode::Home => 0,
-            KeyCode::End => self.max_scroll,
-            _ => self.scroll,
-        }
-        .min(self.max_scroll);
-        true
-    }
-
-    fn hear(&mut self, news: Heard) {
-        match news {
-            Heard::Waiting => {
-                self.following = None;
-                self.published = None;
-                self.polls += 1;
-            }
-            Heard::Following { pid, live } => self.following = Some((pid, live)),
-            Heard::State(state) => {
-                let moved = self.published.as_ref().is_none_or(|p| p.pane != state.pane);
-                if moved {
-                    self.scroll = 0;
+                    continue;
                 }
-                let known = self
-                    .lab
-                    .as_ref()
-                    .is_some_and(|(id, dir, _)| *id == state.lab && *dir == state.labs_dir);
-                if !known {
-                    let lab = crate::lab::Labs::new(state.labs_dir.as_deref())
-                        .load(&state.lab)
-                        .map_err(|e| e.to_string());
-                    self.lab = Some((state.lab.clone(), state.labs_dir.clone(), lab));
-                }
-                self.published = Some(*state);
-            }
+            },
+        };
+        match update(screen, msg) {
+            Next::Stay => {}
+            Next::Suspend => suspend(tui),
+            Next::Quit => return Ok(()),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn suspend(tui: &mut crate::runtime::terminal::Tui) {
+    use crate::runtime::terminal;
+    if let Err(error) = terminal::suspend(tui) {
+        tracing::warn!("suspending failed: {error}");
+        let _ = terminal::take_back(tui);
+    }
+}
+
+/// Draws the screen as it is; returns how far its notes can scroll.
+#[cfg(unix)]
+fn draw(
+    screen: &Screen,
+    tui: &mut crate::runtime::terminal::Tui,
+    theme: &crate::ui::Theme,
+) -> std::io::Result<u16> {
+    use crate::present::published::ShownPane;
+    use crate::ui::present::notes::{NotesScreen, draw};
+    let lab = screen.lab.as_ref();
+    let notes = match (lab, &screen.published) {
+        (Some(Ok(lab)), Some(published)) => match published.pane {
+            ShownPane::Overview => lab.notes.overview.as_ref(),
+            ShownPane::Step(step) => lab.notes.step(step),
+            ShownPane::Finish | ShownPane::Leases => lab.notes.finish.as_ref(),
+        },
+        _ => None,
+    };
+    let problem = match lab {
+        Some(Err(problem)) => Some(problem.as_str()),
+        _ => None,
+    };
+    let shown = match screen.following {
+        None => NotesScreen::Waiting {
+            dir: &screen.dir,
+            pid: screen.pid,
+            polls: screen.polls,
+        },
+        Some((pid, live)) => NotesScreen::Following {
+            pid,
+            live,
+            published: screen.published.as_ref(),
+            notes,
+            problem,
+        },
+    };
+    let clock = screen.now.format("%H:%M:%S").to_string();
+    let now = screen.now.with_timezone(&chrono::Utc);
+    let mut max = 0;
+    tui.draw(|frame| max = draw(frame, &shown, &clock, now, screen.scroll, theme))?;
+    Ok(max)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn screen() -> Screen {
+        Screen {
+            dir: "/run/user/1000/vaultlab".into(),
+            pid: None,
+            polls: 0,
+            following: None,
+            published: None,
+            lab: None,
+            now: chrono::Local::now(),
+            scroll: 0,
+            max_scroll: 0,
         }
     }
 
-    fn draw(
-        &mut self,
-        tui: &mut crate::runtime::terminal::Tui,
-        theme: &crate::ui::Theme,
-    ) -> std::io::Result<()> {
-        use crate::present::published::ShownPane;
-        use crate::ui::present::notes::{NotesScreen, draw};
-        let lab = self.lab.as_ref().map(|(_, _, lab)| lab);
-        let notes = match (lab, &self.published) {
-            (Some(Ok(lab)), Some(published)) => match published.pane {
-                ShownPane::Overview => lab.notes.overview.as_ref(),
-                ShownPane::Step(step) => lab.notes.step(step),
-                ShownPane::Finish | ShownPane::Leases => lab.notes.finish.as_ref(),
-            },
-            _ => None,
-        };
-        let problem = match lab {
-            Some(Err(problem)) => Some(problem.as_str()),
-            _ => None,
-        };
-        let screen = match self.following {
-            None => NotesScreen::Waiting {
-                dir: &self.dir,
-                pid: self.pid,
-                polls: self.polls,
-            },
-            Some((pid, live)) => NotesScreen::Following {
-                pid,
-                live,
-                published: self.published.as_ref(),
-                notes,
-                problem,
-            },
-        };
-        let clock = chrono::Local::now().format("%H:%M:%S").to_string();
-        let mut max = 0;
-        tui.draw(|frame| {
-            max = draw(
-                frame,
-                &screen,
-                &clock,
-                chrono::Utc::now(),
-                self.scroll,
-                theme,
-            )
-        })?;
-        self.max_scroll = max;
-        Ok(())
+    fn key(code: KeyCode, modifiers: KeyModifiers) -> Msg {
+        Msg::Key(KeyEvent::new(code, modifiers))
+    }
+
+    #[test]
+    fn scrolling_stays_within_what_the_last_frame_could_show() {
+        let mut s = screen();
+        update(&mut s, Msg::Drawn { max_scroll: 12 });
+        update(&mut s, key(KeyCode::PageDown, KeyModifiers::NONE));
+        assert_eq!(s.scroll, 10);
+        update(&mut s, key(KeyCode::PageDown, KeyModifiers::NONE));
+        assert_eq!(s.scroll, 12);
+        // A wider terminal needs less scrolling: the offset follows.
+        update(&mut s, Msg::Drawn { max_scroll: 4 });
+        assert_eq!(s.scroll, 4);
+        update(&mut s, key(KeyCode::Home, KeyModifiers::NONE));
+        assert_eq!(s.scroll, 0);
+    }
+
+    #[test]
+    fn q_esc_and_ctrl_c_quit_ctrl_z_suspends_and_a_signal_stops() {
+        for quit in [
+            key(KeyCode::Char('q'), KeyModifiers::NONE),
+            key(KeyCode::Esc, KeyModifiers::NONE),
+            key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Msg::Stop,
+        ] {
+            assert_eq!(update(&mut screen(), quit), Next::Quit);
+        }
+        assert_eq!(
+            update(
+                &mut screen(),
+                key(KeyCode::Char('z'), KeyModifiers::CONTROL)
+            ),
+            Next::Suspend
+        );
+        assert_eq!(
+            update(&mut screen(), key(KeyCode::Char('z'), KeyModifiers::NONE)),
+            Next::Stay
+        );
+    }
+
+    #[test]
+    fn losing_the_presenter_forgets_its_pane_and_counts_the_looks() {
+        let mut s = screen();
+        update(&mut s, Msg::Heard(Heard::Following { pid: 42, live: 1 }));
+        assert_eq!(s.following, Some((42, 1)));
+        update(&mut s, Msg::Heard(Heard::Waiting));
+        update(&mut s, Msg::Heard(Heard::Waiting));
+        assert_eq!((s.following, s.polls), (None, 2));
+    }
+
+    #[test]
+    fn the_clock_shown_is_the_one_the_last_tick_read() {
+        let mut s = screen();
+        let then = chrono::DateTime::parse_from_rfc3339("2026-11-30T14:32:05+00:00")
+            .unwrap()
+            .with_timezone(&chrono::Local);
+        update(&mut s, Msg::Tick(then));
+        assert_eq!(s.now, then);
     }
 }

@@ -108,6 +108,44 @@ fn ctrl_z_and_sigtstp_give_the_terminal_back_and_fg_takes_it_again() {
 }
 
 #[test]
+fn the_speaker_notes_screen_suspends_continues_and_gives_the_terminal_back_on_sigterm() {
+    let runtime = tempfile::tempdir().unwrap();
+    let tmux = interactive_shell();
+    tmux.wait_for("PROMPT$");
+    let command = format!(
+        "XDG_RUNTIME_DIR={} {} notes",
+        runtime.path().display(),
+        crate::VAULTLAB
+    );
+    tmux.keys(&[&command, "Enter"]);
+    tmux.wait_for("Waiting for a presenting vaultlab");
+    until(&tmux, "raw mode", || raw_mode(&tmux));
+
+    tmux.keys(&["C-z"]);
+    until(&tmux, "the job to stop", || stopped_jobs(&tmux) == 1);
+    assert_eq!(
+        pane(&tmux, "alternate_on"),
+        "0",
+        "the alternate screen is left"
+    );
+    assert_eq!(pane(&tmux, "cursor_flag"), "1", "the cursor shows");
+    tmux.keys(&["fg", "Enter"]);
+    tmux.wait_for("Looking again every second");
+    assert_eq!(pane(&tmux, "alternate_on"), "1");
+    until(&tmux, "raw mode again", || raw_mode(&tmux));
+
+    // SIGTERM (a closing session, `kill`): the terminal is given back, not left raw.
+    let pid = child_of_shell(&tmux);
+    run_ok(Command::new("kill").args(["-TERM", &pid]));
+    until(&tmux, "the shell's prompt", || {
+        pane(&tmux, "alternate_on") == "0"
+    });
+    assert_eq!(pane(&tmux, "cursor_flag"), "1", "the cursor shows");
+    tmux.keys(&["echo EXITED $?", "Enter"]);
+    tmux.wait_for("EXITED 0");
+}
+
+#[test]
 fn a_paste_with_cr_line_ends_fills_the_key_fields_and_keeps_a_policys_lines() {
     let binary = crate::VAULTLAB;
     let tmux = Tmux::start(&format!("{binary} --propagation-delay 0s; sleep 30"));
