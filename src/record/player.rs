@@ -90,6 +90,11 @@ impl Player {
         }
     }
 
+    /// What the terminal was sent so far, in order: the screen as it is now.
+    pub fn shown_so_far(&self) -> impl Iterator<Item = &str> {
+        self.events[..self.next].iter().map(output)
+    }
+
     /// How far it has got: frames shown, of how many.
     pub fn progress(&self) -> (usize, usize) {
         (self.next, self.events.len())
@@ -171,5 +176,7 @@ mod tests {
         assert_eq!(player.control(Control::Step), None);
         assert_eq!(player.next(), Next::End);
         assert_eq!(player.progress(), (3, 3));
+        let shown: Vec<&str> = player.shown_so_far().collect();
+        assert_eq!(shown, ["frame 0", "frame 1", "frame 2"]);
     }
 }

@@ -162,6 +162,52 @@ fn replay_pauses_on_space_steps_on_n_and_quits_on_q() {
     assert!(!screen.contains("frame three"), "{screen}");
 }
 
+#[test]
+fn replay_gives_the_terminal_back_on_ctrl_z_shows_the_same_screen_after_fg_and_on_sigterm() {
+    use crate::tui_terminal::{
+        child_of_shell, interactive_shell, pane, raw_mode, stopped_jobs, until,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = three_frames(dir.path());
+    let tmux = interactive_shell();
+    tmux.wait_for("PROMPT$");
+    let command = format!(
+        "{} replay --idle-limit 600 {}",
+        crate::VAULTLAB,
+        path.display()
+    );
+    tmux.keys(&[&command, "Enter"]);
+    tmux.wait_for("frame two");
+    until(&tmux, "raw mode", || raw_mode(&tmux));
+
+    tmux.keys(&["C-z"]);
+    until(&tmux, "the job to stop", || stopped_jobs(&tmux) == 1);
+    assert_eq!(
+        pane(&tmux, "alternate_on"),
+        "0",
+        "the alternate screen is left"
+    );
+    assert_eq!(pane(&tmux, "cursor_flag"), "1", "the cursor shows");
+    tmux.keys(&["fg", "Enter"]);
+    // The screen as it was, though no frame is due for an hour.
+    until(&tmux, "the frames again", || {
+        let screen = tmux.screen();
+        screen.contains("frame one") && screen.contains("frame two")
+    });
+    assert_eq!(pane(&tmux, "alternate_on"), "1");
+    until(&tmux, "raw mode again", || raw_mode(&tmux));
+
+    // SIGTERM: the terminal is given back, not left raw in the alternate screen.
+    let pid = child_of_shell(&tmux);
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    until(&tmux, "the shell's screen", || {
+        pane(&tmux, "alternate_on") == "0"
+    });
+    assert_eq!(pane(&tmux, "cursor_flag"), "1", "the cursor shows");
+    tmux.keys(&["echo EXITED $?", "Enter"]);
+    tmux.wait_for("EXITED 0");
+}
+
 /// Runs vaultlab without a terminal; returns its exit code and stderr.
 fn run(args: &[&str]) -> (Option<i32>, String) {
     let home = tempfile::tempdir().unwrap();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::{Tmux, peer_program, run_ok};
 
 /// An interactive bash (job control on) in tmux, its prompt `PROMPT$ `.
-fn interactive_shell() -> Tmux {
+pub(crate) fn interactive_shell() -> Tmux {
     let tmux = Tmux::start_with_env(
         "exec bash --norc --noprofile -i",
         &[("HISTFILE", "/dev/null")],
@@ -20,13 +20,13 @@ fn interactive_shell() -> Tmux {
 }
 
 /// A pane's format variable (`alternate_on`, `cursor_flag`, `pane_tty`, …).
-fn pane(tmux: &Tmux, variable: &str) -> String {
+pub(crate) fn pane(tmux: &Tmux, variable: &str) -> String {
     let output = tmux.tmux(&["display", "-p", "-t", "lab", &format!("#{{{variable}}}")]);
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
 /// Polls until `check` holds, or fails saying `what` with the screen.
-fn until(tmux: &Tmux, what: &str, check: impl Fn() -> bool) {
+pub(crate) fn until(tmux: &Tmux, what: &str, check: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !check() {
         assert!(
@@ -40,14 +40,14 @@ fn until(tmux: &Tmux, what: &str, check: impl Fn() -> bool) {
 
 /// The terminal's line discipline as `stty` reports it, read from outside: whether it is
 /// in raw mode (no line editing, no echo).
-fn raw_mode(tmux: &Tmux) -> bool {
+pub(crate) fn raw_mode(tmux: &Tmux) -> bool {
     let stty = run_ok(Command::new("stty").args(["-a", "-F", &pane(tmux, "pane_tty")]));
     let flags: Vec<&str> = stty.split([' ', ';', '\n']).collect();
     flags.contains(&"-icanon") && flags.contains(&"-echo")
 }
 
 /// The pid of the program the pane's shell is running in the foreground (vaultlab).
-fn child_of_shell(tmux: &Tmux) -> String {
+pub(crate) fn child_of_shell(tmux: &Tmux) -> String {
     let shell = pane(tmux, "pane_pid");
     let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
         .expect("the shell's children");
@@ -58,7 +58,7 @@ fn child_of_shell(tmux: &Tmux) -> String {
         .to_owned()
 }
 
-fn stopped_jobs(tmux: &Tmux) -> usize {
+pub(crate) fn stopped_jobs(tmux: &Tmux) -> usize {
     tmux.screen().matches("Stopped").count()
 }
 
