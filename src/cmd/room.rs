@@ -148,11 +148,71 @@ pub fn event_line(event: &Event) -> String {
                 .as_deref()
                 .map(|d| format!(" {}", one_line(d)))
                 .unwrap_or_default();
-            format!("{time} {ns} room {}{seat}{detail}", r.change.as_str())
+            // The room's own events name their seat, if any, after what happened: the
+            // namespace column would only repeat it (or read `room room …`).
+            format!("{time} room {}{seat}{detail}", r.change.as_str())
         }
     }
 }
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use vaultlab_sandbox::events::{Client, RoomChange, RoomChangeKind, VaultCall};
+
+    fn event(detail: Detail) -> Event {
+        Event {
+            seq: 1,
+            time: DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap(),
+            detail,
+        }
+    }
+
+    fn room(namespace: &str, change: RoomChangeKind, seat: Option<&str>, detail: &str) -> Event {
+        event(Detail::Room(RoomChange {
+            namespace: namespace.into(),
+            change,
+            seat: seat.map(Into::into),
+            detail: (!detail.is_empty()).then(|| detail.into()),
+        }))
+    }
+
+    #[test]
+    fn the_rooms_own_events_say_room_once_and_name_their_seat() {
+        assert_eq!(
+            event_line(&room(
+                "room/",
+                RoomChangeKind::Broadcast,
+                None,
+                "break until\n11:00"
+            )),
+            "08:00:00 room broadcast break until 11:00"
+        );
+        assert_eq!(
+            event_line(&room("room/ada/", RoomChangeKind::Joined, Some("ada"), "")),
+            "08:00:00 room joined ada"
+        );
+    }
+
+    #[test]
+    fn a_seats_request_is_told_with_its_namespace() {
+        let call = VaultCall {
+            namespace: "room/ada/".into(),
+            method: "POST".into(),
+            path: "sys/mounts/aws".into(),
+            status: 204,
+            duration_ms: 1.0,
+            client: Client::Token,
+            error: None,
+        };
+        assert_eq!(
+            event_line(&event(Detail::Vault(call))),
+            "08:00:00 room/ada vault POST /v1/sys/mounts/aws 204"
+        );
+    }
 }
