@@ -161,6 +161,22 @@ fn test_pane_waiting_for_propagation() {
 }
 
 #[test]
+fn test_pane_says_a_failure_once_what_why_and_what_next() {
+    let screen = screen(&test_unreachable(), 80, 24);
+    assert_eq!(
+        screen.matches("Connection refused (os error 111)").count(),
+        1,
+        "{screen}"
+    );
+    for words in [
+        "No answer from AWS to DescribeInstances (Unreachable)",
+        "Enter tries again",
+    ] {
+        assert!(screen.contains(words), "{words}: {screen}");
+    }
+}
+
+#[test]
 fn test_pane_with_the_answer() {
     snapshot("test_ok", &test_ok());
 }

@@ -45,13 +45,8 @@ pub fn part<'a>(
                     )));
                     lines.extend(exchange.response.lines().map(|l| Line::raw(l.to_owned())));
                 }
-                Some(Err(refusal)) => {
-                    lines.push(Line::from(Span::styled(
-                        format!("✗ {}", refusal.code),
-                        theme.failed,
-                    )));
-                    lines.push(Line::raw(refusal.message.clone()));
-                }
+                // The step's failure below says it: what, AWS's words, what to do.
+                Some(Err(_)) => {}
                 None if probe.waiting_because.is_none() => {
                     lines.push(Line::raw(app.fill(&spec.running)))
                 }

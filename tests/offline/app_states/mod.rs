@@ -346,6 +346,25 @@ pub fn test_waiting() -> App {
     app
 }
 
+/// No answer at all to DescribeInstances (the endpoint is down): nothing to wait for.
+pub fn test_unreachable() -> App {
+    let mut app = app(Mode::Sandbox);
+    issue(&mut app);
+    go_to(&mut app, TEST);
+    let effects = press(&mut app, KeyCode::Enter);
+    probed(
+        &mut app,
+        &effects,
+        1,
+        Err(AwsCallError {
+            code: "Unreachable".into(),
+            message: "Connection refused (os error 111)".into(),
+            http_status: None,
+        }),
+    );
+    app
+}
+
 pub fn test_ok() -> App {
     let mut app = app(Mode::Sandbox);
     issue(&mut app);
