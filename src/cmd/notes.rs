@@ -42,17 +42,7 @@ pub fn run(args: NotesArgs) -> Outcome {
         let mut tui = terminal::enter()
             .map_err(|e| UserError::from(terminal::TerminalProblem::TakeOver(e)))?;
         let theme = crate::ui::Theme::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
-        let mut screen = Screen {
-            dir: dir.display().to_string(),
-            pid: args.pid,
-            polls: 0,
-            following: None,
-            published: None,
-            lab: None,
-            now: chrono::Local::now(),
-            scroll: 0,
-            max_scroll: 0,
-        };
+        let mut screen = Screen::new(dir.display().to_string(), args.pid, chrono::Local::now());
         let result = run_screen(&mut screen, &mut tui, heard, &theme).await;
         follower.abort();
         let restored = terminal::restore();
@@ -166,6 +156,24 @@ struct Screen {
     now: chrono::DateTime<chrono::Local>,
     scroll: u16,
     max_scroll: u16,
+}
+
+#[cfg(unix)]
+impl Screen {
+    /// Waiting for a presenting instance in `dir` (`pid`: only that one).
+    fn new(dir: String, pid: Option<u32>, now: chrono::DateTime<chrono::Local>) -> Screen {
+        Screen {
+            dir,
+            pid,
+            polls: 0,
+            following: None,
+            published: None,
+            lab: None,
+            now,
+            scroll: 0,
+            max_scroll: 0,
+        }
+    }
 }
 
 /// The only place the screen's state changes.
@@ -344,17 +352,7 @@ mod tests {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     fn screen() -> Screen {
-        Screen {
-            dir: "/run/user/1000/vaultlab".into(),
-            pid: None,
-            polls: 0,
-            following: None,
-            published: None,
-            lab: None,
-            now: chrono::Local::now(),
-            scroll: 0,
-            max_scroll: 0,
-        }
+        Screen::new("/run/user/1000/vaultlab".into(), None, chrono::Local::now())
     }
 
     fn key(code: KeyCode, modifiers: KeyModifiers) -> Msg {

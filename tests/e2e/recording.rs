@@ -165,7 +165,7 @@ fn replay_pauses_on_space_steps_on_n_and_quits_on_q() {
 #[test]
 fn replay_gives_the_terminal_back_on_ctrl_z_shows_the_same_screen_after_fg_and_on_sigterm() {
     use crate::tui_terminal::{
-        child_of_shell, interactive_shell, pane, raw_mode, stopped_jobs, until,
+        child_of_shell, ctrl_z_then_fg, interactive_shell, pane, raw_mode, until,
     };
     let dir = tempfile::tempdir().unwrap();
     let path = three_frames(dir.path());
@@ -180,15 +180,7 @@ fn replay_gives_the_terminal_back_on_ctrl_z_shows_the_same_screen_after_fg_and_o
     tmux.wait_for("frame two");
     until(&tmux, "raw mode", || raw_mode(&tmux));
 
-    tmux.keys(&["C-z"]);
-    until(&tmux, "the job to stop", || stopped_jobs(&tmux) == 1);
-    assert_eq!(
-        pane(&tmux, "alternate_on"),
-        "0",
-        "the alternate screen is left"
-    );
-    assert_eq!(pane(&tmux, "cursor_flag"), "1", "the cursor shows");
-    tmux.keys(&["fg", "Enter"]);
+    ctrl_z_then_fg(&tmux);
     // The screen as it was, though no frame is due for an hour.
     until(&tmux, "the frames again", || {
         let screen = tmux.screen();

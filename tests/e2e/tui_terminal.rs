@@ -62,6 +62,20 @@ pub(crate) fn stopped_jobs(tmux: &Tmux) -> usize {
     tmux.screen().matches("Stopped").count()
 }
 
+/// Ctrl-Z, as a key (raw mode has no ISIG): the job stops and the shell has the terminal
+/// back (the main screen, the cursor shown); then `fg`.
+pub(crate) fn ctrl_z_then_fg(tmux: &Tmux) {
+    tmux.keys(&["C-z"]);
+    until(tmux, "the job to stop", || stopped_jobs(tmux) == 1);
+    assert_eq!(
+        pane(tmux, "alternate_on"),
+        "0",
+        "the alternate screen is left"
+    );
+    assert_eq!(pane(tmux, "cursor_flag"), "1", "the cursor shows");
+    tmux.keys(&["fg", "Enter"]);
+}
+
 #[test]
 fn ctrl_z_and_sigtstp_give_the_terminal_back_and_fg_takes_it_again() {
     let tmux = interactive_shell();
@@ -71,16 +85,7 @@ fn ctrl_z_and_sigtstp_give_the_terminal_back_and_fg_takes_it_again() {
     tmux.wait_for_all(&["SANDBOX", "Overview"]);
     assert!(raw_mode(&tmux), "raw mode while the lab runs");
 
-    // Ctrl-Z, as a key (raw mode has no ISIG): the shell gets the terminal back.
-    tmux.keys(&["C-z"]);
-    until(&tmux, "the job to stop", || stopped_jobs(&tmux) == 1);
-    assert_eq!(
-        pane(&tmux, "alternate_on"),
-        "0",
-        "the alternate screen is left"
-    );
-    assert_eq!(pane(&tmux, "cursor_flag"), "1", "the cursor shows");
-    tmux.keys(&["fg", "Enter"]);
+    ctrl_z_then_fg(&tmux);
     tmux.wait_for_all(&["SANDBOX", "Overview", "no lease yet"]);
     assert_eq!(pane(&tmux, "alternate_on"), "1");
     until(&tmux, "raw mode again", || raw_mode(&tmux));
@@ -121,15 +126,7 @@ fn the_speaker_notes_screen_suspends_continues_and_gives_the_terminal_back_on_si
     tmux.wait_for("Waiting for a presenting vaultlab");
     until(&tmux, "raw mode", || raw_mode(&tmux));
 
-    tmux.keys(&["C-z"]);
-    until(&tmux, "the job to stop", || stopped_jobs(&tmux) == 1);
-    assert_eq!(
-        pane(&tmux, "alternate_on"),
-        "0",
-        "the alternate screen is left"
-    );
-    assert_eq!(pane(&tmux, "cursor_flag"), "1", "the cursor shows");
-    tmux.keys(&["fg", "Enter"]);
+    ctrl_z_then_fg(&tmux);
     tmux.wait_for("Looking again every second");
     assert_eq!(pane(&tmux, "alternate_on"), "1");
     until(&tmux, "raw mode again", || raw_mode(&tmux));
