@@ -1,5 +1,6 @@
 //! Building SDK clients for one endpoint and one pair of static keys.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
@@ -11,6 +12,35 @@ use secrecy::{ExposeSecret, SecretString};
 pub struct AwsTarget {
     pub endpoint_url: Option<String>,
     pub region: String,
+    /// `AWS_CA_BUNDLE`: a PEM file whose certificates are the only ones trusted (a room
+    /// served with --tls: its own certificate), as the aws CLI reads it.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+/// An HTTPS client that trusts the certificates of `bundle` only. A bundle that cannot be
+/// read trusts nothing (every call then fails with TLS's words), and says why in the log.
+fn client_trusting(bundle: &std::path::Path) -> aws_sdk_ec2::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    let pem = std::fs::read(bundle).unwrap_or_else(|e| {
+        tracing::warn!("cannot read AWS_CA_BUNDLE {}: {e}", bundle.display());
+        Vec::new()
+    });
+    let context = tls::TlsContext::builder()
+        .with_trust_store(tls::TrustStore::empty().with_pem_certificate(pem))
+        .build()
+        .unwrap_or_else(|e| {
+            tracing::warn!("AWS_CA_BUNDLE {}: {e}", bundle.display());
+            tls::TlsContext::builder()
+                .with_trust_store(tls::TrustStore::empty())
+                .build()
+                .expect("an empty trust store")
+        });
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(context)
+        .build_https()
 }
 
 /// Keys given to vaultlab, not found by the SDK's credential chain: the lab is explicit
@@ -64,6 +94,9 @@ macro_rules! client {
                 );
             if let Some(url) = &target.endpoint_url {
                 config = config.endpoint_url(url);
+            }
+            if let Some(bundle) = &target.ca_bundle {
+                config = config.http_client(client_trusting(bundle));
             }
             $sdk::Client::from_conf(config.build())
         }

@@ -25,19 +25,29 @@ pub fn run(args: RoomArgs) -> Outcome {
     init_stderr_logging("warn,vaultlab=info");
     runtime()?.block_on(async {
         let stop = stop_signal()?;
-        let sandbox = Sandbox::start(sandbox_options(&args, &state)).await?;
+        let sandbox = Sandbox::start(sandbox_options(&args, &state)?).await?;
         let room = sandbox.room().expect("started as a room");
         let config = room.config();
+        let tls = sandbox.tls().map(super::room_tls::shown);
         // For `vaultlab room status` and the others, from a second terminal.
         let _control = super::room_control::ControlFile::write(
             &state,
             sandbox.vault_addr(),
             sandbox.root_token().expose(),
+            tls.as_ref().map(|t| t.fingerprint.clone()),
         )?;
         let mut live = sandbox.events().subscribe();
         {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "vaultlab join {} {}", sandbox.vault_addr(), config.join_code.expose())?;
+            writeln!(
+                out,
+                "{}",
+                join_line(
+                    sandbox.vault_addr(),
+                    config.join_code.expose(),
+                    tls.as_ref()
+                )
+            )?;
             if args.listen.ip().is_unspecified() {
                 writeln!(
                     out,
@@ -45,9 +55,18 @@ pub fn run(args: RoomArgs) -> Outcome {
                     sandbox.vault_addr()
                 )?;
             }
+            let wire = match (&tls, sandbox.tls()) {
+                (Some(shown), Some(identity)) => format!(
+                    "TLS with the certificate {} ({}, {})",
+                    shown.fingerprint,
+                    identity.certificate_path().display(),
+                    if identity.made() { "made now" } else { "kept" }
+                ),
+                _ => "tokens and keys cross the network in clear (no --tls)".to_owned(),
+            };
             writeln!(
                 out,
-                "# room {:?}, {} seats, {} taken; state in {}; tokens and keys cross the network in clear (no --tls yet)",
+                "# room {:?}, {} seats, {} taken; state in {}; {wire}",
                 config.title,
                 config.max_seats,
                 room.seats().len(),
@@ -83,9 +102,26 @@ pub(super) fn state_path(args: &RoomArgs) -> Result<PathBuf, super::Stop> {
     super::room_control::state_path(args.state.clone())
 }
 
-/// The sandbox a room is: the same with the dashboard or without.
-pub(super) fn sandbox_options(args: &RoomArgs, state: &Path) -> SandboxOptions {
-    SandboxOptions {
+/// The join line learners type: with `--pin` when the room is served over TLS.
+pub fn join_line(url: &str, code: &str, tls: Option<&super::room_tls::Shown>) -> String {
+    match tls {
+        Some(tls) => format!("vaultlab join {url} {code} --pin {}", tls.pin),
+        None => format!("vaultlab join {url} {code}"),
+    }
+}
+
+/// The sandbox a room is: the same with the dashboard or without. With --tls, its
+/// certificate (kept beside the state, else made now).
+pub(super) fn sandbox_options(
+    args: &RoomArgs,
+    state: &Path,
+) -> Result<SandboxOptions, super::Stop> {
+    let tls = match args.tls {
+        true => Some(super::room_tls::identity(state, args.listen)?),
+        false => None,
+    };
+    Ok(SandboxOptions {
+        tls,
         listen: args.listen,
         propagation_delay: args.propagation_delay,
         state_path: Some(state.to_owned()),
@@ -94,7 +130,7 @@ pub(super) fn sandbox_options(args: &RoomArgs, state: &Path) -> SandboxOptions {
             max_seats: args.seats,
         }),
         ..SandboxOptions::default()
-    }
+    })
 }
 
 /// One event as a line: time, namespace, what, status (never a secret: events carry none).

@@ -142,7 +142,7 @@ fn dashboard(room: Option<RoomStatus>) -> Dashboard {
     let (mut d, _) = Dashboard::new(Start {
         url: URL.to_owned(),
         code: CODE.to_owned(),
-        tls: false,
+        tls: None,
         report: "/home/fac/.local/share/vaultlab/room-report-20270115-0900.md".into(),
         now: at(NOW),
     });

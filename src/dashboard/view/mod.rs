@@ -106,12 +106,18 @@ fn room_line<'a>(d: &'a Dashboard, theme: &Theme) -> Line<'a> {
             format!("ended {} ago", super::seats::ago(ended, d.now)),
             theme.warning,
         ));
-    } else if !d.start.tls {
+    } else {
         sep(&mut spans);
-        spans.push(Span::styled(
-            "no TLS: tokens and keys cross the network in clear",
-            theme.warning,
-        ));
+        match &d.start.tls {
+            Some(tls) => {
+                spans.push(Span::styled("TLS, certificate ", theme.muted));
+                spans.push(Span::raw(tls.fingerprint.as_str()));
+            }
+            None => spans.push(Span::styled(
+                "no TLS: tokens and keys cross the network in clear",
+                theme.warning,
+            )),
+        }
     }
     let room = d.room.as_ref();
     sep(&mut spans);
