@@ -191,3 +191,49 @@ fn the_facilitators_commands_reach_a_tls_room_through_its_control_file() {
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["join_code"], room.code.as_str());
 }
+
+#[test]
+fn the_dashboard_serves_tls_and_a_learners_tui_gets_its_steps_and_broadcasts_through_the_pin() {
+    let port = common::free_port();
+    let room = common::Tmux::start_sized(
+        &format!(
+            "{} room --tls --listen 127.0.0.1:{port} --seats 3 --title e2e --propagation-delay 0s",
+            crate::VAULTLAB
+        ),
+        &[],
+        (100, 30),
+    );
+    let screen = room.wait_for("--pin ");
+    assert!(
+        screen.contains("TLS, certificate sha256:") && !screen.contains("in clear"),
+        "{screen}"
+    );
+    let line = screen
+        .lines()
+        .find_map(|l| l.split("vaultlab join ").nth(1))
+        .expect("a join line");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (url, code, pin) = (words[0], words[1], words[3].trim_end_matches('│'));
+    assert_eq!(url, format!("https://127.0.0.1:{port}"));
+
+    let ada = common::Tmux::start_with_env(
+        &format!(
+            "{} join {url} {code} --pin {pin} --name ada",
+            crate::VAULTLAB
+        ),
+        &[],
+    );
+    ada.wait_for_all(&["seat ada", "LIVE", "ns=room/ada"]);
+    ada.keys(&["n"]);
+    ada.wait_for("Step 1 of 6");
+    ada.keys(&["Enter"]);
+    ada.wait_for("1 Enable ✓");
+    // The dashboard reads the room over TLS: ada's step shows.
+    room.wait_for("joined 1/3");
+    // A broadcast reaches the TUI through the pinned long poll.
+    room.keys(&["b"]);
+    room.wait_for("One line every learner sees");
+    room.keys(&["Hello over TLS", "Enter"]);
+    room.wait_for("Broadcast sent");
+    ada.wait_for("Facilitator: Hello over TLS");
+}
