@@ -17,32 +17,6 @@ pub struct AwsTarget {
     pub ca_bundle: Option<PathBuf>,
 }
 
-/// An HTTPS client that trusts the certificates of `bundle` only. A bundle that cannot be
-/// read trusts nothing (every call then fails with TLS's words), and says why in the log.
-fn client_trusting(bundle: &std::path::Path) -> aws_sdk_ec2::config::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    let pem = std::fs::read(bundle).unwrap_or_else(|e| {
-        tracing::warn!("cannot read AWS_CA_BUNDLE {}: {e}", bundle.display());
-        Vec::new()
-    });
-    let context = tls::TlsContext::builder()
-        .with_trust_store(tls::TrustStore::empty().with_pem_certificate(pem))
-        .build()
-        .unwrap_or_else(|e| {
-            tracing::warn!("AWS_CA_BUNDLE {}: {e}", bundle.display());
-            tls::TlsContext::builder()
-                .with_trust_store(tls::TrustStore::empty())
-                .build()
-                .expect("an empty trust store")
-        });
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .tls_context(context)
-        .build_https()
-}
-
 /// Keys given to vaultlab, not found by the SDK's credential chain: the lab is explicit
 /// about which keys sign each call.
 #[derive(Debug, Clone)]
@@ -85,7 +59,10 @@ macro_rules! client {
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(signing_region(stringify!($name), target)))
                 .credentials_provider(keys.credentials())
-                .http_client(super::https::https_client())
+                .http_client(match &target.ca_bundle {
+                    Some(bundle) => super::https::https_client_trusting(bundle),
+                    None => super::https::https_client(),
+                })
                 .retry_config($sdk::config::retry::RetryConfig::disabled())
                 .timeout_config(
                     $sdk::config::timeout::TimeoutConfig::builder()
@@ -94,9 +71,6 @@ macro_rules! client {
                 );
             if let Some(url) = &target.endpoint_url {
                 config = config.endpoint_url(url);
-            }
-            if let Some(bundle) = &target.ca_bundle {
-                config = config.http_client(client_trusting(bundle));
             }
             $sdk::Client::from_conf(config.build())
         }
