@@ -39,21 +39,24 @@ pub fn run(args: RoomArgs) -> Outcome {
         let mut live = sandbox.events().subscribe();
         {
             let mut out = std::io::stdout().lock();
+            // Served on every interface: learners join by this machine's LAN address, as
+            // the dashboard shows it.
+            let lan = super::room_dashboard::lan_address();
+            let url = super::room_dashboard::join_url(sandbox.vault_addr(), args.listen, lan);
             writeln!(
                 out,
                 "{}",
-                join_line(
-                    sandbox.vault_addr(),
-                    config.join_code.expose(),
-                    tls.as_ref()
-                )
+                join_line(&url, config.join_code.expose(), tls.as_ref())
             )?;
             if args.listen.ip().is_unspecified() {
-                writeln!(
-                    out,
-                    "# from other machines, use this machine's LAN address in place of {}",
-                    sandbox.vault_addr()
-                )?;
+                if url == sandbox.vault_addr() {
+                    writeln!(
+                        out,
+                        "# from other machines, use this machine's LAN address in place of {url}"
+                    )?;
+                } else {
+                    writeln!(out, "# on this machine, {} works too", sandbox.vault_addr())?;
+                }
             }
             let wire = match (&tls, sandbox.tls()) {
                 (Some(shown), Some(identity)) => format!(

@@ -120,7 +120,7 @@ fn report_path(state: &Path, now: chrono::DateTime<chrono::Utc>) -> PathBuf {
 
 /// The address learners type: the served one, or, when every interface is served
 /// (`0.0.0.0`), this machine's address on the network it reaches others by.
-fn join_url(served: &str, listen: SocketAddr, lan: Option<IpAddr>) -> String {
+pub(super) fn join_url(served: &str, listen: SocketAddr, lan: Option<IpAddr>) -> String {
     match lan {
         Some(ip) if listen.ip().is_unspecified() => {
             format!(
@@ -153,7 +153,7 @@ fn local_addr(served: &str, listen: SocketAddr) -> String {
 
 /// The address of the interface the default route leaves by: a UDP socket "connected" to
 /// an address outside picks it, and sends nothing.
-fn lan_address() -> Option<IpAddr> {
+pub(super) fn lan_address() -> Option<IpAddr> {
     let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
     socket.connect("192.0.2.1:9").ok()?;
     let ip = socket.local_addr().ok()?.ip();
