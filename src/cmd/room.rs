@@ -58,6 +58,12 @@ pub fn run(args: RoomArgs) -> Outcome {
                     writeln!(out, "# on this machine, {} works too", sandbox.vault_addr())?;
                 }
             }
+            if let Some(warning) = sandbox
+                .tls()
+                .and_then(|identity| super::room_tls::name_warning(identity, &url))
+            {
+                writeln!(out, "# {warning}")?;
+            }
             let wire = match (&tls, sandbox.tls()) {
                 (Some(shown), Some(identity)) => format!(
                     "TLS with the certificate {} ({}, {})",

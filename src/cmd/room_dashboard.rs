@@ -65,13 +65,17 @@ pub fn run(args: RoomArgs, state: PathBuf) -> Outcome {
         )
         .map_err(|e| UserError::Room(e.to_string()))?;
         let now = chrono::Utc::now();
+        let url = join_url(sandbox.vault_addr(), args.listen, lan_address());
         let start = Start {
-            url: join_url(sandbox.vault_addr(), args.listen, lan_address()),
             code,
             tls: tls.map(|t| crate::dashboard::Tls {
                 pin: t.pin,
                 fingerprint: t.fingerprint,
+                not_for_this_address: sandbox.tls().is_some_and(|identity| {
+                    super::room_tls::name_warning(identity, &url).is_some()
+                }),
             }),
+            url,
             report: report_path(&state, now),
             now,
         };

@@ -93,6 +93,26 @@ pub fn shown(identity: &TlsIdentity) -> Shown {
     }
 }
 
+/// When a kept certificate was made for other names than the join line's host (the room
+/// restarted on another network): what to say. `vaultlab join` pins it and works; `bao`
+/// and `aws` check the name and refuse it.
+pub fn name_warning(identity: &TlsIdentity, join_url: &str) -> Option<String> {
+    let host = reqwest::Url::parse(join_url).ok()?.host_str()?.to_owned();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let names = identity.names();
+    if names.is_empty() || names.contains(&host) {
+        return None;
+    }
+    Some(format!(
+        "the kept certificate names {}, not {host}: vaultlab join pins it and works, but bao and aws refuse it at {host}; to make a new one, stop the room and move {} and its key away (learners then need the new join line)",
+        names.join(", "),
+        identity.certificate_path().display()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +129,20 @@ mod tests {
         assert_eq!(names(one, &lan), ["10.1.2.3"]);
         let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
         assert_eq!(names(loopback, &lan), ["127.0.0.1", "localhost"]);
+    }
+
+    #[test]
+    fn a_kept_certificate_for_other_names_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = paths_for_state(&dir.path().join("room.json"));
+        let names = ["10.1.2.3".to_owned(), "localhost".to_owned()];
+        let identity = TlsIdentity::load_or_make(&cert, &key, &names).unwrap();
+        assert_eq!(name_warning(&identity, "https://10.1.2.3:8200"), None);
+        let warning = name_warning(&identity, "https://10.9.9.9:8200").unwrap();
+        assert!(
+            warning.starts_with("the kept certificate names 10.1.2.3, localhost, not 10.9.9.9"),
+            "{warning}"
+        );
     }
 
     #[test]

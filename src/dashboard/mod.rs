@@ -47,6 +47,8 @@ pub struct Tls {
     pub pin: String,
     /// `sha256:AB:12:…`.
     pub fingerprint: String,
+    /// A kept certificate made for other names than the join line's address.
+    pub not_for_this_address: bool,
 }
 
 /// The whole state of the dashboard.

@@ -333,6 +333,7 @@ fn a_tls_room_shows_its_pin_in_the_join_line_and_its_fingerprint_instead_of_the_
         tls: Some(vaultlab::dashboard::Tls {
             pin: "TY3R-LS7D-TLHP-ZLJO".to_owned(),
             fingerprint: fingerprint.clone(),
+            not_for_this_address: false,
         }),
         report: "/tmp/report.md".into(),
         now: at(NOW),

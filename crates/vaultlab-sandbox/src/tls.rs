@@ -31,6 +31,11 @@ pub enum TlsError {
     },
 }
 
+/// The first line of a certificate file this room made: the names, for the facilitator
+/// reading the file and for a restarted room checking they still fit (PEM readers skip
+/// lines outside the certificate).
+const NAMES_LINE: &str = "# vaultlab room certificate for: ";
+
 /// How long a new certificate is valid: longer than any workshop series, shorter than
 /// forever.
 const VALID_DAYS: u64 = 825;
@@ -41,6 +46,9 @@ pub struct TlsIdentity {
     cert_pem: String,
     key: PrivateKeyDer<'static>,
     cert_path: PathBuf,
+    /// The names the certificate was made for, as its file's first line says them
+    /// (empty for a file without that line).
+    names: Vec<String>,
     made: bool,
 }
 
@@ -78,6 +86,7 @@ impl TlsIdentity {
             return Self::load(cert_path, key_path);
         }
         let (cert_pem, key_pem) = make(names)?;
+        let cert_pem = format!("{NAMES_LINE}{}\n{cert_pem}", names.join(", "));
         // The key first: a certificate without its key is never left behind alone.
         let write = |path: &Path, bytes: &[u8]| {
             private_file::write_private(path, bytes).map_err(|source| TlsError::Write {
@@ -108,11 +117,18 @@ impl TlsIdentity {
             path: key_path.to_owned(),
             reason: format!("no PEM private key in it ({e})"),
         })?;
+        let cert_pem = String::from_utf8_lossy(&cert_bytes).into_owned();
+        let names = cert_pem
+            .lines()
+            .find_map(|line| line.strip_prefix(NAMES_LINE))
+            .map(|names| names.split(", ").map(str::to_owned).collect())
+            .unwrap_or_default();
         let identity = Self {
-            cert_pem: String::from_utf8_lossy(&cert_bytes).into_owned(),
+            cert_pem,
             cert,
             key,
             cert_path: cert_path.to_owned(),
+            names,
             made: false,
         };
         // A key that is not the certificate's is found now, not at the first handshake.
@@ -138,6 +154,11 @@ impl TlsIdentity {
 
     pub fn certificate_path(&self) -> &Path {
         &self.cert_path
+    }
+
+    /// The names (IP addresses, DNS names) the certificate was made for, if known.
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     /// Whether this start made the certificate (else it was kept from an earlier one).
@@ -205,6 +226,7 @@ mod tests {
         let again = TlsIdentity::load_or_make(&cert, &key, &["10.0.0.9".to_owned()]).unwrap();
         assert!(!again.made());
         assert_eq!(first.certificate_der(), again.certificate_der());
+        assert_eq!(again.names(), names);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -112,6 +112,12 @@ fn room_line<'a>(d: &'a Dashboard, theme: &Theme) -> Line<'a> {
             Some(tls) => {
                 spans.push(Span::styled("TLS, certificate ", theme.muted));
                 spans.push(Span::raw(short_fingerprint(&tls.fingerprint)));
+                if tls.not_for_this_address {
+                    spans.push(Span::styled(
+                        " (made for another address: bao and aws refuse it, vaultlab join works)",
+                        theme.warning,
+                    ));
+                }
             }
             None => spans.push(Span::styled(
                 "no TLS: tokens and keys cross the network in clear",
