@@ -76,7 +76,7 @@ fn refresh(c: &mut Criterion) {
         let (mut d, _) = Dashboard::new(Start {
             url: "http://10.1.2.3:8200".into(),
             code: "K7QF-92XD".into(),
-            tls: false,
+            tls: None,
             report: "/tmp/room-report.md".into(),
             now: at(0),
         });

@@ -1,5 +1,6 @@
 //! Building SDK clients for one endpoint and one pair of static keys.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
@@ -11,6 +12,9 @@ use secrecy::{ExposeSecret, SecretString};
 pub struct AwsTarget {
     pub endpoint_url: Option<String>,
     pub region: String,
+    /// `AWS_CA_BUNDLE`: a PEM file whose certificates are the only ones trusted (a room
+    /// served with --tls: its own certificate), as the aws CLI reads it.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// Keys given to vaultlab, not found by the SDK's credential chain: the lab is explicit
@@ -55,7 +59,10 @@ macro_rules! client {
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(signing_region(stringify!($name), target)))
                 .credentials_provider(keys.credentials())
-                .http_client(super::https::https_client())
+                .http_client(match &target.ca_bundle {
+                    Some(bundle) => super::https::https_client_trusting(bundle),
+                    None => super::https::https_client(),
+                })
                 .retry_config($sdk::config::retry::RetryConfig::disabled())
                 .timeout_config(
                     $sdk::config::timeout::TimeoutConfig::builder()

@@ -181,6 +181,7 @@ impl VaultArgs {
             ca_path: self.ca_path.clone(),
             skip_verify: self.tls_skip_verify,
             client_timeout: self.client_timeout.clone(),
+            pin: None,
         }
     }
 }
@@ -326,6 +327,11 @@ pub struct RoomArgs {
     #[arg(long)]
     pub headless: bool,
 
+    /// Serve HTTPS with a self-signed certificate, made at the first start and kept beside
+    /// the state (a restarted room keeps it); the join line carries its fingerprint.
+    #[arg(long)]
+    pub tls: bool,
+
     /// An action on the running room (without one, `vaultlab room` starts the room).
     #[command(subcommand)]
     pub action: Option<super::room_control::RoomAction>,
@@ -333,7 +339,8 @@ pub struct RoomArgs {
 
 #[derive(Debug, Args)]
 pub struct JoinArgs {
-    /// The room's address, as its join line shows it (http://10.1.2.3:8200).
+    /// The room's address, as its join line shows it (http://10.1.2.3:8200, or https://
+    /// with --pin).
     pub url: String,
 
     /// The room's join code (K7QF-92XD).
@@ -353,6 +360,12 @@ pub struct JoinArgs {
     /// that fails.
     #[arg(long, conflicts_with = "env")]
     pub walk: bool,
+
+    /// The fingerprint of an https:// room's certificate, as its join line shows it
+    /// (ABCD-EFGH-2345-JKLM, or sha256: and 64 hex digits): only that certificate is
+    /// trusted.
+    #[arg(long, value_name = "PIN")]
+    pub pin: Option<String>,
 }
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

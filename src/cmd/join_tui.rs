@@ -17,7 +17,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::args::JoinArgs;
 use super::error::UserError;
-use super::join::{TakenSeat, room_url, seat_name, take_seat};
+use super::join::{RoomAddr, TakenSeat, room_addr, seat_name, take_seat};
 use super::{Outcome, init_file_logging, open_session_with, runtime};
 use crate::app::Msg;
 use crate::app::room::RoomSeat;
@@ -39,12 +39,12 @@ pub fn run(args: JoinArgs) -> Outcome {
             "the lab is a full-screen program and needs a terminal: run `vaultlab join URL CODE --env` for the real CLIs instead".into(),
         )
     })?;
-    let url = room_url(&args.url)?;
     let name = seat_name(args.name.clone())?;
+    let room = room_addr(&args.url, args.pin.as_deref(), &name)?;
     init_file_logging();
     runtime()?.block_on(async {
-        let seat = take_seat(&url, &args.code, &name).await?;
-        let mut session = open_seat_session(&url, &seat).await?;
+        let seat = take_seat(&room, &args.code, &name).await?;
+        let mut session = open_seat_session(&room, &seat).await?;
         if let Some(prefill) = session.prefill.as_mut() {
             prefill.source = format!("seat {}'s AWS account", seat.name);
         }
@@ -66,7 +66,7 @@ pub fn run(args: JoinArgs) -> Outcome {
         };
         let (app, initial) = crate::app::init(inputs);
         let notices = tokio::spawn(follow_notices(
-            url.clone(),
+            room.clone(),
             SecretString::from(seat.vault_token.expose_secret().to_owned()),
             outcomes_tx,
         ));
@@ -101,22 +101,23 @@ pub fn run(args: JoinArgs) -> Outcome {
     })
 }
 
-/// The lab's session in the seat: live, against the room, in the seat's namespace, with
-/// the seat's environment.
+/// The lab's session in the seat: live, against the room (its pinned certificate trusted
+/// alone), in the seat's namespace, with the seat's environment.
 pub(super) async fn open_seat_session(
-    url: &str,
+    room: &RoomAddr,
     seat: &TakenSeat,
 ) -> Result<crate::session::Session, super::Stop> {
     let options = SessionOptions {
         force_live: true,
         vault_flags: VaultFlags {
-            address: Some(url.to_owned()),
+            address: Some(room.url.clone()),
             namespace: Some(seat.namespace.trim_end_matches('/').to_owned()),
+            pin: room.pin.clone(),
             ..VaultFlags::default()
         },
         ..SessionOptions::default()
     };
-    let env = seat_env(url, seat);
+    let env = seat_env(&room.url, seat);
     open_session_with(&options, |name| env(name)).await
 }
 
@@ -139,7 +140,15 @@ pub(super) fn seat_env(url: &str, seat: &TakenSeat) -> impl Fn(&str) -> Option<S
         ("AWS_REGION", secret(&seat.region)),
         ("AWS_DEFAULT_REGION", secret(&seat.region)),
     ];
+    // The AWS calls the lab makes itself trust the room's certificate alone (TLS).
+    let ca_bundle = seat
+        .certificate_path
+        .as_ref()
+        .map(|path| secret(&path.to_string_lossy()));
     move |name: &str| {
+        if name == "AWS_CA_BUNDLE" {
+            return ca_bundle.as_ref().map(|v| v.expose_secret().to_owned());
+        }
         if let Some((_, value)) = values.iter().find(|(key, _)| *key == name) {
             return Some(value.expose_secret().to_owned());
         }
@@ -153,13 +162,11 @@ pub(super) fn seat_env(url: &str, seat: &TakenSeat) -> impl Fn(&str) -> Option<S
 /// Follows the room's notices for this seat until the app ends: each newer one is sent
 /// to the app. A room that does not answer (restarting, the network down) is asked again,
 /// a little later each time, up to every 5 s: the seat reconnects by itself.
-async fn follow_notices(url: String, token: SecretString, app: UnboundedSender<Msg>) {
-    let Ok(http) = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-    else {
+async fn follow_notices(room: RoomAddr, token: SecretString, app: UnboundedSender<Msg>) {
+    let Ok(http) = room.http().timeout(Duration::from_secs(20)).build() else {
         return;
     };
+    let url = room.url;
     let mut since = 0u64;
     let mut pause = Duration::from_millis(250);
     loop {

@@ -15,20 +15,22 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::args::JoinArgs;
 use super::error::UserError;
-use super::join::{room_url, seat_name, take_seat};
+use super::join::{room_addr, seat_name, take_seat};
 use super::join_tui::open_seat_session;
 use super::walk::{HELD_EXIT, WalkResult, walk_gated};
 use super::{Outcome, init_stderr_logging, runtime};
 use vaultlab_wire::room::SeatNotice;
 
 pub fn run(args: JoinArgs) -> Outcome {
-    let url = room_url(&args.url)?;
     let name = seat_name(args.name.clone())?;
+    let room = room_addr(&args.url, args.pin.as_deref(), &name)?;
+    let url = room.url.clone();
     init_stderr_logging("warn");
     runtime()?.block_on(async {
-        let seat = take_seat(&url, &args.code, &name).await?;
-        let session = open_seat_session(&url, &seat).await?;
-        let http = reqwest::Client::builder()
+        let seat = take_seat(&room, &args.code, &name).await?;
+        let session = open_seat_session(&room, &seat).await?;
+        let http = room
+            .http()
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| UserError::Room(format!("cannot make an HTTP client: {e}")))?;

@@ -16,6 +16,7 @@ pub mod room;
 pub mod room_control;
 pub mod room_dashboard;
 pub mod room_table;
+pub mod room_tls;
 pub mod sandbox;
 pub mod tui;
 pub mod walk;

@@ -25,29 +25,57 @@ pub fn run(args: RoomArgs) -> Outcome {
     init_stderr_logging("warn,vaultlab=info");
     runtime()?.block_on(async {
         let stop = stop_signal()?;
-        let sandbox = Sandbox::start(sandbox_options(&args, &state)).await?;
+        let sandbox = Sandbox::start(sandbox_options(&args, &state)?).await?;
         let room = sandbox.room().expect("started as a room");
         let config = room.config();
+        let tls = sandbox.tls().map(super::room_tls::shown);
         // For `vaultlab room status` and the others, from a second terminal.
         let _control = super::room_control::ControlFile::write(
             &state,
             sandbox.vault_addr(),
             sandbox.root_token().expose(),
+            tls.as_ref().map(|t| t.fingerprint.clone()),
         )?;
         let mut live = sandbox.events().subscribe();
         {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "vaultlab join {} {}", sandbox.vault_addr(), config.join_code.expose())?;
-            if args.listen.ip().is_unspecified() {
-                writeln!(
-                    out,
-                    "# from other machines, use this machine's LAN address in place of {}",
-                    sandbox.vault_addr()
-                )?;
-            }
+            // Served on every interface: learners join by this machine's LAN address, as
+            // the dashboard shows it.
+            let lan = super::room_dashboard::lan_address();
+            let url = super::room_dashboard::join_url(sandbox.vault_addr(), args.listen, lan);
             writeln!(
                 out,
-                "# room {:?}, {} seats, {} taken; state in {}; tokens and keys cross the network in clear (no --tls yet)",
+                "{}",
+                join_line(&url, config.join_code.expose(), tls.as_ref())
+            )?;
+            if args.listen.ip().is_unspecified() {
+                if url == sandbox.vault_addr() {
+                    writeln!(
+                        out,
+                        "# from other machines, use this machine's LAN address in place of {url}"
+                    )?;
+                } else {
+                    writeln!(out, "# on this machine, {} works too", sandbox.vault_addr())?;
+                }
+            }
+            if let Some(warning) = sandbox
+                .tls()
+                .and_then(|identity| super::room_tls::name_warning(identity, &url))
+            {
+                writeln!(out, "# {warning}")?;
+            }
+            let wire = match (&tls, sandbox.tls()) {
+                (Some(shown), Some(identity)) => format!(
+                    "TLS with the certificate {} ({}, {})",
+                    shown.fingerprint,
+                    identity.certificate_path().display(),
+                    if identity.made() { "made now" } else { "kept" }
+                ),
+                _ => "tokens and keys cross the network in clear (no --tls)".to_owned(),
+            };
+            writeln!(
+                out,
+                "# room {:?}, {} seats, {} taken; state in {}; {wire}",
                 config.title,
                 config.max_seats,
                 room.seats().len(),
@@ -83,9 +111,26 @@ pub(super) fn state_path(args: &RoomArgs) -> Result<PathBuf, super::Stop> {
     super::room_control::state_path(args.state.clone())
 }
 
-/// The sandbox a room is: the same with the dashboard or without.
-pub(super) fn sandbox_options(args: &RoomArgs, state: &Path) -> SandboxOptions {
-    SandboxOptions {
+/// The join line learners type: with `--pin` when the room is served over TLS.
+pub fn join_line(url: &str, code: &str, tls: Option<&super::room_tls::Shown>) -> String {
+    match tls {
+        Some(tls) => format!("vaultlab join {url} {code} --pin {}", tls.pin),
+        None => format!("vaultlab join {url} {code}"),
+    }
+}
+
+/// The sandbox a room is: the same with the dashboard or without. With --tls, its
+/// certificate (kept beside the state, else made now).
+pub(super) fn sandbox_options(
+    args: &RoomArgs,
+    state: &Path,
+) -> Result<SandboxOptions, super::Stop> {
+    let tls = match args.tls {
+        true => Some(super::room_tls::identity(state, args.listen)?),
+        false => None,
+    };
+    Ok(SandboxOptions {
+        tls,
         listen: args.listen,
         propagation_delay: args.propagation_delay,
         state_path: Some(state.to_owned()),
@@ -94,7 +139,7 @@ pub(super) fn sandbox_options(args: &RoomArgs, state: &Path) -> SandboxOptions {
             max_seats: args.seats,
         }),
         ..SandboxOptions::default()
-    }
+    })
 }
 
 /// One event as a line: time, namespace, what, status (never a secret: events carry none).

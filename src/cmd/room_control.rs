@@ -8,19 +8,19 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use vaultlab_wire::private_file;
 use vaultlab_wire::room::{RoomReport, RoomStatus};
 
 use super::error::UserError;
 use super::{Outcome, Stop, runtime};
 use crate::lease::journal;
+use crate::room_client::{ControlError, RoomControl};
+use crate::tls_pin::Pin;
 
 #[derive(Debug, Subcommand)]
 pub enum RoomAction {
@@ -83,6 +83,10 @@ pub struct Control {
     #[serde(with = "exposed")]
     pub root_token: SecretString,
     pub pid: u32,
+    /// The room's certificate fingerprint (`sha256:…`) when it serves TLS: the commands
+    /// trust that certificate alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
 }
 
 /// The token is written to the 0600 control file, the one place it must go.
@@ -147,7 +151,12 @@ pub struct ControlFile(PathBuf);
 impl ControlFile {
     /// `addr`: where the room serves; a wildcard address is written as loopback, which
     /// every system connects to.
-    pub fn write(state: &Path, addr: &str, root_token: &str) -> Result<Self, Stop> {
+    pub fn write(
+        state: &Path,
+        addr: &str,
+        root_token: &str,
+        pin: Option<String>,
+    ) -> Result<Self, Stop> {
         let path = control_path(state);
         let control = Control {
             addr: addr
@@ -155,6 +164,7 @@ impl ControlFile {
                 .replace("://[::]:", "://[::1]:"),
             root_token: SecretString::from(root_token.to_owned()),
             pid: std::process::id(),
+            pin,
         };
         private_file::write_private(
             &path,
@@ -262,10 +272,9 @@ pub fn run(action: RoomAction, parent_state: Option<PathBuf>) -> Outcome {
     };
     let state = state_path(state.or(parent_state))?;
     let control = find(&state)?;
-    let sent = runtime()?.block_on(async move {
-        let room = Remote::new(control, &state)?;
-        request.send(&room).await
-    });
+    let room = connect(&control)?;
+    let failed = failed(&state, &control.addr);
+    let sent = runtime()?.block_on(async move { request.send(&room, &failed).await });
     match sent {
         // `vaultlab room status | head`: the reader has what it wanted.
         Err(Stop::Bug(report))
@@ -289,11 +298,11 @@ enum Request {
 }
 
 impl Request {
-    async fn send(self, room: &Remote) -> Outcome {
+    async fn send(self, room: &RoomControl, failed: &impl Fn(ControlError) -> Stop) -> Outcome {
         let mut out = std::io::stdout().lock();
         match self {
             Request::Status { json } => {
-                let status: RoomStatus = room.call("GET", "", None).await?;
+                let status: RoomStatus = room.status().await.map_err(failed)?;
                 if json {
                     writeln!(
                         out,
@@ -305,16 +314,14 @@ impl Request {
                 }
             }
             Request::Broadcast(message) => {
-                room.call::<Value>("POST", "/broadcast", Some(json!({ "message": message })))
-                    .await?;
+                room.broadcast(&message).await.map_err(failed)?;
                 match message.as_str() {
                     "" => writeln!(out, "broadcast cleared")?,
                     _ => writeln!(out, "broadcast to every seat: {message}")?,
                 }
             }
             Request::Pace(step) => {
-                room.call::<Value>("POST", "/pace", Some(json!({ "step": step })))
-                    .await?;
+                room.pace(step).await.map_err(failed)?;
                 match step {
                     Some(step) => writeln!(
                         out,
@@ -324,25 +331,18 @@ impl Request {
                 }
             }
             Request::ShortLeases => {
-                let answer: Value = room.call("POST", "/short-leases", Some(json!({}))).await?;
+                let seats = room.short_leases().await.map_err(failed)?;
                 writeln!(
                     out,
-                    "config/lease 2m (max 5m) written in {} seats; leases issued from now on expire together",
-                    answer["seats"]
+                    "config/lease 2m (max 5m) written in {seats} seats; leases issued from now on expire together"
                 )?;
             }
             Request::Revoke(seat) => {
-                let answer: Value = room
-                    .call(
-                        "POST",
-                        &format!("/seats/{}/revoke", path_segment(&seat)),
-                        None,
-                    )
-                    .await?;
-                writeln!(out, "{} leases of seat {seat} revoked", answer["revoked"])?;
+                let revoked = room.revoke_seat(&seat).await.map_err(failed)?;
+                writeln!(out, "{revoked} leases of seat {seat} revoked")?;
             }
             Request::End((markdown, json_path)) => {
-                let report: RoomReport = room.call("POST", "/end", None).await?;
+                let report: RoomReport = room.end().await.map_err(failed)?;
                 // The room has ended whatever happens now: a report that cannot be
                 // written goes to stdout rather than being lost.
                 let json = serde_json::to_vec_pretty(&report).expect("serializes");
@@ -377,88 +377,43 @@ impl Request {
     }
 }
 
-/// A seat name as one URL path segment.
-fn path_segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The running room, over HTTP with its root token.
-struct Remote {
-    control: Control,
-    state: PathBuf,
-    http: reqwest::Client,
-}
-
-impl Remote {
-    fn new(control: Control, state: &Path) -> Result<Self, Stop> {
-        let http = reqwest::Client::builder()
-            // Ending a big room revokes every lease before it answers.
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| refuse(format!("cannot make an HTTP client: {e}")))?;
-        Ok(Self {
-            control,
-            state: state.to_owned(),
-            http,
-        })
-    }
-
-    async fn call<T: serde::de::DeserializeOwned>(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<T, Stop> {
-        let url = format!("{}/vaultlab/room{path}", self.control.addr);
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut request = self
-            .http
-            .request(method, &url)
-            .header("X-Vault-Token", self.control.root_token.expose_secret());
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.map_err(|e| {
-            if e.is_connect() {
-                refuse(format!(
-                    "no room is running (state {})",
-                    self.state.display()
-                ))
-            } else {
-                refuse(format!(
-                    "the room at {} did not answer: {e}",
-                    self.control.addr
-                ))
-            }
-        })?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        if !status.is_success() {
-            let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            let why = answer["errors"][0]
-                .as_str()
-                .unwrap_or("no reason given")
-                .to_owned();
-            return Err(refuse(match status.as_u16() {
-                403 => format!(
-                    "the room at {} refused the facilitator's token ({why}): is {} from another room?",
-                    self.control.addr,
-                    control_path(&self.state).display()
-                ),
-                _ => why,
-            }));
-        }
-        let text = if text.is_empty() { "null" } else { &text };
-        serde_json::from_str(text).map_err(|e| {
+/// The running room, through the one room client (`room_client`), with the root token
+/// and, for a room served with --tls, its certificate's fingerprint from the control file.
+fn connect(control: &Control) -> Result<RoomControl, Stop> {
+    let pin = control
+        .pin
+        .as_deref()
+        .map(Pin::parse)
+        .transpose()
+        .map_err(|why| {
             refuse(format!(
-                "the room at {} answered what this vaultlab cannot read ({e})",
-                self.control.addr
+                "the room's control file has a bad fingerprint: {why}"
             ))
+        })?;
+    RoomControl::new(
+        &control.addr,
+        SecretString::from(control.root_token.expose_secret().to_owned()),
+        pin.as_ref(),
+    )
+    .map_err(|e| refuse(e.to_string()))
+}
+
+/// A failed call in words for the command line: a room that does not answer is no room.
+fn failed(state: &Path, addr: &str) -> impl Fn(ControlError) -> Stop {
+    move |error| {
+        refuse(match error {
+            ControlError::Unreachable { connect: true, .. } => {
+                format!("no room is running (state {})", state.display())
+            }
+            ControlError::Refused { status: 403, words } => format!(
+                "the room at {addr} refused the facilitator's token ({}): is {} from another room?",
+                words.as_deref().unwrap_or("no reason given"),
+                control_path(state).display()
+            ),
+            ControlError::Refused {
+                words: Some(words), ..
+            } => words,
+            other => other.to_string(),
         })
     }
 }
@@ -493,11 +448,5 @@ mod tests {
             dir.path().join("r.json.json")
         );
         assert!(report_paths(Some(dir.path().join("nowhere/r.md"))).is_err());
-    }
-
-    #[test]
-    fn seat_names_are_one_path_segment() {
-        assert_eq!(path_segment("ada-2"), "ada-2");
-        assert_eq!(path_segment("a/b"), "a%2Fb");
     }
 }

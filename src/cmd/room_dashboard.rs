@@ -15,9 +15,10 @@ use secrecy::SecretString;
 use super::args::RoomArgs;
 use super::error::UserError;
 use super::{Outcome, init_file_logging, runtime};
-use crate::dashboard::client::RoomControl;
 use crate::dashboard::{Dashboard, Start};
+use crate::room_client::RoomControl;
 use crate::runtime::terminal;
+use crate::tls_pin::Pin;
 use crate::ui::Theme;
 use vaultlab_sandbox::Sandbox;
 
@@ -34,12 +35,14 @@ pub fn run(args: RoomArgs, state: PathBuf) -> Outcome {
     super::room_control::prepare_state_dir(args.state.is_some(), &state)?;
     init_file_logging();
     runtime()?.block_on(async {
-        let sandbox = Sandbox::start(super::room::sandbox_options(&args, &state)).await?;
+        let sandbox = Sandbox::start(super::room::sandbox_options(&args, &state)?).await?;
+        let tls = sandbox.tls().map(super::room_tls::shown);
         // For `vaultlab room status` and the others, from a second terminal.
         let _control = match super::room_control::ControlFile::write(
             &state,
             sandbox.vault_addr(),
             sandbox.root_token().expose(),
+            tls.as_ref().map(|t| t.fingerprint.clone()),
         ) {
             Ok(control) => control,
             Err(stop) => {
@@ -54,16 +57,25 @@ pub fn run(args: RoomArgs, state: PathBuf) -> Outcome {
             .join_code
             .expose()
             .to_owned();
+        let pin = tls.as_ref().and_then(|t| Pin::parse(&t.fingerprint).ok());
         let control = RoomControl::new(
             &local_addr(sandbox.vault_addr(), args.listen),
             SecretString::from(sandbox.root_token().expose().to_owned()),
+            pin.as_ref(),
         )
-        .map_err(UserError::Room)?;
+        .map_err(|e| UserError::Room(e.to_string()))?;
         let now = chrono::Utc::now();
+        let url = join_url(sandbox.vault_addr(), args.listen, lan_address());
         let start = Start {
-            url: join_url(sandbox.vault_addr(), args.listen, lan_address()),
             code,
-            tls: false,
+            tls: tls.map(|t| crate::dashboard::Tls {
+                pin: t.pin,
+                fingerprint: t.fingerprint,
+                not_for_this_address: sandbox.tls().is_some_and(|identity| {
+                    super::room_tls::name_warning(identity, &url).is_some()
+                }),
+            }),
+            url,
             report: report_path(&state, now),
             now,
         };
@@ -112,19 +124,32 @@ fn report_path(state: &Path, now: chrono::DateTime<chrono::Utc>) -> PathBuf {
 
 /// The address learners type: the served one, or, when every interface is served
 /// (`0.0.0.0`), this machine's address on the network it reaches others by.
-fn join_url(served: &str, listen: SocketAddr, lan: Option<IpAddr>) -> String {
+pub(super) fn join_url(served: &str, listen: SocketAddr, lan: Option<IpAddr>) -> String {
     match lan {
         Some(ip) if listen.ip().is_unspecified() => {
-            format!("http://{}", SocketAddr::new(ip, listen.port()))
+            format!(
+                "{}://{}",
+                scheme(served),
+                SocketAddr::new(ip, listen.port())
+            )
         }
         _ => served.to_owned(),
+    }
+}
+
+/// `https` for a room served with --tls, else `http`.
+fn scheme(served: &str) -> &'static str {
+    if served.starts_with("https://") {
+        "https"
+    } else {
+        "http"
     }
 }
 
 /// Where the dashboard itself reaches the room: loopback when every interface is served.
 fn local_addr(served: &str, listen: SocketAddr) -> String {
     if listen.ip().is_unspecified() {
-        format!("http://127.0.0.1:{}", listen.port())
+        format!("{}://127.0.0.1:{}", scheme(served), listen.port())
     } else {
         served.to_owned()
     }
@@ -132,7 +157,7 @@ fn local_addr(served: &str, listen: SocketAddr) -> String {
 
 /// The address of the interface the default route leaves by: a UDP socket "connected" to
 /// an address outside picks it, and sends nothing.
-fn lan_address() -> Option<IpAddr> {
+pub(super) fn lan_address() -> Option<IpAddr> {
     let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
     socket.connect("192.0.2.1:9").ok()?;
     let ip = socket.local_addr().ok()?.ip();
@@ -163,6 +188,10 @@ mod tests {
         assert_eq!(
             local_addr("http://0.0.0.0:8200", any),
             "http://127.0.0.1:8200"
+        );
+        assert_eq!(
+            join_url("https://127.0.0.1:8200", any, lan),
+            "https://10.1.2.3:8200"
         );
     }
 

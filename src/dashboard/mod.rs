@@ -6,7 +6,6 @@
 //! the state changes, with no I/O and no clock (time comes in `Msg::Tick`); it returns the
 //! effects for `run` to carry out and whether the screen changed. `view` only reads.
 
-pub mod client;
 pub mod keys;
 pub mod msg;
 pub mod report;
@@ -33,11 +32,23 @@ pub struct Start {
     pub url: String,
     /// The join code, until the room's own status says it.
     pub code: String,
-    /// Served with TLS: without it, tokens and keys cross the network in clear.
-    pub tls: bool,
+    /// Served with TLS (its certificate's pin and fingerprint): without it, tokens and
+    /// keys cross the network in clear.
+    pub tls: Option<Tls>,
     /// Where the report goes when the room ends (`.md` and `.json` beside each other).
     pub report: PathBuf,
     pub now: DateTime<Utc>,
+}
+
+/// A room's certificate, as learners pin it.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The join line's `--pin`.
+    pub pin: String,
+    /// `sha256:AB:12:…`.
+    pub fingerprint: String,
+    /// A kept certificate made for other names than the join line's address.
+    pub not_for_this_address: bool,
 }
 
 /// The whole state of the dashboard.
@@ -141,7 +152,15 @@ impl Dashboard {
 
     /// The join line as learners type it.
     pub fn join_line(&self) -> String {
-        format!("vaultlab join {} {}", self.start.url, self.join_code())
+        match &self.start.tls {
+            Some(tls) => format!(
+                "vaultlab join {} {} --pin {}",
+                self.start.url,
+                self.join_code(),
+                tls.pin
+            ),
+            None => format!("vaultlab join {} {}", self.start.url, self.join_code()),
+        }
     }
 
     pub fn join_code(&self) -> &str {

@@ -11,9 +11,9 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::client::RoomControl;
 use super::{Dashboard, Done, Effect, Msg, update, view};
 use crate::app::Redraw;
+use crate::room_client::RoomControl;
 use crate::runtime::StopSignals;
 use crate::runtime::suspend::{JobSignal, JobSignals};
 use crate::runtime::terminal::{self, Tui};
@@ -97,9 +97,9 @@ fn spawn(control: &RoomControl, dashboard: &Dashboard, effect: Effect, tx: Unbou
     let report_path = dashboard.start.report.clone();
     tokio::spawn(async move {
         let msg = match effect {
-            Effect::FetchStatus => Msg::Status(control.status().await),
+            Effect::FetchStatus => Msg::Status(control.status().await.map_err(|e| e.to_string())),
             Effect::FetchLog(seat) => Msg::Log {
-                result: control.seat_log(&seat).await,
+                result: control.seat_log(&seat).await.map_err(|e| e.to_string()),
                 seat,
             },
             Effect::Broadcast(message) => Msg::Done(

@@ -55,7 +55,7 @@ fn started() -> Dashboard {
     let (mut d, effects) = Dashboard::new(Start {
         url: "http://127.0.0.1:8200".into(),
         code: "K7QF-92XD".into(),
-        tls: false,
+        tls: None,
         report: "/tmp/report.md".into(),
         now: at(0),
     });

@@ -78,6 +78,8 @@ pub const IAM_ACTIONS: &[&str] = &[
 pub struct AwsEngine {
     pub endpoint: Option<String>,
     pub own_keys: Option<Prefill>,
+    /// `AWS_CA_BUNDLE` (a room served with --tls).
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 /// The keys among `values`: the root keys of the form, or issued credentials.
@@ -93,6 +95,7 @@ impl AwsEngine {
         AwsTarget {
             endpoint_url: self.endpoint.clone(),
             region: values.text(REGION).to_owned(),
+            ca_bundle: self.ca_bundle.clone(),
         }
     }
 
@@ -356,6 +359,7 @@ async fn doctor_checks(endpoint: Option<String>, values: Option<(Values, String)
     let target = AwsTarget {
         endpoint_url: endpoint,
         region: values.text(REGION).to_owned(),
+        ca_bundle: None,
     };
     let mut checks = Vec::new();
     let identity = match calls::caller_identity(&target, &static_keys).await {

@@ -213,6 +213,7 @@ pub fn for_lab(
         "aws" => Arc::new(aws::AwsEngine {
             endpoint,
             own_keys: own,
+            ca_bundle: None,
         }),
         "database" => Arc::new(database::DatabaseEngine { own }),
         other => unreachable!("the {other} engine is in spec::ENGINES without a module"),

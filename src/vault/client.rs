@@ -143,7 +143,10 @@ impl VaultClient {
             }
             builder = builder.tls_certs_only(roots);
         }
-        if config.skip_verify {
+        if let Some(pin) = &config.pin {
+            // A room's pinned certificate is the only one trusted, whatever else is set.
+            builder = builder.tls_backend_preconfigured(pin.client_config());
+        } else if config.skip_verify {
             builder = builder
                 .tls_danger_accept_invalid_certs(true)
                 .tls_danger_accept_invalid_hostnames(true);

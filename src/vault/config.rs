@@ -51,6 +51,8 @@ pub struct VaultFlags {
     pub skip_verify: Option<bool>,
     /// As `VAULT_CLIENT_TIMEOUT`: seconds, or a duration such as `90s`.
     pub client_timeout: Option<String>,
+    /// A room's certificate pin (`vaultlab join --pin`): only that certificate is trusted.
+    pub pin: Option<crate::tls_pin::Pin>,
 }
 
 impl VaultFlags {
@@ -75,6 +77,8 @@ pub struct VaultConfig {
     pub ca_path: Option<PathBuf>,
     /// `VAULT_SKIP_VERIFY`.
     pub skip_verify: bool,
+    /// A room's pinned certificate: trusted alone, in place of any roots.
+    pub pin: Option<crate::tls_pin::Pin>,
     /// `VAULT_CLIENT_TIMEOUT`; zero means no timeout (as Go's `http.Client`).
     pub timeout: Duration,
     pub proxy: ProxySettings,
@@ -96,6 +100,7 @@ impl fmt::Debug for VaultConfig {
             .field("ca_cert", &self.ca_cert)
             .field("ca_path", &self.ca_path)
             .field("skip_verify", &self.skip_verify)
+            .field("pin", &self.pin)
             .field("timeout", &self.timeout)
             .field("proxy", &self.proxy)
             .finish()
@@ -118,6 +123,7 @@ impl VaultConfig {
             ca_cert: None,
             ca_path: None,
             skip_verify: false,
+            pin: None,
             timeout: DEFAULT_TIMEOUT,
             proxy: ProxySettings::default(),
         })
@@ -206,6 +212,7 @@ impl VaultConfig {
             ca_path: pick(&path_flag(&flags.ca_path), "--ca-path", "VAULT_CAPATH")
                 .map(|(v, _)| PathBuf::from(v)),
             skip_verify,
+            pin: flags.pin.clone(),
             timeout,
             proxy: ProxySettings {
                 http: first(&["HTTP_PROXY", "http_proxy"]),
@@ -490,6 +497,7 @@ mod tests {
             ca_path: Some("/flag/cas".into()),
             skip_verify: Some(false),
             client_timeout: Some("90s".into()),
+            pin: None,
         };
         assert!(flags.any());
         let c = VaultConfig::from_sources(&flags, lookup).unwrap();

@@ -15,6 +15,10 @@ pub(crate) struct Room {
     pub(crate) child: Child,
     pub(crate) url: String,
     pub(crate) code: String,
+    /// The join line's `--pin`, for a room served with --tls.
+    pub(crate) pin: Option<String>,
+    /// The whole join line, as printed.
+    pub(crate) join_line: String,
     lines: mpsc::Receiver<String>,
 }
 
@@ -26,16 +30,21 @@ impl Drop for Room {
 }
 
 pub(crate) fn start_room(state: &std::path::Path) -> Room {
+    start_room_with(state, &[])
+}
+
+/// A headless room with more options (`--tls`).
+pub(crate) fn start_room_with(state: &std::path::Path, more: &[&str]) -> Room {
+    let listen: &[&str] = if more.contains(&"--listen") {
+        &[]
+    } else {
+        &["--listen", "127.0.0.1:0"]
+    };
     let mut child = Command::new(crate::VAULTLAB)
-        .args([
-            "room",
-            "--headless",
-            "--listen",
-            "127.0.0.1:0",
-            "--seats",
-            "2",
-        ])
+        .args(["room", "--headless", "--seats", "2"])
+        .args(listen)
         .args(["--propagation-delay", "0s", "--title", "e2e"])
+        .args(more)
         .arg("--state")
         .arg(state)
         .stdout(Stdio::piped())
@@ -56,10 +65,17 @@ pub(crate) fn start_room(state: &std::path::Path) -> Room {
         .expect("the join line");
     let words: Vec<&str> = first.split_whitespace().collect();
     assert_eq!(&words[..2], ["vaultlab", "join"], "{first}");
+    let pin = match words.get(4..) {
+        Some(["--pin", pin]) => Some((*pin).to_owned()),
+        Some([]) => None,
+        _ => panic!("a join line with more than a pin: {first}"),
+    };
     Room {
         child,
         url: words[2].to_owned(),
         code: words[3].to_owned(),
+        pin,
+        join_line: first.clone(),
         lines,
     }
 }

@@ -142,7 +142,7 @@ fn dashboard(room: Option<RoomStatus>) -> Dashboard {
     let (mut d, _) = Dashboard::new(Start {
         url: URL.to_owned(),
         code: CODE.to_owned(),
-        tls: false,
+        tls: None,
         report: "/home/fac/.local/share/vaultlab/room-report-20270115-0900.md".into(),
         now: at(NOW),
     });
@@ -320,4 +320,37 @@ fn the_join_line_is_big_where_the_screen_has_room_and_plain_where_not() {
     let mut small = dashboard(Some(class()));
     key(&mut small, KeyCode::Char('z'));
     assert!(screen(&small, 200, 60).contains(&format!("vaultlab join {URL} {CODE}")));
+}
+
+#[test]
+fn a_tls_room_shows_its_pin_in_the_join_line_and_its_fingerprint_instead_of_the_warning() {
+    let mut bytes = vec!["9E"; 32];
+    bytes[31] = "E7";
+    let fingerprint = format!("sha256:{}", bytes.join(":"));
+    let (mut d, _) = Dashboard::new(Start {
+        url: "https://10.1.2.3:8200".to_owned(),
+        code: CODE.to_owned(),
+        tls: Some(vaultlab::dashboard::Tls {
+            pin: "TY3R-LS7D-TLHP-ZLJO".to_owned(),
+            fingerprint: fingerprint.clone(),
+            not_for_this_address: false,
+        }),
+        report: "/tmp/report.md".into(),
+        now: at(NOW),
+    });
+    update(&mut d, Msg::Status(Ok(class())));
+    let line = "vaultlab join https://10.1.2.3:8200 K7QF-92XD --pin TY3R-LS7D-TLHP-ZLJO";
+    assert_eq!(d.join_line(), line);
+    let small = screen(&d, 100, 30);
+    assert!(small.contains(line), "{small}");
+    assert!(!small.contains("in clear"), "{small}");
+    // The fingerprint's start and end, and the pace beside it on the room's line.
+    assert!(
+        small.contains("TLS, certificate sha256:9E:9E:9E:9E:…:9E:9E:9E:E7 · held at step 4"),
+        "{small}"
+    );
+    // Big letters where there is room: the pin on a row of its own, as glyphs.
+    let wide = screen(&d, 200, 60);
+    assert!(!wide.contains("vaultlab join"), "{wide}");
+    assert!(!screen(&dashboard(Some(class())), 100, 30).contains("TLS, certificate"));
 }

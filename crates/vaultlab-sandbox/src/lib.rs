@@ -17,6 +17,7 @@ pub mod persist;
 pub mod room;
 pub mod serve;
 pub mod state;
+pub mod tls;
 pub mod vault;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -56,6 +57,9 @@ pub struct SandboxOptions {
     /// Serve a workshop room (seats: a namespace and an AWS account each). A state file
     /// that already holds a room serves it again whatever this says.
     pub room: Option<RoomOptions>,
+    /// Serve HTTPS with this certificate (a room's `--tls`); the engine's own loopback
+    /// listener stays plain HTTP.
+    pub tls: Option<Arc<tls::TlsIdentity>>,
 }
 
 /// A room's settings at its first start.
@@ -74,6 +78,7 @@ impl Default for SandboxOptions {
             region: DEFAULT_REGION.to_owned(),
             limits: serve::Limits::default(),
             room: None,
+            tls: None,
         }
     }
 }
@@ -101,9 +106,11 @@ impl Served {
         router: Router,
         limits: serve::Limits,
         name: &'static str,
+        tls: Option<&tls::TlsIdentity>,
     ) -> Self {
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve::serve(listener, router, limits, name, async {
+        let tls = tls.map(tls::TlsIdentity::acceptor);
+        let task = tokio::spawn(serve::serve(listener, router, limits, name, tls, async {
             let _ = stopped.await;
         }));
         Self {
@@ -127,6 +134,7 @@ impl Served {
 /// A running sandbox. Dropping it stops nothing cleanly: call [`Sandbox::shutdown`].
 pub struct Sandbox {
     url: String,
+    tls: Option<Arc<tls::TlsIdentity>>,
     region: String,
     vault: VaultServer,
     aws: AwsEndpoint,
@@ -153,18 +161,23 @@ impl Sandbox {
             None => (VaultState::new(), AwsState::new_account(), 0),
         };
 
-        let bind = |addr: SocketAddr| {
+        let bind = |addr: SocketAddr, scheme: &str| {
             let listener =
                 serve::bind(addr).map_err(|source| SandboxError::Bind { addr, source })?;
             let bound = listener
                 .local_addr()
                 .map_err(|source| SandboxError::Bind { addr, source })?;
-            Ok::<_, SandboxError>((listener, format!("http://{}", connectable(bound))))
+            Ok::<_, SandboxError>((listener, format!("{scheme}://{}", connectable(bound))))
         };
-        let (public_listener, url) = bind(options.listen)?;
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let (public_listener, url) = bind(options.listen, scheme)?;
         // The engine's own IAM calls come in through a listener of their own (see serve).
         let (engine_listener, engine_url) =
-            bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0))?;
+            bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0), "http")?;
 
         let changed: ChangeNotifier = Arc::new(Notify::new());
         let events = events::Events::default();
@@ -204,6 +217,11 @@ impl Sandbox {
         .with_store(store.clone())
         .with_events(events.clone())
         .with_own_aws_endpoint(&url, &engine_url);
+        let vault = if options.listen.ip().is_unspecified() {
+            vault.with_every_interface()
+        } else {
+            vault
+        };
         if let Some(store) = &store {
             let (vault, aws) = (vault.clone(), aws.clone());
             store.set_snapshot_source(Box::new(move |store: &Store| {
@@ -264,6 +282,7 @@ impl Sandbox {
 
         Ok(Self {
             url,
+            tls: options.tls.clone(),
             region: options.region,
             vault,
             aws,
@@ -275,12 +294,14 @@ impl Sandbox {
                 public_router,
                 options.limits.clone(),
                 "sandbox",
+                options.tls.as_deref(),
             ),
             engine: Served::start(
                 engine_listener,
                 engine_router,
                 options.limits.for_engine(),
                 "engine",
+                None,
             ),
             lease_worker,
         })
@@ -294,6 +315,11 @@ impl Sandbox {
     /// The address for `AWS_ENDPOINT_URL` (the same port: AWS requests are not under `/v1/`).
     pub fn aws_endpoint_url(&self) -> &str {
         &self.url
+    }
+
+    /// The certificate it serves HTTPS with, if it does.
+    pub fn tls(&self) -> Option<&tls::TlsIdentity> {
+        self.tls.as_deref()
     }
 
     /// The room this sandbox serves, if it is one.

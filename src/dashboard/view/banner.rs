@@ -42,8 +42,13 @@ fn shape(d: &Dashboard, width: u16, height: u16) -> Shape {
         }) && small + GLYPH * u16::try_from(rows.len()).unwrap_or(u16::MAX) <= budget
     };
     let whole = vec![d.join_line()];
-    let two = vec![format!("vaultlab join {url}"), code.to_owned()];
-    let mixed = vec![url.to_owned(), code.to_owned()];
+    let mut two = vec![format!("vaultlab join {url}"), code.to_owned()];
+    let mut mixed = vec![url.to_owned(), code.to_owned()];
+    // A room served with TLS: its pin on a row of its own.
+    if let Some(tls) = &d.start.tls {
+        two.push(format!("--pin {}", tls.pin));
+        mixed.push(format!("--pin {}", tls.pin));
+    }
     if fits(&whole, 0) {
         Shape::Big(whole)
     } else if fits(&two, 0) {

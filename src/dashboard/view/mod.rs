@@ -106,12 +106,24 @@ fn room_line<'a>(d: &'a Dashboard, theme: &Theme) -> Line<'a> {
             format!("ended {} ago", super::seats::ago(ended, d.now)),
             theme.warning,
         ));
-    } else if !d.start.tls {
+    } else {
         sep(&mut spans);
-        spans.push(Span::styled(
-            "no TLS: tokens and keys cross the network in clear",
-            theme.warning,
-        ));
+        match &d.start.tls {
+            Some(tls) => {
+                spans.push(Span::styled("TLS, certificate ", theme.muted));
+                spans.push(Span::raw(short_fingerprint(&tls.fingerprint)));
+                if tls.not_for_this_address {
+                    spans.push(Span::styled(
+                        " (made for another address: bao and aws refuse it, vaultlab join works)",
+                        theme.warning,
+                    ));
+                }
+            }
+            None => spans.push(Span::styled(
+                "no TLS: tokens and keys cross the network in clear",
+                theme.warning,
+            )),
+        }
     }
     let room = d.room.as_ref();
     sep(&mut spans);
@@ -125,6 +137,23 @@ fn room_line<'a>(d: &'a Dashboard, theme: &Theme) -> Line<'a> {
         spans.push(Span::raw(format!("“{}”", broadcast.message)));
     }
     Line::from(spans)
+}
+
+/// `sha256:9E:37:15:CB:…:71:90:22:E7`: the whole one (95 characters) would push the pace
+/// and the broadcast off the line; the join line's pin is what learners check.
+fn short_fingerprint(fingerprint: &str) -> String {
+    let bytes: Vec<&str> = fingerprint
+        .trim_start_matches("sha256:")
+        .split(':')
+        .collect();
+    if bytes.len() <= 8 {
+        return fingerprint.to_owned();
+    }
+    format!(
+        "sha256:{}:…:{}",
+        bytes[..4].join(":"),
+        bytes[bytes.len() - 4..].join(":")
+    )
 }
 
 /// How far the room is: joined, how many seats have done each step, leases alive, and

@@ -9,6 +9,10 @@
 //! calls need. On shutdown (`Sandbox::shutdown`) the public listener stops accepting and
 //! its requests finish first (the engine's calls for them included), then the engine's
 //! listener closes.
+//!
+//! With a TLS acceptor (a room's `--tls`), each connection's handshake runs on its own
+//! task, bounded by the header read timeout, so a client that stalls it holds nothing but
+//! its own slot.
 
 mod body;
 mod connections;
@@ -27,9 +31,11 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use body::TimeoutBody;
@@ -57,12 +63,14 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// Serves `router` on `listener` within `limits` until `shutdown` resolves, then stops
 /// accepting, lets every connection finish the request it has in flight, and returns once
-/// all are closed. Dropping the future closes every connection at once.
+/// all are closed. Dropping the future closes every connection at once. With `tls`, every
+/// connection is HTTPS.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
     name: &'static str,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let connections = Connections::new(limits.max_connections, name, limits.fd_limit);
@@ -80,8 +88,9 @@ pub async fn serve(
                         slot = connections.slot() => slot,
                         () = &mut shutdown => break,
                     };
-                    tasks.spawn(connection(
+                    tasks.spawn(accepted_connection(
                         stream,
+                        tls.clone(),
                         peer,
                         slot,
                         router.clone(),
@@ -99,16 +108,39 @@ pub async fn serve(
     Ok(())
 }
 
-/// One connection, until it ends, is asked to make room while idle, or is drained.
-async fn connection(
+/// A connection just accepted: its TLS handshake first when the listener has one (within
+/// the header read timeout; a failed one is a debug line, as any broken connection is).
+async fn accepted_connection(
     stream: TcpStream,
-    peer: std::net::SocketAddr,
+    tls: Option<TlsAcceptor>,
+    peer: SocketAddr,
+    slot: Slot,
+    router: Router,
+    limits: Limits,
+    stop_requested: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let Some(tls) = tls else {
+        return connection(stream, peer, slot, router, limits, stop_requested).await;
+    };
+    match tokio::time::timeout(limits.header_read_timeout, tls.accept(stream)).await {
+        Ok(Ok(stream)) => connection(stream, peer, slot, router, limits, stop_requested).await,
+        Ok(Err(error)) => tracing::debug!("TLS handshake with {peer} failed: {error}"),
+        Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
+    }
+}
+
+/// One connection, until it ends, is asked to make room while idle, or is drained.
+async fn connection<S>(
+    stream: S,
+    peer: SocketAddr,
     slot: Slot,
     router: Router,
     limits: Limits,
     mut stop_requested: watch::Receiver<bool>,
-) {
-    let _ = stream.set_nodelay(true);
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let slot = Arc::new(slot);
     let service = {
         let slot = slot.clone();

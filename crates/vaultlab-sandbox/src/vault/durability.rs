@@ -35,15 +35,29 @@ impl Default for Durability {
 }
 
 /// The sandbox's public AWS endpoint, and the internal one that serves the engine.
+#[derive(Clone)]
 struct OwnAws {
     host: String,
     port: u16,
     internal: String,
+    /// The public listener serves every interface (`0.0.0.0`): any address of this
+    /// machine names it, as a learner's `iam_endpoint` on the LAN does.
+    every_interface: bool,
+}
+
+/// Whether `host` is an IP address of this machine: only such an address can be bound.
+fn is_this_machine(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| !ip.is_unspecified() && std::net::UdpSocket::bind((ip, 0)).is_ok())
 }
 
 fn host_and_port(url: &str) -> Option<(String, u16)> {
     let rest = url.trim().trim_end_matches('/').to_ascii_lowercase();
-    let rest = rest.strip_prefix("http://")?;
+    // The public listener may be HTTPS (a room's --tls); the engine's is always HTTP.
+    let rest = rest
+        .strip_prefix("http://")
+        .or_else(|| rest.strip_prefix("https://"))?;
     let (host, port) = rest.rsplit_once(':')?;
     Some((host.to_owned(), port.parse().ok()?))
 }
@@ -55,8 +69,18 @@ impl Durability {
                 host,
                 port,
                 internal: internal.to_owned(),
+                every_interface: false,
             })
         });
+    }
+
+    /// The public listener serves every interface: calls to any of this machine's
+    /// addresses at its port are the sandbox's own (a room's --tls certificate is one the
+    /// engine's IAM client would not trust over the public listener).
+    pub fn set_every_interface(&mut self) {
+        if let Some(own) = self.own_aws.as_mut() {
+            Arc::make_mut(own).every_interface = true;
+        }
     }
 
     /// Where the engine sends a call meant for `endpoint`: the internal listener when
@@ -71,7 +95,8 @@ impl Durability {
                 if port == own.port
                     && (host == own.host
                         || ["localhost", "127.0.0.1", "[::1]", "0.0.0.0"]
-                            .contains(&host.as_str())) =>
+                            .contains(&host.as_str())
+                        || (own.every_interface && is_this_machine(&host))) =>
             {
                 own.internal.clone()
             }
@@ -188,6 +213,7 @@ mod tests {
             "http://127.0.0.1:8200",
             "http://localhost:8200/",
             "HTTP://LOCALHOST:8200",
+            "https://127.0.0.1:8200",
         ] {
             assert_eq!(durability.route(own.to_owned()), "http://127.0.0.1:40001");
         }
@@ -199,6 +225,22 @@ mod tests {
             assert_eq!(durability.route(other.to_owned()), other);
         }
         assert!(durability.is_internal("http://127.0.0.1:40001"));
+        // 127.0.0.2 is this machine's (all of 127/8 is), but not a name the sandbox
+        // answers to unless it serves every interface; 192.0.2.1 (TEST-NET-1) is no
+        // address of this machine.
+        assert_eq!(
+            durability.route("https://127.0.0.2:8200".to_owned()),
+            "https://127.0.0.2:8200"
+        );
+        durability.set_every_interface();
+        assert_eq!(
+            durability.route("https://127.0.0.2:8200".to_owned()),
+            "http://127.0.0.1:40001"
+        );
+        assert_eq!(
+            durability.route("https://192.0.2.1:8200".to_owned()),
+            "https://192.0.2.1:8200"
+        );
         assert!(!durability.is_internal("http://127.0.0.1:8200"));
     }
 }

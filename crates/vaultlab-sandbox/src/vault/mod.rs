@@ -235,6 +235,12 @@ impl VaultServer {
         self
     }
 
+    /// The public listener serves every interface (see `Durability::set_every_interface`).
+    pub fn with_every_interface(mut self) -> Self {
+        self.durability.set_every_interface();
+        self
+    }
+
     /// Replaces the clock (tests drive lease arithmetic with a manual clock).
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;

@@ -1,6 +1,8 @@
-//! The room's control endpoints over HTTP, with the facilitator's (root) token: the only
-//! way the dashboard reads or changes the room, so it works against a room served
-//! elsewhere as well as the one it started.
+//! The room's control endpoints over HTTP(S), with the facilitator's (root) token: the
+//! one client the dashboard and `vaultlab room status|broadcast|…` read and change a room
+//! with, so the dashboard works against a room served elsewhere as well as the one it
+//! started. A room served with --tls is trusted by its certificate's fingerprint alone
+//! (kept in its control file), here and nowhere else.
 
 use std::time::Duration;
 
@@ -9,7 +11,38 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::tls_pin::{Pin, pin_mismatch};
 use vaultlab_wire::room::{RoomReport, RoomStatus, SeatLog};
+
+/// Why the room did not do what it was asked.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ControlError {
+    /// Nothing answered (`connect`: nothing listens there at all).
+    #[error("no room answers at {addr}: {why}")]
+    Unreachable {
+        addr: String,
+        why: String,
+        connect: bool,
+    },
+    /// Something answered with another certificate than the room's.
+    #[error("{0}")]
+    NotTheRoom(String),
+    /// The room refused, in its own words.
+    #[error("{}", refusal_text(*status, words.as_deref()))]
+    Refused { status: u16, words: Option<String> },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn refusal_text(status: u16, words: Option<&str>) -> String {
+    match words {
+        Some(words) => format!("{words} ({status})"),
+        None => format!(
+            "the room answered {}",
+            StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
+        ),
+    }
+}
 
 /// How long ending a room may take (the command line's `room end` waits as long).
 const END_TIMEOUT: Duration = Duration::from_secs(120);
@@ -30,12 +63,13 @@ impl std::fmt::Debug for RoomControl {
 }
 
 impl RoomControl {
-    /// `addr`: `http://127.0.0.1:8200`, without a trailing slash.
-    pub fn new(addr: &str, token: SecretString) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+    /// `addr`: `http://127.0.0.1:8200`, without a trailing slash; `pin`: the certificate
+    /// of a room served with --tls.
+    pub fn new(addr: &str, token: SecretString, pin: Option<&Pin>) -> Result<Self, ControlError> {
+        let http = Pin::http_builder(pin)
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+            .map_err(|e| ControlError::Other(format!("cannot make an HTTP client: {e}")))?;
         Ok(Self {
             http,
             addr: addr.trim_end_matches('/').to_owned(),
@@ -43,27 +77,27 @@ impl RoomControl {
         })
     }
 
-    pub async fn status(&self) -> Result<RoomStatus, String> {
+    pub async fn status(&self) -> Result<RoomStatus, ControlError> {
         self.call(Method::GET, "/vaultlab/room", None).await
     }
 
-    pub async fn seat_log(&self, seat: &str) -> Result<SeatLog, String> {
+    pub async fn seat_log(&self, seat: &str) -> Result<SeatLog, ControlError> {
         let path = format!("/vaultlab/room/seats/{}/events?limit=200", segment(seat));
         self.call(Method::GET, &path, None).await
     }
 
-    pub async fn broadcast(&self, message: &str) -> Result<(), String> {
+    pub async fn broadcast(&self, message: &str) -> Result<(), ControlError> {
         self.call_empty("/vaultlab/room/broadcast", json!({ "message": message }))
             .await
     }
 
-    pub async fn pace(&self, step: Option<u8>) -> Result<(), String> {
+    pub async fn pace(&self, step: Option<u8>) -> Result<(), ControlError> {
         self.call_empty("/vaultlab/room/pace", json!({ "step": step }))
             .await
     }
 
     /// The number of seats whose leases were shortened.
-    pub async fn short_leases(&self) -> Result<usize, String> {
+    pub async fn short_leases(&self) -> Result<usize, ControlError> {
         let answer: Value = self
             .call(
                 Method::POST,
@@ -75,7 +109,7 @@ impl RoomControl {
     }
 
     /// The number of leases revoked.
-    pub async fn revoke_seat(&self, seat: &str) -> Result<usize, String> {
+    pub async fn revoke_seat(&self, seat: &str) -> Result<usize, ControlError> {
         let path = format!("/vaultlab/room/seats/{}/revoke", segment(seat));
         let answer: Value = self.call(Method::POST, &path, None).await?;
         Ok(answer["revoked"].as_u64().unwrap_or(0) as usize)
@@ -83,15 +117,19 @@ impl RoomControl {
 
     /// Ending revokes every lease of every seat before the room answers: it gets minutes,
     /// not the 10 s other calls get, so a big room's report is not lost to a timeout.
-    pub async fn end(&self) -> Result<RoomReport, String> {
+    pub async fn end(&self) -> Result<RoomReport, ControlError> {
         let bytes = self
             .send_with(Method::POST, "/vaultlab/room/end", None, Some(END_TIMEOUT))
             .await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{} answered what is not a room's answer ({e})", self.addr))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ControlError::Other(format!(
+                "{} answered what is not a room's answer ({e})",
+                self.addr
+            ))
+        })
     }
 
-    async fn call_empty(&self, path: &str, body: Value) -> Result<(), String> {
+    async fn call_empty(&self, path: &str, body: Value) -> Result<(), ControlError> {
         self.send(Method::POST, path, Some(body)).await.map(|_| ())
     }
 
@@ -100,10 +138,14 @@ impl RoomControl {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> Result<T, String> {
+    ) -> Result<T, ControlError> {
         let bytes = self.send(method, path, body).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{} answered what is not a room's answer ({e})", self.addr))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ControlError::Other(format!(
+                "{} answered what is not a room's answer ({e})",
+                self.addr
+            ))
+        })
     }
 
     /// The answer's body on success; otherwise the room's own words (`{"errors":[…]}`).
@@ -112,7 +154,7 @@ impl RoomControl {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, ControlError> {
         self.send_with(method, path, body, None).await
     }
 
@@ -123,7 +165,7 @@ impl RoomControl {
         path: &str,
         body: Option<Value>,
         timeout: Option<Duration>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, ControlError> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.addr))
@@ -134,15 +176,18 @@ impl RoomControl {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("no room answers at {}: {}", self.addr, without_url(&e)))?;
+        let response = request.send().await.map_err(|e| match pin_mismatch(&e) {
+            Some(mismatch) => ControlError::NotTheRoom(mismatch.to_string()),
+            None => ControlError::Unreachable {
+                addr: self.addr.clone(),
+                why: without_url(&e),
+                connect: e.is_connect(),
+            },
+        })?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| format!("the room's answer broke off: {}", without_url(&e)))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            ControlError::Other(format!("the room's answer broke off: {}", without_url(&e)))
+        })?;
         if status.is_success() {
             return Ok(bytes.to_vec());
         }
@@ -151,13 +196,13 @@ impl RoomControl {
 }
 
 /// A refusal in the room's words, with its status.
-fn refusal(status: StatusCode, body: &[u8]) -> String {
+fn refusal(status: StatusCode, body: &[u8]) -> ControlError {
     let words = serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v["errors"][0].as_str().map(str::to_owned));
-    match words {
-        Some(words) => format!("{words} ({})", status.as_u16()),
-        None => format!("the room answered {status}"),
+    ControlError::Refused {
+        status: status.as_u16(),
+        words,
     }
 }
 
@@ -201,11 +246,12 @@ mod tests {
             refusal(
                 StatusCode::FORBIDDEN,
                 br#"{"errors":["permission denied"]}"#
-            ),
+            )
+            .to_string(),
             "permission denied (403)"
         );
         assert_eq!(
-            refusal(StatusCode::BAD_GATEWAY, b"<html>"),
+            refusal(StatusCode::BAD_GATEWAY, b"<html>").to_string(),
             "the room answered 502 Bad Gateway"
         );
     }
