@@ -157,6 +157,8 @@ impl Room {
                 format!("the pace is a step from 1 to {STEPS}, or null to free the room"),
             ));
         }
+        // The AWS side holds as the state does, before learners are told.
+        self.aws.set_pace(step);
         self.change_config(|config| config.pace = step).await?;
         let detail = step.map_or_else(|| "free".to_owned(), |s| s.to_string());
         self.tell("room/", RoomChangeKind::Pace, None, Some(detail));

@@ -9,6 +9,7 @@
 //! is kept only as its SHA-256.
 
 pub mod control;
+pub mod hold;
 pub mod http;
 pub mod http_control;
 pub mod limiter;
@@ -197,6 +198,8 @@ impl Room {
                 });
             }
         });
+        let pace = vault.read_state(|state| state.room.as_ref().and_then(|r| r.pace));
+        aws.set_pace(pace);
         let room = Self {
             vault,
             aws,
@@ -217,17 +220,17 @@ impl Room {
         events: Events,
         region: &str,
     ) -> Option<Self> {
-        let room = vault
-            .read_state(|state| state.room.is_some())
-            .then(|| Self {
-                vault,
-                aws,
-                limiter: Arc::default(),
-                joining: Arc::default(),
-                region: region.to_owned(),
-                events,
-                notices: tracker::Notices::default(),
-            })?;
+        let pace = vault.read_state(|state| state.room.as_ref().map(|r| r.pace))?;
+        aws.set_pace(pace);
+        let room = Self {
+            vault,
+            aws,
+            limiter: Arc::default(),
+            joining: Arc::default(),
+            region: region.to_owned(),
+            events,
+            notices: tracker::Notices::default(),
+        };
         room.remove_orphan_accounts();
         Some(room)
     }

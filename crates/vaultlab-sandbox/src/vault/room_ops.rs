@@ -1,11 +1,15 @@
 //! What a workshop room's facilitator does to a seat's namespace, through the server
 //! rather than its HTTP API: revoke every lease in it (as `sys/leases/revoke-prefix` with
 //! `sync`, the IAM users deleted first), set every AWS mount's `config/lease`, list its
-//! live leases; and which namespace a token belongs to.
+//! live leases; which namespace a token belongs to; and a seat's request held by the pace.
+
+use axum::http::StatusCode;
 
 use super::VaultServer;
+use super::http::{Reply, VaultRequest};
 use super::state::{AwsEngineState, LeaseConfig};
 use super::tokens;
+use crate::room::hold;
 
 /// A lease as a room's dashboard shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +84,27 @@ impl VaultServer {
             .collect();
         leases.sort_by(|a, b| a.expires_at.cmp(&b.expires_at).then(a.id.cmp(&b.id)));
         leases
+    }
+
+    /// A seat's request refused because the room is held at an earlier step than the one
+    /// it would make (see `room::hold`); `token_namespace` is the caller's token's.
+    pub(super) fn pace_hold(&self, token_namespace: &str, req: &VaultRequest) -> Option<Reply> {
+        crate::room::progress::seat_of(token_namespace)?;
+        let state = self.lock();
+        let pace = state.room.as_ref()?.pace?;
+        let mount_type = req.str_field("type");
+        let step = hold::vault_step(req.operation, &req.path, mount_type.as_deref(), |path| {
+            // The mount the request is routed to, as `route` finds it.
+            let probe = format!("{path}/");
+            state
+                .mounts
+                .values()
+                .filter(|m| m.namespace == req.ns.path && probe.starts_with(&m.path))
+                .max_by_key(|m| m.path.len())
+                .filter(|m| m.mount_type == "aws")
+                .map(|m| path.get(m.path.len()..).unwrap_or("").to_owned())
+        })?;
+        (step > pace).then(|| Reply::error(StatusCode::FORBIDDEN, hold::vault_refusal(pace, step)))
     }
 
     /// The namespace path of a live token other than the root token.

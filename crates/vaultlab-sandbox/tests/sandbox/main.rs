@@ -10,6 +10,7 @@ mod fidelity;
 mod namespace_differential;
 mod policy_quotas;
 mod room_control;
+mod room_pace;
 mod room_seats;
 mod serve_limits;
 mod sigv4_scope;
