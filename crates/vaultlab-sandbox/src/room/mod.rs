@@ -67,6 +67,17 @@ pub struct RoomConfig {
     /// When the facilitator ended the room: no more joins.
     #[serde(default)]
     pub ended: Option<DateTime<Utc>>,
+    /// "Short leases for all": every seat's `aws` mount gets this `config/lease`, those
+    /// mounted afterwards as they are mounted. The last call's values replace it.
+    #[serde(default)]
+    pub short_leases: Option<ShortLeases>,
+}
+
+/// A room-wide `config/lease`, in seconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ShortLeases {
+    pub ttl: i64,
+    pub max_ttl: i64,
 }
 
 /// One seat, kept with the state.
@@ -195,6 +206,7 @@ impl Room {
                     broadcast: None,
                     pace: None,
                     ended: None,
+                    short_leases: None,
                 });
             }
         });

@@ -5,11 +5,26 @@
 
 use axum::http::StatusCode;
 
-use super::VaultServer;
 use super::http::{Reply, VaultRequest};
 use super::state::{AwsEngineState, LeaseConfig};
 use super::tokens;
+use super::{VaultServer, VaultState};
 use crate::room::hold;
+
+/// The `config/lease` a new `aws` mount in a seat's namespace starts with while the room
+/// has short leases (`None` elsewhere: the engine's defaults).
+pub(super) fn room_short_leases(state: &VaultState, namespace: &str) -> Option<LeaseConfig> {
+    let short = state.room.as_ref()?.short_leases?;
+    let seat = crate::room::progress::seat_of(namespace)?;
+    let seated = state
+        .seats
+        .get(seat)
+        .is_some_and(|seat| seat.namespace == namespace);
+    seated.then_some(LeaseConfig {
+        lease: short.ttl,
+        lease_max: short.max_ttl,
+    })
+}
 
 /// A lease as a room's dashboard shows it.
 #[derive(Debug, Clone, PartialEq)]

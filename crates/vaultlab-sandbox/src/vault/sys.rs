@@ -279,6 +279,9 @@ impl VaultServer {
             let mut mount = new_mount(path, &mount_type, &description);
             mount.namespace = req.ns.path.clone();
             (mount.default_lease_ttl, mount.max_lease_ttl) = ttls;
+            if let Some(lease) = super::room_ops::room_short_leases(&state, &req.ns.path) {
+                mount.aws.get_or_insert_with(Default::default).lease = Some(lease);
+            }
             state.mounts.insert(key, mount);
         }
         self.changed();

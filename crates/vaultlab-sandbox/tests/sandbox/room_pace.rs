@@ -1,7 +1,8 @@
-//! The facilitator's pace, held by the room server itself: a seat's
+//! The facilitator's pace and short leases, held by the room server itself: a seat's
 //! requests for a held step are refused whatever client sends them (`bao`, plain HTTP, the
 //! AWS SDK with a dynamic key), in Vault's and EC2's shapes, while reads stay open, the
-//! room's root token is never held, `free` lifts it and a restart keeps it.
+//! room's root token is never held, `free` lifts it and a restart keeps it; short leases
+//! reach a seat that mounts `aws` afterwards, and a later call replaces them.
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
@@ -198,4 +199,107 @@ fn bao_env_at<'a>(client: &'a Client, token: &'a str) -> [(&'static str, &'a str
         ("BAO_TOKEN", token),
         ("BAO_NAMESPACE", "room/ada"),
     ]
+}
+
+/// A seat's `config/lease` as it reads it: (ttl, max_ttl) in Vault's words.
+async fn lease_config(client: &Client, seat: &Value) -> (String, String) {
+    let (status, body) = client
+        .vault(
+            "GET",
+            "aws/config/lease",
+            seat["vault_token"].as_str().unwrap(),
+            seat["namespace"].as_str(),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let field = |k: &str| body["data"][k].as_str().unwrap_or_default().to_owned();
+    (field("lease"), field("lease_max"))
+}
+
+async fn mount_aws(client: &Client, seat: &Value) {
+    let (status, body) = client
+        .vault(
+            "POST",
+            "sys/mounts/aws",
+            seat["vault_token"].as_str().unwrap(),
+            seat["namespace"].as_str(),
+            Some(json!({"type": "aws"})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_leases_reach_seats_that_mount_aws_later_and_a_later_call_replaces_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let sandbox = start(Some(state.clone()), 3).await;
+    let client = Client::of(&sandbox);
+    let root = sandbox.root_token().expose().to_owned();
+    let code = code(&sandbox);
+    let (_, ada) = client.join(&code, "ada", None).await;
+    let (_, bob) = client.join(&code, "bob", None).await;
+    mount_aws(&client, &ada).await;
+
+    // Both seats are covered, though only ada has mounted aws yet.
+    let (status, body) = client.room("POST", "/short-leases", &root, None).await;
+    assert_eq!((status, body), (200, json!({"seats": 2})));
+    let short = ("2m0s".to_owned(), "5m0s".to_owned());
+    assert_eq!(lease_config(&client, &ada).await, short);
+    mount_aws(&client, &bob).await;
+    assert_eq!(
+        lease_config(&client, &bob).await,
+        short,
+        "mounted afterwards"
+    );
+    // A credential bob issues is short.
+    let token = bob["vault_token"].as_str().unwrap();
+    for (path, body) in [
+        (
+            "aws/config/root",
+            json!({
+                "access_key": bob["aws_access_key_id"],
+                "secret_key": bob["aws_secret_access_key"],
+                "region": "us-east-1",
+            }),
+        ),
+        (
+            "aws/roles/my-role",
+            json!({"credential_type": "iam_user", "policy_document": POLICY}),
+        ),
+    ] {
+        let (status, answer) = client
+            .vault("POST", path, token, Some("room/bob"), Some(body))
+            .await;
+        assert_eq!(status, 204, "{path}: {answer}");
+    }
+    let (status, creds) = client
+        .vault("GET", "aws/creds/my-role", token, Some("room/bob"), None)
+        .await;
+    assert_eq!(status, 200, "{creds}");
+    assert_eq!(creds["lease_duration"], 120);
+
+    // A later call replaces the values everywhere, and is kept across a restart: a seat
+    // joining and mounting afterwards gets the new ones.
+    let (status, body) = client
+        .room(
+            "POST",
+            "/short-leases",
+            &root,
+            Some(json!({"ttl": "1m", "max_ttl": "3m"})),
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({"seats": 2})));
+    let shorter = ("1m0s".to_owned(), "3m0s".to_owned());
+    assert_eq!(lease_config(&client, &ada).await, shorter);
+    assert_eq!(lease_config(&client, &bob).await, shorter);
+    sandbox.shutdown().await.unwrap();
+    let sandbox = start(Some(state), 3).await;
+    let client = Client::of(&sandbox);
+    let (status, carol) = client.join(&code, "carol", None).await;
+    assert_eq!(status, 200, "{carol}");
+    mount_aws(&client, &carol).await;
+    assert_eq!(lease_config(&client, &carol).await, shorter);
+    sandbox.shutdown().await.unwrap();
 }
