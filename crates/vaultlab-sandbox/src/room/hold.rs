@@ -25,15 +25,21 @@ const STEP_NAMES: [&str; 6] = [
     "revoke the lease",
 ];
 
+/// The words every refusal of a held step has.
+const HOLDS: &str = "the facilitator holds the room at step ";
+
+/// Whether a refusal's message is the pace's (not a learner's mistake).
+pub fn is_hold(message: &str) -> bool {
+    message.contains(HOLDS)
+}
+
 /// What the refusal of a held step says (after Vault's "permission denied: ").
 pub fn reason(pace: u8, step: u8) -> String {
     let name = STEP_NAMES
         .get(usize::from(step).saturating_sub(1))
         .copied()
         .unwrap_or("this step");
-    format!(
-        "the facilitator holds the room at step {pace}; step {step} ({name}) opens when they say so"
-    )
+    format!("{HOLDS}{pace}; step {step} ({name}) opens when they say so")
 }
 
 /// Vault's words for a held request, as its 403 body's one error.
@@ -166,5 +172,7 @@ mod tests {
             "permission denied: the facilitator holds the room at step 2; step 4 (read credentials) opens when they say so"
         );
         assert!(ec2_refusal(4).contains("step 5 (use the dynamic keys)"));
+        assert!(is_hold(&vault_refusal(1, 2)) && is_hold(&ec2_refusal(3)));
+        assert!(!is_hold("1 error occurred:\n\t* permission denied\n\n"));
     }
 }

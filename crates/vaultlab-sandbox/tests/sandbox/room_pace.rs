@@ -4,6 +4,8 @@
 //! room's root token is never held, `free` lifts it and a restart keeps it; short leases
 //! reach a seat that mounts `aws` afterwards, and a later call replaces them.
 
+use std::time::{Duration, Instant};
+
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
 
@@ -144,6 +146,39 @@ async fn a_paced_seat_is_refused_its_later_steps_by_the_server_until_the_room_is
     .send()
     .await
     .unwrap();
+
+    // The holds are in the seat's log, in the server's words, and are not the learner's
+    // mistakes.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let holds = loop {
+        let (_, log) = client
+            .room("GET", "/seats/ada/events?limit=500", &root, None)
+            .await;
+        let holds: Vec<Value> = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["status"] == 403
+                    && e["error"]
+                        .as_str()
+                        .is_some_and(|w| w.contains("the facilitator holds the room"))
+            })
+            .cloned()
+            .collect();
+        if holds.iter().any(|e| e["kind"] == "aws") {
+            break holds;
+        }
+        assert!(Instant::now() < deadline, "{log:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        holds.len(),
+        4,
+        "roles twice, creds, DescribeInstances: {holds:#?}"
+    );
+    let (_, room) = client.room("GET", "", &root, None).await;
+    assert!(room["seats"][0]["last_error"].is_null(), "{room:#}");
 
     // Restarted with the same state: still held, on both sides.
     sandbox.shutdown().await.unwrap();
