@@ -203,6 +203,18 @@ impl VaultServer {
                 ("create" | "create-orphan", Caller::Token(entry)) => {
                     self.token_create(req, rest, Some(entry))
                 }
+                ("renew-self", Caller::Root) => Reply::bad_request("lease is not renewable"),
+                ("renew-self", Caller::Token(entry)) => self.token_renew_self(req, entry),
+                ("revoke-self", Caller::Token(_)) => self.token_revoke_self(req),
+                ("revoke-self", Caller::Root) => Reply::not_implemented(
+                    "vaultlab sandbox keeps its one root token: it is not revoked",
+                ),
+                (other, _)
+                    if other == "lookup-accessor" || other.starts_with("lookup-accessor/") =>
+                {
+                    let tail = other.strip_prefix("lookup-accessor").unwrap_or("");
+                    self.token_lookup_accessor(req, tail.trim_start_matches('/'))
+                }
                 (other, _) => not_implemented::token(other),
             };
         }

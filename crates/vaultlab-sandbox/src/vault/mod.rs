@@ -31,6 +31,7 @@ pub mod rollback;
 pub mod room_ops;
 pub mod state;
 pub mod sys;
+pub mod token_self;
 pub mod tokens;
 pub mod tune;
 pub mod username;
