@@ -49,6 +49,9 @@ impl VaultServer {
         let path = req.ns.key(&format!("{bare}/"));
         match req.operation {
             Operation::List => Reply::unsupported_operation(),
+            Operation::Patch => self
+                .namespace_patch(req, &path)
+                .warn_ignored(req, &["custom_metadata"]),
             Operation::Read => match self.lock().namespaces.get(&path) {
                 Some(ns) => Reply::data(ns.json()),
                 None => Reply::not_found_empty(),
@@ -125,6 +128,55 @@ impl VaultServer {
                 acl::ensure_default_policy(&mut state.policies, path);
                 json
             }
+        };
+        self.changed();
+        Reply::data(json)
+    }
+
+    /// `PATCH sys/namespaces/<name>`: a JSON merge patch of `custom_metadata` (a null
+    /// value removes a key, a null `custom_metadata` clears it), as OpenBao words it.
+    fn namespace_patch(&self, req: &VaultRequest, path: &str) -> Reply {
+        let patch = match req.data.get("custom_metadata") {
+            None => Some(Map::new()),
+            Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(other) => {
+                return Reply::bad_request(format!(
+                    "Field validation failed: error converting input for field \"custom_metadata\": '' expected type 'map[string]interface {{}}', got unconvertible type '{}'",
+                    super::http::go_type(other)
+                ));
+            }
+        };
+        if let Some(bad) = patch
+            .iter()
+            .flat_map(|map| map.values())
+            .find(|v| !matches!(v, Value::String(_) | Value::Null))
+        {
+            let kind = match bad {
+                Value::Number(_) => "json.Number",
+                other => super::http::go_type(other),
+            };
+            return Reply::bad_request(format!(
+                "metadata patch can only have string or null values, got {kind}"
+            ));
+        }
+        let json = {
+            let mut state = self.lock();
+            let Some(ns) = state.namespaces.get_mut(path) else {
+                return Reply::bad_request("namespace not found");
+            };
+            match patch {
+                None => ns.custom_metadata.clear(),
+                Some(map) => {
+                    for (key, value) in map {
+                        match value {
+                            Value::String(v) => ns.custom_metadata.insert(key, v),
+                            _ => ns.custom_metadata.remove(&key),
+                        };
+                    }
+                }
+            }
+            ns.json()
         };
         self.changed();
         Reply::data(json)

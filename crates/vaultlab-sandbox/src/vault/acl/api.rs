@@ -29,7 +29,7 @@ impl VaultServer {
             (_, Operation::Read) => self.policy_read(req, name, legacy),
             (_, Operation::Update) => self.policy_write(req, name, legacy),
             (_, Operation::Delete) => self.policy_delete(req, name),
-            (_, Operation::List) => Reply::unsupported_operation(),
+            (_, Operation::List | Operation::Patch) => Reply::unsupported_operation(),
         })
     }
 
