@@ -107,9 +107,14 @@ impl VaultServer {
             Ok(found) => found,
             Err(reply) => return (reply, NsRef::root()),
         };
-        // Only a namespace takes a patch here; anywhere else Vault's router refuses the
-        // operation before it looks at the token.
-        if req.operation == Operation::Patch && !takes_a_patch(&rest) {
+        // Only a namespace takes a patch here, only the namespaces a scan; anywhere else
+        // Vault's router refuses the operation before it looks at the token.
+        let taken = match req.operation {
+            Operation::Patch => takes_a_patch(&rest),
+            Operation::Scan => rest.trim_end_matches('/') == "sys/namespaces",
+            _ => true,
+        };
+        if !taken {
             return (Reply::unsupported_operation(), ns);
         }
         req.prefixed = ns.path.len() > header.len();

@@ -18,6 +18,8 @@ pub enum Operation {
     List,
     /// A JSON merge patch (only `sys/namespaces/<name>` takes one here).
     Patch,
+    /// OpenBao's recursive list (only `sys/namespaces` takes one here).
+    Scan,
 }
 
 /// A parsed request: the path under `/v1/`, the operation, its data, and the token sent.
@@ -153,17 +155,29 @@ pub fn parse_request(
     let query_pairs: Vec<(String, String)> = query
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let list_query = query_pairs
-        .iter()
-        .any(|(k, v)| k == "list" && matches!(v.as_str(), "true" | "1" | "t" | "True" | "TRUE"));
+    let flag = |name: &str| {
+        query_pairs
+            .iter()
+            .any(|(k, v)| k == name && matches!(v.as_str(), "true" | "1" | "t" | "True" | "TRUE"))
+    };
+    let (list_query, scan_query) = (flag("list"), flag("scan"));
     let operation = match method.as_str() {
+        // OpenBao refuses a GET that asks for both, saying nothing.
+        "GET" if list_query && scan_query => {
+            return Err(Reply {
+                status: StatusCode::BAD_REQUEST,
+                body: Some(serde_json::json!({ "errors": [] })),
+            });
+        }
         "GET" if list_query => Operation::List,
+        "GET" if scan_query => Operation::Scan,
         "GET" => Operation::Read,
         // Only Vault's own handlers (sys/health) serve HEAD.
         "HEAD" if path.trim_matches('/') == "sys/health" => Operation::Read,
         "PUT" | "POST" => Operation::Update,
         "DELETE" => Operation::Delete,
         "LIST" => Operation::List,
+        "SCAN" => Operation::Scan,
         // Vault checks the media type first; only `sys/namespaces/<name>` takes a patch
         // (dispatch refuses it elsewhere).
         "PATCH" => match patch_refusal(headers) {
@@ -180,9 +194,9 @@ pub fn parse_request(
     };
     let mut data = Map::new();
     match operation {
-        Operation::Read | Operation::List => {
+        Operation::Read | Operation::List | Operation::Scan => {
             for (k, v) in query_pairs {
-                if k == "list" {
+                if k == "list" || k == "scan" {
                     continue;
                 }
                 data.insert(k, Value::String(v));

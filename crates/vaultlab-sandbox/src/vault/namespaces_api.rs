@@ -25,15 +25,10 @@ impl VaultServer {
             .strip_prefix("namespaces")
             .unwrap_or("")
             .trim_start_matches('/');
-        let listing = req.operation == Operation::List
-            || (req.operation == Operation::Read
-                && req.str_field("list").as_deref() == Some("true"));
-        let scanning =
-            req.operation == Operation::Read && req.str_field("scan").as_deref() == Some("true");
         if name.is_empty() {
             return match req.operation {
-                _ if scanning => self.namespaces_list(req, true),
-                _ if listing => self.namespaces_list(req, false),
+                Operation::Scan => self.namespaces_list(req, true),
+                Operation::List => self.namespaces_list(req, false),
                 _ => Reply::unsupported_operation(),
             };
         }
@@ -48,7 +43,7 @@ impl VaultServer {
         }
         let path = req.ns.key(&format!("{bare}/"));
         match req.operation {
-            Operation::List => Reply::unsupported_operation(),
+            Operation::List | Operation::Scan => Reply::unsupported_operation(),
             Operation::Patch => self
                 .namespace_patch(req, &path)
                 .warn_ignored(req, &["custom_metadata"]),
@@ -74,8 +69,12 @@ impl VaultServer {
             keys.push(relative.to_owned());
             info.insert(relative.to_owned(), ns.json());
         }
+        // An empty list is Vault's 404; an empty scan is OpenBao's 200 with no keys.
         if keys.is_empty() {
-            return Reply::not_found_empty();
+            return match scan {
+                true => Reply::data(json!({})),
+                false => Reply::not_found_empty(),
+            };
         }
         Reply::data(json!({ "keys": keys, "key_info": info }))
     }

@@ -217,7 +217,7 @@ impl VaultServer {
             Operation::Delete => self.mount_disable(req, &path).await,
             // Vault lists `sys/mounts/<path>/`, which no route matches.
             Operation::List => Reply::unsupported_path(),
-            Operation::Patch => Reply::unsupported_operation(),
+            Operation::Patch | Operation::Scan => Reply::unsupported_operation(),
         }
     }
 

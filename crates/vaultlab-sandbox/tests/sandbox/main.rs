@@ -8,7 +8,7 @@ mod engine_connections;
 mod fault_bounds;
 mod fidelity;
 mod namespace_differential;
-mod namespace_patch;
+mod namespace_patch_scan;
 mod namespace_token_self;
 mod policy_quotas;
 mod room_control;

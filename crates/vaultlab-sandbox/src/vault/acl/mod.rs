@@ -103,6 +103,7 @@ fn wanted(operation: Operation) -> &'static [&'static str] {
         Operation::Update => &["create", "update"],
         Operation::Delete => &["delete"],
         Operation::Patch => &["patch"],
+        Operation::Scan => &["scan"],
     }
 }
 

@@ -1,6 +1,7 @@
-//! `PATCH sys/namespaces/<name>` (a JSON merge patch of `custom_metadata`), the sandbox
-//! side by side with OpenBao 2.7: the same patches to both, then the same status, errors,
-//! warnings and metadata (namespaces-spec §1.5).
+//! `PATCH sys/namespaces/<name>` (a JSON merge patch of `custom_metadata`) and `SCAN
+//! sys/namespaces` (every descendant), the sandbox side by side with OpenBao 2.7: the same
+//! requests to both, then the same status, errors, warnings, metadata and keys
+//! (namespaces-spec §1.4, §1.5).
 
 use serde_json::{Value, json};
 
@@ -144,6 +145,79 @@ async fn a_namespaces_metadata_is_patched_as_openbao_does() {
         theirs_read.body["data"]["custom_metadata"],
         ours_read.body["data"]["custom_metadata"]
     );
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    sandbox.shutdown().await.unwrap();
+}
+
+/// What is compared of a list or scan: status, errors, the keys as a set (their order is
+/// unspecified) and each key's path.
+fn listed(answer: &super::namespace_differential::Answer) -> Value {
+    let mut keys: Vec<String> = answer.body["data"]["keys"]
+        .as_array()
+        .map(|k| k.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    keys.sort();
+    let paths: Vec<Value> = keys
+        .iter()
+        .map(|k| answer.body["data"]["key_info"][k]["path"].clone())
+        .collect();
+    json!({
+        "status": answer.status,
+        "errors": answer.body.get("errors"),
+        "data": answer.body["data"].as_object().map(|d| d.is_empty()),
+        "keys": keys,
+        "paths": paths,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaces_are_scanned_by_the_scan_method_as_openbao_does() {
+    let (_bao, sandbox, theirs, ours) = both().await;
+    for server in [&theirs, &ours] {
+        server.root("POST", "sys/namespaces/room", None, None).await;
+        for child in ["room/sys/namespaces/ada", "room/sys/namespaces/bob"] {
+            server.root("POST", child, None, None).await;
+        }
+        server
+            .root("POST", "room/ada/sys/namespaces/sub", None, None)
+            .await;
+    }
+    let probes: &[(&str, &str, Option<&str>, bool)] = &[
+        ("SCAN", "sys/namespaces", None, true),
+        ("SCAN", "sys/namespaces/", None, true),
+        ("SCAN", "sys/namespaces", Some("room"), true),
+        ("SCAN", "room/sys/namespaces", None, true),
+        ("GET", "sys/namespaces?scan=true", Some("room"), true),
+        // A namespace with no children: an empty scan, a 404 list.
+        ("SCAN", "room/ada/sub/sys/namespaces", None, true),
+        ("LIST", "room/ada/sub/sys/namespaces", None, true),
+        ("SCAN", "sys/namespaces?list=true", None, true),
+        ("GET", "sys/namespaces?scan=true&list=true", None, true),
+        ("SCAN", "sys/namespaces/room", None, true),
+        ("GET", "sys/namespaces/room?scan=true", None, true),
+        ("SCAN", "sys/policies/acl", None, true),
+        ("SCAN", "sys/namespaces", None, false),
+    ];
+    let mut diffs = Vec::new();
+    for (method, path, namespace, with_token) in probes {
+        let (theirs_token, ours_token) = (
+            with_token.then(|| theirs.root.clone()),
+            with_token.then(|| ours.root.clone()),
+        );
+        let a = theirs
+            .send(method, path, *namespace, theirs_token.as_deref(), None)
+            .await;
+        let b = ours
+            .send(method, path, *namespace, ours_token.as_deref(), None)
+            .await;
+        if listed(&a) != listed(&b) {
+            diffs.push(format!(
+                "{method} {path} [ns {namespace:?}]\n  openbao: {}\n  sandbox: {}",
+                listed(&a),
+                listed(&b)
+            ));
+        }
+    }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
     sandbox.shutdown().await.unwrap();
 }
