@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use super::http::{Operation, Reply, VaultRequest};
 use super::namespace::{self, NsRef};
 use super::tokens::{self, TokenEntry};
-use super::{VaultServer, acl, auth, not_implemented, sys};
+use super::{VaultServer, acl, auth, namespace_lock, not_implemented, sys};
 
 /// `sys/` paths refused with any `X-Vault-Namespace` header (OpenBao's HTTP layer).
 const HTTP_ROOT_ONLY: &[&str] = &[
@@ -101,7 +101,13 @@ impl VaultServer {
         }
         let resolved = {
             let state = self.lock();
-            namespace::resolve(&state.namespaces, &header, &req.path)
+            namespace::resolve(&state.namespaces, &header, &req.path).and_then(|(ns, rest)| {
+                // A locked namespace (or one under it) answers nothing, token or not.
+                match namespace_lock::refusal(|p| state.namespaces.get(p), &ns.path, &rest) {
+                    Some(locked) => Err(locked),
+                    None => Ok((ns, rest)),
+                }
+            })
         };
         let (ns, rest) = match resolved {
             Ok(found) => found,

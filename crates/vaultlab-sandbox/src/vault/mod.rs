@@ -23,6 +23,7 @@ pub mod iam_client;
 pub mod iam_http;
 pub mod leases;
 pub mod namespace;
+pub mod namespace_lock;
 pub mod namespaces_api;
 pub mod not_implemented;
 pub mod report;

@@ -1,6 +1,7 @@
-//! `sys/namespaces` (create, read, list, scan, delete) and the token endpoints a namespace
-//! needs (`auth/token/create`, `lookup-self` of a token other than the root token), with
-//! OpenBao 2.7's answers and words.
+//! `sys/namespaces` (create, read, list, scan, patch, delete; locks are `namespace_lock`)
+//! and the token endpoints a namespace needs (`auth/token/create`, `lookup-self` of a token
+//! other than the root token; the other `-self` paths are `token_self`), with OpenBao
+//! 2.7's answers and words.
 //!
 //! Deleting a namespace revokes every lease in it through the engine first (so its IAM
 //! users are deleted), then drops its tokens, mounts and policies: stricter than OpenBao,
@@ -32,10 +33,8 @@ impl VaultServer {
                 _ => Reply::unsupported_operation(),
             };
         }
-        if name.starts_with("api-lock/") || name == "api-lock" {
-            return Reply::not_implemented(
-                "vaultlab sandbox does not implement locking namespaces (sys/namespaces/api-lock)",
-            );
+        if let Some(rest) = name.strip_prefix("api-lock/") {
+            return self.namespace_api_lock(req, rest);
         }
         let bare = name.strip_suffix('/').unwrap_or(name);
         if bare.contains('/') {

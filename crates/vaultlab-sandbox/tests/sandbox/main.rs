@@ -8,6 +8,7 @@ mod engine_connections;
 mod fault_bounds;
 mod fidelity;
 mod namespace_differential;
+mod namespace_lock;
 mod namespace_patch_scan;
 mod namespace_token_self;
 mod policy_quotas;
