@@ -48,10 +48,7 @@ impl VaultRefusal {
         if self.status != Some(403) {
             return None;
         }
-        self.errors.iter().find_map(|m| {
-            m.strip_prefix("permission denied: ")
-                .filter(|words| words.starts_with("the facilitator holds the room"))
-        })
+        super::error::room_hold(&self.errors)
     }
 
     /// Whether one of Vault's messages contains `words` (`path is already in use`).
