@@ -1,7 +1,8 @@
 //! One request, from its path to its handler, in OpenBao's order: the namespace (header,
-//! then path prefix); `sys/` paths only the root namespace serves; Vault's own
+//! then path prefix) and its lock; `sys/` paths only the root namespace serves; Vault's own
 //! unauthenticated handlers; the token (the root token may do anything anywhere; another
-//! token what its policies allow, in its namespace and those below it); then the route.
+//! token what its policies allow, in its namespace and those below it); a room seat's
+//! steps the facilitator holds (`room::hold`); then the route.
 //!
 //! Two kinds of request are moved to another namespace before the token is checked, as
 //! OpenBao moves them: `auth/token/*-self` to the token's own, and a lease lookup, renewal
