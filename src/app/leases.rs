@@ -223,6 +223,11 @@ pub fn on_revoked(
     reply: Result<Reply, VaultRefusal>,
     is_current: bool,
 ) -> Vec<Effect> {
+    if let Err(refusal) = &reply
+        && let Some(words) = refusal.room_hold()
+    {
+        return held(app, lease_id, words.to_owned(), is_current);
+    }
     let now = app.now;
     let queued = matches!(&reply, Ok(reply) if reply.status == 202);
     let state = match queued {
@@ -266,6 +271,23 @@ pub fn on_revoked(
         effects.extend(steps::revoke::on_revoked(app, result));
     }
     effects
+}
+
+/// A revocation the room's facilitator holds (step 6 is not open yet): nothing failed,
+/// the lease is alive as before, and the learner reads the server's words.
+fn held(app: &mut App, lease_id: &str, words: String, is_current: bool) -> Vec<Effect> {
+    if let Some(lease) = app.leases.get_mut(lease_id) {
+        lease.state = Lifecycle::Active;
+    }
+    if app.quit == Quit::AfterRevocations {
+        // Stay: the learner sees why and chooses again (k keeps and quits).
+        app.quit = Quit::No;
+    }
+    if is_current {
+        steps::revoke::on_held(app);
+    }
+    app.notice = Some(format!("Not revoked: {words}."));
+    Vec::new()
 }
 
 /// What the proof found of a lease's keys after its revocation: dead, the revocation is

@@ -1664,6 +1664,42 @@ fn x_revokes_the_selected_lease_and_a_failure_keeps_vaults_words() {
     ));
 }
 
+/// A room server's refusal of a step its facilitator holds, as the client classifies it.
+fn held_by_the_room() -> Result<Reply, VaultRefusal> {
+    let words = "permission denied: the facilitator holds the room at step 5; step 6 (revoke the lease) opens when they say so";
+    Err(VaultRefusal {
+        message: format!("permission denied on PUT sys/leases/revoke (Vault: {words})"),
+        hint: String::new(),
+        status: Some(403),
+        errors: vec![words.into()],
+        invalid_request: false,
+    })
+}
+
+#[test]
+fn a_revocation_the_room_holds_leaves_the_lease_alive_in_the_servers_words() {
+    let mut app = journaled_app();
+    issue_lease(&mut app, OLDER, Duration::from_secs(3600));
+    issue(&mut app, Duration::from_secs(3600));
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('x'));
+    let effects = revoked_sync(&mut app, OLDER, true, held_by_the_room());
+    assert!(effects.is_empty(), "nothing journaled: {effects:?}");
+    assert_eq!(app.leases.get(OLDER).unwrap().state, Lifecycle::Active);
+    let said = "Not revoked: the facilitator holds the room at step 5; step 6 (revoke the lease) opens when they say so.";
+    assert_eq!(app.notice.as_deref(), Some(said));
+
+    // The current lease: step 6 is as it was, not failed.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.steps[REVOKE].status, StepStatus::Running);
+    let effects = revoked(&mut app, LEASE, held_by_the_room());
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(app.steps[REVOKE].status, StepStatus::Pending);
+    assert_eq!(app.current_lease().unwrap().state, Lifecycle::Active);
+    assert_eq!(app.notice.as_deref(), Some(said));
+}
+
 #[test]
 fn sigterm_asks_like_q_and_a_second_one_keeps_the_leases() {
     let mut app = journaled_app();

@@ -205,8 +205,14 @@ impl VaultError {
                 "Point VAULT_ADDR at the active node (see `vault status`), or enable request forwarding."
             }
             VaultError::PermissionDenied {
-                token_sent, access, ..
+                token_sent,
+                access,
+                errors,
+                ..
             } => match access {
+                _ if room_hold(errors).is_some() => {
+                    "The workshop's facilitator holds the room at an earlier step: this one opens when they say so."
+                }
                 _ if !*token_sent => {
                     "No token was sent: set VAULT_TOKEN or run `vault login` (which writes ~/.vault-token)."
                 }
@@ -347,6 +353,15 @@ pub fn errors_from_body(body: &[u8]) -> Vec<String> {
         }
         None => Vec::new(),
     }
+}
+
+/// A workshop room's refusal of a step its facilitator holds (`permission denied: the
+/// facilitator holds the room at step k; …`): those words, after `permission denied: `.
+pub fn room_hold(errors: &[String]) -> Option<&str> {
+    errors.iter().find_map(|m| {
+        m.strip_prefix("permission denied: ")
+            .filter(|words| words.starts_with("the facilitator holds the room"))
+    })
 }
 
 /// Classifies a non-success answer from Vault. `token_sent` tells a 403 apart: a missing
@@ -564,6 +579,25 @@ mod tests {
             "{shown}"
         );
         assert!(e.hint().contains("OpenBao"));
+    }
+
+    #[test]
+    fn a_step_the_room_holds_says_so_in_the_servers_words() {
+        let held = c(
+            403,
+            r#"{"errors":["permission denied: the facilitator holds the room at step 3; step 4 (read credentials) opens when they say so"]}"#,
+        );
+        assert!(
+            held.to_string()
+                .contains("step 4 (read credentials) opens when they say so")
+        );
+        assert!(
+            held.hint().contains("facilitator holds the room"),
+            "{}",
+            held.hint()
+        );
+        let plain = c(403, r#"{"errors":["permission denied"]}"#);
+        assert!(!plain.hint().contains("facilitator"));
     }
 
     #[test]

@@ -41,6 +41,16 @@ impl VaultRefusal {
         self.invalid_request && (self.said("invalid lease") || self.said("lease not found"))
     }
 
+    /// A workshop room's server refusing a step its facilitator holds (its 403 says
+    /// `permission denied: the facilitator holds the room at step k; …`): those words,
+    /// after `permission denied: `.
+    pub fn room_hold(&self) -> Option<&str> {
+        if self.status != Some(403) {
+            return None;
+        }
+        super::error::room_hold(&self.errors)
+    }
+
     /// Whether one of Vault's messages contains `words` (`path is already in use`).
     pub fn said(&self, words: &str) -> bool {
         self.errors.iter().any(|m| m.contains(words))

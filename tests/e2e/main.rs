@@ -16,6 +16,7 @@ mod reconcile;
 mod recording;
 mod room_cli;
 mod room_control_cli;
+mod room_pace;
 mod room_tls;
 mod room_tui;
 mod sandbox_cli;

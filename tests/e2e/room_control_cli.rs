@@ -137,6 +137,17 @@ fn a_second_terminal_drives_the_room_and_ends_it_with_a_report() {
         ok(&room(&state, &["revoke", "ada"])),
         "1 leases of seat ada revoked\n"
     );
+    // The pace holds a learner on the real CLI too, in the server's words.
+    let held = bao(&ada, &home, &["read", "aws/creds/my-role"]);
+    assert!(!held.status.success());
+    let said = String::from_utf8_lossy(&held.stderr);
+    assert!(
+        said.contains(
+            "the facilitator holds the room at step 3; step 4 (read credentials) opens when they say so"
+        ),
+        "{said}"
+    );
+    ok(&room(&state, &["pace", "free"]));
     run(&["read", "aws/creds/my-role"]);
 
     let report = dir.path().join("day1.md");

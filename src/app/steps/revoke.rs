@@ -78,6 +78,14 @@ pub fn on_revoked(app: &mut App, result: Result<Exchange, VaultRefusal>) -> Vec<
     }
 }
 
+/// The room held the revocation of the current lease: the step is as it was before.
+pub fn on_held(app: &mut App) {
+    if let Some(step) = step_of(app) {
+        app.steps[step].status = StepStatus::Pending;
+        app.steps[step].input = StepInput::Revoke(None);
+    }
+}
+
 fn prove(app: &App, step: usize, attempt: u32, delay: Duration) -> Vec<Effect> {
     let Some(creds) = &app.creds else {
         return Vec::new();

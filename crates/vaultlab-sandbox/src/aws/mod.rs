@@ -27,6 +27,7 @@ mod sts;
 mod xml;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -183,6 +184,9 @@ pub struct AwsEndpoint {
     /// state changed: a learner's proof refused because the engine just deleted the key
     /// must not be told before the deletion (the room's progress reads that order).
     order: Arc<Mutex<()>>,
+    /// The room's pace (0: free), shared by every router of this endpoint: a seat's
+    /// dynamic key is refused step 5 while the room is held before it (`room::hold`).
+    pace: Arc<AtomicU8>,
 }
 
 impl AwsEndpoint {
@@ -196,7 +200,39 @@ impl AwsEndpoint {
             events: Events::default(),
             origin: Origin::Client,
             order: Arc::default(),
+            pace: Arc::default(),
         }
+    }
+
+    /// Holds the room's later steps after `step` (`None`: free).
+    pub fn set_pace(&self, step: Option<u8>) {
+        self.pace.store(step.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// A seat's step 5 while the room is held before it: EC2's refusal of the action.
+    fn pace_hold(
+        &self,
+        service: Service,
+        action: &str,
+        caller: &Caller,
+        trace: &Trace,
+    ) -> Option<ApiError> {
+        let pace = self.pace.load(Ordering::Relaxed);
+        let held = self.origin == Origin::Client
+            && service == Service::Ec2
+            && (1..5).contains(&pace)
+            && crate::room::hold::aws_makes_step_5(
+                action,
+                caller.key == KeyKind::Dynamic,
+                &trace.namespace,
+            );
+        held.then(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "UnauthorizedOperation",
+                crate::room::hold::ec2_refusal(pace),
+            )
+        })
     }
 
     /// Tells every request to `events`.
@@ -342,6 +378,10 @@ impl AwsEndpoint {
             };
             return Outcome::failed(Some(service), error, trace);
         };
+        if let Some(error) = self.pace_hold(service, &action, &caller, &trace) {
+            drop(state);
+            return Outcome::failed(Some(service), error, trace);
+        }
         if let Some((status, code, message)) =
             self.faults.as_ref().and_then(|f| f.take_aws(&action))
         {

@@ -157,6 +157,8 @@ impl Room {
                 format!("the pace is a step from 1 to {STEPS}, or null to free the room"),
             ));
         }
+        // The AWS side holds as the state does, before learners are told.
+        self.aws.set_pace(step);
         self.change_config(|config| config.pace = step).await?;
         let detail = step.map_or_else(|| "free".to_owned(), |s| s.to_string());
         self.tell("room/", RoomChangeKind::Pace, None, Some(detail));
@@ -184,7 +186,11 @@ impl Room {
             .map_err(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, e))
     }
 
-    /// Writes every seat's `config/lease` (seconds); how many seats had an AWS mount.
+    /// Short leases for the whole room (seconds): kept as the room's setting, written now
+    /// as `config/lease` on every seat's `aws` mount, and on each one mounted later as it
+    /// is mounted. A later call replaces the values (and writes them again everywhere,
+    /// over a learner's own `config/lease`). How many seats it covers: every seat joined
+    /// (one without a mount yet gets it with its mount, before it can issue a lease).
     pub async fn short_leases(&self, ttl: i64, max_ttl: i64) -> Result<usize, Refused> {
         if ttl <= 0 || max_ttl < ttl {
             return Err(refused(
@@ -192,8 +198,15 @@ impl Room {
                 "ttl must be positive and max_ttl at least ttl",
             ));
         }
-        let seats = self
-            .seats()
+        // The setting first, under the state's lock, so a mount made meanwhile gets it
+        // either from here or from the pass below.
+        self.vault.update_state(|state| {
+            if let Some(config) = state.room.as_mut() {
+                config.short_leases = Some(super::ShortLeases { ttl, max_ttl });
+            }
+        });
+        let seats = self.seats();
+        let mounted = seats
             .iter()
             .filter(|seat| {
                 self.vault
@@ -206,9 +219,12 @@ impl Room {
             "room/",
             RoomChangeKind::ShortLeases,
             None,
-            Some(format!("{ttl}s/{max_ttl}s, {seats} seats")),
+            Some(format!(
+                "{ttl}s/{max_ttl}s for the room: {} seats ({mounted} with aws mounted; the rest as they mount it)",
+                seats.len()
+            )),
         );
-        Ok(seats)
+        Ok(seats.len())
     }
 
     /// Revokes every lease of seat `name`; how many.

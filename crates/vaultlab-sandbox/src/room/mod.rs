@@ -9,6 +9,7 @@
 //! is kept only as its SHA-256.
 
 pub mod control;
+pub mod hold;
 pub mod http;
 pub mod http_control;
 pub mod limiter;
@@ -66,6 +67,17 @@ pub struct RoomConfig {
     /// When the facilitator ended the room: no more joins.
     #[serde(default)]
     pub ended: Option<DateTime<Utc>>,
+    /// "Short leases for all": every seat's `aws` mount gets this `config/lease`, those
+    /// mounted afterwards as they are mounted. The last call's values replace it.
+    #[serde(default)]
+    pub short_leases: Option<ShortLeases>,
+}
+
+/// A room-wide `config/lease`, in seconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ShortLeases {
+    pub ttl: i64,
+    pub max_ttl: i64,
 }
 
 /// One seat, kept with the state.
@@ -194,9 +206,12 @@ impl Room {
                     broadcast: None,
                     pace: None,
                     ended: None,
+                    short_leases: None,
                 });
             }
         });
+        let pace = vault.read_state(|state| state.room.as_ref().and_then(|r| r.pace));
+        aws.set_pace(pace);
         let room = Self {
             vault,
             aws,
@@ -217,17 +232,17 @@ impl Room {
         events: Events,
         region: &str,
     ) -> Option<Self> {
-        let room = vault
-            .read_state(|state| state.room.is_some())
-            .then(|| Self {
-                vault,
-                aws,
-                limiter: Arc::default(),
-                joining: Arc::default(),
-                region: region.to_owned(),
-                events,
-                notices: tracker::Notices::default(),
-            })?;
+        let pace = vault.read_state(|state| state.room.as_ref().map(|r| r.pace))?;
+        aws.set_pace(pace);
+        let room = Self {
+            vault,
+            aws,
+            limiter: Arc::default(),
+            joining: Arc::default(),
+            region: region.to_owned(),
+            events,
+            notices: tracker::Notices::default(),
+        };
         room.remove_orphan_accounts();
         Some(room)
     }

@@ -149,8 +149,10 @@ impl SeatProgress {
         if !polling {
             self.last_activity = Some(at);
         }
-        // A read of something not there is how clients look before they write.
-        let failed = call.status >= 400 && !(reading && call.status == 404);
+        // A read of something not there is how clients look before they write; a step
+        // the facilitator holds is the room's doing, not a mistake (its log shows it).
+        let held = call.error.as_deref().is_some_and(super::hold::is_hold);
+        let failed = call.status >= 400 && !(reading && call.status == 404) && !held;
         if failed {
             self.error(SeatError {
                 at,
@@ -214,6 +216,11 @@ impl SeatProgress {
                 .iter()
                 .any(|verb| call.action.starts_with(verb));
         expected_refusal |= looked;
+        // A step the facilitator holds is the room's doing (its log shows it).
+        expected_refusal |= call
+            .error_message
+            .as_deref()
+            .is_some_and(super::hold::is_hold);
         let message = match (&call.error_code, &call.error_message) {
             (Some(code), Some(message)) => Some(one_line(&format!("{code}: {message}"))),
             (Some(code), None) => Some(code.clone()),

@@ -1,7 +1,8 @@
 //! One request, from its path to its handler, in OpenBao's order: the namespace (header,
-//! then path prefix); `sys/` paths only the root namespace serves; Vault's own
+//! then path prefix) and its lock; `sys/` paths only the root namespace serves; Vault's own
 //! unauthenticated handlers; the token (the root token may do anything anywhere; another
-//! token what its policies allow, in its namespace and those below it); then the route.
+//! token what its policies allow, in its namespace and those below it); a room seat's
+//! steps the facilitator holds (`room::hold`); then the route.
 //!
 //! Two kinds of request are moved to another namespace before the token is checked, as
 //! OpenBao moves them: `auth/token/*-self` to the token's own, and a lease lookup, renewal
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 use super::http::{Operation, Reply, VaultRequest};
 use super::namespace::{self, NsRef};
 use super::tokens::{self, TokenEntry};
-use super::{VaultServer, acl, auth, not_implemented, sys};
+use super::{VaultServer, acl, auth, namespace_lock, not_implemented, sys};
 
 /// `sys/` paths refused with any `X-Vault-Namespace` header (OpenBao's HTTP layer).
 const HTTP_ROOT_ONLY: &[&str] = &[
@@ -101,12 +102,28 @@ impl VaultServer {
         }
         let resolved = {
             let state = self.lock();
-            namespace::resolve(&state.namespaces, &header, &req.path)
+            namespace::resolve(&state.namespaces, &header, &req.path).and_then(|(ns, rest)| {
+                // A locked namespace (or one under it) answers nothing, token or not.
+                match namespace_lock::refusal(|p| state.namespaces.get(p), &ns.path, &rest) {
+                    Some(locked) => Err(locked),
+                    None => Ok((ns, rest)),
+                }
+            })
         };
         let (ns, rest) = match resolved {
             Ok(found) => found,
             Err(reply) => return (reply, NsRef::root()),
         };
+        // Only a namespace takes a patch here, only the namespaces a scan; anywhere else
+        // Vault's router refuses the operation before it looks at the token.
+        let taken = match req.operation {
+            Operation::Patch => takes_a_patch(&rest),
+            Operation::Scan => rest.trim_end_matches('/') == "sys/namespaces",
+            _ => true,
+        };
+        if !taken {
+            return (Reply::unsupported_operation(), ns);
+        }
         req.prefixed = ns.path.len() > header.len();
         req.path = rest;
         req.ns = ns;
@@ -156,7 +173,8 @@ impl VaultServer {
             _ => {}
         }
         // Vault refuses a write to a path ending in '/' before it looks at the token.
-        if req.operation == Operation::Update && req.path.ends_with('/') {
+        if matches!(req.operation, Operation::Update | Operation::Patch) && req.path.ends_with('/')
+        {
             return Reply::bad_request("cannot write to a path ending in '/'");
         }
         let caller = match self.caller(req.token.as_deref()) {
@@ -179,6 +197,12 @@ impl VaultServer {
         {
             return acl_denied();
         }
+        // The facilitator's pace: beside the ACL, in the same place (see room::hold).
+        if let Caller::Token(entry) = &caller
+            && let Some(held) = self.pace_hold(&entry.namespace, &req)
+        {
+            return held;
+        }
         self.route(&req, &caller).await
     }
 
@@ -196,6 +220,18 @@ impl VaultServer {
                 ("create" | "create-orphan", Caller::Root) => self.token_create(req, rest, None),
                 ("create" | "create-orphan", Caller::Token(entry)) => {
                     self.token_create(req, rest, Some(entry))
+                }
+                ("renew-self", Caller::Root) => Reply::bad_request("lease is not renewable"),
+                ("renew-self", Caller::Token(entry)) => self.token_renew_self(req, entry),
+                ("revoke-self", Caller::Token(_)) => self.token_revoke_self(req),
+                ("revoke-self", Caller::Root) => Reply::not_implemented(
+                    "vaultlab sandbox keeps its one root token: it is not revoked",
+                ),
+                (other, _)
+                    if other == "lookup-accessor" || other.starts_with("lookup-accessor/") =>
+                {
+                    let tail = other.strip_prefix("lookup-accessor").unwrap_or("");
+                    self.token_lookup_accessor(req, tail.trim_start_matches('/'))
                 }
                 (other, _) => not_implemented::token(other),
             };
@@ -303,6 +339,11 @@ impl VaultServer {
             .collect();
         acl::Acl::new(policies).describe(&relative)
     }
+}
+
+/// `sys/namespaces/<name>` (and `sys/namespaces/`, refused later for its slash).
+fn takes_a_patch(path: &str) -> bool {
+    path.strip_prefix("sys/namespaces/").is_some()
 }
 
 fn is_self_path(path: &str) -> bool {

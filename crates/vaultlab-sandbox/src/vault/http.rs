@@ -16,6 +16,10 @@ pub enum Operation {
     Update,
     Delete,
     List,
+    /// A JSON merge patch (only `sys/namespaces/<name>` takes one here).
+    Patch,
+    /// OpenBao's recursive list (only `sys/namespaces` takes one here).
+    Scan,
 }
 
 /// A parsed request: the path under `/v1/`, the operation, its data, and the token sent.
@@ -113,7 +117,7 @@ pub fn field_error(value: &Value, key: &str, why: &str) -> String {
 }
 
 /// The Go type a JSON value decodes to, as Go prints it.
-fn go_type(value: &Value) -> &'static str {
+pub(super) fn go_type(value: &Value) -> &'static str {
     match value {
         Value::Array(_) => "[]interface {}",
         Value::Object(_) => "map[string]interface {}",
@@ -151,19 +155,35 @@ pub fn parse_request(
     let query_pairs: Vec<(String, String)> = query
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let list_query = query_pairs
-        .iter()
-        .any(|(k, v)| k == "list" && matches!(v.as_str(), "true" | "1" | "t" | "True" | "TRUE"));
+    let flag = |name: &str| {
+        query_pairs
+            .iter()
+            .any(|(k, v)| k == name && matches!(v.as_str(), "true" | "1" | "t" | "True" | "TRUE"))
+    };
+    let (list_query, scan_query) = (flag("list"), flag("scan"));
     let operation = match method.as_str() {
+        // OpenBao refuses a GET that asks for both, saying nothing.
+        "GET" if list_query && scan_query => {
+            return Err(Reply {
+                status: StatusCode::BAD_REQUEST,
+                body: Some(serde_json::json!({ "errors": [] })),
+            });
+        }
         "GET" if list_query => Operation::List,
+        "GET" if scan_query => Operation::Scan,
         "GET" => Operation::Read,
         // Only Vault's own handlers (sys/health) serve HEAD.
         "HEAD" if path.trim_matches('/') == "sys/health" => Operation::Read,
         "PUT" | "POST" => Operation::Update,
         "DELETE" => Operation::Delete,
         "LIST" => Operation::List,
-        // No path the sandbox serves takes a patch; Vault checks the media type first.
-        "PATCH" => return Err(patch_refusal(headers)),
+        "SCAN" => Operation::Scan,
+        // Vault checks the media type first; only `sys/namespaces/<name>` takes a patch
+        // (dispatch refuses it elsewhere).
+        "PATCH" => match patch_refusal(headers) {
+            Some(refusal) => return Err(refusal),
+            None => Operation::Patch,
+        },
         // Vault's CORS preflight operation, which no backend handles.
         "OPTIONS" => {
             return Err(Reply::bad_request(
@@ -174,24 +194,29 @@ pub fn parse_request(
     };
     let mut data = Map::new();
     match operation {
-        Operation::Read | Operation::List => {
+        Operation::Read | Operation::List | Operation::Scan => {
             for (k, v) in query_pairs {
-                if k == "list" {
+                if k == "list" || k == "scan" {
                     continue;
                 }
                 data.insert(k, Value::String(v));
             }
         }
-        Operation::Update | Operation::Delete => {
+        Operation::Update | Operation::Delete | Operation::Patch => {
             if !body.iter().all(u8::is_ascii_whitespace) {
                 match serde_json::from_slice::<Value>(body) {
                     Ok(Value::Object(map)) => data = map,
                     Ok(Value::Null) => {}
                     Ok(other) => {
+                        // A patch is decoded by another part of Vault, in other words.
+                        let verb = match operation {
+                            Operation::Patch => "decode",
+                            _ => "parse",
+                        };
                         return Err(Reply::error(
                             StatusCode::BAD_REQUEST,
                             format!(
-                                "failed to parse JSON input: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                                "failed to {verb} JSON input: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
                                 go_json_type(&other)
                             ),
                         ));
@@ -222,9 +247,9 @@ pub fn parse_request(
     })
 }
 
-/// Vault's answer to a PATCH: 400 without a media type, 415 with another than JSON merge
-/// patch, else 405 (no path here supports patching).
-fn patch_refusal(headers: &HeaderMap) -> Reply {
+/// Vault's answer to a PATCH without a JSON merge patch: 400 without a media type, 415
+/// with another.
+fn patch_refusal(headers: &HeaderMap) -> Option<Reply> {
     let raw = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -236,17 +261,17 @@ fn patch_refusal(headers: &HeaderMap) -> Reply {
         .trim()
         .to_ascii_lowercase();
     if media.is_empty() {
-        return Reply::bad_request("mime: no media type");
+        return Some(Reply::bad_request("mime: no media type"));
     }
     if media != "application/merge-patch+json" {
-        return Reply::error(
+        return Some(Reply::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
                 "PATCH requires Content-Type of application/merge-patch+json, provided {media}"
             ),
-        );
+        ));
     }
-    Reply::unsupported_operation()
+    None
 }
 
 fn go_json_type(value: &Value) -> &'static str {

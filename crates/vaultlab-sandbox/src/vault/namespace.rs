@@ -29,6 +29,9 @@ pub struct Namespace {
     pub path: String,
     #[serde(default)]
     pub custom_metadata: BTreeMap<String, String>,
+    /// Locked (`sys/namespaces/api-lock/lock`): the SHA-256 (hex) of its unlock key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlock_key_hash: Option<String>,
 }
 
 impl Namespace {
@@ -44,6 +47,7 @@ impl Namespace {
             uuid: uuid::Uuid::new_v4().to_string(),
             path: path.to_owned(),
             custom_metadata: BTreeMap::new(),
+            unlock_key_hash: None,
         }
     }
 
@@ -52,7 +56,7 @@ impl Namespace {
         serde_json::json!({
             "custom_metadata": self.custom_metadata,
             "id": self.id,
-            "locked": false,
+            "locked": self.unlock_key_hash.is_some(),
             "path": self.path,
             "tainted": false,
             "uuid": self.uuid,

@@ -1,6 +1,7 @@
-//! `sys/namespaces` (create, read, list, scan, delete) and the token endpoints a namespace
-//! needs (`auth/token/create`, `lookup-self` of a token other than the root token), with
-//! OpenBao 2.7's answers and words.
+//! `sys/namespaces` (create, read, list, scan, patch, delete; locks are `namespace_lock`)
+//! and the token endpoints a namespace needs (`auth/token/create`, `lookup-self` of a token
+//! other than the root token; the other `-self` paths are `token_self`), with OpenBao
+//! 2.7's answers and words.
 //!
 //! Deleting a namespace revokes every lease in it through the engine first (so its IAM
 //! users are deleted), then drops its tokens, mounts and policies: stricter than OpenBao,
@@ -25,22 +26,15 @@ impl VaultServer {
             .strip_prefix("namespaces")
             .unwrap_or("")
             .trim_start_matches('/');
-        let listing = req.operation == Operation::List
-            || (req.operation == Operation::Read
-                && req.str_field("list").as_deref() == Some("true"));
-        let scanning =
-            req.operation == Operation::Read && req.str_field("scan").as_deref() == Some("true");
         if name.is_empty() {
             return match req.operation {
-                _ if scanning => self.namespaces_list(req, true),
-                _ if listing => self.namespaces_list(req, false),
+                Operation::Scan => self.namespaces_list(req, true),
+                Operation::List => self.namespaces_list(req, false),
                 _ => Reply::unsupported_operation(),
             };
         }
-        if name.starts_with("api-lock/") || name == "api-lock" {
-            return Reply::not_implemented(
-                "vaultlab sandbox does not implement locking namespaces (sys/namespaces/api-lock)",
-            );
+        if let Some(rest) = name.strip_prefix("api-lock/") {
+            return self.namespace_api_lock(req, rest);
         }
         let bare = name.strip_suffix('/').unwrap_or(name);
         if bare.contains('/') {
@@ -48,7 +42,10 @@ impl VaultServer {
         }
         let path = req.ns.key(&format!("{bare}/"));
         match req.operation {
-            Operation::List => Reply::unsupported_operation(),
+            Operation::List | Operation::Scan => Reply::unsupported_operation(),
+            Operation::Patch => self
+                .namespace_patch(req, &path)
+                .warn_ignored(req, &["custom_metadata"]),
             Operation::Read => match self.lock().namespaces.get(&path) {
                 Some(ns) => Reply::data(ns.json()),
                 None => Reply::not_found_empty(),
@@ -71,8 +68,12 @@ impl VaultServer {
             keys.push(relative.to_owned());
             info.insert(relative.to_owned(), ns.json());
         }
+        // An empty list is Vault's 404; an empty scan is OpenBao's 200 with no keys.
         if keys.is_empty() {
-            return Reply::not_found_empty();
+            return match scan {
+                true => Reply::data(json!({})),
+                false => Reply::not_found_empty(),
+            };
         }
         Reply::data(json!({ "keys": keys, "key_info": info }))
     }
@@ -125,6 +126,55 @@ impl VaultServer {
                 acl::ensure_default_policy(&mut state.policies, path);
                 json
             }
+        };
+        self.changed();
+        Reply::data(json)
+    }
+
+    /// `PATCH sys/namespaces/<name>`: a JSON merge patch of `custom_metadata` (a null
+    /// value removes a key, a null `custom_metadata` clears it), as OpenBao words it.
+    fn namespace_patch(&self, req: &VaultRequest, path: &str) -> Reply {
+        let patch = match req.data.get("custom_metadata") {
+            None => Some(Map::new()),
+            Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(other) => {
+                return Reply::bad_request(format!(
+                    "Field validation failed: error converting input for field \"custom_metadata\": '' expected type 'map[string]interface {{}}', got unconvertible type '{}'",
+                    super::http::go_type(other)
+                ));
+            }
+        };
+        if let Some(bad) = patch
+            .iter()
+            .flat_map(|map| map.values())
+            .find(|v| !matches!(v, Value::String(_) | Value::Null))
+        {
+            let kind = match bad {
+                Value::Number(_) => "json.Number",
+                other => super::http::go_type(other),
+            };
+            return Reply::bad_request(format!(
+                "metadata patch can only have string or null values, got {kind}"
+            ));
+        }
+        let json = {
+            let mut state = self.lock();
+            let Some(ns) = state.namespaces.get_mut(path) else {
+                return Reply::bad_request("namespace not found");
+            };
+            match patch {
+                None => ns.custom_metadata.clear(),
+                Some(map) => {
+                    for (key, value) in map {
+                        match value {
+                            Value::String(v) => ns.custom_metadata.insert(key, v),
+                            _ => ns.custom_metadata.remove(&key),
+                        };
+                    }
+                }
+            }
+            ns.json()
         };
         self.changed();
         Reply::data(json)

@@ -160,7 +160,8 @@ pub fn token(rest: &str) -> Reply {
     match TOKEN_PATHS.iter().find(|route| under(rest, route)) {
         Some(route) => Reply::not_implemented(format!(
             "vaultlab sandbox does not implement auth/token/{route}; it serves \
-             auth/token/create, auth/token/create-orphan and auth/token/lookup-self"
+             auth/token/create, create-orphan, lookup-self, renew-self, revoke-self \
+             and lookup-accessor"
         )),
         None => Reply::unsupported_path(),
     }

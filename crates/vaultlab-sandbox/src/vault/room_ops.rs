@@ -1,11 +1,30 @@
 //! What a workshop room's facilitator does to a seat's namespace, through the server
 //! rather than its HTTP API: revoke every lease in it (as `sys/leases/revoke-prefix` with
 //! `sync`, the IAM users deleted first), set every AWS mount's `config/lease`, list its
-//! live leases; and which namespace a token belongs to.
+//! live leases; which namespace a token belongs to; and a seat's request held by the pace.
 
-use super::VaultServer;
+use axum::http::StatusCode;
+
+use super::http::{Reply, VaultRequest};
 use super::state::{AwsEngineState, LeaseConfig};
 use super::tokens;
+use super::{VaultServer, VaultState};
+use crate::room::hold;
+
+/// The `config/lease` a new `aws` mount in a seat's namespace starts with while the room
+/// has short leases (`None` elsewhere: the engine's defaults).
+pub(super) fn room_short_leases(state: &VaultState, namespace: &str) -> Option<LeaseConfig> {
+    let short = state.room.as_ref()?.short_leases?;
+    let seat = crate::room::progress::seat_of(namespace)?;
+    let seated = state
+        .seats
+        .get(seat)
+        .is_some_and(|seat| seat.namespace == namespace);
+    seated.then_some(LeaseConfig {
+        lease: short.ttl,
+        lease_max: short.max_ttl,
+    })
+}
 
 /// A lease as a room's dashboard shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +99,27 @@ impl VaultServer {
             .collect();
         leases.sort_by(|a, b| a.expires_at.cmp(&b.expires_at).then(a.id.cmp(&b.id)));
         leases
+    }
+
+    /// A seat's request refused because the room is held at an earlier step than the one
+    /// it would make (see `room::hold`); `token_namespace` is the caller's token's.
+    pub(super) fn pace_hold(&self, token_namespace: &str, req: &VaultRequest) -> Option<Reply> {
+        crate::room::progress::seat_of(token_namespace)?;
+        let state = self.lock();
+        let pace = state.room.as_ref()?.pace?;
+        let mount_type = req.str_field("type");
+        let step = hold::vault_step(req.operation, &req.path, mount_type.as_deref(), |path| {
+            // The mount the request is routed to, as `route` finds it.
+            let probe = format!("{path}/");
+            state
+                .mounts
+                .values()
+                .filter(|m| m.namespace == req.ns.path && probe.starts_with(&m.path))
+                .max_by_key(|m| m.path.len())
+                .filter(|m| m.mount_type == "aws")
+                .map(|m| path.get(m.path.len()..).unwrap_or("").to_owned())
+        })?;
+        (step > pace).then(|| Reply::error(StatusCode::FORBIDDEN, hold::vault_refusal(pace, step)))
     }
 
     /// The namespace path of a live token other than the root token.

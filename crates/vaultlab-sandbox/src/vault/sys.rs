@@ -217,6 +217,7 @@ impl VaultServer {
             Operation::Delete => self.mount_disable(req, &path).await,
             // Vault lists `sys/mounts/<path>/`, which no route matches.
             Operation::List => Reply::unsupported_path(),
+            Operation::Patch | Operation::Scan => Reply::unsupported_operation(),
         }
     }
 
@@ -279,6 +280,9 @@ impl VaultServer {
             let mut mount = new_mount(path, &mount_type, &description);
             mount.namespace = req.ns.path.clone();
             (mount.default_lease_ttl, mount.max_lease_ttl) = ttls;
+            if let Some(lease) = super::room_ops::room_short_leases(&state, &req.ns.path) {
+                mount.aws.get_or_insert_with(Default::default).lease = Some(lease);
+            }
             state.mounts.insert(key, mount);
         }
         self.changed();

@@ -31,6 +31,12 @@ pub struct TokenEntry {
     pub orphan: bool,
     #[serde(default)]
     pub meta: Option<serde_json::Map<String, Value>>,
+    /// When it was last renewed (`auth/token/renew-self`), and the TTL then granted (a
+    /// renewal without an increment asks for it again, as Vault's lease does).
+    #[serde(default)]
+    pub last_renewal: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub renewed_ttl: Option<i64>,
 }
 
 /// The table key of a token.
@@ -63,6 +69,8 @@ pub fn mint(new: NewToken<'_>, now: DateTime<Utc>) -> (String, TokenEntry) {
         expire_time: (ttl > 0).then(|| now + Duration::seconds(ttl)),
         orphan: new.orphan,
         meta: new.meta,
+        last_renewal: None,
+        renewed_ttl: None,
     };
     (token, entry)
 }
@@ -98,6 +106,10 @@ impl TokenEntry {
         });
         if !self.namespace.is_empty() {
             data["namespace_path"] = json!(self.namespace);
+        }
+        if let Some(at) = self.last_renewal {
+            data["last_renewal"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+            data["last_renewal_time"] = json!(at.timestamp());
         }
         data
     }

@@ -13,23 +13,23 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use vaultlab_sandbox::{Sandbox, SandboxOptions};
 
-struct Server {
-    name: &'static str,
-    url: String,
-    root: String,
-    http: reqwest::Client,
+pub(crate) struct Server {
+    pub(crate) name: &'static str,
+    pub(crate) url: String,
+    pub(crate) root: String,
+    pub(crate) http: reqwest::Client,
 }
 
 /// What one request got: status, body (Null when empty), the echoed namespace header.
 #[derive(Debug)]
-struct Answer {
-    status: u16,
-    body: Value,
-    echoed: Option<String>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    pub(crate) echoed: Option<String>,
 }
 
 impl Server {
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: &str,
         path: &str,
@@ -63,7 +63,7 @@ impl Server {
         }
     }
 
-    async fn root(
+    pub(crate) async fn root(
         &self,
         method: &str,
         path: &str,
@@ -77,7 +77,7 @@ impl Server {
 
 /// The comparable part of an answer: its status, its errors, the sorted keys of `data`
 /// (and of `data.keys` when it lists).
-fn gist(answer: &Answer) -> Value {
+pub(crate) fn gist(answer: &Answer) -> Value {
     let data = &answer.body["data"];
     let keys: BTreeSet<String> = data
         .as_object()
@@ -100,7 +100,7 @@ fn gist(answer: &Answer) -> Value {
     })
 }
 
-async fn both() -> (common::Bao, Sandbox, Server, Server) {
+pub(crate) async fn both() -> (common::Bao, Sandbox, Server, Server) {
     let bao = tokio::task::spawn_blocking(common::Bao::dev).await.unwrap();
     let sandbox = Sandbox::start(SandboxOptions {
         propagation_delay: Duration::ZERO,

@@ -12,7 +12,7 @@ use vaultlab_sandbox::Sandbox;
 use super::room_seats::{Client, POLICY, do_the_lab, iam, start};
 use vaultlab_testkit as common;
 
-fn code(sandbox: &Sandbox) -> String {
+pub(crate) fn code(sandbox: &Sandbox) -> String {
     sandbox
         .room()
         .unwrap()
@@ -24,7 +24,7 @@ fn code(sandbox: &Sandbox) -> String {
 
 impl Client {
     /// A `/vaultlab/room…` request with `token`; (status, JSON body or null).
-    async fn room(
+    pub(crate) async fn room(
         &self,
         method: &str,
         path: &str,
@@ -47,7 +47,7 @@ impl Client {
 
     /// The room's status once `done` holds, polled (the progress follows the event
     /// stream, a moment after the request).
-    async fn status_when(&self, root: &str, done: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn status_when(&self, root: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let (status, body) = self.room("GET", "", root, None).await;
@@ -74,7 +74,11 @@ fn steps_done(seat: &Value) -> Vec<bool> {
 }
 
 /// Runs a CLI with the seat's settings, as `vaultlab join --env` would export them.
-async fn cli(program: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+pub(crate) async fn cli(
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     let home = tempfile::tempdir().unwrap();
     let output = tokio::process::Command::new(common::peer_program(program))
         .args(args)

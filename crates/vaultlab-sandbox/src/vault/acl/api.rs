@@ -29,7 +29,9 @@ impl VaultServer {
             (_, Operation::Read) => self.policy_read(req, name, legacy),
             (_, Operation::Update) => self.policy_write(req, name, legacy),
             (_, Operation::Delete) => self.policy_delete(req, name),
-            (_, Operation::List) => Reply::unsupported_operation(),
+            (_, Operation::List | Operation::Patch | Operation::Scan) => {
+                Reply::unsupported_operation()
+            }
         })
     }
 

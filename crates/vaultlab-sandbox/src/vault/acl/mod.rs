@@ -102,6 +102,8 @@ fn wanted(operation: Operation) -> &'static [&'static str] {
         // backend's existence check tells; the sandbox takes either for any write.
         Operation::Update => &["create", "update"],
         Operation::Delete => &["delete"],
+        Operation::Patch => &["patch"],
+        Operation::Scan => &["scan"],
     }
 }
 

@@ -56,7 +56,7 @@ impl VaultServer {
                         Read => self.role_read(mount, name),
                         Update => self.role_write(mount, name, req),
                         Delete => self.role_delete(mount, name),
-                        List => Reply::unsupported_operation(),
+                        List | Patch | Scan => Reply::unsupported_operation(),
                     };
                 }
                 let creds = rest
