@@ -109,6 +109,22 @@ impl SeatProgress {
         self.last_error = Some(error);
     }
 
+    /// Undoes the steps after `pace` that were not done `before`: the hold refuses the
+    /// requests that make them, but a step can come about another way (disabling the
+    /// engine revokes its leases; a short lease expires), and a held step is not done.
+    /// Whether any was undone.
+    pub fn unmark_held(&mut self, before: &[Option<DateTime<Utc>>; STEPS], pace: u8) -> bool {
+        let mut undone = false;
+        let held = usize::from(pace).min(STEPS);
+        for (now, was) in self.steps.iter_mut().zip(before).skip(held) {
+            if was.is_none() && now.is_some() {
+                *now = None;
+                undone = true;
+            }
+        }
+        undone
+    }
+
     /// Steps 1–3 from the seat namespace's mount table (`mounts`: the namespace's own).
     pub fn observe_mounts<'a>(
         &mut self,
@@ -385,6 +401,31 @@ mod tests {
         assert!(p.errors.is_empty(), "an expected refusal: {:?}", p.errors);
         p.observe(&at(lease(LeaseChangeKind::Revoked, "vault-u1")));
         assert_eq!(p.revoked_users, ["vault-u1"], "remembered once");
+    }
+
+    #[test]
+    fn a_step_the_room_holds_is_not_done_however_it_came_about() {
+        let mut p = SeatProgress::default();
+        p.observe(&at(lease(LeaseChangeKind::Issued, "vault-u1")));
+        // The engine disabled: its leases revoked (no revoke request to hold), then the
+        // dead key used, while the room is held at step 4.
+        p.observe(&at(lease(LeaseChangeKind::Revoked, "vault-u1")));
+        let before = p.steps;
+        let proof = p.observe(&at(aws(
+            "DescribeInstances",
+            401,
+            KeyKind::Dynamic,
+            true,
+            "vault-u1",
+        )));
+        assert!(proof.step_done);
+        assert!(p.unmark_held(&before, 4));
+        assert!(p.steps[5].is_none());
+        assert!(p.steps[3].is_some(), "step 4 was done before the hold");
+        // Nothing newly done: nothing to undo, whatever the pace.
+        let before = p.steps;
+        assert!(!p.unmark_held(&before, 0));
+        assert_eq!(p.steps, before);
     }
 
     #[test]

@@ -177,6 +177,7 @@ pub fn apply(state: &mut VaultState, event: &Event) -> bool {
     };
     let name = name.to_owned();
     let mut progress: SeatProgress = state.seat_progress.get(&name).cloned().unwrap_or_default();
+    let before = progress.steps;
     let observed = progress.observe(event);
     let mut step_done = observed.step_done;
     if observed.wrote {
@@ -186,6 +187,9 @@ pub fn apply(state: &mut VaultState, event: &Event) -> bool {
             .map(|(_, m)| m)
             .filter(|m| m.namespace == namespace);
         step_done |= progress.observe_mounts(mounts, event.time);
+    }
+    if let Some(pace) = state.room.as_ref().and_then(|r| r.pace) {
+        step_done &= !progress.unmark_held(&before, pace);
     }
     if let Some(entry) = observed.entry {
         state
