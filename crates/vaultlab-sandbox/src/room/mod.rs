@@ -37,9 +37,15 @@ pub const MAX_SEATS: usize = 1000;
 pub const SEAT_TOKEN_TTL: i64 = 24 * 3600;
 /// What a seat's token may do: everything in its own namespace, nothing anywhere else
 /// (policy paths are relative to the namespace they are written in).
+/// Locking its namespace is denied: the learner could lock themself out with a key they
+/// then lose, and only the facilitator's raw API could open it again.
 pub const SEAT_POLICY: &str = r#"# A room seat: the whole lab in its own namespace, nothing outside it.
 path "*" {
-  capabilities = ["create", "read", "update", "delete", "list", "sudo"]
+  capabilities = ["create", "read", "update", "delete", "list", "patch", "scan", "sudo"]
+}
+
+path "sys/namespaces/api-lock/*" {
+  capabilities = ["deny"]
 }
 "#;
 
@@ -565,8 +571,19 @@ mod tests {
 
     #[test]
     fn the_seat_policy_reads() {
+        use crate::vault::acl::Acl;
+        use crate::vault::http::Operation;
         let policy = crate::vault::acl::Policy::new("seat", SEAT_POLICY).unwrap();
-        assert_eq!(policy.rules.len(), 1);
+        let acl = Acl::new([&policy]);
+        assert!(acl.allows("aws/creds/my-role", Operation::Read, false));
+        assert!(acl.allows("sys/namespaces/team", Operation::Patch, false));
+        assert!(acl.allows("sys/namespaces", Operation::Scan, false));
+        assert!(!acl.allows("sys/namespaces/api-lock/lock", Operation::Update, true));
+        assert!(!acl.allows(
+            "sys/namespaces/api-lock/unlock/team",
+            Operation::Update,
+            true
+        ));
         let ended = crate::vault::acl::Policy::new("seat", ENDED_SEAT_POLICY).unwrap();
         assert_eq!(ended.rules.len(), 1);
     }
