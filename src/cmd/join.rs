@@ -317,11 +317,16 @@ fn default_name() -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// `<data dir>/seats/<room address>-<name>.json`.
+/// `<data dir>/seats/<room's host and port>-<name>.json`: not by scheme, so a room
+/// restarted with or without `--tls` gives its learners their seats back.
 fn kept_path(url: &str, name: &str) -> Result<PathBuf, super::Stop> {
     let dir = journal::data_dir(|key| std::env::var(key).ok())
         .ok_or_else(|| refuse("no HOME or XDG_DATA_HOME to keep the seat's secret in"))?;
-    let room: String = url
+    let place = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let room: String = place
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();

@@ -196,14 +196,14 @@ fn the_facilitators_commands_reach_a_tls_room_through_its_control_file() {
     assert_eq!(status["join_code"], room.code.as_str());
 
     // Served again at an address the kept certificate was not made for: the same
-    // certificate (pins hold), and the facilitator is told that bao and aws will refuse it.
+    // certificate (pins hold), and the facilitator is told that AWS calls and bao will refuse it.
     let pin = room.pin.clone();
     drop(room);
     let moved = start_room_with(&state, &["--tls", "--listen", "127.0.0.2:0"]);
     assert_eq!(moved.pin, pin);
     let warning = moved.wait_for_line("the kept certificate names");
     assert!(
-        warning.contains("names 127.0.0.1, localhost, not 127.0.0.2: vaultlab join pins it and works, but bao and aws refuse it"),
+        warning.contains("names 127.0.0.1, localhost, not 127.0.0.2: learners can take a seat, but their AWS calls (the lab's and aws's) and bao refuse it"),
         "{warning}"
     );
 }
@@ -252,4 +252,40 @@ fn the_dashboard_serves_tls_and_a_learners_tui_gets_its_steps_and_broadcasts_thr
     room.keys(&["Hello over TLS", "Enter"]);
     room.wait_for("Broadcast sent");
     ada.wait_for("Facilitator: Hello over TLS");
+}
+
+#[test]
+fn a_room_restarted_with_tls_gives_its_learners_their_seats_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let listen = format!("127.0.0.1:{}", common::free_port());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let plain = start_room_with(&state, &["--listen", &listen]);
+    let first = exports(&join(
+        &home,
+        &[&plain.url, &plain.code, "--name", "ada", "--env"],
+    ));
+    drop(plain);
+
+    // The facilitator forgot --tls, and starts the same room again with it.
+    let tls = start_room_with(&state, &["--tls", "--listen", &listen]);
+    let pin = tls.pin.clone().expect("a pin");
+    let joined = join(
+        &home,
+        &[&tls.url, &tls.code, "--name", "ada", "--pin", &pin, "--env"],
+    );
+    let stdout = String::from_utf8_lossy(&joined.stdout);
+    assert!(
+        joined.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    assert!(stdout.contains("(rejoined)"), "{stdout}");
+    let again = exports(&joined);
+    assert_eq!(
+        var(&again, "AWS_ACCESS_KEY_ID"),
+        var(&first, "AWS_ACCESS_KEY_ID"),
+        "the same seat, with its account"
+    );
 }
