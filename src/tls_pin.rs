@@ -72,7 +72,8 @@ impl Pin {
             .or_else(|| text.strip_prefix("SHA256:"))
         {
             let hex: String = hex.chars().filter(|c| *c != ':').collect();
-            let bytes = (hex.len() == 64)
+            // ASCII first: the digits are sliced by bytes.
+            let bytes = (hex.len() == 64 && hex.is_ascii())
                 .then(|| {
                     (0..32)
                         .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
@@ -285,6 +286,8 @@ mod tests {
             "sha256:12",
             "ABCD-EFGH-JKLM-NPQ1",
             "ABCD-EFGH-JKLM-NPQR-S",
+            // 64 bytes, not 64 digits: refused, not sliced mid-character.
+            &format!("sha256:{}é", "0".repeat(62)),
         ] {
             assert!(Pin::parse(bad).is_err(), "{bad}");
         }

@@ -17,8 +17,16 @@ use vaultlab_wire::private_file;
 pub enum TlsError {
     #[error("cannot make the room's certificate: {0}")]
     Make(String),
-    #[error("cannot read the room's certificate {path}: {reason}")]
-    Read { path: PathBuf, reason: String },
+    #[error("cannot read the room's {what} {path}: {reason}")]
+    Read {
+        what: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error(
+        "the room's key {path} can be read by others (mode {mode:04o}): `chmod 600 {path}`, or move it and the certificate away to make new ones"
+    )]
+    KeyOpen { path: PathBuf, mode: u32 },
     #[error("cannot keep the room's certificate in {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
     #[error(
@@ -102,18 +110,36 @@ impl TlsIdentity {
     }
 
     fn load(cert_path: &Path, key_path: &Path) -> Result<Self, TlsError> {
-        let read = |path: &Path| {
+        let read = |what: &'static str, path: &Path| {
             std::fs::read(path).map_err(|e| TlsError::Read {
+                what,
                 path: path.to_owned(),
                 reason: e.to_string(),
             })
         };
-        let cert_bytes = read(cert_path)?;
+        let cert_bytes = read("certificate", cert_path)?;
         let cert = CertificateDer::from_pem_slice(&cert_bytes).map_err(|e| TlsError::Read {
+            what: "certificate",
             path: cert_path.to_owned(),
             reason: format!("no PEM certificate in it ({e})"),
         })?;
-        let key = PrivateKeyDer::from_pem_slice(&read(key_path)?).map_err(|e| TlsError::Read {
+        let key_bytes = read("key", key_path)?;
+        // As ssh does with its keys: one others can read is not served.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(key_path)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0);
+            if mode & 0o077 != 0 {
+                return Err(TlsError::KeyOpen {
+                    path: key_path.to_owned(),
+                    mode,
+                });
+            }
+        }
+        let key = PrivateKeyDer::from_pem_slice(&key_bytes).map_err(|e| TlsError::Read {
+            what: "key",
             path: key_path.to_owned(),
             reason: format!("no PEM private key in it ({e})"),
         })?;
@@ -244,5 +270,28 @@ mod tests {
         std::fs::write(&key, other_key).unwrap();
         let error = TlsIdentity::load_or_make(&cert, &key, &[]).unwrap_err();
         assert!(matches!(error, TlsError::Mismatch { .. }), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_others_can_read_is_refused_and_a_missing_one_is_called_a_key() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = paths_for_state(&dir.path().join("a.json"));
+        TlsIdentity::load_or_make(&cert, &key, &["127.0.0.1".to_owned()]).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = TlsIdentity::load_or_make(&cert, &key, &[]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("can be read by others (mode 0644)"),
+            "{error}"
+        );
+        std::fs::remove_file(&key).unwrap();
+        let error = TlsIdentity::load_or_make(&cert, &key, &[]).unwrap_err();
+        assert!(
+            error.to_string().starts_with("cannot read the room's key "),
+            "{error}"
+        );
     }
 }

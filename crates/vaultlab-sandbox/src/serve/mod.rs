@@ -123,10 +123,21 @@ async fn accepted_connection(
     let Some(tls) = tls else {
         return connection(stream, peer, slot, router, limits, stop_requested).await;
     };
-    match tokio::time::timeout(limits.header_read_timeout, tls.accept(stream)).await {
-        Ok(Ok(stream)) => connection(stream, peer, slot, router, limits, stop_requested).await,
-        Ok(Err(error)) => tracing::debug!("TLS handshake with {peer} failed: {error}"),
-        Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
+    // A client that never says hello (a port scan, a laptop gone to sleep) must not hold
+    // the server's stop for the whole timeout.
+    let handshake = tokio::time::timeout(limits.header_read_timeout, tls.accept(stream));
+    let mut stopping = stop_requested.clone();
+    let finished = tokio::select! {
+        finished = handshake => Some(finished),
+        _ = stopping.wait_for(|stop| *stop) => None,
+    };
+    match finished {
+        Some(Ok(Ok(stream))) => {
+            connection(stream, peer, slot, router, limits, stop_requested).await
+        }
+        Some(Ok(Err(error))) => tracing::debug!("TLS handshake with {peer} failed: {error}"),
+        Some(Err(_)) => tracing::debug!("TLS handshake with {peer} timed out"),
+        None => tracing::debug!("TLS handshake with {peer} given up: the server stops"),
     }
 }
 
