@@ -334,7 +334,7 @@ impl Request {
                 let seats = room.short_leases().await.map_err(failed)?;
                 writeln!(
                     out,
-                    "config/lease 2m (max 5m) written in {seats} seats; leases issued from now on expire together"
+                    "config/lease 2m (max 5m) in every seat ({seats} now, and those that join later), as each mounts aws; leases issued from now on expire together"
                 )?;
             }
             Request::Revoke(seat) => {

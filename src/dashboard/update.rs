@@ -157,7 +157,9 @@ fn done_words(d: &mut Dashboard, done: Done) -> String {
         ),
         Done::Pace(None) => "The room is free: every step is open.".to_owned(),
         Done::ShortLeases { seats } => {
-            format!("Leases in {seats} seats are now 2m (max 5m): new credentials expire together.")
+            format!(
+                "Leases are now 2m (max 5m) in every seat ({seats} now, and those that join later): new credentials expire together."
+            )
         }
         Done::Revoked { seat, leases } => format!("Revoked {leases} leases of seat {seat}."),
         Done::Ended {

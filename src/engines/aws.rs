@@ -188,7 +188,7 @@ impl Engine for AwsEngine {
     }
 
     fn doctor_checks(&self, values: Option<(Values, String)>) -> BoxFuture<'_, Vec<Check>> {
-        doctor_checks(self.endpoint.clone(), values).boxed()
+        doctor_checks(self.endpoint.clone(), self.ca_bundle.clone(), values).boxed()
     }
 }
 
@@ -348,7 +348,11 @@ fn pretty(value: &Value) -> String {
 
 /// The root keys: valid (STS), not the account's root user, and allowed the IAM actions
 /// Vault needs (where `iam:SimulatePrincipalPolicy` is permitted).
-async fn doctor_checks(endpoint: Option<String>, values: Option<(Values, String)>) -> Vec<Check> {
+async fn doctor_checks(
+    endpoint: Option<String>,
+    ca_bundle: Option<std::path::PathBuf>,
+    values: Option<(Values, String)>,
+) -> Vec<Check> {
     let Some((values, source)) = values else {
         return vec![Check::fail(
             "no AWS root keys found",
@@ -359,7 +363,7 @@ async fn doctor_checks(endpoint: Option<String>, values: Option<(Values, String)
     let target = AwsTarget {
         endpoint_url: endpoint,
         region: values.text(REGION).to_owned(),
-        ca_bundle: None,
+        ca_bundle,
     };
     let mut checks = Vec::new();
     let identity = match calls::caller_identity(&target, &static_keys).await {

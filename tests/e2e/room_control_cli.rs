@@ -127,7 +127,10 @@ fn a_second_terminal_drives_the_room_and_ends_it_with_a_report() {
     );
     room_process.wait_for_line("room broadcast break until 11:00");
     assert!(ok(&room(&state, &["pace", "3"])).contains("held at step 3"));
-    assert!(ok(&room(&state, &["short-leases"])).contains("written in 1 seats"));
+    assert!(
+        ok(&room(&state, &["short-leases"]))
+            .contains("in every seat (1 now, and those that join later)")
+    );
     let now = status(&state);
     assert_eq!(
         (now.pace, now.broadcast.map(|b| b.message)),

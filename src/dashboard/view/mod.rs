@@ -114,7 +114,7 @@ fn room_line<'a>(d: &'a Dashboard, theme: &Theme) -> Line<'a> {
                 spans.push(Span::raw(short_fingerprint(&tls.fingerprint)));
                 if tls.not_for_this_address {
                     spans.push(Span::styled(
-                        " (made for another address: bao and aws refuse it, vaultlab join works)",
+                        " (made for another address: learners' AWS calls and bao refuse it)",
                         theme.warning,
                     ));
                 }
