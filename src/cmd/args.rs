@@ -302,7 +302,7 @@ pub struct SandboxArgs {
 #[derive(Debug, Args)]
 pub struct RoomArgs {
     /// Address to listen on. Loopback unless asked: 0.0.0.0:8200 serves the LAN (tokens
-    /// and keys then cross it in clear).
+    /// and keys then cross it in clear, unless with --tls).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8200")]
     pub listen: SocketAddr,
 
