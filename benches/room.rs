@@ -15,12 +15,19 @@
 //!
 //! The learners are tokio tasks in this process, on the same two cores as the server, and
 //! use vaultlab's own clients: `VaultClient` for Vault, `aws::describe_instances` (a new
-//! SDK client per call, as the app does) for EC2.
+//! SDK client per call, as the app does) for EC2. The room is a process of its own.
+//!
+//! During the paced phase the facilitator's dashboard reads the room once a second, as
+//! `vaultlab room` does (its client, `update`, the frame drawn at 200×60): each refresh
+//! must be drawn within its second, and its own work must stay under 5 % of a core.
 //!
 //! `cargo bench --bench room` runs it in full (about 80 s). Without `--bench`, as `cargo
 //! test --all-targets` runs it, it does a smoke run of a few seconds that still asserts
 //! every request succeeded. Results are printed as `RESULT` lines (tab-separated: name,
 //! figure, target, verdict, peer) for `scripts/bench`.
+
+#[path = "support/room_process.rs"]
+mod room_process;
 
 use vaultlab_testkit as common;
 
@@ -28,6 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use room_process::RoomProcess;
 use secrecy::SecretString;
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -36,6 +44,10 @@ use vaultlab::vault::request::VaultRequest;
 use vaultlab::vault::{VaultClient, VaultConfig};
 
 const P99_TARGET: Duration = Duration::from_millis(25);
+/// The dashboard reads the room once a second: each refresh must be on screen within it.
+const REFRESH_TARGET: Duration = Duration::from_secs(1);
+/// The dashboard's own work, at one refresh a second: under 5 % of a core.
+const DASHBOARD_CPU_TARGET: f64 = 0.05;
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeInstances"],"Resource":["*"]}]}"#;
 
 /// How hard and how long to push.
@@ -53,6 +65,8 @@ struct Load {
 #[derive(Default)]
 struct Tally {
     latencies: Vec<Duration>,
+    /// The same, by what was asked (issue, DescribeInstances…), to see where time goes.
+    by_kind: std::collections::BTreeMap<String, Vec<Duration>>,
     errors: Vec<String>,
     error_count: u64,
     cycles: u64,
@@ -66,7 +80,9 @@ impl Tally {
         what: &str,
         result: &Result<T, E>,
     ) {
-        self.latencies.push(started.elapsed());
+        let took = started.elapsed();
+        self.latencies.push(took);
+        self.by_kind.entry(what.to_owned()).or_default().push(took);
         if let Err(error) = result {
             self.error_count += 1;
             if self.errors.len() < 5 {
@@ -77,6 +93,9 @@ impl Tally {
 
     fn merge(&mut self, other: Tally) {
         self.latencies.extend(other.latencies);
+        for (kind, latencies) in other.by_kind {
+            self.by_kind.entry(kind).or_default().extend(latencies);
+        }
         self.errors
             .extend(other.errors.into_iter().take(5 - self.errors.len().min(5)));
         self.error_count += other.error_count;
@@ -84,10 +103,22 @@ impl Tally {
     }
 
     fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-        sorted[index]
+        percentile(&self.latencies, p)
+    }
+
+    /// p50 and p99 of each kind of request.
+    fn by_kind(&self) -> String {
+        self.by_kind
+            .iter()
+            .map(|(kind, latencies)| {
+                format!(
+                    "{kind} p50 {} p99 {}",
+                    ms(percentile(latencies, 0.5)),
+                    ms(percentile(latencies, 0.99))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn per_second(&self) -> f64 {
@@ -106,6 +137,13 @@ impl Tally {
             self.error_count
         )
     }
+}
+
+fn percentile(latencies: &[Duration], p: f64) -> Duration {
+    let mut sorted = latencies.to_vec();
+    sorted.sort();
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index]
 }
 
 fn ms(d: Duration) -> String {
@@ -157,7 +195,7 @@ async fn learner(
         match (&server, &bao_root) {
             (Server::Room { seats }, _) => {
                 let seat = &seats[index];
-                sandbox_cycle(&seat.vault, &seat.aws, &mut tally).await;
+                sandbox_cycle(&seat.vault, &seat.aws, tally.cycles == 0, &mut tally).await;
             }
             (Server::Bao { vault_addr, .. }, Some(root)) => {
                 bao_cycle(root, vault_addr, &mut tally).await
@@ -173,10 +211,13 @@ async fn learner(
 }
 
 /// The lab's steps 4 to 6, as the app makes them.
-async fn sandbox_cycle(vault: &VaultClient, aws: &AwsTarget, tally: &mut Tally) {
+/// A phase's first issue in a seat is told apart: it is when the engine first calls IAM
+/// with the seat's keys.
+async fn sandbox_cycle(vault: &VaultClient, aws: &AwsTarget, first: bool, tally: &mut Tally) {
     let started = Instant::now();
     let creds = vault.read("aws/creds/my-role").await;
-    tally.record(started, "issue", &creds);
+    let what = if first { "issue (first)" } else { "issue" };
+    tally.record(started, what, &creds);
     let Some(envelope) = creds.ok().and_then(|reply| reply.envelope) else {
         return;
     };
@@ -258,57 +299,6 @@ async fn run(server: &Server, load: Load) -> Tally {
     total
 }
 
-/// `vaultlab room --headless` on a free loopback port, its state in `dir`; the child, the
-/// room's address, its join code and the facilitator's (root) token.
-fn start_room(dir: &std::path::Path, seats: usize) -> (RoomProcess, String, String, String) {
-    use std::io::BufRead;
-    let state = dir.join("room.json");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vaultlab"))
-        .args([
-            "room",
-            "--headless",
-            "--listen",
-            "127.0.0.1:0",
-            "--propagation-delay",
-            "0s",
-        ])
-        .args(["--seats", &seats.to_string(), "--state"])
-        .arg(&state)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start vaultlab room");
-    let mut lines = std::io::BufReader::new(child.stdout.take().expect("its stdout")).lines();
-    let first = lines.next().expect("the join line").expect("a line");
-    // The rest (one line per request) is read and dropped, so the room never blocks on it.
-    std::thread::spawn(move || lines.for_each(drop));
-    let words: Vec<&str> = first.split_whitespace().collect();
-    assert_eq!(&words[..2], ["vaultlab", "join"], "{first}");
-    let control: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.join("room.control.json")).expect("room.control.json"),
-    )
-    .expect("its JSON");
-    let token = control["root_token"]
-        .as_str()
-        .expect("the root token")
-        .to_owned();
-    (
-        RoomProcess(child),
-        words[2].to_owned(),
-        words[3].to_owned(),
-        token,
-    )
-}
-
-struct RoomProcess(std::process::Child);
-
-impl Drop for RoomProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Every learner takes a seat with the join code and sets the engine up in it, as the
 /// lab's steps 1 to 3 do (not timed).
 async fn take_seats(url: &str, code: &str, learners: usize) -> Vec<Seat> {
@@ -383,6 +373,60 @@ async fn end_with_leases(url: &str, root: &str, seats: &[Seat]) -> (Duration, se
     (started.elapsed(), report)
 }
 
+/// What the facilitator's dashboard met while the learners worked: per refresh, the
+/// time from its clock's tick to the frame drawn, and the part of it that was its own
+/// work (`update` and the frame; the answer's parsing is in the request's time).
+#[derive(Default)]
+struct Refreshes {
+    whole: Vec<Duration>,
+    own_work: Vec<Duration>,
+    seats_seen: usize,
+    errors: Vec<String>,
+}
+
+/// The dashboard as `vaultlab room` runs it, once a second until `until`: the room read
+/// with its client and the facilitator's token, `update`, the frame drawn at 200×60.
+async fn dashboard(url: &str, root: &str, until: Instant) -> Refreshes {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use vaultlab::dashboard::client::RoomControl;
+    use vaultlab::dashboard::{Dashboard, Msg, Start, update, view};
+
+    let control = RoomControl::new(url, SecretString::from(root.to_owned())).expect("a client");
+    let (mut board, _) = Dashboard::new(Start {
+        url: url.to_owned(),
+        code: String::new(),
+        tls: false,
+        report: "/dev/null".into(),
+        now: chrono::Utc::now(),
+    });
+    let theme = vaultlab::ui::Theme::colored();
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("a test terminal");
+    let mut refreshes = Refreshes::default();
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        clock.tick().await;
+        if Instant::now() >= until {
+            return refreshes;
+        }
+        let tick = Instant::now();
+        let status = control.status().await;
+        let answered = Instant::now();
+        match &status {
+            Ok(status) => refreshes.seats_seen = status.seats.len(),
+            Err(error) => refreshes.errors.push(error.clone()),
+        }
+        update(&mut board, Msg::Tick(chrono::Utc::now()));
+        update(&mut board, Msg::Status(status));
+        terminal
+            .draw(|frame| view::draw(frame, &board, &theme))
+            .expect("a frame");
+        refreshes.own_work.push(answered.elapsed());
+        refreshes.whole.push(tick.elapsed());
+    }
+}
+
 /// A line for `scripts/bench`; only full runs measure the targets' load.
 fn result(name: &str, figure: &str, target: &str, verdict: &str, peer: &str) {
     if std::env::args().any(|arg| arg == "--bench") {
@@ -426,12 +470,27 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
 
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let (room, url, code, root) = start_room(dir.path(), paced.learners);
-    let seats = Arc::new(runtime.block_on(take_seats(&url, &code, paced.learners)));
+    let room = RoomProcess::start(dir.path(), paced.learners);
+    let (url, root) = (room.url.clone(), room.root_token.clone());
+    let seats = Arc::new(runtime.block_on(take_seats(&url, &room.code, paced.learners)));
     let server = Server::Room {
         seats: seats.clone(),
     };
-    let ours = runtime.block_on(run(&server, paced));
+    let cpu_before = room.cpu_time();
+    let learners_cpu_before = room_process::cpu_time(std::process::id());
+    let (ours, dashboard) = runtime.block_on(async {
+        tokio::join!(
+            run(&server, paced),
+            dashboard(&url, &root, Instant::now() + paced.duration)
+        )
+    });
+    let room_cpu =
+        room.cpu_time().saturating_sub(cpu_before).as_secs_f64() / ours.elapsed.as_secs_f64();
+    let learners_cpu = room_process::cpu_time(std::process::id())
+        .saturating_sub(learners_cpu_before)
+        .as_secs_f64()
+        / ours.elapsed.as_secs_f64();
+    let (room_rss, _) = room.rss_kib();
     let ours_flat = runtime.block_on(run(&server, flat_out));
     let (ended_in, report) = runtime.block_on(end_with_leases(&url, &root, &seats));
     drop(room);
@@ -463,7 +522,23 @@ fn main() {
         report["leases_revoked"],
         report["vault_users_left"]
     );
+    println!("    by request: {}", ours.by_kind());
+    println!(
+        "  the room process, paced: {:.1} % of a core, RSS {:.1} MiB; the learners (this process): {:.1} % of a core",
+        room_cpu * 100.0,
+        room_process::mib(room_rss),
+        learners_cpu * 100.0
+    );
+    println!(
+        "  dashboard (200x60, once a second, same time): {} refreshes, slowest {}, own work {} in all, {} errors {:?}",
+        dashboard.whole.len(),
+        ms(dashboard.whole.iter().max().copied().unwrap_or_default()),
+        ms(dashboard.own_work.iter().sum()),
+        dashboard.errors.len(),
+        dashboard.errors.first()
+    );
     println!("  bao dev server, paced:     {}", theirs.summary());
+    println!("    by request: {}", theirs.by_kind());
     println!("  bao dev server, flat out:   {}", theirs_flat.summary());
     for error in ours.errors.iter().chain(&ours_flat.errors) {
         println!("  sandbox error: {error}");
@@ -519,6 +594,56 @@ fn main() {
         ),
     );
 
+    let slowest = dashboard.whole.iter().max().copied().unwrap_or_default();
+    let mut whole = dashboard.whole.clone();
+    whole.sort();
+    let median = whole.get(whole.len() / 2).copied().unwrap_or_default();
+    result(
+        &format!(
+            "room dashboard, {} seats under that load: refresh",
+            paced.learners
+        ),
+        &format!(
+            "slowest {} (median {}) of {}, {} seats seen",
+            ms(slowest),
+            ms(median),
+            dashboard.whole.len(),
+            dashboard.seats_seen
+        ),
+        "≤ 1 s",
+        if slowest <= REFRESH_TARGET
+            && dashboard.errors.is_empty()
+            && dashboard.seats_seen == paced.learners
+        {
+            "ok"
+        } else {
+            "MISSED"
+        },
+        "-",
+    );
+    // Wall time of work with no await in it: the CPU it took, or more when the learners
+    // had the core.
+    let own: Duration = dashboard.own_work.iter().sum();
+    let share = own.as_secs_f64() / paced.duration.as_secs_f64();
+    result(
+        &format!(
+            "room dashboard, {} seats under that load: its own work",
+            paced.learners
+        ),
+        &format!(
+            "at most {:.2} % of a core ({} a refresh)",
+            share * 100.0,
+            ms(own / dashboard.own_work.len().max(1) as u32)
+        ),
+        "< 5 %",
+        if share < DASHBOARD_CPU_TARGET {
+            "ok"
+        } else {
+            "MISSED"
+        },
+        "-",
+    );
+
     let revoked = report["leases_revoked"].as_u64().unwrap_or(0) as usize;
     let users_left = report["vault_users_left"].as_u64().unwrap_or(u64::MAX);
     result(
@@ -545,6 +670,15 @@ fn main() {
     );
     assert_eq!(users_left, 0, "no vault-* user left");
     assert!(ours.cycles > 0 && theirs.cycles > 0, "no cycle completed");
+    assert!(
+        dashboard.errors.is_empty() && !dashboard.whole.is_empty(),
+        "the dashboard read the room: {:?}",
+        dashboard.errors
+    );
+    assert_eq!(
+        dashboard.seats_seen, paced.learners,
+        "the dashboard shows every seat"
+    );
     assert_eq!(errors, 0, "the sandbox failed requests: {:?}", ours.errors);
     assert_eq!(
         theirs.error_count + theirs_flat.error_count,

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_iam::Client;
+use aws_sdk_iam::config::SharedHttpClient;
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::retry::RetryConfig;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
@@ -112,7 +113,7 @@ where
     }
 }
 
-pub fn client(target: &IamTarget, budget: &CallBudget) -> Client {
+pub fn client(target: &IamTarget, http: SharedHttpClient) -> Client {
     let retry = match target.max_retries {
         n if n < 0 => RetryConfig::standard(),
         n => RetryConfig::standard().with_max_attempts(u32::try_from(n + 1).unwrap_or(u32::MAX)),
@@ -129,31 +130,43 @@ pub fn client(target: &IamTarget, budget: &CallBudget) -> Client {
             "vaultlab-config-root",
         ))
         .retry_config(retry)
-        .http_client(budget.http_client())
+        .http_client(http)
         .build();
     Client::from_conf(config)
 }
 
-/// IAM clients kept for reuse, one per target. Building a client parses the TLS root
-/// store, and a new client opens new connections: under a room's load that was most of
-/// the sandbox's work. Vault too keeps its IAM client until `config/root` changes.
-/// All of them share one budget of calls in flight.
-#[derive(Clone, Default)]
+/// IAM clients kept for reuse, one per target (a room has one per seat), all over one HTTP
+/// client: one TLS set-up, one pool of connections, one budget of calls in flight.
+/// Vault too keeps its IAM client until `config/root` changes. An HTTP client of its own
+/// per IAM client parsed the TLS root store and opened new connections for each: with a
+/// seat's keys per client and only 8 kept, a room of 100 seats built one for nearly every
+/// call, and that was most of the sandbox's work (38 requests a second flat out).
+#[derive(Clone)]
 pub struct IamClients {
     cached: Arc<Mutex<Vec<(IamTarget, Client)>>>,
-    budget: CallBudget,
+    http: SharedHttpClient,
+}
+
+impl Default for IamClients {
+    fn default() -> Self {
+        Self {
+            cached: Arc::default(),
+            http: CallBudget::default().http_client(),
+        }
+    }
 }
 
 impl IamClients {
-    /// More targets than a lab has mounts; the oldest goes first.
-    const KEEP: usize = 8;
+    /// More targets than a room has seats; the oldest goes first. A client without an
+    /// HTTP client of its own is a few kilobytes.
+    const KEEP: usize = 2048;
 
     pub fn get(&self, target: &IamTarget) -> Client {
         let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, client)) = cached.iter().find(|(t, _)| t.same_as(target)) {
             return client.clone();
         }
-        let fresh = client(target, &self.budget);
+        let fresh = client(target, self.http.clone());
         if cached.len() >= Self::KEEP {
             cached.remove(0);
         }
@@ -434,6 +447,12 @@ mod tests {
         clients.get(&target("two"));
         let held = || clients.cached.lock().unwrap().len();
         assert_eq!(held(), 2, "one client per target");
+        // A room: a target per seat, each kept (a client built per call was most of a busy
+        // room's work).
+        for seat in 0..500 {
+            clients.get(&target(&format!("seat-{seat}")));
+        }
+        assert_eq!(held(), 502, "every seat's client kept");
         clients.clear();
         assert_eq!(held(), 0, "no old root key stays in memory");
     }
