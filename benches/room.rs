@@ -389,14 +389,15 @@ struct Refreshes {
 async fn dashboard(url: &str, root: &str, until: Instant) -> Refreshes {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
-    use vaultlab::dashboard::client::RoomControl;
     use vaultlab::dashboard::{Dashboard, Msg, Start, update, view};
+    use vaultlab::room_client::RoomControl;
 
-    let control = RoomControl::new(url, SecretString::from(root.to_owned())).expect("a client");
+    let control =
+        RoomControl::new(url, SecretString::from(root.to_owned()), None).expect("a client");
     let (mut board, _) = Dashboard::new(Start {
         url: url.to_owned(),
         code: String::new(),
-        tls: false,
+        tls: None,
         report: "/dev/null".into(),
         now: chrono::Utc::now(),
     });
@@ -411,7 +412,7 @@ async fn dashboard(url: &str, root: &str, until: Instant) -> Refreshes {
             return refreshes;
         }
         let tick = Instant::now();
-        let status = control.status().await;
+        let status = control.status().await.map_err(|e| e.to_string());
         let answered = Instant::now();
         match &status {
             Ok(status) => refreshes.seats_seen = status.seats.len(),
