@@ -217,6 +217,28 @@ impl Room {
             }
         });
         let pace = vault.read_state(|state| state.room.as_ref().and_then(|r| r.pace));
+        Self::serving(vault, aws, events, region, pace)
+    }
+
+    /// A sandbox's room, if it has one (it was opened once, and kept).
+    pub fn existing(
+        vault: VaultServer,
+        aws: AwsEndpoint,
+        events: Events,
+        region: &str,
+    ) -> Option<Self> {
+        let pace = vault.read_state(|state| state.room.as_ref().map(|r| r.pace))?;
+        Some(Self::serving(vault, aws, events, region, pace))
+    }
+
+    /// The room over its kept state: the AWS side told the pace, orphan accounts gone.
+    fn serving(
+        vault: VaultServer,
+        aws: AwsEndpoint,
+        events: Events,
+        region: &str,
+        pace: Option<u8>,
+    ) -> Self {
         aws.set_pace(pace);
         let room = Self {
             vault,
@@ -229,28 +251,6 @@ impl Room {
         };
         room.remove_orphan_accounts();
         room
-    }
-
-    /// A sandbox's room, if it has one (it was opened once, and kept).
-    pub fn existing(
-        vault: VaultServer,
-        aws: AwsEndpoint,
-        events: Events,
-        region: &str,
-    ) -> Option<Self> {
-        let pace = vault.read_state(|state| state.room.as_ref().map(|r| r.pace))?;
-        aws.set_pace(pace);
-        let room = Self {
-            vault,
-            aws,
-            limiter: Arc::default(),
-            joining: Arc::default(),
-            region: region.to_owned(),
-            events,
-            notices: tracker::Notices::default(),
-        };
-        room.remove_orphan_accounts();
-        Some(room)
     }
 
     /// Deletes the accounts of seats that were never kept: a join that stopped (the
