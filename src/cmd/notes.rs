@@ -275,7 +275,7 @@ async fn run_screen(
             _ = stop_signals.recv() => Msg::Stop,
             job = job_signals.recv() => match job {
                 JobSignal::Stop => {
-                    suspend(tui);
+                    terminal::suspend(tui);
                     continue;
                 }
                 JobSignal::Continued => {
@@ -288,18 +288,9 @@ async fn run_screen(
         };
         match update(screen, msg) {
             Next::Stay => {}
-            Next::Suspend => suspend(tui),
+            Next::Suspend => terminal::suspend(tui),
             Next::Quit => return Ok(()),
         }
-    }
-}
-
-#[cfg(unix)]
-fn suspend(tui: &mut crate::runtime::terminal::Tui) {
-    use crate::runtime::terminal;
-    if let Err(error) = terminal::suspend(tui) {
-        tracing::warn!("suspending failed: {error}");
-        let _ = terminal::take_back(tui);
     }
 }
 

@@ -40,10 +40,7 @@ pub async fn run(
             match effect {
                 Effect::Quit => return Ok(dashboard),
                 Effect::Suspend => {
-                    if let Err(error) = terminal::suspend(terminal) {
-                        tracing::warn!("suspending failed: {error}");
-                        let _ = terminal::take_back(terminal);
-                    }
+                    terminal::suspend(terminal);
                     redraw = Redraw::Yes;
                 }
                 other => spawn(&control, &dashboard, other, tx.clone()),

@@ -152,10 +152,7 @@ fn dispatch(
             Effect::Suspend => {
                 // Requests on their way are answered once the process continues; the
                 // clock is read then, so countdowns are right at once.
-                if let Err(error) = terminal::suspend(terminal) {
-                    tracing::warn!("suspending failed: {error}");
-                    let _ = terminal::take_back(terminal);
-                }
+                terminal::suspend(terminal);
                 *redraw = Redraw::Yes;
             }
             Effect::Clipboard(text) => runner.report(Outcome::Copied(

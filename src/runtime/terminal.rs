@@ -165,11 +165,16 @@ pub fn enter_recording(recording: Option<CastFile>) -> io::Result<Tui> {
 }
 
 /// Ctrl-Z or SIGTSTP: the terminal given back as on quit, the process stopped until it
-/// continues (`fg`), then the terminal taken again and the next frame drawn whole.
-pub fn suspend(terminal: &mut Tui) -> io::Result<()> {
-    restore()?;
-    super::suspend::stop_process()?;
-    take_back(terminal)
+/// continues (`fg`), then the terminal taken again and the next frame drawn whole. If any
+/// of that fails, the terminal is taken back at once: the program goes on, not stopped.
+pub fn suspend(terminal: &mut Tui) {
+    let stopped = restore()
+        .and_then(|()| super::suspend::stop_process())
+        .and_then(|()| take_back(terminal));
+    if let Err(error) = stopped {
+        tracing::warn!("suspending failed: {error}");
+        let _ = take_back(terminal);
+    }
 }
 
 /// After the process continues: raw mode, the alternate screen and bracketed paste again,
