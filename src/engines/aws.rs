@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Engine, Fact, Proof, ProofLine, Refusal, Retry, Values, Verified};
 use crate::aws::error::is_unreachable_code;
-use crate::aws::{AwsCallError, AwsTarget, StaticKeys, calls, clients};
+use crate::aws::{AwsCallError, AwsTarget, StaticKeys, calls};
 use crate::checks::Check;
 use crate::exchange::{Exchange, Failure};
 use crate::setup::{EnvVar, Prefill};
@@ -387,21 +387,8 @@ async fn doctor_checks(
         ));
         return checks;
     }
-    let iam = clients::iam(&target, &static_keys);
-    let simulated = iam
-        .simulate_principal_policy()
-        .policy_source_arn(&identity.arn)
-        .set_action_names(Some(IAM_ACTIONS.iter().map(|a| (*a).to_owned()).collect()))
-        .send()
-        .await;
-    match simulated {
-        Ok(result) => {
-            let denied: Vec<&str> = result
-                .evaluation_results()
-                .iter()
-                .filter(|r| r.eval_decision().as_str() != "allowed")
-                .map(|r| r.eval_action_name())
-                .collect();
+    match calls::simulate_iam_actions(&target, &static_keys, &identity.arn, IAM_ACTIONS).await {
+        Ok(denied) => {
             if denied.is_empty() {
                 checks.push(Check::pass(
                     "the root keys may do every IAM action Vault needs",
@@ -414,7 +401,6 @@ async fn doctor_checks(
             }
         }
         Err(e) => {
-            let e = AwsCallError::from(e);
             checks.push(Check::warn(
                 format!("the IAM actions Vault needs could not be simulated ({})", e.code),
                 "Not a failure: iam:SimulatePrincipalPolicy is often not granted. Generating credentials will tell.",

@@ -60,8 +60,8 @@ macro_rules! client {
                 .region(Region::new(signing_region(stringify!($name), target)))
                 .credentials_provider(keys.credentials())
                 .http_client(match &target.ca_bundle {
-                    Some(bundle) => super::https::https_client_trusting(bundle),
-                    None => super::https::https_client(),
+                    Some(bundle) => crate::https::https_client_trusting(bundle),
+                    None => crate::https::https_client(),
                 })
                 .retry_config($sdk::config::retry::RetryConfig::disabled())
                 .timeout_config(

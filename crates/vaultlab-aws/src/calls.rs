@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::clients::{self, AwsTarget, StaticKeys};
-use super::error::AwsCallError;
+use crate::clients::{self, AwsTarget, StaticKeys};
+use crate::error::AwsCallError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerIdentity {
@@ -116,4 +116,26 @@ pub async fn user_exists(
             }
         }
     }
+}
+
+/// IAM SimulatePrincipalPolicy: which of `actions` the principal `arn` may not do
+/// (empty when it may do them all).
+pub async fn simulate_iam_actions(
+    target: &AwsTarget,
+    keys: &StaticKeys,
+    arn: &str,
+    actions: &[&str],
+) -> Result<Vec<String>, AwsCallError> {
+    let result = clients::iam(target, keys)
+        .simulate_principal_policy()
+        .policy_source_arn(arn)
+        .set_action_names(Some(actions.iter().map(|a| (*a).to_owned()).collect()))
+        .send()
+        .await?;
+    Ok(result
+        .evaluation_results()
+        .iter()
+        .filter(|r| r.eval_decision().as_str() != "allowed")
+        .map(|r| r.eval_action_name().to_owned())
+        .collect())
 }
