@@ -199,6 +199,75 @@ async fn a_half_made_user_whose_rollback_fails_is_deleted_later_and_after_a_rest
     assert_eq!(status, 404, "no lease was issued");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_tokens_lease_whose_revocation_is_cut_by_kill_9_is_revoked_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sandbox.json");
+    let sandbox = start_with_state(crate::VAULTLAB, &state);
+    let api = SandboxApi::of(&sandbox);
+    api.configure_lab().await;
+    let policy = r#"path "aws/creds/*" { capabilities = ["read"] }"#;
+    let (status, body) = api
+        .call(
+            "POST",
+            "sys/policies/acl/creds",
+            Some(json!({ "policy": policy })),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, made) = api
+        .call(
+            "POST",
+            "auth/token/create",
+            Some(json!({"policies": ["creds"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    let mut learner = api.new_client();
+    learner.token = made["auth"]["client_token"].as_str().unwrap().to_owned();
+    let issued = learner.issue().await.expect("credentials for the token");
+
+    // The token is revoked; its lease's revocation fails (DeleteUser refused) and is
+    // cut short by a kill -9.
+    api.arm_fault(json!({"aws_action": "DeleteUser", "code": "AccessDenied", "count": 1000}))
+        .await;
+    let (status, body) = learner.call("POST", "auth/token/revoke-self", None).await;
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = learner.call("GET", "auth/token/lookup-self", None).await;
+    assert_eq!(status, 403, "the token is gone at once");
+    let lookup = json!({"lease_id": issued.lease_id});
+    let (status, _) = api
+        .call("PUT", "sys/leases/lookup", Some(lookup.clone()))
+        .await;
+    assert_eq!(status, 200, "the lease waits while DeleteUser fails");
+    let mut sandbox = sandbox;
+    sandbox.child.kill().unwrap();
+    sandbox.child.wait().unwrap();
+
+    // Restarted (faults are not kept): the lease is revoked, its user deleted.
+    let restarted = start_with_state(crate::VAULTLAB, &state);
+    let api = SandboxApi::of(&restarted);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let (status, body) = api
+            .call("PUT", "sys/leases/lookup", Some(lookup.clone()))
+            .await;
+        if status == 400 {
+            assert_eq!(body["errors"][0], "invalid lease");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the revoked token's lease is still alive after the restart: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let left = api.wait_for_no_vault_users(Duration::from_secs(5)).await;
+    assert!(left.is_empty(), "users left: {left:?}");
+    assert!(!api.key_works(&issued.access_key, &issued.secret_key).await);
+    assert!(restarted.terminate().success());
+}
+
 #[test]
 fn a_device_given_as_the_state_file_is_refused_before_it_is_read() {
     let mut child = std::process::Command::new(crate::VAULTLAB)

@@ -352,6 +352,7 @@ mod tests {
             mount: "aws/".into(),
             role: "r".into(),
             username: format!("vault-{id}"),
+            token: None,
             issue_time: now,
             expire_time: now,
             last_renewal: None,

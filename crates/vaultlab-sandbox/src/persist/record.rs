@@ -224,6 +224,7 @@ mod tests {
             mount: "aws/".into(),
             role: "r".into(),
             username: "u".into(),
+            token: None,
             issue_time: Utc::now(),
             expire_time: Utc::now(),
             last_renewal: None,

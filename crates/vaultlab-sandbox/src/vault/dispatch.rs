@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 
 use super::http::{Operation, Reply, VaultRequest};
 use super::namespace::{self, NsRef};
+use super::token_revoke::Children;
 use super::tokens::{self, TokenEntry};
 use super::{VaultServer, acl, auth, namespace_lock, not_implemented, sys};
 
@@ -74,7 +75,7 @@ pub fn acl_denied() -> Reply {
 /// Who made a request.
 enum Caller {
     Root,
-    Token(TokenEntry),
+    Token(Box<TokenEntry>),
 }
 
 impl VaultServer {
@@ -212,6 +213,9 @@ impl VaultServer {
             return self.sys_route(req, rest).await;
         }
         if let Some(rest) = req.path.strip_prefix("auth/token/") {
+            if let Some(reply) = self.token_revoke_route(req, rest.trim_end_matches('/')) {
+                return reply;
+            }
             return match (rest.trim_end_matches('/'), caller) {
                 ("lookup-self", Caller::Root) => {
                     self.lookup_self(req).warn_ignored(req, &["token"])
@@ -266,13 +270,25 @@ impl VaultServer {
         }
         let now = self.now();
         let key = tokens::key(token);
-        let mut state = self.lock();
-        let entry = state.tokens.get(&key)?.clone();
-        if entry.expired(now) {
-            state.tokens.remove(&key);
+        let (entry, dead) = {
+            let state = self.lock();
+            let entry = state.tokens.get(&key)?.clone();
+            // As Vault's lookup: a token past its TTL, or whose parent is gone or past its
+            // own, is no token; it goes, with its children and leases.
+            let parent_gone = entry.parent.as_ref().is_some_and(|parent| {
+                state
+                    .tokens
+                    .get(parent)
+                    .is_none_or(|parent| parent.expired(now))
+            });
+            let dead = entry.expired(now) || parent_gone;
+            (entry, dead)
+        };
+        if dead {
+            self.revoke_token(&key, Children::Revoke);
             return None;
         }
-        Some(Caller::Token(entry))
+        Some(Caller::Token(Box::new(entry)))
     }
 
     /// The namespace at `path` (`""`: the root), if it still exists.

@@ -433,14 +433,19 @@ impl VaultServer {
         };
         if queued {
             self.changed();
-            let server = self.clone();
-            let id = id.to_owned();
-            let work = self.durability.background_work();
-            tokio::spawn(async move {
-                server.attempt_background_revocation(&id).await;
-                drop(work);
-            });
+            self.spawn_revocation(id);
         }
+    }
+
+    /// Tries a queued revocation now, in the background (a stop waits for it).
+    pub(super) fn spawn_revocation(&self, id: &str) {
+        let server = self.clone();
+        let id = id.to_owned();
+        let work = self.durability.background_work();
+        tokio::spawn(async move {
+            server.attempt_background_revocation(&id).await;
+            drop(work);
+        });
     }
 
     /// Revokes a lease at once: deletes its IAM user, then the lease. Unknown leases are
@@ -700,6 +705,7 @@ mod tests {
             mount: "aws/".into(),
             role: "r".into(),
             username: "u".into(),
+            token: None,
             issue_time: t(0),
             expire_time: t(100),
             last_renewal: None,

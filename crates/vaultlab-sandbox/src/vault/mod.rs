@@ -32,6 +32,7 @@ pub mod rollback;
 pub mod room_ops;
 pub mod state;
 pub mod sys;
+pub mod token_revoke;
 pub mod token_self;
 pub mod tokens;
 pub mod tune;
@@ -300,9 +301,14 @@ impl VaultServer {
         let server = self.clone();
         tokio::spawn(async move {
             while !server.durability.stopping() {
+                server.process_expired_tokens();
                 server.process_due_leases().await;
                 server.process_due_rollbacks().await;
-                let due = [server.next_due_in(), server.next_rollback_in()];
+                let due = [
+                    server.next_due_in(),
+                    server.next_rollback_in(),
+                    server.next_token_expiry_in(),
+                ];
                 let wait = due
                     .into_iter()
                     .flatten()

@@ -305,9 +305,15 @@ impl VaultServer {
             Some(Value::Object(m)) => Some(m.clone()),
             _ => None,
         };
+        // As in Vault, a token the root token makes is its child (not an orphan); the
+        // root token is never revoked, so no link to it is kept.
         let orphan = rest.trim_end_matches('/') == "create-orphan"
-            || req.bool_field("no_parent").unwrap_or(false)
-            || parent.is_none() && req.ns.is_root();
+            || req.bool_field("no_parent").unwrap_or(false);
+        // A child token goes with its parent when the parent is revoked.
+        let parent_key = match parent {
+            Some(_) if !orphan => req.token.as_deref().map(tokens::key),
+            _ => None,
+        };
         let now = self.now();
         let (token, entry, warnings) = {
             let mut state = self.lock();
@@ -339,6 +345,7 @@ impl VaultServer {
                     ttl,
                     display_name,
                     orphan,
+                    parent: parent_key,
                     meta,
                 },
                 now,
@@ -441,6 +448,7 @@ impl VaultServer {
                 ttl,
                 display_name: format!("token-{name}"),
                 orphan: true,
+                parent: None,
                 meta: None,
             },
             self.now(),

@@ -160,8 +160,8 @@ pub fn token(rest: &str) -> Reply {
     match TOKEN_PATHS.iter().find(|route| under(rest, route)) {
         Some(route) => Reply::not_implemented(format!(
             "vaultlab sandbox does not implement auth/token/{route}; it serves \
-             auth/token/create, create-orphan, lookup-self, renew-self, revoke-self \
-             and lookup-accessor"
+             auth/token/create, create-orphan, lookup-self, lookup-accessor, renew-self, \
+             revoke, revoke-self, revoke-orphan and revoke-accessor"
         )),
         None => Reply::unsupported_path(),
     }

@@ -97,6 +97,11 @@ pub struct Lease {
     pub role: String,
     /// The IAM user to delete on revocation.
     pub username: String,
+    /// The key (`tokens::key`) of the token that issued it: revoking that token revokes
+    /// the lease, as Vault's do. `None`: the root token's, which is never revoked (or a
+    /// lease kept by an older vaultlab).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     pub issue_time: DateTime<Utc>,
     pub expire_time: DateTime<Utc>,
     pub last_renewal: Option<DateTime<Utc>>,

@@ -1,10 +1,7 @@
-//! `auth/token/renew-self`, `revoke-self` and `lookup-accessor` for tokens other than the
-//! root token, with OpenBao 2.7's answers in a namespace: the `-self` paths are served in
-//! the token's own namespace (dispatch moves them there), `lookup-accessor` in the
-//! request's namespace only.
-//!
-//! Not modelled: a token's children and its token leases (the sandbox keeps no parent
-//! links), so `revoke-self` revokes the one token.
+//! `auth/token/renew-self` and `lookup-accessor` for tokens other than the root token,
+//! with OpenBao 2.7's answers in a namespace: the `-self` paths are served in the token's
+//! own namespace (dispatch moves them there), `lookup-accessor` in the request's namespace
+//! only. Revoking a token is `token_revoke`.
 
 use chrono::Duration;
 use serde_json::{Value, json};
@@ -85,17 +82,6 @@ impl VaultServer {
             "warnings": warnings,
             "auth": auth,
         }))
-    }
-
-    /// Revokes the caller's token.
-    pub(super) fn token_revoke_self(&self, req: &VaultRequest) -> Reply {
-        if req.operation != Operation::Update {
-            return Reply::unsupported_operation();
-        }
-        let key = tokens::key(req.token.as_deref().unwrap_or_default());
-        self.lock().tokens.remove(&key);
-        self.changed();
-        Reply::no_content()
     }
 
     /// Looks a token up by its accessor, in the request's namespace only (`id` left empty).

@@ -29,6 +29,10 @@ pub struct TokenEntry {
     pub ttl: i64,
     pub expire_time: Option<DateTime<Utc>>,
     pub orphan: bool,
+    /// The key of the token that made it, which revoking takes along (`None`: an orphan,
+    /// or one the root token made: the root token is never revoked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     #[serde(default)]
     pub meta: Option<serde_json::Map<String, Value>>,
     /// When it was last renewed (`auth/token/renew-self`), and the TTL then granted (a
@@ -51,6 +55,7 @@ pub struct NewToken<'a> {
     pub ttl: i64,
     pub display_name: String,
     pub orphan: bool,
+    pub parent: Option<String>,
     pub meta: Option<serde_json::Map<String, Value>>,
 }
 
@@ -68,6 +73,7 @@ pub fn mint(new: NewToken<'_>, now: DateTime<Utc>) -> (String, TokenEntry) {
         ttl,
         expire_time: (ttl > 0).then(|| now + Duration::seconds(ttl)),
         orphan: new.orphan,
+        parent: new.parent,
         meta: new.meta,
         last_renewal: None,
         renewed_ttl: None,
@@ -151,6 +157,7 @@ mod tests {
                 ttl: 3600,
                 display_name: "token".into(),
                 orphan: false,
+                parent: None,
                 meta: None,
             },
             now,

@@ -17,5 +17,6 @@ mod room_pace;
 mod room_seats;
 mod serve_limits;
 mod sigv4_scope;
+mod token_revocation;
 mod vault_differential;
 mod vault_sandbox;

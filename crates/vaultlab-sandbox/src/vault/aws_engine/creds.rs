@@ -12,6 +12,7 @@ use super::super::http::{Reply, VaultRequest};
 use super::super::iam_client::{self, UserSpec};
 use super::super::leases::{MountTtls, calculate_ttl};
 use super::super::state::Lease;
+use super::super::tokens;
 use super::super::username::{iam_username, random_base62};
 use vaultlab_wire::envelope::Envelope;
 
@@ -136,12 +137,19 @@ impl VaultServer {
             req.ns.suffix()
         );
         let lease_key = req.ns.key(&lease_id);
-        let lease = Lease {
+        // Tied to the token that asked for it: revoking that token revokes the lease.
+        let issuer = req
+            .token
+            .as_deref()
+            .filter(|token| !self.is_root_token(Some(*token)))
+            .map(tokens::key);
+        let mut lease = Lease {
             id: lease_id.clone(),
             namespace: req.ns.path.clone(),
             mount: mount.to_owned(),
             role: name.to_owned(),
             username: username.clone(),
+            token: issuer,
             issue_time: now,
             expire_time: now + Duration::seconds(ttl),
             last_renewal: None,
@@ -151,13 +159,21 @@ impl VaultServer {
             revoke_error: None,
             irrevocable: false,
         };
-        let issued = lease.clone();
         {
-            // One record: the lease, and the user no longer half-made.
+            // One record: the lease, and the user no longer half-made. A token revoked
+            // while this request ran took its leases along: this one is revoked too.
             let mut state = self.lock();
-            state.leases.insert(lease_key.clone(), lease);
+            if lease
+                .token
+                .as_ref()
+                .is_some_and(|key| !state.tokens.contains_key(key))
+            {
+                lease.revoke_at = Some(now);
+            }
+            state.leases.insert(lease_key.clone(), lease.clone());
             state.half_made_users.remove(&username);
         }
+        let issued = lease;
         self.changed();
         // The lease is on disk before its credentials leave.
         if let Err(failure) = self.kept().await {

@@ -1,0 +1,506 @@
+//! Revoking a token revokes its leases and its child tokens, the sandbox side by side with
+//! OpenBao 2.7 (`bao server -dev`), in the root namespace and in a namespace: the same
+//! token tree is made on both, each token issues a lease (OpenBao has no AWS engine: its
+//! `pki` mount with `generate_lease` stands in for the sandbox's `aws/creds`), tokens are
+//! revoked by `revoke`, `revoke-orphan`, `revoke-accessor` and `revoke-self`, and then the
+//! same leases must be gone and the same ones alive; so too when a token reaches its TTL. On the sandbox the IAM users of the
+//! revoked leases are gone too, and their keys refused. A room seat's token revoking
+//! itself takes the seat's leases and users along.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::namespace_differential::{Server, both};
+use super::room_seats::{Client, POLICY, do_the_lab, ec2, iam, start};
+
+/// The tokens of the tree, each issuing one lease: `a` (revoked) with child `a1`; `b`
+/// (revoked as an orphan's parent) with child `b1`; `c` (revoked by accessor); `d`
+/// (revokes itself); `e` (kept).
+const TOKENS: &[&str] = &["a", "a1", "b", "b1", "c", "d", "e"];
+
+/// What was issued on one server in one namespace.
+struct Tree {
+    tokens: BTreeMap<&'static str, (String, String)>,
+    leases: BTreeMap<&'static str, Value>,
+}
+
+/// The mount that issues leases: the sandbox's `aws` engine with the account's admin keys,
+/// OpenBao's `pki` with a role that leases its certificates. The policy a token needs to
+/// issue and to make children.
+async fn issuing_mount(server: &Server, ns: Option<&str>, admin: Option<(&str, &str)>) {
+    let ok = |answer: super::namespace_differential::Answer, what: &str| {
+        assert!(
+            answer.status < 300,
+            "{} {what}: {} {}",
+            server.name,
+            answer.status,
+            answer.body
+        );
+    };
+    let (policy, steps) = match admin {
+        Some((key, secret)) => (
+            r#"path "aws/creds/*" { capabilities = ["read"] }
+path "auth/token/create" { capabilities = ["update"] }"#,
+            vec![
+                ("sys/mounts/aws", json!({"type": "aws"})),
+                (
+                    "aws/config/root",
+                    json!({"access_key": key, "secret_key": secret, "region": "us-east-1"}),
+                ),
+                (
+                    "aws/roles/r",
+                    json!({"credential_type": "iam_user", "policy_document": POLICY}),
+                ),
+            ],
+        ),
+        None => (
+            r#"path "pki/issue/*" { capabilities = ["update"] }
+path "auth/token/create" { capabilities = ["update"] }"#,
+            vec![
+                ("sys/mounts/pki", json!({"type": "pki"})),
+                (
+                    "pki/root/generate/internal",
+                    json!({"common_name": "example.com", "key_type": "ec", "ttl": "24h"}),
+                ),
+                (
+                    "pki/roles/r",
+                    json!({"allow_any_name": true, "generate_lease": true, "ttl": "1h", "key_type": "ec"}),
+                ),
+            ],
+        ),
+    };
+    for (path, body) in steps {
+        ok(server.root("POST", path, ns, Some(body)).await, path);
+    }
+    ok(
+        server
+            .root(
+                "POST",
+                "sys/policies/acl/issuer",
+                ns,
+                Some(json!({ "policy": policy })),
+            )
+            .await,
+        "policy",
+    );
+}
+
+/// A lease issued with `token`.
+async fn issue(server: &Server, ns: Option<&str>, token: &str, aws: bool) -> Value {
+    let answer = if aws {
+        server
+            .send("GET", "aws/creds/r", ns, Some(token), None)
+            .await
+    } else {
+        server
+            .send(
+                "POST",
+                "pki/issue/r",
+                ns,
+                Some(token),
+                Some(json!({"common_name": "learner.example.com"})),
+            )
+            .await
+    };
+    assert_eq!(answer.status, 200, "{}: {}", server.name, answer.body);
+    answer.body
+}
+
+/// A token with `issuer`, made by `parent` (the root token if `None`): (token, accessor).
+async fn token(server: &Server, ns: Option<&str>, parent: Option<&str>) -> (String, String) {
+    token_for(server, ns, parent, "1h").await
+}
+
+async fn token_for(
+    server: &Server,
+    ns: Option<&str>,
+    parent: Option<&str>,
+    ttl: &str,
+) -> (String, String) {
+    let parent = parent.map_or(server.root.clone(), str::to_owned);
+    let made = server
+        .send(
+            "POST",
+            "auth/token/create",
+            ns,
+            Some(&parent),
+            Some(json!({"policies": ["issuer"], "ttl": ttl})),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}: {}", server.name, made.body);
+    let field = |k: &str| made.body["auth"][k].as_str().unwrap().to_owned();
+    (field("client_token"), field("accessor"))
+}
+
+async fn grow(server: &Server, ns: Option<&str>, aws: bool) -> Tree {
+    let mut tokens = BTreeMap::new();
+    for name in TOKENS {
+        let parent = match *name {
+            "a1" => Some(tokens.get("a").map(|(t, _): &(String, String)| t.clone())),
+            "b1" => Some(tokens.get("b").map(|(t, _): &(String, String)| t.clone())),
+            _ => None,
+        }
+        .flatten();
+        tokens.insert(*name, token(server, ns, parent.as_deref()).await);
+    }
+    let mut leases = BTreeMap::new();
+    for (name, (token, _)) in &tokens {
+        leases.insert(*name, issue(server, ns, token, aws).await);
+    }
+    Tree { tokens, leases }
+}
+
+/// The revocations, each with its answer's status.
+async fn revoke(server: &Server, ns: Option<&str>, tree: &Tree) -> Vec<(&'static str, u16)> {
+    let token = |name: &str| tree.tokens[name].0.clone();
+    let mut statuses = Vec::new();
+    let root = server.root.clone();
+    for (what, path, caller, body) in [
+        (
+            "revoke a",
+            "auth/token/revoke",
+            root.clone(),
+            json!({"token": token("a")}),
+        ),
+        (
+            "revoke-orphan b",
+            "auth/token/revoke-orphan",
+            root.clone(),
+            json!({"token": token("b")}),
+        ),
+        (
+            "revoke-accessor c",
+            "auth/token/revoke-accessor",
+            root.clone(),
+            json!({"accessor": tree.tokens["c"].1}),
+        ),
+        (
+            "revoke-self d",
+            "auth/token/revoke-self",
+            token("d"),
+            json!({}),
+        ),
+    ] {
+        let answer = server
+            .send("POST", path, ns, Some(&caller), Some(body))
+            .await;
+        statuses.push((what, answer.status));
+    }
+    statuses
+}
+
+/// What a revocation that finds nothing, or lacks its field, answers: status, errors and
+/// warnings of each.
+async fn refusals(server: &Server, ns: Option<&str>) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for (method, path, body) in [
+        ("POST", "auth/token/revoke", json!({})),
+        (
+            "POST",
+            "auth/token/revoke",
+            json!({"token": "s.NoSuchTokenNoSuchTokenNo"}),
+        ),
+        ("GET", "auth/token/revoke", json!({})),
+        ("POST", "auth/token/revoke-orphan", json!({})),
+        (
+            "POST",
+            "auth/token/revoke-orphan",
+            json!({"token": "s.NoSuchTokenNoSuchTokenNo"}),
+        ),
+        ("POST", "auth/token/revoke-accessor", json!({})),
+        (
+            "POST",
+            "auth/token/revoke-accessor",
+            json!({"accessor": "NoSuchAccessorNoSuchAcce"}),
+        ),
+    ] {
+        let answer = server.root(method, path, ns, Some(body)).await;
+        answers.push(json!({
+            "request": format!("{method} {path}"),
+            "status": answer.status,
+            "errors": answer.body.get("errors"),
+            "warnings": answer.body.get("warnings"),
+        }));
+    }
+    answers
+}
+
+/// Whether each token's lease is still known to `sys/leases/lookup`, once the revoked
+/// ones are gone (leases are revoked in the background, as Vault's expiration manager
+/// does): polled until it stops changing or 20 s pass.
+async fn alive_leases(server: &Server, ns: Option<&str>, tree: &Tree) -> BTreeMap<String, bool> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let expected_gone = ["a", "a1", "b", "c", "d"];
+    loop {
+        let mut alive = BTreeMap::new();
+        for (name, lease) in &tree.leases {
+            let looked = server
+                .root(
+                    "PUT",
+                    "sys/leases/lookup",
+                    ns,
+                    Some(json!({"lease_id": lease["lease_id"]})),
+                )
+                .await;
+            alive.insert((*name).to_owned(), looked.status == 200);
+        }
+        let settled = expected_gone.iter().all(|n| !alive[*n]);
+        if settled || Instant::now() > deadline {
+            return alive;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether each token can still be used (`lookup-self`), and whether it is an orphan.
+async fn tokens_left(server: &Server, ns: Option<&str>, tree: &Tree) -> BTreeMap<String, Value> {
+    let mut left = BTreeMap::new();
+    for (name, (token, _)) in &tree.tokens {
+        let looked = server
+            .send("GET", "auth/token/lookup-self", ns, Some(token), None)
+            .await;
+        left.insert(
+            (*name).to_owned(),
+            json!({"status": looked.status, "orphan": looked.body["data"]["orphan"]}),
+        );
+    }
+    left
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_token_revokes_its_leases_and_children_as_openbao_does() {
+    let (_bao, sandbox, theirs, ours) = both().await;
+    let admin = sandbox.admin_credentials();
+    let admin_keys = (
+        admin.access_key_id.as_str(),
+        admin.secret_access_key.expose(),
+    );
+    for server in [&theirs, &ours] {
+        server.root("POST", "sys/namespaces/room", None, None).await;
+        server
+            .root("POST", "room/sys/namespaces/ada", None, None)
+            .await;
+    }
+    for ns in [None, Some("room/ada")] {
+        let mut outcome = Vec::new();
+        let mut trees = Vec::new();
+        for server in [&theirs, &ours] {
+            let aws = server.name == "sandbox";
+            issuing_mount(server, ns, aws.then_some(admin_keys)).await;
+            let tree = grow(server, ns, aws).await;
+            let statuses = revoke(server, ns, &tree).await;
+            let leases = alive_leases(server, ns, &tree).await;
+            let tokens = tokens_left(server, ns, &tree).await;
+            let refusals = refusals(server, ns).await;
+            outcome.push(json!({
+                "revocations": statuses,
+                "leases alive": leases,
+                "tokens": tokens,
+                "refusals": refusals,
+            }));
+            trees.push(tree);
+        }
+        assert_eq!(
+            outcome[0], outcome[1],
+            "namespace {ns:?}: OpenBao (left) and the sandbox (right) differ"
+        );
+        // What both agree on is Vault's rule.
+        let alive = &outcome[1]["leases alive"];
+        assert_eq!(
+            alive,
+            &json!({"a": false, "a1": false, "b": false, "b1": true, "c": false, "d": false, "e": true}),
+            "namespace {ns:?}"
+        );
+        assert_eq!(outcome[1]["tokens"]["b1"]["orphan"], true);
+        assert_eq!(outcome[1]["tokens"]["a1"]["status"], 403);
+
+        // On the sandbox the revoked leases' IAM users are gone: their keys are refused.
+        let ours_tree = &trees[1];
+        for (name, lease) in &ours_tree.leases {
+            let data = &lease["data"];
+            let works = ec2(
+                sandbox.aws_endpoint_url(),
+                data["access_key"].as_str().unwrap(),
+                data["secret_key"].as_str().unwrap(),
+            )
+            .describe_instances()
+            .send()
+            .await
+            .is_ok();
+            assert_eq!(
+                works,
+                alive[*name].as_bool().unwrap(),
+                "namespace {ns:?}: the keys of {name}'s lease"
+            );
+        }
+    }
+    // Both namespaces issued from the one account: the users left are the two kept leases
+    // of each.
+    let users = vault_users(&sandbox, &admin).await;
+    assert_eq!(users.len(), 4, "{users:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_reaching_its_ttl_takes_its_leases_and_children_as_openbao_does() {
+    let (_bao, sandbox, theirs, ours) = both().await;
+    let admin = sandbox.admin_credentials();
+    let admin_keys = (
+        admin.access_key_id.as_str(),
+        admin.secret_access_key.expose(),
+    );
+    let mut outcome = Vec::new();
+    for server in [&theirs, &ours] {
+        let aws = server.name == "sandbox";
+        issuing_mount(server, None, aws.then_some(admin_keys)).await;
+        // A short-lived parent with a long-lived child, and a token that outlives both.
+        let (short, _) = token_for(server, None, None, "2s").await;
+        let (child, _) = token(server, None, Some(&short)).await;
+        let (kept, _) = token(server, None, None).await;
+        let mut leases = Vec::new();
+        for issuer in [&short, &child, &kept] {
+            leases.push(issue(server, None, issuer, aws).await["lease_id"].clone());
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let alive = loop {
+            let mut alive = Vec::new();
+            for lease in &leases {
+                let looked = server
+                    .root(
+                        "PUT",
+                        "sys/leases/lookup",
+                        None,
+                        Some(json!({ "lease_id": lease })),
+                    )
+                    .await;
+                alive.push(looked.status == 200);
+            }
+            if alive == [false, false, true] || Instant::now() > deadline {
+                break alive;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let child_status = server
+            .send("GET", "auth/token/lookup-self", None, Some(&child), None)
+            .await
+            .status;
+        outcome.push(json!({"leases alive": alive, "child": child_status}));
+    }
+    assert_eq!(
+        outcome[0], outcome[1],
+        "OpenBao (left), the sandbox (right)"
+    );
+    assert_eq!(
+        outcome[1],
+        json!({"leases alive": [false, false, true], "child": 403})
+    );
+    assert_eq!(vault_users(&sandbox, &admin).await.len(), 1);
+}
+
+async fn vault_users(
+    sandbox: &vaultlab_sandbox::Sandbox,
+    admin: &vaultlab_sandbox::aws::AdminCredentials,
+) -> Vec<String> {
+    iam(
+        sandbox.aws_endpoint_url(),
+        &admin.access_key_id,
+        admin.secret_access_key.expose(),
+    )
+    .list_users()
+    .send()
+    .await
+    .unwrap()
+    .users()
+    .iter()
+    .map(|u| u.user_name().to_owned())
+    .filter(|name| name.starts_with("vault-"))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_token_revoking_itself_takes_the_seats_leases_and_users_along() {
+    let sandbox = start(None, 2).await;
+    let client = Client::of(&sandbox);
+    let code = sandbox
+        .room()
+        .unwrap()
+        .config()
+        .join_code
+        .expose()
+        .to_owned();
+    let (status, seat) = client.join(&code, "ada", None).await;
+    assert_eq!(status, 200, "{seat}");
+    let token = seat["vault_token"].as_str().unwrap().to_owned();
+    let ns = seat["namespace"].as_str();
+    let lease = do_the_lab(&client, &seat).await;
+    // A child of the seat's token, with its own lease.
+    let (status, child) = client
+        .vault(
+            "POST",
+            "auth/token/create",
+            &token,
+            ns,
+            Some(json!({"policies": ["seat"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{child}");
+    let child = child["auth"]["client_token"].as_str().unwrap().to_owned();
+    let (status, creds) = client
+        .vault("GET", "aws/creds/my-role", &child, ns, None)
+        .await;
+    assert_eq!(status, 200, "{creds}");
+    let child_lease = creds["lease_id"].as_str().unwrap().to_owned();
+
+    let account = iam(
+        sandbox.aws_endpoint_url(),
+        seat["aws_access_key_id"].as_str().unwrap(),
+        seat["aws_secret_access_key"].as_str().unwrap(),
+    );
+    let users = |client: aws_sdk_iam::Client| async move {
+        client
+            .list_users()
+            .send()
+            .await
+            .unwrap()
+            .users()
+            .iter()
+            .filter(|u| u.user_name().starts_with("vault-"))
+            .count()
+    };
+    assert_eq!(users(account.clone()).await, 2);
+
+    let (status, body) = client
+        .vault("POST", "auth/token/revoke-self", &token, ns, None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let root = sandbox.root_token().expose().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut known = 0;
+        for id in [&lease, &child_lease] {
+            let (status, _) = client
+                .vault(
+                    "PUT",
+                    "sys/leases/lookup",
+                    &root,
+                    ns,
+                    Some(json!({ "lease_id": id })),
+                )
+                .await;
+            known += usize::from(status == 200);
+        }
+        if known == 0 && users(account.clone()).await == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after revoke-self, {known} of the seat's 2 leases are still known"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = client
+        .vault("GET", "auth/token/lookup-self", &child, ns, None)
+        .await;
+    assert_eq!(status, 403, "the child token went with its parent");
+}
