@@ -61,6 +61,7 @@ fn room(second: i64) -> RoomStatus {
         ended: None,
         broadcast: None,
         pace: Some(4),
+        short_leases: None,
         summary: RoomSummary {
             joined: seats.len(),
             done_per_step: [85, 70, 56, 42, 28, 14],

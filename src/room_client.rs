@@ -108,6 +108,15 @@ impl RoomControl {
         Ok(answer["seats"].as_u64().unwrap_or(0) as usize)
     }
 
+    /// Short leases off: every seat's `config/lease` back to the engine's defaults. The
+    /// number of seats.
+    pub async fn short_leases_off(&self) -> Result<usize, ControlError> {
+        let answer: Value = self
+            .call(Method::DELETE, "/vaultlab/room/short-leases", None)
+            .await?;
+        Ok(answer["seats"].as_u64().unwrap_or(0) as usize)
+    }
+
     /// The number of leases revoked.
     pub async fn revoke_seat(&self, seat: &str) -> Result<usize, ControlError> {
         let path = format!("/vaultlab/room/seats/{}/revoke", segment(seat));

@@ -1,4 +1,4 @@
-//! `vaultlab room status|broadcast|pace|short-leases|revoke|end`: the facilitator's
+//! `vaultlab room status|broadcast|pace|short-leases [off]|revoke|end`: the facilitator's
 //! actions against a running room, from a second terminal or a script. The room's process
 //! writes `<state>.control.json` (`room.control.json` for `room.json`; mode 0600) beside
 //! its state file: its address, its root token, its pid; these commands read it (`--state PATH` picks another room) and use the
@@ -45,8 +45,11 @@ pub enum RoomAction {
         #[command(flatten)]
         at: StateArg,
     },
-    /// Every seat's leases last 2m (at most 5m) from now on, to watch them expire.
+    /// Every seat's leases last 2m (at most 5m) from now on, to watch them expire; `off`
+    /// gives every seat the engine's default lease TTLs again.
     ShortLeases {
+        #[arg(value_name = "off")]
+        off: Option<String>,
         #[command(flatten)]
         at: StateArg,
     },
@@ -266,7 +269,15 @@ pub fn run(action: RoomAction, parent_state: Option<PathBuf>) -> Outcome {
             (at.state, Request::Broadcast(message))
         }
         RoomAction::Pace { step, at } => (at.state, Request::Pace(parse_pace(&step)?)),
-        RoomAction::ShortLeases { at } => (at.state, Request::ShortLeases),
+        RoomAction::ShortLeases { off, at } => match off.as_deref().map(str::trim) {
+            None => (at.state, Request::ShortLeases { on: true }),
+            Some("off") => (at.state, Request::ShortLeases { on: false }),
+            Some(other) => {
+                return Err(refuse(format!(
+                    "{other:?} is not what short-leases takes: `vaultlab room short-leases` turns them on, `vaultlab room short-leases off` turns them off"
+                )));
+            }
+        },
         RoomAction::Revoke { seat, at } => (at.state, Request::Revoke(seat)),
         RoomAction::End { report, at } => (at.state, Request::End(report_paths(report)?)),
     };
@@ -292,7 +303,7 @@ enum Request {
     Status { json: bool },
     Broadcast(String),
     Pace(Option<u8>),
-    ShortLeases,
+    ShortLeases { on: bool },
     Revoke(String),
     End((PathBuf, PathBuf)),
 }
@@ -330,11 +341,18 @@ impl Request {
                     None => writeln!(out, "the room is free: every step is open")?,
                 }
             }
-            Request::ShortLeases => {
+            Request::ShortLeases { on: true } => {
                 let seats = room.short_leases().await.map_err(failed)?;
                 writeln!(
                     out,
-                    "config/lease 2m (max 5m) in every seat ({seats} now, and those that join later), as each mounts aws; leases issued from now on expire together"
+                    "config/lease 2m (max 5m) in every seat ({seats} now, and those that join later), as each mounts aws; leases issued from now on expire together; `vaultlab room short-leases off` undoes it"
+                )?;
+            }
+            Request::ShortLeases { on: false } => {
+                let seats = room.short_leases_off().await.map_err(failed)?;
+                writeln!(
+                    out,
+                    "short leases off: the engine's default lease TTLs in every seat ({seats} now, and those that join later); leases already issued keep theirs"
                 )?;
             }
             Request::Revoke(seat) => {

@@ -177,6 +177,7 @@ mod tests {
             ended: None,
             broadcast: None,
             pace: Some(3),
+            short_leases: None,
             seats: vec![SeatStatus {
                 name: "ada".into(),
                 namespace: "room/ada/".into(),

@@ -39,7 +39,10 @@ pub fn bindings(d: &Dashboard) -> Vec<Binding> {
         }
         Some(Prompt::Confirm(confirm)) => {
             let yes = match confirm {
-                Confirm::ShortLeases => "shorten every seat's leases".to_owned(),
+                Confirm::ShortLeases { on: true } => "shorten every seat's leases".to_owned(),
+                Confirm::ShortLeases { on: false } => {
+                    "give every seat the engine's lease TTLs".to_owned()
+                }
                 Confirm::Revoke(seat) => format!("revoke {seat}'s leases"),
                 Confirm::End => "end the room".to_owned(),
                 Confirm::Quit => "stop serving".to_owned(),
@@ -65,7 +68,11 @@ pub fn bindings(d: &Dashboard) -> Vec<Binding> {
     if !ended {
         keys.push(bind("b", "broadcast a message", true));
         keys.push(bind("p", "pace the room", false));
-        keys.push(bind("t", "short leases for all (2m/5m)", false));
+        if d.short_leases_on() {
+            keys.push(bind("t", "short leases off (engine defaults)", false));
+        } else {
+            keys.push(bind("t", "short leases for all (2m/5m)", false));
+        }
         keys.push(bind("x", "revoke the seat's leases", false));
         keys.push(bind("E", "end the room", false));
     }

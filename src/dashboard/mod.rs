@@ -117,7 +117,10 @@ pub enum Prompt {
 /// An action that cannot be taken back, asked first.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
-    ShortLeases,
+    /// Short leases for all (`on`), or the engine's defaults again.
+    ShortLeases {
+        on: bool,
+    },
     Revoke(String),
     End,
     Quit,
@@ -167,6 +170,11 @@ impl Dashboard {
         self.room
             .as_ref()
             .map_or(self.start.code.as_str(), |r| r.join_code.as_str())
+    }
+
+    /// Whether the room's short leases are on, as last read.
+    pub fn short_leases_on(&self) -> bool {
+        self.room.as_ref().is_some_and(|r| r.short_leases.is_some())
     }
 
     pub fn ended(&self) -> bool {

@@ -57,6 +57,7 @@ pub enum Done {
     Pace(Option<u8>),
     ShortLeases {
         seats: usize,
+        on: bool,
     },
     Revoked {
         seat: String,
@@ -76,7 +77,10 @@ pub enum Effect {
     FetchLog(String),
     Broadcast(String),
     Pace(Option<u8>),
-    ShortLeases,
+    /// Short leases on for all, or off.
+    ShortLeases {
+        on: bool,
+    },
     Revoke(String),
     /// End the room and write its report.
     End,

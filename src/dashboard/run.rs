@@ -115,12 +115,19 @@ fn spawn(control: &RoomControl, dashboard: &Dashboard, effect: Effect, tx: Unbou
                     .map(|()| Done::Pace(step))
                     .map_err(|why| format!("The pace was not set: {why}")),
             ),
-            Effect::ShortLeases => Msg::Done(
+            Effect::ShortLeases { on: true } => Msg::Done(
                 control
                     .short_leases()
                     .await
-                    .map(|seats| Done::ShortLeases { seats })
+                    .map(|seats| Done::ShortLeases { seats, on: true })
                     .map_err(|why| format!("The leases were not shortened: {why}")),
+            ),
+            Effect::ShortLeases { on: false } => Msg::Done(
+                control
+                    .short_leases_off()
+                    .await
+                    .map(|seats| Done::ShortLeases { seats, on: false })
+                    .map_err(|why| format!("Short leases were not turned off: {why}")),
             ),
             Effect::Revoke(seat) => Msg::Done(
                 control

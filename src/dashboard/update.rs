@@ -156,11 +156,14 @@ fn done_words(d: &mut Dashboard, done: Done) -> String {
             "The room is held at step {step}: later steps say the facilitator will open them."
         ),
         Done::Pace(None) => "The room is free: every step is open.".to_owned(),
-        Done::ShortLeases { seats } => {
+        Done::ShortLeases { seats, on: true } => {
             format!(
                 "Leases are now 2m (max 5m) in every seat ({seats} now, and those that join later): new credentials expire together."
             )
         }
+        Done::ShortLeases { seats, on: false } => format!(
+            "Short leases are off: every seat ({seats} now, and those that join later) has the engine's default lease TTLs again."
+        ),
         Done::Revoked { seat, leases } => format!("Revoked {leases} leases of seat {seat}."),
         Done::Ended {
             report,
@@ -220,7 +223,7 @@ fn on_key(d: &mut Dashboard, key: KeyEvent, effects: &mut Vec<Effect>) -> bool {
         Some(Prompt::Confirm(confirm)) => {
             match key.code {
                 KeyCode::Char('y' | 'Y') => match confirm {
-                    Confirm::ShortLeases => effects.push(Effect::ShortLeases),
+                    Confirm::ShortLeases { on } => effects.push(Effect::ShortLeases { on }),
                     Confirm::Revoke(seat) => effects.push(Effect::Revoke(seat)),
                     Confirm::End => {
                         d.notice = Some("Ending the room: revoking every lease…".to_owned());
@@ -283,7 +286,10 @@ fn main_key(d: &mut Dashboard, key: KeyEvent, effects: &mut Vec<Effect>) -> bool
         KeyCode::Char('z') => d.big_join = !d.big_join,
         KeyCode::Char('b') if !ended => d.prompt = Some(Prompt::Broadcast(String::new())),
         KeyCode::Char('p') if !ended => d.prompt = Some(Prompt::Pace),
-        KeyCode::Char('t') if !ended => d.prompt = Some(Prompt::Confirm(Confirm::ShortLeases)),
+        KeyCode::Char('t') if !ended => {
+            let on = !d.short_leases_on();
+            d.prompt = Some(Prompt::Confirm(Confirm::ShortLeases { on }));
+        }
         KeyCode::Char('E') if !ended => d.prompt = Some(Prompt::Confirm(Confirm::End)),
         KeyCode::Char('x') if !ended => match selected_seat(d) {
             Some(seat) => d.prompt = Some(Prompt::Confirm(Confirm::Revoke(seat))),

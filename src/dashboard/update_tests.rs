@@ -41,6 +41,7 @@ fn room(seats: Vec<SeatStatus>) -> RoomStatus {
         ended: None,
         broadcast: None,
         pace: None,
+        short_leases: None,
         summary: RoomSummary {
             joined: seats.len(),
             done_per_step: [0; 6],
@@ -250,11 +251,51 @@ fn pace_takes_a_step_or_free() {
 }
 
 #[test]
+fn t_turns_short_leases_off_once_the_room_has_them() {
+    let mut d = started();
+    let mut short = room(vec![seat("ada", 4)]);
+    short.short_leases = Some(vaultlab_wire::room::ShortLeases {
+        ttl: 120,
+        max_ttl: 300,
+    });
+    update(&mut d, Msg::Status(Ok(short)));
+    let hints = super::keys::bindings(&d);
+    assert!(
+        hints
+            .iter()
+            .any(|b| b.keys == "t" && b.description == "short leases off (engine defaults)"),
+        "{hints:?}"
+    );
+    char(&mut d, 't');
+    assert_eq!(
+        d.prompt,
+        Some(Prompt::Confirm(Confirm::ShortLeases { on: false }))
+    );
+    assert_eq!(char(&mut d, 'y').0, [Effect::ShortLeases { on: false }]);
+    update(
+        &mut d,
+        Msg::Done(Ok(Done::ShortLeases {
+            seats: 1,
+            on: false,
+        })),
+    );
+    assert_eq!(
+        d.notice.as_deref(),
+        Some(
+            "Short leases are off: every seat (1 now, and those that join later) has the engine's default lease TTLs again."
+        )
+    );
+}
+
+#[test]
 fn actions_that_cannot_be_undone_are_asked_first() {
     let mut d = started();
     assert_eq!(char(&mut d, 't').0, []);
-    assert_eq!(d.prompt, Some(Prompt::Confirm(Confirm::ShortLeases)));
-    assert_eq!(char(&mut d, 'y').0, [Effect::ShortLeases]);
+    assert_eq!(
+        d.prompt,
+        Some(Prompt::Confirm(Confirm::ShortLeases { on: true }))
+    );
+    assert_eq!(char(&mut d, 'y').0, [Effect::ShortLeases { on: true }]);
 
     // x: the selected seat's leases.
     char(&mut d, 'j');

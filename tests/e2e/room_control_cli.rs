@@ -1,4 +1,4 @@
-//! `vaultlab room status|broadcast|pace|short-leases|revoke|end` from a second terminal,
+//! `vaultlab room status|broadcast|pace|short-leases [off]|revoke|end` from a second terminal,
 //! against a running `vaultlab room --headless`: they find it through room.control.json
 //! beside its state, act, and say what they did; a mistake (no room running, a bad step,
 //! an unknown seat, a report folder that does not exist) is one line, exit 1, and nothing
@@ -130,6 +130,26 @@ fn a_second_terminal_drives_the_room_and_ends_it_with_a_report() {
     assert!(
         ok(&room(&state, &["short-leases"]))
             .contains("in every seat (1 now, and those that join later)")
+    );
+    room_process.wait_for_line("room short_leases 120s/300s for the room");
+    let short = status(&state).short_leases.expect("short leases on");
+    assert_eq!((short.ttl, short.max_ttl), (120, 300));
+    // And off again: the engine's defaults, said by the command and the event line.
+    assert_eq!(
+        ok(&room(&state, &["short-leases", "off"])),
+        "short leases off: the engine's default lease TTLs in every seat (1 now, and those that join later); leases already issued keep theirs\n"
+    );
+    room_process.wait_for_line("room short_leases off: the engine's default lease TTLs");
+    assert_eq!(status(&state).short_leases, None);
+    assert!(
+        refused(&room(&state, &["short-leases", "of"]))
+            .contains("`vaultlab room short-leases off` turns them off")
+    );
+    let run_lease = bao(&ada, &home, &["read", "aws/config/lease"]);
+    assert!(
+        !run_lease.status.success(),
+        "config/lease is gone, as on a fresh mount: {}",
+        String::from_utf8_lossy(&run_lease.stdout)
     );
     let now = status(&state);
     assert_eq!(

@@ -75,6 +75,7 @@ fn status(seats: Vec<SeatStatus>) -> RoomStatus {
         ended: None,
         broadcast: None,
         pace: None,
+        short_leases: None,
         summary: RoomSummary {
             joined: seats.len(),
             done_per_step,

@@ -15,8 +15,19 @@ pub struct RoomStatus {
     pub ended: Option<DateTime<Utc>>,
     pub broadcast: Option<Broadcast>,
     pub pace: Option<u8>,
+    /// "Short leases for all", while it is on (absent: every seat has the engine's own
+    /// lease TTLs, or what its learner wrote to `config/lease`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_leases: Option<ShortLeases>,
     pub seats: Vec<SeatStatus>,
     pub summary: RoomSummary,
+}
+
+/// The `config/lease` every seat's `aws` mount is given, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShortLeases {
+    pub ttl: u64,
+    pub max_ttl: u64,
 }
 
 /// The facilitator's one-line message to every learner.

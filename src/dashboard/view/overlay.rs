@@ -83,10 +83,15 @@ fn confirm_words<'a>(
     theme: &Theme,
 ) -> (&'static str, Vec<Line<'a>>) {
     let (title, words, yes) = match confirm {
-        Confirm::ShortLeases => (
+        Confirm::ShortLeases { on: true } => (
             " Short leases for all ",
             "Set every seat's aws/config/lease to 2m (max 5m)? Credentials issued from now on expire within two minutes, together.".to_owned(),
             "shorten them",
+        ),
+        Confirm::ShortLeases { on: false } => (
+            " Short leases off ",
+            "Give every seat's aws mount the engine's default lease TTLs again, as if config/lease had never been written? Leases already issued keep theirs.".to_owned(),
+            "turn them off",
         ),
         Confirm::Revoke(seat) => {
             let alive = d

@@ -96,6 +96,12 @@ impl Room {
             ended: config.ended,
             broadcast: config.broadcast,
             pace: config.pace,
+            short_leases: config
+                .short_leases
+                .map(|short| vaultlab_wire::room::ShortLeases {
+                    ttl: u64::try_from(short.ttl).unwrap_or(0),
+                    max_ttl: u64::try_from(short.max_ttl).unwrap_or(0),
+                }),
             summary: RoomSummary {
                 joined: seats.len(),
                 done_per_step,
@@ -221,6 +227,34 @@ impl Room {
             None,
             Some(format!(
                 "{ttl}s/{max_ttl}s for the room: {} seats ({mounted} with aws mounted; the rest as they mount it)",
+                seats.len()
+            )),
+        );
+        Ok(seats.len())
+    }
+
+    /// Turns short leases off: the room's setting cleared (seats that mount `aws` later
+    /// get the engine's defaults), and every seat's `aws` mounts back to the engine's
+    /// defaults, as if `config/lease` had never been written (leases already issued keep
+    /// their TTL, as in Vault). How many seats it covers.
+    pub async fn short_leases_off(&self) -> Result<usize, Refused> {
+        self.vault.update_state(|state| {
+            if let Some(config) = state.room.as_mut() {
+                config.short_leases = None;
+            }
+        });
+        let seats = self.seats();
+        let mounted = seats
+            .iter()
+            .filter(|seat| self.vault.clear_namespace_lease_config(&seat.namespace) > 0)
+            .count();
+        self.kept().await?;
+        self.tell(
+            "room/",
+            RoomChangeKind::ShortLeases,
+            None,
+            Some(format!(
+                "off: the engine's default lease TTLs in every seat: {} seats ({mounted} with aws mounted)",
                 seats.len()
             )),
         );

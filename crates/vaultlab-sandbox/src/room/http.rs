@@ -9,6 +9,8 @@
 //! POST /vaultlab/room/broadcast {"message"}      root: 204 ("" clears it)
 //! POST /vaultlab/room/pace {"step": 3|null}      root: 204
 //! POST /vaultlab/room/short-leases {"ttl","max_ttl"}  root: 200 {"seats": n}
+//! DELETE /vaultlab/room/short-leases              root: 200 {"seats": n}, the engine's
+//!                                                defaults again in every seat
 //! POST /vaultlab/room/seats/{name}/revoke        root: 200 {"revoked": n}
 //! POST /vaultlab/room/end                        root: 200 `RoomReport`; joins then get 410
 //! GET  /vaultlab/room/seat?since=V&wait=10s      a seat's token: `SeatNotice`, at once if

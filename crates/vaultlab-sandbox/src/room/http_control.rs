@@ -32,7 +32,10 @@ pub fn router() -> axum::Router<(Room, VaultServer)> {
         .route("/vaultlab/room/seats/{name}/revoke", post(revoke_seat))
         .route("/vaultlab/room/broadcast", post(broadcast))
         .route("/vaultlab/room/pace", post(pace))
-        .route("/vaultlab/room/short-leases", post(short_leases))
+        .route(
+            "/vaultlab/room/short-leases",
+            post(short_leases).delete(short_leases_off),
+        )
         .route("/vaultlab/room/end", post(end))
         .route("/vaultlab/room/seat", get(seat_notice))
 }
@@ -157,6 +160,16 @@ async fn short_leases(
         (Err(e), _) | (_, Err(e)) => return refusal(StatusCode::BAD_REQUEST, e),
     };
     match room.short_leases(ttl, max_ttl).await {
+        Ok(seats) => Json(json!({ "seats": seats })).into_response(),
+        Err(why) => refused(why),
+    }
+}
+
+async fn short_leases_off(State((room, vault)): Shared, headers: HeaderMap) -> Response {
+    if !is_root(&vault, &headers) {
+        return Reply::permission_denied().into_response();
+    }
+    match room.short_leases_off().await {
         Ok(seats) => Json(json!({ "seats": seats })).into_response(),
         Err(why) => refused(why),
     }

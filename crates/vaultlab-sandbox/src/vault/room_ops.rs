@@ -84,6 +84,32 @@ impl VaultServer {
         written
     }
 
+    /// Forgets `config/lease` on every AWS mount of the namespace at `path`: the engine's
+    /// defaults again, as on a fresh mount. On how many mounts one was forgotten.
+    pub fn clear_namespace_lease_config(&self, path: &str) -> usize {
+        let cleared = {
+            let mut state = self.lock();
+            let keys: Vec<String> = state
+                .mounts
+                .iter()
+                .filter(|(_, m)| {
+                    m.namespace == path && m.aws.as_ref().is_some_and(|aws| aws.lease.is_some())
+                })
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in &keys {
+                if let Some(aws) = state.mounts.get_mut(key).and_then(|m| m.aws.as_mut()) {
+                    aws.lease = None;
+                }
+            }
+            keys.len()
+        };
+        if cleared > 0 {
+            self.changed();
+        }
+        cleared
+    }
+
     /// The leases of the namespace at `path` (and those under it) not yet revoked, soonest
     /// to expire first.
     pub fn namespace_leases(&self, path: &str) -> Vec<LiveLease> {

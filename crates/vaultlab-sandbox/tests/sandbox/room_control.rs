@@ -575,6 +575,7 @@ async fn a_seat_token_gets_vaults_403_on_the_facilitators_paths() {
             ("POST", "/broadcast", Some(json!({"message": "hi"}))),
             ("POST", "/pace", Some(json!({"step": 1}))),
             ("POST", "/short-leases", None),
+            ("DELETE", "/short-leases", None),
             ("POST", "/seats/ada/revoke", None),
             ("POST", "/end", None),
         ] {
@@ -711,5 +712,90 @@ async fn a_seats_short_lease_expires_by_itself_and_its_user_goes() {
             .all(|u| !u.user_name().starts_with("vault-")),
         "{users:?}"
     );
+    sandbox.shutdown().await.unwrap();
+}
+
+/// A seat's `config/lease` as its token reads it: (status, body).
+async fn lease_config(client: &Client, seat: &Value) -> (u16, Value) {
+    client
+        .vault(
+            "GET",
+            "aws/config/lease",
+            seat["vault_token"].as_str().unwrap(),
+            seat["namespace"].as_str(),
+            None,
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_leases_off_gives_every_seat_the_engines_defaults_and_stays_off_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let sandbox = start(Some(state.clone()), 4).await;
+    let client = Client::of(&sandbox);
+    let root = sandbox.root_token().expose().to_owned();
+    let code = code(&sandbox);
+    // What a fresh aws mount answers, config/lease never written: the engine's defaults.
+    let (_, fresh) = client.join(&code, "fresh", None).await;
+    let (status, _) = client
+        .vault(
+            "POST",
+            "sys/mounts/aws",
+            fresh["vault_token"].as_str().unwrap(),
+            fresh["namespace"].as_str(),
+            Some(json!({"type": "aws"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let defaults = lease_config(&client, &fresh).await;
+    assert_eq!(defaults.0, 404, "{}", defaults.1);
+
+    let (_, ada) = client.join(&code, "ada", None).await;
+    do_the_lab(&client, &ada).await;
+    let (status, body) = client.room("POST", "/short-leases", &root, None).await;
+    assert_eq!((status, body), (200, json!({"seats": 2})));
+    let (_, room) = client.room("GET", "", &root, None).await;
+    assert_eq!(room["short_leases"], json!({"ttl": 120, "max_ttl": 300}));
+    assert_eq!(lease_config(&client, &ada).await.0, 200);
+
+    let (status, body) = client.room("DELETE", "/short-leases", &root, None).await;
+    assert_eq!((status, body), (200, json!({"seats": 2})));
+    for seat in [&ada, &fresh] {
+        assert_eq!(
+            lease_config(&client, seat).await,
+            defaults,
+            "{}",
+            seat["seat"]
+        );
+    }
+    let (_, room) = client.room("GET", "", &root, None).await;
+    assert!(room.get("short_leases").is_none(), "{room:#}");
+    // Credentials issued now get the engine's (here the system's) 768h again.
+    let (status, creds) = client
+        .vault(
+            "GET",
+            "aws/creds/my-role",
+            ada["vault_token"].as_str().unwrap(),
+            ada["namespace"].as_str(),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{creds}");
+    assert_eq!(creds["lease_duration"], 768 * 3600);
+    // A seat mounting aws afterwards gets the defaults too.
+    let (_, bob) = client.join(&code, "bob", None).await;
+    do_the_lab(&client, &bob).await;
+    assert_eq!(lease_config(&client, &bob).await, defaults);
+    sandbox.shutdown().await.unwrap();
+
+    // Kept off across a restart: a seat that mounts aws then gets the defaults.
+    let sandbox = start(Some(state), 4).await;
+    let client = Client::of(&sandbox);
+    let (_, room) = client.room("GET", "", &root, None).await;
+    assert!(room.get("short_leases").is_none(), "{room:#}");
+    let (_, cy) = client.join(&code, "cy", None).await;
+    do_the_lab(&client, &cy).await;
+    assert_eq!(lease_config(&client, &cy).await, defaults);
     sandbox.shutdown().await.unwrap();
 }
