@@ -398,6 +398,7 @@ async fn dashboard(url: &str, root: &str, until: Instant) -> Refreshes {
         url: url.to_owned(),
         code: String::new(),
         tls: None,
+        kept_certificate: false,
         report: "/dev/null".into(),
         now: chrono::Utc::now(),
     });

@@ -78,6 +78,7 @@ fn refresh(c: &mut Criterion) {
             url: "http://10.1.2.3:8200".into(),
             code: "K7QF-92XD".into(),
             tls: None,
+            kept_certificate: false,
             report: "/tmp/room-report.md".into(),
             now: at(0),
         });

@@ -64,6 +64,11 @@ pub fn run(args: RoomArgs) -> Outcome {
             {
                 writeln!(out, "# {warning}")?;
             }
+            if sandbox.tls().is_none()
+                && let Some(warning) = super::room_tls::kept_but_unused_warning(&state)
+            {
+                writeln!(out, "# {warning}")?;
+            }
             let wire = match (&tls, sandbox.tls()) {
                 (Some(shown), Some(identity)) => format!(
                     "TLS with the certificate {} ({}, {})",

@@ -75,6 +75,8 @@ pub fn run(args: RoomArgs, state: PathBuf) -> Outcome {
                     super::room_tls::name_warning(identity, &url).is_some()
                 }),
             }),
+            kept_certificate: sandbox.tls().is_none()
+                && super::room_tls::kept_but_unused_warning(&state).is_some(),
             url,
             report: report_path(&state, now),
             now,

@@ -113,6 +113,19 @@ pub fn name_warning(identity: &TlsIdentity, join_url: &str) -> Option<String> {
     ))
 }
 
+/// When the room is served without --tls though a certificate is kept for its state
+/// (the facilitator probably meant --tls): what to say. Learners whose seat files hold its
+/// pin join by https, which a plain room does not answer.
+pub fn kept_but_unused_warning(state: &Path) -> Option<String> {
+    let (cert, _) = paths_for_state(state);
+    cert.is_file().then(|| {
+        format!(
+            "a certificate is kept for this room ({}), but it is served without --tls: learners who joined with its --pin cannot reach it; to serve TLS again, stop it and start it with --tls",
+            cert.display()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +142,21 @@ mod tests {
         assert_eq!(names(one, &lan), ["10.1.2.3"]);
         let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
         assert_eq!(names(loopback, &lan), ["127.0.0.1", "localhost"]);
+    }
+
+    #[test]
+    fn a_kept_certificate_left_unused_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("room.json");
+        assert_eq!(kept_but_unused_warning(&state), None);
+        let (cert, key) = paths_for_state(&state);
+        TlsIdentity::load_or_make(&cert, &key, &["127.0.0.1".to_owned()]).unwrap();
+        let warning = kept_but_unused_warning(&state).unwrap();
+        assert!(
+            warning.contains("served without --tls") && warning.contains("start it with --tls"),
+            "{warning}"
+        );
+        assert!(warning.contains(&cert.display().to_string()), "{warning}");
     }
 
     #[test]

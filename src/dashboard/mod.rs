@@ -35,6 +35,9 @@ pub struct Start {
     /// Served with TLS (its certificate's pin and fingerprint): without it, tokens and
     /// keys cross the network in clear.
     pub tls: Option<Tls>,
+    /// Served without TLS though a certificate is kept for the room's state: the
+    /// facilitator probably meant --tls.
+    pub kept_certificate: bool,
     /// Where the report goes when the room ends (`.md` and `.json` beside each other).
     pub report: PathBuf,
     pub now: DateTime<Utc>,

@@ -57,6 +57,7 @@ fn started() -> Dashboard {
         url: "http://127.0.0.1:8200".into(),
         code: "K7QF-92XD".into(),
         tls: None,
+        kept_certificate: false,
         report: "/tmp/report.md".into(),
         now: at(0),
     });

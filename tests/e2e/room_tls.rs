@@ -289,3 +289,26 @@ fn a_room_restarted_with_tls_gives_its_learners_their_seats_back() {
         "the same seat, with its account"
     );
 }
+
+#[test]
+fn a_room_started_without_tls_while_its_state_keeps_a_certificate_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let listen = format!("127.0.0.1:{}", common::free_port());
+    drop(start_room_with(&state, &["--tls", "--listen", &listen]));
+
+    // The facilitator forgot --tls this time.
+    let plain = start_room_with(&state, &["--listen", &listen]);
+    assert_eq!(plain.pin, None);
+    let warning = plain.wait_for_line("a certificate is kept for this room");
+    let cert = dir.path().join("room.cert.pem");
+    assert_eq!(
+        warning,
+        format!(
+            "# a certificate is kept for this room ({}), but it is served without --tls: learners who joined with its --pin cannot reach it; to serve TLS again, stop it and start it with --tls",
+            cert.display()
+        )
+    );
+    let summary = plain.wait_for_line("# room ");
+    assert!(summary.contains("in clear (no --tls)"), "{summary}");
+}

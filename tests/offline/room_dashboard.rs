@@ -144,6 +144,7 @@ fn dashboard(room: Option<RoomStatus>) -> Dashboard {
         url: URL.to_owned(),
         code: CODE.to_owned(),
         tls: None,
+        kept_certificate: false,
         report: "/home/fac/.local/share/vaultlab/room-report-20270115-0900.md".into(),
         now: at(NOW),
     });
@@ -336,6 +337,7 @@ fn a_tls_room_shows_its_pin_in_the_join_line_and_its_fingerprint_instead_of_the_
             fingerprint: fingerprint.clone(),
             not_for_this_address: false,
         }),
+        kept_certificate: false,
         report: "/tmp/report.md".into(),
         now: at(NOW),
     });
@@ -354,4 +356,23 @@ fn a_tls_room_shows_its_pin_in_the_join_line_and_its_fingerprint_instead_of_the_
     let wide = screen(&d, 200, 60);
     assert!(!wide.contains("vaultlab join"), "{wide}");
     assert!(!screen(&dashboard(Some(class())), 100, 30).contains("TLS, certificate"));
+}
+
+#[test]
+fn a_plain_room_whose_state_keeps_a_certificate_says_so_beside_the_clear_warning() {
+    let (mut d, _) = Dashboard::new(Start {
+        url: URL.to_owned(),
+        code: CODE.to_owned(),
+        tls: None,
+        kept_certificate: true,
+        report: "/tmp/report.md".into(),
+        now: at(NOW),
+    });
+    update(&mut d, Msg::Status(Ok(class())));
+    let shown = screen(&d, 200, 60);
+    assert!(
+        shown.contains("no TLS: tokens and keys cross the network in clear (a certificate is kept for this room: learners with its pin cannot reach it; restart with --tls)"),
+        "{shown}"
+    );
+    assert!(!screen(&dashboard(Some(class())), 200, 60).contains("a certificate is kept"));
 }

@@ -119,10 +119,18 @@ fn room_line<'a>(d: &'a Dashboard, theme: &Theme) -> Line<'a> {
                     ));
                 }
             }
-            None => spans.push(Span::styled(
-                "no TLS: tokens and keys cross the network in clear",
-                theme.warning,
-            )),
+            None => {
+                spans.push(Span::styled(
+                    "no TLS: tokens and keys cross the network in clear",
+                    theme.warning,
+                ));
+                if d.start.kept_certificate {
+                    spans.push(Span::styled(
+                        " (a certificate is kept for this room: learners with its pin cannot reach it; restart with --tls)",
+                        theme.warning,
+                    ));
+                }
+            }
         }
     }
     let room = d.room.as_ref();
