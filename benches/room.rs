@@ -343,7 +343,7 @@ async fn take_seats(url: &str, code: &str, learners: usize) -> Vec<Seat> {
             aws: AwsTarget {
                 endpoint_url: Some(url.to_owned()),
                 region: text("region"),
-                ca_bundle: None,
+                trust: Default::default(),
             },
         });
     }

@@ -188,12 +188,19 @@ fn open_live(
         .clone()
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .filter(|_| lab.engine.id == spec::AWS.id);
-    let engine = match env("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) {
-        // The aws CLI's own variable: a room served with --tls is trusted through it.
-        Some(bundle) if lab.engine.id == spec::AWS.id => Arc::new(aws::AwsEngine {
+    // A room's pin (a seat of a room served with --tls, which serves AWS at Vault's
+    // address) is trusted for the AWS calls too, by the certificate's hash: its names may
+    // not be the address the room is reached at. Else the aws CLI's own variable.
+    let trust = match (&options.vault_flags.pin, env("AWS_CA_BUNDLE")) {
+        (Some(pin), _) => Some(crate::aws::Trust::Configured(Arc::new(pin.client_config()))),
+        (None, Some(bundle)) => Some(crate::aws::Trust::Bundle(bundle.into())),
+        (None, None) => None,
+    };
+    let engine = match trust {
+        Some(trust) if lab.engine.id == spec::AWS.id => Arc::new(aws::AwsEngine {
             endpoint: service_endpoint.clone(),
             own_keys: None,
-            ca_bundle: Some(bundle.into()),
+            trust,
         }) as Arc<dyn Engine>,
         _ => engines::for_lab(lab.engine, service_endpoint.clone(), None),
     };

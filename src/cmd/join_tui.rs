@@ -102,7 +102,7 @@ pub fn run(args: JoinArgs) -> Outcome {
 }
 
 /// The lab's session in the seat: live, against the room (its pinned certificate trusted
-/// alone), in the seat's namespace, with the seat's environment.
+/// alone, for Vault and AWS), in the seat's namespace, with the seat's environment.
 pub(super) async fn open_seat_session(
     room: &RoomAddr,
     seat: &TakenSeat,
@@ -140,15 +140,9 @@ pub(super) fn seat_env(url: &str, seat: &TakenSeat) -> impl Fn(&str) -> Option<S
         ("AWS_REGION", secret(&seat.region)),
         ("AWS_DEFAULT_REGION", secret(&seat.region)),
     ];
-    // The AWS calls the lab makes itself trust the room's certificate alone (TLS).
-    let ca_bundle = seat
-        .certificate_path
-        .as_ref()
-        .map(|path| secret(&path.to_string_lossy()));
+    // No AWS_CA_BUNDLE: the lab's own AWS calls trust the room's pin (`VaultFlags::pin`),
+    // as its Vault calls do, not the certificate's names.
     move |name: &str| {
-        if name == "AWS_CA_BUNDLE" {
-            return ca_bundle.as_ref().map(|v| v.expose_secret().to_owned());
-        }
         if let Some((_, value)) = values.iter().find(|(key, _)| *key == name) {
             return Some(value.expose_secret().to_owned());
         }

@@ -94,8 +94,9 @@ pub fn shown(identity: &TlsIdentity) -> Shown {
 }
 
 /// When a kept certificate was made for other names than the join line's host (the room
-/// restarted on another network): what to say. `vaultlab join` takes a seat through the
-/// pin, but the AWS calls (the lab's own, `aws`'s) and `bao` check the name and refuse it.
+/// restarted on another network): what to say. vaultlab in a seat trusts it by its pin
+/// (the lab's Vault and AWS calls alike), but the real CLIs of `--env` (`aws`, `bao`)
+/// check the name and refuse it.
 pub fn name_warning(identity: &TlsIdentity, join_url: &str) -> Option<String> {
     let host = reqwest::Url::parse(join_url).ok()?.host_str()?.to_owned();
     let host = host
@@ -107,7 +108,7 @@ pub fn name_warning(identity: &TlsIdentity, join_url: &str) -> Option<String> {
         return None;
     }
     Some(format!(
-        "the kept certificate names {}, not {host}: learners can take a seat, but their AWS calls (the lab's and aws's) and bao refuse it at {host}; make a new one: stop the room and move {} and its key away (learners then need the new join line)",
+        "the kept certificate names {}, not {host}: vaultlab in a seat trusts it by its pin, but the real CLIs (aws, bao with join --env) check the name and refuse it at {host}; make a new one: stop the room and move {} and its key away (learners then need the new join line)",
         names.join(", "),
         identity.certificate_path().display()
     ))

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Engine, Fact, Proof, ProofLine, Refusal, Retry, Values, Verified};
 use crate::aws::error::is_unreachable_code;
-use crate::aws::{AwsCallError, AwsTarget, StaticKeys, calls};
+use crate::aws::{AwsCallError, AwsTarget, StaticKeys, Trust, calls};
 use crate::checks::Check;
 use crate::exchange::{Exchange, Failure};
 use crate::setup::{EnvVar, Prefill};
@@ -78,8 +78,9 @@ pub const IAM_ACTIONS: &[&str] = &[
 pub struct AwsEngine {
     pub endpoint: Option<String>,
     pub own_keys: Option<Prefill>,
-    /// `AWS_CA_BUNDLE` (a room served with --tls).
-    pub ca_bundle: Option<std::path::PathBuf>,
+    /// Whose certificates the calls trust: the platform's roots, `AWS_CA_BUNDLE`, or a
+    /// room's pin (a seat of a room served with --tls).
+    pub trust: Trust,
 }
 
 /// The keys among `values`: the root keys of the form, or issued credentials.
@@ -95,7 +96,7 @@ impl AwsEngine {
         AwsTarget {
             endpoint_url: self.endpoint.clone(),
             region: values.text(REGION).to_owned(),
-            ca_bundle: self.ca_bundle.clone(),
+            trust: self.trust.clone(),
         }
     }
 
@@ -188,7 +189,7 @@ impl Engine for AwsEngine {
     }
 
     fn doctor_checks(&self, values: Option<(Values, String)>) -> BoxFuture<'_, Vec<Check>> {
-        doctor_checks(self.endpoint.clone(), self.ca_bundle.clone(), values).boxed()
+        doctor_checks(self.endpoint.clone(), self.trust.clone(), values).boxed()
     }
 }
 
@@ -350,7 +351,7 @@ fn pretty(value: &Value) -> String {
 /// Vault needs (where `iam:SimulatePrincipalPolicy` is permitted).
 async fn doctor_checks(
     endpoint: Option<String>,
-    ca_bundle: Option<std::path::PathBuf>,
+    trust: Trust,
     values: Option<(Values, String)>,
 ) -> Vec<Check> {
     let Some((values, source)) = values else {
@@ -363,7 +364,7 @@ async fn doctor_checks(
     let target = AwsTarget {
         endpoint_url: endpoint,
         region: values.text(REGION).to_owned(),
-        ca_bundle,
+        trust,
     };
     let mut checks = Vec::new();
     let identity = match calls::caller_identity(&target, &static_keys).await {

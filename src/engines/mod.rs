@@ -213,7 +213,7 @@ pub fn for_lab(
         "aws" => Arc::new(aws::AwsEngine {
             endpoint,
             own_keys: own,
-            ca_bundle: None,
+            trust: crate::aws::Trust::Roots,
         }),
         "database" => Arc::new(database::DatabaseEngine { own }),
         other => unreachable!("the {other} engine is in spec::ENGINES without a module"),

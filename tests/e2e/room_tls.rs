@@ -196,14 +196,14 @@ fn the_facilitators_commands_reach_a_tls_room_through_its_control_file() {
     assert_eq!(status["join_code"], room.code.as_str());
 
     // Served again at an address the kept certificate was not made for: the same
-    // certificate (pins hold), and the facilitator is told that AWS calls and bao will refuse it.
+    // certificate (pins hold), and the facilitator is told that aws and bao will refuse it.
     let pin = room.pin.clone();
     drop(room);
     let moved = start_room_with(&state, &["--tls", "--listen", "127.0.0.2:0"]);
     assert_eq!(moved.pin, pin);
     let warning = moved.wait_for_line("the kept certificate names");
     assert!(
-        warning.contains("names 127.0.0.1, localhost, not 127.0.0.2: learners can take a seat, but their AWS calls (the lab's and aws's) and bao refuse it"),
+        warning.contains("names 127.0.0.1, localhost, not 127.0.0.2: vaultlab in a seat trusts it by its pin, but the real CLIs (aws, bao with join --env) check the name and refuse it"),
         "{warning}"
     );
 }
@@ -311,4 +311,57 @@ fn a_room_started_without_tls_while_its_state_keeps_a_certificate_says_so() {
     );
     let summary = plain.wait_for_line("# room ");
     assert!(summary.contains("in clear (no --tls)"), "{summary}");
+}
+
+#[test]
+fn a_tls_room_served_at_an_address_its_certificate_does_not_name_keeps_the_labs_aws_calls_by_the_pin()
+ {
+    // The certificate is made for 127.0.0.2 (and localhost), then the same room is served
+    // at 127.0.0.1, as a facilitator's laptop that got a new address from the LAN.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let first = start_room_with(&state, &["--tls", "--listen", "127.0.0.2:0"]);
+    let pin = first.pin.clone().expect("a pin");
+    drop(first);
+    let listen = format!("127.0.0.1:{}", common::free_port());
+    let moved = start_room_with(&state, &["--tls", "--listen", &listen]);
+    assert_eq!(moved.pin.as_deref(), Some(pin.as_str()));
+    moved.wait_for_line("the kept certificate names 127.0.0.2, localhost, not 127.0.0.1");
+
+    // The walk's step 2 (STS) and step 5 (EC2) are the lab's own AWS calls: by the pin.
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let walked = join(
+        &home,
+        &[
+            &moved.url,
+            &moved.code,
+            "--name",
+            "ada",
+            "--pin",
+            &pin,
+            "--walk",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&walked.stdout);
+    let step = |n: usize| -> String {
+        let start = stdout
+            .find(&format!("[{n}/6]"))
+            .unwrap_or_else(|| panic!("no step {n} in:\n{stdout}"));
+        let rest = &stdout[start + 5..];
+        rest[..rest.find("\n[").unwrap_or(rest.len())].to_owned()
+    };
+    for n in [2, 5] {
+        assert!(
+            step(n).contains("✓ done"),
+            "step {n}:\n{}\n{}",
+            step(n),
+            String::from_utf8_lossy(&walked.stderr)
+        );
+    }
+    assert!(
+        walked.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&walked.stderr)
+    );
 }

@@ -23,7 +23,7 @@ async fn lab_calls_work_and_fail_as_aws_says_against_moto() {
     let target = AwsTarget {
         endpoint_url: Some(moto.url()),
         region: "us-east-1".into(),
-        ca_bundle: None,
+        trust: Default::default(),
     };
     let admin = keys(&admin.access_key_id, &admin.secret_access_key);
 
@@ -112,7 +112,7 @@ async fn an_endpoint_with_nothing_listening_is_unreachable() {
     let target = AwsTarget {
         endpoint_url: Some(format!("http://127.0.0.1:{}", common::free_port())),
         region: "us-east-1".into(),
-        ca_bundle: None,
+        trust: Default::default(),
     };
     let error = describe_instances(&target, &keys("AKIAAAAAAAAAAAAAAAAA", "x"))
         .await

@@ -22,7 +22,7 @@ async fn iam_calls_reach_the_sandbox_whatever_region_the_learner_chose() {
     let target = AwsTarget {
         endpoint_url: Some(sandbox.aws_endpoint_url().to_owned()),
         region: "eu-west-1".into(),
-        ca_bundle: None,
+        trust: Default::default(),
     };
     let exists = aws::user_exists(&target, &keys, "nobody").await;
     assert!(

@@ -79,7 +79,7 @@ impl Lab {
             AwsTarget {
                 endpoint_url: Some(self.sandbox.aws_endpoint_url().to_owned()),
                 region: "us-east-1".into(),
-                ca_bundle: None,
+                trust: Default::default(),
             },
             StaticKeys {
                 access_key_id: admin.access_key_id,

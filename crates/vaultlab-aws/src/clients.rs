@@ -1,6 +1,7 @@
 //! Building SDK clients for one endpoint and one pair of static keys.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
@@ -8,13 +9,37 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// Where AWS requests go: a custom endpoint (the sandbox, moto, LocalStack) or, when
 /// `None`, AWS's own endpoints for the region.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AwsTarget {
     pub endpoint_url: Option<String>,
     pub region: String,
-    /// `AWS_CA_BUNDLE`: a PEM file whose certificates are the only ones trusted (a room
-    /// served with --tls: its own certificate), as the aws CLI reads it.
-    pub ca_bundle: Option<PathBuf>,
+    pub trust: Trust,
+}
+
+/// Which servers' certificates the calls trust.
+#[derive(Debug, Clone, Default)]
+pub enum Trust {
+    /// The platform's roots, as the SDK's own client does.
+    #[default]
+    Roots,
+    /// `AWS_CA_BUNDLE`: a PEM file whose certificates are the only ones trusted, as the
+    /// aws CLI reads it (names checked as usual).
+    Bundle(PathBuf),
+    /// A rustls configuration made elsewhere, whose verifier decides: a room's pin
+    /// (`vaultlab join --pin`), which trusts the room's certificate by its hash alone.
+    Configured(Arc<rustls::ClientConfig>),
+}
+
+impl PartialEq for Trust {
+    /// Configurations are the same when they are the very same one.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Trust::Roots, Trust::Roots) => true,
+            (Trust::Bundle(a), Trust::Bundle(b)) => a == b,
+            (Trust::Configured(a), Trust::Configured(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 /// Keys given to vaultlab, not found by the SDK's credential chain: the lab is explicit
@@ -59,9 +84,10 @@ macro_rules! client {
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(signing_region(stringify!($name), target)))
                 .credentials_provider(keys.credentials())
-                .http_client(match &target.ca_bundle {
-                    Some(bundle) => crate::https::https_client_trusting(bundle),
-                    None => crate::https::https_client(),
+                .http_client(match &target.trust {
+                    Trust::Roots => crate::https::https_client(),
+                    Trust::Bundle(bundle) => crate::https::https_client_trusting(bundle),
+                    Trust::Configured(tls) => crate::https::https_client_with(tls.clone()),
                 })
                 .retry_config($sdk::config::retry::RetryConfig::disabled())
                 .timeout_config(

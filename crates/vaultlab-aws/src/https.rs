@@ -2,13 +2,29 @@
 //! than through the SDK crates' `default-https-client` feature: with that feature the SDK
 //! crates (aws-sdk-ec2 alone compiles for minutes) depend on the TLS stack and wait for it
 //! in a cold build; without it they compile beside it.
+//!
+//! A room served with --tls is trusted by its pin, not by a bundle: aws-smithy-http-client
+//! 1.x takes only a trust store (its rustls configuration, where a verifier would go, is
+//! its own), so that client is reqwest, with the pinned rustls configuration the lab's
+//! Vault calls use, behind the SDK's `HttpClient`.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_sdk_ec2::config::SharedHttpClient;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::{Headers, HttpError, StatusCode};
+use aws_smithy_types::body::SdkBody;
 
 /// What the SDK's default client is: hyper 1 with rustls (aws-lc), honouring
 /// `HTTPS_PROXY`/`NO_PROXY` as the SDK does, and the connect and read timeouts each client
@@ -52,4 +68,93 @@ fn client_with(context: Option<TlsContext>) -> SharedHttpClient {
         }
         connector.build()
     })
+}
+
+/// The SDK's calls through TLS as `tls` has it: a room's pinned configuration, whose
+/// verifier accepts the room's certificate by its hash, whatever names it carries (a
+/// room restarted at an address its kept certificate does not name). Proxies as reqwest
+/// finds them (`HTTPS_PROXY`, `NO_PROXY`), as the Vault calls beside them.
+pub fn https_client_with(tls: Arc<rustls::ClientConfig>) -> SharedHttpClient {
+    SharedHttpClient::new(ConfiguredTls {
+        tls,
+        connectors: Mutex::default(),
+    })
+}
+
+/// A connector's connect and read timeouts.
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+/// One reqwest client per pair of timeouts the SDK asks for (it asks once per client,
+/// in practice), each keeping its connections.
+#[derive(Debug)]
+struct ConfiguredTls {
+    tls: Arc<rustls::ClientConfig>,
+    connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
+}
+
+impl HttpClient for ConfiguredTls {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let key = (settings.connect_timeout(), settings.read_timeout());
+        let mut connectors = self.connectors.lock().unwrap_or_else(|e| e.into_inner());
+        connectors
+            .entry(key)
+            .or_insert_with(|| {
+                let mut builder =
+                    reqwest::Client::builder().tls_backend_preconfigured((*self.tls).clone());
+                if let Some(timeout) = key.0 {
+                    builder = builder.connect_timeout(timeout);
+                }
+                if let Some(timeout) = key.1 {
+                    builder = builder.read_timeout(timeout);
+                }
+                let client = builder.build().map_err(|e| e.to_string());
+                SharedHttpConnector::new(Reqwest(client))
+            })
+            .clone()
+    }
+}
+
+/// The client, or why it could not be made (said by each call).
+#[derive(Debug)]
+struct Reqwest(Result<reqwest::Client, String>);
+
+impl HttpConnector for Reqwest {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let client = match &self.0 {
+            Ok(client) => client.clone(),
+            Err(why) => {
+                let why = format!("cannot make an HTTPS client: {why}");
+                return HttpConnectorFuture::ready(Err(ConnectorError::user(why.into())));
+            }
+        };
+        let request = request
+            .try_into_http1x()
+            .map_err(|e| ConnectorError::user(e.into()))
+            .and_then(|request| {
+                reqwest::Request::try_from(request.map(reqwest::Body::wrap))
+                    .map_err(|e| ConnectorError::user(e.into()))
+            });
+        HttpConnectorFuture::new(async move {
+            let response = client.execute(request?).await.map_err(|e| {
+                if e.is_timeout() {
+                    ConnectorError::timeout(e.into())
+                } else if e.is_connect() || e.is_request() {
+                    ConnectorError::io(e.into())
+                } else {
+                    ConnectorError::other(e.into(), None)
+                }
+            })?;
+            let unreadable = |e: HttpError| ConnectorError::other(e.into(), None);
+            let status = StatusCode::try_from(response.status().as_u16()).map_err(unreadable)?;
+            let headers = Headers::try_from(response.headers().clone()).map_err(unreadable)?;
+            let body = SdkBody::from_body_1_x(reqwest::Body::from(response));
+            let mut answer = HttpResponse::new(status, body);
+            *answer.headers_mut() = headers;
+            Ok(answer)
+        })
+    }
 }

@@ -15,5 +15,5 @@ pub use calls::{
     CallerIdentity, caller_identity, describe_instances, find_user_by_access_key,
     simulate_iam_actions, user_exists,
 };
-pub use clients::{AwsTarget, StaticKeys};
+pub use clients::{AwsTarget, StaticKeys, Trust};
 pub use error::AwsCallError;
