@@ -1,11 +1,15 @@
 //! The room a learner's seat is in (`vaultlab join`): what the facilitator says to the
 //! room (a broadcast), how far the room may go (the pace), and whether it has ended, as
 //! the room's seat notices tell them. They come in as messages (`Msg::Room`), from a
-//! task that follows the room's long poll; here they become the status bar's words and a
-//! hold on the steps after the pace.
+//! task that follows the room's long poll; here they become the status bar's words, a
+//! hold on the steps after the pace, and the steps the room saw done (a seat rejoined
+//! after a restart did steps this run cannot see: their leases, tests and proofs were
+//! another run's).
 
+use chrono::{DateTime, Utc};
 use vaultlab_wire::room::SeatNotice;
 
+use super::state::StepStatus;
 use super::{App, Redraw};
 
 /// The seat, and what the room last said to it.
@@ -17,6 +21,9 @@ pub struct RoomSeat {
     /// Steps after this one (1-based) are held until the facilitator opens them.
     pub pace: Option<u8>,
     pub ended: bool,
+    /// When the room saw each step done (index 0 = step 1), as its progress (derived on
+    /// the server from what happened in the seat) has it.
+    pub done_at: Vec<Option<DateTime<Utc>>>,
     /// The notice version last taken in (the long poll asks for newer ones).
     pub version: u64,
     /// The words this module last put on the status bar: the room's line is put back
@@ -51,6 +58,16 @@ pub fn on_notice(app: &mut App, notice: SeatNotice) -> Redraw {
         .filter(|m| !m.is_empty());
     room.pace = notice.pace;
     room.ended = notice.ended;
+    room.done_at = Vec::new();
+    for progress in &notice.steps {
+        let Some(index) = usize::from(progress.step).checked_sub(1) else {
+            continue;
+        };
+        if room.done_at.len() <= index {
+            room.done_at.resize(index + 1, None);
+        }
+        room.done_at[index] = progress.done_at;
+    }
     let news =
         (&room.broadcast, room.pace, room.ended) != (&before.broadcast, before.pace, before.ended);
     let changed = *room != before;
@@ -60,6 +77,17 @@ pub fn on_notice(app: &mut App, notice: SeatNotice) -> Redraw {
         app.notice = None;
     }
     Redraw::from(changed)
+}
+
+/// When the room saw step `step` (0-based) done, for a step this run has left pending: it
+/// shows done with that time, as on the facilitator's dashboard, and Enter still does it
+/// again. A step this run is doing, did or failed shows that instead.
+pub fn done_in_room(app: &App, step: usize) -> Option<DateTime<Utc>> {
+    let room = app.room.as_ref()?;
+    if app.steps.get(step)?.status != StepStatus::Pending {
+        return None;
+    }
+    room.done_at.get(step).copied().flatten()
 }
 
 /// Why step `step` (0-based) cannot run now: the facilitator holds the room before it.

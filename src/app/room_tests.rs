@@ -150,3 +150,85 @@ fn a_new_broadcast_takes_the_bar_over_a_notice_of_the_lab() {
     );
     assert_eq!(app.notice.as_deref(), Some("Copied."));
 }
+
+fn progress(done: &[u8]) -> Vec<vaultlab_wire::room::StepProgress> {
+    (1..=6)
+        .map(|step| vaultlab_wire::room::StepProgress {
+            step,
+            done_at: done.contains(&step).then(|| at(i64::from(step) * 60)),
+        })
+        .collect()
+}
+
+fn drawn(app: &App) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    let theme = crate::ui::Theme::for_run(None, true);
+    terminal
+        .draw(|frame| {
+            crate::ui::draw(frame, app, &theme);
+        })
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_rejoined_seat_shows_the_steps_the_room_saw_done_with_their_time() {
+    use super::room::done_in_room;
+    use super::state::StepStatus;
+    let mut app = seated();
+    app.steps[0].status = StepStatus::Done;
+    let mut said = notice(1, None, None);
+    said.steps = progress(&[1, 2, 3, 4, 5, 6]);
+    let (_, redraw) = update(&mut app, super::Msg::Room(said));
+    assert_eq!(redraw, Redraw::Yes);
+    // This run's own status where it has one; the room's record for the pending ones.
+    assert_eq!(done_in_room(&app, 0), None);
+    assert_eq!(done_in_room(&app, 3), Some(at(240)));
+    assert_eq!(app.steps_done(), 6);
+    let screen = drawn(&app);
+    let line = |text: &str| -> String {
+        screen
+            .lines()
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("no {text} in\n{screen}"))
+            .to_owned()
+    };
+    assert!(line("4. Generate").contains(&format!(
+        "● done {} UTC (the room's record)",
+        at(240).format("%H:%M")
+    )));
+    assert!(line("1. Enable").contains("● done") && !line("1. Enable").contains("record"));
+    assert!(
+        screen.contains("5 Test ✓") || screen.contains(" 5 ✓"),
+        "the tab shows it done: {screen}"
+    );
+
+    // The step pane says whose record it is, and Enter still does the step again.
+    app.pane = Pane::Step(3);
+    assert!(drawn(&app).contains("The room saw this step done at"));
+    assert!(
+        !key(&mut app, KeyCode::Enter).is_empty(),
+        "step 4 did not run"
+    );
+    assert_eq!(
+        done_in_room(&app, 3),
+        None,
+        "running: this run's status shows"
+    );
+
+    // A step the room no longer has done (its engine disabled) is pending again.
+    let mut undone = notice(2, None, None);
+    undone.steps = progress(&[1, 2, 3]);
+    update(&mut app, super::Msg::Room(undone));
+    assert_eq!(done_in_room(&app, 4), None);
+    // Step 1 this run's; 2 and 3 the room's; 4 running here.
+    assert_eq!(app.steps_done(), 3);
+}

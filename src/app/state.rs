@@ -303,10 +303,13 @@ impl App {
             || self.leases.revoking() > 0
     }
 
+    /// Steps done in this run, or (in a room's seat) seen done by the room.
     pub fn steps_done(&self) -> usize {
-        self.steps
-            .iter()
-            .filter(|s| s.status == StepStatus::Done)
+        (0..self.steps.len())
+            .filter(|&step| {
+                self.steps[step].status == StepStatus::Done
+                    || super::room::done_in_room(self, step).is_some()
+            })
             .count()
     }
 

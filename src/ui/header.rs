@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::theme::Theme;
-use super::widgets::status_mark;
+use super::widgets::step_mark;
 use crate::app::App;
 use crate::app::state::{Mode, Pane};
 
@@ -96,7 +96,7 @@ fn tab_label(app: &App, pane: Pane, compact: bool) -> String {
             alive => format!("Leases ({alive})"),
         },
         Pane::Step(step) => {
-            let mark = status_mark(&app.steps[step].status);
+            let mark = step_mark(app, step);
             let number = step + 1;
             if compact {
                 format!("{number}{mark}")

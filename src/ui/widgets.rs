@@ -5,6 +5,8 @@ use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
+use crate::app::App;
+use crate::app::room::done_in_room;
 use crate::app::state::StepStatus;
 
 /// The mark after a step's name in the tabs.
@@ -17,12 +19,32 @@ pub fn status_mark(status: &StepStatus) -> &'static str {
     }
 }
 
-pub fn status_badge(status: &StepStatus, theme: &Theme) -> Span<'static> {
+fn status_badge(status: &StepStatus, theme: &Theme) -> Span<'static> {
     match status {
         StepStatus::Pending => Span::styled("○ pending", theme.muted),
         StepStatus::Running => Span::styled("◌ running", theme.running),
         StepStatus::Done => Span::styled("● done", theme.done),
         StepStatus::Failed(_) => Span::styled("✗ failed", theme.failed),
+    }
+}
+
+/// Step `step`'s mark in the tabs: this run's, or ✓ for a step the room saw done.
+pub fn step_mark(app: &App, step: usize) -> &'static str {
+    match done_in_room(app, step) {
+        Some(_) => status_mark(&StepStatus::Done),
+        None => status_mark(&app.steps[step].status),
+    }
+}
+
+/// Step `step`'s badge: this run's status, or, for a step the room saw done (a rejoined
+/// seat), done with the time the room saw it.
+pub fn step_badge(app: &App, step: usize, theme: &Theme) -> Span<'static> {
+    match done_in_room(app, step) {
+        Some(at) => Span::styled(
+            format!("● done {} UTC (the room's record)", at.format("%H:%M")),
+            theme.done,
+        ),
+        None => status_badge(&app.steps[step].status, theme),
     }
 }
 

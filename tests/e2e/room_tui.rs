@@ -374,3 +374,75 @@ fn ending_the_room_from_the_dashboard_revokes_the_seats_leases_and_writes_the_re
     room.keys(&["q"]);
     room.wait_for("EXITED 0");
 }
+
+#[test]
+fn a_rejoined_tui_shows_the_steps_the_room_saw_done_and_can_still_do_them_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let room = super::room_cli::start_room(&dir.path().join("room.json"));
+    // The whole lab walked in seat ada, then the same seat taken back in the lab's TUI
+    // (the same HOME, so the same kept seat): as after a laptop restart.
+    let join = format!(
+        "{} join {} {} --name ada",
+        crate::VAULTLAB,
+        room.url,
+        room.code
+    );
+    let learner = Tmux::start_with_env(
+        &format!("{join} --walk > \"$HOME/walk.log\" 2>&1 && {join}; echo EXITED $?; sleep 600"),
+        &[],
+    );
+    let screen = learner.wait_for_all(&["seat ada", "LIVE", "6. Revoke the lease"]);
+    let walk = std::fs::read_to_string(learner.home().join("walk.log")).unwrap_or_default();
+    assert!(walk.contains("[6/6]"), "{walk}\n{screen}");
+    // Steps 1–3 this run reads back from Vault; 4–6 (credentials, their test, their
+    // revocation) were the walk's, and the room's progress says so, with the time.
+    let screen = learner.wait_for_all(&[
+        "4. Generate dynamic credentials",
+        "5. Use the keys",
+        "6. Revoke the lease",
+        "(the room's record)",
+    ]);
+    for step in [
+        "1. Enable",
+        "2. Give Vault",
+        "3. Describe",
+        "4. Generate",
+        "5. Use",
+        "6. Revoke",
+    ] {
+        let line = screen
+            .lines()
+            .find(|l| l.contains(step))
+            .unwrap_or_else(|| panic!("no {step} in\n{screen}"));
+        assert!(line.contains("● done"), "{line}\n{screen}");
+    }
+    for step in ["4. Generate", "5. Use", "6. Revoke"] {
+        let line = screen.lines().find(|l| l.contains(step)).unwrap();
+        assert!(line.contains("UTC (the room's record)"), "{line}");
+    }
+    assert!(
+        screen.contains("6 Revoke ✓") || screen.contains("6 ✓"),
+        "{screen}"
+    );
+
+    // The step can still be done again: step 4 issues new credentials in this run.
+    learner.keys(&["n", "n", "n", "n"]);
+    let screen = learner.wait_for("Step 4 of 6");
+    assert!(
+        screen.contains("The room saw this step done at"),
+        "{screen}"
+    );
+    learner.keys(&["Enter"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let screen = learner.screen();
+        if !screen.contains("The room saw this step done at") && screen.contains("● done") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "step 4 was not done again:\n{screen}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -18,7 +18,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::column::{Column, Part};
 use super::theme::Theme;
-use super::widgets::{hanging, one_line, status_badge, wrap_text};
+use super::widgets::{hanging, one_line, step_badge, wrap_text};
 use crate::app::App;
 use crate::app::plan::planned_curl;
 use crate::app::scroll::Room;
@@ -54,7 +54,7 @@ fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) -
         ),
         Span::styled(lab_step.title.as_str(), theme.title),
         Span::raw("  "),
-        status_badge(&view.status, theme),
+        step_badge(app, index, theme),
     ]);
     frame.render_widget(Paragraph::new(heading_line), heading);
 
@@ -64,6 +64,19 @@ fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) -
         vec![Line::styled(command(app, &lab_step.explain), theme.muted)],
         width,
     ));
+    if let Some(at) = crate::app::room::done_in_room(app, index) {
+        let said = format!(
+            "The room saw this step done at {} UTC, before this run (the facilitator's dashboard shows it done); Enter does it again here.",
+            at.format("%H:%M")
+        );
+        column.push(Part::text(
+            wrap_text(&said, usize::from(width))
+                .into_iter()
+                .map(|row| Line::styled(row, theme.done))
+                .collect(),
+            width,
+        ));
+    }
     column.push(rule(theme));
     column.mark_anchor();
     column.push(body(app, index, width, rest.height, theme));

@@ -23,7 +23,7 @@ use crate::app::state::Mode;
 use crate::checks::Verdict;
 use crate::ui::column::{Column, Part};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{masked, status_badge};
+use crate::ui::widgets::{masked, step_badge};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
     // The keys stay in view at the bottom; everything above scrolls when it must.
@@ -108,7 +108,7 @@ fn steps<'a>(app: &'a App, theme: &Theme) -> Vec<Line<'a>> {
         .map(|(index, step)| {
             Line::from(vec![
                 Span::raw(format!("  {}. {:<34} ", index + 1, step.title)),
-                status_badge(&app.steps[index].status, theme),
+                step_badge(app, index, theme),
             ])
         })
         .collect();
