@@ -152,9 +152,39 @@ pub fn data_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
         .map(|base| base.join("vaultlab"))
 }
 
-/// The journal file for one Vault: its address (and namespace) made into a file name.
+/// The journal file for one Vault: its host and port (and namespace) made into a file
+/// name. Not its scheme: a room restarted with (or without) `--tls` is the same Vault, and
+/// its leases must still show.
 pub fn path_for(data_dir: &Path, vault_addr: &str, namespace: Option<&str>) -> PathBuf {
-    let mut name: String = vault_addr
+    data_dir
+        .join("leases")
+        .join(file_name(without_scheme(vault_addr), namespace))
+}
+
+fn without_scheme(vault_addr: &str) -> &str {
+    vault_addr
+        .strip_prefix("https://")
+        .or_else(|| vault_addr.strip_prefix("http://"))
+        .unwrap_or(vault_addr)
+}
+
+/// The files this Vault's journal had before journals were keyed by host and port: keyed
+/// by the whole address, one per scheme it was reached by (`http___10.1.2.3_8200.json`).
+fn earlier_paths(main: &Path, vault_addr: &str, namespace: Option<&str>) -> Vec<PathBuf> {
+    let Some(dir) = main.parent() else {
+        return Vec::new();
+    };
+    let place = without_scheme(vault_addr);
+    ["http", "https"]
+        .into_iter()
+        .map(|scheme| dir.join(file_name(&format!("{scheme}://{place}"), namespace)))
+        .filter(|path| path != main)
+        .collect()
+}
+
+/// An address (and namespace) made into a file name.
+fn file_name(address: &str, namespace: Option<&str>) -> String {
+    let mut name: String = address
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
@@ -172,7 +202,7 @@ pub fn path_for(data_dir: &Path, vault_addr: &str, namespace: Option<&str>) -> P
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
         );
     }
-    data_dir.join("leases").join(format!("{name}.json"))
+    format!("{name}.json")
 }
 
 /// What one journal file says of itself, read without changing it.
@@ -267,7 +297,51 @@ impl Journal {
             }
         };
         journal.merge_kept_aside();
-        (journal, error)
+        // The address it is reached at now (`vaultlab cleanup` names it), whatever scheme
+        // the file was last written with.
+        journal.file.vault_addr = vault_addr.to_owned();
+        let adopted = journal.adopt_earlier(&earlier_paths(&main, vault_addr, namespace));
+        (journal, error.or(adopted))
+    }
+
+    /// Takes in the journals this Vault had under their earlier names: their leases are
+    /// written into this one, then those files are removed, so each lease is in one file
+    /// (`vaultlab cleanup` lists every file). One that cannot be read is left where it is.
+    fn adopt_earlier(&mut self, earlier: &[PathBuf]) -> Option<JournalError> {
+        let found: Vec<&PathBuf> = earlier.iter().filter(|path| path.exists()).collect();
+        if found.is_empty() {
+            return None;
+        }
+        let adopt = || -> Result<(), JournalError> {
+            let _lock = self.lock()?;
+            self.reload()?;
+            let mut taken = Vec::new();
+            for path in found {
+                let Some(Contents::Read(file)) = std::fs::read(path).ok().map(|b| Contents::of(&b))
+                else {
+                    continue;
+                };
+                for entry in file.entries {
+                    if !self
+                        .file
+                        .entries
+                        .iter()
+                        .any(|e| e.lease_id == entry.lease_id)
+                    {
+                        self.file.entries.push(entry);
+                    }
+                }
+                taken.push(path);
+            }
+            self.save()?;
+            for path in taken {
+                if let Err(e) = std::fs::remove_file(path) {
+                    tracing::warn!("{} was taken in but stays: {e}", path.display());
+                }
+            }
+            Ok(())
+        };
+        adopt().err()
     }
 
     /// The journal read from its contents; a damaged one is moved aside, and `journal`
@@ -702,7 +776,93 @@ mod tests {
         let a = path_for(base, "https://vault.example:8200", None);
         let b = path_for(base, "https://vault.example:8200", Some("team/a"));
         assert_ne!(a, b);
-        assert_eq!(a, Path::new("/data/leases/https___vault.example_8200.json"));
+        assert_eq!(a, Path::new("/data/leases/vault.example_8200.json"));
+        // The same Vault by either scheme (a room restarted with --tls): the same file.
+        assert_eq!(a, path_for(base, "http://vault.example:8200", None));
+    }
+
+    /// A journal as vaultlab wrote it while journals were keyed by the whole address: a
+    /// room's seat served over http, its lease alive.
+    const KEPT_BY_SCHEME: &str = r#"{
+  "format": 1,
+  "vault_addr": "http://127.0.0.1:8200",
+  "namespace": "room/ada",
+  "entries": [
+    {
+      "lease_id": "aws/creds/my-role/abc",
+      "mount": "aws",
+      "role": "my-role",
+      "issued_at": "2025-11-23T12:13:20Z",
+      "ttl_seconds": 2764800,
+      "expires_at": "2025-12-25T12:13:20Z",
+      "state": "active",
+      "owner": {
+        "pid": 4242,
+        "run_started": "2025-11-23T12:13:00Z"
+      }
+    }
+  ]
+}"#;
+
+    #[test]
+    fn a_journal_kept_under_its_scheme_is_taken_in_when_the_room_comes_back_with_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let leases = dir.path().join("leases");
+        std::fs::create_dir_all(&leases).unwrap();
+        let http = leases.join("http___127.0.0.1_8200__ns_room_ada.json");
+        std::fs::write(&http, KEPT_BY_SCHEME).unwrap();
+        // And one an https run wrote meanwhile, with another lease.
+        let https = leases.join("https___127.0.0.1_8200__ns_room_ada.json");
+        std::fs::write(
+            &https,
+            KEPT_BY_SCHEME
+                .replace("http://", "https://")
+                .replace("/abc", "/def"),
+        )
+        .unwrap();
+
+        let addr = "https://127.0.0.1:8200";
+        let path = path_for(dir.path(), addr, Some("room/ada"));
+        let (journal, error) = Journal::open(path.clone(), addr, Some("room/ada"), at(9));
+        assert!(error.is_none(), "{error:?}");
+        let ids: Vec<&str> = journal
+            .open_entries()
+            .map(|e| e.lease_id.as_str())
+            .collect();
+        assert_eq!(ids, ["aws/creds/my-role/abc", "aws/creds/my-role/def"]);
+        let kept = &journal.entries()[0];
+        assert_eq!(kept.owner.as_ref().map(|o| o.pid), Some(4242));
+        assert_eq!(
+            kept.ends_at(),
+            "2025-12-25T12:13:20Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        // Written into the one file, the earlier ones gone: cleanup lists each lease once.
+        assert!(!http.exists() && !https.exists());
+        let shelf = shelf(dir.path());
+        assert_eq!(shelf.len(), 1, "{shelf:?}");
+        let shelved = shelf[0].1.as_ref().unwrap();
+        assert_eq!((shelved.vault_addr.as_str(), shelved.open), (addr, 2));
+        // And back over http: the same leases.
+        let (again, _) = Journal::open(path, "http://127.0.0.1:8200", Some("room/ada"), at(10));
+        assert_eq!(again.open_entries().count(), 2);
+
+        // Seat bob's earlier http journal is damaged: left where it is, as found (cleanup
+        // names it); his https one is taken in.
+        let damaged = leases.join("http___127.0.0.1_8200__ns_room_bob.json");
+        std::fs::write(&damaged, "{ not a journal").unwrap();
+        std::fs::write(
+            leases.join("https___127.0.0.1_8200__ns_room_bob.json"),
+            KEPT_BY_SCHEME.replace("room/ada", "room/bob"),
+        )
+        .unwrap();
+        let bob = path_for(dir.path(), addr, Some("room/bob"));
+        let (journal, error) = Journal::open(bob, addr, Some("room/bob"), at(11));
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(journal.open_entries().count(), 1);
+        assert_eq!(
+            std::fs::read_to_string(&damaged).unwrap(),
+            "{ not a journal"
+        );
     }
 
     #[test]
