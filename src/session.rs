@@ -31,6 +31,9 @@ pub struct SessionOptions {
     pub lab_id: Option<String>,
     /// `--address`, `--namespace`, …: each wins over its `VAULT_*` variable.
     pub vault_flags: VaultFlags,
+    /// In a workshop room's seat (`vaultlab join`): the room serves Vault and AWS at the
+    /// one address `join` was given, and what goes wrong with them is said so.
+    pub in_room: bool,
 }
 
 pub struct Session {
@@ -192,17 +195,19 @@ fn open_live(
     // address) is trusted for the AWS calls too, by the certificate's hash: its names may
     // not be the address the room is reached at. Else the aws CLI's own variable.
     let trust = match (&options.vault_flags.pin, env("AWS_CA_BUNDLE")) {
-        (Some(pin), _) => Some(crate::aws::Trust::Configured(Arc::new(pin.client_config()))),
-        (None, Some(bundle)) => Some(crate::aws::Trust::Bundle(bundle.into())),
-        (None, None) => None,
+        (Some(pin), _) => crate::aws::Trust::Configured(Arc::new(pin.client_config())),
+        (None, Some(bundle)) => crate::aws::Trust::Bundle(bundle.into()),
+        (None, None) => crate::aws::Trust::Roots,
     };
-    let engine = match trust {
-        Some(trust) if lab.engine.id == spec::AWS.id => Arc::new(aws::AwsEngine {
+    let engine = if lab.engine.id == spec::AWS.id {
+        Arc::new(aws::AwsEngine {
             endpoint: service_endpoint.clone(),
             own_keys: None,
             trust,
-        }) as Arc<dyn Engine>,
-        _ => engines::for_lab(lab.engine, service_endpoint.clone(), None),
+            in_room: options.in_room,
+        }) as Arc<dyn Engine>
+    } else {
+        engines::for_lab(lab.engine, service_endpoint.clone(), None)
     };
     let connection = Connection {
         mode: Mode::Live,
@@ -382,5 +387,47 @@ mod tests {
         assert!(chooses_sandbox(&opts(true, false), true).unwrap());
         assert!(!chooses_sandbox(&opts(false, true), false).unwrap());
         assert!(chooses_sandbox(&opts(true, true), false).is_err());
+    }
+
+    /// A seat's session (as `join` opens it) against a room that has gone: its AWS
+    /// engine says so in the room's words, not in an endpoint's the learner never gave.
+    #[tokio::test]
+    async fn a_seats_aws_engine_speaks_of_the_room_when_nothing_answers() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let home = tempfile::tempdir().unwrap();
+        let env = |name: &str| match name {
+            "VAULT_TOKEN" => Some("hvs.seat".to_owned()),
+            "AWS_ENDPOINT_URL" => Some(url.clone()),
+            "HOME" => Some(home.path().to_string_lossy().into_owned()),
+            _ => None,
+        };
+        let options = SessionOptions {
+            force_live: true,
+            vault_flags: VaultFlags {
+                address: Some(url.clone()),
+                ..VaultFlags::default()
+            },
+            in_room: true,
+            ..SessionOptions::default()
+        };
+        let Ok(session) = open(&options, env).await else {
+            panic!("no live session");
+        };
+        let values = Values::default()
+            .with(aws::ACCESS_KEY, SecretString::from("AKIASEAT"))
+            .with(aws::SECRET_KEY, SecretString::from("seat-secret"))
+            .with(aws::REGION, SecretString::from("us-east-1"));
+        let Err(failure) = session.engine.verify(values).await else {
+            panic!("nothing answers, yet the keys were verified");
+        };
+        assert!(
+            failure.hint.starts_with("The room does not answer"),
+            "{}",
+            failure.hint
+        );
     }
 }

@@ -265,6 +265,7 @@ impl LabArgs {
             labs_dir: self.labs.clone(),
             lab_id: Some(self.lab.clone()),
             vault_flags: self.vault.flags(),
+            in_room: false,
         }
     }
 }

@@ -115,6 +115,7 @@ pub(super) async fn open_seat_session(
             pin: room.pin.clone(),
             ..VaultFlags::default()
         },
+        in_room: true,
         ..SessionOptions::default()
     };
     let env = seat_env(&room.url, seat);

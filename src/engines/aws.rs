@@ -81,6 +81,21 @@ pub struct AwsEngine {
     /// Whose certificates the calls trust: the platform's roots, `AWS_CA_BUNDLE`, or a
     /// room's pin (a seat of a room served with --tls).
     pub trust: Trust,
+    /// In a workshop room's seat (`vaultlab join`): AWS is the room's, at the address
+    /// `join` was given, so no answer is the room's to explain, not an endpoint's.
+    pub in_room: bool,
+}
+
+/// What to do when the room's AWS does not answer a seat.
+const ROOM_UNREACHABLE: &str = "The room does not answer: check that this computer is still on the room's network, and ask the facilitator whether the room is running (a room restarted with its state gives your seat back).";
+
+/// What to do next after `e`, in a room's seat or not.
+fn hint(in_room: bool, e: &AwsCallError) -> String {
+    if in_room && is_unreachable_code(&e.code) {
+        ROOM_UNREACHABLE.to_owned()
+    } else {
+        e.hint().to_owned()
+    }
 }
 
 /// The keys among `values`: the root keys of the form, or issued credentials.
@@ -97,6 +112,14 @@ impl AwsEngine {
             endpoint_url: self.endpoint.clone(),
             region: values.text(REGION).to_owned(),
             trust: self.trust.clone(),
+        }
+    }
+
+    /// The target of the doctor's checks: the region of the keys it checks, if any.
+    fn target_of(&self, values: Option<&(Values, String)>) -> AwsTarget {
+        match values {
+            Some((values, _)) => self.target(values),
+            None => self.target(&Values::default()),
         }
     }
 
@@ -119,7 +142,8 @@ impl Engine for AwsEngine {
             let identity = calls::caller_identity(&self.target(&values), &keys(&values))
                 .await
                 .map_err(|e| {
-                    Failure::new("STS did not accept the root keys", e.to_string(), e.hint())
+                    let hint = hint(self.in_room, &e);
+                    Failure::new("STS did not accept the root keys", e.to_string(), hint)
                 })?;
             Ok(verified(identity.arn))
         }
@@ -149,7 +173,10 @@ impl Engine for AwsEngine {
                     curl,
                     response: pretty(&answer),
                 }),
-                Err(e) => Err(refusal(e)),
+                Err(e) => {
+                    let hint = hint(self.in_room, &e);
+                    Err(refusal(e, &hint))
+                }
             }
         }
         .boxed()
@@ -189,7 +216,7 @@ impl Engine for AwsEngine {
     }
 
     fn doctor_checks(&self, values: Option<(Values, String)>) -> BoxFuture<'_, Vec<Check>> {
-        doctor_checks(self.endpoint.clone(), self.trust.clone(), values).boxed()
+        doctor_checks(self.target_of(values.as_ref()), self.in_room, values).boxed()
     }
 }
 
@@ -308,8 +335,8 @@ pub fn proof(refused_with: Option<String>, user_gone: bool, exchange: Exchange) 
 }
 
 /// An AWS error on DescribeInstances, in words: why it may pass on its own, and what to
-/// do should it not.
-pub fn refusal(e: AwsCallError) -> Refusal {
+/// do should it not (`hint`).
+pub fn refusal(e: AwsCallError, hint: &str) -> Refusal {
     let retry = if e.is_unknown_key() {
         Retry::NotYet
     } else if e.is_throttling() {
@@ -332,7 +359,7 @@ pub fn refusal(e: AwsCallError) -> Refusal {
     } else {
         format!("AWS refused DescribeInstances: {}", e.code)
     };
-    let hint = format!("{} Enter tries again.", e.hint());
+    let hint = format!("{hint} Enter tries again.");
     Refusal {
         denied: e.is_denied(),
         failure: Failure::new(what, e.message.clone(), hint),
@@ -350,8 +377,8 @@ fn pretty(value: &Value) -> String {
 /// The root keys: valid (STS), not the account's root user, and allowed the IAM actions
 /// Vault needs (where `iam:SimulatePrincipalPolicy` is permitted).
 async fn doctor_checks(
-    endpoint: Option<String>,
-    trust: Trust,
+    target: AwsTarget,
+    in_room: bool,
     values: Option<(Values, String)>,
 ) -> Vec<Check> {
     let Some((values, source)) = values else {
@@ -361,18 +388,13 @@ async fn doctor_checks(
         )];
     };
     let static_keys = keys(&values);
-    let target = AwsTarget {
-        endpoint_url: endpoint,
-        region: values.text(REGION).to_owned(),
-        trust,
-    };
     let mut checks = Vec::new();
     let identity = match calls::caller_identity(&target, &static_keys).await {
         Ok(identity) => identity,
         Err(e) => {
             checks.push(Check::fail(
                 format!("AWS root keys from {source}: {e}"),
-                e.hint(),
+                hint(in_room, &e),
             ));
             return checks;
         }
@@ -423,6 +445,11 @@ mod tests {
         }
     }
 
+    /// `refusal`, with the hint a run outside a room gives.
+    fn refused(code: &str) -> Refusal {
+        refusal(error(code), &hint(false, &error(code)))
+    }
+
     #[test]
     fn refusals_say_whether_waiting_helps_and_what_to_do_should_it_not() {
         for (code, retry, what, hint) in [
@@ -445,7 +472,7 @@ mod tests {
                 "endpoint",
             ),
         ] {
-            let refusal = refusal(error(code));
+            let refusal = refused(code);
             assert_eq!(refusal.retry, retry, "{code}");
             assert_eq!(refusal.failure.what, what);
             assert!(
@@ -456,12 +483,12 @@ mod tests {
             assert!(refusal.failure.hint.contains("Enter tries again"), "{code}");
         }
         assert!(
-            refusal(error("RequestLimitExceeded"))
+            refused("RequestLimitExceeded")
                 .waiting
                 .contains("throttling")
         );
         assert!(
-            refusal(error("AuthFailure"))
+            refused("AuthFailure")
                 .waiting
                 .contains("eventually consistent")
         );
@@ -469,10 +496,10 @@ mod tests {
 
     #[test]
     fn a_denied_action_is_said_to_be_one() {
-        let refusal = refusal(error("UnauthorizedOperation"));
+        let refusal = refused("UnauthorizedOperation");
         assert_eq!(refusal.retry, Retry::No);
         assert!(refusal.denied, "the lab's words on least privilege follow");
-        assert!(!self::refusal(error("AuthFailure")).denied);
+        assert!(!refused("AuthFailure").denied);
     }
 
     #[test]
@@ -495,5 +522,47 @@ mod tests {
         );
         assert!(!proof(Some("AuthFailure".into()), false, Exchange::default()).dead);
         assert!(!proof(None, true, Exchange::default()).dead);
+    }
+
+    #[tokio::test]
+    async fn in_a_rooms_seat_no_answer_from_aws_is_the_rooms_to_explain() {
+        // A port nobody listens on: the room has gone.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let values = Values::default()
+            .with(ACCESS_KEY, SecretString::from("AKIASEAT"))
+            .with(SECRET_KEY, SecretString::from("seat-secret"))
+            .with(REGION, SecretString::from("us-east-1"));
+        for (in_room, said, not_said) in [
+            (true, "The room does not answer", "--aws-endpoint"),
+            (false, "--aws-endpoint", "room"),
+        ] {
+            let engine = AwsEngine {
+                endpoint: Some(format!("http://127.0.0.1:{port}")),
+                own_keys: None,
+                trust: Trust::Roots,
+                in_room,
+            };
+            let said_so = |hint: &str| hint.contains(said) && !hint.contains(not_said);
+            let Err(failure) = engine.verify(values.clone()).await else {
+                panic!("nothing answers, yet the keys were verified");
+            };
+            assert!(said_so(&failure.hint), "step 2: {}", failure.hint);
+            let Err(refused) = engine.probe(values.clone(), values.clone()).await else {
+                panic!("nothing answers, yet the probe passed");
+            };
+            assert!(
+                said_so(&refused.failure.hint),
+                "step 5: {}",
+                refused.failure.hint
+            );
+            let checks = engine
+                .doctor_checks(Some((values.clone(), "the seat".into())))
+                .await;
+            let fix = checks[0].fix.clone().unwrap_or_default();
+            assert!(said_so(&fix), "doctor: {fix}");
+        }
     }
 }

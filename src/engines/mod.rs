@@ -214,6 +214,7 @@ pub fn for_lab(
             endpoint,
             own_keys: own,
             trust: crate::aws::Trust::Roots,
+            in_room: false,
         }),
         "database" => Arc::new(database::DatabaseEngine { own }),
         other => unreachable!("the {other} engine is in spec::ENGINES without a module"),

@@ -321,7 +321,10 @@ fn probed(app: &mut App, effects: &[Effect], attempt: u32, result: Result<Exchan
             step: *step,
             lease_id: lease_id.clone(),
             attempt,
-            result: result.map_err(refusal),
+            result: result.map_err(|e| {
+                let hint = e.hint();
+                refusal(e, hint)
+            }),
         }),
     );
 }
