@@ -155,6 +155,11 @@ impl VaultState {
         }
     }
 
+    /// Keeps a new token.
+    pub fn insert_token(&mut self, key: String, entry: tokens::TokenEntry) {
+        self.tokens.insert(key, entry);
+    }
+
     /// Brings a state from an older vaultlab to this one's shape: the root namespace's
     /// `default` policy, Vault's own mounts.
     pub fn upgrade(&mut self) {

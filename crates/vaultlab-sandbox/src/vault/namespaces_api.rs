@@ -315,19 +315,27 @@ impl VaultServer {
             _ => None,
         };
         let now = self.now();
-        let (token, entry, warnings) = {
+        let (token, entry, warnings, queued) = {
             let mut state = self.lock();
+            let mut queued = Vec::new();
             if state.tokens.len() >= MAX_TOKENS {
+                // Room made as the expiry worker would (it may be busy revoking leases):
+                // each expired token revoked with its children, its leases queued.
                 let expired: Vec<String> = state
                     .tokens
                     .iter()
                     .filter(|(_, t)| t.expired(now))
                     .map(|(k, _)| k.clone())
                     .collect();
-                for key in expired {
-                    state.tokens.remove(&key);
-                }
+                queued = super::token_revoke::revoke_tokens_in(
+                    &mut state,
+                    &expired,
+                    super::token_revoke::Children::Revoke,
+                    now,
+                );
                 if state.tokens.len() >= MAX_TOKENS {
+                    drop(state);
+                    self.revoked_tokens(&queued);
                     return Reply::bad_request(format!(
                         "vaultlab sandbox holds at most {MAX_TOKENS} tokens"
                     ));
@@ -350,10 +358,10 @@ impl VaultServer {
                 },
                 now,
             );
-            state.tokens.insert(tokens::key(&token), entry.clone());
-            (token, entry, warnings)
+            state.insert_token(tokens::key(&token), entry.clone());
+            (token, entry, warnings, queued)
         };
-        self.changed();
+        self.revoked_tokens(&queued);
         let body = json!({
             "request_id": uuid::Uuid::new_v4().to_string(),
             "lease_id": "",
@@ -453,7 +461,7 @@ impl VaultServer {
             },
             self.now(),
         );
-        self.lock().tokens.insert(tokens::key(&token), entry);
+        self.lock().insert_token(tokens::key(&token), entry);
         self.changed();
         token
     }

@@ -12,8 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration as StdDuration;
 
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 
-use super::VaultServer;
+use super::{VaultServer, VaultState};
 use super::http::{Operation, Reply, VaultRequest};
 use super::namespace;
 use super::tokens;
@@ -32,79 +33,108 @@ fn multierror(message: &str) -> String {
     format!("1 error occurred:\n\t* {message}\n\n")
 }
 
+/// Revokes the tokens at `keys` (`tokens::key`s) and, as `children` says, their children,
+/// in `state`: one pass over the tokens to find the children, one over the leases. Marks
+/// every lease they issued for revocation now, as Vault's `RevokeByToken` does; the ids of
+/// those it queued (a lease already queued or waiting for a retry keeps its schedule).
+pub(super) fn revoke_tokens_in(
+    state: &mut VaultState,
+    keys: &[String],
+    children: Children,
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let mut gone: Vec<String> = keys
+        .iter()
+        .filter(|key| state.tokens.contains_key(key.as_str()))
+        .cloned()
+        .collect();
+    if gone.is_empty() {
+        return Vec::new();
+    }
+    let mut seen: HashSet<String> = gone.iter().cloned().collect();
+    let mut by_parent: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (child, entry) in state.tokens.iter() {
+        if let Some(parent) = entry.parent.as_deref() {
+            by_parent.entry(parent).or_default().push(child.as_str());
+        }
+    }
+    let mut orphaned: Vec<String> = Vec::new();
+    match children {
+        Children::Revoke => {
+            let mut next = 0;
+            while let Some(parent) = gone.get(next) {
+                let found: Vec<String> = by_parent
+                    .get(parent.as_str())
+                    .into_iter()
+                    .flatten()
+                    .filter(|child| !seen.contains(**child))
+                    .map(|child| (*child).to_owned())
+                    .collect();
+                for child in found {
+                    seen.insert(child.clone());
+                    gone.push(child);
+                }
+                next += 1;
+            }
+        }
+        Children::Orphan => {
+            orphaned = gone
+                .iter()
+                .flat_map(|key| by_parent.get(key.as_str()).into_iter().flatten())
+                .filter(|child| !seen.contains(**child))
+                .map(|child| (*child).to_owned())
+                .collect();
+        }
+    }
+    for child in &orphaned {
+        if let Some(entry) = state.tokens.get_mut(child) {
+            entry.parent = None;
+            entry.orphan = true;
+        }
+    }
+    for token in &gone {
+        state.tokens.remove(token);
+    }
+    let leases: Vec<String> = state
+        .leases
+        .iter()
+        .filter(|(_, lease)| {
+            (lease.revoke_at.is_none() || lease.irrevocable)
+                && lease
+                    .token
+                    .as_deref()
+                    .is_some_and(|token| seen.contains(token))
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in &leases {
+        if let Some(lease) = state.leases.get_mut(id) {
+            lease.revoke_at = Some(now);
+            lease.irrevocable = false;
+            lease.revoke_attempts = 0;
+        }
+    }
+    leases
+}
+
 impl VaultServer {
     /// Revokes the token at `key` (a `tokens::key`) and, as `children` says, its children;
     /// queues the revocation of every lease they issued. How many leases were queued
     /// (0, and nothing done, for a token that is not there).
     pub(super) fn revoke_token(&self, key: &str, children: Children) -> usize {
         let now = self.now();
-        let queued: Vec<String> = {
-            let mut state = self.lock();
-            if !state.tokens.contains_key(key) {
-                return 0;
-            }
-            let mut by_parent: HashMap<String, Vec<String>> = HashMap::new();
-            for (child, entry) in state.tokens.iter() {
-                if let Some(parent) = &entry.parent {
-                    by_parent
-                        .entry(parent.clone())
-                        .or_default()
-                        .push(child.clone());
-                }
-            }
-            let mut gone = vec![key.to_owned()];
-            match children {
-                Children::Revoke => {
-                    let mut next = 0;
-                    while let Some(parent) = gone.get(next).cloned() {
-                        for child in by_parent.get(&parent).into_iter().flatten() {
-                            if !gone.contains(child) {
-                                gone.push(child.clone());
-                            }
-                        }
-                        next += 1;
-                    }
-                }
-                Children::Orphan => {
-                    for child in by_parent.get(key).into_iter().flatten() {
-                        if let Some(entry) = state.tokens.get_mut(child) {
-                            entry.parent = None;
-                            entry.orphan = true;
-                        }
-                    }
-                }
-            }
-            for token in &gone {
-                state.tokens.remove(token);
-            }
-            let gone: HashSet<&str> = gone.iter().map(String::as_str).collect();
-            let leases: Vec<String> = state
-                .leases
-                .iter()
-                .filter(|(_, lease)| {
-                    lease
-                        .token
-                        .as_deref()
-                        .is_some_and(|token| gone.contains(token))
-                })
-                .map(|(id, _)| id.clone())
-                .collect();
-            for id in &leases {
-                if let Some(lease) = state.leases.get_mut(id)
-                    && (lease.revoke_at.is_none() || lease.irrevocable)
-                {
-                    lease.revoke_at = Some(now);
-                    lease.irrevocable = false;
-                    lease.revoke_attempts = 0;
-                }
-            }
-            leases
-        };
+        let queued = revoke_tokens_in(&mut self.lock(), &[key.to_owned()], children, now);
+        self.revoked_tokens(&queued);
+        queued.len()
+    }
+
+    /// After tokens were revoked: the change told, and each lease newly queued tried now
+    /// (one waiting for a retry keeps its backoff).
+    pub(super) fn revoked_tokens(&self, queued: &[String]) {
         self.changed();
-        for id in &queued {
+        for id in queued {
             self.spawn_revocation(id);
         }
-        queued.len()
     }
 
     /// `auth/token/revoke`, `revoke-orphan` and `revoke-accessor` (`path` relative to
@@ -216,20 +246,24 @@ impl VaultServer {
         }
     }
 
-    /// The expiry worker's part for tokens: each token past its TTL is revoked, with its
-    /// children and leases, as Vault revokes a token when its own lease expires.
+    /// The expiry worker's part for tokens: the tokens past their TTL are revoked, with
+    /// their children and leases, as Vault revokes a token when its own lease expires.
     pub(super) fn process_expired_tokens(&self) {
         let now = self.now();
-        let expired: Vec<String> = self
-            .lock()
-            .tokens
-            .iter()
-            .filter(|(_, entry)| entry.expired(now))
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in expired {
-            self.revoke_token(&key, Children::Revoke);
-        }
+        let queued = {
+            let mut state = self.lock();
+            let expired: Vec<String> = state
+                .tokens
+                .iter()
+                .filter(|(_, entry)| entry.expired(now))
+                .map(|(key, _)| key.clone())
+                .collect();
+            if expired.is_empty() {
+                return;
+            }
+            revoke_tokens_in(&mut state, &expired, Children::Revoke, now)
+        };
+        self.revoked_tokens(&queued);
     }
 
     /// How long until the next token reaches its TTL.
@@ -263,4 +297,115 @@ fn exact_update(req: &VaultRequest, tail: &str) -> Option<Reply> {
 
 fn root_kept() -> Reply {
     Reply::not_implemented("vaultlab sandbox keeps its one root token: it is not revoked")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, HeaderValue, Method};
+
+    use super::super::clock::ManualClock;
+    use super::super::namespace::NsRef;
+    use super::super::namespaces_api::MAX_TOKENS;
+    use super::super::tokens::NewToken;
+    use super::super::{Lease, VaultOptions, http};
+    use super::*;
+
+    fn token(state: &mut VaultState, ttl: i64, parent: Option<&str>, now: DateTime<Utc>) -> String {
+        let (token, entry) = tokens::mint(
+            NewToken {
+                namespace: &NsRef::root(),
+                policies: vec!["default".into()],
+                ttl,
+                display_name: "token".into(),
+                orphan: parent.is_none(),
+                parent: parent.map(str::to_owned),
+                meta: None,
+            },
+            now,
+        );
+        let key = tokens::key(&token);
+        state.insert_token(key.clone(), entry);
+        key
+    }
+
+    fn lease(id: &str, token: &str, now: DateTime<Utc>) -> Lease {
+        Lease {
+            id: id.into(),
+            namespace: String::new(),
+            mount: "aws/".into(),
+            role: "r".into(),
+            username: format!("vault-{id}"),
+            token: Some(token.into()),
+            issue_time: now,
+            expire_time: now + chrono::Duration::hours(768),
+            last_renewal: None,
+            renewable: true,
+            revoke_attempts: 0,
+            revoke_at: None,
+            revoke_error: None,
+            irrevocable: false,
+        }
+    }
+
+    fn server(state: VaultState, clock: &ManualClock) -> VaultServer {
+        VaultServer::new(
+            state,
+            VaultOptions {
+                default_aws_endpoint: "http://127.0.0.1:9".into(),
+                default_region: "us-east-1".into(),
+            },
+            Arc::new(tokio::sync::Notify::new()),
+        )
+        .with_clock(Arc::new(clock.clone()))
+    }
+
+    /// With the table full of expired tokens and no expiry worker to revoke them (as while
+    /// it waits on IAM), making a token makes room as the worker would: an expired
+    /// token's leases are queued for revocation and its children go with it.
+    #[tokio::test]
+    async fn a_full_table_makes_room_by_revoking_expired_tokens_with_their_leases() {
+        let now = Utc::now();
+        let clock = ManualClock::new(now);
+        let mut state = VaultState::new();
+        let parent = token(&mut state, 60, None, now);
+        let child = token(&mut state, 3600, Some(&parent), now);
+        state
+            .leases
+            .insert("aws/creds/r/a".into(), lease("aws/creds/r/a", &parent, now));
+        state
+            .leases
+            .insert("aws/creds/r/b".into(), lease("aws/creds/r/b", &child, now));
+        while state.tokens.len() < MAX_TOKENS {
+            token(&mut state, 60, None, now);
+        }
+        let server = server(state, &clock);
+        clock.advance(chrono::Duration::seconds(61));
+        let mut headers = HeaderMap::new();
+        let root = server.root_token();
+        headers.insert("x-vault-token", HeaderValue::from_str(root.expose()).unwrap());
+        let req = http::parse_request(
+            &Method::POST,
+            "/auth/token/create",
+            None,
+            &headers,
+            &Bytes::from_static(b"{}"),
+        )
+        .unwrap();
+        let reply = server.handle(req).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        server.read_state(|state| {
+            assert_eq!(state.tokens.len(), 1, "only the new token is left");
+            assert!(!state.tokens.contains_key(&child), "the child went with its parent");
+            for id in ["aws/creds/r/a", "aws/creds/r/b"] {
+                let lease = &state.leases[id];
+                assert!(
+                    lease.revoke_at.is_some() || lease.revoke_attempts > 0,
+                    "{id} is queued for revocation: {lease:?}"
+                );
+            }
+        });
+    }
 }
