@@ -108,6 +108,9 @@ pub struct VaultState {
     /// Tokens other than the root token, by the SHA-256 of the token (see `tokens`).
     #[serde(default)]
     pub tokens: TrackedMap<tokens::TokenEntry>,
+    /// When the expiry worker next looks at `tokens` (derived, not kept).
+    #[serde(skip)]
+    pub token_expiry: tokens::TokenExpiry,
     /// The room's settings, once this sandbox served one (see `crate::room`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<crate::room::RoomConfig>,
@@ -146,6 +149,7 @@ impl VaultState {
             namespaces: TrackedMap::new(),
             policies,
             tokens: TrackedMap::new(),
+            token_expiry: tokens::TokenExpiry::default(),
             room: None,
             seats: TrackedMap::new(),
             seat_progress: TrackedMap::new(),
@@ -155,8 +159,9 @@ impl VaultState {
         }
     }
 
-    /// Keeps a new token.
+    /// Keeps a new or renewed token, and when it expires for the expiry worker.
     pub fn insert_token(&mut self, key: String, entry: tokens::TokenEntry) {
+        self.token_expiry.note(entry.expire_time);
         self.tokens.insert(key, entry);
     }
 

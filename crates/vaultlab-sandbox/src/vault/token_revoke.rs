@@ -248,33 +248,41 @@ impl VaultServer {
 
     /// The expiry worker's part for tokens: the tokens past their TTL are revoked, with
     /// their children and leases, as Vault revokes a token when its own lease expires.
+    /// The table is scanned only once the earliest expiry it may hold has come.
     pub(super) fn process_expired_tokens(&self) {
         let now = self.now();
         let queued = {
             let mut state = self.lock();
+            if state.token_expiry.earliest > now {
+                return;
+            }
             let expired: Vec<String> = state
                 .tokens
                 .iter()
                 .filter(|(_, entry)| entry.expired(now))
                 .map(|(key, _)| key.clone())
                 .collect();
+            let queued = revoke_tokens_in(&mut state, &expired, Children::Revoke, now);
+            state.token_expiry.earliest = state
+                .tokens
+                .values()
+                .filter_map(|entry| entry.expire_time)
+                .min()
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
             if expired.is_empty() {
                 return;
             }
-            revoke_tokens_in(&mut state, &expired, Children::Revoke, now)
+            queued
         };
         self.revoked_tokens(&queued);
     }
 
-    /// How long until the next token reaches its TTL.
+    /// How long until the next token may reach its TTL.
     pub(super) fn next_token_expiry_in(&self) -> Option<StdDuration> {
         let now = self.now();
-        self.lock()
-            .tokens
-            .values()
-            .filter_map(|entry| entry.expire_time)
-            .min()
-            .map(|at| (at - now).to_std().unwrap_or(StdDuration::ZERO))
+        let earliest = self.lock().token_expiry.earliest;
+        (earliest != DateTime::<Utc>::MAX_UTC)
+            .then(|| (earliest - now).to_std().unwrap_or(StdDuration::ZERO))
     }
 }
 
@@ -407,5 +415,43 @@ mod tests {
                 );
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    use std::sync::Arc;
+
+    use super::super::clock::ManualClock;
+    use super::super::namespace::NsRef;
+    use super::super::VaultOptions;
+    use super::*;
+
+    /// The worker looks at the table only once a token may be due, and a token made after
+    /// its last look that expires sooner than every other is still revoked on time.
+    #[tokio::test]
+    async fn the_worker_sees_a_token_made_after_its_last_look() {
+        let clock = ManualClock::new(Utc::now());
+        let server = VaultServer::new(
+            VaultState::new(),
+            VaultOptions {
+                default_aws_endpoint: "http://127.0.0.1:9".into(),
+                default_region: "us-east-1".into(),
+            },
+            Arc::new(tokio::sync::Notify::new()),
+        )
+        .with_clock(Arc::new(clock.clone()));
+        let root = NsRef::root();
+        let long = server.issue_token(&root, &["p"], 3600, "long");
+        server.process_expired_tokens();
+        let soon = server.next_token_expiry_in().unwrap();
+        assert!(soon > StdDuration::from_secs(3590), "{soon:?}");
+        let short = server.issue_token(&root, &["p"], 60, "short");
+        assert!(server.next_token_expiry_in().unwrap() <= StdDuration::from_secs(60));
+        clock.advance(chrono::Duration::seconds(61));
+        server.process_expired_tokens();
+        assert!(!server.token_in(&short, ""));
+        assert!(server.token_in(&long, ""));
+        assert!(server.next_token_expiry_in().unwrap() > StdDuration::from_secs(3500));
     }
 }

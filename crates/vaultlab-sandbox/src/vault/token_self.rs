@@ -67,7 +67,9 @@ impl VaultServer {
             stored.expire_time = Some(now + Duration::seconds(granted));
             stored.last_renewal = Some(now);
             stored.renewed_ttl = Some(granted);
-            stored.clone()
+            let renewed = stored.clone();
+            state.token_expiry.note(renewed.expire_time);
+            renewed
         };
         self.changed();
         let mut auth = renewed.auth_json(&token);

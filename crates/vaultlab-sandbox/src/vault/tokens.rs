@@ -43,6 +43,31 @@ pub struct TokenEntry {
     pub renewed_ttl: Option<i64>,
 }
 
+/// A bound on when the next token reaches its TTL, so the expiry worker looks at the
+/// table only when one may be due: no token expires before `earliest`. Not kept: a state
+/// loaded from its file starts at the earliest time, and the first look sets it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenExpiry {
+    pub earliest: DateTime<Utc>,
+}
+
+impl Default for TokenExpiry {
+    fn default() -> Self {
+        Self {
+            earliest: DateTime::<Utc>::MIN_UTC,
+        }
+    }
+}
+
+impl TokenExpiry {
+    /// A token was made or renewed to expire `at`.
+    pub fn note(&mut self, at: Option<DateTime<Utc>>) {
+        if let Some(at) = at {
+            self.earliest = self.earliest.min(at);
+        }
+    }
+}
+
 /// The table key of a token.
 pub fn key(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
