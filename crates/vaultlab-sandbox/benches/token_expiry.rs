@@ -95,7 +95,11 @@ fn summary(mut waits: Vec<Duration>) -> (Duration, Duration) {
 }
 
 /// Probes the state's lock every 200 µs until `stop` rings.
-fn probe(vault: VaultServer, token: String, stop: Arc<Notify>) -> tokio::task::JoinHandle<Vec<Duration>> {
+fn probe(
+    vault: VaultServer,
+    token: String,
+    stop: Arc<Notify>,
+) -> tokio::task::JoinHandle<Vec<Duration>> {
     tokio::spawn(async move {
         let mut waits = Vec::new();
         loop {

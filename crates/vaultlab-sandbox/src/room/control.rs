@@ -204,33 +204,19 @@ impl Room {
                 "ttl must be positive and max_ttl at least ttl",
             ));
         }
-        // The setting first, under the state's lock, so a mount made meanwhile gets it
-        // either from here or from the pass below.
-        self.vault.update_state(|state| {
-            if let Some(config) = state.room.as_mut() {
-                config.short_leases = Some(super::ShortLeases { ttl, max_ttl });
-            }
-        });
-        let seats = self.seats();
-        let mounted = seats
-            .iter()
-            .filter(|seat| {
-                self.vault
-                    .set_namespace_lease_config(&seat.namespace, ttl, max_ttl)
-                    > 0
-            })
-            .count();
+        let (seats, mounted) = self
+            .vault
+            .set_room_short_leases(Some(super::ShortLeases { ttl, max_ttl }));
         self.kept().await?;
         self.tell(
             "room/",
             RoomChangeKind::ShortLeases,
             None,
             Some(format!(
-                "{ttl}s/{max_ttl}s for the room: {} seats ({mounted} with aws mounted; the rest as they mount it)",
-                seats.len()
+                "{ttl}s/{max_ttl}s for the room: {seats} seats ({mounted} with aws mounted; the rest as they mount it)"
             )),
         );
-        Ok(seats.len())
+        Ok(seats)
     }
 
     /// Turns short leases off: the room's setting cleared (seats that mount `aws` later
@@ -238,27 +224,17 @@ impl Room {
     /// defaults, as if `config/lease` had never been written (leases already issued keep
     /// their TTL, as in Vault). How many seats it covers.
     pub async fn short_leases_off(&self) -> Result<usize, Refused> {
-        self.vault.update_state(|state| {
-            if let Some(config) = state.room.as_mut() {
-                config.short_leases = None;
-            }
-        });
-        let seats = self.seats();
-        let mounted = seats
-            .iter()
-            .filter(|seat| self.vault.clear_namespace_lease_config(&seat.namespace) > 0)
-            .count();
+        let (seats, mounted) = self.vault.set_room_short_leases(None);
         self.kept().await?;
         self.tell(
             "room/",
             RoomChangeKind::ShortLeases,
             None,
             Some(format!(
-                "off: the engine's default lease TTLs in every seat: {} seats ({mounted} with aws mounted)",
-                seats.len()
+                "off: the engine's default lease TTLs in every seat: {seats} seats ({mounted} with aws mounted)"
             )),
         );
-        Ok(seats.len())
+        Ok(seats)
     }
 
     /// Revokes every lease of seat `name`; how many.

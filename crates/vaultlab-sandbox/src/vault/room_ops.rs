@@ -56,58 +56,55 @@ impl VaultServer {
         (revoked, errors)
     }
 
-    /// Writes `config/lease` (`ttl`, `max_ttl` in seconds) on every AWS mount of the
-    /// namespace at `path`; how many mounts it was written on.
-    pub fn set_namespace_lease_config(&self, path: &str, ttl: i64, max_ttl: i64) -> usize {
-        let written = {
+    /// Sets the room's short leases (`None`: off) and, in the same change (one lock, one
+    /// record in the state file), every seat's `aws` mounts to match: `config/lease`
+    /// written with them, forgotten without (the engine's defaults, as on a fresh mount).
+    /// So a concurrent on and off, or a crash, never leave the setting and the seats apart.
+    /// How many seats there are, and how many of them have an `aws` mount.
+    pub fn set_room_short_leases(&self, short: Option<crate::room::ShortLeases>) -> (usize, usize) {
+        let lease = short.map(|short| LeaseConfig {
+            lease: short.ttl,
+            lease_max: short.max_ttl,
+        });
+        let counted = {
             let mut state = self.lock();
-            let keys: Vec<String> = state
-                .mounts
-                .iter()
-                .filter(|(_, m)| m.namespace == path && m.mount_type == "aws")
-                .map(|(key, _)| key.clone())
+            let Some(config) = state.room.as_mut() else {
+                return (0, 0);
+            };
+            config.short_leases = short;
+            let namespaces: Vec<String> = state
+                .seats
+                .values()
+                .map(|seat| seat.namespace.clone())
                 .collect();
-            for key in &keys {
-                if let Some(mount) = state.mounts.get_mut(key) {
-                    mount.aws.get_or_insert_with(AwsEngineState::default).lease =
-                        Some(LeaseConfig {
-                            lease: ttl,
-                            lease_max: max_ttl,
-                        });
+            let mut with_aws = 0;
+            for namespace in &namespaces {
+                let keys: Vec<String> = state
+                    .mounts
+                    .with_prefix(namespace.as_str())
+                    .filter(|(_, m)| m.namespace == *namespace && m.mount_type == "aws")
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                with_aws += usize::from(!keys.is_empty());
+                for key in &keys {
+                    if let Some(mount) = state.mounts.get_mut(key) {
+                        match (mount.aws.as_mut(), lease) {
+                            (Some(aws), lease) => aws.lease = lease,
+                            (None, Some(lease)) => {
+                                mount.aws = Some(AwsEngineState {
+                                    lease: Some(lease),
+                                    ..AwsEngineState::default()
+                                });
+                            }
+                            (None, None) => {}
+                        }
+                    }
                 }
             }
-            keys.len()
+            (namespaces.len(), with_aws)
         };
-        if written > 0 {
-            self.changed();
-        }
-        written
-    }
-
-    /// Forgets `config/lease` on every AWS mount of the namespace at `path`: the engine's
-    /// defaults again, as on a fresh mount. On how many mounts one was forgotten.
-    pub fn clear_namespace_lease_config(&self, path: &str) -> usize {
-        let cleared = {
-            let mut state = self.lock();
-            let keys: Vec<String> = state
-                .mounts
-                .iter()
-                .filter(|(_, m)| {
-                    m.namespace == path && m.aws.as_ref().is_some_and(|aws| aws.lease.is_some())
-                })
-                .map(|(key, _)| key.clone())
-                .collect();
-            for key in &keys {
-                if let Some(aws) = state.mounts.get_mut(key).and_then(|m| m.aws.as_mut()) {
-                    aws.lease = None;
-                }
-            }
-            keys.len()
-        };
-        if cleared > 0 {
-            self.changed();
-        }
-        cleared
+        self.changed();
+        counted
     }
 
     /// The leases of the namespace at `path` (and those under it) not yet revoked, soonest

@@ -14,10 +14,10 @@ use std::time::Duration as StdDuration;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
-use super::{VaultServer, VaultState};
 use super::http::{Operation, Reply, VaultRequest};
 use super::namespace;
 use super::tokens;
+use super::{VaultServer, VaultState};
 
 /// What happens to a revoked token's children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,7 +393,10 @@ mod tests {
         clock.advance(chrono::Duration::seconds(61));
         let mut headers = HeaderMap::new();
         let root = server.root_token();
-        headers.insert("x-vault-token", HeaderValue::from_str(root.expose()).unwrap());
+        headers.insert(
+            "x-vault-token",
+            HeaderValue::from_str(root.expose()).unwrap(),
+        );
         let req = http::parse_request(
             &Method::POST,
             "/auth/token/create",
@@ -406,7 +409,10 @@ mod tests {
         assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
         server.read_state(|state| {
             assert_eq!(state.tokens.len(), 1, "only the new token is left");
-            assert!(!state.tokens.contains_key(&child), "the child went with its parent");
+            assert!(
+                !state.tokens.contains_key(&child),
+                "the child went with its parent"
+            );
             for id in ["aws/creds/r/a", "aws/creds/r/b"] {
                 let lease = &state.leases[id];
                 assert!(
@@ -422,9 +428,9 @@ mod tests {
 mod expiry_tests {
     use std::sync::Arc;
 
+    use super::super::VaultOptions;
     use super::super::clock::ManualClock;
     use super::super::namespace::NsRef;
-    use super::super::VaultOptions;
     use super::*;
 
     /// The worker looks at the table only once a token may be due, and a token made after

@@ -799,3 +799,59 @@ async fn short_leases_off_gives_every_seat_the_engines_defaults_and_stays_off_af
     assert_eq!(lease_config(&client, &cy).await, defaults);
     sandbox.shutdown().await.unwrap();
 }
+
+/// Short leases turned on and off at the same moment, again and again, by two facilitator
+/// terminals: whichever wins, the room's setting and every seat's `config/lease` agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn short_leases_on_and_off_at_once_leave_the_room_and_its_seats_agreeing() {
+    const SEATS: usize = 30;
+    let sandbox = start(None, SEATS).await;
+    let client = Client::of(&sandbox);
+    let root = sandbox.root_token().expose().to_owned();
+    for n in 0..SEATS {
+        let name = format!("s{n}");
+        let (status, _) = client.join(&code(&sandbox), &name, None).await;
+        assert_eq!(status, 200);
+        let (status, body) = client
+            .vault(
+                "POST",
+                "sys/mounts/aws",
+                &root,
+                Some(&format!("room/{name}")),
+                Some(json!({"type": "aws"})),
+            )
+            .await;
+        assert_eq!(status, 204, "{body}");
+    }
+    for round in 0..100 {
+        let on = client.room(
+            "POST",
+            "/short-leases",
+            &root,
+            Some(json!({"ttl": "2m", "max_ttl": "5m"})),
+        );
+        let off = client.room("DELETE", "/short-leases", &root, None);
+        let (on, off) = tokio::join!(on, off);
+        assert_eq!((on.0, off.0), (200, 200), "{on:?} {off:?}");
+        let (_, status) = client.room("GET", "", &root, None).await;
+        let room_on = !status["short_leases"].is_null();
+        for n in 0..SEATS {
+            let (code, body) = client
+                .vault(
+                    "GET",
+                    "aws/config/lease",
+                    &root,
+                    Some(&format!("room/s{n}")),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                code == 200,
+                room_on,
+                "round {round}: the room says short leases {}, seat s{n} answers {code} {body}",
+                if room_on { "on" } else { "off" }
+            );
+        }
+    }
+    sandbox.shutdown().await.unwrap();
+}
