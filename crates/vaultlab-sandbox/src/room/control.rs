@@ -53,8 +53,10 @@ impl Room {
             })
     }
 
-    /// The whole room, seats by name.
-    pub fn status(&self) -> RoomStatus {
+    /// The whole room, seats by name, once the tracker has taken in what already
+    /// happened (a lease gone from the table has its event in the seat's log).
+    pub async fn status(&self) -> RoomStatus {
+        self.settle().await;
         let config = self.config();
         let mut done_per_step = [0; STEPS];
         let mut leases_alive = 0;
@@ -111,9 +113,11 @@ impl Room {
         }
     }
 
-    /// A seat's last `limit` log entries, newest first.
-    pub fn seat_log(&self, name: &str, limit: usize) -> Result<SeatLog, Refused> {
+    /// A seat's last `limit` log entries, newest first, once the tracker has taken in
+    /// what already happened.
+    pub async fn seat_log(&self, name: &str, limit: usize) -> Result<SeatLog, Refused> {
         self.seat_named(name)?;
+        self.settle().await;
         let progress = self.progress_of(name);
         let entries = self.vault.read_state(|state| {
             (progress.log_first..progress.log_next)

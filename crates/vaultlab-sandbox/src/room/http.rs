@@ -107,7 +107,7 @@ async fn status(State((room, vault)): State<(Room, VaultServer)>, headers: Heade
     if !vault.is_root_token(token_from_headers(&headers).as_deref()) {
         return Reply::permission_denied().into_response();
     }
-    no_store(Json(room.status()).into_response())
+    no_store(Json(room.status().await).into_response())
 }
 
 /// Marks an answer that holds a secret (the join code, a seat's token) not to be cached.

@@ -77,7 +77,10 @@ async fn seat_log(
     if !is_root(&vault, &headers) {
         return Reply::permission_denied().into_response();
     }
-    match room.seat_log(&name, query.limit.unwrap_or(DEFAULT_LOG_LIMIT)) {
+    match room
+        .seat_log(&name, query.limit.unwrap_or(DEFAULT_LOG_LIMIT))
+        .await
+    {
         Ok(log) => Json(log).into_response(),
         Err(why) => refused(why),
     }

@@ -489,13 +489,15 @@ impl VaultServer {
         };
         match result {
             Ok(()) => {
-                self.forget_lease(id);
                 let change = if purpose == crate::events::Purpose::Expiry {
                     LeaseChangeKind::Expired
                 } else {
                     LeaseChangeKind::Revoked
                 };
+                // Told before the lease is forgotten: whoever sees it gone (a room's
+                // status, after its tracker has taken in what was told) sees why too.
                 self.report_lease(&lease, change, None);
+                self.forget_lease(id);
                 tracing::info!(lease_id = id, "lease revoked");
                 Ok(())
             }
