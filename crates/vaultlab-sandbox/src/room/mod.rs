@@ -33,8 +33,11 @@ use vaultlab_wire::secret::PersistedSecret;
 pub const ROOM_NAMESPACE: &str = "room/";
 /// The most seats a room may be given.
 pub const MAX_SEATS: usize = 1000;
-/// How long a seat's token lasts: a long workshop day.
-pub const SEAT_TOKEN_TTL: i64 = 24 * 3600;
+/// How long a seat's token lasts: 768h, as Vault gives a service token made without a TTL
+/// (the system's default lease TTL, itself capped by the max, both 768h by default). Its
+/// leases go with it when it ends, so it outlives any workshop: a room restarted the next
+/// day keeps every seat's leases counting down until they end or the room ends.
+pub const SEAT_TOKEN_TTL: i64 = crate::vault::tokens::MAX_TOKEN_TTL;
 /// What a seat's token may do: everything in its own namespace, nothing anywhere else
 /// (policy paths are relative to the namespace they are written in).
 /// Locking its namespace is denied: the learner could lock themself out with a key they
@@ -397,7 +400,7 @@ impl Room {
     }
 
     /// The seat, with a new token if its own has expired (a workshop longer than
-    /// [`SEAT_TOKEN_TTL`], or a room restarted days later).
+    /// [`SEAT_TOKEN_TTL`], or a room restarted weeks later).
     async fn with_live_token(&self, mut seat: Seat) -> Result<Seat, JoinRefusal> {
         if self.vault.token_in(seat.token.expose(), &seat.namespace) {
             return Ok(seat);
@@ -524,6 +527,66 @@ mod tests {
         assert_ne!(later.vault_token, first.vault_token);
         assert!(vault.token_in(&later.vault_token, "room/ada/"));
         assert_eq!(later.aws_access_key_id, first.aws_access_key_id);
+    }
+
+    /// A room restarted the next day: the seat's token still lives, so its leases keep
+    /// counting down; and the dashboard never counts a lease down past its token's end
+    /// (the token takes it along then).
+    #[tokio::test]
+    async fn a_seats_token_outlives_the_day_and_caps_its_leases_countdown() {
+        use crate::vault::clock::ManualClock;
+        use crate::vault::{Lease, VaultOptions, VaultState};
+        let start = Utc::now();
+        let clock = ManualClock::new(start);
+        let notifier = Arc::new(tokio::sync::Notify::new());
+        let vault = VaultServer::new(
+            VaultState::new(),
+            VaultOptions {
+                default_aws_endpoint: "http://127.0.0.1:9".into(),
+                default_region: "us-east-1".into(),
+            },
+            notifier.clone(),
+        )
+        .with_clock(Arc::new(clock.clone()));
+        let aws = AwsEndpoint::new(
+            crate::aws::AwsState::new_account(),
+            crate::aws::AwsOptions::default(),
+            notifier,
+        );
+        let room = Room::open(vault.clone(), aws, Events::default(), "us-east-1", "t", 5);
+        let code = room.config().join_code.expose().to_owned();
+        let here = std::net::IpAddr::from([127, 0, 0, 1]);
+        let ada = room.join(&code, "ada", None, here).await.unwrap();
+        clock.advance(chrono::Duration::hours(25));
+        assert!(
+            vault.token_in(&ada.vault_token, "room/ada/"),
+            "the seat's token lives on the next day"
+        );
+        let issued = start + chrono::Duration::hours(25);
+        vault.update_state(|state| {
+            state.leases.insert(
+                "room/ada/aws/creds/r/x".into(),
+                Lease {
+                    id: "aws/creds/r/x".into(),
+                    namespace: "room/ada/".into(),
+                    mount: "room/ada/aws/".into(),
+                    role: "r".into(),
+                    username: "vault-x".into(),
+                    token: Some(crate::vault::tokens::key(&ada.vault_token)),
+                    issue_time: issued,
+                    expire_time: issued + chrono::Duration::hours(768),
+                    last_renewal: None,
+                    renewable: true,
+                    revoke_attempts: 0,
+                    revoke_at: None,
+                    revoke_error: None,
+                    irrevocable: false,
+                },
+            );
+        });
+        let status = room.status().await;
+        let token_ends = start + chrono::Duration::seconds(SEAT_TOKEN_TTL);
+        assert_eq!(status.seats[0].leases[0].expires_at, token_ends);
     }
 
     #[tokio::test]

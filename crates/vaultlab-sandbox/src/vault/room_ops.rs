@@ -108,18 +108,28 @@ impl VaultServer {
     }
 
     /// The leases of the namespace at `path` (and those under it) not yet revoked, soonest
-    /// to expire first.
+    /// to expire first. A lease ends when its token does, if that is sooner (Vault revokes
+    /// a token's leases with it, whatever their TTL): it is shown ending then.
     pub fn namespace_leases(&self, path: &str) -> Vec<LiveLease> {
-        let mut leases: Vec<LiveLease> = self
-            .lock()
+        let state = self.lock();
+        let mut leases: Vec<LiveLease> = state
             .leases
             .values()
             .filter(|lease| lease.namespace.starts_with(path))
-            .map(|lease| LiveLease {
-                id: lease.id.clone(),
-                expires_at: lease.expire_time,
+            .map(|lease| {
+                let token_ends = lease
+                    .token
+                    .as_deref()
+                    .and_then(|key| state.tokens.get(key))
+                    .and_then(|token| token.expire_time);
+                LiveLease {
+                    id: lease.id.clone(),
+                    expires_at: token_ends
+                        .map_or(lease.expire_time, |at| at.min(lease.expire_time)),
+                }
             })
             .collect();
+        drop(state);
         leases.sort_by(|a, b| a.expires_at.cmp(&b.expires_at).then(a.id.cmp(&b.id)));
         leases
     }
