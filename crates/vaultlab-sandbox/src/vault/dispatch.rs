@@ -336,6 +336,39 @@ impl VaultServer {
 }
 
 impl VaultServer {
+    /// Whether the token `entry` (`None`: the root token) has `sudo` on the request's path,
+    /// as Vault's `SudoPrivilege` tells a backend that checks it itself: the rule of its
+    /// policies that matches the path grants the capability, whatever the operation.
+    pub(super) fn has_sudo(&self, entry: Option<&TokenEntry>, req: &VaultRequest) -> bool {
+        let Some(entry) = entry else {
+            return true;
+        };
+        let Some(relative) = acl::relative_to(&entry.namespace, &req.ns.path, &req.path) else {
+            return false;
+        };
+        let state = self.lock();
+        let policies: Vec<&acl::Policy> = entry
+            .policies
+            .iter()
+            .filter_map(|name| state.policies.get(&format!("{}{name}", entry.namespace)))
+            .collect();
+        acl::Acl::new(policies)
+            .describe(&relative)
+            .iter()
+            .any(|c| c == "sudo")
+    }
+
+    /// Whether the caller of `req` has `sudo` on its path (see [`Self::has_sudo`]).
+    pub(super) fn caller_has_sudo(&self, req: &VaultRequest) -> bool {
+        match self.caller(req.token.as_deref()) {
+            Some(Caller::Root) => true,
+            Some(Caller::Token(entry)) => self.has_sudo(Some(&entry), req),
+            None => false,
+        }
+    }
+}
+
+impl VaultServer {
     /// What `sys/capabilities-self` answers for `path` (relative to the request's
     /// namespace): `["root"]` for the root token, else what the token's policies give.
     pub(super) fn capabilities_of(&self, req: &VaultRequest, path: &str) -> Vec<String> {
