@@ -262,6 +262,11 @@ impl VaultServer {
         if req.operation != Operation::Update {
             return Reply::unsupported_operation();
         }
+        // Refused by Vault's framework before the handler, as every malformed field.
+        let no_parent = match req.bool_field("no_parent") {
+            Ok(b) => b,
+            Err(reply) => return reply,
+        };
         let mut policies = match string_list(req.data.get("policies")) {
             Ok(p) => p,
             Err(e) => return Reply::bad_request(e),
@@ -284,10 +289,17 @@ impl VaultServer {
         }
         policies.sort();
         policies.dedup();
+        // As OpenBao's handleCreateCommon: sudo on this path lets a token give policies it
+        // lacks, and make an orphan with `no_parent` (`create-orphan` is ACL'd by its path).
+        let sudo = self.has_sudo(parent, req);
         if let Some(parent) = parent
+            && !sudo
             && !policies.iter().all(|p| parent.policies.contains(p))
         {
             return Reply::bad_request("child policies must be subset of parent");
+        }
+        if no_parent && !sudo {
+            return Reply::bad_request("root or sudo privileges required to create orphan token");
         }
         let ttl = match req.data.get("ttl") {
             None | Some(Value::Null) => super::leases::SYSTEM_MAX_TTL,
@@ -307,8 +319,7 @@ impl VaultServer {
         };
         // As in Vault, a token the root token makes is its child (not an orphan); the
         // root token is never revoked, so no link to it is kept.
-        let orphan = rest.trim_end_matches('/') == "create-orphan"
-            || req.bool_field("no_parent").unwrap_or(false);
+        let orphan = rest.trim_end_matches('/') == "create-orphan" || no_parent;
         // A child token goes with its parent when the parent is revoked.
         let parent_key = match parent {
             Some(_) if !orphan => req.token.as_deref().map(tokens::key),

@@ -559,11 +559,23 @@ async fn sudo_outcome(server: &Server, ns: Option<&str>, check: SudoCheck) -> Ve
                 json!({"policies": ["narrow", "wide"]}),
             ] {
                 let made = make(caller.clone(), body.clone()).await;
+                // Vault's framework shows the value it could not convert, OpenBao's (2.7)
+                // not; the sandbox words it as Vault.
+                let errors = made.body.get("errors").map(|errors| {
+                    json!(
+                        errors
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|e| e.as_str().unwrap().replace("input maybe for", "input for"))
+                            .collect::<Vec<_>>()
+                    )
+                });
                 outcome.push(json!({
                     "caller": caller_policy,
                     "create": body,
                     "status": made.status,
-                    "errors": made.body.get("errors"),
+                    "errors": errors,
                     "orphan": made.body["auth"].get("orphan"),
                 }));
             }
