@@ -5,7 +5,7 @@
 //! Which request makes which step follows `progress`: 1 enabling an `aws` engine, 2
 //! writing its `config/root`, 3 writing a role, 4 issuing credentials (`creds/` or `sts/`),
 //! 5 an `ec2:DescribeInstances` signed by a dynamic key of a seat's account, 6 revoking a
-//! lease. Everything else (reads, lists, lookups, renewals, the learner's own `config/lease`)
+//! lease (or a token that has leases: they go with it; see `vault::room_ops`). Everything else (reads, lists, lookups, renewals, the learner's own `config/lease`)
 //! stays open. The room's root token is never held; the engine's own IAM calls neither.
 //!
 //! Why not the seat's ACL policy: a policy cannot say "a mount of type aws" (step 1 is

@@ -140,6 +140,10 @@ impl VaultServer {
         crate::room::progress::seat_of(token_namespace)?;
         let state = self.lock();
         let pace = state.room.as_ref()?.pace?;
+        if takes_leases_along(&state, req) {
+            return (pace < 6)
+                .then(|| Reply::error(StatusCode::FORBIDDEN, hold::vault_refusal(pace, 6)));
+        }
         let mount_type = req.str_field("type");
         let step = hold::vault_step(req.operation, &req.path, mount_type.as_deref(), |path| {
             // The mount the request is routed to, as `route` finds it.
@@ -164,4 +168,54 @@ impl VaultServer {
             .filter(|t| !t.expired(now))
             .map(|t| t.namespace.clone())
     }
+}
+
+/// Whether `req` revokes a token (`auth/token/revoke`, `revoke-self`, `revoke-accessor`,
+/// `revoke-orphan`) that would take leases along, its own or its children's: a lease
+/// revocation (step 6) by another path.
+fn takes_leases_along(state: &VaultState, req: &VaultRequest) -> bool {
+    use super::http::Operation;
+    let route = req.path.trim_end_matches('/');
+    if req.operation != Operation::Update || !route.starts_with("auth/token/revoke") {
+        return false;
+    }
+    let by_field = |field: &str| req.str_field(field).filter(|v| !v.is_empty());
+    let (key, children) = match route {
+        "auth/token/revoke-self" => (req.token.as_deref().map(tokens::key), true),
+        "auth/token/revoke" => (by_field("token").map(|t| tokens::key(&t)), true),
+        "auth/token/revoke-orphan" => (by_field("token").map(|t| tokens::key(&t)), false),
+        "auth/token/revoke-accessor" => {
+            let accessor = by_field("accessor");
+            let key = state
+                .tokens
+                .iter()
+                .find(|(_, t)| Some(&t.accessor) == accessor.as_ref() && t.namespace == req.ns.path)
+                .map(|(key, _)| key.clone());
+            (key, true)
+        }
+        _ => return false,
+    };
+    let Some(key) = key else { return false };
+    let mut tree = std::collections::HashSet::from([key]);
+    if children {
+        // Parents before children is not guaranteed: grow until nothing is added.
+        loop {
+            let added: Vec<String> = state
+                .tokens
+                .iter()
+                .filter(|(child, t)| {
+                    !tree.contains(*child) && t.parent.as_ref().is_some_and(|p| tree.contains(p))
+                })
+                .map(|(child, _)| child.clone())
+                .collect();
+            if added.is_empty() {
+                break;
+            }
+            tree.extend(added);
+        }
+    }
+    state
+        .leases
+        .values()
+        .any(|lease| lease.token.as_ref().is_some_and(|t| tree.contains(t)))
 }

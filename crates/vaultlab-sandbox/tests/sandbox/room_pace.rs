@@ -338,3 +338,81 @@ async fn short_leases_reach_seats_that_mount_aws_later_and_a_later_call_replaces
     assert_eq!(lease_config(&client, &carol).await, shorter);
     sandbox.shutdown().await.unwrap();
 }
+
+/// Revoking a token takes its leases along (step 6): while the room is held before that
+/// step, a seat's token revocation that would take leases is refused as a lease
+/// revocation is; one that takes none (a child token without leases) is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_seat_cannot_revoke_its_leases_by_revoking_its_token() {
+    let sandbox = start(None, 3).await;
+    let client = Client::of(&sandbox);
+    let root = sandbox.root_token().expose().to_owned();
+    let (status, seat) = client.join(&code(&sandbox), "ada", None).await;
+    assert_eq!(status, 200, "{seat}");
+    let token = seat["vault_token"].as_str().unwrap().to_owned();
+    let ns = Some("room/ada");
+    let lease = super::room_seats::do_the_lab(&client, &seat).await;
+    pace(&client, &root, Some(5)).await;
+    let refused = held(5, 6, "revoke the lease");
+    let (status, body) = client
+        .vault("POST", "auth/token/revoke-self", &token, ns, None)
+        .await;
+    assert_eq!((status, body), (403, refused.clone()));
+    let (status, body) = client
+        .vault(
+            "POST",
+            "auth/token/revoke",
+            &token,
+            ns,
+            Some(json!({ "token": token })),
+        )
+        .await;
+    assert_eq!((status, body), (403, refused.clone()));
+    let (status, lookup) = client
+        .vault("GET", "auth/token/lookup-self", &token, ns, None)
+        .await;
+    assert_eq!(status, 200, "{lookup}");
+    let (status, body) = client
+        .vault(
+            "POST",
+            "auth/token/revoke-accessor",
+            &token,
+            ns,
+            Some(json!({ "accessor": lookup["data"]["accessor"] })),
+        )
+        .await;
+    assert_eq!((status, body), (403, refused));
+    let (status, body) = client
+        .vault(
+            "PUT",
+            "sys/leases/lookup",
+            &token,
+            ns,
+            Some(json!({ "lease_id": lease })),
+        )
+        .await;
+    assert_eq!(status, 200, "the lease lives on: {body}");
+    // A child without leases goes.
+    let (status, child) = client
+        .vault(
+            "POST",
+            "auth/token/create",
+            &token,
+            ns,
+            Some(json!({"policies": ["seat"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{child}");
+    let child = child["auth"]["client_token"].as_str().unwrap();
+    let (status, body) = client
+        .vault(
+            "POST",
+            "auth/token/revoke",
+            &token,
+            ns,
+            Some(json!({ "token": child })),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    sandbox.shutdown().await.unwrap();
+}
