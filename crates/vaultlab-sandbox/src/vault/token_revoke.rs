@@ -234,16 +234,16 @@ impl VaultServer {
             state
                 .tokens
                 .iter()
-                .find(|(_, entry)| {
-                    entry.accessor == accessor
-                        && entry.namespace == req.ns.path
-                        && !entry.expired(now)
-                })
-                .map(|(key, _)| key.clone())
+                .find(|(_, entry)| entry.accessor == accessor && entry.namespace == req.ns.path)
+                .map(|(key, entry)| (key.clone(), entry.expired(now)))
         };
         match found {
-            Some(key) => {
+            Some((key, expired)) => {
                 self.revoke_token(&key, Children::Revoke);
+                // OpenBao's lookup finds no token past its TTL (and revokes it then).
+                if expired {
+                    return Reply::bad_request("token not found");
+                }
                 Reply::no_content()
             }
             None => Reply::warnings(vec!["No token found with this accessor".to_owned()]),
@@ -425,6 +425,41 @@ mod tests {
                 );
             }
         });
+    }
+
+    /// The accessor of a token past its TTL that the worker has not revoked yet: OpenBao's
+    /// lookup finds no token, so it answers 400 "token not found" (and the token goes).
+    #[tokio::test]
+    async fn revoking_by_the_accessor_of_an_expired_token_finds_no_token() {
+        let now = Utc::now();
+        let clock = ManualClock::new(now);
+        let mut state = VaultState::new();
+        let key = token(&mut state, 60, None, now);
+        let accessor = state.tokens[&key].accessor.clone();
+        let server = server(state, &clock);
+        clock.advance(chrono::Duration::seconds(61));
+        let mut headers = HeaderMap::new();
+        let root = server.root_token();
+        headers.insert(
+            "x-vault-token",
+            HeaderValue::from_str(root.expose()).unwrap(),
+        );
+        let body = serde_json::json!({ "accessor": accessor }).to_string();
+        let req = http::parse_request(
+            &Method::POST,
+            "/auth/token/revoke-accessor",
+            None,
+            &headers,
+            &Bytes::from(body),
+        )
+        .unwrap();
+        let reply = server.handle(req).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+        assert_eq!(
+            reply.body.unwrap()["errors"],
+            serde_json::json!(["token not found"])
+        );
+        server.read_state(|state| assert!(!state.tokens.contains_key(&key)));
     }
 }
 
