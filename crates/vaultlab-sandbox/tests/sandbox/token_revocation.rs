@@ -642,3 +642,105 @@ async fn revoke_orphan_needs_sudo_as_openbao_does() {
 async fn orphan_creation_needs_sudo_as_openbao_does() {
     sudo_side_by_side(SudoCheck::Create).await;
 }
+
+/// A TCP proxy to `upstream` that holds each new connection for `delay` first: an IAM
+/// that answers slowly, so a token can be revoked while the engine waits on it.
+async fn slow_proxy(upstream: std::net::SocketAddr, delay: Duration) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+/// A token revoked while its credentials are being made: the request that made them is
+/// refused (Vault's 403) rather than handing out keys whose lease, and IAM user, its
+/// token's revocation takes; and no `vault-*` user is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_asked_for_by_a_token_revoked_meanwhile_are_not_handed_out() {
+    let sandbox = vaultlab_sandbox::Sandbox::start(vaultlab_sandbox::SandboxOptions {
+        propagation_delay: Duration::ZERO,
+        ..vaultlab_sandbox::SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let server = Server {
+        name: "sandbox",
+        url: sandbox.vault_addr().to_owned(),
+        root: sandbox.root_token().expose().to_owned(),
+        http: reqwest::Client::new(),
+    };
+    let admin = sandbox.admin_credentials();
+    let upstream: std::net::SocketAddr = sandbox
+        .aws_endpoint_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = slow_proxy(upstream, Duration::from_millis(1500)).await;
+    for (path, body) in [
+        ("sys/mounts/aws", json!({"type": "aws"})),
+        (
+            "aws/config/root",
+            json!({
+                "access_key": admin.access_key_id,
+                "secret_key": admin.secret_access_key.expose(),
+                "region": "us-east-1",
+                "iam_endpoint": proxy,
+            }),
+        ),
+        (
+            "aws/roles/r",
+            json!({"credential_type": "iam_user", "policy_document": POLICY}),
+        ),
+        (
+            "sys/policies/acl/issuer",
+            json!({"policy": r#"path "aws/creds/*" { capabilities = ["read"] }"#}),
+        ),
+    ] {
+        let answer = server.root("POST", path, None, Some(body)).await;
+        assert!(
+            answer.status < 300,
+            "{path}: {} {}",
+            answer.status,
+            answer.body
+        );
+    }
+    let (token, _) = token(&server, None, None).await;
+    let asking = {
+        let server = Server {
+            name: "sandbox",
+            url: server.url.clone(),
+            root: server.root.clone(),
+            http: server.http.clone(),
+        };
+        let token = token.clone();
+        tokio::spawn(async move {
+            server
+                .send("GET", "aws/creds/r", None, Some(&token), None)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let revoked = server
+        .send("POST", "auth/token/revoke-self", None, Some(&token), None)
+        .await;
+    assert_eq!(revoked.status, 204, "{}", revoked.body);
+    let answer = asking.await.unwrap();
+    assert_eq!(
+        (answer.status, answer.body.get("errors").cloned()),
+        (403, Some(json!(["permission denied"]))),
+        "{}",
+        answer.body
+    );
+    let users = vault_users(&sandbox, &admin).await;
+    assert!(users.is_empty(), "{users:?}");
+    sandbox.shutdown().await.unwrap();
+}

@@ -159,20 +159,22 @@ impl VaultServer {
             revoke_error: None,
             irrevocable: false,
         };
-        {
+        let token_gone = {
             // One record: the lease, and the user no longer half-made. A token revoked
-            // while this request ran took its leases along: this one is revoked too.
+            // while this request ran took its leases along: this one is queued too (the
+            // worker retries it if the revocation below fails).
             let mut state = self.lock();
-            if lease
+            let gone = lease
                 .token
                 .as_ref()
-                .is_some_and(|key| !state.tokens.contains_key(key))
-            {
+                .is_some_and(|key| !state.tokens.contains_key(key));
+            if gone {
                 lease.revoke_at = Some(now);
             }
             state.leases.insert(lease_key.clone(), lease.clone());
             state.half_made_users.remove(&username);
-        }
+            gone
+        };
         let issued = lease;
         self.changed();
         // The lease is on disk before its credentials leave.
@@ -180,6 +182,12 @@ impl VaultServer {
             // Whoever gets no keys must not leave a user behind.
             let _ = self.revoke_now(&lease_key).await;
             return not_kept(&failure);
+        }
+        if token_gone {
+            // Its keys never leave, so nothing was issued: the user goes now, and the
+            // caller gets what a revoked token gets.
+            let _ = self.revoke_now(&lease_key).await;
+            return Reply::permission_denied();
         }
         self.report_lease(&issued, crate::events::LeaseChangeKind::Issued, None);
         Reply::envelope(Envelope {
