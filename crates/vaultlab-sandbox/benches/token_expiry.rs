@@ -77,6 +77,7 @@ fn full_state(now: chrono::DateTime<Utc>) -> (VaultState, String) {
                     revoke_at: None,
                     revoke_error: None,
                     irrevocable: false,
+                    revocation_asked: false,
                 },
             );
         }

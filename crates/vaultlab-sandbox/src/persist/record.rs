@@ -233,6 +233,7 @@ mod tests {
             revoke_at: None,
             revoke_error: None,
             irrevocable: false,
+            revocation_asked: false,
         }
     }
 

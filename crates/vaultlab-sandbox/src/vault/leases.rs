@@ -423,9 +423,7 @@ impl VaultServer {
             let mut state = self.lock();
             match state.leases.get_mut(id) {
                 Some(lease) if lease.revoke_at.is_none() || lease.irrevocable => {
-                    lease.revoke_at = Some(now);
-                    lease.irrevocable = false;
-                    lease.revoke_attempts = 0;
+                    lease.ask_revocation(now);
                     true
                 }
                 _ => false,
@@ -566,9 +564,10 @@ impl VaultServer {
             if self.durability.stopping() {
                 return;
             }
-            // A lease still inside its TTL is due because someone asked for its revocation
-            // (queued, or a failed one retried): that is a revocation, not an expiry, even
-            // when this worker gets to it before the task the request spawned.
+            // A lease whose revocation was asked for (queued, or a failed one retried), or
+            // one still inside its TTL, is due because someone asked: that is a revocation,
+            // not an expiry, even when this worker gets to it before the task the request
+            // spawned.
             let mut purpose = crate::events::Purpose::Expiry;
             {
                 let mut state = self.lock();
@@ -576,7 +575,7 @@ impl VaultServer {
                     match lease.revoke_at {
                         // Expired: from now on it is a queued revocation.
                         None => lease.revoke_at = Some(now),
-                        Some(_) if lease.expire_time > now => {
+                        Some(_) if lease.revocation_asked || lease.expire_time > now => {
                             purpose = crate::events::Purpose::Revoke;
                         }
                         Some(_) => {}
@@ -716,6 +715,7 @@ mod tests {
             revoke_at: None,
             revoke_error: Some("boom".into()),
             irrevocable: true,
+            revocation_asked: false,
         };
         let data = lookup_data(&lease, t(40));
         assert_eq!(data["ttl"], 60);

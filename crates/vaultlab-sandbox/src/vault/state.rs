@@ -117,9 +117,23 @@ pub struct Lease {
     pub revoke_error: Option<String>,
     #[serde(default)]
     pub irrevocable: bool,
+    /// Its revocation was asked for (a token's revocation, `sync=false`), not its TTL
+    /// reached: the worker's attempts are revocations, not expiries.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revocation_asked: bool,
 }
 
 impl Lease {
+    /// Queues its revocation at `now`, as Vault's lazy revoke does: the lease expires now
+    /// (lookups and a room's dashboard count down no further) and the worker revokes it.
+    pub fn ask_revocation(&mut self, now: DateTime<Utc>) {
+        self.revoke_at = Some(now);
+        self.irrevocable = false;
+        self.revoke_attempts = 0;
+        self.revocation_asked = true;
+        self.expire_time = self.expire_time.min(now);
+    }
+
     /// When the background worker should next act on this lease, if ever.
     pub fn due_at(&self) -> Option<DateTime<Utc>> {
         if self.irrevocable {

@@ -109,9 +109,7 @@ pub(super) fn revoke_tokens_in(
         .collect();
     for id in &leases {
         if let Some(lease) = state.leases.get_mut(id) {
-            lease.revoke_at = Some(now);
-            lease.irrevocable = false;
-            lease.revoke_attempts = 0;
+            lease.ask_revocation(now);
         }
     }
     leases
@@ -359,6 +357,7 @@ mod tests {
             revoke_at: None,
             revoke_error: None,
             irrevocable: false,
+            revocation_asked: false,
         }
     }
 
@@ -460,6 +459,28 @@ mod tests {
             serde_json::json!(["token not found"])
         );
         server.read_state(|state| assert!(!state.tokens.contains_key(&key)));
+    }
+
+    /// A revoked token's leases expire now, as OpenBao's lazy revoke sets their expire
+    /// time: a lookup and a room's dashboard count them down no further while the
+    /// revocation (here failing: no IAM answers) is retried.
+    #[tokio::test]
+    async fn a_revoked_tokens_leases_expire_now() {
+        let now = Utc::now();
+        let clock = ManualClock::new(now);
+        let mut state = VaultState::new();
+        let key = token(&mut state, 3600, None, now);
+        state
+            .leases
+            .insert("aws/creds/r/a".into(), lease("aws/creds/r/a", &key, now));
+        let server = server(state, &clock);
+        clock.advance(chrono::Duration::seconds(10));
+        assert_eq!(server.revoke_token(&key, Children::Revoke), 1);
+        let lease = server.read_state(|state| state.leases["aws/creds/r/a"].clone());
+        assert_eq!(lease.expire_time, now + chrono::Duration::seconds(10));
+        assert!(lease.revocation_asked);
+        let data = super::super::leases::lookup_data(&lease, now + chrono::Duration::seconds(20));
+        assert_eq!(data["ttl"], 0, "{data}");
     }
 }
 

@@ -158,6 +158,7 @@ impl VaultServer {
             revoke_at: None,
             revoke_error: None,
             irrevocable: false,
+            revocation_asked: false,
         };
         let token_gone = {
             // One record: the lease, and the user no longer half-made. A token revoked
@@ -169,7 +170,7 @@ impl VaultServer {
                 .as_ref()
                 .is_some_and(|key| !state.tokens.contains_key(key));
             if gone {
-                lease.revoke_at = Some(now);
+                lease.ask_revocation(now);
             }
             state.leases.insert(lease_key.clone(), lease.clone());
             state.half_made_users.remove(&username);
