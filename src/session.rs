@@ -193,9 +193,13 @@ fn open_live(
         .filter(|_| lab.engine.id == spec::AWS.id);
     // A room's pin (a seat of a room served with --tls, which serves AWS at Vault's
     // address) is trusted for the AWS calls too, by the certificate's hash: its names may
-    // not be the address the room is reached at. Else the aws CLI's own variable.
+    // not be the address the room is reached at; through the proxies its Vault calls
+    // use. Else the aws CLI's own variable.
     let trust = match (&options.vault_flags.pin, env("AWS_CA_BUNDLE")) {
-        (Some(pin), _) => crate::aws::Trust::Configured(Arc::new(pin.client_config())),
+        (Some(pin), _) => crate::aws::Trust::Configured {
+            tls: Arc::new(pin.client_config()),
+            proxies: crate::vault::client::proxies(&vault.config().proxy)?,
+        },
         (None, Some(bundle)) => crate::aws::Trust::Bundle(bundle.into()),
         (None, None) => crate::aws::Trust::Roots,
     };

@@ -122,9 +122,16 @@ impl Pin {
     }
 
     /// A reqwest client builder that trusts the pinned certificate only; with `None`, a
-    /// plain builder (an http:// room).
+    /// plain builder (an http:// room). Proxies as the seat's Vault calls have them (the
+    /// environment's, loopback never; not the system's or `ALL_PROXY`), so the room is
+    /// reached one way by all of vaultlab's calls. A proxy URL that is not one is left
+    /// out here: the seat's Vault client refuses it, in its words.
     pub fn http_builder(pin: Option<&Pin>) -> reqwest::ClientBuilder {
-        let builder = reqwest::Client::builder();
+        let settings = crate::vault::config::ProxySettings::from_env(|n| std::env::var(n).ok());
+        let mut builder = reqwest::Client::builder().no_proxy();
+        for proxy in crate::vault::client::proxies(&settings).unwrap_or_default() {
+            builder = builder.proxy(proxy);
+        }
         match pin {
             Some(pin) => builder.tls_backend_preconfigured(pin.client_config()),
             None => builder,

@@ -28,7 +28,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::config::{TokenSource, VaultConfig};
+use super::config::{ProxySettings, TokenSource, VaultConfig};
 use super::error::{Access, VaultError, causes, classify, from_transport, needed_capability};
 use super::request::{RequestDescription, VaultRequest, curl_line};
 use super::types::Reply;
@@ -62,6 +62,35 @@ struct RawResponse {
     body: Option<Value>,
 }
 
+/// The proxies of `settings`, each for its scheme, loopback excluded: the clients that
+/// reach this Vault use these and no others (`no_proxy()` first: not the system's, not
+/// `ALL_PROXY`). The lab's AWS calls in a room's seat go the same way as its Vault calls.
+pub fn proxies(settings: &ProxySettings) -> Result<Vec<reqwest::Proxy>, VaultError> {
+    let exclusions = match &settings.no_proxy {
+        Some(list) if !list.trim().is_empty() => format!("{list},{LOOPBACK_NO_PROXY}"),
+        _ => LOOPBACK_NO_PROXY.to_owned(),
+    };
+    let mut proxies = Vec::new();
+    for (setting, value, is_https) in [
+        ("HTTP_PROXY", &settings.http, false),
+        ("HTTPS_PROXY", &settings.https, true),
+    ] {
+        if let Some(url) = value {
+            let proxy = if is_https {
+                reqwest::Proxy::https(url.as_str())
+            } else {
+                reqwest::Proxy::http(url.as_str())
+            }
+            .map_err(|e| VaultError::Config {
+                setting: setting.into(),
+                reason: format!("{url:?} is not a proxy URL ({e})"),
+            })?;
+            proxies.push(proxy.no_proxy(reqwest::NoProxy::from_string(&exclusions)));
+        }
+    }
+    Ok(proxies)
+}
+
 impl VaultClient {
     /// Builds a client: TLS roots from `VAULT_CACERT`/`VAULT_CAPATH`, proxies from the
     /// environment except for loopback, and Vault's redirect rule (one 307/308 to the active
@@ -86,26 +115,8 @@ impl VaultClient {
         }
         // Only the proxies this config names; loopback always goes direct.
         builder = builder.no_proxy();
-        let exclusions = match &config.proxy.no_proxy {
-            Some(list) if !list.trim().is_empty() => format!("{list},{LOOPBACK_NO_PROXY}"),
-            _ => LOOPBACK_NO_PROXY.to_owned(),
-        };
-        for (setting, value, is_https) in [
-            ("HTTP_PROXY", &config.proxy.http, false),
-            ("HTTPS_PROXY", &config.proxy.https, true),
-        ] {
-            if let Some(url) = value {
-                let proxy = if is_https {
-                    reqwest::Proxy::https(url.as_str())
-                } else {
-                    reqwest::Proxy::http(url.as_str())
-                }
-                .map_err(|e| VaultError::Config {
-                    setting: setting.into(),
-                    reason: format!("{url:?} is not a proxy URL ({e})"),
-                })?;
-                builder = builder.proxy(proxy.no_proxy(reqwest::NoProxy::from_string(&exclusions)));
-            }
+        for proxy in proxies(&config.proxy)? {
+            builder = builder.proxy(proxy);
         }
 
         let mut roots = Vec::new();

@@ -38,6 +38,18 @@ pub struct ProxySettings {
     pub no_proxy: Option<String>,
 }
 
+impl ProxySettings {
+    /// As the environment `get` reads (empty values count as unset) has them.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Self {
+        let first = |names: &[&str]| names.iter().find_map(|n| get(n).filter(|v| !v.is_empty()));
+        Self {
+            http: first(&["HTTP_PROXY", "http_proxy"]),
+            https: first(&["HTTPS_PROXY", "https_proxy"]),
+            no_proxy: first(&["NO_PROXY", "no_proxy"]),
+        }
+    }
+}
+
 /// Settings given on the command line. Each wins over its environment variable, as the
 /// `vault` CLI's `-address`, `-namespace`, `-ca-cert`, `-ca-path`, `-tls-skip-verify` and
 /// `-client-timeout` do. There is no token flag on purpose: a token on a command line
@@ -201,7 +213,6 @@ impl VaultConfig {
             None => DEFAULT_TIMEOUT,
         };
 
-        let first = |names: &[&str]| names.iter().find_map(|n| get(n));
         Ok(Self {
             address,
             token,
@@ -214,11 +225,7 @@ impl VaultConfig {
             skip_verify,
             pin: flags.pin.clone(),
             timeout,
-            proxy: ProxySettings {
-                http: first(&["HTTP_PROXY", "http_proxy"]),
-                https: first(&["HTTPS_PROXY", "https_proxy"]),
-                no_proxy: first(&["NO_PROXY", "no_proxy"]),
-            },
+            proxy: ProxySettings::from_env(get),
         })
     }
 

@@ -365,3 +365,41 @@ fn a_tls_room_served_at_an_address_its_certificate_does_not_name_keeps_the_labs_
         String::from_utf8_lossy(&walked.stderr)
     );
 }
+
+#[test]
+fn a_seat_behind_a_proxy_reaches_the_rooms_aws_directly_on_loopback_as_its_vault_calls() {
+    // The learner's shell names a proxy nobody answers at: the room is on loopback, which
+    // the seat's Vault calls never send through a proxy, and its AWS calls must not either
+    // (ALL_PROXY included, which the Vault calls do not read).
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("room.json");
+    let listen = format!("127.0.0.1:{}", common::free_port());
+    let room = start_room_with(&state, &["--tls", "--listen", &listen]);
+    let pin = room.pin.clone().expect("a pin");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let nobody = format!("http://127.0.0.1:{}", common::free_port());
+    let walked = Command::new(crate::VAULTLAB)
+        .args([
+            "join", &room.url, &room.code, "--name", "ada", "--pin", &pin,
+        ])
+        .arg("--walk")
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .envs(["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "ALL_PROXY"].map(|name| (name, &nobody)))
+        .output()
+        .expect("run vaultlab join");
+    let stdout = String::from_utf8_lossy(&walked.stdout);
+    let stderr = String::from_utf8_lossy(&walked.stderr);
+    for n in [2, 5] {
+        let start = stdout
+            .find(&format!("[{n}/6]"))
+            .unwrap_or_else(|| panic!("no step {n} in:\n{stdout}{stderr}"));
+        let rest = &stdout[start + 5..];
+        let step = &rest[..rest.find("\n[").unwrap_or(rest.len())];
+        assert!(step.contains("✓ done"), "step {n}:\n{step}\n{stderr}");
+    }
+    assert!(walked.status.success(), "{stdout}{stderr}");
+}

@@ -27,7 +27,11 @@ pub enum Trust {
     Bundle(PathBuf),
     /// A rustls configuration made elsewhere, whose verifier decides: a room's pin
     /// (`vaultlab join --pin`), which trusts the room's certificate by its hash alone.
-    Configured(Arc<rustls::ClientConfig>),
+    /// With the proxies the seat's Vault calls use, and no others (not the system's).
+    Configured {
+        tls: Arc<rustls::ClientConfig>,
+        proxies: Vec<reqwest::Proxy>,
+    },
 }
 
 impl PartialEq for Trust {
@@ -36,7 +40,9 @@ impl PartialEq for Trust {
         match (self, other) {
             (Trust::Roots, Trust::Roots) => true,
             (Trust::Bundle(a), Trust::Bundle(b)) => a == b,
-            (Trust::Configured(a), Trust::Configured(b)) => Arc::ptr_eq(a, b),
+            (Trust::Configured { tls: a, .. }, Trust::Configured { tls: b, .. }) => {
+                Arc::ptr_eq(a, b)
+            }
             _ => false,
         }
     }
@@ -87,7 +93,9 @@ macro_rules! client {
                 .http_client(match &target.trust {
                     Trust::Roots => crate::https::https_client(),
                     Trust::Bundle(bundle) => crate::https::https_client_trusting(bundle),
-                    Trust::Configured(tls) => crate::https::https_client_with(tls.clone()),
+                    Trust::Configured { tls, proxies } => {
+                        crate::https::https_client_with(tls.clone(), proxies.clone())
+                    }
                 })
                 .retry_config($sdk::config::retry::RetryConfig::disabled())
                 .timeout_config(

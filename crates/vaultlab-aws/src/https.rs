@@ -72,11 +72,17 @@ fn client_with(context: Option<TlsContext>) -> SharedHttpClient {
 
 /// The SDK's calls through TLS as `tls` has it: a room's pinned configuration, whose
 /// verifier accepts the room's certificate by its hash, whatever names it carries (a
-/// room restarted at an address its kept certificate does not name). Proxies as reqwest
-/// finds them (`HTTPS_PROXY`, `NO_PROXY`), as the Vault calls beside them.
-pub fn https_client_with(tls: Arc<rustls::ClientConfig>) -> SharedHttpClient {
+/// room restarted at an address its kept certificate does not name). Through `proxies`
+/// alone, the ones the Vault calls beside them use (loopback never): not reqwest's own
+/// choice (the system's settings, `ALL_PROXY`, loopback included), which would send the
+/// AWS calls one way and the Vault calls another.
+pub fn https_client_with(
+    tls: Arc<rustls::ClientConfig>,
+    proxies: Vec<reqwest::Proxy>,
+) -> SharedHttpClient {
     SharedHttpClient::new(ConfiguredTls {
         tls,
+        proxies,
         connectors: Mutex::default(),
     })
 }
@@ -89,6 +95,7 @@ type Timeouts = (Option<Duration>, Option<Duration>);
 #[derive(Debug)]
 struct ConfiguredTls {
     tls: Arc<rustls::ClientConfig>,
+    proxies: Vec<reqwest::Proxy>,
     connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
 }
 
@@ -103,8 +110,12 @@ impl HttpClient for ConfiguredTls {
         connectors
             .entry(key)
             .or_insert_with(|| {
-                let mut builder =
-                    reqwest::Client::builder().tls_backend_preconfigured((*self.tls).clone());
+                let mut builder = reqwest::Client::builder()
+                    .tls_backend_preconfigured((*self.tls).clone())
+                    .no_proxy();
+                for proxy in &self.proxies {
+                    builder = builder.proxy(proxy.clone());
+                }
                 if let Some(timeout) = key.0 {
                     builder = builder.connect_timeout(timeout);
                 }
