@@ -11,6 +11,7 @@ use vaultlab_wire::room::SeatNotice;
 
 use super::state::StepStatus;
 use super::{App, Redraw};
+use crate::lab::StepKind;
 
 /// The seat, and what the room last said to it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -80,14 +81,53 @@ pub fn on_notice(app: &mut App, notice: SeatNotice) -> Redraw {
 }
 
 /// When the room saw step `step` (0-based) done, for a step this run has left pending: it
-/// shows done with that time, as on the facilitator's dashboard, and Enter still does it
-/// again. A step this run is doing, did or failed shows that instead.
+/// shows done with that time, as on the facilitator's dashboard, marked as the room's
+/// record. A step this run is doing, did or failed shows that instead.
 pub fn done_in_room(app: &App, step: usize) -> Option<DateTime<Utc>> {
     let room = app.room.as_ref()?;
     if app.steps.get(step)?.status != StepStatus::Pending {
         return None;
     }
     room.done_at.get(step).copied().flatten()
+}
+
+/// A step that acts on the credentials this run issued (their test, their revocation).
+fn needs_credentials(app: &App, step: usize) -> bool {
+    matches!(
+        app.step_kind(step),
+        StepKind::Probe(_) | StepKind::Revoke(_)
+    )
+}
+
+/// How a step the room saw done can be done again here: at once, or, for the test and
+/// the revocation (of an earlier run's keys), once this run has credentials.
+pub fn again_here(app: &App, step: usize) -> String {
+    if needs_credentials(app, step) {
+        format!(
+            "to do it again here, generate credentials in {} first.",
+            super::steps::issue_hint(app)
+        )
+    } else {
+        "it can be done again here.".to_owned()
+    }
+}
+
+/// Enter on a test or revocation the room saw done, with no credentials in this run:
+/// what it takes, for the status bar; the room's record stays (failing the step would
+/// turn the room's ✓ into this run's ✗).
+pub fn needs_credentials_first(app: &App, step: usize) -> Option<String> {
+    done_in_room(app, step)?;
+    if !needs_credentials(app, step) {
+        return None;
+    }
+    let what = match app.step_kind(step) {
+        StepKind::Probe(_) => "test them again",
+        _ => "revoke them again",
+    };
+    Some(format!(
+        "The room's record is of an earlier run's keys: generate credentials in {} to {what}.",
+        super::steps::issue_hint(app)
+    ))
 }
 
 /// Why step `step` (0-based) cannot run now: the facilitator holds the room before it.

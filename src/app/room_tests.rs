@@ -232,3 +232,48 @@ fn a_rejoined_seat_shows_the_steps_the_room_saw_done_with_their_time() {
     // Step 1 this run's; 2 and 3 the room's; 4 running here.
     assert_eq!(app.steps_done(), 3);
 }
+
+/// A seat rejoined after the whole lab was done in an earlier run: this run has done
+/// nothing yet, the room's record has all six.
+fn rejoined_after_the_whole_lab() -> App {
+    let mut app = seated();
+    let mut said = notice(1, None, None);
+    said.steps = progress(&[1, 2, 3, 4, 5, 6]);
+    update(&mut app, super::Msg::Room(said));
+    app
+}
+
+#[test]
+fn enter_on_a_test_or_revoke_the_room_saw_done_asks_for_credentials_and_keeps_the_record() {
+    use super::room::done_in_room;
+    use super::state::StepStatus;
+    use super::update_tests::{REVOKE, TEST};
+    let mut app = rejoined_after_the_whole_lab();
+    for (step, again) in [(TEST, "test them again"), (REVOKE, "revoke them again")] {
+        app.pane = Pane::Step(step);
+        let effects = key(&mut app, KeyCode::Enter);
+        assert!(effects.is_empty(), "step {}: {effects:?}", step + 1);
+        assert_eq!(
+            app.steps[step].status,
+            StepStatus::Pending,
+            "step {}",
+            step + 1
+        );
+        assert_eq!(done_in_room(&app, step), Some(at(60 * (step as i64 + 1))));
+        let notice = app.notice.clone().unwrap_or_default();
+        assert!(
+            notice.contains("generate credentials in step 4") && notice.contains(again),
+            "step {}: {notice}",
+            step + 1
+        );
+        // The pane says what doing it again takes.
+        let screen = drawn(&app);
+        assert!(
+            screen.contains("generate credentials in step 4 first"),
+            "step {}: {screen}",
+            step + 1
+        );
+        assert!(!screen.contains("✗"), "{screen}");
+    }
+    assert_eq!(app.steps_done(), 6);
+}

@@ -425,8 +425,17 @@ fn a_rejoined_tui_shows_the_steps_the_room_saw_done_and_can_still_do_them_again(
         "{screen}"
     );
 
+    // Step 5 needs this run's credentials: Enter says so, and the room's record stays.
+    learner.keys(&["n", "n", "n", "n", "n"]);
+    learner.wait_for("Step 5 of 6");
+    learner.keys(&["Enter"]);
+    let screen = learner.wait_for("to test them again");
+    let line = screen.lines().find(|l| l.contains("Step 5 of 6")).unwrap();
+    assert!(line.contains("(the room's record)"), "{line}\n{screen}");
+    assert!(!screen.contains("✗"), "{screen}");
+
     // The step can still be done again: step 4 issues new credentials in this run.
-    learner.keys(&["n", "n", "n", "n"]);
+    learner.keys(&["p"]);
     let screen = learner.wait_for("Step 4 of 6");
     assert!(
         screen.contains("The room saw this step done at"),

@@ -12,6 +12,11 @@ use crate::exchange::Exchange;
 use crate::lab::StepKind;
 
 pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
+    // The room's record of an earlier run's keys: said, not turned into a failure.
+    if let Some(words) = crate::app::room::needs_credentials_first(app, step) {
+        app.notice = Some(words);
+        return Vec::new();
+    }
     if app.creds.is_some() && app.active_lease().is_none() {
         let hint = format!(
             "Generate new credentials in {}, then test them.",

@@ -14,6 +14,11 @@ use crate::lease::Lifecycle;
 use crate::vault::refusal::VaultRefusal;
 
 pub fn run(app: &mut App, step: usize) -> Vec<Effect> {
+    // The room's record of an earlier run's keys: said, not turned into a failure.
+    if let Some(words) = crate::app::room::needs_credentials_first(app, step) {
+        app.notice = Some(words);
+        return Vec::new();
+    }
     // Done and proved: say so rather than turn a success into a failure.
     if app.steps[step].status == StepStatus::Done && app.active_lease().is_none() {
         app.notice = Some("Already revoked. Generate new credentials to go again.".into());

@@ -66,8 +66,9 @@ fn step(frame: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) -
     ));
     if let Some(at) = crate::app::room::done_in_room(app, index) {
         let said = format!(
-            "The room saw this step done at {} UTC, before this run (the facilitator's dashboard shows it done); it can be done again here.",
-            at.format("%H:%M")
+            "The room saw this step done at {} UTC, before this run (the facilitator's dashboard shows it done); {}",
+            at.format("%H:%M"),
+            crate::app::room::again_here(app, index)
         );
         column.push(Part::text(
             wrap_text(&said, usize::from(width))
