@@ -82,13 +82,25 @@ pub fn on_notice(app: &mut App, notice: SeatNotice) -> Redraw {
 
 /// When the room saw step `step` (0-based) done, for a step this run has left pending: it
 /// shows done with that time, as on the facilitator's dashboard, marked as the room's
-/// record. A step this run is doing, did or failed shows that instead.
+/// record. A step this run is doing, did or failed shows that instead; so do the test and
+/// the revocation once this run holds credentials: the room's record of them is of an
+/// earlier run's keys, and this run's are neither tested nor revoked.
 pub fn done_in_room(app: &App, step: usize) -> Option<DateTime<Utc>> {
     let room = app.room.as_ref()?;
     if app.steps.get(step)?.status != StepStatus::Pending {
         return None;
     }
+    if app.creds.is_some() && needs_credentials(app, step) {
+        return None;
+    }
     room.done_at.get(step).copied().flatten()
+}
+
+/// The steps shown done by the room's record alone, not by this run.
+pub fn done_by_record(app: &App) -> Vec<usize> {
+    (0..app.steps.len())
+        .filter(|&step| done_in_room(app, step).is_some())
+        .collect()
 }
 
 /// A step that acts on the credentials this run issued (their test, their revocation).
@@ -100,7 +112,8 @@ fn needs_credentials(app: &App, step: usize) -> bool {
 }
 
 /// How a step the room saw done can be done again here: at once, or, for the test and
-/// the revocation (of an earlier run's keys), once this run has credentials.
+/// the revocation (shown from the room's record only while this run has no credentials),
+/// once credentials are generated.
 pub fn again_here(app: &App, step: usize) -> String {
     if needs_credentials(app, step) {
         format!(

@@ -207,8 +207,8 @@ fn a_rejoined_seat_shows_the_steps_the_room_saw_done_with_their_time() {
     )));
     assert!(line("1. Enable").contains("● done") && !line("1. Enable").contains("record"));
     assert!(
-        screen.contains("5 Test ✓") || screen.contains(" 5 ✓"),
-        "the tab shows it done: {screen}"
+        screen.contains("5 Test (✓)") || screen.contains(" 5 (✓)"),
+        "the tab shows it done by the room's record: {screen}"
     );
 
     // The step pane says whose record it is, and Enter still does the step again.
@@ -276,4 +276,50 @@ fn enter_on_a_test_or_revoke_the_room_saw_done_asks_for_credentials_and_keeps_th
         assert!(!screen.contains("✗"), "{screen}");
     }
     assert_eq!(app.steps_done(), 6);
+}
+
+#[test]
+fn once_this_run_holds_credentials_the_earlier_runs_test_and_revocation_are_not_shown_done() {
+    use super::room::done_in_room;
+    use super::update_tests::{GENERATE, REVOKE, TEST, issue};
+    let mut app = rejoined_after_the_whole_lab();
+    app.pane = Pane::Step(GENERATE);
+    key(&mut app, KeyCode::Enter);
+    issue(&mut app, std::time::Duration::from_secs(3600));
+    assert!(app.active_lease().is_some(), "this run's lease is alive");
+    // Its keys are neither tested nor revoked: steps 5 and 6 are this run's, pending.
+    assert_eq!(done_in_room(&app, TEST), None);
+    assert_eq!(done_in_room(&app, REVOKE), None);
+    assert_eq!(app.steps_done(), 4);
+    app.pane = Pane::Step(REVOKE);
+    let screen = drawn(&app);
+    assert!(!screen.contains("The room saw this step done"), "{screen}");
+    assert!(
+        !screen.contains("6 Revoke ✓") && !screen.contains("6 Revoke (✓)"),
+        "{screen}"
+    );
+    app.pane = Pane::Finish;
+    let screen = drawn(&app);
+    assert!(screen.contains("Not finished yet."), "{screen}");
+    assert!(!screen.contains("the keys died with the lease"), "{screen}");
+}
+
+#[test]
+fn the_finish_pane_and_the_tabs_say_which_steps_are_the_rooms_record() {
+    use super::state::StepStatus;
+    let mut app = rejoined_after_the_whole_lab();
+    app.steps[0].status = StepStatus::Done;
+    app.pane = Pane::Finish;
+    let screen = drawn(&app);
+    assert!(screen.contains("All six steps done."), "{screen}");
+    assert!(
+        screen.contains("steps 2, 3, 4, 5 and 6 by the room's record, before this run"),
+        "{screen}"
+    );
+    // This run's ✓, and the room's record marked as such.
+    assert!(
+        screen.contains("1 Enable ✓ ") || screen.contains(" 1 ✓ "),
+        "{screen}"
+    );
+    assert!(screen.contains("(✓)"), "{screen}");
 }

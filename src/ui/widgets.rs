@@ -28,10 +28,11 @@ fn status_badge(status: &StepStatus, theme: &Theme) -> Span<'static> {
     }
 }
 
-/// Step `step`'s mark in the tabs: this run's, or ✓ for a step the room saw done.
+/// Step `step`'s mark in the tabs: this run's, or (✓) for a step the room saw done, so
+/// the room's record never reads as this run's.
 pub fn step_mark(app: &App, step: usize) -> &'static str {
     match done_in_room(app, step) {
-        Some(_) => status_mark(&StepStatus::Done),
+        Some(_) => " (✓)",
         None => status_mark(&app.steps[step].status),
     }
 }

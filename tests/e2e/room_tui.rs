@@ -421,8 +421,8 @@ fn a_rejoined_tui_shows_the_steps_the_room_saw_done_and_can_still_do_them_again(
         assert!(line.contains("UTC (the room's record)"), "{line}");
     }
     assert!(
-        screen.contains("6 Revoke ✓") || screen.contains("6 ✓"),
-        "{screen}"
+        screen.contains("6 Revoke (✓)") || screen.contains("6 (✓)"),
+        "the room's record, marked as such: {screen}"
     );
 
     // Step 5 needs this run's credentials: Enter says so, and the room's record stays.
@@ -454,4 +454,10 @@ fn a_rejoined_tui_shows_the_steps_the_room_saw_done_and_can_still_do_them_again(
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // This run's keys are alive, untested, unrevoked: steps 5 and 6 are this run's again,
+    // and the finish pane does not say the lab is done.
+    learner.keys(&["n", "n", "n"]);
+    let screen = learner.wait_for("Not finished yet.");
+    assert!(screen.contains("4 of 6 steps done"), "{screen}");
+    assert!(!screen.contains("(✓)"), "{screen}");
 }

@@ -22,7 +22,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
             },
             theme.title,
         )),
-        Line::raw(format!("{done} of {all} steps done.")),
+        Line::raw(format!("{done} of {all} steps done{}.", by_record(app))),
         Line::raw(""),
     ];
     if done == all {
@@ -36,4 +36,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Room {
     let mut column = Column::default();
     column.push(Part::text(lines, area.width));
     column.render(frame, area, app.scroll.get(app.pane), theme)
+}
+
+/// Which of the steps counted done are the room's record, not this run's (a rejoined
+/// seat): ` (steps 4, 5 and 6 by the room's record, before this run)`, or nothing.
+fn by_record(app: &App) -> String {
+    let steps: Vec<String> = crate::app::room::done_by_record(app)
+        .into_iter()
+        .map(|step| (step + 1).to_string())
+        .collect();
+    let list = match steps.as_slice() {
+        [] => return String::new(),
+        [one] => format!("step {one}"),
+        [rest @ .., last] => format!("steps {} and {last}", rest.join(", ")),
+    };
+    format!(" ({list} by the room's record, before this run)")
 }
