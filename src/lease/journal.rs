@@ -182,6 +182,34 @@ fn earlier_paths(main: &Path, vault_addr: &str, namespace: Option<&str>) -> Vec<
         .collect()
 }
 
+/// The files kept beside the journal `main`, sorted: `<stem>.unreadable-<ts>.json`
+/// (written by runs that could not read it) and `<stem>.corrupt-<ts>.json` (damaged
+/// copies moved aside).
+fn kept_beside(main: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(stem)) = (main.parent(), main.file_stem().and_then(|s| s.to_str())) else {
+        return Vec::new();
+    };
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = listing
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            let Some(rest) = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|name| name.strip_prefix(stem))
+            else {
+                return false;
+            };
+            (rest.starts_with(".unreadable-") || rest.starts_with(".corrupt-"))
+                && rest.ends_with(".json")
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 /// An address (and namespace) made into a file name.
 fn file_name(address: &str, namespace: Option<&str>) -> String {
     let mut name: String = address
@@ -304,11 +332,20 @@ impl Journal {
         (journal, error.or(adopted))
     }
 
-    /// Takes in the journals this Vault had under their earlier names: their leases are
-    /// written into this one, then those files are removed, so each lease is in one file
-    /// (`vaultlab cleanup` lists every file). One that cannot be read is left where it is.
+    /// Takes in the journals this Vault had under their earlier names, and the files kept
+    /// beside each (where a run that could not read one wrote its leases): their leases
+    /// are written into this one (every entry of a journal, the open ones of a file kept
+    /// beside), then those files are removed, so each lease is in one file (`vaultlab
+    /// cleanup` lists every file). One that cannot be read is left where it is.
     fn adopt_earlier(&mut self, earlier: &[PathBuf]) -> Option<JournalError> {
-        let found: Vec<&PathBuf> = earlier.iter().filter(|path| path.exists()).collect();
+        let found: Vec<(PathBuf, bool)> = earlier
+            .iter()
+            .flat_map(|path| {
+                let beside = kept_beside(path).into_iter().map(|p| (p, true));
+                std::iter::once((path.clone(), false)).chain(beside)
+            })
+            .filter(|(path, _)| path.exists())
+            .collect();
         if found.is_empty() {
             return None;
         }
@@ -316,18 +353,19 @@ impl Journal {
             let _lock = self.lock()?;
             self.reload()?;
             let mut taken = Vec::new();
-            for path in found {
-                let Some(Contents::Read(file)) = std::fs::read(path).ok().map(|b| Contents::of(&b))
+            for (path, beside) in found {
+                let Some(Contents::Read(file)) =
+                    std::fs::read(&path).ok().map(|b| Contents::of(&b))
                 else {
                     continue;
                 };
                 for entry in file.entries {
-                    if !self
+                    let known = self
                         .file
                         .entries
                         .iter()
-                        .any(|e| e.lease_id == entry.lease_id)
-                    {
+                        .any(|e| e.lease_id == entry.lease_id);
+                    if !known && (!beside || entry.is_open()) {
                         self.file.entries.push(entry);
                     }
                 }
@@ -335,7 +373,7 @@ impl Journal {
             }
             self.save()?;
             for path in taken {
-                if let Err(e) = std::fs::remove_file(path) {
+                if let Err(e) = std::fs::remove_file(&path) {
                     tracing::warn!("{} was taken in but stays: {e}", path.display());
                 }
             }
@@ -380,31 +418,10 @@ impl Journal {
     /// (`*.unreadable-<ts>.json`), and damaged copies were moved there
     /// (`*.corrupt-<ts>.json`).
     fn kept_aside(&self) -> Vec<PathBuf> {
-        let (Some(dir), Some(stem)) = (
-            self.main.parent(),
-            self.main.file_stem().and_then(|s| s.to_str()),
-        ) else {
-            return Vec::new();
-        };
-        let Ok(listing) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        let mut found: Vec<PathBuf> = listing
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| {
-                let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
-                    return false;
-                };
-                let Some(rest) = name.strip_prefix(stem) else {
-                    return false;
-                };
-                (rest.starts_with(".unreadable-") || rest.starts_with(".corrupt-"))
-                    && rest.ends_with(".json")
-                    && *p != self.path
-            })
-            .collect();
-        found.sort();
-        found
+        kept_beside(&self.main)
+            .into_iter()
+            .filter(|p| *p != self.path)
+            .collect()
     }
 
     /// Adds the open leases of the files kept aside that can be read, unless this journal
@@ -863,6 +880,45 @@ mod tests {
             std::fs::read_to_string(&damaged).unwrap(),
             "{ not a journal"
         );
+    }
+
+    #[test]
+    fn leases_kept_beside_a_journal_under_its_scheme_are_taken_in_too() {
+        // A run that could not read the http journal wrote its lease beside it; a damaged
+        // https one was moved aside, still readable to this vaultlab.
+        let dir = tempfile::tempdir().unwrap();
+        let leases = dir.path().join("leases");
+        std::fs::create_dir_all(&leases).unwrap();
+        let unreadable =
+            leases.join("http___127.0.0.1_8200__ns_room_ada.unreadable-1763900000.json");
+        std::fs::write(&unreadable, KEPT_BY_SCHEME).unwrap();
+        let corrupt = leases.join("https___127.0.0.1_8200__ns_room_ada.corrupt-1763900100.json");
+        std::fs::write(
+            &corrupt,
+            KEPT_BY_SCHEME
+                .replace("http://", "https://")
+                .replace("/abc", "/def"),
+        )
+        .unwrap();
+        // Another seat's: not this journal's.
+        let bobs = leases.join("http___127.0.0.1_8200__ns_room_bob.unreadable-1763900000.json");
+        std::fs::write(&bobs, KEPT_BY_SCHEME.replace("room/ada", "room/bob")).unwrap();
+
+        let addr = "https://127.0.0.1:8200";
+        let path = path_for(dir.path(), addr, Some("room/ada"));
+        let (journal, error) = Journal::open(path.clone(), addr, Some("room/ada"), at(9));
+        assert!(error.is_none(), "{error:?}");
+        let ids: Vec<&str> = journal
+            .open_entries()
+            .map(|e| e.lease_id.as_str())
+            .collect();
+        assert_eq!(ids, ["aws/creds/my-role/abc", "aws/creds/my-role/def"]);
+        // Written into the journal, the files beside gone: cleanup --address sees them,
+        // and each lease is in one file.
+        assert!(!unreadable.exists() && !corrupt.exists());
+        assert!(bobs.exists());
+        let (again, _) = Journal::open(path, "http://127.0.0.1:8200", Some("room/ada"), at(10));
+        assert_eq!(again.open_entries().count(), 2);
     }
 
     #[test]
