@@ -210,6 +210,14 @@ fn kept_beside(main: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The lock of the journal file `path`, held until dropped: a file beside it (`.lock` for
+/// `.json`), since the journal itself is replaced by rename on every write.
+fn lock_beside(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = private_file::open_private_append(&path.with_extension("lock"))?;
+    file.lock()?;
+    Ok(file)
+}
+
 /// An address (and namespace) made into a file name.
 fn file_name(address: &str, namespace: Option<&str>) -> String {
     let mut name: String = address
@@ -353,12 +361,19 @@ impl Journal {
             let _lock = self.lock()?;
             self.reload()?;
             let mut taken = Vec::new();
+            // Each file's own lock is held while it is read and removed, over this one's:
+            // a vaultlab from before the rename may be writing it (it takes only that one).
+            let mut held = Vec::new();
             for (path, beside) in found {
+                let Ok(their_lock) = lock_beside(&path) else {
+                    continue;
+                };
                 let Some(Contents::Read(file)) =
                     std::fs::read(&path).ok().map(|b| Contents::of(&b))
                 else {
                     continue;
                 };
+                held.push(their_lock);
                 for entry in file.entries {
                     let known = self
                         .file
@@ -377,6 +392,7 @@ impl Journal {
                     tracing::warn!("{} was taken in but stays: {e}", path.display());
                 }
             }
+            drop(held);
             Ok(())
         };
         adopt().err()
@@ -530,10 +546,7 @@ impl Journal {
         if let Some(dir) = self.path.parent() {
             private_file::create_private_dir(dir).map_err(write_error)?;
         }
-        let file = private_file::open_private_append(&self.path.with_extension("lock"))
-            .map_err(write_error)?;
-        file.lock().map_err(write_error)?;
-        Ok(file)
+        lock_beside(&self.path).map_err(write_error)
     }
 
     /// Takes the entries on disk, if the file is there. One damaged meanwhile is moved
@@ -919,6 +932,42 @@ mod tests {
         assert!(bobs.exists());
         let (again, _) = Journal::open(path, "http://127.0.0.1:8200", Some("room/ada"), at(10));
         assert_eq!(again.open_entries().count(), 2);
+    }
+
+    #[test]
+    fn a_journal_under_its_earlier_name_is_taken_in_under_its_own_lock() {
+        // A vaultlab from before the rename, still running, is recording a lease in the
+        // http journal: it holds that journal's lock.
+        let dir = tempfile::tempdir().unwrap();
+        let leases = dir.path().join("leases");
+        std::fs::create_dir_all(&leases).unwrap();
+        let old = leases.join("http___127.0.0.1_8200__ns_room_ada.json");
+        std::fs::write(&old, KEPT_BY_SCHEME).unwrap();
+        let lock = private_file::open_private_append(&old.with_extension("lock")).unwrap();
+        lock.lock().unwrap();
+
+        let addr = "https://127.0.0.1:8200";
+        let path = path_for(dir.path(), addr, Some("room/ada"));
+        let opening = std::thread::spawn({
+            let path = path.clone();
+            move || Journal::open(path, addr, Some("room/ada"), at(9))
+        });
+        // Not a timing target: long enough for an open that does not wait to have
+        // taken the file in.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(old.exists(), "taken in while its owner was writing it");
+        // The old run's lease, written before it lets go of the lock.
+        std::fs::write(&old, KEPT_BY_SCHEME.replace("/abc", "/xyz")).unwrap();
+        lock.unlock().unwrap();
+
+        let (journal, error) = opening.join().unwrap();
+        assert!(error.is_none(), "{error:?}");
+        let ids: Vec<&str> = journal
+            .open_entries()
+            .map(|e| e.lease_id.as_str())
+            .collect();
+        assert_eq!(ids, ["aws/creds/my-role/xyz"]);
+        assert!(!old.exists());
     }
 
     #[test]
