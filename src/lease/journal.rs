@@ -158,7 +158,25 @@ pub fn data_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
 pub fn path_for(data_dir: &Path, vault_addr: &str, namespace: Option<&str>) -> PathBuf {
     data_dir
         .join("leases")
-        .join(file_name(without_scheme(vault_addr), namespace))
+        .join(file_name(&place(vault_addr), namespace))
+}
+
+/// Which Vault an address is, whatever scheme reached it: its host (lowercased, as URLs
+/// have it) and port (the scheme's when none is given: `http://h` is port 80, `https://h`
+/// 443, two Vaults), and a path below it if any.
+fn place(vault_addr: &str) -> String {
+    match reqwest::Url::parse(vault_addr) {
+        Ok(url) if url.host_str().is_some() => {
+            let host = url.host_str().unwrap_or_default();
+            let port = url
+                .port_or_known_default()
+                .map(|port| format!(":{port}"))
+                .unwrap_or_default();
+            let path = url.path().trim_end_matches('/');
+            format!("{host}{port}{path}")
+        }
+        _ => without_scheme(vault_addr).to_ascii_lowercase(),
+    }
 }
 
 fn without_scheme(vault_addr: &str) -> &str {
@@ -168,18 +186,31 @@ fn without_scheme(vault_addr: &str) -> &str {
         .unwrap_or(vault_addr)
 }
 
-/// The files this Vault's journal had before journals were keyed by host and port: keyed
-/// by the whole address, one per scheme it was reached by (`http___10.1.2.3_8200.json`).
+/// The files this Vault's journal may have had under earlier names: keyed by the whole
+/// address, one per scheme it was reached by (`http___10.1.2.3_8200.json`), then by the
+/// address without its scheme (`10.1.2.3_8200.json`, or `host.json` without a port,
+/// which either scheme shared); as typed now, or in lower case. Each is taken in only if the address it records is
+/// this Vault's (see `adopt_earlier`).
 fn earlier_paths(main: &Path, vault_addr: &str, namespace: Option<&str>) -> Vec<PathBuf> {
     let Some(dir) = main.parent() else {
         return Vec::new();
     };
-    let place = without_scheme(vault_addr);
-    ["http", "https"]
-        .into_iter()
-        .map(|scheme| dir.join(file_name(&format!("{scheme}://{place}"), namespace)))
-        .filter(|path| path != main)
-        .collect()
+    let typed = without_scheme(vault_addr);
+    let mut paths: Vec<PathBuf> = [
+        vault_addr.to_owned(),
+        format!("http://{typed}"),
+        format!("https://{typed}"),
+        typed.to_owned(),
+    ]
+    .iter()
+    // As typed then, or as typed now: the host's case may differ.
+    .flat_map(|address| [address.clone(), address.to_ascii_lowercase()])
+    .map(|address| dir.join(file_name(&address, namespace)))
+    .filter(|path| path != main)
+    .collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// The files kept beside the journal `main`, sorted: `<stem>.unreadable-<ts>.json`
@@ -373,6 +404,10 @@ impl Journal {
                 else {
                     continue;
                 };
+                // Another Vault's (a name both schemes shared, a port apart): left alone.
+                if place(&file.vault_addr) != place(&self.file.vault_addr) {
+                    continue;
+                }
                 held.push(their_lock);
                 for entry in file.entries {
                     let known = self
@@ -809,6 +844,47 @@ mod tests {
         assert_eq!(a, Path::new("/data/leases/vault.example_8200.json"));
         // The same Vault by either scheme (a room restarted with --tls): the same file.
         assert_eq!(a, path_for(base, "http://vault.example:8200", None));
+        // Host names are not case-sensitive; a port left out is the scheme's.
+        assert_eq!(a, path_for(base, "https://Vault.EXAMPLE:8200/", None));
+        assert_eq!(
+            path_for(base, "https://vault.example", None),
+            path_for(base, "https://vault.example:443", None)
+        );
+        // Without a port, two schemes are two ports: two Vaults.
+        assert_ne!(
+            path_for(base, "http://vault.example", None),
+            path_for(base, "https://vault.example", None)
+        );
+    }
+
+    #[test]
+    fn an_earlier_journal_is_taken_in_only_by_the_vault_at_its_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let leases = dir.path().join("leases");
+        std::fs::create_dir_all(&leases).unwrap();
+        let journal_of = |addr: &str, id: &str| {
+            KEPT_BY_SCHEME
+                .replace("http://127.0.0.1:8200", addr)
+                .replace("\"room/ada\"", "null")
+                .replace("/abc", id)
+        };
+        // Kept by scheme: the https one is port 443's; and one kept by host alone (as
+        // the first host-keyed vaultlab wrote it), of the Vault at port 80.
+        let https = leases.join("https___vault.example.json");
+        std::fs::write(&https, journal_of("https://vault.example", "/tls")).unwrap();
+        let host_only = leases.join("vault.example.json");
+        std::fs::write(&host_only, journal_of("http://vault.example", "/plain")).unwrap();
+
+        let ids = |addr: &str| -> Vec<String> {
+            let (journal, error) =
+                Journal::open(path_for(dir.path(), addr, None), addr, None, at(9));
+            assert!(error.is_none(), "{error:?}");
+            journal.open_entries().map(|e| e.lease_id.clone()).collect()
+        };
+        assert_eq!(ids("http://vault.example"), ["aws/creds/my-role/plain"]);
+        assert!(https.exists(), "port 443's journal is not port 80's");
+        assert_eq!(ids("https://Vault.example"), ["aws/creds/my-role/tls"]);
+        assert!(!https.exists() && !host_only.exists());
     }
 
     /// A journal as vaultlab wrote it while journals were keyed by the whole address: a
