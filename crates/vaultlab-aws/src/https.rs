@@ -110,8 +110,11 @@ impl HttpClient for ConfiguredTls {
         connectors
             .entry(key)
             .or_insert_with(|| {
+                // Redirects reach the SDK as they came, as with its own client: reqwest
+                // would follow a 301/302/303 as a GET, without the signed body.
                 let mut builder = reqwest::Client::builder()
                     .tls_backend_preconfigured((*self.tls).clone())
+                    .redirect(reqwest::redirect::Policy::none())
                     .no_proxy();
                 for proxy in &self.proxies {
                     builder = builder.proxy(proxy.clone());
