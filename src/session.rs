@@ -196,10 +196,10 @@ fn open_live(
     // not be the address the room is reached at; through the proxies its Vault calls
     // use. Else the aws CLI's own variable.
     let trust = match (&options.vault_flags.pin, env("AWS_CA_BUNDLE")) {
-        (Some(pin), _) => crate::aws::Trust::Configured {
-            tls: Arc::new(pin.client_config()),
-            proxies: crate::vault::client::proxies(&vault.config().proxy)?,
-        },
+        (Some(pin), _) => crate::aws::Trust::Configured(crate::aws::ConfiguredHttps::new(
+            Arc::new(pin.client_config()),
+            crate::vault::client::proxies(&vault.config().proxy)?,
+        )),
         (None, Some(bundle)) => crate::aws::Trust::Bundle(bundle.into()),
         (None, None) => crate::aws::Trust::Roots,
     };

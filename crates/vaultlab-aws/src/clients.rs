@@ -1,7 +1,6 @@
 //! Building SDK clients for one endpoint and one pair of static keys.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
@@ -17,7 +16,7 @@ pub struct AwsTarget {
 }
 
 /// Which servers' certificates the calls trust.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Trust {
     /// The platform's roots, as the SDK's own client does.
     #[default]
@@ -28,24 +27,7 @@ pub enum Trust {
     /// A rustls configuration made elsewhere, whose verifier decides: a room's pin
     /// (`vaultlab join --pin`), which trusts the room's certificate by its hash alone.
     /// With the proxies the seat's Vault calls use, and no others (not the system's).
-    Configured {
-        tls: Arc<rustls::ClientConfig>,
-        proxies: Vec<reqwest::Proxy>,
-    },
-}
-
-impl PartialEq for Trust {
-    /// Configurations are the same when they are the very same one.
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Trust::Roots, Trust::Roots) => true,
-            (Trust::Bundle(a), Trust::Bundle(b)) => a == b,
-            (Trust::Configured { tls: a, .. }, Trust::Configured { tls: b, .. }) => {
-                Arc::ptr_eq(a, b)
-            }
-            _ => false,
-        }
-    }
+    Configured(crate::https::ConfiguredHttps),
 }
 
 /// Keys given to vaultlab, not found by the SDK's credential chain: the lab is explicit
@@ -93,9 +75,7 @@ macro_rules! client {
                 .http_client(match &target.trust {
                     Trust::Roots => crate::https::https_client(),
                     Trust::Bundle(bundle) => crate::https::https_client_trusting(bundle),
-                    Trust::Configured { tls, proxies } => {
-                        crate::https::https_client_with(tls.clone(), proxies.clone())
-                    }
+                    Trust::Configured(https) => https.http_client(),
                 })
                 .retry_config($sdk::config::retry::RetryConfig::disabled())
                 .timeout_config(

@@ -76,22 +76,50 @@ fn client_with(context: Option<TlsContext>) -> SharedHttpClient {
 /// alone, the ones the Vault calls beside them use (loopback never): not reqwest's own
 /// choice (the system's settings, `ALL_PROXY`, loopback included), which would send the
 /// AWS calls one way and the Vault calls another.
-pub fn https_client_with(
-    tls: Arc<rustls::ClientConfig>,
-    proxies: Vec<reqwest::Proxy>,
-) -> SharedHttpClient {
-    SharedHttpClient::new(ConfiguredTls {
-        tls,
-        proxies,
-        connectors: Mutex::default(),
-    })
+///
+/// Made once for a seat and cloned into each SDK client (every AWS call makes its own):
+/// the clones share one reqwest client per pair of timeouts, and so its connections and
+/// TLS sessions.
+#[derive(Debug, Clone)]
+pub struct ConfiguredHttps(Arc<ConfiguredTls>);
+
+impl ConfiguredHttps {
+    pub fn new(tls: Arc<rustls::ClientConfig>, proxies: Vec<reqwest::Proxy>) -> Self {
+        Self(Arc::new(ConfiguredTls {
+            tls,
+            proxies,
+            connectors: Mutex::default(),
+        }))
+    }
+
+    /// For one SDK client: the shared one behind it.
+    pub(crate) fn http_client(&self) -> SharedHttpClient {
+        SharedHttpClient::new(self.clone())
+    }
+}
+
+impl PartialEq for ConfiguredHttps {
+    /// The same when they are the very same one.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl HttpClient for ConfiguredHttps {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
 }
 
 /// A connector's connect and read timeouts.
 type Timeouts = (Option<Duration>, Option<Duration>);
 
-/// One reqwest client per pair of timeouts the SDK asks for (it asks once per client,
-/// in practice), each keeping its connections.
+/// One reqwest client per pair of timeouts the SDK asks for (the same for every client
+/// of the lab), each keeping its connections.
 #[derive(Debug)]
 struct ConfiguredTls {
     tls: Arc<rustls::ClientConfig>,

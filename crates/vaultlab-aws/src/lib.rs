@@ -17,3 +17,4 @@ pub use calls::{
 };
 pub use clients::{AwsTarget, StaticKeys, Trust};
 pub use error::AwsCallError;
+pub use https::ConfiguredHttps;

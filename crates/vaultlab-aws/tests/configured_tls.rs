@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use vaultlab_aws::{AwsTarget, StaticKeys, Trust, caller_identity};
+use vaultlab_aws::{AwsTarget, ConfiguredHttps, StaticKeys, Trust, caller_identity};
 
 const IDENTITY: &str = r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ada</Arn><UserId>AIDAADA</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#;
 
@@ -93,10 +93,7 @@ fn configured() -> Trust {
         .unwrap()
         .with_root_certificates(rustls::RootCertStore::empty())
         .with_no_client_auth();
-    Trust::Configured {
-        tls: Arc::new(tls),
-        proxies: Vec::new(),
-    }
+    Trust::Configured(ConfiguredHttps::new(Arc::new(tls), Vec::new()))
 }
 
 fn target(url: &str, trust: Trust) -> AwsTarget {
@@ -127,4 +124,16 @@ async fn a_redirect_reaches_the_sdk_as_it_came_and_is_not_followed() {
     // The same server, asked at the place it names: it answers (the test's own check).
     let moved = caller_identity(&target(&format!("{url}/moved"), configured()), &keys()).await;
     assert!(moved.is_ok(), "{moved:?}");
+}
+
+#[tokio::test]
+async fn the_calls_of_one_seat_share_one_client_and_its_connections() {
+    let (url, seen) = serve(false).await;
+    let trust = configured();
+    // Each call makes its SDK client, as the lab's calls do.
+    for _ in 0..3 {
+        let identity = caller_identity(&target(&url, trust.clone()), &keys()).await;
+        assert!(identity.is_ok(), "{identity:?}");
+    }
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
 }
