@@ -210,7 +210,14 @@ impl Engine for AwsEngine {
                 curl: self.describe_instances_cli(&creds, &values),
                 response,
             };
-            proof(refused_with, user_gone, exchange)
+            match &refused {
+                // No answer proves nothing either way: said as such, in the room's words
+                // in a seat.
+                Err(e) if is_unreachable_code(&e.code) => {
+                    unanswered(e, &hint(self.in_room, e), exchange)
+                }
+                _ => proof(refused_with, user_gone, exchange),
+            }
         }
         .boxed()
     }
@@ -330,6 +337,34 @@ pub fn proof(refused_with: Option<String>, user_gone: bool, exchange: Exchange) 
             "The revoked keys still work",
             "AWS still accepts them, or the IAM user is still there.",
             "Vault revokes in the background: look up the lease, or check Vault's log for a revocation error.",
+        ),
+    }
+}
+
+/// A look at revoked keys that AWS did not answer (`e`): neither refused nor accepted,
+/// and the IAM user neither seen gone nor there; `hint` says what to do.
+pub fn unanswered(e: &AwsCallError, hint: &str, exchange: Exchange) -> Proof {
+    Proof {
+        summary: format!("no answer from AWS ({})", e.code),
+        dead: false,
+        lines: vec![
+            ProofLine {
+                ok: false,
+                text: format!(
+                    "DescribeInstances with the old keys: no answer ({})",
+                    e.code
+                ),
+            },
+            ProofLine {
+                ok: false,
+                text: "Whether the IAM user Vault made is gone: no answer".into(),
+            },
+        ],
+        exchange,
+        still_alive: Failure::new(
+            format!("No answer from AWS to DescribeInstances ({})", e.code),
+            e.message.clone(),
+            hint,
         ),
     }
 }
@@ -558,6 +593,24 @@ mod tests {
                 "step 5: {}",
                 refused.failure.hint
             );
+            // Step 6: no answer is not keys that still work.
+            let proof = engine
+                .prove_revoked(values.clone(), values.clone(), Some("vault-user".into()))
+                .await;
+            assert!(!proof.dead);
+            assert!(
+                said_so(&proof.still_alive.hint),
+                "step 6: {}",
+                proof.still_alive.hint
+            );
+            for line in &proof.lines {
+                assert!(
+                    !line.text.contains("still") && line.text.contains("no answer"),
+                    "step 6: {}",
+                    line.text
+                );
+            }
+            assert!(!proof.still_alive.what.contains("still work"));
             let checks = engine
                 .doctor_checks(Some((values.clone(), "the seat".into())))
                 .await;
