@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::{Engine, Fact, Proof, ProofLine, Refusal, Retry, Values, Verified};
-use crate::aws::error::is_unreachable_code;
+use crate::aws::error::{CERTIFICATE_REFUSED, is_unreachable_code};
 use crate::aws::{AwsCallError, AwsTarget, StaticKeys, Trust, calls};
 use crate::checks::Check;
 use crate::exchange::{Exchange, Failure};
@@ -89,10 +89,16 @@ pub struct AwsEngine {
 /// What to do when the room's AWS does not answer a seat.
 const ROOM_UNREACHABLE: &str = "The room does not answer: check that this computer is still on the room's network, and ask the facilitator whether the room is running (a room restarted with its state gives your seat back).";
 
+/// What to do when the room's AWS shows a certificate other than the one the seat pinned
+/// (as the seat's Vault calls say it: someone may be in between).
+const ROOM_NOT_PINNED: &str = "The room's certificate is not the one your join line pinned: ask the facilitator for the room's join line, and do not go on until it matches (someone may be in between).";
+
 /// What to do next after `e`, in a room's seat or not.
 fn hint(in_room: bool, e: &AwsCallError) -> String {
     if in_room && is_unreachable_code(&e.code) {
         ROOM_UNREACHABLE.to_owned()
+    } else if in_room && e.code == CERTIFICATE_REFUSED {
+        ROOM_NOT_PINNED.to_owned()
     } else {
         e.hint().to_owned()
     }
@@ -391,6 +397,8 @@ pub fn refusal(e: AwsCallError, hint: &str) -> Refusal {
     };
     let what = if is_unreachable_code(&e.code) {
         format!("No answer from AWS to DescribeInstances ({})", e.code)
+    } else if e.code == CERTIFICATE_REFUSED {
+        "AWS's certificate was refused: DescribeInstances was not sent".to_owned()
     } else {
         format!("AWS refused DescribeInstances: {}", e.code)
     };
@@ -527,6 +535,27 @@ mod tests {
                 .waiting
                 .contains("eventually consistent")
         );
+    }
+
+    #[test]
+    fn in_a_seat_a_certificate_other_than_the_pinned_one_is_said_as_the_vault_calls_say_it() {
+        let error = AwsCallError {
+            code: CERTIFICATE_REFUSED.into(),
+            message: "the room's certificate does not match the fingerprint in your join line"
+                .into(),
+            http_status: None,
+        };
+        let said = hint(true, &error);
+        assert!(said.contains("someone may be in between"), "{said}");
+        assert!(!said.contains("does not answer"), "{said}");
+        let refused = refusal(error.clone(), &said);
+        assert!(
+            !refused.failure.what.contains("No answer"),
+            "{}",
+            refused.failure.what
+        );
+        assert_eq!(refused.retry, Retry::No);
+        assert!(!hint(false, &error).contains("join line"));
     }
 
     #[test]

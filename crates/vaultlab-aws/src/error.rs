@@ -71,6 +71,8 @@ pub fn hint_for_code(code: &str) -> &'static str {
         "The secret key does not match the access key: check for a copy-paste slip."
     } else if is_unreachable_code(code) {
         "Check the network, the region, and the endpoint (--aws-endpoint or AWS_ENDPOINT_URL)."
+    } else if code == CERTIFICATE_REFUSED {
+        "The endpoint's certificate is not trusted: check the endpoint's address, and AWS_CA_BUNDLE for a private CA."
     } else {
         "See AWS's message above."
     }
@@ -86,6 +88,11 @@ where
             SdkError::TimeoutError(_) => AwsCallError {
                 code: "Timeout".into(),
                 message: "no answer in time".into(),
+                http_status,
+            },
+            SdkError::DispatchFailure(_) if refused_certificate(&error).is_some() => AwsCallError {
+                code: CERTIFICATE_REFUSED.into(),
+                message: refused_certificate(&error).unwrap_or_default(),
                 http_status,
             },
             SdkError::DispatchFailure(failure) => AwsCallError {
@@ -126,6 +133,35 @@ where
     }
 }
 
+/// The certificate the server showed was refused (by the trust store, or by a room's
+/// pin, whose verifier says why: its words are given as they are).
+pub const CERTIFICATE_REFUSED: &str = "CertificateRefused";
+
+/// Why the server's certificate was refused, if that is why the call failed: the words
+/// of the verifier's own error (a room's pin says which fingerprint it saw), else
+/// rustls's. An io::Error's `source` skips the error it wraps: that one is looked at too.
+fn refused_certificate(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(refusal @ rustls::Error::InvalidCertificate(why)) =
+            error.downcast_ref::<rustls::Error>()
+        {
+            return Some(match why {
+                rustls::CertificateError::Other(other) => other.to_string(),
+                _ => refusal.to_string(),
+            });
+        }
+        cause = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    None
+}
+
 /// The last error in the chain: "Connection refused (os error 111)" rather than the
 /// SDK's whole nested description.
 fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
@@ -152,5 +188,37 @@ mod tests {
         assert!(error("RequestLimitExceeded").is_throttling());
         assert!(error("UnauthorizedOperation").is_denied());
         assert!(error("SignatureDoesNotMatch").hint().contains("secret key"));
+    }
+
+    /// What a room's pin says when the certificate is not the pinned one.
+    #[derive(Debug)]
+    struct NotThePinnedOne;
+
+    impl std::fmt::Display for NotThePinnedOne {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the room's certificate does not match the fingerprint in your join line")
+        }
+    }
+
+    impl std::error::Error for NotThePinnedOne {}
+
+    #[test]
+    fn a_certificate_refused_by_a_pin_is_said_in_the_pins_words_not_as_no_answer() {
+        use aws_sdk_ec2::operation::describe_instances::DescribeInstancesError;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        // As the TLS stack hands a verifier's refusal up: rustls's error in an io::Error.
+        let refusal = rustls::Error::InvalidCertificate(rustls::CertificateError::Other(
+            rustls::OtherError(std::sync::Arc::new(NotThePinnedOne)),
+        ));
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, refusal);
+        let sdk: SdkError<DescribeInstancesError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(io)));
+        let error = AwsCallError::from(sdk);
+        assert_eq!(error.code, CERTIFICATE_REFUSED);
+        assert_eq!(
+            error.message,
+            "the room's certificate does not match the fingerprint in your join line"
+        );
+        assert!(!is_unreachable_code(&error.code));
     }
 }
