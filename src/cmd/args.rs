@@ -182,6 +182,7 @@ impl VaultArgs {
             skip_verify: self.tls_skip_verify,
             client_timeout: self.client_timeout.clone(),
             pin: None,
+            in_room: false,
         }
     }
 }

@@ -113,6 +113,7 @@ pub(super) async fn open_seat_session(
             address: Some(room.url.clone()),
             namespace: Some(seat.namespace.trim_end_matches('/').to_owned()),
             pin: room.pin.clone(),
+            in_room: true,
             ..VaultFlags::default()
         },
         in_room: true,

@@ -13,6 +13,8 @@ use crate::aws::{AwsCallError, AwsTarget, StaticKeys, Trust, calls};
 use crate::checks::Check;
 use crate::exchange::{Exchange, Failure};
 use crate::setup::{EnvVar, Prefill};
+// What to do when the room's AWS does not answer a seat: as when its Vault does not.
+use crate::vault::error::ROOM_UNREACHABLE;
 use secrecy::SecretString;
 use vaultlab_sandbox::Sandbox;
 
@@ -85,9 +87,6 @@ pub struct AwsEngine {
     /// `join` was given, so no answer is the room's to explain, not an endpoint's.
     pub in_room: bool,
 }
-
-/// What to do when the room's AWS does not answer a seat.
-const ROOM_UNREACHABLE: &str = "The room does not answer: check that this computer is still on the room's network, and ask the facilitator whether the room is running (a room restarted with its state gives your seat back).";
 
 /// What to do when the room's AWS shows a certificate other than the one the seat pinned
 /// (as the seat's Vault calls say it: someone may be in between).

@@ -190,6 +190,15 @@ impl VaultClient {
         })
     }
 
+    /// A request that got no answer, in words: a room's seat is told of the room.
+    fn transport_error(&self, error: &reqwest::Error) -> VaultError {
+        let mut error = from_transport(&self.address, error);
+        if let VaultError::Unreachable { in_room, .. } = &mut error {
+            *in_room = self.config.in_room;
+        }
+        error
+    }
+
     /// `VaultConfig::from_env()` then `new`.
     pub fn from_env() -> Result<Self, VaultError> {
         Self::new(VaultConfig::from_env()?)
@@ -270,12 +279,12 @@ impl VaultClient {
             tracing::debug!(path = %req.path, "stale connection, sending again");
             response = self.request(req, token.as_ref())?.send().await;
         }
-        let response = response.map_err(|e| from_transport(&self.address, &e))?;
+        let response = response.map_err(|e| self.transport_error(&e))?;
         let status = response.status().as_u16();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| from_transport(&self.address, &e))?;
+            .map_err(|e| self.transport_error(&e))?;
         tracing::debug!(status, path = %req.path, "vault response");
         let success = (200..300).contains(&status)
             || (req.path == "sys/health" && HEALTH_STATUSES.contains(&status));
@@ -579,4 +588,36 @@ fn is_stale_connection(error: &reqwest::Error) -> bool {
         e.downcast_ref::<hyper::Error>()
             .is_some_and(hyper::Error::is_incomplete_message)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn in_a_rooms_seat_a_vault_that_does_not_answer_is_the_rooms_to_explain() {
+        // A port nobody listens on: the room has gone.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        for (in_room, said, not_said) in [
+            (true, "The room does not answer", "VAULT_ADDR"),
+            (false, "VAULT_ADDR", "room"),
+        ] {
+            let mut config = VaultConfig::new(&format!("http://127.0.0.1:{port}"), None).unwrap();
+            config.in_room = in_room;
+            let error = VaultClient::new(config)
+                .unwrap()
+                .read("sys/mounts")
+                .await
+                .unwrap_err();
+            assert!(matches!(error, VaultError::Unreachable { .. }), "{error:?}");
+            let hint = error.hint();
+            assert!(
+                hint.contains(said) && !hint.contains(not_said),
+                "in_room {in_room}: {hint}"
+            );
+        }
+    }
 }

@@ -65,6 +65,8 @@ pub struct VaultFlags {
     pub client_timeout: Option<String>,
     /// A room's certificate pin (`vaultlab join --pin`): only that certificate is trusted.
     pub pin: Option<crate::tls_pin::Pin>,
+    /// This Vault is a workshop room's (`vaultlab join`): no answer is the room's to explain.
+    pub in_room: bool,
 }
 
 impl VaultFlags {
@@ -94,6 +96,9 @@ pub struct VaultConfig {
     /// `VAULT_CLIENT_TIMEOUT`; zero means no timeout (as Go's `http.Client`).
     pub timeout: Duration,
     pub proxy: ProxySettings,
+    /// A workshop room's Vault, reached from a seat: its hints speak of the room, not of
+    /// VAULT_ADDR, which the learner never set.
+    pub in_room: bool,
 }
 
 impl fmt::Debug for VaultConfig {
@@ -115,6 +120,7 @@ impl fmt::Debug for VaultConfig {
             .field("pin", &self.pin)
             .field("timeout", &self.timeout)
             .field("proxy", &self.proxy)
+            .field("in_room", &self.in_room)
             .finish()
     }
 }
@@ -138,6 +144,7 @@ impl VaultConfig {
             pin: None,
             timeout: DEFAULT_TIMEOUT,
             proxy: ProxySettings::default(),
+            in_room: false,
         })
     }
 
@@ -226,6 +233,7 @@ impl VaultConfig {
             pin: flags.pin.clone(),
             timeout,
             proxy: ProxySettings::from_env(get),
+            in_room: flags.in_room,
         })
     }
 
@@ -505,6 +513,7 @@ mod tests {
             skip_verify: Some(false),
             client_timeout: Some("90s".into()),
             pin: None,
+            in_room: false,
         };
         assert!(flags.any());
         let c = VaultConfig::from_sources(&flags, lookup).unwrap();

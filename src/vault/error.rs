@@ -84,6 +84,8 @@ pub enum VaultError {
         addr: String,
         kind: UnreachableKind,
         reason: String,
+        /// The Vault is a workshop room's, reached from a seat (set by the client).
+        in_room: bool,
     },
 
     #[error("TLS with Vault at {addr} failed: {reason}")]
@@ -171,6 +173,9 @@ pub enum VaultError {
     },
 }
 
+/// What to do when a workshop room does not answer a seat: its Vault and its AWS alike.
+pub const ROOM_UNREACHABLE: &str = "The room does not answer: check that this computer is still on the room's network, and ask the facilitator whether the room is running (a room restarted with its state gives your seat back).";
+
 impl VaultError {
     /// What to do next, in one sentence.
     pub fn hint(&self) -> &str {
@@ -178,6 +183,7 @@ impl VaultError {
             VaultError::Config { .. } => {
                 "Fix or unset that environment variable (see `vault -h` for the VAULT_* settings)."
             }
+            VaultError::Unreachable { in_room: true, .. } => ROOM_UNREACHABLE,
             VaultError::Unreachable { kind, .. } => match kind {
                 UnreachableKind::Refused => {
                     "Nothing is listening there: start Vault (e.g. `vault server -dev`) or check VAULT_ADDR (or --address) and its port."
@@ -502,18 +508,21 @@ pub fn from_transport(addr: &str, error: &reqwest::Error) -> VaultError {
             addr,
             kind: UnreachableKind::Timeout,
             reason: "timed out waiting for an answer".into(),
+            in_room: false,
         }
     } else if refused {
         VaultError::Unreachable {
             addr,
             kind: UnreachableKind::Refused,
             reason: "connection refused".into(),
+            in_room: false,
         }
     } else if all.contains("dns error") || all.contains("failed to lookup address") {
         VaultError::Unreachable {
             addr,
             kind: UnreachableKind::Dns,
             reason: format!("cannot resolve the host name ({innermost})"),
+            in_room: false,
         }
     } else if tls_words.iter().any(|w| all.contains(w)) {
         let reason = if all.contains("invalidcontenttype") || all.contains("corrupt message") {
@@ -531,6 +540,7 @@ pub fn from_transport(addr: &str, error: &reqwest::Error) -> VaultError {
             } else {
                 chain.join(": ")
             },
+            in_room: false,
         }
     }
 }

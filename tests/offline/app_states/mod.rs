@@ -497,6 +497,7 @@ pub fn with_earlier_leases() -> App {
         addr: VAULT_ADDR.into(),
         kind: vaultlab::vault::error::UnreachableKind::Refused,
         reason: "connection refused".into(),
+        in_room: false,
     };
     let replies = [
         ("fail", Err(VaultRefusal::from(&refused))),
