@@ -268,6 +268,95 @@ async fn a_revoked_tokens_lease_whose_revocation_is_cut_by_kill_9_is_revoked_aft
     assert!(restarted.terminate().success());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_namespaces_queued_revocations_survive_kill_9_and_its_users_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sandbox.json");
+    let sandbox = start_with_state(crate::VAULTLAB, &state);
+    let api = SandboxApi::of(&sandbox);
+    // The lab in the namespace `ada` (addressed by path prefix), and a token of it.
+    let (status, body) = api.call("POST", "sys/namespaces/ada", None).await;
+    assert_eq!(status, 200, "{body}");
+    let policy = r#"path "aws/creds/*" { capabilities = ["read"] }"#;
+    let steps = [
+        ("ada/sys/mounts/aws", json!({"type": "aws"})),
+        (
+            "ada/aws/config/root",
+            json!({"access_key": api.admin_key, "secret_key": api.admin_secret, "region": "us-east-1"}),
+        ),
+        (
+            "ada/aws/roles/my-role",
+            json!({"credential_type": "iam_user", "policy_document": common::sandbox_load::LAB_POLICY}),
+        ),
+        ("ada/sys/policies/acl/creds", json!({ "policy": policy })),
+    ];
+    for (path, body) in steps {
+        let (status, reply) = api.call("POST", path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {status} {reply}");
+    }
+    let (status, made) = api
+        .call(
+            "POST",
+            "ada/auth/token/create",
+            Some(json!({"policies": ["creds"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    let seat_token = made["auth"]["client_token"].as_str().unwrap().to_owned();
+    let mut issued = Vec::new();
+    for token in [&seat_token, &api.token] {
+        let (status, creds) = api
+            .call_as(token, "GET", "ada/aws/creds/my-role", None)
+            .await;
+        assert_eq!(status, 200, "{creds}");
+        issued.push(creds);
+    }
+    assert_eq!(api.vault_users().await.len(), 2);
+
+    // Deleted while every DeleteUser fails: answered at once, its token gone, the
+    // revocations queued; then a kill -9.
+    api.arm_fault(json!({"aws_action": "DeleteUser", "code": "AccessDenied", "count": 1000}))
+        .await;
+    let (status, body) = api.call("DELETE", "sys/namespaces/ada", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"], json!({"status": "in-progress"}));
+    let (status, _) = api
+        .call_as(&seat_token, "GET", "ada/auth/token/lookup-self", None)
+        .await;
+    assert_ne!(status, 200, "the namespace's token is gone at once");
+    let (status, body) = api.call("GET", "sys/namespaces/ada", None).await;
+    assert_eq!(status, 200, "kept while its leases wait: {body}");
+    assert_eq!(body["data"]["tainted"], true);
+    let mut sandbox = sandbox;
+    sandbox.child.kill().unwrap();
+    sandbox.child.wait().unwrap();
+
+    // Restarted (faults are not kept): the leases are revoked, their users deleted, and
+    // the namespace is gone.
+    let restarted = start_with_state(crate::VAULTLAB, &state);
+    let api = SandboxApi::of(&restarted);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = api.call("GET", "sys/namespaces/ada", None).await;
+        if status == 404 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the deleted namespace is still there after the restart: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let left = api.wait_for_no_vault_users(Duration::from_secs(5)).await;
+    assert!(left.is_empty(), "users left: {left:?}");
+    for creds in &issued {
+        let key = creds["data"]["access_key"].as_str().unwrap();
+        let secret = creds["data"]["secret_key"].as_str().unwrap();
+        assert!(!api.key_works(key, secret).await);
+    }
+    assert!(restarted.terminate().success());
+}
+
 #[test]
 fn a_device_given_as_the_state_file_is_refused_before_it_is_read() {
     let mut child = std::process::Command::new(crate::VAULTLAB)

@@ -82,13 +82,24 @@ impl SandboxApi {
 
     /// A Vault request with the root token; the status and the JSON body (`Null` if empty).
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_as(&self.token, method, path, body).await
+    }
+
+    /// A Vault request with `token`; the status and the JSON body (`Null` if empty).
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self
             .http
             .request(
                 reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
                 format!("{}/v1/{path}", self.url),
             )
-            .header("X-Vault-Token", &self.token);
+            .header("X-Vault-Token", token);
         if let Some(body) = body {
             request = request.body(body.to_string());
         }

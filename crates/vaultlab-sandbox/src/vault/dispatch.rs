@@ -107,6 +107,10 @@ impl VaultServer {
                 // A locked namespace (or one under it) answers nothing, token or not.
                 match namespace_lock::refusal(|p| state.namespaces.get(p), &ns.path, &rest) {
                     Some(locked) => Err(locked),
+                    // One being deleted answers nothing, as OpenBao's router.
+                    None if state.namespaces.get(&ns.path).is_some_and(|n| n.tainted) => {
+                        Err(super::namespace_delete::tainted_refusal(&rest, &ns.path))
+                    }
                     None => Ok((ns, rest)),
                 }
             })

@@ -23,6 +23,7 @@ pub mod iam_client;
 pub mod iam_http;
 pub mod leases;
 pub mod namespace;
+pub mod namespace_delete;
 pub mod namespace_lock;
 pub mod namespaces_api;
 pub mod not_implemented;
@@ -313,6 +314,7 @@ impl VaultServer {
             while !server.durability.stopping() {
                 server.process_expired_tokens();
                 server.process_due_leases().await;
+                server.finish_namespace_deletions();
                 server.process_due_rollbacks().await;
                 let due = [
                     server.next_due_in(),

@@ -32,6 +32,11 @@ pub struct Namespace {
     /// Locked (`sys/namespaces/api-lock/lock`): the SHA-256 (hex) of its unlock key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlock_key_hash: Option<String>,
+    /// Being deleted (`DELETE sys/namespaces/<name>`): its tokens are revoked, its leases
+    /// queued; it is forgotten once the last of them is revoked. As OpenBao's, it answers
+    /// no request meanwhile.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tainted: bool,
 }
 
 impl Namespace {
@@ -48,6 +53,7 @@ impl Namespace {
             path: path.to_owned(),
             custom_metadata: BTreeMap::new(),
             unlock_key_hash: None,
+            tainted: false,
         }
     }
 
@@ -58,7 +64,7 @@ impl Namespace {
             "id": self.id,
             "locked": self.unlock_key_hash.is_some(),
             "path": self.path,
-            "tainted": false,
+            "tainted": self.tainted,
             "uuid": self.uuid,
         })
     }

@@ -3,9 +3,7 @@
 //! other than the root token; the other `-self` paths are `token_self`), with OpenBao
 //! 2.7's answers and words.
 //!
-//! Deleting a namespace revokes every lease in it through the engine first (so its IAM
-//! users are deleted), then drops its tokens, mounts and policies: stricter than OpenBao,
-//! which can leave leases issued from outside the namespace behind.
+//! Deleting a namespace is `namespace_delete`.
 
 use serde_json::{Map, Value, json};
 
@@ -51,7 +49,7 @@ impl VaultServer {
                 None => Reply::not_found_empty(),
             },
             Operation::Update => self.namespace_write(req, bare, &path),
-            Operation::Delete => self.namespace_delete(&path).await,
+            Operation::Delete => self.namespace_delete(&path),
         }
     }
 
@@ -109,6 +107,11 @@ impl VaultServer {
                 ));
             }
             if let Some(existing) = state.namespaces.get_mut(path) {
+                if existing.tainted {
+                    return Reply::bad_request(
+                        "namespace with that name exists and is currently tainted",
+                    );
+                }
                 existing.custom_metadata = metadata;
                 existing.json()
             } else {
@@ -178,77 +181,6 @@ impl VaultServer {
         };
         self.changed();
         Reply::data(json)
-    }
-
-    async fn namespace_delete(&self, path: &str) -> Reply {
-        {
-            let state = self.lock();
-            if !state.namespaces.contains_key(path) {
-                return Reply::warnings(vec!["requested namespace does not exist".into()]);
-            }
-            if state.namespaces.with_prefix(path).any(|(p, _)| p != path) {
-                return Reply::bad_request(
-                    "unable to delete namespace containing child namespaces",
-                );
-            }
-        }
-        if let Err(e) = self.delete_namespace(path).await {
-            return Reply::bad_request(e);
-        }
-        Reply::data(json!({ "status": "in-progress" }))
-    }
-
-    /// Revokes every lease of the namespace at `path` (no children), then forgets it with
-    /// its tokens, mounts and policies.
-    pub async fn delete_namespace(&self, path: &str) -> Result<(), String> {
-        let leases: Vec<String> = self
-            .lock()
-            .leases
-            .iter()
-            .filter(|(_, l)| l.namespace == path)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in leases {
-            self.revoke_now(&key)
-                .await
-                .map_err(|e| format!("failed to revoke {key:?}: {e}"))?;
-        }
-        {
-            let mut state = self.lock();
-            let tokens: Vec<String> = state
-                .tokens
-                .iter()
-                .filter(|(_, t)| t.namespace == path)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for key in tokens {
-                state.tokens.remove(&key);
-            }
-            let owned = |keys: Vec<String>| keys;
-            let mounts = owned(
-                state
-                    .mounts
-                    .with_prefix(path)
-                    .map(|(k, _)| k.clone())
-                    .collect(),
-            );
-            for key in mounts {
-                state.mounts.remove(&key);
-            }
-            let policies = owned(
-                state
-                    .policies
-                    .with_prefix(path)
-                    .map(|(k, _)| k.clone())
-                    .collect(),
-            );
-            for key in policies {
-                state.policies.remove(&key);
-            }
-            state.namespaces.remove(path);
-        }
-        self.changed();
-        Ok(())
     }
 
     /// `auth/token/create` and `create-orphan`, in the request's namespace. `parent` is
@@ -428,6 +360,9 @@ impl VaultServer {
             at.push('/');
             let mut state = self.lock();
             if let Some(ns) = state.namespaces.get(&at) {
+                if ns.tainted {
+                    return Err(format!("namespace {at:?} is being deleted"));
+                }
                 made = NsRef::of(ns);
                 continue;
             }

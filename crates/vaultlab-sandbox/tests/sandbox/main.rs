@@ -7,6 +7,7 @@ mod aws_endpoint;
 mod engine_connections;
 mod fault_bounds;
 mod fidelity;
+mod namespace_delete;
 mod namespace_differential;
 mod namespace_lock;
 mod namespace_patch_scan;

@@ -21,15 +21,15 @@ use super::room_seats::{Client, POLICY, do_the_lab, ec2, iam, start};
 const TOKENS: &[&str] = &["a", "a1", "b", "b1", "c", "d", "e"];
 
 /// What was issued on one server in one namespace.
-struct Tree {
-    tokens: BTreeMap<&'static str, (String, String)>,
-    leases: BTreeMap<&'static str, Value>,
+pub(super) struct Tree {
+    pub(super) tokens: BTreeMap<&'static str, (String, String)>,
+    pub(super) leases: BTreeMap<&'static str, Value>,
 }
 
 /// The mount that issues leases: the sandbox's `aws` engine with the account's admin keys,
 /// OpenBao's `pki` with a role that leases its certificates. The policy a token needs to
 /// issue and to make children.
-async fn issuing_mount(server: &Server, ns: Option<&str>, admin: Option<(&str, &str)>) {
+pub(super) async fn issuing_mount(server: &Server, ns: Option<&str>, admin: Option<(&str, &str)>) {
     let ok = |answer: super::namespace_differential::Answer, what: &str| {
         assert!(
             answer.status < 300,
@@ -88,7 +88,7 @@ path "auth/token/create" { capabilities = ["update"] }"#,
 }
 
 /// A lease issued with `token`.
-async fn issue(server: &Server, ns: Option<&str>, token: &str, aws: bool) -> Value {
+pub(super) async fn issue(server: &Server, ns: Option<&str>, token: &str, aws: bool) -> Value {
     let answer = if aws {
         server
             .send("GET", "aws/creds/r", ns, Some(token), None)
@@ -134,7 +134,7 @@ async fn token_for(
     (field("client_token"), field("accessor"))
 }
 
-async fn grow(server: &Server, ns: Option<&str>, aws: bool) -> Tree {
+pub(super) async fn grow(server: &Server, ns: Option<&str>, aws: bool) -> Tree {
     let mut tokens = BTreeMap::new();
     for name in TOKENS {
         let parent = match *name {
@@ -255,7 +255,11 @@ async fn alive_leases(server: &Server, ns: Option<&str>, tree: &Tree) -> BTreeMa
 }
 
 /// Whether each token can still be used (`lookup-self`), and whether it is an orphan.
-async fn tokens_left(server: &Server, ns: Option<&str>, tree: &Tree) -> BTreeMap<String, Value> {
+pub(super) async fn tokens_left(
+    server: &Server,
+    ns: Option<&str>,
+    tree: &Tree,
+) -> BTreeMap<String, Value> {
     let mut left = BTreeMap::new();
     for (name, (token, _)) in &tree.tokens {
         let looked = server
@@ -398,7 +402,7 @@ async fn a_token_reaching_its_ttl_takes_its_leases_and_children_as_openbao_does(
     assert_eq!(vault_users(&sandbox, &admin).await.len(), 1);
 }
 
-async fn vault_users(
+pub(super) async fn vault_users(
     sandbox: &vaultlab_sandbox::Sandbox,
     admin: &vaultlab_sandbox::aws::AdminCredentials,
 ) -> Vec<String> {
