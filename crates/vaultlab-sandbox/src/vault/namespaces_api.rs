@@ -166,6 +166,11 @@ impl VaultServer {
             let Some(ns) = state.namespaces.get_mut(path) else {
                 return Reply::bad_request("namespace not found");
             };
+            if ns.tainted {
+                return Reply::bad_request(
+                    "namespace with that name exists and is currently tainted",
+                );
+            }
             match patch {
                 None => ns.custom_metadata.clear(),
                 Some(map) => {
