@@ -439,6 +439,15 @@ impl Reply {
         })
     }
 
+    /// 200 with `data: null` and `auth`: what a token's creation or renewal answers.
+    pub fn auth(auth: Value, warnings: Option<Vec<String>>) -> Self {
+        Self::envelope(Envelope {
+            auth: Some(auth),
+            warnings,
+            ..Envelope::default()
+        })
+    }
+
     /// 200 with a full envelope; the request id is filled in here.
     pub fn envelope(mut envelope: Envelope) -> Self {
         envelope.request_id = uuid::Uuid::new_v4().to_string();

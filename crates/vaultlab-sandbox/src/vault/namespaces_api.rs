@@ -310,17 +310,8 @@ impl VaultServer {
             (token, entry, warnings, queued)
         };
         self.revoked_tokens(&queued);
-        let body = json!({
-            "request_id": uuid::Uuid::new_v4().to_string(),
-            "lease_id": "",
-            "renewable": false,
-            "lease_duration": 0,
-            "data": null,
-            "wrap_info": null,
-            "warnings": if warnings.is_empty() { Value::Null } else { json!(warnings) },
-            "auth": entry.auth_json(&token),
-        });
-        Reply::raw(body)
+        let warnings = (!warnings.is_empty()).then_some(warnings);
+        Reply::auth(entry.auth_json(&token), warnings)
     }
 
     pub(super) fn token_lookup_self(&self, req: &VaultRequest, entry: &TokenEntry) -> Reply {

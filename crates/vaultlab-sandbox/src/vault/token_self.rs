@@ -74,16 +74,7 @@ impl VaultServer {
         self.changed();
         let mut auth = renewed.auth_json(&token);
         auth["lease_duration"] = json!(granted);
-        Reply::raw(json!({
-            "request_id": uuid::Uuid::new_v4().to_string(),
-            "lease_id": "",
-            "renewable": false,
-            "lease_duration": 0,
-            "data": null,
-            "wrap_info": null,
-            "warnings": warnings,
-            "auth": auth,
-        }))
+        Reply::auth(auth, warnings)
     }
 
     /// Looks a token up by its accessor, in the request's namespace only (`id` left empty).
