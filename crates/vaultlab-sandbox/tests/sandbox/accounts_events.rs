@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use serde_json::Value;
 use vaultlab_sandbox::aws::AdminCredentials;
 use vaultlab_sandbox::{Sandbox, SandboxOptions};
+
+use super::room_lab::sdk_client;
 
 async fn start() -> Sandbox {
     Sandbox::start(SandboxOptions {
@@ -18,50 +19,19 @@ async fn start() -> Sandbox {
     .unwrap()
 }
 
-fn credentials(keys: &AdminCredentials) -> Credentials {
-    Credentials::new(
-        &keys.access_key_id,
-        keys.secret_access_key.expose(),
-        None,
-        None,
-        "test",
-    )
-}
-
 fn iam(url: &str, keys: &AdminCredentials) -> aws_sdk_iam::Client {
-    aws_sdk_iam::Client::from_conf(
-        aws_sdk_iam::Config::builder()
-            .http_client(vaultlab_testkit::sdk_http_client())
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(credentials(keys))
-            .build(),
-    )
+    let secret = keys.secret_access_key.expose();
+    sdk_client!(aws_sdk_iam, url, &keys.access_key_id, secret)
 }
 
 fn sts(url: &str, keys: &AdminCredentials) -> aws_sdk_sts::Client {
-    aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .http_client(vaultlab_testkit::sdk_http_client())
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(credentials(keys))
-            .build(),
-    )
+    let secret = keys.secret_access_key.expose();
+    sdk_client!(aws_sdk_sts, url, &keys.access_key_id, secret)
 }
 
 fn ec2(url: &str, keys: &AdminCredentials) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::from_conf(
-        aws_sdk_ec2::Config::builder()
-            .http_client(vaultlab_testkit::sdk_http_client())
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(credentials(keys))
-            .build(),
-    )
+    let secret = keys.secret_access_key.expose();
+    sdk_client!(aws_sdk_ec2, url, &keys.access_key_id, secret)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

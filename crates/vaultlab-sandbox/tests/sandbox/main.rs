@@ -14,6 +14,7 @@ mod namespace_patch_scan;
 mod namespace_token_self;
 mod policy_quotas;
 mod room_control;
+mod room_lab;
 mod room_pace;
 mod room_seats;
 mod serve_limits;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::namespace_differential::{Server, both};
-use super::room_seats::ec2;
+use super::room_lab::creds_work;
 use super::token_revocation::{grow, issue, issuing_mount, tokens_left, vault_users};
 
 const NS: Option<&str> = Some("room/ada");
@@ -142,16 +142,7 @@ async fn deleting_a_namespace_revokes_its_tokens_and_leases_as_openbao_does() {
 
     // On the sandbox every lease's IAM user is gone: no key works, no user is left.
     for lease in &issued[1] {
-        let data = &lease["data"];
-        let works = ec2(
-            sandbox.aws_endpoint_url(),
-            data["access_key"].as_str().unwrap(),
-            data["secret_key"].as_str().unwrap(),
-        )
-        .describe_instances()
-        .send()
-        .await
-        .is_ok();
+        let works = creds_work(sandbox.aws_endpoint_url(), &lease["data"]).await;
         assert!(!works, "the keys of {} still work", lease["lease_id"]);
     }
     let users = vault_users(&sandbox, &admin).await;

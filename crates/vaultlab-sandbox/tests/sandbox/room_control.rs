@@ -7,20 +7,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use vaultlab_sandbox::Sandbox;
 
-use super::room_seats::{Client, POLICY, do_the_lab, iam, start};
+use super::room_lab::{Client, POLICY, do_the_lab, iam, open_room, start};
 use vaultlab_testkit as common;
-
-pub(crate) fn code(sandbox: &Sandbox) -> String {
-    sandbox
-        .room()
-        .unwrap()
-        .config()
-        .join_code
-        .expose()
-        .to_owned()
-}
 
 impl Client {
     /// A `/vaultlab/room…` request with `token`; (status, JSON body or null).
@@ -105,11 +94,8 @@ pub(crate) async fn cli(
 async fn a_bao_and_aws_cli_session_in_a_seat_shows_as_six_steps_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("room.json");
-    let sandbox = start(Some(state.clone()), 3).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let (status, seat) = client.join(&code(&sandbox), "ada", None).await;
-    assert_eq!(status, 200, "{seat}");
+    let (sandbox, client, root, code) = open_room(Some(state.clone()), 3).await;
+    let seat = client.seated(&code, "ada").await;
     let s = |k: &str| seat[k].as_str().unwrap().to_owned();
     let (token, key, secret) = (
         s("vault_token"),
@@ -267,10 +253,8 @@ async fn a_bao_and_aws_cli_session_in_a_seat_shows_as_six_steps_and_survives_a_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broadcast_and_pace_wake_a_learners_long_poll() {
-    let sandbox = start(None, 3).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let (_, seat) = client.join(&code(&sandbox), "ada", None).await;
+    let (sandbox, client, root, code) = open_room(None, 3).await;
+    let seat = client.seated(&code, "ada").await;
     let token = seat["vault_token"].as_str().unwrap().to_owned();
 
     let (status, first) = client.room("GET", "/seat", &token, None).await;
@@ -403,10 +387,7 @@ async fn broadcast_and_pace_wake_a_learners_long_poll() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ending_the_room_revokes_every_lease_and_leaves_no_vault_user_in_any_account() {
-    let sandbox = start(None, 3).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let code = code(&sandbox);
+    let (sandbox, client, root, code) = open_room(None, 3).await;
     let mut seats = Vec::new();
     for name in ["ada", "bob"] {
         let (status, seat) = client.join(&code, name, None).await;
@@ -562,10 +543,8 @@ async fn ending_the_room_revokes_every_lease_and_leaves_no_vault_user_in_any_acc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seat_token_gets_vaults_403_on_the_facilitators_paths() {
-    let sandbox = start(None, 3).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let (_, seat) = client.join(&code(&sandbox), "ada", None).await;
+    let (sandbox, client, root, code) = open_room(None, 3).await;
+    let seat = client.seated(&code, "ada").await;
     let token = seat["vault_token"].as_str().unwrap();
     let denied = json!({"errors": ["permission denied"]});
     for who in [token, "hvs.nobody-at-all-xxxxxxxxxxxx", ""] {
@@ -612,10 +591,8 @@ async fn a_seat_token_gets_vaults_403_on_the_facilitators_paths() {
 async fn a_join_cut_short_after_its_account_leaves_no_account_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("room.json");
-    let sandbox = start(Some(state.clone()), 3).await;
-    let client = Client::of(&sandbox);
-    let (status, ada) = client.join(&code(&sandbox), "ada", None).await;
-    assert_eq!(status, 200, "{ada}");
+    let (sandbox, client, _, code) = open_room(Some(state.clone()), 3).await;
+    let ada = client.seated(&code, "ada").await;
     // What a join killed between making the seat's account and keeping the seat leaves.
     let ghost = sandbox
         .aws()
@@ -651,10 +628,8 @@ async fn a_join_cut_short_after_its_account_leaves_no_account_after_a_restart() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seats_short_lease_expires_by_itself_and_its_user_goes() {
-    let sandbox = start(None, 3).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let (_, seat) = client.join(&code(&sandbox), "ada", None).await;
+    let (sandbox, client, root, code) = open_room(None, 3).await;
+    let seat = client.seated(&code, "ada").await;
     let first = do_the_lab(&client, &seat).await;
     let token = seat["vault_token"].as_str().unwrap();
     let (status, _) = client
@@ -718,33 +693,21 @@ async fn a_seats_short_lease_expires_by_itself_and_its_user_goes() {
 
 /// A seat's `config/lease` as its token reads it: (status, body).
 async fn lease_config(client: &Client, seat: &Value) -> (u16, Value) {
-    client
-        .vault(
-            "GET",
-            "aws/config/lease",
-            seat["vault_token"].as_str().unwrap(),
-            seat["namespace"].as_str(),
-            None,
-        )
-        .await
+    client.as_seat("GET", "aws/config/lease", seat, None).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_leases_off_gives_every_seat_the_engines_defaults_and_stays_off_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("room.json");
-    let sandbox = start(Some(state.clone()), 4).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let code = code(&sandbox);
+    let (sandbox, client, root, code) = open_room(Some(state.clone()), 4).await;
     // What a fresh aws mount answers, config/lease never written: the engine's defaults.
-    let (_, fresh) = client.join(&code, "fresh", None).await;
+    let fresh = client.seated(&code, "fresh").await;
     let (status, _) = client
-        .vault(
+        .as_seat(
             "POST",
             "sys/mounts/aws",
-            fresh["vault_token"].as_str().unwrap(),
-            fresh["namespace"].as_str(),
+            &fresh,
             Some(json!({"type": "aws"})),
         )
         .await;
@@ -752,7 +715,7 @@ async fn short_leases_off_gives_every_seat_the_engines_defaults_and_stays_off_af
     let defaults = lease_config(&client, &fresh).await;
     assert_eq!(defaults.0, 404, "{}", defaults.1);
 
-    let (_, ada) = client.join(&code, "ada", None).await;
+    let ada = client.seated(&code, "ada").await;
     do_the_lab(&client, &ada).await;
     let (status, body) = client.room("POST", "/short-leases", &root, None).await;
     assert_eq!((status, body), (200, json!({"seats": 2})));
@@ -773,29 +736,20 @@ async fn short_leases_off_gives_every_seat_the_engines_defaults_and_stays_off_af
     let (_, room) = client.room("GET", "", &root, None).await;
     assert!(room.get("short_leases").is_none(), "{room:#}");
     // Credentials issued now get the engine's (here the system's) 768h again.
-    let (status, creds) = client
-        .vault(
-            "GET",
-            "aws/creds/my-role",
-            ada["vault_token"].as_str().unwrap(),
-            ada["namespace"].as_str(),
-            None,
-        )
-        .await;
+    let (status, creds) = client.as_seat("GET", "aws/creds/my-role", &ada, None).await;
     assert_eq!(status, 200, "{creds}");
     assert_eq!(creds["lease_duration"], 768 * 3600);
     // A seat mounting aws afterwards gets the defaults too.
-    let (_, bob) = client.join(&code, "bob", None).await;
+    let bob = client.seated(&code, "bob").await;
     do_the_lab(&client, &bob).await;
     assert_eq!(lease_config(&client, &bob).await, defaults);
     sandbox.shutdown().await.unwrap();
 
     // Kept off across a restart: a seat that mounts aws then gets the defaults.
-    let sandbox = start(Some(state), 4).await;
-    let client = Client::of(&sandbox);
+    let (sandbox, client, _, _) = open_room(Some(state), 4).await;
     let (_, room) = client.room("GET", "", &root, None).await;
     assert!(room.get("short_leases").is_none(), "{room:#}");
-    let (_, cy) = client.join(&code, "cy", None).await;
+    let cy = client.seated(&code, "cy").await;
     do_the_lab(&client, &cy).await;
     assert_eq!(lease_config(&client, &cy).await, defaults);
     sandbox.shutdown().await.unwrap();
@@ -806,12 +760,10 @@ async fn short_leases_off_gives_every_seat_the_engines_defaults_and_stays_off_af
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn short_leases_on_and_off_at_once_leave_the_room_and_its_seats_agreeing() {
     const SEATS: usize = 30;
-    let sandbox = start(None, SEATS).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
+    let (sandbox, client, root, code) = open_room(None, SEATS).await;
     for n in 0..SEATS {
         let name = format!("s{n}");
-        let (status, _) = client.join(&code(&sandbox), &name, None).await;
+        let (status, _) = client.join(&code, &name, None).await;
         assert_eq!(status, 200);
         let (status, body) = client
             .vault(

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
 
-use super::room_control::{cli, code};
-use super::room_seats::{Client, POLICY, ec2, start};
+use super::room_control::cli;
+use super::room_lab::{Client, POLICY, ec2, open_room};
 
 /// Vault's 403 body for a step the room holds.
 fn held(pace: u8, step: u8, name: &str) -> Value {
@@ -30,11 +30,8 @@ async fn pace(client: &Client, root: &str, step: Option<u8>) {
 async fn a_paced_seat_is_refused_its_later_steps_by_the_server_until_the_room_is_freed() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("room.json");
-    let sandbox = start(Some(state.clone()), 3).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let (status, seat) = client.join(&code(&sandbox), "ada", None).await;
-    assert_eq!(status, 200, "{seat}");
+    let (sandbox, client, root, code) = open_room(Some(state.clone()), 3).await;
+    let seat = client.seated(&code, "ada").await;
     let token = seat["vault_token"].as_str().unwrap().to_owned();
     let ns = Some("room/ada");
     let bao_env = [
@@ -182,8 +179,7 @@ async fn a_paced_seat_is_refused_its_later_steps_by_the_server_until_the_room_is
 
     // Restarted with the same state: still held, on both sides.
     sandbox.shutdown().await.unwrap();
-    let sandbox = start(Some(state), 3).await;
-    let client = Client::of(&sandbox);
+    let (sandbox, client, _, _) = open_room(Some(state), 3).await;
     let refused = dynamic(&client.url)
         .describe_instances()
         .send()
@@ -238,51 +234,27 @@ fn bao_env_at<'a>(client: &'a Client, token: &'a str) -> [(&'static str, &'a str
 
 /// A seat's `config/lease` as it reads it: (ttl, max_ttl) in Vault's words.
 async fn lease_config(client: &Client, seat: &Value) -> (String, String) {
-    let (status, body) = client
-        .vault(
-            "GET",
-            "aws/config/lease",
-            seat["vault_token"].as_str().unwrap(),
-            seat["namespace"].as_str(),
-            None,
-        )
-        .await;
+    let (status, body) = client.as_seat("GET", "aws/config/lease", seat, None).await;
     assert_eq!(status, 200, "{body}");
     let field = |k: &str| body["data"][k].as_str().unwrap_or_default().to_owned();
     (field("lease"), field("lease_max"))
-}
-
-async fn mount_aws(client: &Client, seat: &Value) {
-    let (status, body) = client
-        .vault(
-            "POST",
-            "sys/mounts/aws",
-            seat["vault_token"].as_str().unwrap(),
-            seat["namespace"].as_str(),
-            Some(json!({"type": "aws"})),
-        )
-        .await;
-    assert_eq!(status, 204, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_leases_reach_seats_that_mount_aws_later_and_a_later_call_replaces_them() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("room.json");
-    let sandbox = start(Some(state.clone()), 3).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let code = code(&sandbox);
-    let (_, ada) = client.join(&code, "ada", None).await;
-    let (_, bob) = client.join(&code, "bob", None).await;
-    mount_aws(&client, &ada).await;
+    let (sandbox, client, root, code) = open_room(Some(state.clone()), 3).await;
+    let ada = client.seated(&code, "ada").await;
+    let bob = client.seated(&code, "bob").await;
+    client.mount_aws(&ada).await;
 
     // Both seats are covered, though only ada has mounted aws yet.
     let (status, body) = client.room("POST", "/short-leases", &root, None).await;
     assert_eq!((status, body), (200, json!({"seats": 2})));
     let short = ("2m0s".to_owned(), "5m0s".to_owned());
     assert_eq!(lease_config(&client, &ada).await, short);
-    mount_aws(&client, &bob).await;
+    client.mount_aws(&bob).await;
     assert_eq!(
         lease_config(&client, &bob).await,
         short,
@@ -330,11 +302,9 @@ async fn short_leases_reach_seats_that_mount_aws_later_and_a_later_call_replaces
     assert_eq!(lease_config(&client, &ada).await, shorter);
     assert_eq!(lease_config(&client, &bob).await, shorter);
     sandbox.shutdown().await.unwrap();
-    let sandbox = start(Some(state), 3).await;
-    let client = Client::of(&sandbox);
-    let (status, carol) = client.join(&code, "carol", None).await;
-    assert_eq!(status, 200, "{carol}");
-    mount_aws(&client, &carol).await;
+    let (sandbox, client, _, _) = open_room(Some(state), 3).await;
+    let carol = client.seated(&code, "carol").await;
+    client.mount_aws(&carol).await;
     assert_eq!(lease_config(&client, &carol).await, shorter);
     sandbox.shutdown().await.unwrap();
 }
@@ -344,14 +314,11 @@ async fn short_leases_reach_seats_that_mount_aws_later_and_a_later_call_replaces
 /// revocation is; one that takes none (a child token without leases) is not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_seat_cannot_revoke_its_leases_by_revoking_its_token() {
-    let sandbox = start(None, 3).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let (status, seat) = client.join(&code(&sandbox), "ada", None).await;
-    assert_eq!(status, 200, "{seat}");
+    let (sandbox, client, root, code) = open_room(None, 3).await;
+    let seat = client.seated(&code, "ada").await;
     let token = seat["vault_token"].as_str().unwrap().to_owned();
     let ns = Some("room/ada");
-    let lease = super::room_seats::do_the_lab(&client, &seat).await;
+    let lease = super::room_lab::do_the_lab(&client, &seat).await;
     pace(&client, &root, Some(5)).await;
     let refused = held(5, 6, "revoke the lease");
     let (status, body) = client
@@ -393,17 +360,7 @@ async fn a_held_seat_cannot_revoke_its_leases_by_revoking_its_token() {
         .await;
     assert_eq!(status, 200, "the lease lives on: {body}");
     // A child without leases goes.
-    let (status, child) = client
-        .vault(
-            "POST",
-            "auth/token/create",
-            &token,
-            ns,
-            Some(json!({"policies": ["seat"]})),
-        )
-        .await;
-    assert_eq!(status, 200, "{child}");
-    let child = child["auth"]["client_token"].as_str().unwrap();
+    let child = client.child_token(&token, ns, &["seat"]).await;
     let (status, body) = client
         .vault(
             "POST",

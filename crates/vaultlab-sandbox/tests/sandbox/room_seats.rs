@@ -3,195 +3,24 @@
 //! namespace and is refused, in Vault's words, everywhere else; seats survive a restart
 //! with `--state`; wrong codes are rate-limited.
 
-use std::time::Duration;
-
-use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_iam::error::ProvideErrorMetadata;
-use serde_json::{Value, json};
-use vaultlab_sandbox::{RoomOptions, Sandbox, SandboxOptions};
+use serde_json::json;
 
-pub(crate) const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}]}"#;
+use super::room_lab::{do_the_lab, iam, open_room, user_names};
+
 const DENIED: &str = "1 error occurred:\n\t* permission denied\n\n";
-
-pub(crate) async fn start(state: Option<std::path::PathBuf>, seats: usize) -> Sandbox {
-    Sandbox::start(SandboxOptions {
-        propagation_delay: Duration::ZERO,
-        state_path: state,
-        room: Some(RoomOptions {
-            title: "dynamic secrets".into(),
-            max_seats: seats,
-        }),
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap()
-}
-
-pub(crate) struct Client {
-    pub(crate) url: String,
-    pub(crate) http: reqwest::Client,
-}
-
-impl Client {
-    pub(crate) fn of(sandbox: &Sandbox) -> Self {
-        Self {
-            url: sandbox.vault_addr().to_owned(),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    pub(crate) async fn join(&self, code: &str, name: &str, secret: Option<&str>) -> (u16, Value) {
-        let mut body = json!({"code": code, "name": name});
-        if let Some(secret) = secret {
-            body["seat_secret"] = json!(secret);
-        }
-        let response = self
-            .http
-            .post(format!("{}/vaultlab/room/join", self.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
-    }
-
-    /// A Vault request with `token`, in namespace `ns` (header form) if given.
-    pub(crate) async fn vault(
-        &self,
-        method: &str,
-        path: &str,
-        token: &str,
-        ns: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self
-            .http
-            .request(method, format!("{}/v1/{path}", self.url))
-            .header("X-Vault-Token", token);
-        if let Some(ns) = ns {
-            request = request.header("X-Vault-Namespace", ns);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-}
-
-pub(crate) fn iam(url: &str, id: &str, secret: &str) -> aws_sdk_iam::Client {
-    aws_sdk_iam::Client::from_conf(
-        aws_sdk_iam::Config::builder()
-            .http_client(vaultlab_testkit::sdk_http_client())
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(Credentials::new(id, secret, None, None, "test"))
-            .build(),
-    )
-}
-
-pub(crate) fn ec2(url: &str, id: &str, secret: &str) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::from_conf(
-        aws_sdk_ec2::Config::builder()
-            .http_client(vaultlab_testkit::sdk_http_client())
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(Credentials::new(id, secret, None, None, "test"))
-            .build(),
-    )
-}
-
-/// The six steps of the lab with a seat's token, as `vault` with VAULT_NAMESPACE would
-/// send them; the lease id issued.
-pub(crate) async fn do_the_lab(client: &Client, seat: &Value) -> String {
-    let token = seat["vault_token"].as_str().unwrap();
-    let ns = seat["namespace"].as_str();
-    let ok = |(status, body): (u16, Value), what: &str| {
-        assert!(status < 300, "{what}: {status} {body}");
-        body
-    };
-    ok(
-        client
-            .vault(
-                "POST",
-                "sys/mounts/aws",
-                token,
-                ns,
-                Some(json!({"type": "aws"})),
-            )
-            .await,
-        "enable",
-    );
-    ok(
-        client
-            .vault(
-                "POST",
-                "aws/config/root",
-                token,
-                ns,
-                Some(json!({
-                    "access_key": seat["aws_access_key_id"],
-                    "secret_key": seat["aws_secret_access_key"],
-                    "region": "us-east-1",
-                })),
-            )
-            .await,
-        "config/root",
-    );
-    ok(
-        client
-            .vault(
-                "POST",
-                "aws/roles/my-role",
-                token,
-                ns,
-                Some(json!({"credential_type": "iam_user", "policy_document": POLICY})),
-            )
-            .await,
-        "role",
-    );
-    let creds = ok(
-        client
-            .vault("GET", "aws/creds/my-role", token, ns, None)
-            .await,
-        "creds",
-    );
-    let key = creds["data"]["access_key"].as_str().unwrap();
-    let secret = creds["data"]["secret_key"].as_str().unwrap();
-    ec2(&client.url, key, secret)
-        .describe_instances()
-        .send()
-        .await
-        .unwrap();
-    creds["lease_id"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seats_are_isolated_namespaces_and_accounts_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("room.json");
-    let sandbox = start(Some(state.clone()), 2).await;
-    let client = Client::of(&sandbox);
-    let root = sandbox.root_token().expose().to_owned();
-    let code = sandbox
-        .room()
-        .unwrap()
-        .config()
-        .join_code
-        .expose()
-        .to_owned();
+    let (sandbox, client, root, code) = open_room(Some(state.clone()), 2).await;
 
     let (status, ada) = client.join(&code.to_lowercase(), "ada", None).await;
     assert_eq!(status, 200, "{ada}");
     assert_eq!(ada["namespace"], "room/ada/");
     assert_eq!(ada["rejoined"], false);
-    let (status, bob) = client.join(&code, "bob", None).await;
-    assert_eq!(status, 200, "{bob}");
+    let bob = client.seated(&code, "bob").await;
     assert_ne!(ada["account_id"], bob["account_id"]);
     let (status, full) = client.join(&code, "carol", None).await;
     assert_eq!(status, 409);
@@ -301,15 +130,7 @@ async fn seats_are_isolated_namespaces_and_accounts_and_survive_a_restart() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("NoSuchEntity"));
-    let ada_sees: Vec<String> = ada_iam
-        .list_users()
-        .send()
-        .await
-        .unwrap()
-        .users()
-        .iter()
-        .map(|u| u.user_name().to_owned())
-        .collect();
+    let ada_sees = user_names(&ada_iam).await;
     assert!(!ada_sees.contains(bob_vault_user), "{ada_sees:?}");
 
     // Ada revokes her lease; bob's is untouched.
@@ -386,8 +207,7 @@ async fn seats_are_isolated_namespaces_and_accounts_and_survive_a_restart() {
 
     // A restart with the same state keeps seats, namespaces, policies, tokens and leases.
     sandbox.shutdown().await.unwrap();
-    let sandbox = start(Some(state), 2).await;
-    let client = Client::of(&sandbox);
+    let (sandbox, client, _, _) = open_room(Some(state), 2).await;
     let (status, back) = client.join(&code, "ada", ada["seat_secret"].as_str()).await;
     assert_eq!(status, 200, "{back}");
     assert_eq!(back["vault_token"], ada["vault_token"]);
@@ -415,15 +235,7 @@ async fn seats_are_isolated_namespaces_and_accounts_and_survive_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_codes_are_refused_and_guessing_is_slowed() {
-    let sandbox = start(None, 30).await;
-    let client = Client::of(&sandbox);
-    let code = sandbox
-        .room()
-        .unwrap()
-        .config()
-        .join_code
-        .expose()
-        .to_owned();
+    let (sandbox, client, _, code) = open_room(None, 30).await;
     let (status, body) = client.join("AAAA-AAAA", "eve", None).await;
     assert_eq!(status, 403);
     assert_eq!(

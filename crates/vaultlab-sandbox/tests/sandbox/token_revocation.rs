@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::namespace_differential::{Server, both};
-use super::room_seats::{Client, POLICY, do_the_lab, ec2, iam, start};
+use super::room_lab::{POLICY, creds_work, do_the_lab, iam, open_room, user_names};
 
 /// The tokens of the tree, each issuing one lease: `a` (revoked) with child `a1`; `b`
 /// (revoked as an orphan's parent) with child `b1`; `c` (revoked by accessor); `d`
@@ -323,16 +323,7 @@ async fn revoking_a_token_revokes_its_leases_and_children_as_openbao_does() {
         // On the sandbox the revoked leases' IAM users are gone: their keys are refused.
         let ours_tree = &trees[1];
         for (name, lease) in &ours_tree.leases {
-            let data = &lease["data"];
-            let works = ec2(
-                sandbox.aws_endpoint_url(),
-                data["access_key"].as_str().unwrap(),
-                data["secret_key"].as_str().unwrap(),
-            )
-            .describe_instances()
-            .send()
-            .await
-            .is_ok();
+            let works = creds_work(sandbox.aws_endpoint_url(), &lease["data"]).await;
             assert_eq!(
                 works,
                 alive[*name].as_bool().unwrap(),
@@ -406,50 +397,25 @@ pub(super) async fn vault_users(
     sandbox: &vaultlab_sandbox::Sandbox,
     admin: &vaultlab_sandbox::aws::AdminCredentials,
 ) -> Vec<String> {
-    iam(
+    let admin_iam = iam(
         sandbox.aws_endpoint_url(),
         &admin.access_key_id,
         admin.secret_access_key.expose(),
-    )
-    .list_users()
-    .send()
-    .await
-    .unwrap()
-    .users()
-    .iter()
-    .map(|u| u.user_name().to_owned())
-    .filter(|name| name.starts_with("vault-"))
-    .collect()
+    );
+    let mut users = user_names(&admin_iam).await;
+    users.retain(|name| name.starts_with("vault-"));
+    users
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seat_token_revoking_itself_takes_the_seats_leases_and_users_along() {
-    let sandbox = start(None, 2).await;
-    let client = Client::of(&sandbox);
-    let code = sandbox
-        .room()
-        .unwrap()
-        .config()
-        .join_code
-        .expose()
-        .to_owned();
-    let (status, seat) = client.join(&code, "ada", None).await;
-    assert_eq!(status, 200, "{seat}");
+    let (sandbox, client, _, code) = open_room(None, 2).await;
+    let seat = client.seated(&code, "ada").await;
     let token = seat["vault_token"].as_str().unwrap().to_owned();
     let ns = seat["namespace"].as_str();
     let lease = do_the_lab(&client, &seat).await;
     // A child of the seat's token, with its own lease.
-    let (status, child) = client
-        .vault(
-            "POST",
-            "auth/token/create",
-            &token,
-            ns,
-            Some(json!({"policies": ["seat"]})),
-        )
-        .await;
-    assert_eq!(status, 200, "{child}");
-    let child = child["auth"]["client_token"].as_str().unwrap().to_owned();
+    let child = client.child_token(&token, ns, &["seat"]).await;
     let (status, creds) = client
         .vault("GET", "aws/creds/my-role", &child, ns, None)
         .await;
