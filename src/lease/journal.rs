@@ -241,6 +241,28 @@ fn kept_beside(main: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// Whether two paths name one file: on a case-insensitive file system (macOS, Windows)
+/// `Vault.Example_8200.json` is `vault.example_8200.json`, and a link is its target.
+/// By the file's identity where the platform gives it, else by its resolved path (which
+/// Windows gives in the file's own spelling). False when either is not there.
+fn one_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// The lock of the journal file `path`, held until dropped: a file beside it (`.lock` for
 /// `.json`), since the journal itself is replaced by rename on every write.
 fn lock_beside(path: &Path) -> std::io::Result<std::fs::File> {
@@ -377,14 +399,24 @@ impl Journal {
     /// beside), then those files are removed, so each lease is in one file (`vaultlab
     /// cleanup` lists every file). One that cannot be read is left where it is.
     fn adopt_earlier(&mut self, earlier: &[PathBuf]) -> Option<JournalError> {
-        let found: Vec<(PathBuf, bool)> = earlier
-            .iter()
-            .flat_map(|path| {
-                let beside = kept_beside(path).into_iter().map(|p| (p, true));
-                std::iter::once((path.clone(), false)).chain(beside)
-            })
-            .filter(|(path, _)| path.exists())
-            .collect();
+        // Each file once, and never this journal under another name (a case-insensitive
+        // file system takes `Vault.Example_8200.json` for `vault.example_8200.json`): its
+        // lock is held here, and taking it again would wait for ever; removing it would
+        // lose every lease.
+        let mut found: Vec<(PathBuf, bool)> = Vec::new();
+        let candidates = earlier.iter().flat_map(|path| {
+            let beside = kept_beside(path).into_iter().map(|p| (p, true));
+            std::iter::once((path.clone(), false)).chain(beside)
+        });
+        for (path, beside) in candidates {
+            let known = |other: &Path| one_file(&path, other);
+            if path.exists()
+                && !self.is_this_journal(&path)
+                && !found.iter().any(|(other, _)| known(other))
+            {
+                found.push((path, beside));
+            }
+        }
         if found.is_empty() {
             return None;
         }
@@ -423,6 +455,10 @@ impl Journal {
             }
             self.save()?;
             for path in taken {
+                // Checked again: the journal was just replaced by rename.
+                if self.is_this_journal(&path) {
+                    continue;
+                }
                 if let Err(e) = std::fs::remove_file(&path) {
                     tracing::warn!("{} was taken in but stays: {e}", path.display());
                 }
@@ -431,6 +467,11 @@ impl Journal {
             Ok(())
         };
         adopt().err()
+    }
+
+    /// Whether `path` is the journal, or the file this run writes, under any name.
+    fn is_this_journal(&self, path: &Path) -> bool {
+        one_file(path, &self.main) || one_file(path, &self.path)
     }
 
     /// The journal read from its contents; a damaged one is moved aside, and `journal`
@@ -1044,6 +1085,82 @@ mod tests {
             .collect();
         assert_eq!(ids, ["aws/creds/my-role/xyz"]);
         assert!(!old.exists());
+    }
+
+    /// A case-insensitive file system (macOS, Windows) simulated with links: the host as
+    /// typed (`Vault.Example`) names the journal itself, and an earlier scheme-keyed
+    /// pair (`https___Vault…`, `https___vault…`) is one file listed twice. Opening must
+    /// neither wait on its own lock nor remove the journal it just wrote.
+    #[cfg(unix)]
+    #[test]
+    fn the_journal_under_another_spelling_is_neither_locked_again_nor_removed() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let addr = "https://Vault.Example:8200";
+        let main = path_for(dir.path(), addr, None);
+        let (mut first, _) = Journal::open(main.clone(), addr, None, at(0));
+        first.record(entry("aws/creds/my-role/a")).unwrap();
+        let leases = main.parent().unwrap().to_path_buf();
+        let typed = leases.join("Vault.Example_8200.json");
+        symlink(&main, &typed).unwrap();
+        symlink(main.with_extension("lock"), typed.with_extension("lock")).unwrap();
+        let kept = leases.join("https___vault.example_8200.json");
+        std::fs::write(
+            &kept,
+            KEPT_BY_SCHEME
+                .replace("http://127.0.0.1:8200", addr)
+                .replace("\"room/ada\"", "null"),
+        )
+        .unwrap();
+        let kept_typed = leases.join("https___Vault.Example_8200.json");
+        symlink(&kept, &kept_typed).unwrap();
+        symlink(
+            kept.with_extension("lock"),
+            kept_typed.with_extension("lock"),
+        )
+        .unwrap();
+
+        let (sender, opened) = std::sync::mpsc::channel();
+        std::thread::spawn({
+            let main = main.clone();
+            move || {
+                let _ = sender.send(Journal::open(main, addr, None, at(9)));
+            }
+        });
+        // A deadline, not a timing target: an open that waits on its own lock never ends.
+        let (journal, error) = opened
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("opening the journal waited on a lock it holds itself");
+        assert!(error.is_none(), "{error:?}");
+        let ids: Vec<&str> = journal
+            .open_entries()
+            .map(|e| e.lease_id.as_str())
+            .collect();
+        assert_eq!(ids, ["aws/creds/my-role/a", "aws/creds/my-role/abc"]);
+        // The journal's other name is the journal: left, with every lease in it.
+        assert!(
+            typed.exists(),
+            "the journal was removed under its other name"
+        );
+        let (again, _) = Journal::open(main, addr, None, at(10));
+        assert_eq!(again.open_entries().count(), 2);
+        assert!(!kept.exists(), "the earlier journal was taken in");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn one_file_is_known_under_any_name_and_two_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.json");
+        let b = dir.path().join("b.json");
+        std::fs::write(&a, "a").unwrap();
+        std::fs::write(&b, "b").unwrap();
+        let linked = dir.path().join("A.json");
+        std::fs::hard_link(&a, &linked).unwrap();
+        assert!(one_file(&a, &linked));
+        assert!(one_file(&a, &dir.path().join(".").join("a.json")));
+        assert!(!one_file(&a, &b));
+        assert!(!one_file(&a, &dir.path().join("none.json")));
     }
 
     #[test]
