@@ -234,7 +234,6 @@ impl Sandbox {
                 }
             }));
         }
-        let lease_worker = vault.spawn_lease_expiry();
         let room = match &options.room {
             Some(room) => Some(room::Room::open(
                 vault.clone(),
@@ -251,6 +250,9 @@ impl Sandbox {
         if let Some(room) = &room {
             room.start_tracking();
         }
+        // After the tracker: a restart's due leases are revoked at once, and their events
+        // belong in the seats' logs.
+        let lease_worker = vault.spawn_lease_expiry();
 
         // Vault faults see every request first; AWS faults are answered by the AWS
         // endpoint once a request is authenticated. The admin API is the faults' own.

@@ -327,6 +327,13 @@ impl Events {
         self.0.sender.subscribe()
     }
 
+    /// The live stream from now on, and the last event before it: taken together, so
+    /// every event after that one is in the stream.
+    pub fn subscribe_after_last(&self) -> (u64, broadcast::Receiver<Arc<Event>>) {
+        let recent = self.0.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        (recent.last_seq, self.0.sender.subscribe())
+    }
+
     /// The kept events after `seq` (all kept ones if `seq` is ahead of the last one: the
     /// sandbox restarted since), then the live stream, with nothing lost or repeated in
     /// between.

@@ -348,7 +348,10 @@ impl Room {
     async fn settle(&self) {
         let target = self.events.last_seq();
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
-        while self.tracked_seq() < target && tokio::time::Instant::now() < deadline {
+        while self.tracked_seq() < target
+            && self.is_tracking()
+            && tokio::time::Instant::now() < deadline
+        {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }

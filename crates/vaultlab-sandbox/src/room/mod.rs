@@ -590,6 +590,51 @@ mod tests {
         assert_eq!(status.seats[0].leases[0].expires_at, token_ends);
     }
 
+    /// A room restarted with due leases: their revocations' events come before the
+    /// tracker, and the room then stays quiet. Its status must not wait for events the
+    /// tracker will never see (the dashboard asks every few seconds); nor once the
+    /// tracker has stopped.
+    #[tokio::test]
+    async fn a_quiet_room_answers_its_status_at_once_whatever_came_before_its_tracker() {
+        use futures::FutureExt;
+        let notifier = Arc::new(tokio::sync::Notify::new());
+        let vault = VaultServer::new(
+            crate::vault::VaultState::new(),
+            crate::vault::VaultOptions {
+                default_aws_endpoint: "http://127.0.0.1:9".into(),
+                default_region: "us-east-1".into(),
+            },
+            notifier.clone(),
+        );
+        let aws = AwsEndpoint::new(
+            crate::aws::AwsState::new_account(),
+            crate::aws::AwsOptions::default(),
+            notifier,
+        );
+        let events = Events::default();
+        let happened = || {
+            events.emit(Detail::Room(RoomChange {
+                namespace: "room/".into(),
+                change: RoomChangeKind::Broadcast,
+                seat: None,
+                detail: None,
+            }))
+        };
+        happened();
+        let room = Room::open(vault, aws, events.clone(), "us-east-1", "t", 5);
+        room.start_tracking();
+        assert!(
+            room.status().now_or_never().is_some(),
+            "the status waited for an event from before the tracker"
+        );
+        room.stop_tracking().await;
+        happened();
+        assert!(
+            room.status().now_or_never().is_some(),
+            "the status waited for a tracker that has stopped"
+        );
+    }
+
     #[tokio::test]
     async fn an_account_made_for_a_seat_never_kept_is_removed_when_the_room_opens() {
         let notifier = Arc::new(tokio::sync::Notify::new());

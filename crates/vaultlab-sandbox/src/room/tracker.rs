@@ -76,7 +76,11 @@ impl Room {
             return;
         }
         let stop = Arc::new(Notify::new());
-        let live = self.events.subscribe();
+        // What came before is not the tracker's to wait for (a restart's due leases were
+        // revoked before it started): `settle` would otherwise wait on every call until
+        // the next event.
+        let (before, live) = self.events.subscribe_after_last();
+        self.notices.tracked.fetch_max(before, Ordering::Release);
         let room = self.clone();
         let stopping = stop.clone();
         let handle = tokio::spawn(async move { room.track(live, stopping).await });
@@ -144,6 +148,17 @@ impl Room {
     /// The last event the tracker has taken in.
     pub(super) fn tracked_seq(&self) -> u64 {
         self.notices.tracked.load(Ordering::Acquire)
+    }
+
+    /// Whether a tracker is following the stream: one stopped or ended takes in nothing
+    /// more, and is not waited for.
+    pub(super) fn is_tracking(&self) -> bool {
+        self.notices
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|(handle, _)| !handle.is_finished())
     }
 }
 
