@@ -253,7 +253,41 @@ impl Room {
             notices: tracker::Notices::default(),
         };
         room.remove_orphan_accounts();
+        room.lengthen_seat_tokens();
         room
+    }
+
+    /// Seat tokens kept by a vaultlab that gave them a day: given [`SEAT_TOKEN_TTL`] from
+    /// when they were made, since a token's end now takes its seat's leases along (a
+    /// rejoined seat keeps its token while it lives).
+    fn lengthen_seat_tokens(&self) {
+        let short: Vec<String> = self.vault.read_state(|state| {
+            state
+                .seats
+                .values()
+                .map(|seat| crate::vault::tokens::key(seat.token.expose()))
+                .filter(|key| {
+                    state
+                        .tokens
+                        .get(key)
+                        .is_some_and(|t| t.ttl > 0 && t.ttl < SEAT_TOKEN_TTL)
+                })
+                .collect()
+        });
+        if short.is_empty() {
+            return;
+        }
+        self.vault.update_state(|state| {
+            for key in short {
+                let Some(mut token) = state.tokens.get(&key).cloned() else {
+                    continue;
+                };
+                let full = token.created + chrono::Duration::seconds(SEAT_TOKEN_TTL);
+                token.ttl = SEAT_TOKEN_TTL;
+                token.expire_time = token.expire_time.max(Some(full));
+                state.insert_token(key, token);
+            }
+        });
     }
 
     /// Deletes the accounts of seats that were never kept: a join that stopped (the
@@ -588,6 +622,62 @@ mod tests {
         let status = room.status().await;
         let token_ends = start + chrono::Duration::seconds(SEAT_TOKEN_TTL);
         assert_eq!(status.seats[0].leases[0].expires_at, token_ends);
+    }
+
+    /// A room kept by a vaultlab that gave seat tokens a day, restarted: the seat's
+    /// token lives on the next day (its end would take the seat's leases along).
+    #[tokio::test]
+    async fn a_seat_token_kept_with_a_day_to_live_gets_the_seats_whole_ttl_on_restart() {
+        use crate::vault::clock::ManualClock;
+        use crate::vault::{VaultOptions, VaultState};
+        let start = Utc::now();
+        let clock = ManualClock::new(start);
+        let notifier = Arc::new(tokio::sync::Notify::new());
+        let vault = VaultServer::new(
+            VaultState::new(),
+            VaultOptions {
+                default_aws_endpoint: "http://127.0.0.1:9".into(),
+                default_region: "us-east-1".into(),
+            },
+            notifier.clone(),
+        )
+        .with_clock(Arc::new(clock.clone()));
+        let aws = AwsEndpoint::new(
+            crate::aws::AwsState::new_account(),
+            crate::aws::AwsOptions::default(),
+            notifier,
+        );
+        let room = Room::open(
+            vault.clone(),
+            aws.clone(),
+            Events::default(),
+            "us-east-1",
+            "t",
+            5,
+        );
+        let code = room.config().join_code.expose().to_owned();
+        let here = std::net::IpAddr::from([127, 0, 0, 1]);
+        let ada = room.join(&code, "ada", None, here).await.unwrap();
+        // As the previous vaultlab kept it.
+        let key = crate::vault::tokens::key(&ada.vault_token);
+        vault.update_state(|state| {
+            let mut token = state.tokens.get(&key).cloned().unwrap();
+            token.ttl = 24 * 3600;
+            token.expire_time = Some(token.created + chrono::Duration::hours(24));
+            state.insert_token(key.clone(), token);
+        });
+
+        let room = Room::existing(vault.clone(), aws, Events::default(), "us-east-1").unwrap();
+        clock.advance(chrono::Duration::hours(25));
+        assert!(
+            vault.token_in(&ada.vault_token, "room/ada/"),
+            "the seat's token kept with a day to live ended the next day"
+        );
+        let again = room
+            .join(&code, "ada", Some(&ada.seat_secret), here)
+            .await
+            .unwrap();
+        assert_eq!(again.vault_token, ada.vault_token);
     }
 
     /// A room restarted with due leases: their revocations' events come before the
