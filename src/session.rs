@@ -191,18 +191,12 @@ fn open_live(
         .clone()
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .filter(|_| lab.engine.id == spec::AWS.id);
-    // A room's pin (a seat of a room served with --tls, which serves AWS at Vault's
-    // address) is trusted for the AWS calls too, by the certificate's hash: its names may
-    // not be the address the room is reached at; through the proxies its Vault calls
-    // use. Else the aws CLI's own variable.
-    let trust = match (&options.vault_flags.pin, env("AWS_CA_BUNDLE")) {
-        (Some(pin), _) => crate::aws::Trust::Configured(crate::aws::ConfiguredHttps::new(
-            Arc::new(pin.client_config()),
-            crate::vault::client::proxies(&vault.config().proxy)?,
-        )),
-        (None, Some(bundle)) => crate::aws::Trust::Bundle(bundle.into()),
-        (None, None) => crate::aws::Trust::Roots,
-    };
+    let trust = aws_trust(
+        options.vault_flags.pin.as_ref(),
+        options.in_room,
+        env("AWS_CA_BUNDLE"),
+        &vault.config().proxy,
+    )?;
     let engine = if lab.engine.id == spec::AWS.id {
         Arc::new(aws::AwsEngine {
             endpoint: service_endpoint.clone(),
@@ -224,6 +218,32 @@ fn open_live(
         journal: journal.map(|journal| Arc::new(Mutex::new(journal))),
         journal_problem,
         ..Session::new(lab, connection, vault, engine, env)
+    })
+}
+
+/// What the AWS calls trust, and through which proxies. A room's pin (a seat of a room
+/// served with --tls, which serves AWS at Vault's address) is trusted for them too, by
+/// the certificate's hash: its names may not be the address the room is reached at. A
+/// seat's AWS calls go through the proxies its Vault calls use (loopback never, not
+/// `ALL_PROXY`), pinned or not. Else the aws CLI's own variable, or the SDK's defaults.
+fn aws_trust(
+    pin: Option<&crate::tls_pin::Pin>,
+    in_room: bool,
+    bundle: Option<String>,
+    proxy: &crate::vault::config::ProxySettings,
+) -> Result<crate::aws::Trust, SessionError> {
+    use crate::aws::{ConfiguredHttps, Trust};
+    let seat_proxies = || crate::vault::client::proxies(proxy);
+    Ok(match (pin, bundle) {
+        (Some(pin), _) => Trust::Configured(ConfiguredHttps::new(
+            Arc::new(pin.client_config()),
+            seat_proxies()?,
+        )),
+        (None, _) if in_room => {
+            Trust::Configured(ConfiguredHttps::with_platform_roots(seat_proxies()?))
+        }
+        (None, Some(bundle)) => Trust::Bundle(bundle.into()),
+        (None, None) => Trust::Roots,
     })
 }
 
@@ -391,6 +411,33 @@ mod tests {
         assert!(chooses_sandbox(&opts(true, false), true).unwrap());
         assert!(!chooses_sandbox(&opts(false, true), false).unwrap());
         assert!(chooses_sandbox(&opts(true, true), false).is_err());
+    }
+
+    /// A seat of an http:// room: its AWS calls take the proxies its Vault calls take
+    /// (loopback never, not `ALL_PROXY`), not the SDK's choice from the environment.
+    #[test]
+    fn a_seats_aws_calls_go_through_its_vault_calls_proxies_pinned_or_not() {
+        use crate::aws::Trust;
+        use crate::vault::config::ProxySettings;
+        let proxy = ProxySettings::default();
+        let unpinned_seat = aws_trust(None, true, None, &proxy).unwrap();
+        assert!(matches!(unpinned_seat, Trust::Configured(_)));
+        let with_bundle = aws_trust(None, true, Some("/ca.pem".into()), &proxy).unwrap();
+        assert!(matches!(with_bundle, Trust::Configured(_)));
+        let pin = crate::tls_pin::Pin::of_certificate(b"room");
+        assert!(matches!(
+            aws_trust(Some(&pin), true, None, &proxy).unwrap(),
+            Trust::Configured(_)
+        ));
+        // Not a seat: the aws CLI's variable, else the SDK's defaults.
+        assert!(matches!(
+            aws_trust(None, false, Some("/ca.pem".into()), &proxy).unwrap(),
+            Trust::Bundle(_)
+        ));
+        assert!(matches!(
+            aws_trust(None, false, None, &proxy).unwrap(),
+            Trust::Roots
+        ));
     }
 
     /// A seat's session (as `join` opens it) against a room that has gone: its AWS

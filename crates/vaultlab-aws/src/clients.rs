@@ -25,8 +25,9 @@ pub enum Trust {
     /// aws CLI reads it (names checked as usual).
     Bundle(PathBuf),
     /// A rustls configuration made elsewhere, whose verifier decides: a room's pin
-    /// (`vaultlab join --pin`), which trusts the room's certificate by its hash alone.
-    /// With the proxies the seat's Vault calls use, and no others (not the system's).
+    /// (`vaultlab join --pin`), which trusts the room's certificate by its hash alone; or,
+    /// for a seat without a pin, the platform's roots. With the proxies the seat's Vault
+    /// calls use, and no others (not the system's, not `ALL_PROXY`).
     Configured(crate::https::ConfiguredHttps),
 }
 

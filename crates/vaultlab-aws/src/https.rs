@@ -85,6 +85,16 @@ pub struct ConfiguredHttps(Arc<ConfiguredTls>);
 
 impl ConfiguredHttps {
     pub fn new(tls: Arc<rustls::ClientConfig>, proxies: Vec<reqwest::Proxy>) -> Self {
+        Self::made(Some(tls), proxies)
+    }
+
+    /// The platform's roots (reqwest's own verifier), through `proxies` alone: a seat of
+    /// a room served without a pin, whose AWS calls go the way its Vault calls do.
+    pub fn with_platform_roots(proxies: Vec<reqwest::Proxy>) -> Self {
+        Self::made(None, proxies)
+    }
+
+    fn made(tls: Option<Arc<rustls::ClientConfig>>, proxies: Vec<reqwest::Proxy>) -> Self {
         Self(Arc::new(ConfiguredTls {
             tls,
             proxies,
@@ -122,7 +132,8 @@ type Timeouts = (Option<Duration>, Option<Duration>);
 /// of the lab), each keeping its connections.
 #[derive(Debug)]
 struct ConfiguredTls {
-    tls: Arc<rustls::ClientConfig>,
+    /// `None`: reqwest's own (the platform's roots).
+    tls: Option<Arc<rustls::ClientConfig>>,
     proxies: Vec<reqwest::Proxy>,
     connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
 }
@@ -141,9 +152,11 @@ impl HttpClient for ConfiguredTls {
                 // Redirects reach the SDK as they came, as with its own client: reqwest
                 // would follow a 301/302/303 as a GET, without the signed body.
                 let mut builder = reqwest::Client::builder()
-                    .tls_backend_preconfigured((*self.tls).clone())
                     .redirect(reqwest::redirect::Policy::none())
                     .no_proxy();
+                if let Some(tls) = &self.tls {
+                    builder = builder.tls_backend_preconfigured((**tls).clone());
+                }
                 for proxy in &self.proxies {
                     builder = builder.proxy(proxy.clone());
                 }
