@@ -67,6 +67,7 @@ impl RoomControl {
     /// of a room served with --tls.
     pub fn new(addr: &str, token: SecretString, pin: Option<&Pin>) -> Result<Self, ControlError> {
         let http = Pin::http_builder(pin)
+            .map_err(|e| ControlError::Other(e.to_string()))?
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| ControlError::Other(format!("cannot make an HTTP client: {e}")))?;

@@ -124,18 +124,27 @@ impl Pin {
     /// A reqwest client builder that trusts the pinned certificate only; with `None`, a
     /// plain builder (an http:// room). Proxies as the seat's Vault calls have them (the
     /// environment's, loopback never; not the system's or `ALL_PROXY`), so the room is
-    /// reached one way by all of vaultlab's calls. A proxy URL that is not one is left
-    /// out here: the seat's Vault client refuses it, in its words.
-    pub fn http_builder(pin: Option<&Pin>) -> reqwest::ClientBuilder {
+    /// reached one way by all of vaultlab's calls; a proxy URL that is not one is refused
+    /// in the Vault client's words, rather than every proxy dropped.
+    pub fn http_builder(
+        pin: Option<&Pin>,
+    ) -> Result<reqwest::ClientBuilder, crate::vault::VaultError> {
         let settings = crate::vault::config::ProxySettings::from_env(|n| std::env::var(n).ok());
+        Self::http_builder_through(pin, &settings)
+    }
+
+    fn http_builder_through(
+        pin: Option<&Pin>,
+        settings: &crate::vault::config::ProxySettings,
+    ) -> Result<reqwest::ClientBuilder, crate::vault::VaultError> {
         let mut builder = reqwest::Client::builder().no_proxy();
-        for proxy in crate::vault::client::proxies(&settings).unwrap_or_default() {
+        for proxy in crate::vault::client::proxies(settings)? {
             builder = builder.proxy(proxy);
         }
-        match pin {
+        Ok(match pin {
             Some(pin) => builder.tls_backend_preconfigured(pin.client_config()),
             None => builder,
-        }
+        })
     }
 }
 
@@ -267,6 +276,29 @@ impl ServerCertVerifier for PinnedVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A proxy setting that is not a URL: refused as the seat's Vault client refuses it,
+    /// not dropped with every other proxy (join and notices would go direct).
+    #[test]
+    fn a_malformed_proxy_is_refused_in_the_vault_clients_words() {
+        use crate::vault::config::ProxySettings;
+        let settings = ProxySettings {
+            http: Some("http://proxy:3128".into()),
+            https: Some("http://[::1".into()),
+            no_proxy: None,
+        };
+        let Err(refused) = Pin::http_builder_through(None, &settings) else {
+            panic!("a malformed HTTPS_PROXY was dropped");
+        };
+        let said = refused.to_string();
+        assert!(said.starts_with("invalid HTTPS_PROXY"), "{said}");
+        assert!(!said.contains('\n'), "{said}");
+        let fine = ProxySettings {
+            https: None,
+            ..settings
+        };
+        assert!(Pin::http_builder_through(None, &fine).is_ok());
+    }
 
     #[test]
     fn a_pin_is_read_as_the_join_line_shows_it_or_as_a_full_fingerprint() {

@@ -124,9 +124,10 @@ pub struct RoomAddr {
 }
 
 impl RoomAddr {
-    /// An HTTP client for the room: trusting its pinned certificate alone, if it has one.
-    pub fn http(&self) -> reqwest::ClientBuilder {
-        Pin::http_builder(self.pin.as_ref())
+    /// An HTTP client for the room: trusting its pinned certificate alone, if it has one;
+    /// refused, in one line, when a proxy setting is not a URL.
+    pub fn http(&self) -> Result<reqwest::ClientBuilder, UserError> {
+        Pin::http_builder(self.pin.as_ref()).map_err(|e| UserError::Room(e.to_string()))
     }
 }
 
@@ -207,7 +208,7 @@ pub(super) async fn take_seat(
         body["seat_secret"] = json!(kept.seat_secret.expose_secret());
     }
     let http = room
-        .http()
+        .http()?
         .timeout(Duration::from_secs(15))
         .tls_info(room.pin.is_some())
         .build()

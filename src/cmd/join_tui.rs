@@ -159,7 +159,11 @@ pub(super) fn seat_env(url: &str, seat: &TakenSeat) -> impl Fn(&str) -> Option<S
 /// to the app. A room that does not answer (restarting, the network down) is asked again,
 /// a little later each time, up to every 5 s: the seat reconnects by itself.
 async fn follow_notices(room: RoomAddr, token: SecretString, app: UnboundedSender<Msg>) {
-    let Ok(http) = room.http().timeout(Duration::from_secs(20)).build() else {
+    // A proxy setting that is not a URL was refused when the seat was taken.
+    let Ok(Ok(http)) = room
+        .http()
+        .map(|http| http.timeout(Duration::from_secs(20)).build())
+    else {
         return;
     };
     let url = room.url;

@@ -30,7 +30,7 @@ pub fn run(args: JoinArgs) -> Outcome {
         let seat = take_seat(&room, &args.code, &name).await?;
         let session = open_seat_session(&room, &seat).await?;
         let http = room
-            .http()
+            .http()?
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| UserError::Room(format!("cannot make an HTTP client: {e}")))?;
