@@ -437,11 +437,26 @@ impl VaultServer {
 
     /// Tries a queued revocation now, in the background (a stop waits for it).
     pub(super) fn spawn_revocation(&self, id: &str) {
+        self.spawn_attempt(id, crate::events::Purpose::Revoke);
+    }
+
+    /// The same for a lease whose token reached its TTL: told as expired, as Vault's
+    /// are when a token's own lease ends.
+    pub(super) fn spawn_expiry(&self, id: &str) {
+        self.spawn_attempt(id, crate::events::Purpose::Expiry);
+    }
+
+    fn spawn_attempt(&self, id: &str, purpose: crate::events::Purpose) {
         let server = self.clone();
         let id = id.to_owned();
         let work = self.durability.background_work();
+        let attempt = crate::engine_call::EngineCall {
+            purpose,
+            namespace: String::new(),
+            lease_id: None,
+        };
         tokio::spawn(async move {
-            server.attempt_background_revocation(&id).await;
+            crate::engine_call::within(attempt, server.attempt_background_revocation(&id)).await;
             drop(work);
         });
     }
@@ -449,6 +464,18 @@ impl VaultServer {
     /// Revokes a lease at once: deletes its IAM user, then the lease. Unknown leases are
     /// already revoked. The error is worded as Vault's.
     pub(super) async fn revoke_now(&self, id: &str) -> Result<(), String> {
+        self.revoke(id, true).await
+    }
+
+    /// Revokes a lease whose keys never left (its request failed): nothing was issued,
+    /// so nothing is told. One that cannot be revoked now is queued for the worker.
+    pub(super) async fn revoke_unissued(&self, id: &str) {
+        if self.revoke(id, false).await.is_err() {
+            self.queue_revocation(id);
+        }
+    }
+
+    async fn revoke(&self, id: &str, tell: bool) -> Result<(), String> {
         // As Vault's per-lease lock: a revocation already under way (the expiry worker's,
         // a queued one) is waited for; if it removed the lease, this one has nothing to do.
         let deadline = tokio::time::Instant::now() + REVOKE_WAIT;
@@ -494,7 +521,9 @@ impl VaultServer {
                 };
                 // Told before the lease is forgotten: whoever sees it gone (a room's
                 // status, after its tracker has taken in what was told) sees why too.
-                self.report_lease(&lease, change, None);
+                if tell {
+                    self.report_lease(&lease, change, None);
+                }
                 self.forget_lease(id);
                 tracing::info!(lease_id = id, "lease revoked");
                 Ok(())

@@ -265,6 +265,13 @@ impl VaultServer {
                 .map(|(key, _)| key.clone())
                 .collect();
             let queued = revoke_tokens_in(&mut state, &expired, Children::Revoke, now);
+            // Their leases end with the token: expired, not revocations asked for (the
+            // worker tells them so, as the attempts below do).
+            for id in &queued {
+                if let Some(lease) = state.leases.get_mut(id) {
+                    lease.revocation_asked = false;
+                }
+            }
             state.token_expiry.earliest = state
                 .tokens
                 .values()
@@ -276,7 +283,10 @@ impl VaultServer {
             }
             queued
         };
-        self.revoked_tokens(&queued);
+        self.changed();
+        for id in &queued {
+            self.spawn_expiry(id);
+        }
     }
 
     /// How long until the next token may reach its TTL.
@@ -371,6 +381,26 @@ mod tests {
             Arc::new(tokio::sync::Notify::new()),
         )
         .with_clock(Arc::new(clock.clone()))
+    }
+
+    /// A token reaching its TTL takes its leases along as expired: not marked as
+    /// revocations asked for, which the worker (and a room's seat log) would tell as
+    /// "revoked".
+    #[tokio::test]
+    async fn a_token_reaching_its_ttl_takes_its_leases_as_expired_not_revoked() {
+        let now = Utc::now();
+        let clock = ManualClock::new(now);
+        let mut state = VaultState::new();
+        let key = token(&mut state, 60, None, now);
+        state
+            .leases
+            .insert("aws/creds/r/a".into(), lease("aws/creds/r/a", &key, now));
+        let server = server(state, &clock);
+        clock.advance(chrono::Duration::seconds(61));
+        server.process_expired_tokens();
+        let lease = server.read_state(|state| state.leases["aws/creds/r/a"].clone());
+        assert!(lease.revoke_at.is_some(), "queued with its token");
+        assert!(!lease.revocation_asked, "its end taken for a revocation");
     }
 
     /// With the table full of expired tokens and no expiry worker to revoke them (as while

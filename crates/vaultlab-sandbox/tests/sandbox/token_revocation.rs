@@ -712,5 +712,18 @@ async fn credentials_asked_for_by_a_token_revoked_meanwhile_are_not_handed_out()
     );
     let users = vault_users(&sandbox, &admin).await;
     assert!(users.is_empty(), "{users:?}");
+    // Nothing was issued, so nothing is told revoked (a room's seat log would count a
+    // revocation of a lease it never saw issued).
+    let told: Vec<_> = sandbox
+        .events()
+        .since(0)
+        .backlog
+        .iter()
+        .filter_map(|event| match &event.detail {
+            vaultlab_sandbox::events::Detail::Lease(change) => Some(change.change),
+            _ => None,
+        })
+        .collect();
+    assert!(told.is_empty(), "{told:?}");
     sandbox.shutdown().await.unwrap();
 }

@@ -143,7 +143,7 @@ impl VaultServer {
             .as_deref()
             .filter(|token| !self.is_root_token(Some(*token)))
             .map(tokens::key);
-        let mut lease = Lease {
+        let lease = Lease {
             id: lease_id.clone(),
             namespace: req.ns.path.clone(),
             mount: mount.to_owned(),
@@ -162,16 +162,14 @@ impl VaultServer {
         };
         let token_gone = {
             // One record: the lease, and the user no longer half-made. A token revoked
-            // while this request ran took its leases along: this one is queued too (the
-            // worker retries it if the revocation below fails).
+            // while this request ran took its leases along: this one is revoked below,
+            // not queued (the worker could revoke it first, and tell of a lease never
+            // issued); queued only if that fails.
             let mut state = self.lock();
             let gone = lease
                 .token
                 .as_ref()
                 .is_some_and(|key| !state.tokens.contains_key(key));
-            if gone {
-                lease.ask_revocation(now);
-            }
             state.leases.insert(lease_key.clone(), lease.clone());
             state.half_made_users.remove(&username);
             gone
@@ -181,13 +179,13 @@ impl VaultServer {
         // The lease is on disk before its credentials leave.
         if let Err(failure) = self.kept().await {
             // Whoever gets no keys must not leave a user behind.
-            let _ = self.revoke_now(&lease_key).await;
+            self.revoke_unissued(&lease_key).await;
             return not_kept(&failure);
         }
         if token_gone {
             // Its keys never leave, so nothing was issued: the user goes now, and the
             // caller gets what a revoked token gets.
-            let _ = self.revoke_now(&lease_key).await;
+            self.revoke_unissued(&lease_key).await;
             return Reply::permission_denied();
         }
         self.report_lease(&issued, crate::events::LeaseChangeKind::Issued, None);
