@@ -485,6 +485,29 @@ impl Room {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vault::clock::ManualClock;
+
+    /// A Vault and an AWS endpoint on a clock the test moves; nothing answers behind the
+    /// engine's IAM calls.
+    fn servers_on(clock: &ManualClock) -> (VaultServer, AwsEndpoint) {
+        use crate::vault::{VaultOptions, VaultState};
+        let notifier = Arc::new(tokio::sync::Notify::new());
+        let vault = VaultServer::new(
+            VaultState::new(),
+            VaultOptions {
+                default_aws_endpoint: "http://127.0.0.1:9".into(),
+                default_region: "us-east-1".into(),
+            },
+            notifier.clone(),
+        )
+        .with_clock(Arc::new(clock.clone()));
+        let aws = AwsEndpoint::new(
+            crate::aws::AwsState::new_account(),
+            crate::aws::AwsOptions::default(),
+            notifier,
+        );
+        (vault, aws)
+    }
 
     #[test]
     fn join_codes_read_aloud_and_compare_loosely() {
@@ -522,24 +545,8 @@ mod tests {
 
     #[tokio::test]
     async fn rejoining_after_the_seat_token_expired_gives_a_new_one() {
-        use crate::vault::clock::ManualClock;
-        use crate::vault::{VaultOptions, VaultState};
         let clock = ManualClock::new(Utc::now());
-        let notifier = Arc::new(tokio::sync::Notify::new());
-        let vault = VaultServer::new(
-            VaultState::new(),
-            VaultOptions {
-                default_aws_endpoint: "http://127.0.0.1:9".into(),
-                default_region: "us-east-1".into(),
-            },
-            notifier.clone(),
-        )
-        .with_clock(Arc::new(clock.clone()));
-        let aws = AwsEndpoint::new(
-            crate::aws::AwsState::new_account(),
-            crate::aws::AwsOptions::default(),
-            notifier,
-        );
+        let (vault, aws) = servers_on(&clock);
         let room = Room::open(vault.clone(), aws, Events::default(), "us-east-1", "t", 5);
         let code = room.config().join_code.expose().to_owned();
         let here = std::net::IpAddr::from([127, 0, 0, 1]);
@@ -568,25 +575,10 @@ mod tests {
     /// (the token takes it along then).
     #[tokio::test]
     async fn a_seats_token_outlives_the_day_and_caps_its_leases_countdown() {
-        use crate::vault::clock::ManualClock;
-        use crate::vault::{Lease, VaultOptions, VaultState};
+        use crate::vault::Lease;
         let start = Utc::now();
         let clock = ManualClock::new(start);
-        let notifier = Arc::new(tokio::sync::Notify::new());
-        let vault = VaultServer::new(
-            VaultState::new(),
-            VaultOptions {
-                default_aws_endpoint: "http://127.0.0.1:9".into(),
-                default_region: "us-east-1".into(),
-            },
-            notifier.clone(),
-        )
-        .with_clock(Arc::new(clock.clone()));
-        let aws = AwsEndpoint::new(
-            crate::aws::AwsState::new_account(),
-            crate::aws::AwsOptions::default(),
-            notifier,
-        );
+        let (vault, aws) = servers_on(&clock);
         let room = Room::open(vault.clone(), aws, Events::default(), "us-east-1", "t", 5);
         let code = room.config().join_code.expose().to_owned();
         let here = std::net::IpAddr::from([127, 0, 0, 1]);
@@ -628,25 +620,9 @@ mod tests {
     /// token lives on the next day (its end would take the seat's leases along).
     #[tokio::test]
     async fn a_seat_token_kept_with_a_day_to_live_gets_the_seats_whole_ttl_on_restart() {
-        use crate::vault::clock::ManualClock;
-        use crate::vault::{VaultOptions, VaultState};
         let start = Utc::now();
         let clock = ManualClock::new(start);
-        let notifier = Arc::new(tokio::sync::Notify::new());
-        let vault = VaultServer::new(
-            VaultState::new(),
-            VaultOptions {
-                default_aws_endpoint: "http://127.0.0.1:9".into(),
-                default_region: "us-east-1".into(),
-            },
-            notifier.clone(),
-        )
-        .with_clock(Arc::new(clock.clone()));
-        let aws = AwsEndpoint::new(
-            crate::aws::AwsState::new_account(),
-            crate::aws::AwsOptions::default(),
-            notifier,
-        );
+        let (vault, aws) = servers_on(&clock);
         let room = Room::open(
             vault.clone(),
             aws.clone(),
