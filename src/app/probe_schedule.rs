@@ -4,8 +4,10 @@
 //! IAM is eventually consistent: a new access key usually works after a few seconds,
 //! sometimes only after ten or more. The schedule has three parts:
 //!
-//! - doubling from 50 ms (50, 100, 200 ms): keys that are valid at once (moto, a sandbox
-//!   with no delay) or nearly so are seen at once;
+//! - doubling from 10 ms (10, 20, 40 … 320 ms): keys that are valid at once (moto, a
+//!   sandbox with no delay) or nearly so are seen at once, and so are revoked keys whose
+//!   revocation the server finishes just after answering (`vault lease revoke` queues it);
+//!   six quick tries in the first 0.6 s are nothing to an account's rate limits;
 //! - then every 400 ms, for about 20 s: a key that becomes valid while we wait is used
 //!   within 400 ms plus one round trip, so the first success comes within D + 0.5 s of
 //!   issue for a propagation delay D. That is 2.5 requests a second from one learner,
@@ -16,8 +18,8 @@
 
 use std::time::Duration;
 
-/// The doubling start: 50 ms, then twice as long each time up to [`STEADY`].
-const FIRST: Duration = Duration::from_millis(50);
+/// The doubling start: 10 ms, then twice as long each time up to [`STEADY`].
+const FIRST: Duration = Duration::from_millis(10);
 /// Short enough that a key is used within half a second of becoming valid.
 const STEADY: Duration = Duration::from_millis(400);
 /// Attempts made before slowing down: about 20 s of waiting.
@@ -50,8 +52,8 @@ mod tests {
 
     #[test]
     fn retries_start_short_and_double() {
-        let first: Vec<u64> = (1..=5).map(|a| probe_delay(a).as_millis() as u64).collect();
-        assert_eq!(first, [50, 100, 200, 400, 400]);
+        let first: Vec<u64> = (1..=8).map(|a| probe_delay(a).as_millis() as u64).collect();
+        assert_eq!(first, [10, 20, 40, 80, 160, 320, 400, 400]);
     }
 
     #[test]
