@@ -4,10 +4,10 @@
 //! IAM is eventually consistent: a new access key usually works after a few seconds,
 //! sometimes only after ten or more. The schedule has three parts:
 //!
-//! - doubling from 10 ms (10, 20, 40 … 320 ms): keys that are valid at once (moto, a
-//!   sandbox with no delay) or nearly so are seen at once, and so are revoked keys whose
-//!   revocation the server finishes just after answering (`vault lease revoke` queues it);
-//!   six quick tries in the first 0.6 s are nothing to an account's rate limits;
+//! - doubling from 50 ms (50, 100, 200 ms): keys that are valid at once (moto, a sandbox
+//!   with no delay) or nearly so are seen at once. Revoked keys get one look more first,
+//!   10 ms after the revocation's answer: `vault lease revoke` queues the revocation, and
+//!   a server that finishes it just after answering (the sandbox) is seen done at once;
 //! - then every 400 ms, for about 20 s: a key that becomes valid while we wait is used
 //!   within 400 ms plus one round trip, so the first success comes within D + 0.5 s of
 //!   issue for a propagation delay D. That is 2.5 requests a second from one learner,
@@ -18,8 +18,10 @@
 
 use std::time::Duration;
 
-/// The doubling start: 10 ms, then twice as long each time up to [`STEADY`].
-const FIRST: Duration = Duration::from_millis(10);
+/// The doubling start: 50 ms, then twice as long each time up to [`STEADY`].
+const FIRST: Duration = Duration::from_millis(50);
+/// The revocation proof's one quick look before the schedule (two calls: EC2 and IAM).
+const FIRST_PROOF: Duration = Duration::from_millis(10);
 /// Short enough that a key is used within half a second of becoming valid.
 const STEADY: Duration = Duration::from_millis(400);
 /// Attempts made before slowing down: about 20 s of waiting.
@@ -30,8 +32,9 @@ const SLOW: Duration = Duration::from_secs(2);
 /// How many DescribeInstances attempts before saying a new key never became valid
 /// (about a minute: 19 s at the steady pace, then 20 slow attempts).
 pub const PROBE_ATTEMPTS: u32 = STEADY_UNTIL + 20;
-/// How many checks before saying revoked keys still work.
-pub const PROOF_ATTEMPTS: u32 = PROBE_ATTEMPTS;
+/// How many checks before saying revoked keys still work: the quick look, then the
+/// probe's schedule.
+pub const PROOF_ATTEMPTS: u32 = PROBE_ATTEMPTS + 1;
 
 /// How long to wait after attempt `attempt` (counting from 1) failed, before the next.
 pub fn probe_delay(attempt: u32) -> Duration {
@@ -40,6 +43,14 @@ pub fn probe_delay(attempt: u32) -> Duration {
     }
     let doublings = attempt.saturating_sub(1).min(16);
     (FIRST * 2u32.pow(doublings)).min(STEADY)
+}
+
+/// How long to wait after proof attempt `attempt` found the revoked keys still alive.
+pub fn proof_delay(attempt: u32) -> Duration {
+    match attempt {
+        0 | 1 => FIRST_PROOF,
+        later => probe_delay(later - 1),
+    }
 }
 
 #[cfg(test)]
@@ -52,8 +63,10 @@ mod tests {
 
     #[test]
     fn retries_start_short_and_double() {
-        let first: Vec<u64> = (1..=8).map(|a| probe_delay(a).as_millis() as u64).collect();
-        assert_eq!(first, [10, 20, 40, 80, 160, 320, 400, 400]);
+        let first: Vec<u64> = (1..=5).map(|a| probe_delay(a).as_millis() as u64).collect();
+        assert_eq!(first, [50, 100, 200, 400, 400]);
+        let proof: Vec<u64> = (1..=6).map(|a| proof_delay(a).as_millis() as u64).collect();
+        assert_eq!(proof, [10, 50, 100, 200, 400, 400]);
     }
 
     #[test]

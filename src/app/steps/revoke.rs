@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{fail, issue_hint, refuse, vault_failure};
 use crate::app::effect::Effect;
 use crate::app::leases::{self, revoke_call};
-use crate::app::probe_schedule::{PROOF_ATTEMPTS, probe_delay};
+use crate::app::probe_schedule::{PROOF_ATTEMPTS, proof_delay};
 use crate::app::state::{App, Quit, ShownProof, StepInput, StepStatus};
 use crate::engines::{EngineCall, Proof};
 use crate::exchange::Exchange;
@@ -131,5 +131,5 @@ pub fn on_proved(app: &mut App, step: usize, attempt: u32, proof: Proof) -> Vec<
         fail(app, step, still_alive);
         return effects;
     }
-    prove(app, step, attempt + 1, probe_delay(attempt))
+    prove(app, step, attempt + 1, proof_delay(attempt))
 }
