@@ -490,6 +490,12 @@ mod tests {
     /// A Vault and an AWS endpoint on a clock the test moves; nothing answers behind the
     /// engine's IAM calls.
     fn servers_on(clock: &ManualClock) -> (VaultServer, AwsEndpoint) {
+        let (vault, aws) = servers();
+        (vault.with_clock(Arc::new(clock.clone())), aws)
+    }
+
+    /// The same on the system's clock.
+    fn servers() -> (VaultServer, AwsEndpoint) {
         use crate::vault::{VaultOptions, VaultState};
         let notifier = Arc::new(tokio::sync::Notify::new());
         let vault = VaultServer::new(
@@ -499,8 +505,7 @@ mod tests {
                 default_region: "us-east-1".into(),
             },
             notifier.clone(),
-        )
-        .with_clock(Arc::new(clock.clone()));
+        );
         let aws = AwsEndpoint::new(
             crate::aws::AwsState::new_account(),
             crate::aws::AwsOptions::default(),
@@ -663,20 +668,7 @@ mod tests {
     #[tokio::test]
     async fn a_quiet_room_answers_its_status_at_once_whatever_came_before_its_tracker() {
         use futures::FutureExt;
-        let notifier = Arc::new(tokio::sync::Notify::new());
-        let vault = VaultServer::new(
-            crate::vault::VaultState::new(),
-            crate::vault::VaultOptions {
-                default_aws_endpoint: "http://127.0.0.1:9".into(),
-                default_region: "us-east-1".into(),
-            },
-            notifier.clone(),
-        );
-        let aws = AwsEndpoint::new(
-            crate::aws::AwsState::new_account(),
-            crate::aws::AwsOptions::default(),
-            notifier,
-        );
+        let (vault, aws) = servers();
         let events = Events::default();
         let happened = || {
             events.emit(Detail::Room(RoomChange {
@@ -703,20 +695,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_account_made_for_a_seat_never_kept_is_removed_when_the_room_opens() {
-        let notifier = Arc::new(tokio::sync::Notify::new());
-        let vault = VaultServer::new(
-            crate::vault::VaultState::new(),
-            crate::vault::VaultOptions {
-                default_aws_endpoint: "http://127.0.0.1:9".into(),
-                default_region: "us-east-1".into(),
-            },
-            notifier.clone(),
-        );
-        let aws = AwsEndpoint::new(
-            crate::aws::AwsState::new_account(),
-            crate::aws::AwsOptions::default(),
-            notifier,
-        );
+        let (vault, aws) = servers();
         let room = Room::open(
             vault.clone(),
             aws.clone(),
