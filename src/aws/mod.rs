@@ -5,6 +5,5 @@ pub mod profile;
 
 pub use vaultlab_aws::{
     AwsCallError, AwsTarget, CallerIdentity, ConfiguredHttps, StaticKeys, Trust, caller_identity,
-    calls, clients, describe_instances, error, find_user_by_access_key, simulate_iam_actions,
-    user_exists,
+    calls, describe_instances, error, find_user_by_access_key, simulate_iam_actions, user_exists,
 };

@@ -9,6 +9,27 @@ use vaultlab::aws::{
     user_exists,
 };
 
+/// An IAM client of the test's own, with the admin's keys: the lab's clients stay inside
+/// vaultlab-aws.
+fn admin_iam(url: &str, admin: &StaticKeys) -> aws_sdk_iam::Client {
+    use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+    use secrecy::ExposeSecret;
+    let config = aws_sdk_iam::Config::builder()
+        .http_client(common::sdk_http_client())
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(
+            admin.access_key_id.clone(),
+            admin.secret_access_key.expose_secret().to_owned(),
+            None,
+            None,
+            "admin",
+        ))
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
+
 fn keys(id: &str, secret: &str) -> StaticKeys {
     StaticKeys {
         access_key_id: id.to_owned(),
@@ -33,7 +54,7 @@ async fn lab_calls_work_and_fail_as_aws_says_against_moto() {
     assert!(identity.arn.ends_with(":user/moto-admin"), "{identity:?}");
 
     // A user like the ones Vault makes, with the lab's policy.
-    let iam = vaultlab::aws::clients::iam(&target, &admin);
+    let iam = admin_iam(&moto.url(), &admin);
     iam.create_user()
         .user_name("vault-root-my-role-1-x")
         .send()

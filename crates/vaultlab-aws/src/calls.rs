@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::clients::{self, AwsTarget, StaticKeys};
-use crate::error::AwsCallError;
+use crate::error::{AwsCallError, from_sdk};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerIdentity {
@@ -20,7 +20,8 @@ pub async fn caller_identity(
     let output = clients::sts(target, keys)
         .get_caller_identity()
         .send()
-        .await?;
+        .await
+        .map_err(from_sdk)?;
     Ok(CallerIdentity {
         account: output.account().unwrap_or_default().to_owned(),
         arn: output.arn().unwrap_or_default().to_owned(),
@@ -36,7 +37,8 @@ pub async fn describe_instances(
     let output = clients::ec2(target, keys)
         .describe_instances()
         .send()
-        .await?;
+        .await
+        .map_err(from_sdk)?;
     let reservations: Vec<Value> = output
         .reservations()
         .iter()
@@ -77,12 +79,18 @@ pub async fn find_user_by_access_key(
         .items()
         .send()
         .collect::<Result<Vec<_>, _>>()
-        .await?;
+        .await
+        .map_err(from_sdk)?;
     // Vault's users start with "vault-"; look at those first.
     let mut names: Vec<&str> = users.iter().map(|u| u.user_name()).collect();
     names.sort_by_key(|name| !name.starts_with("vault-"));
     for name in names {
-        let keys = iam.list_access_keys().user_name(name).send().await?;
+        let keys = iam
+            .list_access_keys()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(from_sdk)?;
         if keys
             .access_key_metadata()
             .iter()
@@ -108,7 +116,7 @@ pub async fn user_exists(
     {
         Ok(_) => Ok(true),
         Err(error) => {
-            let error = AwsCallError::from(error);
+            let error = from_sdk(error);
             if error.code == "NoSuchEntity" {
                 Ok(false)
             } else {
@@ -131,7 +139,8 @@ pub async fn simulate_iam_actions(
         .policy_source_arn(arn)
         .set_action_names(Some(actions.iter().map(|a| (*a).to_owned()).collect()))
         .send()
-        .await?;
+        .await
+        .map_err(from_sdk)?;
     Ok(result
         .evaluation_results()
         .iter()

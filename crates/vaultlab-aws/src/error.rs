@@ -78,56 +78,56 @@ pub fn hint_for_code(code: &str) -> &'static str {
     }
 }
 
-impl<E> From<SdkError<E, HttpResponse>> for AwsCallError
+/// An SDK error as the lab explains it. Crate-private, so no SDK type is part of the
+/// crate's API.
+pub(crate) fn from_sdk<E>(error: SdkError<E, HttpResponse>) -> AwsCallError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    fn from(error: SdkError<E, HttpResponse>) -> Self {
-        let http_status = error.raw_response().map(|raw| raw.status().as_u16());
-        match &error {
-            SdkError::TimeoutError(_) => AwsCallError {
-                code: "Timeout".into(),
-                message: "no answer in time".into(),
+    let http_status = error.raw_response().map(|raw| raw.status().as_u16());
+    match &error {
+        SdkError::TimeoutError(_) => AwsCallError {
+            code: "Timeout".into(),
+            message: "no answer in time".into(),
+            http_status,
+        },
+        SdkError::DispatchFailure(_) if refused_certificate(&error).is_some() => AwsCallError {
+            code: CERTIFICATE_REFUSED.into(),
+            message: refused_certificate(&error).unwrap_or_default(),
+            http_status,
+        },
+        SdkError::DispatchFailure(failure) => AwsCallError {
+            code: if failure.is_timeout() {
+                "Timeout"
+            } else {
+                "Unreachable"
+            }
+            .into(),
+            message: innermost_cause(&error),
+            http_status,
+        },
+        _ => {
+            // Some emulators (moto's STS) wrap errors in a shape the SDK cannot
+            // parse; the code and message are still in the body.
+            let body = error
+                .raw_response()
+                .and_then(|raw| raw.body().bytes())
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let code = error
+                .code()
+                .map(str::to_owned)
+                .or_else(|| xml_element(&body, "Code"));
+            let message = error
+                .message()
+                .map(str::to_owned)
+                .or_else(|| xml_element(&body, "Message"));
+            AwsCallError {
+                code: code.unwrap_or_else(|| "Unknown".to_owned()),
+                message: message.unwrap_or_else(|| {
+                    format!("{}", aws_sdk_ec2::error::DisplayErrorContext(&error))
+                }),
                 http_status,
-            },
-            SdkError::DispatchFailure(_) if refused_certificate(&error).is_some() => AwsCallError {
-                code: CERTIFICATE_REFUSED.into(),
-                message: refused_certificate(&error).unwrap_or_default(),
-                http_status,
-            },
-            SdkError::DispatchFailure(failure) => AwsCallError {
-                code: if failure.is_timeout() {
-                    "Timeout"
-                } else {
-                    "Unreachable"
-                }
-                .into(),
-                message: innermost_cause(&error),
-                http_status,
-            },
-            _ => {
-                // Some emulators (moto's STS) wrap errors in a shape the SDK cannot
-                // parse; the code and message are still in the body.
-                let body = error
-                    .raw_response()
-                    .and_then(|raw| raw.body().bytes())
-                    .map(String::from_utf8_lossy)
-                    .unwrap_or_default();
-                let code = error
-                    .code()
-                    .map(str::to_owned)
-                    .or_else(|| xml_element(&body, "Code"));
-                let message = error
-                    .message()
-                    .map(str::to_owned)
-                    .or_else(|| xml_element(&body, "Message"));
-                AwsCallError {
-                    code: code.unwrap_or_else(|| "Unknown".to_owned()),
-                    message: message.unwrap_or_else(|| {
-                        format!("{}", aws_sdk_ec2::error::DisplayErrorContext(&error))
-                    }),
-                    http_status,
-                }
             }
         }
     }
@@ -213,7 +213,7 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::InvalidData, refusal);
         let sdk: SdkError<DescribeInstancesError, HttpResponse> =
             SdkError::dispatch_failure(ConnectorError::io(Box::new(io)));
-        let error = AwsCallError::from(sdk);
+        let error = from_sdk(sdk);
         assert_eq!(error.code, CERTIFICATE_REFUSED);
         assert_eq!(
             error.message,

@@ -1,7 +1,6 @@
 //! vaultlab's own AWS calls, with aws-sdk-rust: checking root keys (STS), testing issued
 //! keys (EC2 DescribeInstances) and looking for the IAM user Vault made (IAM). Knows
-//! nothing of the UI. Its calls return plain data; `clients` hands SDK clients to the
-//! integration tests, and `error` turns the SDK's errors into [`AwsCallError`].
+//! nothing of the UI, and nothing of the SDK leaves it: callers get plain data.
 //!
 //! A crate of its own so that the SDK crates, the longest to compile by far, have more
 //! crates waiting on them than the crates beside them: cargo starts the most depended-on
@@ -9,7 +8,7 @@
 //! not 120 s).
 
 pub mod calls;
-pub mod clients;
+mod clients;
 pub mod error;
 mod https;
 
