@@ -3,6 +3,7 @@
 
 pub mod countdown;
 pub mod journal;
+mod journal_files;
 pub mod lifecycle;
 pub mod owner;
 pub mod seen;
