@@ -83,12 +83,25 @@ pub fn proxies(settings: &ProxySettings) -> Result<Vec<reqwest::Proxy>, VaultErr
             }
             .map_err(|e| VaultError::Config {
                 setting: setting.into(),
-                reason: format!("{url:?} is not a proxy URL ({e})"),
+                reason: format!("{:?} is not a proxy URL ({e})", without_password(url)),
             })?;
             proxies.push(proxy.no_proxy(reqwest::NoProxy::from_string(&exclusions)));
         }
     }
     Ok(proxies)
+}
+
+/// A proxy URL as it may be shown: a password in it (`http://user:pass@host`) becomes
+/// `***`, even when the rest of the URL does not parse.
+fn without_password(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let Some(at) = url[after_scheme..].rfind('@').map(|i| after_scheme + i) else {
+        return url.to_owned();
+    };
+    match url[after_scheme..at].find(':') {
+        Some(colon) => format!("{}:***{}", &url[..after_scheme + colon], &url[at..]),
+        None => url.to_owned(),
+    }
 }
 
 impl VaultClient {
@@ -593,6 +606,19 @@ fn is_stale_connection(error: &reqwest::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_proxy_url_is_told_without_its_password() {
+        let settings = ProxySettings {
+            https: Some("http://ada:s3cret@[bad".into()),
+            ..ProxySettings::default()
+        };
+        let error = proxies(&settings).unwrap_err().to_string();
+        assert!(!error.contains("s3cret"), "{error}");
+        assert!(error.contains("http://ada:***@[bad"), "{error}");
+        assert_eq!(without_password("http://proxy:3128"), "http://proxy:3128");
+        assert_eq!(without_password("user@proxy:3128"), "user@proxy:3128");
+    }
 
     #[tokio::test]
     async fn in_a_rooms_seat_a_vault_that_does_not_answer_is_the_rooms_to_explain() {
